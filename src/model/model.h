@@ -1,0 +1,193 @@
+/* A Keras classifier held as config + one flat parameter buffer, and the
+ * forward/backward passes over batches of embedded sequences.
+ *
+ * Data flow: token ids -> tk_model_embed -> x (batch, steps, input_dim) ->
+ * body layers -> logits (batch, n_outputs), the pre-activation of the last
+ * layer. Probabilities are the output activation applied to the logits.
+ * Methods differentiate in embedding space, so the Embedding layer is not
+ * part of the body: x is the input of layers[first_body_layer]. */
+#ifndef TOKATTR_MODEL_MODEL_H
+#define TOKATTR_MODEL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+
+typedef enum tk_layer_kind {
+    TK_LAYER_INPUT,            /* InputLayer: nothing to compute */
+    TK_LAYER_EMBEDDING,
+    TK_LAYER_CONV1D,
+    TK_LAYER_MAX_POOL1D,
+    TK_LAYER_AVG_POOL1D,
+    TK_LAYER_GLOBAL_MAX_POOL1D,
+    TK_LAYER_GLOBAL_AVG_POOL1D,
+    TK_LAYER_FLATTEN,
+    TK_LAYER_DENSE,
+    TK_LAYER_ACTIVATION,
+    TK_LAYER_DROPOUT,          /* Dropout, SpatialDropout1D: identity at inference */
+    TK_LAYER_LSTM,
+    TK_LAYER_BIDIRECTIONAL,    /* Bidirectional(LSTM) */
+    TK_LAYER_KIND_COUNT
+} tk_layer_kind;
+
+typedef enum tk_activation {
+    TK_ACT_LINEAR,
+    TK_ACT_RELU,
+    TK_ACT_SIGMOID,
+    TK_ACT_HARD_SIGMOID, /* old Keras LSTM default: clip(0.2 x + 0.5, 0, 1) */
+    TK_ACT_TANH,
+    TK_ACT_SOFTMAX
+} tk_activation;
+
+typedef enum tk_merge_mode { TK_MERGE_CONCAT, TK_MERGE_SUM, TK_MERGE_AVE, TK_MERGE_MUL } tk_merge_mode;
+
+/* Per-sample activation shape, row-major (steps, channels). steps == 0 means
+ * a plain vector of `channels` (after global pooling, Flatten, Dense on a
+ * vector, an LSTM without return_sequences). */
+typedef struct tk_shape {
+    int steps;
+    int channels;
+} tk_shape;
+
+/* One LSTM direction. Gate blocks in Keras order i, f, c(g), o. */
+typedef struct tk_lstm_weights {
+    float *kernel;    /* (input_dim, 4 * units), row-major */
+    float *recurrent; /* (units, 4 * units), row-major */
+    float *bias;      /* (4 * units), or NULL when !use_bias */
+} tk_lstm_weights;
+
+typedef struct tk_layer {
+    tk_layer_kind kind;
+    char name[128];       /* Keras layer name */
+    char class_name[64];  /* Keras class, for messages */
+    tk_shape in, out;     /* per sample, for steps = the model's input length */
+
+    tk_activation activation; /* Dense, Conv1D, Activation; LSTM cell activation (tanh) */
+    bool use_bias;
+
+    /* Embedding */
+    int input_dim, output_dim;
+    float *embeddings; /* (input_dim, output_dim) */
+
+    /* Conv1D */
+    int filters, kernel_size, strides, dilation;
+    bool padding_same; /* "same" when true, "valid" otherwise */
+
+    /* MaxPooling1D, AveragePooling1D */
+    int pool_size, pool_strides;
+    bool pool_padding_same;
+
+    /* Dense and LSTM */
+    int units;
+
+    /* Dense: kernel (in, units); Conv1D: kernel (kernel_size, in_channels, filters) */
+    float *kernel;
+    float *bias; /* (units) or (filters); NULL when !use_bias */
+
+    /* LSTM (lstm[0]) and Bidirectional (lstm[0] forward, lstm[1] backward) */
+    tk_activation recurrent_activation; /* sigmoid or hard_sigmoid */
+    bool return_sequences, go_backwards;
+    tk_merge_mode merge_mode;
+    tk_lstm_weights lstm[2];
+
+    float dropout_rate; /* Dropout; LSTM input dropout (training only) */
+} tk_layer;
+
+typedef struct tk_model {
+    int n_layers;
+    tk_layer *layers;        /* in order, InputLayer dropped */
+    int first_body_layer;    /* index of the first layer after the Embedding (0 without one) */
+
+    float *params;           /* one flat buffer; every weight pointer above is a view into it */
+    size_t n_params;
+    bool owns_params;        /* false when params live in a shared MPI window */
+
+    bool has_embedding;
+    int vocab_size;          /* Embedding input_dim (0 without embedding) */
+    int input_dim;           /* D: channels of x, the body's input */
+    int maxlen;              /* input length from the config; 0 when any length is accepted */
+    int n_outputs;           /* units of the last layer */
+    tk_activation output_activation; /* softmax, sigmoid or linear */
+
+    char keras_version[32];
+    char backend[32];
+} tk_model;
+
+/* Reads a Keras 2 HDF5 file (model.save("x.h5")): model_config (JSON) and
+ * model_weights. Every attribute and dataset is untrusted: failures name the
+ * file, the layer, the class and the option or weight at fault. */
+tk_status tk_model_load(const char *path, tk_model **out, tk_error *err);
+
+/* Writes a Keras 2 HDF5 file with the same groups, attributes and dataset
+ * names that Keras writes, so tk_model_load (and Keras) reads it back. */
+tk_status tk_model_save(const tk_model *model, const char *path, tk_error *err);
+
+void tk_model_destroy(tk_model *model); /* NULL is fine */
+
+/* Resolves every layer's in/out shape for sequences of `steps` positions
+ * (steps must equal model->maxlen when that is non-zero and a layer needs a
+ * fixed length, e.g. Flatten). */
+tk_status tk_model_check_steps(const tk_model *model, int steps, tk_error *err);
+
+/* ids (batch, steps) -> x (batch, steps, input_dim) by Embedding lookup.
+ * Every id must be in [0, vocab_size); an id outside gives TK_E_INVALID. */
+tk_status tk_model_embed(const tk_model *model, const int32_t *ids, int batch, int steps,
+                         float *x, tk_error *err);
+
+/* Scratch for forward and backward passes: every layer's output for up to
+ * max_batch sequences of up to max_steps positions, the LSTM gates and cell
+ * states needed by backward passes, gradients. Allocated once per worker. */
+typedef struct tk_workspace tk_workspace;
+
+tk_workspace *tk_workspace_create(const tk_model *model, int max_batch, int max_steps,
+                                  tk_error *err);
+void tk_workspace_destroy(tk_workspace *ws);
+
+/* x (batch, steps, input_dim) -> logits (batch, n_outputs). Keeps every
+ * layer's activations in ws for a following backward pass. Inference mode:
+ * dropout is the identity. Row b of the result depends only on row b of x. */
+tk_status tk_model_forward(const tk_model *model, tk_workspace *ws, int batch, int steps,
+                           const float *x, float *logits, tk_error *err);
+
+/* The same in training mode: Dropout (and LSTM input dropout) masks drawn
+ * from *rng_state (any PRNG the model module documents, seeded by the caller),
+ * kept in ws so that tk_model_backward applies the same masks. */
+tk_status tk_model_forward_train(const tk_model *model, tk_workspace *ws, int batch, int steps,
+                                 const float *x, float *logits, uint64_t *rng_state,
+                                 tk_error *err);
+
+/* Applies the output activation: logits (batch, n_outputs) -> probs. */
+void tk_model_output_probs(const tk_model *model, int batch, const float *logits, float *probs);
+
+/* After tk_model_forward on the same ws: d_logits (batch, n_outputs) ->
+ * dx (batch, steps, input_dim), the gradient w.r.t. the body's input.
+ * dx may be NULL when only parameter gradients are wanted. When d_params is
+ * not NULL it is ACCUMULATED (+=) with the gradients w.r.t. every parameter,
+ * laid out like model->params (the Embedding's rows are not touched: use
+ * dx to update them). */
+tk_status tk_model_backward(const tk_model *model, tk_workspace *ws, const float *d_logits,
+                            float *dx, float *d_params, tk_error *err);
+
+/* Read access to what the last forward pass kept, for methods whose rules
+ * need the activations (DeepLIFT, LRP, the IG fast path).
+ * Output of layer i: (batch, out.steps or 1, out.channels), row-major. */
+const float *tk_workspace_layer_output(const tk_workspace *ws, int layer);
+/* Input of layer i (the previous layer's output, or x for the first body layer). */
+const float *tk_workspace_layer_input(const tk_workspace *ws, int layer);
+
+/* LSTM internals of layer i, direction dir (0 forward, 1 backward), per time
+ * step in processing order (for go_backwards / the backward direction,
+ * step 0 is the last position of the sequence):
+ * gates (steps, batch, 4 * units): activated i, f, g, o;
+ * cells (steps, batch, units): c_t; hidden (steps, batch, units): h_t.
+ * NULL for non-LSTM layers. */
+typedef struct tk_lstm_trace {
+    const float *gates;
+    const float *cells;
+    const float *hidden;
+} tk_lstm_trace;
+tk_lstm_trace tk_workspace_lstm_trace(const tk_workspace *ws, int layer, int dir);
+
+#endif

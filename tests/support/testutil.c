@@ -1,0 +1,61 @@
+#define _POSIX_C_SOURCE 200809L
+#include "support/testutil.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *tk_test_shared(const char *relative)
+{
+    static char buf[8][4096];
+    static int next;
+    char *out = buf[next++ % 8];
+    const char *dir = getenv("TOKATTR_SHARED");
+    if (dir == NULL || dir[0] == '\0')
+        dir = "../shared";
+    snprintf(out, sizeof buf[0], "%s/%s", dir, relative);
+    return out;
+}
+
+const char *tk_test_tmpdir(void)
+{
+    static char dir[256];
+    if (dir[0] == '\0') {
+        const char *base = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/tokattr-test-XXXXXX", base ? base : "/tmp");
+        if (mkdtemp(dir) == NULL) {
+            perror("mkdtemp");
+            exit(2);
+        }
+    }
+    return dir;
+}
+
+void tk_test_add_suite(const char *name, const tk_test_case *cases)
+{
+    CU_pSuite suite = CU_add_suite(name, NULL, NULL);
+    if (suite == NULL) {
+        fprintf(stderr, "CUnit: cannot add suite %s\n", name);
+        exit(2);
+    }
+    for (const tk_test_case *c = cases; c->name != NULL; c++)
+        if (CU_add_test(suite, c->name, c->fn) == NULL) {
+            fprintf(stderr, "CUnit: cannot add test %s\n", c->name);
+            exit(2);
+        }
+}
+
+int tk_test_run_all(void)
+{
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    unsigned ran = CU_get_number_of_tests_run();
+    CU_cleanup_registry();
+    if (ran == 0) {
+        fprintf(stderr, "no test ran\n");
+        return 1;
+    }
+    return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,28 @@
+/* Shared helpers for the CUnit test programs. */
+#ifndef TOKATTR_TESTS_TESTUTIL_H
+#define TOKATTR_TESTS_TESTUTIL_H
+
+#include <CUnit/CUnit.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* "<TOKATTR_SHARED or ../shared>/<relative>" in a static buffer per call site
+ * is not thread safe; tests are single-threaded. */
+const char *tk_test_shared(const char *relative);
+
+/* A fresh temporary directory for this test program (removed by the OS's
+ * tmp cleaning, not by the test, so failures can be inspected). */
+const char *tk_test_tmpdir(void);
+
+/* Runs every registered suite with the basic interface and returns the
+ * process exit status: 0 when all asserts passed, 1 otherwise. */
+int tk_test_run_all(void);
+
+/* Adds a suite with the given tests (NULL-terminated names/functions). */
+typedef struct tk_test_case {
+    const char *name;
+    void (*fn)(void);
+} tk_test_case;
+void tk_test_add_suite(const char *name, const tk_test_case *cases);
+
+#endif

@@ -1,0 +1,89 @@
+/* core: the GEMM wrapper against a naive triple loop, error values. */
+#include <CUnit/CUnit.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/gemm.h"
+#include "core/status.h"
+#include "support/testutil.h"
+
+static float at(const float *m, int ld, bool trans, int i, int j)
+{
+    return trans ? m[j * ld + i] : m[i * ld + j];
+}
+
+static void check_gemm(bool ta, bool tb, int m, int n, int k)
+{
+    int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
+    float *a = calloc((size_t)(ta ? k : m) * lda, sizeof *a);
+    float *b = calloc((size_t)(tb ? n : k) * ldb, sizeof *b);
+    float *c = calloc((size_t)m * ldc, sizeof *c);
+    CU_ASSERT_FATAL(a && b && c);
+    srand(7);
+    for (int i = 0; i < (ta ? k : m) * lda; i++)
+        a[i] = (float)rand() / RAND_MAX - 0.5f;
+    for (int i = 0; i < (tb ? n : k) * ldb; i++)
+        b[i] = (float)rand() / RAND_MAX - 0.5f;
+    for (int i = 0; i < m * ldc; i++)
+        c[i] = 1.0f;
+    tk_sgemm(ta, tb, m, n, k, 2.0f, a, lda, b, ldb, 0.5f, c, ldc);
+    double worst = 0;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int p = 0; p < k; p++)
+                s += (double)at(a, lda, ta, i, p) * at(b, ldb, tb, p, j);
+            double want = 2.0 * s + 0.5;
+            worst = fmax(worst, fabs(want - c[i * ldc + j]));
+        }
+    CU_ASSERT(worst < 1e-4);
+    free(a);
+    free(b);
+    free(c);
+}
+
+static void test_gemm_all_transposes(void)
+{
+    check_gemm(false, false, 17, 13, 29);
+    check_gemm(true, false, 17, 13, 29);
+    check_gemm(false, true, 17, 13, 29);
+    check_gemm(true, true, 17, 13, 29);
+    check_gemm(false, false, 1, 1, 1);
+}
+
+static void test_error_first_cause_wins(void)
+{
+    tk_error err = {0};
+    CU_ASSERT_EQUAL(tk_error_set(&err, TK_E_IO, "%s: cannot open", "a.h5"), TK_E_IO);
+    tk_error_set(&err, TK_E_FORMAT, "later");
+    CU_ASSERT_EQUAL(err.status, TK_E_IO);
+    CU_ASSERT_STRING_EQUAL(err.msg, "a.h5: cannot open");
+    tk_error_prefix(&err, "model %s", "x");
+    CU_ASSERT_STRING_EQUAL(err.msg, "model x: a.h5: cannot open");
+    CU_ASSERT_EQUAL(tk_error_set(NULL, TK_E_NOMEM, "ignored"), TK_E_NOMEM);
+    CU_ASSERT_STRING_EQUAL(tk_strerror(TK_E_FORMAT), "bad format");
+}
+
+static void test_malloc_overflow_is_an_error(void)
+{
+    tk_error err = {0};
+    void *p = tk_malloc((size_t)-1, 16, &err);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT_EQUAL(err.status, TK_E_NOMEM);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    tk_blas_single_thread();
+    static const tk_test_case cases[] = {
+        {"gemm matches naive loops for all transposes", test_gemm_all_transposes},
+        {"first error cause wins, prefix", test_error_first_cause_wins},
+        {"malloc size overflow is an error", test_malloc_overflow_is_an_error},
+        {NULL, NULL},
+    };
+    tk_test_add_suite("core", cases);
+    return tk_test_run_all();
+}
