@@ -1,0 +1,282 @@
+/* Integrated Gradients fast path for Conv1D -> GlobalMaxPooling1D -> Dense
+ * networks (PERFORMANCE.md, "Linearity along the path").
+ *
+ * The convolution is linear, so at path point alpha its pre-activation is
+ * u(alpha) = z(x') + alpha (z(x) - z(x')): two convolutions give all n points.
+ * Per point only the activation, the max over time and the small dense
+ * layers remain (one GEMM per dense layer over the n points). Backwards, the
+ * global max pooling lets one position per filter through, so the weighted
+ * sum over points of the upstream gradient at the convolution output is
+ * sparse, and the convolution's transpose is applied once, to that sum. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr/ig_fast.h"
+#include "attr/target.h"
+#include "core/gemm.h"
+
+enum { IG_CNN_MAX_DENSE = 8 };
+
+struct tk_ig_cnn {
+    const tk_model *model;
+    const tk_layer *conv;
+    int n_dense;
+    const tk_layer *dense[IG_CNN_MAX_DENSE];
+    int max_steps, max_points;
+    int k, c, f;       /* kernel size, input channels D, filters */
+    int pad_left;      /* "same": zeros in front */
+    float *wt;         /* (f, k * c): the kernel transposed, for the sparse backward */
+    float *cols;       /* (max_steps, k * c) im2col of one input */
+    float *z1, *z0;    /* (max_steps, f) conv pre-activations of x and x' (bias included) */
+    float *pooled;     /* (max_points, f) */
+    int *arg;          /* (max_points, f) winning position */
+    float *act[IG_CNN_MAX_DENSE]; /* (max_points, units) dense outputs (activated but the last) */
+    float *dact[2];    /* (max_points, max width) ping-pong gradient buffers */
+    double *gz;        /* (max_steps, f) weighted upstream gradient at the conv pre-activation */
+};
+
+void tk_ig_cnn_destroy(tk_ig_cnn *c)
+{
+    if (c == NULL)
+        return;
+    free(c->wt);
+    free(c->cols);
+    free(c->z1);
+    free(c->z0);
+    free(c->pooled);
+    free(c->arg);
+    for (int i = 0; i < IG_CNN_MAX_DENSE; i++)
+        free(c->act[i]);
+    free(c->dact[0]);
+    free(c->dact[1]);
+    free(c->gz);
+    free(c);
+}
+
+static bool relu_or_linear(tk_activation a)
+{
+    return a == TK_ACT_RELU || a == TK_ACT_LINEAR;
+}
+
+tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
+                           tk_ig_cnn **out, tk_error *err)
+{
+    *out = NULL;
+    int i = model->first_body_layer;
+    if (i >= model->n_layers)
+        return TK_OK;
+    const tk_layer *conv = &model->layers[i];
+    if (conv->kind != TK_LAYER_CONV1D || conv->strides != 1 ||
+        (conv->dilation != 1 && conv->dilation != 0) || !relu_or_linear(conv->activation))
+        return TK_OK;
+    for (i++; i < model->n_layers && model->layers[i].kind == TK_LAYER_DROPOUT; i++)
+        ;
+    if (i >= model->n_layers || model->layers[i].kind != TK_LAYER_GLOBAL_MAX_POOL1D)
+        return TK_OK;
+    const tk_layer *dense[IG_CNN_MAX_DENSE];
+    int n_dense = 0;
+    for (i++; i < model->n_layers; i++) {
+        const tk_layer *l = &model->layers[i];
+        if (l->kind == TK_LAYER_DROPOUT)
+            continue;
+        if (l->kind != TK_LAYER_DENSE || n_dense == IG_CNN_MAX_DENSE)
+            return TK_OK;
+        dense[n_dense++] = l;
+    }
+    if (n_dense == 0)
+        return TK_OK;
+    for (int d = 0; d + 1 < n_dense; d++)
+        if (!relu_or_linear(dense[d]->activation))
+            return TK_OK;
+
+    tk_ig_cnn *c = tk_calloc(1, sizeof *c, err);
+    if (c == NULL)
+        return TK_E_NOMEM;
+    c->model = model;
+    c->conv = conv;
+    c->n_dense = n_dense;
+    memcpy(c->dense, dense, sizeof dense);
+    c->max_steps = max_steps;
+    c->max_points = max_points;
+    c->k = conv->kernel_size;
+    c->c = model->input_dim;
+    c->f = conv->filters;
+    c->pad_left = conv->padding_same ? (c->k - 1) / 2 : 0;
+    size_t kc = (size_t)c->k * (size_t)c->c;
+    int width = c->f;
+    bool ok = true;
+    c->wt = tk_malloc((size_t)c->f * kc, sizeof *c->wt, err);
+    c->cols = tk_malloc((size_t)max_steps * kc, sizeof *c->cols, err);
+    c->z1 = tk_malloc((size_t)max_steps * c->f, sizeof *c->z1, err);
+    c->z0 = tk_malloc((size_t)max_steps * c->f, sizeof *c->z0, err);
+    c->pooled = tk_malloc((size_t)max_points * c->f, sizeof *c->pooled, err);
+    c->arg = tk_malloc((size_t)max_points * c->f, sizeof *c->arg, err);
+    c->gz = tk_malloc((size_t)max_steps * c->f, sizeof *c->gz, err);
+    ok = c->wt && c->cols && c->z1 && c->z0 && c->pooled && c->arg && c->gz;
+    for (int d = 0; ok && d < n_dense; d++) {
+        if (dense[d]->units > width)
+            width = dense[d]->units;
+        c->act[d] = tk_malloc((size_t)max_points * dense[d]->units, sizeof *c->act[d], err);
+        ok = c->act[d] != NULL;
+    }
+    if (ok) {
+        c->dact[0] = tk_malloc((size_t)max_points * width, sizeof *c->dact[0], err);
+        c->dact[1] = tk_malloc((size_t)max_points * width, sizeof *c->dact[1], err);
+        ok = c->dact[0] && c->dact[1];
+    }
+    if (!ok) {
+        tk_ig_cnn_destroy(c);
+        return TK_E_NOMEM;
+    }
+    /* kernel (k, c, f) row-major = (k*c, f); wt = its transpose (f, k*c). */
+    for (size_t j = 0; j < kc; j++)
+        for (int q = 0; q < c->f; q++)
+            c->wt[(size_t)q * kc + j] = conv->kernel[j * c->f + q];
+    *out = c;
+    return TK_OK;
+}
+
+static int conv_out_steps(const tk_ig_cnn *c, int steps)
+{
+    return c->conv->padding_same ? steps : steps - c->k + 1;
+}
+
+/* z (out_steps, f) = conv(x) + bias, as im2col + one GEMM. */
+static void conv_forward(tk_ig_cnn *c, const float *x, int steps, float *z)
+{
+    int out = conv_out_steps(c, steps), kc = c->k * c->c;
+    for (int t = 0; t < out; t++)
+        for (int j = 0; j < c->k; j++) {
+            int src = t + j - c->pad_left;
+            float *dst = c->cols + (size_t)t * kc + (size_t)j * c->c;
+            if (src < 0 || src >= steps)
+                memset(dst, 0, (size_t)c->c * sizeof *dst);
+            else
+                memcpy(dst, x + (size_t)src * c->c, (size_t)c->c * sizeof *dst);
+        }
+    for (int t = 0; t < out; t++)
+        for (int q = 0; q < c->f; q++)
+            z[(size_t)t * c->f + q] = c->conv->use_bias ? c->conv->bias[q] : 0.0f;
+    tk_sgemm(false, false, out, c->f, kc, 1.0f, c->cols, kc, c->conv->kernel, c->f, 1.0f, z, c->f);
+}
+
+tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int target,
+                             const float *x, const float *xb, int steps, int n,
+                             const double *alpha, const double *weight, float *grad,
+                             tk_error *err)
+{
+    if (steps > c->max_steps || n > c->max_points)
+        return tk_error_set(err, TK_E_INTERNAL,
+                            "ig_cnn: %d steps x %d points exceed the scratch made for %d x %d",
+                            steps, n, c->max_steps, c->max_points);
+    int out = conv_out_steps(c, steps), f = c->f;
+    if (out < 1)
+        return tk_error_set(err, TK_E_INVALID,
+                            "review of %d positions is shorter than the convolution's kernel (%d)",
+                            steps, c->k);
+    bool relu = c->conv->activation == TK_ACT_RELU;
+    conv_forward(c, x, steps, c->z1);
+    conv_forward(c, xb, steps, c->z0);
+    /* z1 becomes the direction z(x) - z(x'). */
+    for (size_t i = 0; i < (size_t)out * f; i++)
+        c->z1[i] -= c->z0[i];
+
+    /* Forward per point: activation and max over time, fused. */
+    for (int p = 0; p < n; p++) {
+        float al = (float)alpha[p];
+        float *best = c->pooled + (size_t)p * f;
+        int *arg = c->arg + (size_t)p * f;
+        for (int q = 0; q < f; q++) {
+            float u = c->z0[q] + al * c->z1[q];
+            best[q] = relu && u < 0.0f ? 0.0f : u;
+            arg[q] = 0;
+        }
+        for (int t = 1; t < out; t++) {
+            const float *z0 = c->z0 + (size_t)t * f, *dz = c->z1 + (size_t)t * f;
+            for (int q = 0; q < f; q++) {
+                float u = z0[q] + al * dz[q];
+                float h = relu && u < 0.0f ? 0.0f : u;
+                if (h > best[q]) { /* first maximum wins, like the plain path's pooling */
+                    best[q] = h;
+                    arg[q] = t;
+                }
+            }
+        }
+    }
+    /* Dense layers over all points at once. */
+    const float *in = c->pooled;
+    int in_w = f;
+    for (int d = 0; d < c->n_dense; d++) {
+        const tk_layer *l = c->dense[d];
+        float *o = c->act[d];
+        for (int p = 0; p < n; p++)
+            for (int u = 0; u < l->units; u++)
+                o[(size_t)p * l->units + u] = l->use_bias ? l->bias[u] : 0.0f;
+        tk_sgemm(false, false, n, l->units, in_w, 1.0f, in, in_w, l->kernel, l->units, 1.0f, o,
+                 l->units);
+        if (d + 1 < c->n_dense && l->activation == TK_ACT_RELU)
+            for (size_t i = 0; i < (size_t)n * l->units; i++)
+                o[i] = o[i] < 0.0f ? 0.0f : o[i];
+        in = o;
+        in_w = l->units;
+    }
+    /* d_logits per point, weighted by the quadrature. */
+    int k = c->model->n_outputs;
+    float *g = c->dact[0];
+    for (int p = 0; p < n; p++) {
+        tk_explained_scalar(c->model, params->output, target, c->act[c->n_dense - 1] + (size_t)p * k,
+                            g + (size_t)p * k);
+        for (int q = 0; q < k; q++)
+            g[(size_t)p * k + q] = (float)(g[(size_t)p * k + q] * weight[p]);
+    }
+    /* Dense backward: g (n, units_d) -> (n, in_d), through the previous relu. */
+    int which = 0;
+    for (int d = c->n_dense - 1; d >= 0; d--) {
+        const tk_layer *l = c->dense[d];
+        int w_in = d > 0 ? c->dense[d - 1]->units : f;
+        float *gin = c->dact[1 - which];
+        tk_sgemm(false, true, n, w_in, l->units, 1.0f, c->dact[which], l->units, l->kernel,
+                 l->units, 0.0f, gin, w_in);
+        if (d > 0 && c->dense[d - 1]->activation == TK_ACT_RELU) {
+            const float *a = c->act[d - 1];
+            for (size_t i = 0; i < (size_t)n * w_in; i++)
+                if (a[i] <= 0.0f)
+                    gin[i] = 0.0f;
+        }
+        which = 1 - which;
+    }
+    const float *gp = c->dact[which]; /* (n, f) gradient at the pooled vector */
+    /* Through the max pooling and the activation: one position per filter
+     * and point, summed over points (weights already applied). */
+    for (size_t i = 0; i < (size_t)out * f; i++)
+        c->gz[i] = 0.0;
+    for (int p = 0; p < n; p++)
+        for (int q = 0; q < f; q++) {
+            float gq = gp[(size_t)p * f + q];
+            if (gq == 0.0f || (relu && c->pooled[(size_t)p * f + q] <= 0.0f))
+                continue;
+            c->gz[(size_t)c->arg[(size_t)p * f + q] * f + q] += gq;
+        }
+    /* The convolution's transpose, once, touching only the non-zero entries. */
+    size_t kc = (size_t)c->k * c->c;
+    memset(grad, 0, (size_t)steps * c->c * sizeof *grad);
+    for (int t = 0; t < out; t++)
+        for (int q = 0; q < f; q++) {
+            double gv = c->gz[(size_t)t * f + q];
+            if (gv == 0.0)
+                continue;
+            float gf = (float)gv;
+            const float *w = c->wt + (size_t)q * kc;
+            for (int j = 0; j < c->k; j++) {
+                int dst = t + j - c->pad_left;
+                if (dst < 0 || dst >= steps)
+                    continue;
+                float *gr = grad + (size_t)dst * c->c;
+                const float *wj = w + (size_t)j * c->c;
+                for (int ch = 0; ch < c->c; ch++)
+                    gr[ch] += gf * wj[ch];
+            }
+        }
+    return TK_OK;
+}

@@ -1,0 +1,30 @@
+/* Inside src/attr: Integrated Gradients fast paths that use the linearity
+ * of the first body layer along the straight path (PERFORMANCE.md), and the
+ * straightforward method table they are tested against. */
+#ifndef TOKATTR_ATTR_IG_FAST_H
+#define TOKATTR_ATTR_IG_FAST_H
+
+#include "attr/attr.h"
+#include "attr/method.h"
+
+/* IG that always pushes every interpolated input through the whole model
+ * (forward + backward); the reference for the fast paths. */
+extern const tk_method_ops tk_ig_plain_ops;
+
+/* CNN fast path: Conv1D (stride 1, dilation 1, linear or relu) -> Dropout* ->
+ * GlobalMaxPooling1D -> (Dense | Dropout)*. */
+typedef struct tk_ig_cnn tk_ig_cnn;
+
+/* *out = NULL (and TK_OK) when the model does not have that shape. */
+tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
+                           tk_ig_cnn **out, tk_error *err);
+void tk_ig_cnn_destroy(tk_ig_cnn *c);
+
+/* grad (steps, D) = sum_k weight_k dF/dx at x' + alpha_k (x - x'), for the
+ * explained scalar of `target`. x, xb (steps, D); alpha, weight (n). */
+tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int target,
+                             const float *x, const float *xb, int steps, int n,
+                             const double *alpha, const double *weight, float *grad,
+                             tk_error *err);
+
+#endif
