@@ -21,6 +21,10 @@ static int cmd_version(int argc, char **argv)
 /* One line per subcommand, in the order `tokattr --help` lists them. */
 static const command COMMANDS[] = {
     {"version", cmd_version, "print the version"},
+    {"prepare", tk_cmd_prepare, "IMDB archive or directory -> dataset HDF5 (token ids, vocabulary)"},
+    {"train", tk_cmd_train, "train a reference model, write a Keras 2 .h5"},
+    {"report", tk_cmd_report, "HTML report with heatmaps and dataset-wide findings"},
+    {"explain", tk_cmd_explain, "print one method's attributions of a few reviews"},
 };
 
 static void usage(FILE *out)
