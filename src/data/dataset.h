@@ -27,6 +27,13 @@ typedef struct tk_dataset {
 } tk_dataset;
 
 tk_status tk_dataset_read(const char *path, tk_dataset **out, tk_error *err);
+
+/* Writes ds to path (through path.tmp, renamed at the end; nothing is left
+ * behind on failure). source is recorded as a root attribute. */
+tk_status tk_dataset_write(const tk_dataset *ds, const char *path, const char *source, tk_error *err);
+
+/* Frees the arrays of a split and zeroes it. */
+void tk_split_free(tk_split *s);
 void tk_dataset_destroy(tk_dataset *ds);
 
 /* "train" or "test"; NULL (and err set) for anything else. */

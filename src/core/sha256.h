@@ -1,0 +1,30 @@
+/* SHA-256 (FIPS 180-4), streaming. None of our dependencies exposes one and
+ * the dataset and results files record the digests of their inputs. */
+#ifndef TOKATTR_CORE_SHA256_H
+#define TOKATTR_CORE_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+
+typedef struct tk_sha256 {
+    uint32_t h[8];       /* chaining state */
+    uint64_t bytes;      /* message length so far */
+    uint8_t block[64];   /* pending partial block */
+    size_t fill;         /* bytes used in block */
+} tk_sha256;
+
+void tk_sha256_init(tk_sha256 *s);
+void tk_sha256_update(tk_sha256 *s, const void *data, size_t n);
+/* Writes the 32-byte digest; s must be re-initialised before reuse. */
+void tk_sha256_final(tk_sha256 *s, uint8_t digest[32]);
+
+/* 64 lowercase hex digits + NUL. */
+void tk_sha256_hex(const uint8_t digest[32], char hex[65]);
+
+/* One-shot helpers: hex digest of a buffer, of a whole file. */
+void tk_sha256_buffer_hex(const void *data, size_t n, char hex[65]);
+tk_status tk_sha256_file_hex(const char *path, char hex[65], tk_error *err);
+
+#endif
