@@ -1,0 +1,593 @@
+/* Job files: libcyaml reads the YAML into a "raw" struct in which every
+ * optional key is a pointer (NULL = absent); tk_job_defaults and
+ * resolve_job then turn it into a tk_job. libcyaml's own log (which carries
+ * the line and column of a fault) is captured and put into the message. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* strdup */
+#endif
+#include "cli/job.h"
+
+#include <cyaml/cyaml.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/paths.h"
+
+/* ---- the raw YAML shape -------------------------------------------------- */
+
+typedef struct raw_select {
+    bool *all;
+    int64_t *first;
+    int64_t *count;
+    int64_t *ids; /* (ids_count) */
+    unsigned ids_count;
+    int *label;
+} raw_select;
+
+typedef struct raw_input {
+    int *num_words;
+    int *maxlen;
+    char *padding;
+    char *truncating;
+} raw_input;
+
+typedef struct raw_method {
+    char *name;
+    char *method;
+    char *target;
+    int *target_class;
+    char *output;
+    char *reduction;
+    int *n_steps;
+    char *rule;
+    char *baseline;
+    int *baseline_token;
+    int *window;
+    int *background_size;
+    bool *background_random;
+    uint64_t *seed;
+    double *eps;
+    double *bias_factor;
+} raw_method;
+
+typedef struct raw_job {
+    char *model;
+    char *dataset;
+    char *split;
+    raw_select *select;
+    raw_input *input;
+    char *word_vectors;
+    char *target;
+    int *target_class;
+    char *output;
+    char *reduction;
+    raw_method *methods; /* (methods_count) */
+    unsigned methods_count;
+    char *results;
+    int *chunk_size;
+    int *checkpoint_every;
+} raw_job;
+
+#define OPT (CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER)
+
+static const cyaml_schema_value_t int64_entry = {CYAML_VALUE_INT(CYAML_FLAG_DEFAULT, int64_t)};
+
+static const cyaml_schema_field_t select_fields[] = {
+    CYAML_FIELD_BOOL_PTR("all", OPT, raw_select, all),
+    CYAML_FIELD_INT_PTR("first", OPT, raw_select, first),
+    CYAML_FIELD_INT_PTR("count", OPT, raw_select, count),
+    CYAML_FIELD_SEQUENCE("ids", OPT, raw_select, ids, &int64_entry, 1, CYAML_UNLIMITED),
+    CYAML_FIELD_INT_PTR("label", OPT, raw_select, label),
+    CYAML_FIELD_END};
+
+static const cyaml_schema_field_t input_fields[] = {
+    CYAML_FIELD_INT_PTR("num_words", OPT, raw_input, num_words),
+    CYAML_FIELD_INT_PTR("maxlen", OPT, raw_input, maxlen),
+    CYAML_FIELD_STRING_PTR("padding", OPT, raw_input, padding, 1, 16),
+    CYAML_FIELD_STRING_PTR("truncating", OPT, raw_input, truncating, 1, 16),
+    CYAML_FIELD_END};
+
+static const cyaml_schema_field_t method_fields[] = {
+    CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_POINTER, raw_method, name, 1, 63),
+    CYAML_FIELD_STRING_PTR("method", CYAML_FLAG_POINTER, raw_method, method, 1, 32),
+    CYAML_FIELD_STRING_PTR("target", OPT, raw_method, target, 1, 32),
+    CYAML_FIELD_INT_PTR("target_class", OPT, raw_method, target_class),
+    CYAML_FIELD_STRING_PTR("output", OPT, raw_method, output, 1, 32),
+    CYAML_FIELD_STRING_PTR("reduction", OPT, raw_method, reduction, 1, 32),
+    CYAML_FIELD_INT_PTR("n_steps", OPT, raw_method, n_steps),
+    CYAML_FIELD_STRING_PTR("rule", OPT, raw_method, rule, 1, 32),
+    CYAML_FIELD_STRING_PTR("baseline", OPT, raw_method, baseline, 1, 32),
+    CYAML_FIELD_INT_PTR("baseline_token", OPT, raw_method, baseline_token),
+    CYAML_FIELD_INT_PTR("window", OPT, raw_method, window),
+    CYAML_FIELD_INT_PTR("background_size", OPT, raw_method, background_size),
+    CYAML_FIELD_BOOL_PTR("background_random", OPT, raw_method, background_random),
+    CYAML_FIELD_UINT_PTR("seed", OPT, raw_method, seed),
+    CYAML_FIELD_FLOAT_PTR("eps", OPT, raw_method, eps),
+    CYAML_FIELD_FLOAT_PTR("bias_factor", OPT, raw_method, bias_factor),
+    CYAML_FIELD_END};
+
+static const cyaml_schema_value_t method_entry = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, raw_method, method_fields)};
+
+static const cyaml_schema_field_t job_fields[] = {
+    CYAML_FIELD_STRING_PTR("model", CYAML_FLAG_POINTER, raw_job, model, 1, 4095),
+    CYAML_FIELD_STRING_PTR("dataset", CYAML_FLAG_POINTER, raw_job, dataset, 1, 4095),
+    CYAML_FIELD_STRING_PTR("split", OPT, raw_job, split, 1, 7),
+    CYAML_FIELD_MAPPING_PTR("select", OPT, raw_job, select, select_fields),
+    CYAML_FIELD_MAPPING_PTR("input", OPT, raw_job, input, input_fields),
+    CYAML_FIELD_STRING_PTR("word_vectors", OPT, raw_job, word_vectors, 1, 4095),
+    CYAML_FIELD_STRING_PTR("target", OPT, raw_job, target, 1, 32),
+    CYAML_FIELD_INT_PTR("target_class", OPT, raw_job, target_class),
+    CYAML_FIELD_STRING_PTR("output", OPT, raw_job, output, 1, 32),
+    CYAML_FIELD_STRING_PTR("reduction", OPT, raw_job, reduction, 1, 32),
+    CYAML_FIELD_SEQUENCE("methods", CYAML_FLAG_POINTER, raw_job, methods, &method_entry, 1, 64),
+    CYAML_FIELD_STRING_PTR("results", CYAML_FLAG_POINTER, raw_job, results, 1, 4095),
+    CYAML_FIELD_INT_PTR("chunk_size", OPT, raw_job, chunk_size),
+    CYAML_FIELD_INT_PTR("checkpoint_every", OPT, raw_job, checkpoint_every),
+    CYAML_FIELD_END};
+
+static const cyaml_schema_value_t job_schema = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, raw_job, job_fields)};
+
+/* ---- libcyaml's log, kept for the error message ------------------------- */
+
+typedef struct log_buf {
+    char text[768];
+} log_buf;
+
+/* libcyaml reports a fault as several lines ("Unexpected key: x", then a
+ * backtrace "in mapping field 'y' (line: 3, column: 5)"); we keep them
+ * joined with "; " so the user sees key and line in one sentence. */
+static void capture_log(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
+{
+    log_buf *lb = ctx;
+    if (level < CYAML_LOG_ERROR)
+        return;
+    char line[256];
+    vsnprintf(line, sizeof line, fmt, args);
+    /* trim the trailing newline and the "Load: " prefix libcyaml adds */
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' '))
+        line[--n] = '\0';
+    const char *s = line;
+    if (strncmp(s, "Load: ", 6) == 0)
+        s += 6;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s == '\0' || strcmp(s, "Backtrace:") == 0)
+        return;
+    /* libyaml counts lines and columns from 0; editors count from 1. */
+    char fixed[256];
+    size_t line_no, col_no;
+    const char *mark = strstr(s, "(line: ");
+    if (mark && sscanf(mark, "(line: %zu, column: %zu)", &line_no, &col_no) == 2) {
+        snprintf(fixed, sizeof fixed, "%.*s(line %zu, column %zu)", (int)(mark - s), s,
+                 line_no + 1, col_no + 1);
+        s = fixed;
+    }
+    size_t used = strlen(lb->text);
+    if (used + 3 >= sizeof lb->text)
+        return;
+    snprintf(lb->text + used, sizeof lb->text - used, "%s%s", used ? "; " : "", s);
+}
+
+/* ---- defaults and resolution -------------------------------------------- */
+
+/* The one place where a job's defaults live (README "Running a job"). */
+static void tk_job_defaults(tk_job *job)
+{
+    memset(job, 0, sizeof *job);
+    snprintf(job->split, sizeof job->split, "test");
+    job->select = TK_SELECT_ALL;
+    job->label = -1;
+    job->num_words = 0; /* from the model's Embedding */
+    job->maxlen = 0;    /* from the model's input length */
+    job->padding_post = false;
+    job->truncating_post = false;
+    job->chunk_size = 16;
+    job->checkpoint_every = 1;
+}
+
+typedef struct name_value {
+    const char *name;
+    int value;
+} name_value;
+
+static const name_value TARGETS[] = {
+    {"predicted", TK_TARGET_PREDICTED}, {"label", TK_TARGET_LABEL}, {"class", TK_TARGET_CLASS}, {NULL, 0}};
+static const name_value OUTPUTS[] = {{"prob", TK_OUTPUT_PROB}, {"logit", TK_OUTPUT_LOGIT}, {NULL, 0}};
+static const name_value REDUCTIONS[] = {{"sum", TK_REDUCE_SUM}, {"l2", TK_REDUCE_L2}, {NULL, 0}};
+static const name_value RULES[] = {{"gauss_legendre", TK_IG_GAUSS_LEGENDRE},
+                                   {"riemann_left", TK_IG_RIEMANN_LEFT},
+                                   {"riemann_right", TK_IG_RIEMANN_RIGHT},
+                                   {"riemann_middle", TK_IG_RIEMANN_MIDDLE},
+                                   {"riemann_trapezoid", TK_IG_RIEMANN_TRAPEZOID},
+                                   {NULL, 0}};
+static const name_value BASELINES[] = {{"pad", TK_BASELINE_PAD},
+                                       {"zeros", TK_BASELINE_ZEROS},
+                                       {"oov", TK_BASELINE_OOV},
+                                       {"token", TK_BASELINE_TOKEN},
+                                       {NULL, 0}};
+static const name_value SIDES[] = {{"pre", 0}, {"post", 1}, {NULL, 0}};
+
+static tk_status pick(const char *file, const char *where, const char *key, const char *value,
+                      const name_value *table, int *out, tk_error *err)
+{
+    for (int i = 0; table[i].name; i++)
+        if (strcmp(table[i].name, value) == 0) {
+            *out = table[i].value;
+            return TK_OK;
+        }
+    char allowed[256] = "";
+    for (int i = 0; table[i].name; i++) {
+        size_t used = strlen(allowed);
+        snprintf(allowed + used, sizeof allowed - used, "%s%s", i ? ", " : "", table[i].name);
+    }
+    return tk_error_set(err, TK_E_INVALID, "%s: %skey '%s': unknown value '%s' (expected one of %s)",
+                        file, where, key, value, allowed);
+}
+
+/* "shared:x" -> shared dir; absolute stays; otherwise relative to base_dir. */
+static tk_status resolve_path(const char *file, const char *key, const char *value,
+                              const char *base_dir, const char *shared_dir, char **out,
+                              tk_error *err)
+{
+    char buf[4096 + 512];
+    if (strncmp(value, "shared:", 7) == 0) {
+        if (!tk_shared_path(buf, sizeof buf, shared_dir, value + 7))
+            return tk_error_set(err, TK_E_INVALID, "%s: key '%s': path too long", file, key);
+    } else if (value[0] == '/' || base_dir == NULL || base_dir[0] == '\0') {
+        snprintf(buf, sizeof buf, "%s", value);
+    } else {
+        snprintf(buf, sizeof buf, "%s/%s", base_dir, value);
+    }
+    *out = strdup(buf);
+    if (*out == NULL)
+        return tk_error_set(err, TK_E_NOMEM, "%s: out of memory", file);
+    return TK_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Job-wide target/output/reduction are the defaults of every method; a
+ * method's own keys win. */
+static tk_status resolve_method(const char *file, const raw_job *raw, const raw_method *rm,
+                                int index, tk_method_params *p, tk_error *err)
+{
+    char where[96];
+    snprintf(where, sizeof where, "methods[%d] ('%s'): ", index, rm->name);
+    tk_method_kind kind;
+    tk_error sub = {0};
+    if (tk_method_kind_parse(rm->method, &kind, &sub) != TK_OK)
+        return tk_error_set(err, TK_E_INVALID,
+                            "%s: %skey 'method': unknown method '%s' (expected saliency, grad_input, "
+                            "integrated_gradients, occlusion, deeplift, deepshap or lrp_epsilon)",
+                            file, where, rm->method);
+    tk_method_params_default(p, kind);
+    snprintf(p->name, sizeof p->name, "%s", rm->name);
+    for (const char *c = rm->name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '_' || *c == '-' || *c == '.'))
+            return tk_error_set(err, TK_E_INVALID,
+                                "%s: %skey 'name': use letters, digits, '_', '-' or '.' (it names "
+                                "an HDF5 group)",
+                                file, where);
+
+    int v;
+    tk_status st;
+    const char *target = rm->target ? rm->target : raw->target;
+    const int *target_class = rm->target_class ? rm->target_class : raw->target_class;
+    const char *output = rm->output ? rm->output : raw->output;
+    const char *reduction = rm->reduction ? rm->reduction : raw->reduction;
+    if (target) {
+        if ((st = pick(file, where, "target", target, TARGETS, &v, err)) != TK_OK)
+            return st;
+        p->target = (tk_target_kind)v;
+    }
+    if (target_class)
+        p->target_class = *target_class;
+    if (p->target == TK_TARGET_CLASS && !target_class)
+        return tk_error_set(err, TK_E_INVALID, "%s: %starget 'class' needs key 'target_class'",
+                            file, where);
+    if (output) {
+        if ((st = pick(file, where, "output", output, OUTPUTS, &v, err)) != TK_OK)
+            return st;
+        p->output = (tk_output_kind)v;
+    }
+    if (reduction) {
+        if ((st = pick(file, where, "reduction", reduction, REDUCTIONS, &v, err)) != TK_OK)
+            return st;
+        p->reduce = (tk_reduce_kind)v;
+    }
+    if (rm->rule) {
+        if ((st = pick(file, where, "rule", rm->rule, RULES, &v, err)) != TK_OK)
+            return st;
+        p->rule = (tk_ig_rule)v;
+    }
+    if (rm->baseline) {
+        if ((st = pick(file, where, "baseline", rm->baseline, BASELINES, &v, err)) != TK_OK)
+            return st;
+        p->baseline = (tk_baseline_kind)v;
+    }
+    if (rm->baseline_token)
+        p->baseline_token = *rm->baseline_token;
+    if (p->baseline == TK_BASELINE_TOKEN && !rm->baseline_token)
+        return tk_error_set(err, TK_E_INVALID, "%s: %sbaseline 'token' needs key 'baseline_token'",
+                            file, where);
+    if (rm->n_steps) {
+        if (*rm->n_steps < 1 || *rm->n_steps > 10000)
+            return tk_error_set(err, TK_E_INVALID, "%s: %skey 'n_steps': %d is not in [1, 10000]",
+                                file, where, *rm->n_steps);
+        p->n_steps = *rm->n_steps;
+    }
+    if (rm->window) {
+        if (*rm->window < 1)
+            return tk_error_set(err, TK_E_INVALID, "%s: %skey 'window': must be >= 1", file, where);
+        p->window = *rm->window;
+    }
+    if (rm->background_size) {
+        if (*rm->background_size < 1)
+            return tk_error_set(err, TK_E_INVALID, "%s: %skey 'background_size': must be >= 1",
+                                file, where);
+        p->background_size = *rm->background_size;
+    }
+    if (rm->background_random)
+        p->background_random = *rm->background_random;
+    if (rm->seed)
+        p->seed = *rm->seed;
+    if (rm->eps) {
+        if (!(*rm->eps >= 0))
+            return tk_error_set(err, TK_E_INVALID, "%s: %skey 'eps': must be >= 0", file, where);
+        p->eps = *rm->eps;
+    }
+    if (rm->bias_factor)
+        p->bias_factor = *rm->bias_factor;
+    return TK_OK;
+}
+
+static tk_status resolve_job(const char *file, const raw_job *raw, const char *base_dir,
+                             const char *shared_dir, tk_job *job, tk_error *err)
+{
+    tk_status st;
+    if ((st = resolve_path(file, "model", raw->model, base_dir, shared_dir, &job->model_path,
+                           err)) != TK_OK ||
+        (st = resolve_path(file, "dataset", raw->dataset, base_dir, shared_dir,
+                           &job->dataset_path, err)) != TK_OK ||
+        (st = resolve_path(file, "results", raw->results, base_dir, shared_dir,
+                           &job->output_path, err)) != TK_OK)
+        return st;
+    if (raw->word_vectors &&
+        (st = resolve_path(file, "word_vectors", raw->word_vectors, base_dir, shared_dir,
+                           &job->word_vectors, err)) != TK_OK)
+        return st;
+    if (raw->split) {
+        if (strcmp(raw->split, "train") != 0 && strcmp(raw->split, "test") != 0)
+            return tk_error_set(err, TK_E_INVALID,
+                                "%s: key 'split': unknown value '%s' (expected train or test)", file,
+                                raw->split);
+        snprintf(job->split, sizeof job->split, "%s", raw->split);
+    }
+
+    const raw_select *s = raw->select;
+    if (s) {
+        int kinds = (s->all && *s->all) + (s->first || s->count) + (s->ids != NULL) +
+                    (s->label != NULL);
+        if (kinds > 1)
+            return tk_error_set(err, TK_E_INVALID,
+                                "%s: key 'select': give only one of all, first/count, ids, label",
+                                file);
+        if (s->first || s->count) {
+            job->select = TK_SELECT_RANGE;
+            job->first = s->first ? *s->first : 0;
+            job->count = s->count ? *s->count : -1; /* -1: to the end */
+            if (job->first < 0 || (s->count && job->count < 1))
+                return tk_error_set(err, TK_E_INVALID,
+                                    "%s: key 'select': first must be >= 0 and count >= 1", file);
+        } else if (s->ids) {
+            job->select = TK_SELECT_IDS;
+            job->indices = tk_malloc(s->ids_count, sizeof *job->indices, err);
+            if (!job->indices)
+                return TK_E_NOMEM;
+            memcpy(job->indices, s->ids, s->ids_count * sizeof *job->indices);
+            qsort(job->indices, s->ids_count, sizeof *job->indices, cmp_i64);
+            int64_t n = 0;
+            for (unsigned i = 0; i < s->ids_count; i++) {
+                if (job->indices[i] < 0)
+                    return tk_error_set(err, TK_E_INVALID,
+                                        "%s: key 'select.ids': %lld is negative", file,
+                                        (long long)job->indices[i]);
+                if (n == 0 || job->indices[n - 1] != job->indices[i])
+                    job->indices[n++] = job->indices[i];
+            }
+            job->n_indices = n;
+        } else if (s->label) {
+            if (*s->label != 0 && *s->label != 1)
+                return tk_error_set(err, TK_E_INVALID, "%s: key 'select.label': must be 0 or 1",
+                                    file);
+            job->select = TK_SELECT_LABEL;
+            job->label = *s->label;
+        }
+    }
+
+    const raw_input *in = raw->input;
+    if (in) {
+        int side;
+        if (in->num_words) {
+            if (*in->num_words < 4)
+                return tk_error_set(err, TK_E_INVALID, "%s: key 'input.num_words': must be >= 4",
+                                    file);
+            job->num_words = *in->num_words;
+        }
+        if (in->maxlen) {
+            if (*in->maxlen < 1)
+                return tk_error_set(err, TK_E_INVALID, "%s: key 'input.maxlen': must be >= 1", file);
+            job->maxlen = *in->maxlen;
+        }
+        if (in->padding) {
+            if ((st = pick(file, "input: ", "padding", in->padding, SIDES, &side, err)) != TK_OK)
+                return st;
+            job->padding_post = side;
+        }
+        if (in->truncating) {
+            if ((st = pick(file, "input: ", "truncating", in->truncating, SIDES, &side, err)) !=
+                TK_OK)
+                return st;
+            job->truncating_post = side;
+        }
+    }
+
+    if (raw->chunk_size) {
+        if (*raw->chunk_size < 1 || *raw->chunk_size > 100000)
+            return tk_error_set(err, TK_E_INVALID, "%s: key 'chunk_size': must be in [1, 100000]",
+                                file);
+        job->chunk_size = *raw->chunk_size;
+    }
+    if (raw->checkpoint_every) {
+        if (*raw->checkpoint_every < 1)
+            return tk_error_set(err, TK_E_INVALID, "%s: key 'checkpoint_every': must be >= 1",
+                                file);
+        job->checkpoint_every = *raw->checkpoint_every;
+    }
+
+    job->n_methods = (int)raw->methods_count;
+    job->methods = tk_calloc(raw->methods_count, sizeof *job->methods, err);
+    if (!job->methods)
+        return TK_E_NOMEM;
+    for (unsigned i = 0; i < raw->methods_count; i++) {
+        if ((st = resolve_method(file, raw, &raw->methods[i], (int)i, &job->methods[i], err)) !=
+            TK_OK)
+            return st;
+        for (unsigned j = 0; j < i; j++)
+            if (strcmp(job->methods[j].name, job->methods[i].name) == 0)
+                return tk_error_set(err, TK_E_INVALID,
+                                    "%s: methods[%u]: name '%s' is used twice (names are the "
+                                    "results groups)",
+                                    file, i, job->methods[i].name);
+    }
+    return TK_OK;
+}
+
+tk_status tk_job_parse(const char *yaml, const char *name, const char *base_dir,
+                       const char *shared_dir, tk_job **out, tk_error *err)
+{
+    *out = NULL;
+    log_buf lb = {{0}};
+    cyaml_config_t cfg = {
+        .log_fn = capture_log,
+        .log_ctx = &lb,
+        .mem_fn = cyaml_mem,
+        .log_level = CYAML_LOG_ERROR,
+        .flags = CYAML_CFG_DEFAULT,
+    };
+    raw_job *raw = NULL;
+    tk_status st = TK_OK;
+    tk_job *job = tk_calloc(1, sizeof *job, err);
+    if (!job)
+        return TK_E_NOMEM;
+    tk_job_defaults(job);
+    job->yaml_text = strdup(yaml);
+    if (!job->yaml_text) {
+        st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory", name);
+        goto fail;
+    }
+
+    cyaml_err_t ce = cyaml_load_data((const uint8_t *)yaml, strlen(yaml), &cfg, &job_schema,
+                                     (cyaml_data_t **)&raw, NULL);
+    if (ce != CYAML_OK) {
+        st = tk_error_set(err, TK_E_INVALID, "%s: %s%s%s", name, cyaml_strerror(ce),
+                          lb.text[0] ? ": " : "", lb.text);
+        raw = NULL;
+        goto fail;
+    }
+    if (raw == NULL) {
+        st = tk_error_set(err, TK_E_INVALID, "%s: the job is empty", name);
+        goto fail;
+    }
+    if ((st = resolve_job(name, raw, base_dir, shared_dir, job, err)) != TK_OK)
+        goto fail;
+    cyaml_free(&cfg, &job_schema, raw, 0);
+    *out = job;
+    return TK_OK;
+
+fail:
+    if (raw)
+        cyaml_free(&cfg, &job_schema, raw, 0);
+    tk_job_destroy(job);
+    return st;
+}
+
+tk_status tk_job_load(const char *path, const char *shared_dir, tk_job **out, tk_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return tk_error_set(err, TK_E_IO, "%s: cannot open the job file: %s", path,
+                            strerror(errno));
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    tk_status st = TK_OK;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            if (cap > (64u << 20)) {
+                st = tk_error_set(err, TK_E_FORMAT, "%s: the job file is larger than 64 MB", path);
+                goto done;
+            }
+            char *t = realloc(text, cap);
+            if (!t) {
+                st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory", path);
+                goto done;
+            }
+            text = t;
+        }
+        size_t n = fread(text + len, 1, 4096, f);
+        len += n;
+        if (n < 4096)
+            break;
+    }
+    if (ferror(f)) {
+        st = tk_error_set(err, TK_E_IO, "%s: cannot read the job file", path);
+        goto done;
+    }
+    text[len] = '\0';
+    if (strlen(text) != len) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: the job file contains a NUL byte", path);
+        goto done;
+    }
+
+    /* base directory = the job file's directory */
+    char base[4096];
+    snprintf(base, sizeof base, "%s", path);
+    char *slash = strrchr(base, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(base, sizeof base, ".");
+    st = tk_job_parse(text, path, base, shared_dir, out, err);
+
+done:
+    free(text);
+    fclose(f);
+    return st;
+}
+
+void tk_job_destroy(tk_job *job)
+{
+    if (!job)
+        return;
+    free(job->yaml_text);
+    free(job->model_path);
+    free(job->dataset_path);
+    free(job->indices);
+    free(job->word_vectors);
+    free(job->methods);
+    free(job->output_path);
+    free(job);
+}

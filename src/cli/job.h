@@ -1,0 +1,64 @@
+/* An attribution job (`tokattr run JOB`): a YAML file parsed with libcyaml
+ * into one struct, defaults set in one place (tk_job_defaults in job.c).
+ * The job's syntax is documented in README.md ("Running a job") and in
+ * the jobs/ directory.
+ *
+ * Paths in a job are relative to the job file's directory unless absolute;
+ * a path starting with "shared:" is resolved in the shared directory
+ * (--shared, then TOKATTR_SHARED, then ../shared; src/core/paths.h). */
+#ifndef TOKATTR_CLI_JOB_H
+#define TOKATTR_CLI_JOB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "attr/attr.h"
+#include "core/status.h"
+
+typedef enum tk_select_kind {
+    TK_SELECT_ALL,   /* every review of the split */
+    TK_SELECT_RANGE, /* indices [first, first + count) in canonical order */
+    TK_SELECT_IDS,   /* review indices listed in the job */
+    TK_SELECT_LABEL  /* every review with this label */
+} tk_select_kind;
+
+typedef struct tk_job {
+    char *yaml_text;    /* the job file's bytes, NUL-terminated (stored in the results) */
+    char *model_path;   /* resolved */
+    char *dataset_path; /* resolved */
+    char split[8];      /* "train" or "test" */
+
+    tk_select_kind select;
+    int64_t first, count; /* TK_SELECT_RANGE */
+    int64_t *indices;     /* (n_indices) TK_SELECT_IDS, ascending, unique */
+    int64_t n_indices;
+    int label;            /* TK_SELECT_LABEL */
+
+    /* Input preparation; 0 = take it from the model. */
+    int num_words;
+    int maxlen;
+    bool padding_post;
+    bool truncating_post;
+
+    char *word_vectors; /* resolved path, or NULL (embedding-less models) */
+
+    int n_methods;
+    tk_method_params *methods; /* (n_methods) */
+
+    char *output_path;    /* the results file, resolved */
+    int chunk_size;       /* reviews per work unit (default 16) */
+    int checkpoint_every; /* chunks between flushes of the results file (default 1) */
+} tk_job;
+
+/* Parses a job file. shared_dir may be NULL (TOKATTR_SHARED / ../shared).
+ * Errors name the file, the line when known, and the key. */
+tk_status tk_job_load(const char *path, const char *shared_dir, tk_job **out, tk_error *err);
+
+/* The same from a YAML text; base_dir resolves relative paths; name is used
+ * in messages. */
+tk_status tk_job_parse(const char *yaml, const char *name, const char *base_dir,
+                       const char *shared_dir, tk_job **out, tk_error *err);
+
+void tk_job_destroy(tk_job *job);
+
+#endif

@@ -1,0 +1,95 @@
+/* The results file (README "Results file"; DESIGN.md), written by rank 0
+ * only with serial HDF5 calls in the default file format: per the crash
+ * measurements in INFRA.md, that format plus an H5Fflush after each batch
+ * survives SIGKILL with every flushed batch intact.
+ *
+ * Everything that does not depend on the attributions (reviews, tokens,
+ * vocabulary, every per-review offset) is written when the file is created,
+ * so the layout never depends on the order in which chunks complete. A
+ * chunk's results go in, the file is flushed, and only then is
+ * /progress/done set for its reviews. No MPI here. */
+#ifndef TOKATTR_PIPELINE_WRITER_H
+#define TOKATTR_PIPELINE_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "attr/attr.h"
+#include "core/status.h"
+
+/* Root attributes (provenance). Strings may be NULL (not written). */
+typedef struct tk_writer_meta {
+    const char *command_line;
+    const char *job_yaml;
+    const char *model_path;
+    const char *model_sha256;
+    const char *dataset_path;
+    const char *dataset_sha256;
+    const char *split;
+    int ranks;
+} tk_writer_meta;
+
+/* What is known before any attribution is computed. */
+typedef struct tk_writer_layout {
+    int64_t n;                   /* reviews */
+    const int64_t *index;        /* (n) position in the split's canonical order */
+    const int32_t *review_id;    /* (n) */
+    const int32_t *label;        /* (n) */
+    const int32_t *rating;       /* (n) */
+    const int64_t *token_offset; /* (n + 1) ragged index into the token arrays */
+    const int32_t *token_id;     /* (T = token_offset[n]) model input ids, padding excluded */
+    const int32_t *word_pos;     /* (T) word index in the review, -1 = start marker */
+    int n_classes;               /* columns of /predictions/prob */
+    int n_methods;
+    const tk_method_params *methods; /* (n_methods) */
+    int64_t vocab_size;
+    char *const *vocab;          /* (vocab_size) or NULL */
+} tk_writer_layout;
+
+/* One work unit's results: reviews [first, first + count) of the file, whose
+ * tokens are [token_offset[first], token_offset[first + count)) = (tc). */
+typedef struct tk_chunk_result {
+    int64_t first, count;
+    int64_t tc;            /* tokens in the chunk */
+    int n_classes, n_methods;
+    float *prob;           /* (count, n_classes) */
+    int32_t *predicted;    /* (count) */
+    int32_t *target;       /* (n_methods, count) */
+    float *score;          /* (n_methods, tc) */
+    float *padding_score;  /* (n_methods, count) */
+    double *axiom_error;   /* (n_methods, count) */
+    double *f_input;       /* (n_methods, count) */
+    double *f_baseline;    /* (n_methods, count) */
+} tk_chunk_result;
+
+/* Allocates the arrays for up to max_count reviews and max_tc tokens. */
+tk_status tk_chunk_result_alloc(tk_chunk_result *r, int64_t max_count, int64_t max_tc,
+                                int n_classes, int n_methods, tk_error *err);
+void tk_chunk_result_free(tk_chunk_result *r);
+
+typedef struct tk_writer tk_writer;
+
+/* Creates a new file at path (truncating). */
+tk_status tk_writer_create(const char *path, const tk_writer_layout *layout,
+                           const tk_writer_meta *meta, tk_writer **out, tk_error *err);
+
+/* Reopens a file for --resume: the job text and both SHA-256 must equal
+ * meta's, the shapes must equal layout's; done (n) gets /progress/done. */
+tk_status tk_writer_open_resume(const char *path, const tk_writer_layout *layout,
+                                const tk_writer_meta *meta, uint8_t *done, tk_writer **out,
+                                tk_error *err);
+
+/* Writes a chunk's data (not yet marked done). */
+tk_status tk_writer_put(tk_writer *w, const tk_chunk_result *r, tk_error *err);
+
+/* Flushes everything written so far, then marks those chunks done (the
+ * marks reach the disk with the next flush or at close). */
+tk_status tk_writer_checkpoint(tk_writer *w, tk_error *err);
+
+/* Final checkpoint, finish-time attribute, close. w is freed either way. */
+tk_status tk_writer_close(tk_writer *w, bool finished, tk_error *err);
+
+/* Closes without further writes (error paths). NULL is fine. */
+void tk_writer_abandon(tk_writer *w);
+
+#endif
