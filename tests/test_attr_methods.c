@@ -1,0 +1,444 @@
+/* attr (gradients, IG, occlusion) checked against things that do not come
+ * from our own code: central finite differences of the model, the IG
+ * axioms (completeness, convergence of the quadrature), the straightforward
+ * IG path against the fast path, independence of batch history, and
+ * edge-case reviews. Inputs are the fixture's prepared reviews. */
+#include <CUnit/CUnit.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr/attr.h"
+#include "attr/ig_fast.h"
+#include "attr/target.h"
+#include "core/gemm.h"
+#include "data/model_input.h"
+#include "support/testutil.h"
+
+enum { N_REVIEWS = 10 };
+
+typedef struct fixture {
+    tk_model *model;
+    int T, D;
+    int32_t ids[N_REVIEWS * 100]; /* (N_REVIEWS, T) prepared inputs, T <= 100 */
+} fixture;
+
+static fixture CNN, LSTM;
+
+static bool load(fixture *fx, const char *model_file, const char *group)
+{
+    tk_error err = {0};
+    if (tk_model_load(tk_test_shared(model_file), &fx->model, &err) != TK_OK) {
+        fprintf(stderr, "\n%s\n", err.msg);
+        return false;
+    }
+    fx->T = fx->model->maxlen;
+    fx->D = fx->model->input_dim;
+    hid_t file = H5Fopen(tk_test_shared("fixtures/attributions.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        return false;
+    char path[64];
+    snprintf(path, sizeof path, "%s/input_ids", group);
+    hid_t ds = H5Dopen2(file, path, H5P_DEFAULT);
+    bool ok = ds >= 0 && fx->T <= 100 &&
+              H5Dread(ds, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, fx->ids) >= 0;
+    if (ds >= 0)
+        H5Dclose(ds);
+    H5Fclose(file);
+    return ok;
+}
+
+static tk_review review_of(const fixture *fx, int r)
+{
+    tk_review rv = {.ids = fx->ids + (size_t)r * fx->T, .steps = fx->T, .label = -1};
+    return rv;
+}
+
+/* F at x (steps, D) in double through the model's forward pass. */
+static double f_at(const tk_model *m, tk_workspace *ws, tk_output_kind output, int target,
+                   const float *x, int steps)
+{
+    float logits[16];
+    tk_error err = {0};
+    CU_ASSERT_FATAL(tk_model_forward(m, ws, 1, steps, x, logits, &err) == TK_OK);
+    return tk_explained_scalar(m, output, target, logits, NULL);
+}
+
+/* Saliency's full gradient against central differences of F along random
+ * directions: (F(x + h v) - F(x - h v)) / 2h = <grad, v> (both in double). */
+static void check_finite_differences(fixture *fx)
+{
+    const tk_model *m = fx->model;
+    int T = fx->T, D = fx->D;
+    size_t n = (size_t)T * D;
+    tk_error err = {0};
+    tk_workspace *ws = tk_workspace_create(m, 1, T, &err);
+    float *x = malloc(n * sizeof *x), *xp = malloc(n * sizeof *xp), *g = malloc(n * sizeof *g);
+    float *v = malloc(n * sizeof *v), score[100];
+    CU_ASSERT_FATAL(ws && x && xp && g && v);
+    srand(11);
+    double worst = 0.0;
+    for (int o = 0; o < 2; o++) {
+        tk_method_params p;
+        tk_method_params_default(&p, TK_METHOD_SALIENCY);
+        p.output = o == 0 ? TK_OUTPUT_LOGIT : TK_OUTPUT_PROB;
+        tk_explainer *ex = NULL;
+        CU_ASSERT_FATAL(tk_explainer_create(m, &p, NULL, T, &ex, &err) == TK_OK);
+        for (int r = 0; r < 3; r++) {
+            tk_review rv = review_of(fx, r);
+            tk_attribution a = {.score = score, .full = g};
+            CU_ASSERT_FATAL(tk_explain(ex, &rv, &a, &err) == TK_OK);
+            CU_ASSERT_FATAL(tk_model_embed(m, rv.ids, 1, T, x, &err) == TK_OK);
+            for (int dir = 0; dir < 4; dir++) {
+                /* Random direction on the last 20 positions (the words), norm 1. */
+                double norm = 0.0;
+                for (size_t i = 0; i < n; i++) {
+                    v[i] = i >= (size_t)(T - 20) * D ? (float)rand() / RAND_MAX - 0.5f : 0.0f;
+                    norm += (double)v[i] * v[i];
+                }
+                double dot = 0.0;
+                for (size_t i = 0; i < n; i++) {
+                    v[i] = (float)(v[i] / sqrt(norm));
+                    dot += (double)g[i] * v[i];
+                }
+                const double h = 1e-2;
+                for (size_t i = 0; i < n; i++)
+                    xp[i] = (float)(x[i] + h * v[i]);
+                double fp = f_at(m, ws, p.output, a.target, xp, T);
+                for (size_t i = 0; i < n; i++)
+                    xp[i] = (float)(x[i] - h * v[i]);
+                double fm = f_at(m, ws, p.output, a.target, xp, T);
+                double fd = (fp - fm) / (2 * h);
+                double gnorm = 0.0;
+                for (size_t i = 0; i < n; i++)
+                    gnorm += (double)g[i] * g[i];
+                double rel = fabs(fd - dot) / fmax(sqrt(gnorm), 1e-6);
+                worst = fmax(worst, rel);
+            }
+        }
+        tk_explainer_destroy(ex);
+    }
+    printf("\n  worst |FD - <grad, v>| / |grad| = %.2e", worst);
+    CU_ASSERT(worst < 2e-2);
+    tk_workspace_destroy(ws);
+    free(x);
+    free(xp);
+    free(g);
+    free(v);
+}
+
+static void test_fd_cnn(void)
+{
+    check_finite_differences(&CNN);
+}
+
+static void test_fd_lstm(void)
+{
+    check_finite_differences(&LSTM);
+}
+
+/* The CNN's linearity fast path against every point through the whole model. */
+static void test_ig_fast_matches_plain(void)
+{
+    const tk_model *m = CNN.model;
+    int T = CNN.T;
+    tk_error err = {0};
+    static const tk_ig_rule RULES[] = {TK_IG_GAUSS_LEGENDRE, TK_IG_RIEMANN_TRAPEZOID,
+                                       TK_IG_RIEMANN_LEFT};
+    static const tk_baseline_kind BASES[] = {TK_BASELINE_PAD, TK_BASELINE_ZEROS, TK_BASELINE_OOV};
+    double worst = 0.0, worst_delta = 0.0;
+    for (int c = 0; c < 3; c++) {
+        tk_method_params p;
+        tk_method_params_default(&p, TK_METHOD_INTEGRATED_GRADIENTS);
+        p.rule = RULES[c];
+        p.baseline = BASES[c];
+        p.output = c == 1 ? TK_OUTPUT_LOGIT : TK_OUTPUT_PROB;
+        p.n_steps = c == 2 ? 70 : 50; /* 70 > one plain chunk: two batches */
+        void *fast = NULL, *plain = NULL;
+        CU_ASSERT_FATAL(tk_ig_ops.create(m, &p, NULL, T, &fast, &err) == TK_OK);
+        CU_ASSERT_FATAL(tk_ig_plain_ops.create(m, &p, NULL, T, &plain, &err) == TK_OK);
+        for (int r = 0; r < 4; r++) {
+            float s1[100], s2[100];
+            tk_review rv = review_of(&CNN, r);
+            tk_attribution a1 = {.score = s1}, a2 = {.score = s2};
+            CU_ASSERT_FATAL(tk_ig_ops.explain(fast, &rv, &a1, &err) == TK_OK);
+            CU_ASSERT_FATAL(tk_ig_plain_ops.explain(plain, &rv, &a2, &err) == TK_OK);
+            double scale = 0.0;
+            for (int t = 0; t < T; t++)
+                scale = fmax(scale, fabs(s2[t]));
+            for (int t = 0; t < T; t++)
+                worst = fmax(worst, fabs(s1[t] - s2[t]) / scale);
+            worst_delta = fmax(worst_delta, fabs(a1.axiom_error - a2.axiom_error) /
+                                                fmax(1e-3, fabs(a2.f_input - a2.f_baseline)));
+            CU_ASSERT(a1.f_input == a2.f_input && a1.target == a2.target);
+        }
+        tk_ig_ops.destroy(fast);
+        tk_ig_plain_ops.destroy(plain);
+    }
+    printf("\n  fast vs plain: worst %.2e of max|score|, delta %.2e", worst, worst_delta);
+    CU_ASSERT(worst < 1e-5);
+    CU_ASSERT(worst_delta < 1e-5);
+}
+
+/* A review's result is bitwise the same alone or after others. */
+static void check_history(fixture *fx)
+{
+    static const tk_method_kind KINDS[] = {TK_METHOD_SALIENCY, TK_METHOD_GRAD_INPUT,
+                                           TK_METHOD_INTEGRATED_GRADIENTS, TK_METHOD_OCCLUSION};
+    tk_error err = {0};
+    int T = fx->T;
+    for (size_t k = 0; k < 4; k++) {
+        tk_method_params p;
+        tk_method_params_default(&p, KINDS[k]);
+        p.n_steps = 16;
+        float alone[100], after[100];
+        tk_explainer *ex = NULL;
+        CU_ASSERT_FATAL(tk_explainer_create(fx->model, &p, NULL, T, &ex, &err) == TK_OK);
+        tk_review rv = review_of(fx, 5);
+        tk_attribution a = {.score = alone};
+        CU_ASSERT_FATAL(tk_explain(ex, &rv, &a, &err) == TK_OK);
+        tk_explainer_destroy(ex);
+        CU_ASSERT_FATAL(tk_explainer_create(fx->model, &p, NULL, T, &ex, &err) == TK_OK);
+        for (int r = 0; r < 5; r++) {
+            tk_review other = review_of(fx, (r * 3 + 1) % N_REVIEWS);
+            tk_attribution b = {.score = after};
+            CU_ASSERT_FATAL(tk_explain(ex, &other, &b, &err) == TK_OK);
+        }
+        tk_attribution b = {.score = after};
+        CU_ASSERT_FATAL(tk_explain(ex, &rv, &b, &err) == TK_OK);
+        CU_ASSERT(memcmp(alone, after, (size_t)T * sizeof *alone) == 0);
+        CU_ASSERT(a.f_input == b.f_input && a.f_baseline == b.f_baseline &&
+                  a.axiom_error == b.axiom_error);
+        tk_explainer_destroy(ex);
+    }
+}
+
+static void test_history_cnn(void)
+{
+    check_history(&CNN);
+}
+
+static void test_history_lstm(void)
+{
+    check_history(&LSTM);
+}
+
+/* Mean |delta| / |F(x) - F(x')| over the fixture reviews for a rule and n. */
+static double mean_rel_delta(fixture *fx, tk_ig_rule rule, int n)
+{
+    tk_error err = {0};
+    tk_method_params p;
+    tk_method_params_default(&p, TK_METHOD_INTEGRATED_GRADIENTS);
+    p.rule = rule;
+    p.n_steps = n;
+    tk_explainer *ex = NULL;
+    CU_ASSERT_FATAL(tk_explainer_create(fx->model, &p, NULL, fx->T, &ex, &err) == TK_OK);
+    double sum = 0.0;
+    float s[100];
+    for (int r = 0; r < N_REVIEWS; r++) {
+        tk_review rv = review_of(fx, r);
+        tk_attribution a = {.score = s};
+        CU_ASSERT_FATAL(tk_explain(ex, &rv, &a, &err) == TK_OK);
+        sum += fabs(a.axiom_error) / fmax(fabs(a.f_input - a.f_baseline), 1e-6);
+    }
+    tk_explainer_destroy(ex);
+    return sum / N_REVIEWS;
+}
+
+static void check_convergence(fixture *fx)
+{
+    double gl[4], tr[4];
+    for (int i = 0; i < 4; i++) {
+        gl[i] = mean_rel_delta(fx, TK_IG_GAUSS_LEGENDRE, 8 << i);
+        tr[i] = mean_rel_delta(fx, TK_IG_RIEMANN_TRAPEZOID, 8 << i);
+        printf("\n  n = %2d: mean |delta|/|dF| GL %.2e, trapezoid %.2e", 8 << i, gl[i], tr[i]);
+    }
+    /* Float rounding puts a floor under the error: require a fall until it is reached. */
+    for (int i = 1; i < 4; i++) {
+        CU_ASSERT(gl[i] < gl[i - 1] || gl[i] < 1e-4);
+        CU_ASSERT(tr[i] < tr[i - 1] || tr[i] < 1e-4);
+    }
+    double gl50 = mean_rel_delta(fx, TK_IG_GAUSS_LEGENDRE, 50);
+    CU_ASSERT(gl50 < 1e-2);
+    CU_ASSERT(gl[0] + gl[1] + gl[2] + gl[3] < tr[0] + tr[1] + tr[2] + tr[3]);
+}
+
+static void test_convergence_cnn(void)
+{
+    check_convergence(&CNN);
+}
+
+static void test_convergence_lstm(void)
+{
+    check_convergence(&LSTM);
+}
+
+/* Edge reviews, prepared the Keras way: each gives finite scores, padding
+ * scores exactly 0 with the pad baseline, and completeness. */
+static void check_edges(fixture *fx)
+{
+    const tk_model *m = fx->model;
+    int T = fx->T;
+    tk_error err = {0};
+    tk_input_spec spec;
+    tk_input_spec_default(&spec, m->vocab_size, T);
+    int32_t words[400];
+    int32_t in[100], pos[100];
+    float s[100];
+    tk_method_params p;
+    tk_method_params_default(&p, TK_METHOD_INTEGRATED_GRADIENTS);
+    tk_explainer *ex = NULL;
+    CU_ASSERT_FATAL(tk_explainer_create(m, &p, NULL, T, &ex, &err) == TK_OK);
+    for (int c = 0; c < 5; c++) {
+        int n = 0;
+        switch (c) {
+        case 0: /* one token */
+            words[n++] = 15;
+            break;
+        case 1: /* exactly maxlen with the start marker */
+            for (; n < T - 1; n++)
+                words[n] = 4 + n % 500;
+            break;
+        case 2: /* truncated: twice too long */
+            for (; n < 2 * T; n++)
+                words[n] = 4 + (n * 7) % 900;
+            break;
+        case 3: /* all out of vocabulary (ids >= num_words become 2) */
+            for (; n < 30; n++)
+                words[n] = m->vocab_size + 100 + n;
+            break;
+        case 4: /* empty: only the start marker is left */
+            break;
+        }
+        int used = tk_prepare_input(&spec, words, n, in, pos);
+        CU_ASSERT(used == (n + 1 < T ? n + 1 : T));
+        tk_review rv = {.ids = in, .steps = T, .label = -1};
+        tk_attribution a = {.score = s};
+        CU_ASSERT_FATAL(tk_explain(ex, &rv, &a, &err) == TK_OK);
+        for (int t = 0; t < T; t++) {
+            CU_ASSERT(isfinite(s[t]));
+            if (in[t] == TK_ID_PAD)
+                CU_ASSERT(s[t] == 0.0f);
+        }
+        CU_ASSERT(fabs(a.axiom_error) <= 0.01 * fabs(a.f_input - a.f_baseline) + 1e-5);
+    }
+    /* Bad reviews are errors, not crashes. */
+    int32_t bad[100];
+    for (int t = 0; t < T; t++)
+        bad[t] = t == T - 1 ? m->vocab_size : 1;
+    tk_review rv = {.ids = bad, .steps = T, .label = -1};
+    tk_attribution a = {.score = s};
+    CU_ASSERT(tk_explain(ex, &rv, &a, &err) == TK_E_INVALID);
+    tk_error_clear(&err);
+    rv.steps = 0;
+    CU_ASSERT(tk_explain(ex, &rv, &a, &err) == TK_E_INVALID);
+    tk_error_clear(&err);
+    rv.steps = T + 1;
+    CU_ASSERT(tk_explain(ex, &rv, &a, &err) == TK_E_INVALID);
+    tk_error_clear(&err);
+    tk_explainer_destroy(ex);
+    /* Label target with an unknown label is a clear error. */
+    p.target = TK_TARGET_LABEL;
+    CU_ASSERT_FATAL(tk_explainer_create(m, &p, NULL, T, &ex, &err) == TK_OK);
+    rv = review_of(fx, 0);
+    CU_ASSERT(tk_explain(ex, &rv, &a, &err) == TK_E_INVALID);
+    tk_explainer_destroy(ex);
+}
+
+static void test_edges_cnn(void)
+{
+    check_edges(&CNN);
+}
+
+static void test_edges_lstm(void)
+{
+    check_edges(&LSTM);
+}
+
+static void test_bad_params(void)
+{
+    tk_error err = {0};
+    tk_explainer *ex = NULL;
+    tk_method_params p;
+    tk_method_params_default(&p, TK_METHOD_INTEGRATED_GRADIENTS);
+    p.n_steps = 0;
+    CU_ASSERT(tk_explainer_create(CNN.model, &p, NULL, CNN.T, &ex, &err) == TK_E_INVALID);
+    CU_ASSERT_PTR_NULL(ex);
+    tk_error_clear(&err);
+    tk_method_params_default(&p, TK_METHOD_INTEGRATED_GRADIENTS);
+    p.baseline = TK_BASELINE_TOKEN;
+    p.baseline_token = CNN.model->vocab_size;
+    CU_ASSERT(tk_explainer_create(CNN.model, &p, NULL, CNN.T, &ex, &err) == TK_E_INVALID);
+    tk_error_clear(&err);
+    tk_method_params_default(&p, TK_METHOD_OCCLUSION);
+    p.window = 0;
+    CU_ASSERT(tk_explainer_create(CNN.model, &p, NULL, CNN.T, &ex, &err) == TK_E_INVALID);
+    tk_method_kind k;
+    CU_ASSERT(tk_method_kind_parse("ig", &k, NULL) == TK_OK && k == TK_METHOD_INTEGRATED_GRADIENTS);
+    CU_ASSERT(tk_method_kind_parse("nope", &k, NULL) == TK_E_INVALID);
+    tk_explainer_destroy(NULL);
+}
+
+/* Occlusion with w > 1: a position's score is the mean of the windows covering it. */
+static void test_occlusion_window(void)
+{
+    tk_error err = {0};
+    int T = CNN.T;
+    tk_method_params p;
+    tk_method_params_default(&p, TK_METHOD_OCCLUSION);
+    p.window = 3;
+    tk_explainer *ex = NULL;
+    CU_ASSERT_FATAL(tk_explainer_create(CNN.model, &p, NULL, T, &ex, &err) == TK_OK);
+    float s[100], x[100 * 50];
+    tk_review rv = review_of(&CNN, 2);
+    tk_attribution a = {.score = s};
+    CU_ASSERT_FATAL(tk_explain(ex, &rv, &a, &err) == TK_OK);
+    tk_workspace *ws = tk_workspace_create(CNN.model, 1, T, &err);
+    CU_ASSERT_FATAL(ws != NULL);
+    /* Position T/2 is covered by windows starting at T/2-2 .. T/2. */
+    double want = 0.0;
+    for (int start = T / 2 - 2; start <= T / 2; start++) {
+        int32_t ids[100];
+        memcpy(ids, rv.ids, (size_t)T * sizeof *ids);
+        for (int t = start; t < start + 3; t++)
+            ids[t] = TK_ID_PAD;
+        CU_ASSERT_FATAL(tk_model_embed(CNN.model, ids, 1, T, x, &err) == TK_OK);
+        want += a.f_input - f_at(CNN.model, ws, p.output, a.target, x, T);
+    }
+    want /= 3;
+    CU_ASSERT(fabs(s[T / 2] - want) < 1e-5);
+    tk_workspace_destroy(ws);
+    tk_explainer_destroy(ex);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    tk_blas_single_thread();
+    if (!load(&CNN, "models/imdb_cnn.h5", "cnn") || !load(&LSTM, "models/imdb_lstm.h5", "lstm")) {
+        fprintf(stderr, "test_attr_methods: cannot load the models or fixtures\n");
+        return 1;
+    }
+    static const tk_test_case cases[] = {
+        {"bad parameters are errors", test_bad_params},
+        {"cnn: gradient = central differences", test_fd_cnn},
+        {"lstm: gradient = central differences", test_fd_lstm},
+        {"cnn: IG fast path = plain path", test_ig_fast_matches_plain},
+        {"cnn: same result alone or after others", test_history_cnn},
+        {"lstm: same result alone or after others", test_history_lstm},
+        {"cnn: completeness converges, GL beats trapezoid", test_convergence_cnn},
+        {"lstm: completeness converges, GL beats trapezoid", test_convergence_lstm},
+        {"cnn: edge reviews", test_edges_cnn},
+        {"lstm: edge reviews", test_edges_lstm},
+        {"occlusion window 3 averages covering windows", test_occlusion_window},
+        {NULL, NULL},
+    };
+    tk_test_add_suite("attr_methods", cases);
+    int rc = tk_test_run_all();
+    tk_model_destroy(CNN.model);
+    tk_model_destroy(LSTM.model);
+    return rc;
+}
