@@ -96,7 +96,9 @@ const tk_method_ops *tk_method_ops_for(tk_method_kind kind)
         return &tk_occlusion_ops;
     case TK_METHOD_DEEPLIFT:
     case TK_METHOD_DEEPSHAP:
+        return &tk_deeplift_ops;
     case TK_METHOD_LRP_EPSILON:
+        return &tk_lrp_ops;
     case TK_METHOD_KIND_COUNT:
     default:
         return NULL;
@@ -119,17 +121,20 @@ static tk_status check_params(const tk_model *model, const tk_method_params *p, 
     if (p->kind == TK_METHOD_OCCLUSION && (p->window < 1 || p->window > max_steps))
         return tk_error_set(err, TK_E_INVALID, "method %s: window %d is outside [1, %d]", p->name,
                             p->window, max_steps);
-    bool uses_baseline = p->kind == TK_METHOD_INTEGRATED_GRADIENTS ||
-                         p->kind == TK_METHOD_OCCLUSION || p->kind == TK_METHOD_DEEPLIFT;
+    /* DeepLIFT's reference is checked by deeplift.c. */
+    bool uses_baseline = p->kind == TK_METHOD_INTEGRATED_GRADIENTS || p->kind == TK_METHOD_OCCLUSION;
     if (uses_baseline && model->has_embedding && p->baseline == TK_BASELINE_TOKEN &&
         (p->baseline_token < 0 || p->baseline_token >= model->vocab_size))
         return tk_error_set(err, TK_E_INVALID,
                             "method %s: baseline token %d is outside the vocabulary [0, %d)",
                             p->name, p->baseline_token, model->vocab_size);
-    if (uses_baseline && !model->has_embedding && p->baseline != TK_BASELINE_ZEROS)
+    /* Sequences of vectors are padded with zero vectors, so for them 'pad'
+     * (the default) is the zero vector; there is no oov or token row. */
+    if (uses_baseline && !model->has_embedding && p->baseline != TK_BASELINE_ZEROS &&
+        p->baseline != TK_BASELINE_PAD)
         return tk_error_set(err, TK_E_INVALID,
-                            "method %s: the model has no Embedding layer, so the only baseline "
-                            "for its input vectors is 'zeros'",
+                            "method %s: the model has no Embedding layer, so its baseline "
+                            "can only be 'zeros' (or 'pad', the same zero vector)",
                             p->name);
     if (p->kind == TK_METHOD_OCCLUSION && p->baseline != TK_BASELINE_PAD &&
         p->baseline != TK_BASELINE_OOV && p->baseline != TK_BASELINE_TOKEN &&

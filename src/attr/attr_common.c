@@ -31,6 +31,10 @@ tk_status tk_attr_baseline_row(const tk_model *model, const tk_method_params *pa
         id = 0;
         break;
     }
+    if (!model->has_embedding && params->baseline == TK_BASELINE_PAD) {
+        memset(row, 0, (size_t)dim * sizeof *row); /* vector sequences are padded with zeros */
+        return TK_OK;
+    }
     if (!model->has_embedding)
         return tk_error_set(err, TK_E_INVALID,
                             "method %s: a token baseline needs an Embedding layer; use 'zeros'",

@@ -12,7 +12,8 @@ tk_status tk_attr_input(const tk_model *model, const tk_review *review, float *x
 
 /* The row every position of the baseline / replacement takes:
  * row (input_dim). pad = E[0], oov = E[2], token N = E[N], zeros = 0.
- * Embedding-less models accept only zeros (checked by attr.c). */
+ * Embedding-less models: pad is the zero vector too (sequences of vectors
+ * are padded with zeros); oov and token are errors. */
 tk_status tk_attr_baseline_row(const tk_model *model, const tk_method_params *params, float *row,
                                tk_error *err);
 
