@@ -1,0 +1,148 @@
+/* tokattr report RESULTS --out DIR: the HTML report or the tables. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "core/progress.h"
+#include "report/report.h"
+
+static void usage(FILE *out)
+{
+    tk_report_options d;
+    tk_report_options_default(&d);
+    fprintf(out,
+            "usage: tokattr report RESULTS --out DIR [options]\n\n"
+            "Writes DIR/index.html, a static page viewable offline: overview, per-review heatmaps,\n"
+            "words across the dataset, method agreement and faithfulness (when in the file).\n\n"
+            "options:\n"
+            "  --out DIR          output directory (created if missing)\n"
+            "  --format F         html (default), json or csv: json/csv write the dataset-wide\n"
+            "                     tables DIR/{words,agreement,faithfulness}.{json,csv} for pandas\n"
+            "  --review ID ...    also show these reviews (by /reviews/id); repeatable\n"
+            "  --min-count N      a word needs N occurrences to enter a table (default %" PRId64 ")\n"
+            "  --top N            rows per word table in the page (default %d)\n"
+            "  --confident N      most confident right and wrong reviews shown (default %d)\n"
+            "  --random N         size of the random sample of reviews (default %d)\n"
+            "  --seed N           seed of the random sample (default %" PRIu64 ")\n"
+            "  --quiet            no timing line on stderr\n",
+            d.min_count, d.top_words, d.n_confident, d.n_random, d.seed);
+}
+
+static bool parse_i64(const char *s, int64_t lo, int64_t *v)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || x < lo)
+        return false;
+    *v = x;
+    return true;
+}
+
+int tk_cmd_report(int argc, char **argv)
+{
+    tk_report_options o;
+    tk_report_options_default(&o);
+    const char *results = NULL, *out = NULL;
+    bool quiet = false;
+    int64_t *ids = calloc((size_t)argc, sizeof *ids); /* at most one per argument */
+    if (ids == NULL) {
+        fprintf(stderr, "tokattr report: out of memory\n");
+        return TK_EXIT_FAILURE;
+    }
+    int n_ids = 0, rc = TK_EXIT_USAGE;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int64_t x;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            free(ids);
+            return TK_EXIT_OK;
+        } else if (strcmp(a, "--quiet") == 0) {
+            quiet = true;
+        } else if (strcmp(a, "--out") == 0 && v) {
+            out = v;
+            i++;
+        } else if (strcmp(a, "--format") == 0 && v) {
+            if (strcmp(v, "html") == 0)
+                o.format = TK_REPORT_HTML;
+            else if (strcmp(v, "json") == 0)
+                o.format = TK_REPORT_JSON;
+            else if (strcmp(v, "csv") == 0)
+                o.format = TK_REPORT_CSV;
+            else {
+                fprintf(stderr, "tokattr report: --format must be html, json or csv, not '%s'\n", v);
+                goto fail;
+            }
+            i++;
+        } else if (strcmp(a, "--review") == 0 && v) {
+            /* --review 12 40 7: every following integer is an id. */
+            if (!parse_i64(v, INT64_MIN, &x)) {
+                fprintf(stderr, "tokattr report: --review needs an integer review id, not '%s'\n", v);
+                goto fail;
+            }
+            ids[n_ids++] = x;
+            i++;
+            while (i + 1 < argc && parse_i64(argv[i + 1], INT64_MIN, &x)) {
+                ids[n_ids++] = x;
+                i++;
+            }
+        } else if ((strcmp(a, "--min-count") == 0 || strcmp(a, "--top") == 0 ||
+                    strcmp(a, "--confident") == 0 || strcmp(a, "--random") == 0 ||
+                    strcmp(a, "--seed") == 0) && v) {
+            if (!parse_i64(v, 0, &x) || (strcmp(a, "--seed") != 0 && x > 1000000000)) {
+                fprintf(stderr, "tokattr report: %s needs a non-negative integer, not '%s'\n", a, v);
+                goto fail;
+            }
+            if (strcmp(a, "--min-count") == 0)
+                o.min_count = x;
+            else if (strcmp(a, "--top") == 0)
+                o.top_words = (int)x;
+            else if (strcmp(a, "--confident") == 0)
+                o.n_confident = (int)x;
+            else if (strcmp(a, "--random") == 0)
+                o.n_random = (int)x;
+            else
+                o.seed = (uint64_t)x;
+            i++;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "tokattr report: unknown option or missing value: %s\n", a);
+            goto fail;
+        } else if (results == NULL) {
+            results = a;
+        } else {
+            fprintf(stderr, "tokattr report: one results file only (got '%s' and '%s')\n", results, a);
+            goto fail;
+        }
+    }
+    if (results == NULL || out == NULL) {
+        usage(stderr);
+        goto fail;
+    }
+    o.review_ids = ids;
+    o.n_review_ids = n_ids;
+    double t0 = tk_now();
+    tk_error err = {0};
+    tk_results *r = NULL;
+    tk_status st = tk_results_load(results, &r, &err);
+    double t1 = tk_now();
+    if (st == TK_OK)
+        st = tk_report_write(r, out, &o, &err);
+    if (st != TK_OK) {
+        fprintf(stderr, "tokattr report: %s\n", err.msg);
+        rc = TK_EXIT_FAILURE;
+    } else {
+        if (!quiet)
+            fprintf(stderr, "tokattr report: %" PRId64 " reviews, %d methods: read %.2f s, report %.2f s -> %s\n",
+                    r->n, r->n_methods, t1 - t0, tk_now() - t1, out);
+        rc = TK_EXIT_OK;
+    }
+    tk_results_destroy(r);
+fail:
+    free(ids);
+    return rc;
+}

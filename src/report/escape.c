@@ -1,0 +1,95 @@
+#include "report/escape.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+static const char REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD */
+
+/* Walks s one code point at a time; calls emit(piece, len, is_replacement).
+ * Invalid sequences advance by one byte so that the rest is still read. */
+typedef void (*emit_fn)(void *ctx, const char *piece, size_t len, int32_t cp);
+
+static void walk(const char *s, emit_fn emit, void *ctx)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    size_t left = strlen(s);
+    while (left > 0) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, (utf8proc_ssize_t)left, &cp);
+        bool bad = n <= 0 || (cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0x7F ||
+                   (cp >= 0x80 && cp < 0xA0);
+        if (bad) {
+            emit(ctx, REPLACEMENT, 3, 0xFFFD);
+            n = n <= 0 ? 1 : n;
+        } else {
+            emit(ctx, (const char *)p, (size_t)n, cp);
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+}
+
+static void emit_html(void *ctx, const char *piece, size_t len, int32_t cp)
+{
+    FILE *out = ctx;
+    switch (cp) {
+    case '&': fputs("&amp;", out); break;
+    case '<': fputs("&lt;", out); break;
+    case '>': fputs("&gt;", out); break;
+    case '"': fputs("&quot;", out); break;
+    case '\'': fputs("&#39;", out); break;
+    default: fwrite(piece, 1, len, out);
+    }
+}
+
+void tk_html_escape(FILE *out, const char *s)
+{
+    walk(s, emit_html, out);
+}
+
+typedef struct sink {
+    char *buf;
+    size_t len;
+} sink;
+
+static void emit_copy(void *ctx, const char *piece, size_t len, int32_t cp)
+{
+    (void)cp;
+    sink *k = ctx;
+    memcpy(k->buf + k->len, piece, len);
+    k->len += len;
+}
+
+char *tk_utf8_sanitize(const char *s, tk_error *err)
+{
+    /* Each input byte becomes at most 3 output bytes (one U+FFFD). */
+    size_t n = strlen(s);
+    sink k = {tk_malloc(3 * n + 1, 1, err), 0};
+    if (k.buf == NULL)
+        return NULL;
+    walk(s, emit_copy, &k);
+    k.buf[k.len] = '\0';
+    return k.buf;
+}
+
+void tk_csv_field(FILE *out, const char *s)
+{
+    char *clean = tk_utf8_sanitize(s, NULL);
+    const char *t = clean ? clean : "";
+    size_t n = strlen(t);
+    bool quote = strpbrk(t, ",\"\n\r") != NULL || (n > 0 && (t[0] == ' ' || t[n - 1] == ' '));
+    if (!quote) {
+        fputs(t, out);
+    } else {
+        fputc('"', out);
+        for (const char *c = t; *c; c++) {
+            if (*c == '"')
+                fputc('"', out);
+            fputc(*c, out);
+        }
+        fputc('"', out);
+    }
+    free(clean);
+}

@@ -1,0 +1,689 @@
+#define _POSIX_C_SOURCE 200809L
+#include "report/results.h"
+
+#include <hdf5.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The most elements of an array attribute rendered as text: parameters are
+ * scalars or short lists; anything longer is cut with "...". */
+#define ATTR_MAX_ELEMENTS 64
+
+static char *dup_str(const char *s, tk_error *err)
+{
+    size_t n = strlen(s);
+    char *d = tk_malloc(n + 1, 1, err);
+    if (d != NULL)
+        memcpy(d, s, n + 1);
+    return d;
+}
+
+/* True when every component of an absolute path exists, so that opening it
+ * cannot fail for absence (H5Lexists fails on a missing parent group). */
+static bool path_exists(hid_t file, const char *path)
+{
+    char buf[512];
+    size_t n = strlen(path);
+    if (n >= sizeof buf)
+        return false;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char keep = buf[i];
+        buf[i] = '\0';
+        htri_t e = H5Lexists(file, buf, H5P_DEFAULT);
+        buf[i] = keep;
+        if (e <= 0)
+            return false;
+    }
+    return true;
+}
+
+/* Reads a whole dataset of rank `rank` (1 or 2) converted to mem_type.
+ * dims receives its shape. Absent and optional: *out = NULL, TK_OK. */
+static tk_status read_array(hid_t file, const char *file_path, const char *dpath, hid_t mem_type,
+                            size_t elem, int rank, bool required, void **out, hsize_t dims[2],
+                            tk_error *err)
+{
+    *out = NULL;
+    dims[0] = dims[1] = 0;
+    if (!path_exists(file, dpath)) {
+        if (!required)
+            return TK_OK;
+        return tk_error_set(err, TK_E_FORMAT, "%s: the required dataset %s is missing", file_path,
+                            dpath);
+    }
+    tk_status st = TK_OK;
+    hid_t d = H5I_INVALID_HID, s = H5I_INVALID_HID;
+    d = H5Dopen2(file, dpath, H5P_DEFAULT);
+    if (d < 0) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: %s is not a dataset", file_path, dpath);
+        goto done;
+    }
+    s = H5Dget_space(d);
+    int nd = s < 0 ? -1 : H5Sget_simple_extent_ndims(s);
+    if (nd != rank) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: dataset %s has %d dimensions, expected %d",
+                          file_path, dpath, nd, rank);
+        goto done;
+    }
+    H5Sget_simple_extent_dims(s, dims, NULL);
+    size_t count = (size_t)dims[0] * (rank == 2 ? (size_t)dims[1] : 1);
+    void *buf = tk_malloc(count ? count : 1, elem, err);
+    if (buf == NULL) {
+        st = TK_E_NOMEM;
+        goto done;
+    }
+    if (count > 0 && H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        free(buf);
+        st = tk_error_set(err, TK_E_FORMAT,
+                          "%s: dataset %s cannot be read as numbers (wrong type or damaged)",
+                          file_path, dpath);
+        goto done;
+    }
+    *out = buf;
+done:
+    if (s >= 0)
+        H5Sclose(s);
+    if (d >= 0)
+        H5Dclose(d);
+    return st;
+}
+
+/* Same for rank 1 with a required length (expect < 0: any). */
+static tk_status read_vec(hid_t file, const char *fp, const char *dpath, hid_t mem_type, size_t elem,
+                          int64_t expect, bool required, void **out, int64_t *len, tk_error *err)
+{
+    hsize_t dims[2];
+    tk_status st = read_array(file, fp, dpath, mem_type, elem, 1, required, out, dims, err);
+    if (st != TK_OK || *out == NULL)
+        return st;
+    if (expect >= 0 && (int64_t)dims[0] != expect) {
+        free(*out);
+        *out = NULL;
+        return tk_error_set(err, TK_E_FORMAT, "%s: dataset %s has %" PRIu64 " entries, expected %" PRId64,
+                            fp, dpath, (uint64_t)dims[0], expect);
+    }
+    if (len != NULL)
+        *len = (int64_t)dims[0];
+    return TK_OK;
+}
+
+/* Appends to a growing string; returns false on allocation failure. */
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+} sbuf;
+
+static bool sb_add(sbuf *b, const char *text, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *s = realloc(b->s, cap);
+        if (s == NULL)
+            return false;
+        b->s = s;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, text, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+    return true;
+}
+
+/* An attribute's value as text: strings as they are, numbers with %g,
+ * arrays joined with ", ". */
+static char *attr_text(hid_t a, tk_error *err)
+{
+    hid_t type = H5Aget_type(a), space = H5Aget_space(a), mt = H5I_INVALID_HID;
+    sbuf b = {0};
+    bool ok = type >= 0 && space >= 0;
+    hssize_t npts = ok ? H5Sget_simple_extent_npoints(space) : 0;
+    size_t n = npts > 0 ? (size_t)npts : 0;
+    H5T_class_t cls = ok ? H5Tget_class(type) : H5T_NO_CLASS;
+    char num[64];
+    if (!ok) {
+        ok = sb_add(&b, "(unreadable)", 12);
+    } else if (cls == H5T_STRING && H5Tis_variable_str(type) > 0) {
+        char **v = calloc(n ? n : 1, sizeof *v);
+        mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(type));
+        if (v != NULL && H5Aread(a, mt, v) >= 0) {
+            for (size_t i = 0; i < n && ok; i++) {
+                if (i > 0)
+                    ok = sb_add(&b, ", ", 2);
+                if (ok && v[i] != NULL)
+                    ok = sb_add(&b, v[i], strlen(v[i]));
+            }
+            H5Dvlen_reclaim(mt, space, H5P_DEFAULT, v);
+        } else {
+            ok = v != NULL && sb_add(&b, "(unreadable)", 12);
+        }
+        free(v);
+    } else if (cls == H5T_STRING) {
+        size_t sz = H5Tget_size(type);
+        char *v = calloc(n ? n : 1, sz + 1);
+        mt = H5Tcopy(type);
+        if (v != NULL && sz > 0 && H5Aread(a, mt, v) >= 0) {
+            for (size_t i = 0; i < n && ok; i++) {
+                if (i > 0)
+                    ok = sb_add(&b, ", ", 2);
+                const char *e = v + i * sz;
+                size_t len = strnlen(e, sz);
+                ok = ok && sb_add(&b, e, len);
+            }
+        } else {
+            ok = v != NULL && sb_add(&b, "(unreadable)", 12);
+        }
+        free(v);
+    } else if (cls == H5T_INTEGER || cls == H5T_FLOAT || cls == H5T_ENUM) {
+        bool is_int = cls != H5T_FLOAT;
+        size_t m = n < ATTR_MAX_ELEMENTS ? n : ATTR_MAX_ELEMENTS;
+        void *v = calloc(n ? n : 1, 8);
+        hid_t nt = is_int ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+        if (v != NULL && cls != H5T_ENUM && H5Aread(a, nt, v) >= 0) {
+            for (size_t i = 0; i < m && ok; i++) {
+                if (is_int)
+                    snprintf(num, sizeof num, "%s%" PRId64, i ? ", " : "", ((int64_t *)v)[i]);
+                else
+                    snprintf(num, sizeof num, "%s%.6g", i ? ", " : "", ((double *)v)[i]);
+                ok = sb_add(&b, num, strlen(num));
+            }
+            if (ok && m < n)
+                ok = sb_add(&b, ", ...", 5);
+        } else {
+            ok = v != NULL && sb_add(&b, "(unreadable)", 12);
+        }
+        free(v);
+    } else {
+        ok = sb_add(&b, "(unsupported type)", 18);
+    }
+    if (mt >= 0)
+        H5Tclose(mt);
+    if (type >= 0)
+        H5Tclose(type);
+    if (space >= 0)
+        H5Sclose(space);
+    if (!ok || b.s == NULL) {
+        free(b.s);
+        tk_error_set(err, TK_E_NOMEM, "out of memory reading an attribute");
+        return NULL;
+    }
+    return b.s;
+}
+
+typedef struct attr_list {
+    tk_results_attr *items;
+    int n, cap;
+    tk_error *err;
+    bool failed;
+} attr_list;
+
+static herr_t collect_attr(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+{
+    (void)info;
+    attr_list *l = data;
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 16;
+        tk_results_attr *p = realloc(l->items, (size_t)cap * sizeof *p);
+        if (p == NULL)
+            goto fail;
+        l->items = p;
+        l->cap = cap;
+    }
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0)
+        return 0; /* skip what cannot be opened: attributes are informative only */
+    char *value = attr_text(a, l->err);
+    H5Aclose(a);
+    char *nm = dup_str(name, l->err);
+    if (value == NULL || nm == NULL) {
+        free(value);
+        free(nm);
+        goto fail;
+    }
+    l->items[l->n].name = nm;
+    l->items[l->n].value = value;
+    l->n++;
+    return 0;
+fail:
+    l->failed = true;
+    return -1;
+}
+
+static tk_status read_attrs(hid_t obj, const char *fp, tk_results_attr **out, int *n, tk_error *err)
+{
+    attr_list l = {.err = err};
+    hsize_t idx = 0;
+    H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_attr, &l);
+    *out = l.items;
+    *n = l.n;
+    if (l.failed)
+        return tk_error_set(err, TK_E_NOMEM, "%s: out of memory reading attributes", fp);
+    return TK_OK;
+}
+
+static void free_attrs(tk_results_attr *a, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(a[i].name);
+        free(a[i].value);
+    }
+    free(a);
+}
+
+const char *tk_results_attr_find(const tk_results_attr *attrs, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(attrs[i].name, name) == 0)
+            return attrs[i].value;
+    return NULL;
+}
+
+/* /vocab/word: variable-length or fixed-length strings, one per token id. */
+static tk_status read_vocab(hid_t file, const char *fp, tk_results *r, tk_error *err)
+{
+    const char *dpath = "/vocab/word";
+    if (!path_exists(file, dpath))
+        return TK_OK;
+    tk_status st = TK_OK;
+    hid_t d = H5Dopen2(file, dpath, H5P_DEFAULT);
+    hid_t s = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
+    hid_t ft = d >= 0 ? H5Dget_type(d) : H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    if (s < 0 || ft < 0 || H5Tget_class(ft) != H5T_STRING || H5Sget_simple_extent_ndims(s) != 1) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: %s is not a one-dimensional string dataset", fp,
+                          dpath);
+        goto done;
+    }
+    hsize_t n;
+    H5Sget_simple_extent_dims(s, &n, NULL);
+    r->vocab = tk_calloc(n ? n : 1, sizeof *r->vocab, err);
+    if (r->vocab == NULL) {
+        st = TK_E_NOMEM;
+        goto done;
+    }
+    r->v = (int64_t)n;
+    if (H5Tis_variable_str(ft) > 0) {
+        char **tmp = tk_calloc(n ? n : 1, sizeof *tmp, err);
+        mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(ft));
+        if (tmp == NULL) {
+            st = TK_E_NOMEM;
+            goto done;
+        }
+        if (n > 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
+            free(tmp);
+            st = tk_error_set(err, TK_E_FORMAT, "%s: %s cannot be read", fp, dpath);
+            goto done;
+        }
+        for (hsize_t i = 0; i < n && st == TK_OK; i++) {
+            r->vocab[i] = dup_str(tmp[i] ? tmp[i] : "", err);
+            if (r->vocab[i] == NULL)
+                st = TK_E_NOMEM;
+        }
+        if (n > 0)
+            H5Dvlen_reclaim(mt, s, H5P_DEFAULT, tmp);
+        free(tmp);
+    } else {
+        size_t sz = H5Tget_size(ft);
+        char *tmp = tk_malloc(n ? n : 1, sz + 1, err);
+        mt = H5Tcopy(ft);
+        if (tmp == NULL) {
+            st = TK_E_NOMEM;
+            goto done;
+        }
+        if (n > 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
+            free(tmp);
+            st = tk_error_set(err, TK_E_FORMAT, "%s: %s cannot be read", fp, dpath);
+            goto done;
+        }
+        for (hsize_t i = 0; i < n && st == TK_OK; i++) {
+            size_t len = strnlen(tmp + i * sz, sz);
+            r->vocab[i] = tk_malloc(len + 1, 1, err);
+            if (r->vocab[i] == NULL) {
+                st = TK_E_NOMEM;
+                break;
+            }
+            memcpy(r->vocab[i], tmp + i * sz, len);
+            r->vocab[i][len] = '\0';
+        }
+        free(tmp);
+    }
+done:
+    if (mt >= 0)
+        H5Tclose(mt);
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (s >= 0)
+        H5Sclose(s);
+    if (d >= 0)
+        H5Dclose(d);
+    return st;
+}
+
+typedef struct name_list {
+    char **names;
+    int n, cap;
+    bool failed;
+} name_list;
+
+static herr_t collect_link(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)g;
+    (void)info;
+    name_list *l = data;
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 8;
+        char **p = realloc(l->names, (size_t)cap * sizeof *p);
+        if (p == NULL) {
+            l->failed = true;
+            return -1;
+        }
+        l->names = p;
+        l->cap = cap;
+    }
+    l->names[l->n] = dup_str(name, NULL);
+    if (l->names[l->n] == NULL) {
+        l->failed = true;
+        return -1;
+    }
+    l->n++;
+    return 0;
+}
+
+static tk_status read_faith(hid_t file, const char *fp, tk_results *r, tk_results_method *m,
+                            tk_error *err)
+{
+    char p[512];
+    snprintf(p, sizeof p, "/faithfulness/%s/curve", m->name);
+    if (strlen(m->name) > 200 || !path_exists(file, p))
+        return TK_OK;
+    m->faith = tk_calloc(1, sizeof *m->faith, err);
+    if (m->faith == NULL)
+        return TK_E_NOMEM;
+    tk_results_faith *f = m->faith;
+    hsize_t dims[2];
+    void *buf;
+    tk_status st = read_array(file, fp, p, H5T_NATIVE_FLOAT, sizeof(float), 2, true, &buf, dims, err);
+    if (st != TK_OK)
+        return st;
+    f->curve = buf;
+    if ((int64_t)dims[0] != r->n || dims[1] < 1 || dims[1] > 100000)
+        return tk_error_set(err, TK_E_FORMAT, "%s: %s has shape [%" PRIu64 ", %" PRIu64
+                            "], expected [%" PRId64 ", K+1]",
+                            fp, p, (uint64_t)dims[0], (uint64_t)dims[1], r->n);
+    f->k1 = (int)dims[1];
+    snprintf(p, sizeof p, "/faithfulness/%s/random_curve", m->name);
+    hsize_t d2[2];
+    st = read_array(file, fp, p, H5T_NATIVE_FLOAT, sizeof(float), 2, false, &buf, d2, err);
+    if (st != TK_OK)
+        return st;
+    f->random_curve = buf;
+    if (buf != NULL && (d2[0] != dims[0] || d2[1] != dims[1]))
+        return tk_error_set(err, TK_E_FORMAT, "%s: %s does not have the shape of curve", fp, p);
+    const char *names[3] = {"aopc", "comprehensiveness", "sufficiency"};
+    float **dst[3] = {&f->aopc, &f->comprehensiveness, &f->sufficiency};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "/faithfulness/%s/%s", m->name, names[i]);
+        st = read_vec(file, fp, p, H5T_NATIVE_FLOAT, sizeof(float), r->n, false, &buf, NULL, err);
+        if (st != TK_OK)
+            return st;
+        *dst[i] = buf;
+    }
+    return TK_OK;
+}
+
+static tk_status read_methods(hid_t file, const char *fp, tk_results *r, tk_error *err)
+{
+    if (!path_exists(file, "/attributions"))
+        return TK_OK;
+    hid_t g = H5Gopen2(file, "/attributions", H5P_DEFAULT);
+    if (g < 0)
+        return tk_error_set(err, TK_E_FORMAT, "%s: /attributions is not a group", fp);
+    name_list l = {0};
+    hsize_t idx = 0;
+    H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_link, &l);
+    tk_status st = TK_OK;
+    if (l.failed) {
+        st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory listing /attributions", fp);
+        goto done;
+    }
+    r->methods = tk_calloc(l.n ? (size_t)l.n : 1, sizeof *r->methods, err);
+    if (r->methods == NULL) {
+        st = TK_E_NOMEM;
+        goto done;
+    }
+    for (int i = 0; i < l.n && st == TK_OK; i++) {
+        tk_results_method *m = &r->methods[r->n_methods++];
+        m->name = l.names[i];
+        l.names[i] = NULL;
+        char p[512];
+        if (strlen(m->name) > 200) {
+            st = tk_error_set(err, TK_E_FORMAT, "%s: a method name under /attributions is too long", fp);
+            break;
+        }
+        void *buf;
+        snprintf(p, sizeof p, "/attributions/%s/score", m->name);
+        st = read_vec(file, fp, p, H5T_NATIVE_FLOAT, sizeof(float), r->t, true, &buf, NULL, err);
+        m->score = buf;
+        snprintf(p, sizeof p, "/attributions/%s/padding_score", m->name);
+        if (st == TK_OK)
+            st = read_vec(file, fp, p, H5T_NATIVE_FLOAT, sizeof(float), r->n, false, &buf, NULL, err);
+        if (st == TK_OK)
+            m->padding_score = buf;
+        snprintf(p, sizeof p, "/attributions/%s/axiom_error", m->name);
+        if (st == TK_OK)
+            st = read_vec(file, fp, p, H5T_NATIVE_FLOAT, sizeof(float), r->n, false, &buf, NULL, err);
+        if (st == TK_OK)
+            m->axiom_error = buf;
+        if (st == TK_OK) {
+            snprintf(p, sizeof p, "/attributions/%s", m->name);
+            hid_t mg = H5Oopen(file, p, H5P_DEFAULT);
+            if (mg >= 0) {
+                st = read_attrs(mg, fp, &m->attrs, &m->n_attrs, err);
+                H5Oclose(mg);
+            }
+        }
+        if (st == TK_OK)
+            st = read_faith(file, fp, r, m, err);
+    }
+done:
+    for (int i = 0; i < l.n; i++)
+        free(l.names[i]);
+    free(l.names);
+    H5Gclose(g);
+    return st;
+}
+
+static tk_status check_consistency(const char *fp, tk_results *r, tk_error *err)
+{
+    if (r->token_offset[0] != 0 || r->token_offset[r->n] != r->t)
+        return tk_error_set(err, TK_E_FORMAT,
+                            "%s: /reviews/token_offset must start at 0 and end at %" PRId64
+                            " (the length of /tokens/id)",
+                            fp, r->t);
+    for (int64_t i = 0; i < r->n; i++)
+        if (r->token_offset[i + 1] < r->token_offset[i])
+            return tk_error_set(err, TK_E_FORMAT,
+                                "%s: /reviews/token_offset decreases at review %" PRId64, fp, i);
+    for (int64_t i = 0; i < r->t; i++)
+        if (r->token_id[i] < 0)
+            return tk_error_set(err, TK_E_FORMAT, "%s: /tokens/id has a negative id at %" PRId64,
+                                fp, i);
+    return TK_OK;
+}
+
+tk_status tk_results_load(const char *path, tk_results **out, tk_error *err)
+{
+    *out = NULL;
+    FILE *probe = fopen(path, "rb");
+    if (probe == NULL)
+        return tk_error_set(err, TK_E_IO, "%s: cannot open the results file", path);
+    fclose(probe);
+
+    /* HDF5 prints its error stack by default; our messages replace it. */
+    H5E_auto2_t old_func;
+    void *old_data;
+    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+
+    tk_status st = TK_OK;
+    hid_t file = H5I_INVALID_HID;
+    tk_results *r = tk_calloc(1, sizeof *r, err);
+    if (r == NULL) {
+        st = TK_E_NOMEM;
+        goto done;
+    }
+    r->path = dup_str(path, err);
+    if (r->path == NULL) {
+        st = TK_E_NOMEM;
+        goto done;
+    }
+    if (H5Fis_hdf5(path) <= 0) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: not an HDF5 file", path);
+        goto done;
+    }
+    file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        st = tk_error_set(err, TK_E_IO, "%s: HDF5 cannot open the file", path);
+        goto done;
+    }
+    void *buf;
+    int64_t n1 = 0;
+    hsize_t dims[2];
+    if ((st = read_vec(file, path, "/reviews/id", H5T_NATIVE_INT64, 8, -1, true, &buf, &r->n, err)))
+        goto done;
+    r->review_id = buf;
+    if ((st = read_vec(file, path, "/reviews/label", H5T_NATIVE_INT32, 4, r->n, true, &buf, NULL, err)))
+        goto done;
+    r->label = buf;
+    if ((st = read_vec(file, path, "/reviews/rating", H5T_NATIVE_INT32, 4, r->n, false, &buf, NULL, err)))
+        goto done;
+    r->rating = buf;
+    if ((st = read_vec(file, path, "/reviews/token_offset", H5T_NATIVE_INT64, 8, r->n + 1, true, &buf,
+                       &n1, err)))
+        goto done;
+    r->token_offset = buf;
+    if ((st = read_vec(file, path, "/tokens/id", H5T_NATIVE_INT32, 4, -1, true, &buf, &r->t, err)))
+        goto done;
+    r->token_id = buf;
+    if ((st = read_vec(file, path, "/tokens/word_pos", H5T_NATIVE_INT32, 4, r->t, false, &buf, NULL, err)))
+        goto done;
+    r->word_pos = buf;
+    if ((st = read_array(file, path, "/predictions/prob", H5T_NATIVE_FLOAT, 4, 2, true, &buf, dims, err)))
+        goto done;
+    r->prob = buf;
+    if ((int64_t)dims[0] != r->n || dims[1] < 1 || dims[1] > 100000) {
+        st = tk_error_set(err, TK_E_FORMAT,
+                          "%s: /predictions/prob has shape [%" PRIu64 ", %" PRIu64 "], expected [%" PRId64 ", C]",
+                          path, (uint64_t)dims[0], (uint64_t)dims[1], r->n);
+        goto done;
+    }
+    r->c = (int)dims[1];
+    if ((st = read_vec(file, path, "/predictions/target", H5T_NATIVE_INT32, 4, r->n, false, &buf, NULL, err)))
+        goto done;
+    r->target = buf;
+    if ((st = read_vec(file, path, "/progress/done", H5T_NATIVE_UINT8, 1, r->n, false, &buf, NULL, err)))
+        goto done;
+    r->done = buf;
+    if (r->done == NULL) {
+        r->done = tk_malloc(r->n ? (size_t)r->n : 1, 1, err);
+        if (r->done == NULL) {
+            st = TK_E_NOMEM;
+            goto done;
+        }
+        memset(r->done, 1, (size_t)r->n);
+    }
+    if ((st = check_consistency(path, r, err)))
+        goto done;
+    if ((st = read_vocab(file, path, r, err)))
+        goto done;
+    if ((st = read_methods(file, path, r, err)))
+        goto done;
+    hid_t root = H5Oopen(file, "/", H5P_DEFAULT);
+    if (root >= 0) {
+        st = read_attrs(root, path, &r->root_attrs, &r->n_root_attrs, err);
+        H5Oclose(root);
+    }
+done:
+    if (file >= 0)
+        H5Fclose(file);
+    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+    if (st != TK_OK) {
+        tk_results_destroy(r);
+        return st;
+    }
+    *out = r;
+    return TK_OK;
+}
+
+void tk_results_destroy(tk_results *r)
+{
+    if (r == NULL)
+        return;
+    for (int i = 0; i < r->n_methods; i++) {
+        tk_results_method *m = &r->methods[i];
+        free(m->name);
+        free(m->score);
+        free(m->padding_score);
+        free(m->axiom_error);
+        free_attrs(m->attrs, m->n_attrs);
+        if (m->faith != NULL) {
+            free(m->faith->curve);
+            free(m->faith->random_curve);
+            free(m->faith->aopc);
+            free(m->faith->comprehensiveness);
+            free(m->faith->sufficiency);
+            free(m->faith);
+        }
+    }
+    free(r->methods);
+    if (r->vocab != NULL)
+        for (int64_t i = 0; i < r->v; i++)
+            free(r->vocab[i]);
+    free(r->vocab);
+    free_attrs(r->root_attrs, r->n_root_attrs);
+    free(r->path);
+    free(r->review_id);
+    free(r->label);
+    free(r->rating);
+    free(r->token_offset);
+    free(r->token_id);
+    free(r->word_pos);
+    free(r->prob);
+    free(r->target);
+    free(r->done);
+    free(r);
+}
+
+int tk_results_n_classes(const tk_results *r)
+{
+    return r->c == 1 ? 2 : r->c;
+}
+
+int tk_results_predicted(const tk_results *r, int64_t i)
+{
+    const float *p = r->prob + i * r->c; /* (C) */
+    if (r->c == 1)
+        return p[0] > 0.5f ? 1 : 0;
+    int best = 0;
+    for (int c = 1; c < r->c; c++)
+        if (p[c] > p[best])
+            best = c;
+    return best;
+}
+
+double tk_results_confidence(const tk_results *r, int64_t i)
+{
+    const float *p = r->prob + i * r->c;
+    if (r->c == 1)
+        return p[0] > 0.5f ? p[0] : 1.0 - p[0];
+    return p[tk_results_predicted(r, i)];
+}

@@ -1,0 +1,79 @@
+/* Reading a results file (DESIGN.md, "Results file") into memory for the
+ * report. Everything in the file is untrusted: shapes are checked against
+ * each other, a missing required dataset is an error naming the file and the
+ * dataset, a missing optional one leaves its pointer NULL so that the report
+ * omits the section. */
+#ifndef TOKATTR_REPORT_RESULTS_H
+#define TOKATTR_REPORT_RESULTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/status.h"
+
+/* One attribute of the root or of a group, rendered as text. */
+typedef struct tk_results_attr {
+    char *name;
+    char *value;
+} tk_results_attr;
+
+/* /faithfulness/<method>, all (N) or (N, k1) row-major; NULL when absent. */
+typedef struct tk_results_faith {
+    int k1;                   /* K + 1 points of the deletion curves */
+    float *curve;             /* (N, k1) */
+    float *random_curve;      /* (N, k1), or NULL */
+    float *aopc;              /* (N), or NULL */
+    float *comprehensiveness; /* (N), or NULL */
+    float *sufficiency;       /* (N), or NULL */
+} tk_results_faith;
+
+typedef struct tk_results_method {
+    char *name;              /* the group name under /attributions */
+    float *score;            /* (T) per-token scores */
+    float *padding_score;    /* (N), or NULL */
+    float *axiom_error;      /* (N), or NULL */
+    tk_results_attr *attrs;  /* (n_attrs): method and parameters */
+    int n_attrs;
+    tk_results_faith *faith; /* NULL when /faithfulness/<name> is absent */
+} tk_results_method;
+
+typedef struct tk_results {
+    char *path;
+    int64_t n;               /* reviews */
+    int64_t t;               /* tokens */
+    int64_t v;               /* vocabulary entries (0 without /vocab/word) */
+    int c;                   /* columns of /predictions/prob */
+
+    int64_t *review_id;      /* (N) */
+    int32_t *label;          /* (N) */
+    int32_t *rating;         /* (N), or NULL */
+    int64_t *token_offset;   /* (N + 1), ascending, [0] = 0, [N] = T */
+    int32_t *token_id;       /* (T) */
+    int32_t *word_pos;       /* (T), or NULL */
+    float *prob;             /* (N, C) row-major */
+    int32_t *target;         /* (N), or NULL */
+    uint8_t *done;           /* (N) 1 = results on disk; all 1 when /progress/done is absent */
+    char **vocab;            /* (V) valid or not UTF-8 as stored, or NULL */
+
+    tk_results_method *methods; /* (n_methods), in file order */
+    int n_methods;
+
+    tk_results_attr *root_attrs; /* (n_root_attrs) */
+    int n_root_attrs;
+} tk_results;
+
+tk_status tk_results_load(const char *path, tk_results **out, tk_error *err);
+void tk_results_destroy(tk_results *r); /* NULL is fine */
+
+/* The value of an attribute by name, or NULL. */
+const char *tk_results_attr_find(const tk_results_attr *attrs, int n, const char *name);
+
+/* The predicted class of review i from /predictions/prob: arg-max with ties
+ * to the lower class; a single column predicts 1 when p > 0.5. */
+int tk_results_predicted(const tk_results *r, int64_t i);
+/* The probability of the predicted class. */
+double tk_results_confidence(const tk_results *r, int64_t i);
+/* Number of classes: C, or 2 for a single sigmoid column. */
+int tk_results_n_classes(const tk_results *r);
+
+#endif

@@ -1,0 +1,414 @@
+/* report: reading results files defensively, escaping hostile text, the
+ * dataset-wide word tables (a planted token must rank first), Spearman
+ * against a brute-force definition, JSON/CSV tables.
+ *
+ * `test_report --write-fake PATH N [hostile] [faith]` writes a synthetic
+ * results file for the integration scripts (chromium, speed). */
+#define _POSIX_C_SOURCE 200809L
+#include <CUnit/CUnit.h>
+#include <cjson/cJSON.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "report/aggregate.h"
+#include "report/escape.h"
+#include "report/report.h"
+#include "report/results.h"
+#include "support/fake_results.h"
+#include "support/testutil.h"
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    if (buf)
+        buf[n] = '\0';
+    fclose(f);
+    if (len)
+        *len = (size_t)n;
+    return buf;
+}
+
+static bool valid_utf8(const char *s, size_t n)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    while (n > 0) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(p, (utf8proc_ssize_t)n, &cp);
+        if (k <= 0)
+            return false;
+        p += k;
+        n -= (size_t)k;
+    }
+    return true;
+}
+
+static const char *tmp_path(const char *name)
+{
+    static char buf[4][1024];
+    static int k;
+    char *b = buf[k++ % 4];
+    snprintf(b, sizeof buf[0], "%s/%s", tk_test_tmpdir(), name);
+    return b;
+}
+
+static void test_escape(void)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    tk_html_escape(f, TK_FAKE_HOSTILE_WORD);
+    fclose(f);
+    CU_ASSERT_PTR_NULL(strstr(out, "<"));
+    CU_ASSERT_PTR_NULL(strstr(out, ">"));
+    CU_ASSERT_PTR_NULL(strstr(out, "\""));
+    CU_ASSERT_PTR_NULL(strstr(out, "'"));
+    CU_ASSERT_STRING_EQUAL(out, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;amp;&quot;q&quot;"
+                                "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    CU_ASSERT(valid_utf8(out, len));
+    free(out);
+
+    /* Valid multi-byte text passes unchanged; a truncated sequence does not. */
+    char *s = tk_utf8_sanitize("caf\xc3\xa9 \xe2\x80\x94 ok \xe2\x80", NULL);
+    CU_ASSERT_STRING_EQUAL(s, "caf\xc3\xa9 \xe2\x80\x94 ok \xEF\xBF\xBD\xEF\xBF\xBD");
+    free(s);
+
+    f = open_memstream(&out, &len);
+    tk_csv_field(f, "a,\"b\"");
+    fputc('|', f);
+    tk_csv_field(f, "plain");
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(out, "\"a,\"\"b\"\"\"|plain");
+    free(out);
+}
+
+/* Spearman from its definition: ranks by counting (average for ties),
+ * then Pearson; O(n^2), independent of the sort-based code. */
+static double brute_spearman(const float *a, const float *b, int n)
+{
+    double ra[64], rb[64];
+    for (int i = 0; i < n; i++) {
+        int la = 0, ea = 0, lb = 0, eb = 0;
+        for (int j = 0; j < n; j++) {
+            la += a[j] < a[i];
+            ea += a[j] == a[i];
+            lb += b[j] < b[i];
+            eb += b[j] == b[i];
+        }
+        ra[i] = la + (ea + 1) / 2.0;
+        rb[i] = lb + (eb + 1) / 2.0;
+    }
+    double ma = 0, mb = 0;
+    for (int i = 0; i < n; i++) {
+        ma += ra[i] / n;
+        mb += rb[i] / n;
+    }
+    double sab = 0, saa = 0, sbb = 0;
+    for (int i = 0; i < n; i++) {
+        sab += (ra[i] - ma) * (rb[i] - mb);
+        saa += (ra[i] - ma) * (ra[i] - ma);
+        sbb += (rb[i] - mb) * (rb[i] - mb);
+    }
+    return sab / sqrt(saa * sbb);
+}
+
+static void test_spearman(void)
+{
+    double scratch[4 * 64];
+    float a[64], b[64];
+    for (int i = 0; i < 10; i++) {
+        a[i] = (float)i;
+        b[i] = (float)(100 - i * i);
+    }
+    CU_ASSERT_DOUBLE_EQUAL(tk_report_spearman(a, a, 10, scratch), 1.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(tk_report_spearman(a, b, 10, scratch), -1.0, 1e-12);
+    CU_ASSERT(isnan(tk_report_spearman(a, a, 1, scratch)));
+    for (int i = 0; i < 10; i++)
+        b[i] = 3.0f;
+    CU_ASSERT(isnan(tk_report_spearman(a, b, 10, scratch)));
+    srand(3);
+    for (int trial = 0; trial < 50; trial++) {
+        int n = 2 + rand() % 60;
+        for (int i = 0; i < n; i++) {
+            a[i] = (float)(rand() % 7); /* many ties */
+            b[i] = (float)(rand() % 5) + 0.1f * a[i];
+        }
+        double want = brute_spearman(a, b, n);
+        double got = tk_report_spearman(a, b, n, scratch);
+        if (isnan(want)) {
+            CU_ASSERT(isnan(got));
+        } else {
+            CU_ASSERT_DOUBLE_EQUAL(got, want, 1e-9);
+        }
+    }
+}
+
+static void test_planted_token_ranks_first(void)
+{
+    tk_fake_results_spec sp;
+    tk_fake_results_default(&sp);
+    sp.n_reviews = 300;
+    sp.planted_id = 17;
+    sp.planted_score = 1.5f; /* above the others' |score| <= 1.5 only on average */
+    const char *path = tmp_path("planted.h5");
+    CU_ASSERT_FATAL(tk_fake_results_write(path, &sp) == 0);
+    tk_results *r = NULL;
+    tk_error err = {0};
+    CU_ASSERT_FATAL(tk_results_load(path, &r, &err) == TK_OK);
+    CU_ASSERT_EQUAL(r->n, 300);
+    CU_ASSERT_EQUAL(r->n_methods, 3);
+    for (int m = 0; m < r->n_methods; m++)
+        for (int c = 0; c < 2; c++) {
+            tk_word_stat *w;
+            int64_t n;
+            CU_ASSERT_FATAL(tk_report_word_table(r, m, c, 5, &w, &n, &err) == TK_OK);
+            CU_ASSERT_FATAL(n > 10);
+            tk_report_sort_words(w, n, false);
+            CU_ASSERT_EQUAL(w[0].id, 17);
+            CU_ASSERT_DOUBLE_EQUAL(w[0].mean, 1.5, 1e-6);
+            /* Its count is the number of reviews predicted as c. */
+            int64_t want = 0;
+            for (int64_t i = 0; i < r->n; i++)
+                want += tk_results_predicted(r, i) == c;
+            CU_ASSERT_EQUAL(w[0].count, want);
+            tk_report_sort_words(w, n, true);
+            CU_ASSERT_EQUAL(w[0].id, 17);
+            for (int64_t j = 0; j < n; j++) {
+                CU_ASSERT(w[j].count >= 5);
+                CU_ASSERT(w[j].id > 1); /* no padding or start marker */
+            }
+            free(w);
+        }
+
+    /* The same ranking through --format json, as pandas would read it. */
+    tk_report_options o;
+    tk_report_options_default(&o);
+    o.format = TK_REPORT_JSON;
+    const char *dir = tmp_path("planted_json");
+    CU_ASSERT_FATAL(tk_report_write(r, dir, &o, &err) == TK_OK);
+    char p[1200];
+    snprintf(p, sizeof p, "%s/words.json", dir);
+    char *text = slurp(p, NULL);
+    CU_ASSERT_FATAL(text != NULL);
+    cJSON *arr = cJSON_Parse(text);
+    CU_ASSERT_FATAL(cJSON_IsArray(arr));
+    int firsts = 0;
+    cJSON *rec;
+    cJSON_ArrayForEach(rec, arr) {
+        if (cJSON_GetObjectItem(rec, "rank_mean")->valuedouble == 1) {
+            firsts++;
+            CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(rec, "word")->valuestring, "w17");
+        }
+    }
+    CU_ASSERT_EQUAL(firsts, 6); /* 3 methods x 2 classes */
+    cJSON_Delete(arr);
+    free(text);
+    o.format = TK_REPORT_CSV;
+    CU_ASSERT_FATAL(tk_report_write(r, dir, &o, &err) == TK_OK);
+    snprintf(p, sizeof p, "%s/words.csv", dir);
+    text = slurp(p, NULL);
+    CU_ASSERT_FATAL(text != NULL);
+    CU_ASSERT(strncmp(text, "method,predicted_class", 22) == 0);
+    CU_ASSERT(strstr(text, "\nm0,0,negative,w17,17,") != NULL);
+    free(text);
+    tk_results_destroy(r);
+}
+
+static void test_hostile_html(void)
+{
+    tk_fake_results_spec sp;
+    tk_fake_results_default(&sp);
+    sp.hostile = true;
+    sp.faithfulness = true;
+    sp.partial = true;
+    sp.min_len = 30; /* the hostile word (id 4 of 200) appears in shown reviews */
+    sp.vocab_size = 12;
+    const char *path = tmp_path("hostile.h5");
+    CU_ASSERT_FATAL(tk_fake_results_write(path, &sp) == 0);
+    tk_results *r = NULL;
+    tk_error err = {0};
+    CU_ASSERT_FATAL(tk_results_load(path, &r, &err) == TK_OK);
+    tk_report_options o;
+    tk_report_options_default(&o);
+    int64_t ids[1] = {r->review_id[4]}; /* not done: still shown, marked */
+    o.review_ids = ids;
+    o.n_review_ids = 1;
+    o.min_count = 1;
+    const char *dir = tmp_path("hostile_html");
+    CU_ASSERT_FATAL(tk_report_write(r, dir, &o, &err) == TK_OK);
+    char p[1200];
+    snprintf(p, sizeof p, "%s/index.html", dir);
+    size_t len;
+    char *html = slurp(p, &len);
+    CU_ASSERT_FATAL(html != NULL);
+    CU_ASSERT(valid_utf8(html, len));
+    CU_ASSERT_PTR_NULL(strstr(html, "<b>&"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;amp;&quot;q&quot;\xEF\xBF\xBD"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "x&lt;b&gt;&amp;&quot;&#39;")); /* the method name */
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<svg"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "Faithfulness"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "Method agreement"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "not done"));
+    CU_ASSERT(strstr(html, "</html>") != NULL);
+    /* Accuracy over done reviews only, computed here from the file's arrays. */
+    int64_t right = 0, scored = 0;
+    for (int64_t i = 0; i < r->n; i++)
+        if (i % 5 != 4) {
+            scored++;
+            right += (r->prob[2 * i + 1] > r->prob[2 * i]) == (r->label[i] == 1);
+        }
+    char want[128];
+    snprintf(want, sizeof want, "%.4f (%lld of %lld)", (double)right / scored, (long long)right, (long long)scored);
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, want));
+    for (size_t i = 0; i < len; i++) /* no <script in any letter case */
+        html[i] = (char)((html[i] >= 'A' && html[i] <= 'Z') ? html[i] + 32 : html[i]);
+    CU_ASSERT_PTR_NULL(strstr(html, "<script"));
+    free(html);
+
+    /* An unknown --review id is an error and leaves no new file. */
+    int64_t bad[1] = {-5};
+    o.review_ids = bad;
+    const char *dir2 = tmp_path("hostile_bad");
+    CU_ASSERT(tk_report_write(r, dir2, &o, &err) == TK_E_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "-5"));
+    snprintf(p, sizeof p, "%s/index.html", dir2);
+    CU_ASSERT(fopen(p, "r") == NULL);
+    tk_results_destroy(r);
+}
+
+static void test_faith_summary(void)
+{
+    tk_fake_results_spec sp;
+    tk_fake_results_default(&sp);
+    sp.faithfulness = true;
+    sp.n_methods = 2;
+    const char *path = tmp_path("faith.h5");
+    CU_ASSERT_FATAL(tk_fake_results_write(path, &sp) == 0);
+    tk_results *r = NULL;
+    tk_error err = {0};
+    CU_ASSERT_FATAL(tk_results_load(path, &r, &err) == TK_OK);
+    for (int m = 0; m < 2; m++) {
+        tk_faith_summary s;
+        CU_ASSERT_FATAL(tk_report_faith_summary(r, m, &s, &err) == TK_OK);
+        CU_ASSERT_EQUAL(s.k1, 11);
+        /* The fake curve is F0 exp(-k (m+1)/4): AOPC = mean F0 (1 - mean_k exp(..)). */
+        double f0 = 0, g = 0;
+        for (int64_t i = 0; i < r->n; i++)
+            f0 += tk_results_confidence(r, i) / (double)r->n;
+        for (int k = 0; k < 11; k++)
+            g += exp(-0.25 * k * (m + 1)) / 11;
+        CU_ASSERT_DOUBLE_EQUAL(s.aopc, f0 * (1 - g), 1e-5);
+        CU_ASSERT_DOUBLE_EQUAL(s.curve[0], f0, 1e-5);
+        CU_ASSERT_DOUBLE_EQUAL(s.random_aopc, f0 * 0.05, 1e-5); /* mean of 0.01 k */
+        CU_ASSERT_DOUBLE_EQUAL(s.comprehensiveness, 0.3 / (m + 1), 1e-6);
+        tk_report_faith_summary_free(&s);
+    }
+    tk_results_destroy(r);
+}
+
+static void test_bad_files(void)
+{
+    tk_results *r = NULL;
+    tk_error err = {0};
+    CU_ASSERT(tk_results_load(tmp_path("nope.h5"), &r, &err) == TK_E_IO);
+    CU_ASSERT_PTR_NULL(r);
+
+    const char *txt = tmp_path("text.h5");
+    FILE *f = fopen(txt, "w");
+    fputs("not hdf5", f);
+    fclose(f);
+    tk_error_clear(&err);
+    CU_ASSERT(tk_results_load(txt, &r, &err) == TK_E_FORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "text.h5"));
+
+    tk_fake_results_spec sp;
+    tk_fake_results_default(&sp);
+    static const char *const required[] = {"/tokens/id", "/reviews/token_offset", "/predictions/prob",
+                                           "/reviews/label", "/attributions/m1/score"};
+    for (int k = 0; k < 5; k++) {
+        const char *path = tmp_path("missing.h5");
+        CU_ASSERT_FATAL(tk_fake_results_write(path, &sp) == 0);
+        hid_t h = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+        CU_ASSERT(H5Ldelete(h, required[k], H5P_DEFAULT) >= 0);
+        H5Fclose(h);
+        tk_error_clear(&err);
+        CU_ASSERT(tk_results_load(path, &r, &err) == TK_E_FORMAT);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, required[k]));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "missing.h5"));
+    }
+
+    /* Offsets that do not end at T. */
+    const char *path = tmp_path("offsets.h5");
+    CU_ASSERT_FATAL(tk_fake_results_write(path, &sp) == 0);
+    hid_t h = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(h, "/reviews/token_offset", H5P_DEFAULT);
+    int64_t off[61];
+    H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, off);
+    off[30] = off[31] + 1;
+    H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, off);
+    H5Dclose(d);
+    H5Fclose(h);
+    tk_error_clear(&err);
+    CU_ASSERT(tk_results_load(path, &r, &err) == TK_E_FORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "token_offset"));
+
+    /* Optional parts absent: still a report, words shown by id. */
+    sp.omit_optional = true;
+    path = tmp_path("minimal.h5");
+    CU_ASSERT_FATAL(tk_fake_results_write(path, &sp) == 0);
+    tk_error_clear(&err);
+    CU_ASSERT_FATAL(tk_results_load(path, &r, &err) == TK_OK);
+    CU_ASSERT_PTR_NULL(r->vocab);
+    CU_ASSERT_PTR_NULL(r->rating);
+    tk_report_options o;
+    tk_report_options_default(&o);
+    CU_ASSERT(tk_report_write(r, tmp_path("minimal_html"), &o, &err) == TK_OK);
+    tk_results_destroy(r);
+    tk_results_destroy(NULL);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 4 && strcmp(argv[1], "--write-fake") == 0) {
+        tk_fake_results_spec sp;
+        tk_fake_results_default(&sp);
+        sp.n_reviews = atoi(argv[3]);
+        for (int i = 4; i < argc; i++) {
+            sp.hostile |= strcmp(argv[i], "hostile") == 0;
+            sp.faithfulness |= strcmp(argv[i], "faith") == 0;
+            if (strcmp(argv[i], "imdb") == 0) { /* IMDB-sized reviews and vocabulary */
+                sp.vocab_size = 20000;
+                sp.min_len = 40;
+                sp.max_len = 420;
+            }
+        }
+        sp.planted_id = 9;
+        return tk_fake_results_write(argv[2], &sp) == 0 ? 0 : 1;
+    }
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    static const tk_test_case cases[] = {
+        {"escape", test_escape},
+        {"spearman", test_spearman},
+        {"planted token ranks first", test_planted_token_ranks_first},
+        {"hostile html", test_hostile_html},
+        {"faithfulness summary", test_faith_summary},
+        {"bad files", test_bad_files},
+        {NULL, NULL},
+    };
+    tk_test_add_suite("report", cases);
+    return tk_test_run_all();
+}
