@@ -383,9 +383,10 @@ static void conv_backward(const dl_state *st, int k, int nb, const float *mz, fl
 
 /* One LSTM direction: multipliers of its hidden states arrive from the layer
  * output mo (nb, out rows, out channels) at channel offset off (scaled by
- * scale for merge 'ave'); the gate pre-activation multipliers of every step
+ * scale for merge 'ave'; flip: the Bidirectional backward half, whose
+ * output rows are re-reversed); the gate pre-activation multipliers of every step
  * are kept and projected onto the input (nb, steps, in) at the end. */
-static void lstm_backward(dl_state *st, int k, int dir, bool reverse, const float *mo, int off,
+static void lstm_backward(dl_state *st, int k, int dir, bool reverse, bool flip, const float *mo, int off,
                           float scale, float *min)
 {
     const tk_layer *l = body(st, k);
@@ -400,7 +401,7 @@ static void lstm_backward(dl_state *st, int k, int dir, bool reverse, const floa
     for (int s = steps - 1; s >= 0; s--) {
         int r = -1; /* output row fed by this step */
         if (l->return_sequences)
-            r = reverse ? steps - 1 - s : s;
+            r = flip ? steps - 1 - s : s;
         else if (s == steps - 1)
             r = 0;
         const float *px = tx->pre + (size_t)s * g4, *ax = tx->act + (size_t)s * g4;
@@ -549,14 +550,14 @@ static void layer_backward(dl_state *st, int k, float *mo, float *min)
     }
     case TK_LAYER_LSTM:
         memset(min, 0, sizeof(float) * nb * isz);
-        lstm_backward(st, k, 0, l->go_backwards, mo, 0, 1.0f, min);
+        lstm_backward(st, k, 0, l->go_backwards, false, mo, 0, 1.0f, min);
         return;
     case TK_LAYER_BIDIRECTIONAL: {
         memset(min, 0, sizeof(float) * nb * isz);
         bool concat = l->merge_mode == TK_MERGE_CONCAT;
         float scale = l->merge_mode == TK_MERGE_AVE ? 0.5f : 1.0f;
-        lstm_backward(st, k, 0, false, mo, 0, scale, min);
-        lstm_backward(st, k, 1, true, mo, concat ? l->units : 0, scale, min);
+        lstm_backward(st, k, 0, l->go_backwards, false, mo, 0, scale, min);
+        lstm_backward(st, k, 1, !l->go_backwards, true, mo, concat ? l->units : 0, scale, min);
         return;
     }
     default: /* Dropout, Flatten, Activation (rescaled above): identity */

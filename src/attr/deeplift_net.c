@@ -420,8 +420,11 @@ static void lstm_forward(const tk_layer *l, const tk_lstm_weights *w, int batch,
 }
 
 /* Copies the hidden states of one direction into the layer output
- * (batch, steps or 1, channels) at channel offset off, merged by mode. */
-static void lstm_emit(const tk_layer *l, int batch, int steps, const tk_dl_lstm *t, bool reverse,
+ * (batch, steps or 1, channels) at channel offset off, merged by mode.
+ * Keras returns a plain LSTM's sequence in processing order (reversed for
+ * go_backwards); only the Bidirectional wrapper flips its backward half
+ * back (flip). */
+static void lstm_emit(const tk_layer *l, int batch, int steps, const tk_dl_lstm *t, bool flip,
                       bool first, int out_ch, int off, float *y)
 {
     int u = l->units;
@@ -429,7 +432,7 @@ static void lstm_emit(const tk_layer *l, int batch, int steps, const tk_dl_lstm 
     for (int b = 0; b < batch; b++)
         for (int r = 0; r < nout; r++) {
             /* position r of the output reads processing step s */
-            int s = l->return_sequences ? (reverse ? steps - 1 - r : r) : steps - 1;
+            int s = l->return_sequences ? (flip ? steps - 1 - r : r) : steps - 1;
             const float *h = t->h + ((size_t)s * batch + b) * u;
             float *dst = y + ((size_t)b * nout + r) * out_ch + off;
             for (int j = 0; j < u; j++) {
@@ -500,11 +503,13 @@ tk_status tk_dl_forward(const tk_dl_plan *plan, tk_dl_acts *acts, int batch, con
         case TK_LAYER_LSTM:
             lstm_forward(l, &l->lstm[0], batch, si.steps, si.channels, in, l->go_backwards,
                          &acts->lstm[k][0]);
-            lstm_emit(l, batch, si.steps, &acts->lstm[k][0], l->go_backwards, true, so.channels, 0, y);
+            lstm_emit(l, batch, si.steps, &acts->lstm[k][0], false, true, so.channels, 0, y);
             break;
         case TK_LAYER_BIDIRECTIONAL:
-            lstm_forward(l, &l->lstm[0], batch, si.steps, si.channels, in, false, &acts->lstm[k][0]);
-            lstm_forward(l, &l->lstm[1], batch, si.steps, si.channels, in, true, &acts->lstm[k][1]);
+            lstm_forward(l, &l->lstm[0], batch, si.steps, si.channels, in, l->go_backwards,
+                         &acts->lstm[k][0]);
+            lstm_forward(l, &l->lstm[1], batch, si.steps, si.channels, in, !l->go_backwards,
+                         &acts->lstm[k][1]);
             lstm_emit(l, batch, si.steps, &acts->lstm[k][0], false, true, so.channels, 0, y);
             lstm_emit(l, batch, si.steps, &acts->lstm[k][1], true, false, so.channels,
                       l->merge_mode == TK_MERGE_CONCAT ? l->units : 0, y);

@@ -261,7 +261,7 @@ static void max_relevance(const tk_layer *l, tk_shape si, tk_shape so, const flo
  * R(c_t) += R(h_t); c_t = f⊙c_{t−1} + i⊙g as a dense identity map of 2u
  * inputs (N = 2u); R(pre_g) = R(g); pre_g = x K_g + h_{t−1} R_g + b_g with
  * N = input_dim + units. What reaches h_{−1} and c_{−1} stays there. */
-static void lstm_relevance(lrp_state *st, int k, int dir, bool reverse, tk_shape si, int out_ch,
+static void lstm_relevance(lrp_state *st, int k, int dir, bool reverse, bool flip, tk_shape si, int out_ch,
                            int off, const double *ro, double *ri)
 {
     const tk_layer *l = body(st, k);
@@ -274,7 +274,7 @@ static void lstm_relevance(lrp_state *st, int k, int dir, bool reverse, tk_shape
     memset(rh, 0, sizeof(double) * u);
     memset(rc, 0, sizeof(double) * u);
     for (int s = steps - 1; s >= 0; s--) {
-        int r = l->return_sequences ? (reverse ? steps - 1 - s : s) : (s == steps - 1 ? 0 : -1);
+        int r = l->return_sequences ? (flip ? steps - 1 - s : s) : (s == steps - 1 ? 0 : -1);
         if (r >= 0)
             for (int j = 0; j < u; j++)
                 rh[j] += ro[(size_t)r * out_ch + off + j];
@@ -406,12 +406,12 @@ static tk_status lrp_explain(void *p, const tk_review *rv, tk_attribution *out, 
             break;
         case TK_LAYER_LSTM:
             memset(ri, 0, sizeof(double) * isz);
-            lstm_relevance(st, k, 0, l->go_backwards, si, so.channels, 0, ro, ri);
+            lstm_relevance(st, k, 0, l->go_backwards, false, si, so.channels, 0, ro, ri);
             break;
         case TK_LAYER_BIDIRECTIONAL:
             memset(ri, 0, sizeof(double) * isz);
-            lstm_relevance(st, k, 0, false, si, so.channels, 0, ro, ri);
-            lstm_relevance(st, k, 1, true, si, so.channels, l->units, ro, ri);
+            lstm_relevance(st, k, 0, l->go_backwards, false, si, so.channels, 0, ro, ri);
+            lstm_relevance(st, k, 1, !l->go_backwards, true, si, so.channels, l->units, ro, ri);
             break;
         default: /* activations, Dropout, Flatten: relevance passes unchanged */
             memcpy(ri, ro, sizeof(double) * isz);

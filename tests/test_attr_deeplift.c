@@ -1,0 +1,342 @@
+/* DeepLIFT and DeepSHAP: completeness (δ = Σ A − (F(x) − E) at float
+ * precision) on small random models of every supported layer kind, the
+ * forward pass against the model module's, and per-token agreement with the
+ * independent Captum values of ../shared/fixtures/attributions.h5. */
+#include <CUnit/CUnit.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr/attr.h"
+#include "attr/method.h"
+#include "attr/target.h"
+#include "model/model.h"
+#include "support/testutil.h"
+
+static uint64_t rng = 0x1234567u;
+
+static float urand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)((rng >> 11) * (1.0 / 9007199254740992.0));
+}
+
+static void fill_random(tk_model *m, float scale)
+{
+    for (size_t i = 0; i < m->n_params; i++)
+        m->params[i] = (2.0f * urand() - 1.0f) * scale;
+}
+
+static tk_layer mk(tk_layer_kind kind, const char *name)
+{
+    tk_layer l;
+    memset(&l, 0, sizeof l);
+    l.kind = kind;
+    snprintf(l.name, sizeof l.name, "%s", name);
+    snprintf(l.class_name, sizeof l.class_name, "%s", name);
+    l.use_bias = true;
+    l.activation = TK_ACT_LINEAR;
+    l.strides = l.dilation = 1;
+    return l;
+}
+
+/* Embedding(30, 8) -> Conv1D(6, 3, relu, same) -> MaxPooling1D(2) -> Conv1D(5, 2, tanh)
+ * -> GlobalMaxPooling1D -> Dense(7, sigmoid) -> Dense(k, softmax) */
+static tk_model *cnn_model(int k)
+{
+    tk_layer l[7];
+    l[0] = mk(TK_LAYER_EMBEDDING, "embedding");
+    l[0].input_dim = 30;
+    l[0].output_dim = 8;
+    l[1] = mk(TK_LAYER_CONV1D, "conv1d");
+    l[1].filters = 6, l[1].kernel_size = 3, l[1].activation = TK_ACT_RELU, l[1].padding_same = true;
+    l[2] = mk(TK_LAYER_MAX_POOL1D, "max_pooling1d");
+    l[2].pool_size = 2, l[2].pool_strides = 2;
+    l[3] = mk(TK_LAYER_CONV1D, "conv1d_1");
+    l[3].filters = 5, l[3].kernel_size = 2, l[3].activation = TK_ACT_TANH;
+    l[4] = mk(TK_LAYER_GLOBAL_MAX_POOL1D, "global_max_pooling1d");
+    l[5] = mk(TK_LAYER_DENSE, "dense");
+    l[5].units = 7, l[5].activation = TK_ACT_SIGMOID;
+    l[6] = mk(TK_LAYER_DENSE, "dense_1");
+    l[6].units = k, l[6].activation = k == 1 ? TK_ACT_SIGMOID : TK_ACT_SOFTMAX;
+    tk_model *m = NULL;
+    tk_error err = {0};
+    if (tk_model_from_layers(l, 7, 12, 0, &m, &err) != TK_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return NULL;
+    }
+    fill_random(m, 0.6f);
+    return m;
+}
+
+/* Embedding(30, 8) -> LSTM(6, return_sequences) -> Bidirectional(LSTM(5)) -> Dense(1, sigmoid) */
+static tk_model *lstm_model(tk_activation rec, tk_merge_mode merge, bool go_backwards)
+{
+    tk_layer l[4];
+    l[0] = mk(TK_LAYER_EMBEDDING, "embedding");
+    l[0].input_dim = 30;
+    l[0].output_dim = 8;
+    l[1] = mk(TK_LAYER_LSTM, "lstm");
+    l[1].units = 6, l[1].activation = TK_ACT_TANH, l[1].recurrent_activation = rec;
+    l[1].return_sequences = true, l[1].go_backwards = go_backwards;
+    l[2] = mk(TK_LAYER_BIDIRECTIONAL, "bidirectional");
+    l[2].units = 5, l[2].activation = TK_ACT_TANH, l[2].recurrent_activation = rec;
+    l[2].merge_mode = merge;
+    l[3] = mk(TK_LAYER_DENSE, "dense");
+    l[3].units = 1, l[3].activation = TK_ACT_SIGMOID;
+    tk_model *m = NULL;
+    tk_error err = {0};
+    if (tk_model_from_layers(l, 4, 0, 0, &m, &err) != TK_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return NULL;
+    }
+    fill_random(m, 0.7f);
+    return m;
+}
+
+/* Completeness for nrev random reviews, DeepLIFT (pad, zeros) and DeepSHAP
+ * with 7 random background reviews; also the model module's logits. */
+static void check_completeness(tk_model *m, int steps, tk_output_kind output, tk_target_kind target)
+{
+    CU_ASSERT_FATAL(m != NULL);
+    enum { NB = 7, NREV = 6 };
+    int32_t bg_ids[NB * 40], ids[40];
+    CU_ASSERT_FATAL(steps <= 40);
+    for (int i = 0; i < NB * steps; i++)
+        bg_ids[i] = (int32_t)(urand() * m->vocab_size) % m->vocab_size;
+    tk_background bg = {bg_ids, NULL, NB, steps};
+    tk_method_kind kinds[3] = {TK_METHOD_DEEPLIFT, TK_METHOD_DEEPLIFT, TK_METHOD_DEEPSHAP};
+    tk_baseline_kind bases[3] = {TK_BASELINE_PAD, TK_BASELINE_ZEROS, TK_BASELINE_PAD};
+    float score[40];
+    float *full = malloc(sizeof(float) * 40 * (size_t)m->input_dim);
+    for (int v = 0; v < 3; v++) {
+        tk_method_params p;
+        tk_method_params_default(&p, kinds[v]);
+        p.output = output;
+        p.target = target;
+        p.target_class = 0;
+        p.baseline = bases[v];
+        tk_explainer *ex = NULL;
+        tk_error err = {0};
+        tk_status s = tk_explainer_create(m, &p, &bg, steps, &ex, &err);
+        if (s != TK_OK)
+            fprintf(stderr, "create: %s\n", err.msg);
+        CU_ASSERT_FATAL(s == TK_OK);
+        for (int r = 0; r < NREV; r++) {
+            for (int t = 0; t < steps; t++)
+                ids[t] = r == 0 && t < steps / 2 ? 0 : (int32_t)(urand() * m->vocab_size) % m->vocab_size;
+            tk_review rv = {ids, NULL, steps, 1};
+            tk_attribution a = {0};
+            a.score = score;
+            a.full = full;
+            s = tk_explain(ex, &rv, &a, &err);
+            CU_ASSERT_FATAL(s == TK_OK);
+            double sum = 0, fsum = 0;
+            for (int t = 0; t < steps; t++) {
+                sum += score[t];
+                for (int d = 0; d < m->input_dim; d++)
+                    fsum += full[t * m->input_dim + d];
+            }
+            double diff = a.f_input - a.f_baseline;
+            double tol = 1e-5 * fmax(1.0, fabs(diff));
+            if (fabs(a.axiom_error) > tol)
+                fprintf(stderr, "method %d review %d: delta %g (F(x) - E = %g)\n", v, r,
+                        a.axiom_error, diff);
+            CU_ASSERT(fabs(a.axiom_error) <= tol);
+            /* our forward pass against the model module's */
+            if (v == 0) {
+                tk_workspace *ws = tk_workspace_create(m, 1, steps, &err);
+                float *x = malloc(sizeof(float) * steps * (size_t)m->input_dim), logits[8];
+                CU_ASSERT_FATAL(ws && x);
+                CU_ASSERT_FATAL(tk_model_embed(m, ids, 1, steps, x, &err) == TK_OK);
+                CU_ASSERT_FATAL(tk_model_forward(m, ws, 1, steps, x, logits, &err) == TK_OK);
+                double f = tk_explained_scalar(m, output, a.target, logits, NULL);
+                if (fabs(f - a.f_input) > 1e-5 * fmax(1.0, fabs(f)))
+                    fprintf(stderr, "steps %d: model F %g, ours %g\n", steps, f, a.f_input);
+                CU_ASSERT(fabs(f - a.f_input) <= 1e-5 * fmax(1.0, fabs(f)));
+                free(x);
+                tk_workspace_destroy(ws);
+            }
+            CU_ASSERT(fabs(sum - diff) <= tol + 1e-5 * steps * 1e-2);
+            CU_ASSERT(fabs(fsum - sum) <= 1e-4 * fmax(1.0, fabs(sum)));
+            /* the reviews must actually be explained: something non-zero */
+            CU_ASSERT(fabs(diff) > 1e-6 || v == 0);
+            /* pad positions of a pad reference get exactly 0 */
+            if (r == 0 && kinds[v] == TK_METHOD_DEEPLIFT && bases[v] == TK_BASELINE_PAD)
+                for (int t = 0; t < steps / 2; t++)
+                    CU_ASSERT(score[t] == 0.0f);
+        }
+        tk_explainer_destroy(ex);
+    }
+    free(full);
+}
+
+static void test_cnn_softmax2(void)
+{
+    tk_model *m = cnn_model(2);
+    check_completeness(m, 12, TK_OUTPUT_PROB, TK_TARGET_PREDICTED);
+    check_completeness(m, 12, TK_OUTPUT_LOGIT, TK_TARGET_CLASS);
+    tk_model_destroy(m);
+}
+
+static void test_cnn_softmax3(void)
+{
+    tk_model *m = cnn_model(3);
+    check_completeness(m, 12, TK_OUTPUT_PROB, TK_TARGET_PREDICTED);
+    check_completeness(m, 12, TK_OUTPUT_PROB, TK_TARGET_CLASS);
+    tk_model_destroy(m);
+}
+
+static void test_cnn_sigmoid(void)
+{
+    tk_model *m = cnn_model(1);
+    check_completeness(m, 12, TK_OUTPUT_PROB, TK_TARGET_CLASS);
+    tk_model_destroy(m);
+}
+
+static void test_lstm_stack(void)
+{
+    tk_model *m = lstm_model(TK_ACT_SIGMOID, TK_MERGE_CONCAT, false);
+    check_completeness(m, 9, TK_OUTPUT_PROB, TK_TARGET_PREDICTED);
+    check_completeness(m, 17, TK_OUTPUT_LOGIT, TK_TARGET_CLASS);
+    tk_model_destroy(m);
+    m = lstm_model(TK_ACT_HARD_SIGMOID, TK_MERGE_SUM, true);
+    check_completeness(m, 11, TK_OUTPUT_PROB, TK_TARGET_CLASS);
+    tk_model_destroy(m);
+    m = lstm_model(TK_ACT_SIGMOID, TK_MERGE_AVE, false);
+    check_completeness(m, 11, TK_OUTPUT_PROB, TK_TARGET_PREDICTED);
+    tk_model_destroy(m);
+}
+
+/* ---- fixtures ---- */
+
+static int read_h5(hid_t f, const char *path, hid_t type, void *buf)
+{
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    herr_t e = H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    H5Dclose(d);
+    return e < 0 ? -1 : 0;
+}
+
+/* Per-token agreement within 1e-4 of each review's largest |score|. */
+static void check_cnn_fixture(const char *output_name, const char *name, tk_method_kind kind)
+{
+    tk_model *m = NULL;
+    tk_error err = {0};
+    CU_ASSERT_FATAL(tk_model_load(tk_test_shared("models/imdb_cnn.h5"), &m, &err) == TK_OK);
+    hid_t f = H5Fopen(tk_test_shared("fixtures/attributions.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    enum { N = 10, T = 100 };
+    static int32_t ids[N * T], bg_ids[100 * T];
+    static double want[N * T];
+    int32_t target[N];
+    char path[256];
+    snprintf(path, sizeof path, "cnn/%s/%s", output_name, name);
+    CU_ASSERT_FATAL(read_h5(f, "cnn/input_ids", H5T_NATIVE_INT32, ids) == 0);
+    CU_ASSERT_FATAL(read_h5(f, "cnn/background_input_ids", H5T_NATIVE_INT32, bg_ids) == 0);
+    CU_ASSERT_FATAL(read_h5(f, "cnn/target", H5T_NATIVE_INT32, target) == 0);
+    CU_ASSERT_FATAL(read_h5(f, path, H5T_NATIVE_DOUBLE, want) == 0);
+    H5Fclose(f);
+
+    tk_method_params p;
+    tk_method_params_default(&p, kind);
+    p.output = strcmp(output_name, "logit") == 0 ? TK_OUTPUT_LOGIT : TK_OUTPUT_PROB;
+    p.baseline = TK_BASELINE_ZEROS;
+    tk_background bg = {bg_ids, NULL, 100, T};
+    tk_explainer *ex = NULL;
+    CU_ASSERT_FATAL(tk_explainer_create(m, &p, &bg, T, &ex, &err) == TK_OK);
+    float score[T];
+    double worst = 0;
+    for (int r = 0; r < N; r++) {
+        tk_review rv = {ids + r * T, NULL, T, -1};
+        tk_attribution a = {0};
+        a.score = score;
+        CU_ASSERT_FATAL(tk_explain(ex, &rv, &a, &err) == TK_OK);
+        CU_ASSERT_EQUAL(a.target, target[r]);
+        double big = 0, diff = 0;
+        for (int t = 0; t < T; t++) {
+            big = fmax(big, fabs(want[r * T + t]));
+            diff = fmax(diff, fabs(score[t] - want[r * T + t]));
+        }
+        worst = fmax(worst, diff / big);
+        CU_ASSERT(diff <= 1e-4 * big);
+        CU_ASSERT(fabs(a.axiom_error) <= 1e-5 * fmax(1.0, fabs(a.f_input - a.f_baseline)));
+    }
+    printf("\n  %s/%s: worst per-token error %.2e of the largest |score|\n", output_name, name, worst);
+    tk_explainer_destroy(ex);
+    tk_model_destroy(m);
+}
+
+static void test_fixture_cnn_deeplift(void)
+{
+    check_cnn_fixture("prob", "deeplift_zero", TK_METHOD_DEEPLIFT);
+    check_cnn_fixture("logit", "deeplift_zero", TK_METHOD_DEEPLIFT);
+}
+
+static void test_fixture_cnn_deepshap(void)
+{
+    check_cnn_fixture("prob", "deepliftshap_train100", TK_METHOD_DEEPSHAP);
+    check_cnn_fixture("logit", "deepliftshap_train100", TK_METHOD_DEEPSHAP);
+}
+
+/* The real LSTM (no Captum reference exists): completeness of DeepSHAP with
+ * 20 of the fixture reviews as background over the other 20, and DeepLIFT. */
+static void test_fixture_lstm_completeness(void)
+{
+    tk_model *m = NULL;
+    tk_error err = {0};
+    CU_ASSERT_FATAL(tk_model_load(tk_test_shared("models/imdb_lstm.h5"), &m, &err) == TK_OK);
+    hid_t f = H5Fopen(tk_test_shared("fixtures/forward.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    enum { N = 40, T = 80 };
+    static int32_t ids[N * T];
+    CU_ASSERT_FATAL(read_h5(f, "lstm/input_ids", H5T_NATIVE_INT32, ids) == 0);
+    H5Fclose(f);
+    for (int v = 0; v < 2; v++) {
+        tk_method_params p;
+        tk_method_params_default(&p, v ? TK_METHOD_DEEPSHAP : TK_METHOD_DEEPLIFT);
+        tk_background bg = {ids, NULL, 20, T};
+        tk_explainer *ex = NULL;
+        CU_ASSERT_FATAL(tk_explainer_create(m, &p, &bg, T, &ex, &err) == TK_OK);
+        float score[T];
+        double worst = 0;
+        for (int r = 20; r < N; r++) {
+            tk_review rv = {ids + r * T, NULL, T, -1};
+            tk_attribution a = {0};
+            a.score = score;
+            CU_ASSERT_FATAL(tk_explain(ex, &rv, &a, &err) == TK_OK);
+            double rel = fabs(a.axiom_error) / fmax(1.0, fabs(a.f_input - a.f_baseline));
+            worst = fmax(worst, rel);
+            CU_ASSERT(rel <= 1e-5);
+        }
+        printf("\n  lstm %s: worst completeness error %.2e\n", v ? "deepshap" : "deeplift", worst);
+        tk_explainer_destroy(ex);
+    }
+    tk_model_destroy(m);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    static const tk_test_case synthetic[] = {
+        {"cnn softmax-2 completeness", test_cnn_softmax2},
+        {"cnn softmax-3 completeness", test_cnn_softmax3},
+        {"cnn sigmoid completeness", test_cnn_sigmoid},
+        {"lstm + bilstm completeness", test_lstm_stack},
+        {NULL, NULL}};
+    static const tk_test_case fixtures[] = {
+        {"cnn deeplift_zero vs captum", test_fixture_cnn_deeplift},
+        {"cnn deepliftshap_train100 vs captum", test_fixture_cnn_deepshap},
+        {"lstm completeness on fixture reviews", test_fixture_lstm_completeness},
+        {NULL, NULL}};
+    tk_test_add_suite("deeplift synthetic", synthetic);
+    tk_test_add_suite("deeplift fixtures", fixtures);
+    return tk_test_run_all();
+}
