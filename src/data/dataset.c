@@ -259,6 +259,8 @@ static tk_status read_string_attr(const char *path, hid_t file, const char *name
     }
     TK_H5CHECK(type = H5Tcopy(H5T_C_S1), "copy a string type");
     TK_H5CHECK(H5Tset_size(type, H5T_VARIABLE), "set a string size");
+    /* HDF5 does not convert between character sets: read as written. */
+    TK_H5CHECK(H5Tset_cset(type, H5T_CSET_UTF8), "set a string character set");
     TK_H5CHECK(H5Aread(attr, type, &value), "read a string attribute");
     snprintf(buf, size, "%s", value ? value : "");
 done:
