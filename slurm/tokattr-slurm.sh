@@ -1,0 +1,209 @@
+# Shared body of slurm/run.sbatch, slurm/run-multinode.sbatch and
+# slurm/array.sbatch (sourced by them, never submitted itself).
+#
+# tk_slurm_main RANKS_PER_NODE JOB [TOKATTR-RUN-ARGS...]
+#   Runs `tokattr run JOB` on every node of the allocation, RANKS_PER_NODE
+#   MPI ranks per node, and turns Slurm's time-limit warning into a requeue:
+#
+#   - Slurm sends SIGUSR1 to this batch shell (#SBATCH --signal=B:USR1@SECS)
+#     some time before the limit. We forward it to the job step; tokattr
+#     stops handing out work, flushes the results file and exits with 3
+#     ("stopped, resumable").
+#   - On 3 we `scontrol requeue` the job (it needs #SBATCH --requeue). When
+#     it starts again (SLURM_RESTART_COUNT > 0), or whenever the results file
+#     exists but is not complete, we pass --resume, which recomputes only the
+#     reviews not yet on disk. This repeats until the file is complete.
+#   - A plain scancel sends SIGTERM: tokattr stops the same way, but a
+#     cancelled job is not requeued (resubmit it; see README "Cluster users").
+#
+# Environment (all optional):
+#   TOKATTR_BIN          the tokattr binary (default: build/tokattr under the
+#                        submit directory, i.e. where you ran sbatch)
+#   TOKATTR_LAUNCHER     srun | mpirun (default: srun --mpi=pmix when this
+#                        Slurm has the pmix plugin, else mpirun)
+#   TOKATTR_RESULTS      the results file, when the job's "results:" line is
+#                        not a plain path this script can read
+#   TOKATTR_MAX_REQUEUES give up after this many requeues (default 20), so a
+#                        job that never makes progress does not loop forever
+
+tk_slurm_say() { echo "[tokattr-slurm $(date -u +%H:%M:%S)] $*"; }
+
+# The results path from the job file's top-level "results:" key: relative
+# to the job file's directory; "shared:" paths live in the shared directory
+# and are not reported (tokattr resolves them; set TOKATTR_RESULTS if it
+# matters). Only the simple one-line form is understood.
+tk_slurm_results_path() {
+    local job=$1 value dir
+    if [ -n "${TOKATTR_RESULTS:-}" ]; then
+        echo "$TOKATTR_RESULTS"
+        return 0
+    fi
+    value=$(sed -n 's/^results:[[:space:]]*//p' "$job" | head -n 1)
+    value=${value%%[[:space:]]#*}                     # trailing comment
+    value=$(printf '%s' "$value" | sed 's/[[:space:]]*$//; s/^"\(.*\)"$/\1/; s/^'"'"'\(.*\)'"'"'$/\1/')
+    case "$value" in
+    "" | shared:*) return 1 ;;
+    /*) echo "$value" ;;
+    *)
+        dir=$(cd "$(dirname "$job")" && pwd) || return 1
+        echo "$dir/$value"
+        ;;
+    esac
+}
+
+# The values of /progress/done, one per line (none if unreadable).
+tk_slurm_done_values() {
+    h5dump -y -w 0 -d /progress/done "$1" 2>/dev/null |
+        sed -n '/DATA {/,/}/p' | sed '1d;$d' | tr -cs '0-9' '\n' | grep -x '[0-9][0-9]*'
+}
+
+# Complete = /progress/done exists and holds no 0 (tokattr sets a review's
+# flag only once its results are flushed). Unreadable counts as incomplete.
+tk_slurm_results_complete() {
+    local values
+    [ -f "$1" ] || return 1
+    values=$(tk_slurm_done_values "$1")
+    [ -n "$values" ] && ! printf '%s\n' "$values" | grep -qx '0'
+}
+
+# Reviews done, for the log: "done/total".
+tk_slurm_results_progress() {
+    local values
+    values=$(tk_slurm_done_values "$1")
+    [ -n "$values" ] || { echo "?"; return; }
+    echo "$(printf '%s\n' "$values" | grep -cvx 0)/$(printf '%s\n' "$values" | wc -l)"
+}
+
+tk_slurm_main() {
+    local per_node=$1 job=$2
+    shift 2
+    local extra=("$@")
+    local submit=${SLURM_SUBMIT_DIR:-$PWD}
+
+    if [ -z "$job" ]; then
+        tk_slurm_say "error: no job file given (usage: sbatch slurm/run.sbatch JOB.yaml [tokattr run options])"
+        return 2
+    fi
+    case "$job" in /*) ;; *) job=$submit/$job ;; esac
+    if [ ! -r "$job" ]; then
+        tk_slurm_say "error: job file $job does not exist or is not readable"
+        return 2
+    fi
+
+    local bin=${TOKATTR_BIN:-$submit/build/tokattr}
+    if [ ! -x "$bin" ]; then
+        tk_slurm_say "error: tokattr binary $bin not found or not executable" \
+                     "(build it, or set TOKATTR_BIN)"
+        return 2
+    fi
+
+    local nodes=${SLURM_JOB_NUM_NODES:-${SLURM_NNODES:-1}}
+    local ranks=$((nodes * per_node))
+    local launcher=${TOKATTR_LAUNCHER:-}
+    if [ -z "$launcher" ]; then
+        if srun --mpi=list 2>&1 | grep -qw pmix; then launcher=srun; else launcher=mpirun; fi
+    fi
+    local launch
+    case "$launcher" in
+    srun) launch=(srun --mpi=pmix --nodes="$nodes" --ntasks="$ranks"
+                  --ntasks-per-node="$per_node" --cpus-per-task=1 --kill-on-bad-exit=1) ;;
+    mpirun) launch=(mpirun -np "$ranks" --npernode "$per_node") ;;
+    *)
+        tk_slurm_say "error: TOKATTR_LAUNCHER must be srun or mpirun, not '$launcher'"
+        return 2
+        ;;
+    esac
+
+    # One BLAS thread per rank: the ranks are the parallelism (tokattr also
+    # sets this itself; the variable covers libraries loaded before it does).
+    export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+
+    local restarts=${SLURM_RESTART_COUNT:-0}
+    local results=""
+    results=$(tk_slurm_results_path "$job") || results=""
+
+    tk_slurm_say "job ${SLURM_JOB_ID:-?} (${SLURM_JOB_NAME:-?}) start $restarts on ${SLURM_JOB_NODELIST:-?}:" \
+                 "$nodes node(s) x $per_node rank(s) = $ranks rank(s), launcher $launcher"
+    tk_slurm_say "binary: $bin ($("$bin" --version 2>&1 | head -n 1))"
+    tk_slurm_say "job file: $job"
+    tk_slurm_say "results: ${results:-(resolved by tokattr)}"
+    echo "----- job file -----"
+    cat "$job"
+    echo "--------------------"
+
+    local force=0 a resume=()
+    for a in "${extra[@]}"; do
+        case "$a" in --force) force=1 ;; --resume) resume=(--resume) ;; esac
+    done
+    if [ -n "$results" ] && [ -e "$results" ] && [ "$force" = 0 ] && [ ${#resume[@]} = 0 ]; then
+        if tk_slurm_results_complete "$results"; then
+            tk_slurm_say "results file is already complete; nothing to do" \
+                         "(pass --force after the job file to recompute)"
+            return 0
+        fi
+        tk_slurm_say "results file exists and is incomplete ($(tk_slurm_results_progress "$results") reviews done): resuming"
+        resume=(--resume)
+    elif [ "$restarts" -gt 0 ] && [ "$force" = 0 ] && [ ${#resume[@]} = 0 ]; then
+        tk_slurm_say "restarted after a requeue: resuming"
+        resume=(--resume)
+    fi
+
+    # The step runs in the background so this shell can take Slurm's signal
+    # while it waits (bash runs a trap only between commands).
+    local step=0 signal="" interrupted=0 rc
+    trap 'signal=USR1; interrupted=1; tk_slurm_say "received SIGUSR1 (time limit near): asking tokattr to stop"; kill -USR1 $step 2>/dev/null' USR1
+    trap 'signal=TERM; interrupted=1; tk_slurm_say "received SIGTERM (cancelled): asking tokattr to stop"; kill -TERM $step 2>/dev/null' TERM
+    tk_slurm_say "running: ${launch[*]} $bin run $job ${resume[*]} ${extra[*]}"
+    "${launch[@]}" "$bin" run "$job" "${resume[@]}" "${extra[@]}" &
+    step=$!
+    while :; do
+        interrupted=0
+        wait "$step"
+        rc=$?
+        # wait returns >128 when one of our traps cut it short: the step is
+        # still running (or its status is still held), so wait again.
+        if [ "$interrupted" = 1 ] && [ "$rc" -gt 128 ]; then continue; fi
+        break
+    done
+    trap - USR1 TERM
+    tk_slurm_say "tokattr exited with status $rc"
+
+    case "$rc" in
+    0)
+        if [ -n "$results" ] && ! tk_slurm_results_complete "$results"; then
+            tk_slurm_say "error: tokattr succeeded but $results is not complete"
+            return 1
+        fi
+        tk_slurm_say "done: ${results:-results} complete"
+        return 0
+        ;;
+    3)
+        [ -n "$results" ] &&
+            tk_slurm_say "stopped cleanly; $(tk_slurm_results_progress "$results") reviews on disk"
+        if [ "$signal" = TERM ]; then
+            tk_slurm_say "cancelled: not requeued; resubmit the same command to resume"
+            return 3
+        fi
+        if [ "$restarts" -ge "${TOKATTR_MAX_REQUEUES:-20}" ]; then
+            tk_slurm_say "error: already requeued $restarts times; giving up (resubmit to continue)"
+            return 3
+        fi
+        if [ -z "${SLURM_JOB_ID:-}" ]; then
+            tk_slurm_say "not under Slurm: run again with --resume to continue"
+            return 3
+        fi
+        tk_slurm_say "requeueing job $SLURM_JOB_ID to resume"
+        if ! scontrol requeue "$SLURM_JOB_ID"; then
+            tk_slurm_say "error: scontrol requeue failed (was the job submitted with --requeue?);" \
+                         "resubmit to resume"
+            return 3
+        fi
+        # Slurm now ends this run and queues the job again.
+        return 0
+        ;;
+    *)
+        tk_slurm_say "error: tokattr failed (status $rc); not requeued"
+        return "$rc"
+        ;;
+    esac
+}
