@@ -60,6 +60,7 @@ typedef struct raw_job {
     raw_select *select;
     raw_input *input;
     char *word_vectors;
+    char *word_index;
     char *target;
     int *target_class;
     char *output;
@@ -119,6 +120,7 @@ static const cyaml_schema_field_t job_fields[] = {
     CYAML_FIELD_MAPPING_PTR("select", OPT, raw_job, select, select_fields),
     CYAML_FIELD_MAPPING_PTR("input", OPT, raw_job, input, input_fields),
     CYAML_FIELD_STRING_PTR("word_vectors", OPT, raw_job, word_vectors, 1, 4095),
+    CYAML_FIELD_STRING_PTR("word_index", OPT, raw_job, word_index, 1, 4095),
     CYAML_FIELD_STRING_PTR("target", OPT, raw_job, target, 1, 32),
     CYAML_FIELD_INT_PTR("target_class", OPT, raw_job, target_class),
     CYAML_FIELD_STRING_PTR("output", OPT, raw_job, output, 1, 32),
@@ -367,6 +369,10 @@ static tk_status resolve_job(const char *file, const raw_job *raw, const char *b
         (st = resolve_path(file, "word_vectors", raw->word_vectors, base_dir, shared_dir,
                            &job->word_vectors, err)) != TK_OK)
         return st;
+    if (raw->word_index &&
+        (st = resolve_path(file, "word_index", raw->word_index, base_dir, shared_dir,
+                           &job->word_index, err)) != TK_OK)
+        return st;
     if (raw->split) {
         if (strcmp(raw->split, "train") != 0 && strcmp(raw->split, "test") != 0)
             return tk_error_set(err, TK_E_INVALID,
@@ -587,6 +593,7 @@ void tk_job_destroy(tk_job *job)
     free(job->dataset_path);
     free(job->indices);
     free(job->word_vectors);
+    free(job->word_index);
     free(job->methods);
     free(job->output_path);
     free(job);

@@ -14,13 +14,8 @@
 
 #include "attr/attr.h"
 #include "core/status.h"
+#include "pipeline/run.h" /* tk_select_kind */
 
-typedef enum tk_select_kind {
-    TK_SELECT_ALL,   /* every review of the split */
-    TK_SELECT_RANGE, /* indices [first, first + count) in canonical order */
-    TK_SELECT_IDS,   /* review indices listed in the job */
-    TK_SELECT_LABEL  /* every review with this label */
-} tk_select_kind;
 
 typedef struct tk_job {
     char *yaml_text;    /* the job file's bytes, NUL-terminated (stored in the results) */
@@ -41,6 +36,8 @@ typedef struct tk_job {
     bool truncating_post;
 
     char *word_vectors; /* resolved path, or NULL (embedding-less models) */
+    char *word_index;   /* resolved path of the word index the model was trained with, or
+                           NULL; its SHA-256 must equal the dataset's word_index_sha256 */
 
     int n_methods;
     tk_method_params *methods; /* (n_methods) */

@@ -1,0 +1,157 @@
+/* `tokattr run JOB`: the attribution job, usually under mpirun. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/job.h"
+#include "pipeline/run.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: mpirun -n N tokattr run JOB.yaml [--resume | --force] [--shared DIR] [--quiet]\n"
+            "\n"
+            "Computes the job's attributions for every selected review and writes one HDF5\n"
+            "results file (README \"Running a job\", \"Results file\").\n"
+            "\n"
+            "  --resume      continue an interrupted run (the results file records what is done)\n"
+            "  --force       overwrite existing results\n"
+            "  --shared DIR  where \"shared:\" paths in the job point (default $TOKATTR_SHARED,\n"
+            "                else ../shared)\n"
+            "  --quiet       no progress output\n"
+            "\n"
+            "Job defaults: split test, select all, num_words and maxlen from the model,\n"
+            "padding and truncating pre, target predicted, output prob, reduction sum,\n"
+            "chunk_size 16, checkpoint_every 1; method parameters as in METHODS.md\n"
+            "(integrated_gradients: n_steps 50, gauss_legendre, baseline pad).\n"
+            "\n"
+            "Exit status: 0 done, 1 failed, 2 usage, 3 stopped by SIGTERM/SIGUSR1/SIGINT\n"
+            "(resumable: run the same command with --resume).\n");
+}
+
+/* Before MPI starts, only the environment says which rank we are; only
+ * rank 0 prints, so an error is seen once. */
+static int env_rank(void)
+{
+    const char *names[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *v = getenv(names[i]);
+        if (v && *v)
+            return atoi(v);
+    }
+    return 0;
+}
+
+static int exit_code(tk_status st)
+{
+    if (st == TK_OK)
+        return TK_EXIT_OK;
+    return st == TK_E_INTERRUPTED ? TK_EXIT_RESUMABLE : TK_EXIT_FAILURE;
+}
+
+int tk_cmd_run(int argc, char **argv)
+{
+    const char *job_path = NULL, *shared = NULL;
+    bool resume = false, force = false, quiet = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return TK_EXIT_OK;
+        } else if (strcmp(argv[i], "--resume") == 0) {
+            resume = true;
+        } else if (strcmp(argv[i], "--force") == 0) {
+            force = true;
+        } else if (strcmp(argv[i], "--quiet") == 0) {
+            quiet = true;
+        } else if (strcmp(argv[i], "--shared") == 0 && i + 1 < argc) {
+            shared = argv[++i];
+        } else if (argv[i][0] == '-') {
+            if (env_rank() == 0) {
+                fprintf(stderr, "tokattr run: unknown option '%s'\n", argv[i]);
+                usage(stderr);
+            }
+            return TK_EXIT_USAGE;
+        } else if (!job_path) {
+            job_path = argv[i];
+        } else {
+            if (env_rank() == 0)
+                fprintf(stderr, "tokattr run: one job file only ('%s' is extra)\n", argv[i]);
+            return TK_EXIT_USAGE;
+        }
+    }
+    if (!job_path || (resume && force)) {
+        if (env_rank() == 0) {
+            if (resume && force)
+                fprintf(stderr, "tokattr run: --resume and --force exclude each other\n");
+            usage(stderr);
+        }
+        return TK_EXIT_USAGE;
+    }
+
+    tk_error err = {0};
+    tk_job *job = NULL;
+    if (tk_job_load(job_path, shared, &job, &err) != TK_OK) {
+        if (env_rank() == 0)
+            fprintf(stderr, "tokattr run: %s\n", err.msg);
+        return TK_EXIT_FAILURE;
+    }
+
+    /* the command line, stored in the results file */
+    char cmd[4096] = "tokattr";
+    for (int i = 0; i < argc; i++) {
+        size_t used = strlen(cmd);
+        snprintf(cmd + used, sizeof cmd - used, " %s", argv[i]);
+    }
+
+    tk_run_config cfg = {.model_path = job->model_path,
+                         .dataset_path = job->dataset_path,
+                         .split = job->split,
+                         .word_index = job->word_index,
+                         .word_vectors = job->word_vectors != NULL,
+                         .select = job->select,
+                         .first = job->first,
+                         .count = job->count,
+                         .indices = job->indices,
+                         .n_indices = job->n_indices,
+                         .label = job->label,
+                         .num_words = job->num_words,
+                         .maxlen = job->maxlen,
+                         .padding_post = job->padding_post,
+                         .truncating_post = job->truncating_post,
+                         .n_methods = job->n_methods,
+                         .methods = job->methods,
+                         .output_path = job->output_path,
+                         .chunk_size = job->chunk_size,
+                         .checkpoint_every = job->checkpoint_every,
+                         .job_yaml = job->yaml_text,
+                         .command_line = cmd,
+                         .resume = resume,
+                         .force = force,
+                         .progress = quiet ? NULL : stderr};
+    tk_run_summary sum;
+    tk_status st = tk_run(&argc, &argv, &cfg, &sum, &err);
+    if (sum.is_root) {
+        if (st != TK_OK) {
+            fprintf(stderr, "tokattr run: %s\n", err.msg);
+        } else if (sum.already_complete) {
+            printf("tokattr run: %s is already complete (%lld reviews); nothing to do\n",
+                   sum.final_path, (long long)sum.n_reviews);
+        } else {
+            int64_t computed = sum.n_done - sum.n_done_before;
+            printf("tokattr run: %lld reviews (%lld computed now, %lld done before) in %.1f s "
+                   "on %d rank%s: %.1f reviews/s; setup %.1f s; rank 0 writing %.1f s\n",
+                   (long long)sum.n_done, (long long)computed, (long long)sum.n_done_before,
+                   sum.seconds, sum.ranks, sum.ranks == 1 ? "" : "s",
+                   sum.seconds > 0 ? (double)computed / sum.seconds : 0.0, sum.setup_seconds,
+                   sum.root_busy_seconds);
+            for (int k = 0; k < sum.n_methods; k++)
+                printf("  %-20s axiom error |mean| %.3g, |max| %.3g over %lld reviews\n",
+                       sum.methods[k].name, sum.methods[k].mean_abs_error,
+                       sum.methods[k].max_abs_error, (long long)sum.methods[k].n);
+            printf("results: %s\n", sum.final_path);
+        }
+    }
+    tk_job_destroy(job);
+    return exit_code(st);
+}

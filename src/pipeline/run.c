@@ -1,0 +1,1125 @@
+/* The distributed job (run.h): setup and checks on rank 0, weights in a
+ * per-node shared window, a request/reply work queue, results written by
+ * rank 0 with checkpoints, clean stops on signals. */
+#define _POSIX_C_SOURCE 200809L
+#include "pipeline/run.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <mpi.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "attr/target.h"
+#include "core/gemm.h"
+#include "core/paths.h"
+#include "core/progress.h"
+#include "core/sha256.h"
+#include "data/dataset.h"
+#include "data/model_input.h"
+#include "model/model.h"
+#include "pipeline/writer.h"
+
+/* The one piece of global mutable state: a signal handler can reach
+ * nothing else. It only records which signal asked us to stop. */
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+enum { TAG_WORK = 11, TAG_RESULT = 12, TAG_ERROR = 13 };
+enum { ROOT = 0 };
+
+#define MPICHK(call)                                                                           \
+    do {                                                                                       \
+        int mpi_rc_ = (call);                                                                  \
+        if (mpi_rc_ != MPI_SUCCESS) {                                                          \
+            char mpi_msg_[MPI_MAX_ERROR_STRING];                                               \
+            int mpi_len_ = 0;                                                                  \
+            MPI_Error_string(mpi_rc_, mpi_msg_, &mpi_len_);                                    \
+            st = tk_error_set(err, TK_E_MPI, "MPI call failed at %s:%d: %s", __FILE__,        \
+                              __LINE__, mpi_msg_);                                             \
+            goto fail;                                                                         \
+        }                                                                                      \
+    } while (0)
+
+void tk_run_partial_path(const char *output, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s.partial", output);
+}
+
+/* ---- agreement: every rank ends a collective step with the same status
+ * and message ------------------------------------------------------------- */
+
+/* The lowest failing rank's status and message become everyone's. MPI
+ * failures here are beyond repair: abort (the last resort). */
+static tk_status agree(MPI_Comm comm, tk_status st, tk_error *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    int mine = st != TK_OK ? rank : 1 << 30, first = 0;
+    if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    if (first == 1 << 30)
+        return TK_OK;
+    int code = (int)st;
+    char msg[TK_ERROR_MAX];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    if (MPI_Bcast(&code, 1, MPI_INT, first, comm) != MPI_SUCCESS ||
+        MPI_Bcast(msg, TK_ERROR_MAX, MPI_CHAR, first, comm) != MPI_SUCCESS)
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    if (rank != first)
+        tk_error_reset(err, (tk_status)code, "%s", msg);
+    return (tk_status)code;
+}
+
+/* ---- rank 0's plan ------------------------------------------------------- */
+
+typedef struct plan {
+    tk_dataset *ds;
+    tk_model *model;        /* rank 0's loaded model, until weights are shared */
+    char model_sha[65], dataset_sha[65];
+    int steps, num_words, n_classes;
+    int64_t n;              /* selected reviews */
+    int64_t *index;         /* (n) canonical positions in the split */
+    int32_t *review_id, *label, *rating; /* (n) */
+    int32_t *inputs;        /* (n, steps) prepared model input */
+    int64_t *tok_off;       /* (n + 1) */
+    int32_t *tok_id, *word_pos; /* (T) */
+    int64_t n_chunks;
+    int64_t *order;         /* (n_chunks) chunk numbers, most tokens first */
+    uint8_t *done;          /* (n) */
+    int64_t n_done_before;
+    char partial[4200];
+    tk_writer *writer;
+} plan;
+
+static void plan_free(plan *p)
+{
+    tk_dataset_destroy(p->ds);
+    tk_model_destroy(p->model);
+    free(p->index);
+    free(p->review_id);
+    free(p->label);
+    free(p->rating);
+    free(p->inputs);
+    free(p->tok_off);
+    free(p->tok_id);
+    free(p->word_pos);
+    free(p->order);
+    free(p->done);
+    tk_writer_abandon(p->writer);
+    memset(p, 0, sizeof *p);
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Before anything is read: where the results go, and whether we may write. */
+static tk_status check_output(const tk_run_config *cfg, plan *p, bool *fresh, bool *complete,
+                              tk_error *err)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", cfg->output_path);
+    const char *d = dirname(dir);
+    if (!is_dir(d))
+        return tk_error_set(err, TK_E_IO,
+                            "%s: the results directory '%s' does not exist (create it first)",
+                            cfg->output_path, d);
+    if (access(d, W_OK) != 0)
+        return tk_error_set(err, TK_E_IO, "%s: the results directory '%s' is not writable",
+                            cfg->output_path, d);
+    tk_run_partial_path(cfg->output_path, p->partial, sizeof p->partial);
+    bool final_exists = tk_file_exists(cfg->output_path);
+    bool partial_exists = tk_file_exists(p->partial);
+    *fresh = true;
+    *complete = false;
+    if (cfg->force) {
+        if ((final_exists && unlink(cfg->output_path) != 0) ||
+            (partial_exists && unlink(p->partial) != 0))
+            return tk_error_set(err, TK_E_IO, "%s: cannot remove the old results: %s",
+                                cfg->output_path, strerror(errno));
+        return TK_OK;
+    }
+    if (cfg->resume) {
+        if (partial_exists)
+            *fresh = false;
+        else if (final_exists)
+            *complete = true; /* checked against the job below, nothing to compute */
+        return TK_OK;
+    }
+    if (final_exists)
+        return tk_error_set(err, TK_E_INVALID,
+                            "%s: the results file exists; use --force to overwrite it",
+                            cfg->output_path);
+    if (partial_exists)
+        return tk_error_set(err, TK_E_INVALID,
+                            "%s: an interrupted run left this file; use --resume to continue it or "
+                            "--force to start over",
+                            p->partial);
+    return TK_OK;
+}
+
+/* The split positions of the selected reviews. */
+static tk_status select_reviews(const tk_run_config *cfg, const tk_split *sp, plan *p,
+                                tk_error *err)
+{
+    int64_t n = 0;
+    p->index = tk_malloc((size_t)(sp->n > 0 ? sp->n : 1), sizeof *p->index, err);
+    if (!p->index)
+        return TK_E_NOMEM;
+    switch (cfg->select) {
+    case TK_SELECT_ALL:
+        for (int64_t i = 0; i < sp->n; i++)
+            p->index[n++] = i;
+        break;
+    case TK_SELECT_RANGE: {
+        if (cfg->first >= sp->n)
+            return tk_error_set(err, TK_E_INVALID,
+                                "%s: select.first = %lld but the %s split has %lld reviews",
+                                cfg->dataset_path, (long long)cfg->first, cfg->split,
+                                (long long)sp->n);
+        int64_t end = cfg->count < 0 ? sp->n : cfg->first + cfg->count;
+        if (end > sp->n)
+            end = sp->n;
+        for (int64_t i = cfg->first; i < end; i++)
+            p->index[n++] = i;
+        break;
+    }
+    case TK_SELECT_IDS:
+        for (int64_t k = 0; k < cfg->n_indices; k++) {
+            if (cfg->indices[k] >= sp->n)
+                return tk_error_set(err, TK_E_INVALID,
+                                    "%s: select.ids has %lld but the %s split has %lld reviews",
+                                    cfg->dataset_path, (long long)cfg->indices[k], cfg->split,
+                                    (long long)sp->n);
+            p->index[n++] = cfg->indices[k];
+        }
+        break;
+    case TK_SELECT_LABEL:
+        for (int64_t i = 0; i < sp->n; i++)
+            if (sp->label[i] == cfg->label)
+                p->index[n++] = i;
+        break;
+    }
+    if (n == 0)
+        return tk_error_set(err, TK_E_INVALID, "%s: the job selects no review of the %s split",
+                            cfg->dataset_path, cfg->split);
+    p->n = n;
+    return TK_OK;
+}
+
+/* Does the model fit the dataset and the job? Said before any work. */
+static tk_status check_fit(const tk_run_config *cfg, plan *p, tk_error *err)
+{
+    const tk_model *m = p->model;
+    if (cfg->word_vectors || !m->has_embedding)
+        return tk_error_set(err, TK_E_UNSUPPORTED,
+                            "%s: the model has no Embedding layer (it reads word vectors); "
+                            "tokattr run does not support word-vector input yet",
+                            cfg->model_path);
+    p->num_words = cfg->num_words > 0 ? cfg->num_words : m->vocab_size;
+    if (p->num_words > m->vocab_size)
+        return tk_error_set(err, TK_E_INVALID,
+                            "%s: the Embedding has %d rows, fewer than input.num_words = %d",
+                            cfg->model_path, m->vocab_size, p->num_words);
+    p->steps = cfg->maxlen > 0 ? cfg->maxlen : m->maxlen;
+    if (p->steps <= 0)
+        return tk_error_set(err, TK_E_INVALID,
+                            "%s: the model accepts any length; set input.maxlen in the job",
+                            cfg->model_path);
+    if (m->maxlen > 0 && p->steps != m->maxlen)
+        return tk_error_set(err, TK_E_INVALID, "%s: the model's input length is %d, the job asks for %d",
+                            cfg->model_path, m->maxlen, p->steps);
+    tk_status st = tk_model_check_steps(m, p->steps, err);
+    if (st != TK_OK)
+        return st;
+    if (p->ds->vocab_size + TK_INDEX_FROM < p->num_words)
+        return tk_error_set(err, TK_E_INVALID,
+                            "%s: the dataset's vocabulary has %lld words but the model's "
+                            "Embedding expects %d ids: the dataset was prepared from another "
+                            "vocabulary",
+                            cfg->dataset_path, (long long)p->ds->vocab_size, p->num_words);
+    if (cfg->word_index) {
+        char sha[65];
+        if ((st = tk_sha256_file_hex(cfg->word_index, sha, err)) != TK_OK)
+            return st;
+        if (strcmp(sha, p->ds->word_index_sha256) != 0)
+            return tk_error_set(err, TK_E_INVALID,
+                                "%s: the dataset was prepared from another vocabulary than %s "
+                                "(word index SHA-256 differs)",
+                                cfg->dataset_path, cfg->word_index);
+    }
+    p->n_classes = m->n_outputs;
+    int classes = m->n_outputs == 1 ? 2 : m->n_outputs;
+    for (int k = 0; k < cfg->n_methods; k++) {
+        const tk_method_params *mp = &cfg->methods[k];
+        if (mp->target == TK_TARGET_CLASS && (mp->target_class < 0 || mp->target_class >= classes))
+            return tk_error_set(err, TK_E_INVALID,
+                                "%s: method '%s' explains class %d but the model has %d classes",
+                                cfg->model_path, mp->name, mp->target_class, classes);
+        if (mp->kind == TK_METHOD_DEEPSHAP && mp->background_size > p->ds->train.n)
+            return tk_error_set(err, TK_E_INVALID,
+                                "%s: method '%s' wants %d background reviews, the train split has "
+                                "%lld",
+                                cfg->dataset_path, mp->name, mp->background_size,
+                                (long long)p->ds->train.n);
+        if (mp->baseline == TK_BASELINE_TOKEN &&
+            (mp->baseline_token < 0 || mp->baseline_token >= m->vocab_size))
+            return tk_error_set(err, TK_E_INVALID,
+                                "%s: method '%s': baseline_token %d is not a row of the Embedding",
+                                cfg->model_path, mp->name, mp->baseline_token);
+    }
+    return TK_OK;
+}
+
+static void input_spec(const tk_run_config *cfg, int num_words, int steps, tk_input_spec *spec)
+{
+    tk_input_spec_default(spec, num_words, steps);
+    spec->padding_post = cfg->padding_post;
+    spec->truncating_post = cfg->truncating_post;
+}
+
+static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, plan *p,
+                                tk_error *err)
+{
+    tk_input_spec spec;
+    input_spec(cfg, p->num_words, p->steps, &spec);
+    size_t n = (size_t)p->n, s = (size_t)p->steps;
+    int32_t *wp = tk_malloc(s, sizeof *wp, err); /* (steps) word positions, -2 padding */
+    p->review_id = tk_malloc(n, sizeof *p->review_id, err);
+    p->label = tk_malloc(n, sizeof *p->label, err);
+    p->rating = tk_malloc(n, sizeof *p->rating, err);
+    p->inputs = tk_malloc(n * s, sizeof *p->inputs, err);
+    p->tok_off = tk_malloc(n + 1, sizeof *p->tok_off, err);
+    p->tok_id = tk_malloc(n * s + 1, sizeof *p->tok_id, err);
+    p->word_pos = tk_malloc(n * s + 1, sizeof *p->word_pos, err);
+    if (!wp || !p->review_id || !p->label || !p->rating || !p->inputs || !p->tok_off ||
+        !p->tok_id || !p->word_pos) {
+        free(wp);
+        return TK_E_NOMEM;
+    }
+    p->tok_off[0] = 0;
+    for (size_t r = 0; r < n; r++) {
+        int64_t i = p->index[r];
+        p->review_id[r] = sp->review_id[i];
+        p->label[r] = sp->label[i];
+        p->rating[r] = sp->rating[i];
+        int32_t *row = p->inputs + r * s;
+        tk_prepare_input(&spec, sp->ids + sp->offset[i], sp->offset[i + 1] - sp->offset[i], row,
+                         wp);
+        int64_t t = p->tok_off[r];
+        for (size_t j = 0; j < s; j++)
+            if (row[j] != TK_ID_PAD) { /* padding excluded: only padding has id 0 */
+                p->tok_id[t] = row[j];
+                p->word_pos[t] = wp[j];
+                t++;
+            }
+        p->tok_off[r + 1] = t;
+    }
+    free(wp);
+    return TK_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Work units: contiguous runs of chunk_size reviews (so a unit's writes
+ * touch one or two HDF5 chunks), handed out with the most tokens first so
+ * that the last units are short. Units fully done (resume) are skipped. */
+static tk_status plan_chunks(const tk_run_config *cfg, plan *p, tk_error *err)
+{
+    int64_t cs = cfg->chunk_size, total = (p->n + cs - 1) / cs;
+    p->order = tk_malloc((size_t)total, sizeof *p->order, err);
+    int64_t *toks = tk_malloc((size_t)total, sizeof *toks, err); /* (total) */
+    if (!p->order || !toks) {
+        free(toks);
+        return TK_E_NOMEM;
+    }
+    p->n_chunks = 0;
+    for (int64_t c = 0; c < total; c++) {
+        int64_t a = c * cs, b = a + cs < p->n ? a + cs : p->n;
+        toks[c] = p->tok_off[b] - p->tok_off[a];
+        bool all_done = true;
+        for (int64_t i = a; i < b; i++)
+            all_done = all_done && p->done[i];
+        if (!all_done)
+            p->order[p->n_chunks++] = c;
+    }
+    /* key = (tokens descending, chunk ascending): unique, so the order is
+     * fully determined */
+    int64_t *keys = tk_malloc((size_t)(p->n_chunks > 0 ? p->n_chunks : 1), sizeof *keys, err);
+    if (!keys) {
+        free(toks);
+        return TK_E_NOMEM;
+    }
+    for (int64_t k = 0; k < p->n_chunks; k++)
+        keys[k] = ((int64_t)(INT32_MAX - toks[p->order[k]]) << 32) | p->order[k];
+    free(toks);
+    qsort(keys, (size_t)p->n_chunks, sizeof *keys, cmp_i64);
+    for (int64_t k = 0; k < p->n_chunks; k++)
+        p->order[k] = keys[k] & 0xffffffff;
+    free(keys);
+    return TK_OK;
+}
+
+/* Everything rank 0 does before work starts. */
+static tk_status root_setup(const tk_run_config *cfg, int ranks, plan *p, bool *complete,
+                            tk_error *err)
+{
+    bool fresh;
+    tk_status st = check_output(cfg, p, &fresh, complete, err);
+    if (st != TK_OK)
+        return st;
+    if (cfg->word_vectors)
+        return tk_error_set(err, TK_E_UNSUPPORTED,
+                            "%s: word_vectors are not supported by tokattr run yet",
+                            cfg->model_path);
+    if ((st = tk_dataset_read(cfg->dataset_path, &p->ds, err)) != TK_OK ||
+        (st = tk_model_load(cfg->model_path, &p->model, err)) != TK_OK ||
+        (st = tk_sha256_file_hex(cfg->dataset_path, p->dataset_sha, err)) != TK_OK ||
+        (st = tk_sha256_file_hex(cfg->model_path, p->model_sha, err)) != TK_OK)
+        return st;
+    const tk_split *sp = tk_dataset_split(p->ds, cfg->split, err);
+    if (!sp)
+        return TK_E_INVALID;
+    if ((st = check_fit(cfg, p, err)) != TK_OK || (st = select_reviews(cfg, sp, p, err)) != TK_OK ||
+        (st = prepare_inputs(cfg, sp, p, err)) != TK_OK)
+        return st;
+    p->done = tk_calloc((size_t)p->n, 1, err);
+    if (!p->done)
+        return TK_E_NOMEM;
+
+    tk_writer_layout layout = {.n = p->n,
+                               .index = p->index,
+                               .review_id = p->review_id,
+                               .label = p->label,
+                               .rating = p->rating,
+                               .token_offset = p->tok_off,
+                               .token_id = p->tok_id,
+                               .word_pos = p->word_pos,
+                               .n_classes = p->n_classes,
+                               .n_methods = cfg->n_methods,
+                               .methods = cfg->methods,
+                               .vocab_size = p->ds->vocab_size,
+                               .vocab = p->ds->vocab};
+    tk_writer_meta meta = {.command_line = cfg->command_line,
+                           .job_yaml = cfg->job_yaml,
+                           .model_path = cfg->model_path,
+                           .model_sha256 = p->model_sha,
+                           .dataset_path = cfg->dataset_path,
+                           .dataset_sha256 = p->dataset_sha,
+                           .split = cfg->split,
+                           .ranks = ranks};
+    if (*complete) {
+        /* --resume on a finished file: only check that it is this job's */
+        tk_writer *w = NULL;
+        if ((st = tk_writer_open_resume(cfg->output_path, &layout, &meta, p->done, &w, err)) !=
+            TK_OK)
+            return st;
+        tk_writer_abandon(w);
+        p->n_done_before = p->n;
+        return TK_OK;
+    }
+    if (fresh)
+        st = tk_writer_create(p->partial, &layout, &meta, &p->writer, err);
+    else
+        st = tk_writer_open_resume(p->partial, &layout, &meta, p->done, &p->writer, err);
+    if (st != TK_OK)
+        return st;
+    for (int64_t i = 0; i < p->n; i++)
+        p->n_done_before += p->done[i] != 0;
+    return plan_chunks(cfg, p, err);
+}
+
+/* DeepSHAP backgrounds: the first B train reviews, or B distinct ones drawn
+ * with splitmix64 from the method's seed. Prepared like the input. */
+static tk_status make_background(const tk_run_config *cfg, const plan *p,
+                                 const tk_method_params *mp, int32_t *ids, tk_error *err)
+{
+    const tk_split *tr = &p->ds->train;
+    tk_input_spec spec;
+    input_spec(cfg, p->num_words, p->steps, &spec);
+    int64_t b = mp->background_size;
+    uint8_t *used = NULL;
+    uint64_t state = mp->seed;
+    if (mp->background_random) {
+        used = tk_calloc((size_t)tr->n, 1, err);
+        if (!used)
+            return TK_E_NOMEM;
+    }
+    for (int64_t k = 0; k < b; k++) {
+        int64_t i = k;
+        if (used) {
+            do
+                i = (int64_t)(tk_model_rng_next(&state) % (uint64_t)tr->n);
+            while (used[i]);
+            used[i] = 1;
+        }
+        tk_prepare_input(&spec, tr->ids + tr->offset[i], tr->offset[i + 1] - tr->offset[i],
+                         ids + k * p->steps, NULL);
+    }
+    free(used);
+    return TK_OK;
+}
+
+/* ---- a computing rank ------------------------------------------------------ */
+
+typedef struct worker {
+    const tk_run_config *cfg;
+    tk_model *model;      /* weights in the node's shared window */
+    tk_explainer **ex;    /* (n_methods) */
+    int32_t **bg;         /* (n_methods) background ids (B, steps) or NULL */
+    tk_workspace *ws;     /* predictions: chunk_size sequences */
+    int steps, n_out, n_methods, cs;
+    float *x;             /* (cs, steps, input_dim) */
+    float *logits;        /* (cs, n_out) */
+    float *score;         /* (steps) one method's per-position scores */
+    tk_chunk_result res;  /* (cs reviews, cs * steps tokens) */
+} worker;
+
+static void worker_free(worker *w)
+{
+    for (int k = 0; w->ex && k < w->n_methods; k++)
+        tk_explainer_destroy(w->ex[k]);
+    for (int k = 0; w->bg && k < w->n_methods; k++)
+        free(w->bg[k]);
+    free(w->ex);
+    free(w->bg);
+    tk_workspace_destroy(w->ws);
+    free(w->x);
+    free(w->logits);
+    free(w->score);
+    tk_chunk_result_free(&w->res);
+}
+
+static tk_status worker_init(worker *w, const tk_run_config *cfg, tk_model *model, int steps,
+                             tk_error *err)
+{
+    w->cfg = cfg;
+    w->model = model;
+    w->steps = steps;
+    w->n_out = model->n_outputs;
+    w->n_methods = cfg->n_methods;
+    w->cs = cfg->chunk_size;
+    size_t cs = (size_t)w->cs, s = (size_t)steps;
+    w->ex = tk_calloc((size_t)w->n_methods, sizeof *w->ex, err);
+    w->x = tk_malloc(cs * s * (size_t)model->input_dim, sizeof *w->x, err);
+    w->logits = tk_malloc(cs * (size_t)w->n_out, sizeof *w->logits, err);
+    w->score = tk_malloc(s, sizeof *w->score, err);
+    if (!w->ex || !w->x || !w->logits || !w->score)
+        return TK_E_NOMEM;
+    w->ws = tk_workspace_create(model, w->cs, steps, err);
+    if (!w->ws)
+        return err->status != TK_OK ? err->status : TK_E_NOMEM;
+    tk_status st = tk_chunk_result_alloc(&w->res, w->cs, (int64_t)(cs * s), w->n_out,
+                                         w->n_methods, err);
+    if (st != TK_OK)
+        return st;
+    for (int k = 0; k < w->n_methods; k++) {
+        const tk_method_params *mp = &cfg->methods[k];
+        tk_background bg = {0};
+        if (mp->kind == TK_METHOD_DEEPSHAP && w->bg && w->bg[k])
+            bg = (tk_background){.ids = w->bg[k], .n = mp->background_size, .steps = steps};
+        if ((st = tk_explainer_create(model, mp, bg.ids ? &bg : NULL, steps, &w->ex[k], err)) !=
+            TK_OK) {
+            tk_error_prefix(err, "method '%s'", mp->name);
+            return st;
+        }
+    }
+    return TK_OK;
+}
+
+/* Explains reviews [0, count) of ids (count, steps) into w->res; between
+ * reviews calls poll (rank 0 serving the queue while it computes). */
+static tk_status compute_chunk(worker *w, const int32_t *ids, const int32_t *labels, int64_t first,
+                               int64_t count, void (*poll)(void *), void *poll_ctx, tk_error *err)
+{
+    tk_chunk_result *r = &w->res;
+    int s = w->steps;
+    r->first = first;
+    r->count = count;
+    /* predictions: one batch over the chunk. The chunks are fixed by the
+     * job, so the batch (and its bits) do not depend on the rank count. */
+    tk_status st = tk_model_embed(w->model, ids, (int)count, s, w->x, err);
+    if (st == TK_OK)
+        st = tk_model_forward(w->model, w->ws, (int)count, s, w->x, w->logits, err);
+    if (st != TK_OK)
+        return st;
+    tk_model_output_probs(w->model, (int)count, w->logits, r->prob);
+    for (int64_t i = 0; i < count; i++)
+        r->predicted[i] = tk_predicted_class(w->model, w->logits + i * w->n_out);
+
+    int64_t ntok_chunk = 0;
+    for (int64_t i = 0; i < count * s; i++)
+        ntok_chunk += ids[i] != TK_ID_PAD;
+    r->tc = ntok_chunk;
+    for (int64_t i = 0; i < count; i++) {
+        const int32_t *row = ids + i * s;
+        int64_t t0 = 0;
+        for (int64_t j = 0; j < i * s; j++)
+            t0 += ids[j] != TK_ID_PAD;
+        for (int k = 0; k < w->n_methods; k++) {
+            tk_review rv = {.ids = row, .vectors = NULL, .steps = s, .label = labels[i]};
+            tk_attribution a = {.score = w->score, .full = NULL};
+            if ((st = tk_explain(w->ex[k], &rv, &a, err)) != TK_OK) {
+                tk_error_prefix(err, "method '%s', review %lld of the results", w->cfg->methods[k].name,
+                                (long long)(first + i));
+                return st;
+            }
+            float *dst = r->score + (int64_t)k * r->tc + t0;
+            double pad = 0;
+            int64_t t = 0;
+            for (int j = 0; j < s; j++) {
+                if (row[j] == TK_ID_PAD)
+                    pad += w->score[j];
+                else
+                    dst[t++] = w->score[j];
+            }
+            int64_t o = (int64_t)k * count + i;
+            r->padding_score[o] = (float)pad;
+            r->axiom_error[o] = a.axiom_error;
+            r->f_input[o] = a.f_input;
+            r->f_baseline[o] = a.f_baseline;
+            r->target[o] = a.target;
+        }
+        if (poll)
+            poll(poll_ctx);
+    }
+    return TK_OK;
+}
+
+/* ---- messages ------------------------------------------------------------- */
+
+/* A result travels as one byte message: header then the arrays of
+ * tk_chunk_result in declaration order. */
+enum { RES_HEADER = 5 }; /* int64: first, count, tc, chunk, stop-signal */
+
+static size_t result_bytes(int64_t count, int64_t tc, int n_out, int nm)
+{
+    return RES_HEADER * 8 + (size_t)count * (size_t)n_out * 4 + (size_t)count * 4 +
+           (size_t)nm * ((size_t)count * 4 + (size_t)tc * 4 + (size_t)count * 4 +
+                         (size_t)count * 8 * 3);
+}
+
+static void put(unsigned char **c, const void *src, size_t n)
+{
+    memcpy(*c, src, n);
+    *c += n;
+}
+
+static void get(const unsigned char **c, void *dst, size_t n)
+{
+    memcpy(dst, *c, n);
+    *c += n;
+}
+
+static size_t pack_result(const tk_chunk_result *r, int64_t chunk, int64_t stop,
+                          unsigned char *buf)
+{
+    unsigned char *c = buf;
+    int64_t h[RES_HEADER] = {r->first, r->count, r->tc, chunk, stop};
+    size_t cnt = (size_t)r->count, nm = (size_t)r->n_methods;
+    put(&c, h, sizeof h);
+    put(&c, r->prob, cnt * (size_t)r->n_classes * 4);
+    put(&c, r->predicted, cnt * 4);
+    put(&c, r->target, nm * cnt * 4);
+    put(&c, r->score, nm * (size_t)r->tc * 4);
+    put(&c, r->padding_score, nm * cnt * 4);
+    put(&c, r->axiom_error, nm * cnt * 8);
+    put(&c, r->f_input, nm * cnt * 8);
+    put(&c, r->f_baseline, nm * cnt * 8);
+    return (size_t)(c - buf);
+}
+
+static void unpack_result(const unsigned char *buf, tk_chunk_result *r, int64_t *chunk,
+                          int64_t *stop)
+{
+    const unsigned char *c = buf;
+    int64_t h[RES_HEADER];
+    get(&c, h, sizeof h);
+    r->first = h[0];
+    r->count = h[1];
+    r->tc = h[2];
+    *chunk = h[3];
+    *stop = h[4];
+    size_t cnt = (size_t)r->count, nm = (size_t)r->n_methods;
+    get(&c, r->prob, cnt * (size_t)r->n_classes * 4);
+    get(&c, r->predicted, cnt * 4);
+    get(&c, r->target, nm * cnt * 4);
+    get(&c, r->score, nm * (size_t)r->tc * 4);
+    get(&c, r->padding_score, nm * cnt * 4);
+    get(&c, r->axiom_error, nm * cnt * 8);
+    get(&c, r->f_input, nm * cnt * 8);
+    get(&c, r->f_baseline, nm * cnt * 8);
+}
+
+/* ---- rank 0: the queue and the writer -------------------------------------- */
+
+typedef struct coord {
+    const tk_run_config *cfg;
+    plan *p;
+    MPI_Comm comm;
+    int64_t next;         /* next position in p->order */
+    int active;           /* workers not yet sent STOP */
+    bool stop;            /* no more work is handed out */
+    bool interrupted;     /* ... because of a signal */
+    tk_status st;         /* first failure */
+    tk_error *err;
+    unsigned char *rbuf;  /* (rbuf_size) a received message */
+    size_t rbuf_size;
+    unsigned char *wbuf;  /* (wbuf_size) a work message */
+    size_t wbuf_size;
+    tk_chunk_result in;   /* a worker's result, unpacked */
+    int since_ckpt;
+    int64_t n_done;
+    tk_progress prog;
+    double busy;          /* seconds spent receiving and writing */
+    tk_run_summary *sum;
+} coord;
+
+static void coord_fail(coord *c, tk_status st)
+{
+    if (c->st == TK_OK)
+        c->st = st;
+    c->stop = true;
+}
+
+static void check_signal(coord *c)
+{
+    if (stop_signal && !c->stop) {
+        c->stop = true;
+        c->interrupted = true;
+    }
+}
+
+/* Next unit for rank `dest` (or for rank 0 itself when dest < 0):
+ * returns false when there is none. */
+static bool take_chunk(coord *c, int64_t *chunk, int64_t *first, int64_t *count)
+{
+    if (c->stop || c->next >= c->p->n_chunks)
+        return false;
+    *chunk = c->p->order[c->next++];
+    int64_t cs = c->cfg->chunk_size;
+    *first = *chunk * cs;
+    *count = *first + cs <= c->p->n ? cs : c->p->n - *first;
+    return true;
+}
+
+/* The reply to a worker: a unit's model inputs, or STOP (count 0). */
+static void send_work(coord *c, int dest)
+{
+    int64_t chunk = -1, first = 0, count = 0;
+    if (!take_chunk(c, &chunk, &first, &count))
+        c->active--;
+    int64_t h[3] = {chunk, first, count};
+    unsigned char *b = c->wbuf;
+    put(&b, h, sizeof h);
+    put(&b, c->p->inputs + first * c->p->steps, (size_t)(count * c->p->steps) * 4);
+    put(&b, c->p->label + first, (size_t)count * 4);
+    tk_error *err = c->err;
+    tk_status st = TK_OK;
+    MPICHK(MPI_Send(c->wbuf, (int)(b - c->wbuf), MPI_BYTE, dest, TAG_WORK, c->comm));
+    return;
+fail:
+    coord_fail(c, st);
+    MPI_Abort(MPI_COMM_WORLD, 1); /* a lost reply would hang the worker: last resort */
+}
+
+static void record(coord *c, const tk_chunk_result *r)
+{
+    if (c->st != TK_OK && c->st != TK_E_INTERRUPTED && c->p->writer == NULL)
+        return;
+    double t0 = tk_now();
+    tk_status st = tk_writer_put(c->p->writer, r, c->err);
+    if (st == TK_OK && ++c->since_ckpt >= c->cfg->checkpoint_every) {
+        st = tk_writer_checkpoint(c->p->writer, c->err);
+        c->since_ckpt = 0;
+    }
+    if (st != TK_OK) {
+        coord_fail(c, st);
+        return;
+    }
+    for (int k = 0; k < r->n_methods && k < 16; k++) {
+        tk_run_method_stats *ms = &c->sum->methods[k];
+        for (int64_t i = 0; i < r->count; i++) {
+            double e = r->axiom_error[(int64_t)k * r->count + i];
+            e = e < 0 ? -e : e;
+            ms->mean_abs_error += e; /* a sum until the end */
+            if (e > ms->max_abs_error)
+                ms->max_abs_error = e;
+        }
+        ms->n += r->count;
+    }
+    c->n_done += r->count;
+    tk_progress_update(&c->prog, c->n_done);
+    c->busy += tk_now() - t0;
+}
+
+/* Receives one message (blocking when `wait`); returns false if none. */
+static bool serve_one(coord *c, bool wait)
+{
+    MPI_Status s;
+    int flag = 1;
+    tk_error *err = c->err;
+    tk_status st = TK_OK;
+    if (wait)
+        MPICHK(MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, c->comm, &s));
+    else
+        MPICHK(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, c->comm, &flag, &s));
+    if (!flag)
+        return false;
+    int bytes = 0;
+    MPICHK(MPI_Get_count(&s, MPI_BYTE, &bytes));
+    if ((size_t)bytes > c->rbuf_size) {
+        st = tk_error_set(err, TK_E_INTERNAL, "rank %d sent a message larger than any result",
+                          s.MPI_SOURCE);
+        goto fail;
+    }
+    MPICHK(MPI_Recv(c->rbuf, bytes, MPI_BYTE, s.MPI_SOURCE, s.MPI_TAG, c->comm,
+                    MPI_STATUS_IGNORE));
+    if (s.MPI_TAG == TAG_ERROR) {
+        c->rbuf[bytes > 0 ? bytes - 1 : 0] = '\0';
+        if (c->st == TK_OK)
+            tk_error_set(err, TK_E_INVALID, "rank %d: %s", s.MPI_SOURCE, (char *)c->rbuf);
+        coord_fail(c, TK_E_INVALID);
+        send_work(c, s.MPI_SOURCE); /* STOP */
+        return true;
+    }
+    int64_t chunk, stop;
+    unpack_result(c->rbuf, &c->in, &chunk, &stop);
+    if (stop && !c->stop) {
+        c->stop = true;
+        c->interrupted = true;
+    }
+    check_signal(c);
+    /* reply first, so the worker computes while we write */
+    send_work(c, s.MPI_SOURCE);
+    if (c->in.count > 0)
+        record(c, &c->in);
+    return true;
+fail:
+    coord_fail(c, st);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    return false;
+}
+
+static void serve_pending(void *ctx)
+{
+    coord *c = ctx;
+    check_signal(c);
+    while (c->active > 0 && serve_one(c, false))
+        ;
+}
+
+static tk_status coordinate(coord *c, worker *self, tk_error *err)
+{
+    tk_status st = TK_OK;
+    for (;;) {
+        check_signal(c);
+        int64_t chunk, first, count;
+        if (self && take_chunk(c, &chunk, &first, &count)) {
+            st = compute_chunk(self, c->p->inputs + first * c->p->steps, c->p->label + first,
+                               first, count, c->active > 0 ? serve_pending : NULL, c, err);
+            if (st != TK_OK)
+                coord_fail(c, st);
+            else
+                record(c, &self->res);
+            serve_pending(c);
+            continue;
+        }
+        if (c->active == 0)
+            break;
+        serve_one(c, true);
+    }
+    return c->st;
+}
+
+/* ---- other ranks ----------------------------------------------------------- */
+
+static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
+{
+    tk_status st = TK_OK, failed = TK_OK;
+    size_t s = (size_t)w->steps, cs = (size_t)w->cs;
+    size_t wmax = 3 * 8 + cs * s * 4 + cs * 4;
+    size_t rmax = result_bytes(w->cs, (int64_t)(cs * s), w->n_out, w->n_methods);
+    unsigned char *wbuf = tk_malloc(wmax, 1, err), *rbuf = tk_malloc(rmax, 1, err);
+    int32_t *ids = tk_malloc(cs * s, sizeof *ids, err), *labels = tk_malloc(cs, sizeof *labels, err);
+    if (!wbuf || !rbuf || !ids || !labels) {
+        st = TK_E_NOMEM;
+        goto fail;
+    }
+    /* the first request is an empty result */
+    tk_chunk_result empty = w->res;
+    empty.count = empty.tc = 0;
+    size_t n = pack_result(&empty, -1, 0, rbuf);
+    MPICHK(MPI_Send(rbuf, (int)n, MPI_BYTE, ROOT, TAG_RESULT, comm));
+    for (;;) {
+        MPICHK(MPI_Recv(wbuf, (int)wmax, MPI_BYTE, ROOT, TAG_WORK, comm, MPI_STATUS_IGNORE));
+        int64_t h[3];
+        const unsigned char *c = wbuf;
+        get(&c, h, sizeof h);
+        if (h[2] == 0)
+            break;
+        get(&c, ids, (size_t)h[2] * s * 4);
+        get(&c, labels, (size_t)h[2] * 4);
+        tk_error werr = {0};
+        tk_status cst = compute_chunk(w, ids, labels, h[1], h[2], NULL, NULL, &werr);
+        if (cst != TK_OK) {
+            failed = cst;
+            tk_error_set(err, cst, "%s", werr.msg);
+            MPICHK(MPI_Send(werr.msg, (int)strlen(werr.msg) + 1, MPI_CHAR, ROOT, TAG_ERROR, comm));
+            continue; /* the reply is STOP */
+        }
+        n = pack_result(&w->res, h[0], stop_signal != 0, rbuf);
+        MPICHK(MPI_Send(rbuf, (int)n, MPI_BYTE, ROOT, TAG_RESULT, comm));
+    }
+    st = failed;
+fail:
+    free(wbuf);
+    free(rbuf);
+    free(ids);
+    free(labels);
+    if (st == TK_E_MPI)
+        MPI_Abort(MPI_COMM_WORLD, 1); /* rank 0 would wait for us forever */
+    return st;
+}
+
+/* ---- weights: one copy per node -------------------------------------------- */
+
+static tk_status share_model(MPI_Comm world, const tk_run_config *cfg, tk_model **loaded,
+                             tk_model **out, MPI_Comm *node, MPI_Win *win, tk_error *err)
+{
+    tk_status st = TK_OK;
+    int node_rank = 0;
+    float *base = NULL;
+    MPICHK(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, node));
+    MPICHK(MPI_Comm_rank(*node, &node_rank));
+    /* every rank needs the model's structure; only the node's first rank
+     * keeps weights, in the window */
+    if (*loaded == NULL)
+        st = tk_model_load(cfg->model_path, loaded, err);
+    if ((st = agree(world, st, err)) != TK_OK)
+        return st;
+    MPI_Aint bytes = node_rank == 0 ? (MPI_Aint)((*loaded)->n_params * sizeof(float)) : 0;
+    MPICHK(MPI_Win_allocate_shared(bytes, sizeof(float), MPI_INFO_NULL, *node, &base, win));
+    if (node_rank != 0) {
+        MPI_Aint size;
+        int disp;
+        MPICHK(MPI_Win_shared_query(*win, 0, &size, &disp, &base));
+    }
+    MPICHK(MPI_Win_fence(0, *win));
+    if (node_rank == 0)
+        st = tk_model_clone_with_params(*loaded, base, true, out, err);
+    MPICHK(MPI_Win_fence(0, *win));
+    if (node_rank != 0)
+        st = tk_model_clone_with_params(*loaded, base, false, out, err);
+    tk_model_destroy(*loaded);
+    *loaded = NULL;
+    return agree(world, st, err);
+fail:
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    return st;
+}
+
+/* ---- the whole run ----------------------------------------------------------- */
+
+static void install_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+/* Rank 0 after the work: the final flush, the rename that publishes a
+ * complete file, the summary. */
+static tk_status finish_root(const tk_run_config *cfg, coord *c, tk_run_summary *sum,
+                             tk_error *err)
+{
+    plan *p = c->p;
+    tk_status st = c->st;
+    bool all = c->n_done == p->n;
+    tk_error cerr = {0};
+    tk_status cst = tk_writer_close(p->writer, all && st == TK_OK, &cerr);
+    p->writer = NULL;
+    if (st == TK_OK && cst != TK_OK) {
+        tk_error_set(err, cst, "%s", cerr.msg);
+        st = cst;
+    }
+    if (st == TK_OK && all) {
+        if (rename(p->partial, cfg->output_path) != 0)
+            st = tk_error_set(err, TK_E_IO, "%s: cannot rename the finished results to %s: %s",
+                              p->partial, cfg->output_path, strerror(errno));
+        else
+            snprintf(sum->final_path, sizeof sum->final_path, "%s", cfg->output_path);
+    } else if (st == TK_OK) {
+        snprintf(sum->final_path, sizeof sum->final_path, "%s", p->partial);
+        st = tk_error_set(err, TK_E_INTERRUPTED,
+                          "%s: stopped by a signal after %lld of %lld reviews; the file is "
+                          "resumable: run the same command with --resume",
+                          p->partial, (long long)c->n_done, (long long)p->n);
+    } else if (st != TK_E_INTERRUPTED) {
+        tk_error_prefix(err, "%s is resumable after the cause is fixed", p->partial);
+    }
+    (void)c->interrupted;
+    sum->n_done = c->n_done;
+    for (int k = 0; k < sum->n_methods; k++)
+        if (sum->methods[k].n > 0)
+            sum->methods[k].mean_abs_error /= (double)sum->methods[k].n;
+    return st;
+}
+
+tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summary *sum,
+                 tk_error *err)
+{
+    memset(sum, 0, sizeof *sum);
+    int inited = 0;
+    MPI_Initialized(&inited);
+    if (!inited && MPI_Init(argc, argv) != MPI_SUCCESS)
+        return tk_error_set(err, TK_E_MPI, "MPI_Init failed");
+    MPI_Comm world = MPI_COMM_WORLD;
+    MPI_Comm_set_errhandler(world, MPI_ERRORS_RETURN);
+    install_handlers();
+    tk_blas_single_thread();
+    int rank = 0, size = 1;
+    MPI_Comm_rank(world, &rank);
+    MPI_Comm_size(world, &size);
+    sum->is_root = rank == ROOT;
+    sum->ranks = size;
+    sum->n_methods = cfg->n_methods < 16 ? cfg->n_methods : 16;
+    for (int k = 0; k < sum->n_methods; k++)
+        snprintf(sum->methods[k].name, sizeof sum->methods[k].name, "%s", cfg->methods[k].name);
+
+    double t_setup = tk_now();
+    plan p;
+    memset(&p, 0, sizeof p);
+    worker w;
+    memset(&w, 0, sizeof w);
+    coord c;
+    memset(&c, 0, sizeof c);
+    tk_model *model = NULL;
+    MPI_Comm node = MPI_COMM_NULL;
+    MPI_Win win = MPI_WIN_NULL;
+    bool complete = false, computes = rank != ROOT || size <= 2;
+    tk_status st = rank == ROOT ? root_setup(cfg, size, &p, &complete, err) : TK_OK;
+    if ((st = agree(world, st, err)) != TK_OK)
+        goto done;
+    int head[3] = {complete, p.steps, 0};
+    MPICHK(MPI_Bcast(head, 3, MPI_INT, ROOT, world));
+    if (head[0]) {
+        sum->already_complete = true;
+        sum->n_reviews = sum->n_done = sum->n_done_before = p.n;
+        snprintf(sum->final_path, sizeof sum->final_path, "%s", cfg->output_path);
+        goto done;
+    }
+    int steps = head[1];
+    if ((st = share_model(world, cfg, &p.model, &model, &node, &win, err)) != TK_OK)
+        goto done;
+
+    /* DeepSHAP backgrounds: prepared on rank 0, broadcast */
+    if (computes) {
+        w.n_methods = cfg->n_methods;
+        w.bg = tk_calloc((size_t)cfg->n_methods, sizeof *w.bg, err);
+    }
+    st = (computes && !w.bg) ? TK_E_NOMEM : TK_OK;
+    int32_t *bgbuf = NULL;
+    for (int k = 0; k < cfg->n_methods && st == TK_OK; k++) {
+        const tk_method_params *mp = &cfg->methods[k];
+        if (mp->kind != TK_METHOD_DEEPSHAP)
+            continue;
+        size_t nb = (size_t)mp->background_size * (size_t)steps;
+        bgbuf = tk_malloc(nb, sizeof *bgbuf, err);
+        if (!bgbuf) {
+            st = TK_E_NOMEM;
+            break;
+        }
+        if (rank == ROOT)
+            st = make_background(cfg, &p, mp, bgbuf, err);
+        MPICHK(MPI_Bcast(bgbuf, (int)nb, MPI_INT32_T, ROOT, world));
+        if (computes)
+            w.bg[k] = bgbuf;
+        else
+            free(bgbuf);
+        bgbuf = NULL;
+    }
+    if (st == TK_OK && computes)
+        st = worker_init(&w, cfg, model, steps, err);
+    if ((st = agree(world, st, err)) != TK_OK)
+        goto done;
+    if (rank == ROOT) {
+        /* the dataset is no longer needed: its memory goes before the work */
+        tk_dataset_destroy(p.ds);
+        p.ds = NULL;
+    }
+    sum->setup_seconds = tk_now() - t_setup;
+
+    double t_work = tk_now();
+    if (rank == ROOT) {
+        c.cfg = cfg;
+        c.p = &p;
+        c.comm = world;
+        c.active = size - 1;
+        c.err = err;
+        c.sum = sum;
+        size_t cs = (size_t)cfg->chunk_size, s = (size_t)steps;
+        c.rbuf_size = result_bytes(cfg->chunk_size, (int64_t)(cs * s), model->n_outputs,
+                                   cfg->n_methods) + TK_ERROR_MAX;
+        c.wbuf_size = 3 * 8 + cs * s * 4 + cs * 4;
+        c.rbuf = tk_malloc(c.rbuf_size, 1, err);
+        c.wbuf = tk_malloc(c.wbuf_size, 1, err);
+        st = tk_chunk_result_alloc(&c.in, cfg->chunk_size, (int64_t)(cs * s), model->n_outputs,
+                                   cfg->n_methods, err);
+        if (!c.rbuf || !c.wbuf || st != TK_OK) {
+            /* cannot even receive: tell nobody anything, abort (last resort) */
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
+        sum->n_reviews = p.n;
+        sum->n_done_before = p.n_done_before;
+        c.n_done = p.n_done_before;
+        tk_progress_start(&c.prog, cfg->progress ? cfg->progress : stderr, "attributions",
+                          "reviews", p.n, p.n_done_before, cfg->progress != NULL);
+        st = coordinate(&c, computes ? &w : NULL, err);
+        tk_progress_finish(&c.prog);
+        sum->root_busy_seconds = c.busy;
+        st = finish_root(cfg, &c, sum, err);
+    } else {
+        st = work(&w, world, err);
+        /* a worker's failure was sent to rank 0, which reports it */
+        st = TK_OK;
+    }
+    sum->seconds = tk_now() - t_work;
+    st = agree(world, st, err);
+    goto done;
+
+fail:
+    MPI_Abort(MPI_COMM_WORLD, 1);
+done:
+    free(c.rbuf);
+    free(c.wbuf);
+    tk_chunk_result_free(&c.in);
+    worker_free(&w);
+    tk_model_destroy(model);
+    if (win != MPI_WIN_NULL)
+        MPI_Win_free(&win);
+    if (node != MPI_COMM_NULL)
+        MPI_Comm_free(&node);
+    plan_free(&p);
+    if (!inited)
+        MPI_Finalize();
+    return st;
+}

@@ -1,0 +1,95 @@
+/* The distributed attribution job (`mpirun -n N tokattr run JOB`).
+ *
+ * Roles: rank 0 reads the dataset and the model, checks that they fit,
+ * prepares every review's model input, fixes the results layout, and hands
+ * out work units (contiguous runs of chunk_size reviews, the units with the
+ * most tokens first) on request; it writes every result. With one or two
+ * ranks it explains reviews too, so no core idles. Other ranks only receive
+ * model inputs and send results back: they never open the dataset.
+ * Weights live once per node in an MPI shared window.
+ *
+ * Determinism: a review's result depends only on the review and the job
+ * (methods are per-review; predictions use the same fixed chunks whatever
+ * the rank count), so the results datasets are bitwise identical for any
+ * number of ranks and across kills and resumes.
+ *
+ * This is the only module that includes mpi.h. tk_run initialises and
+ * finalises MPI itself. */
+#ifndef TOKATTR_PIPELINE_RUN_H
+#define TOKATTR_PIPELINE_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "attr/attr.h"
+#include "core/status.h"
+
+typedef enum tk_select_kind {
+    TK_SELECT_ALL,   /* every review of the split */
+    TK_SELECT_RANGE, /* indices [first, first + count) in canonical order */
+    TK_SELECT_IDS,   /* review indices (canonical positions) listed in the job */
+    TK_SELECT_LABEL  /* every review with this label */
+} tk_select_kind;
+
+typedef struct tk_run_config {
+    const char *model_path;
+    const char *dataset_path;
+    const char *split;          /* "train" or "test" */
+    const char *word_index;     /* NULL or a word index whose SHA-256 the dataset must match */
+    bool word_vectors;          /* the job names word vectors (not supported yet) */
+
+    tk_select_kind select;
+    int64_t first, count;       /* TK_SELECT_RANGE; count -1 = to the end */
+    const int64_t *indices;     /* (n_indices) TK_SELECT_IDS, ascending */
+    int64_t n_indices;
+    int label;                  /* TK_SELECT_LABEL */
+
+    int num_words, maxlen;      /* 0 = from the model */
+    bool padding_post, truncating_post;
+
+    int n_methods;
+    const tk_method_params *methods; /* (n_methods) */
+
+    const char *output_path;
+    int chunk_size;
+    int checkpoint_every;
+
+    const char *job_yaml;       /* stored in the file; resume compares it */
+    const char *command_line;
+    bool resume, force;
+    FILE *progress;             /* rank 0's progress output, or NULL for none */
+} tk_run_config;
+
+typedef struct tk_run_method_stats {
+    char name[64];
+    int64_t n;            /* reviews explained in this run */
+    double mean_abs_error;/* mean |axiom_error| */
+    double max_abs_error;
+} tk_run_method_stats;
+
+typedef struct tk_run_summary {
+    bool is_root;         /* this process is rank 0 (the one that should print) */
+    int ranks;
+    int64_t n_reviews;    /* selected */
+    int64_t n_done_before;/* already done when the run started (resume) */
+    int64_t n_done;       /* done at the end */
+    double seconds;       /* wall time of the work phase */
+    double setup_seconds; /* reading, checks, file layout, weights sharing */
+    double root_busy_seconds; /* rank 0's time receiving and writing results */
+    bool already_complete;
+    char final_path[4200];
+    int n_methods;
+    tk_run_method_stats methods[16];
+} tk_run_summary;
+
+/* Runs the job. Returns TK_OK, TK_E_INTERRUPTED (SIGTERM/SIGUSR1/SIGINT:
+ * stopped cleanly, resumable) or an error, the same status on every rank;
+ * err carries the one message (identical on every rank). */
+tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summary *summary,
+                 tk_error *err);
+
+/* The file a run writes while it is in progress: "<output>.partial". */
+void tk_run_partial_path(const char *output, char *buf, size_t size);
+
+#endif
