@@ -181,7 +181,7 @@ int tk_cmd_prepare(int argc, char **argv)
         remove(export_wi);
     double seconds = tk_now() - t0;
     if (st != TK_OK) {
-        fprintf(stderr, "tokattr prepare: %s\n", err.msg);
+        fprintf(stderr, "%stokattr prepare: %s\n", prog.tty && prog.done > 0 ? "\n" : "", err.msg);
         tk_dataset_destroy(ds);
         return TK_EXIT_FAILURE;
     }

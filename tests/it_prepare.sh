@@ -1,0 +1,48 @@
+#!/bin/bash
+# tokattr prepare end to end: the shared archive (exported word index equal,
+# byte for byte, to ../shared/models/imdb_word_index.json), and the same
+# small review set as a directory and as a .tar.gz giving identical datasets.
+# labels: data
+set -euo pipefail
+: "${TOKATTR_BIN:?}" "${TOKATTR_SHARED:?}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$TOKATTR_BIN" prepare --help | grep -q -- "--export-word-index" || fail "--help lacks options"
+"$TOKATTR_BIN" prepare --help | grep -q "default" || fail "--help shows no defaults"
+
+# Default source: <shared>/data/aclImdb_v1.tar.gz through --shared.
+out=$(env -u TOKATTR_DATA "$TOKATTR_BIN" prepare --quiet --shared "$TOKATTR_SHARED" --out "$work/ds.h5" \
+      --export-word-index "$work/wi.json")
+echo "$out"
+[ -s "$work/ds.h5" ] || fail "no dataset written"
+[ ! -e "$work/ds.h5.tmp" ] || fail "temporary file left behind"
+cmp "$work/wi.json" "$TOKATTR_SHARED/models/imdb_word_index.json" || fail "exported word index differs"
+grep -q "train  25000 reviews (12500 neg, 12500 pos), 5942532 tokens" <<<"$out" || fail "train summary"
+grep -q "88581 words" <<<"$out" || fail "vocabulary size"
+grep -q "reviews/s" <<<"$out" || fail "no rate in the summary"
+
+# The shared word index as the vocabulary gives the same ids.
+"$TOKATTR_BIN" prepare --quiet --source "$TOKATTR_SHARED/data/aclImdb_v1.tar.gz" --out "$work/ds_wi.h5" \
+    --word-index "$TOKATTR_SHARED/models/imdb_word_index.json" >/dev/null
+h5diff "$work/ds.h5" "$work/ds_wi.h5" /test/ids /test/ids || fail "ids differ with --word-index"
+h5diff "$work/ds.h5" "$work/ds_wi.h5" /train/ids /train/ids || fail "train ids differ with --word-index"
+
+# Directory and archive of the same files give the same dataset.
+mk() { mkdir -p "$(dirname "$work/src/$1")"; printf '%s' "$2" >"$work/src/$1"; }
+mk aclImdb/train/neg/3_2.txt "Awful. Truly awful<br />"
+mk aclImdb/train/neg/12_4.txt "not good, not bad"
+mk aclImdb/train/pos/1_8.txt "Good! Really good."
+mk aclImdb/test/neg/4_1.txt "bad"
+mk aclImdb/test/pos/9_10.txt "good, unseen"
+mk aclImdb/train/unsup/5_0.txt "ignored"
+mk aclImdb/imdb.vocab "ignored"
+tar -C "$work/src" -czf "$work/small.tar.gz" aclImdb
+TOKATTR_DATA="$work/src/aclImdb" "$TOKATTR_BIN" prepare --quiet --out "$work/dir.h5" >/dev/null
+"$TOKATTR_BIN" prepare --quiet --source "$work/small.tar.gz" --out "$work/tar.h5" >/dev/null
+for d in /train/ids /train/offset /train/label /train/rating /train/review_id /test/ids /test/offset \
+         /vocab/word /vocab/count; do
+    h5diff "$work/dir.h5" "$work/tar.h5" "$d" "$d" || fail "$d differs between directory and archive"
+done
+echo "it_prepare: ok"
