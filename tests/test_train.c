@@ -325,6 +325,30 @@ static void test_learns_planted_token(void)
     tk_train_data_destroy(test);
 }
 
+static void test_saved_model_reads_back(void)
+{
+    tk_train_data *train = NULL, *test = NULL;
+    planted_data(200, &train, &test);
+    tk_model *m = train_tiny(train, 5, 1, NULL);
+    char path[2048];
+    snprintf(path, sizeof path, "%s/tiny.h5", tk_test_tmpdir());
+    tk_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(tk_model_save(m, path, &err), TK_OK);
+    tk_model *back = NULL;
+    CU_ASSERT_EQUAL_FATAL(tk_model_load(path, &back, &err), TK_OK);
+    CU_ASSERT_EQUAL(back->n_layers, m->n_layers);
+    CU_ASSERT_EQUAL(back->n_outputs, 2);
+    double la, aa, lb, ab;
+    CU_ASSERT_EQUAL(tk_train_evaluate(m, test, 100, &la, &aa, &err), TK_OK);
+    CU_ASSERT_EQUAL(tk_train_evaluate(back, test, 100, &lb, &ab, &err), TK_OK);
+    CU_ASSERT_EQUAL(la, lb); /* the same float weights: the same results */
+    CU_ASSERT_EQUAL(aa, ab);
+    tk_model_destroy(back);
+    tk_model_destroy(m);
+    tk_train_data_destroy(train);
+    tk_train_data_destroy(test);
+}
+
 /* ---- data preparation ---- */
 
 static void test_rating_buckets_and_hold_out(void)
@@ -385,6 +409,7 @@ int main(void)
     static const tk_test_case run[] = {
         {"same seed, same weights", test_same_seed_same_weights},
         {"learns the planted token", test_learns_planted_token},
+        {"saved model reads back", test_saved_model_reads_back},
         {"rating buckets and hold-out", test_rating_buckets_and_hold_out},
         {NULL, NULL},
     };
