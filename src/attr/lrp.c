@@ -23,6 +23,7 @@ typedef struct lrp_state {
     double *r_a, *r_b; /* (max_size) relevance, ping-pong */
     double *q;         /* (max(units, filters) * max_steps) z-normalised relevance */
     double *rh, *rc;   /* (units) carried through the recurrence */
+    double *gd, *cd, *hd; /* LSTM trace in double: (steps, 4 units) gates, (steps, units) c and h */
     double absorbed;   /* relevance that biases and eps took, this review */
     double init_state; /* relevance left on initial LSTM states, this review */
 } lrp_state;
@@ -39,6 +40,9 @@ static void lrp_destroy(void *p)
     free(st->q);
     free(st->rh);
     free(st->rc);
+    free(st->gd);
+    free(st->cd);
+    free(st->hd);
     free(st);
 }
 
@@ -88,7 +92,10 @@ static tk_status lrp_create(const tk_model *model, const tk_method_params *param
     st->q = tk_malloc((size_t)wide * 4 * max_steps, sizeof(double), err);
     st->rh = tk_malloc((size_t)wide, sizeof(double), err);
     st->rc = tk_malloc((size_t)wide, sizeof(double), err);
-    if (!st->x || !st->r_a || !st->r_b || !st->q || !st->rh || !st->rc) {
+    st->gd = tk_malloc((size_t)wide * 4 * max_steps, sizeof(double), err);
+    st->cd = tk_malloc((size_t)wide * max_steps, sizeof(double), err);
+    st->hd = tk_malloc((size_t)wide * max_steps, sizeof(double), err);
+    if (!st->x || !st->r_a || !st->r_b || !st->q || !st->rh || !st->rc || !st->gd || !st->cd || !st->hd) {
         s = TK_E_NOMEM;
         goto fail;
     }
@@ -257,6 +264,59 @@ static void max_relevance(const tk_layer *l, tk_shape si, tk_shape so, const flo
         }
 }
 
+static double act_d(tk_activation act, double z)
+{
+    switch (act) {
+    case TK_ACT_SIGMOID:
+        return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+    case TK_ACT_HARD_SIGMOID:
+        return fmin(fmax(0.2 * z + 0.5, 0.0), 1.0);
+    case TK_ACT_TANH:
+        return tanh(z);
+    case TK_ACT_RELU:
+        return z > 0 ? z : 0.0;
+    default:
+        return z;
+    }
+}
+
+/* The direction's gates, cells and hidden states again, in double: with
+ * eps = 0 the rule divides by z = c_t and pre_g, and small ones magnify the
+ * float forward's rounding (the fixture's conservation group is float64). */
+static void lstm_trace_d(lrp_state *st, const tk_layer *l, const tk_lstm_weights *w, int steps,
+                         int in_dim, const float *x, bool reverse)
+{
+    int u = l->units, g4 = 4 * u;
+    for (int s = 0; s < steps; s++) {
+        const float *xt = x + (size_t)(reverse ? steps - 1 - s : s) * in_dim;
+        const double *hp = s > 0 ? st->hd + (size_t)(s - 1) * u : NULL;
+        const double *cp = s > 0 ? st->cd + (size_t)(s - 1) * u : NULL;
+        double *g = st->gd + (size_t)s * g4, *c = st->cd + (size_t)s * u, *h = st->hd + (size_t)s * u;
+        for (int j = 0; j < g4; j++)
+            g[j] = w->bias ? w->bias[j] : 0.0;
+        for (int i = 0; i < in_dim; i++) {
+            double xi = xt[i];
+            const float *wr = w->kernel + (size_t)i * g4;
+            for (int j = 0; j < g4; j++)
+                g[j] += xi * wr[j];
+        }
+        for (int i = 0; hp && i < u; i++) {
+            double hi = hp[i];
+            const float *wr = w->recurrent + (size_t)i * g4;
+            for (int j = 0; j < g4; j++)
+                g[j] += hi * wr[j];
+        }
+        for (int j = 0; j < u; j++) {
+            g[j] = act_d(l->recurrent_activation, g[j]);
+            g[u + j] = act_d(l->recurrent_activation, g[u + j]);
+            g[2 * u + j] = act_d(l->activation, g[2 * u + j]);
+            g[3 * u + j] = act_d(l->recurrent_activation, g[3 * u + j]);
+            c[j] = g[u + j] * (cp ? cp[j] : 0.0) + g[j] * g[2 * u + j];
+            h[j] = g[3 * u + j] * act_d(l->activation, c[j]);
+        }
+    }
+}
+
 /* One LSTM direction, backwards in processing order (Arras et al. 2017):
  * R(c_t) += R(h_t); c_t = f⊙c_{t−1} + i⊙g as a dense identity map of 2u
  * inputs (N = 2u); R(pre_g) = R(g); pre_g = x K_g + h_{t−1} R_g + b_g with
@@ -266,9 +326,9 @@ static void lstm_relevance(lrp_state *st, int k, int dir, bool reverse, bool fli
 {
     const tk_layer *l = body(st, k);
     const tk_lstm_weights *w = &l->lstm[dir];
-    const tk_dl_lstm *tr = &st->acts->lstm[k][dir];
     int steps = si.steps, in_dim = si.channels, u = l->units, g4 = 4 * u;
     const float *x = k == 0 ? st->acts->x : st->acts->out[k - 1]; /* (steps, in_dim) */
+    lstm_trace_d(st, l, w, steps, in_dim, x, reverse);
     double eps = st->params.eps, bf = st->params.bias_factor;
     double *rh = st->rh, *rc = st->rc, *q = st->q;
     memset(rh, 0, sizeof(double) * u);
@@ -278,22 +338,22 @@ static void lstm_relevance(lrp_state *st, int k, int dir, bool reverse, bool fli
         if (r >= 0)
             for (int j = 0; j < u; j++)
                 rh[j] += ro[(size_t)r * out_ch + off + j];
-        const float *act = tr->act + (size_t)s * g4;
-        const float *cp = s > 0 ? tr->c + (size_t)(s - 1) * u : NULL;
+        const double *act = st->gd + (size_t)s * g4;
+        const double *cp = s > 0 ? st->cd + (size_t)(s - 1) * u : NULL;
         /* cell update: inputs a1 = f⊙c_prev, a2 = i⊙g, identity weights */
         double share = 0, out_sum = 0, in_sum = 0;
         for (int j = 0; j < u; j++) {
             double rcj = rc[j] + rh[j]; /* signal-take-all: o gets nothing */
-            double a1 = (double)act[u + j] * (cp ? cp[j] : 0.0f);
-            double a2 = (double)act[j] * act[2 * u + j];
+            double a1 = act[u + j] * (cp ? cp[j] : 0.0);
+            double a2 = act[j] * act[2 * u + j];
             double z = a1 + a2;
             q[j] = share_q(rcj, z, eps);
             share += bf * (z >= 0 ? eps : -eps) * q[j] / (2.0 * u);
             out_sum += rcj;
         }
         for (int j = 0; j < u; j++) {
-            double a1 = (double)act[u + j] * (cp ? cp[j] : 0.0f);
-            double a2 = (double)act[j] * act[2 * u + j];
+            double a1 = act[u + j] * (cp ? cp[j] : 0.0);
+            double a2 = act[j] * act[2 * u + j];
             rc[j] = a1 * q[j] + share;        /* to c_prev */
             q[u + j] = a2 * q[j] + share;     /* R(g) = R(pre_g) */
             in_sum += rc[j] + q[u + j];
@@ -302,7 +362,7 @@ static void lstm_relevance(lrp_state *st, int k, int dir, bool reverse, bool fli
         /* pre_g: linear over [x_t, h_prev] */
         int pos = reverse ? steps - 1 - s : s;
         const float *xt = x + (size_t)pos * in_dim;
-        const float *hp = s > 0 ? tr->h + (size_t)(s - 1) * u : NULL;
+        const double *hp = s > 0 ? st->hd + (size_t)(s - 1) * u : NULL;
         int n = in_dim + u;
         double gshare = 0;
         out_sum = in_sum = 0;
@@ -312,7 +372,7 @@ static void lstm_relevance(lrp_state *st, int k, int dir, bool reverse, bool fli
                 z += (double)xt[i] * w->kernel[(size_t)i * g4 + 2 * u + j];
             if (hp)
                 for (int i = 0; i < u; i++)
-                    z += (double)hp[i] * w->recurrent[(size_t)i * g4 + 2 * u + j];
+                    z += hp[i] * w->recurrent[(size_t)i * g4 + 2 * u + j];
             double rg = q[u + j];
             out_sum += rg;
             q[2 * u + j] = share_q(rg, z, eps);
