@@ -93,6 +93,12 @@ typedef struct tk_layer {
     tk_lstm_weights lstm[2];
 
     float dropout_rate; /* Dropout; LSTM input dropout (training only) */
+
+    /* Added by the model module (additive): */
+    bool dropout_spatial;   /* SpatialDropout1D: one mask value per (sample, channel) */
+    char inner_name[128];   /* Bidirectional: the wrapped LSTM's name (weight paths) */
+    size_t param_offset;    /* first float of this layer's weights in model->params */
+    size_t param_count;     /* floats of this layer's weights (alignment gaps included) */
 } tk_layer;
 
 typedef struct tk_model {
@@ -125,6 +131,29 @@ tk_status tk_model_load(const char *path, tk_model **out, tk_error *err);
 tk_status tk_model_save(const tk_model *model, const char *path, tk_error *err);
 
 void tk_model_destroy(tk_model *model); /* NULL is fine */
+
+/* A copy of src whose weight views point into params, caller-owned memory of
+ * src->n_params floats (e.g. an MPI shared window); the copy does not own
+ * or free it. When copy_values, src's parameters are copied into params
+ * first (skip it on ranks that only map a window rank 0 filled). */
+tk_status tk_model_clone_with_params(const tk_model *src, float *params, bool copy_values,
+                                     tk_model **out, tk_error *err);
+
+/* A model from layer configs (kind, name, class_name and the fields of its
+ * kind; weight pointers are ignored): parameters laid out and zeroed, ready
+ * to be filled through the views (tests, training from scratch).
+ * layers[0] may be an Embedding; input_dim is D when there is none. */
+tk_status tk_model_from_layers(const tk_layer *layers, int n_layers, int maxlen, int input_dim,
+                               tk_model **out, tk_error *err);
+
+/* A deep copy that owns its own parameter buffer. */
+tk_status tk_model_clone(const tk_model *src, tk_model **out, tk_error *err);
+
+/* The PRNG of tk_model_forward_train: splitmix64 (Steele, Lea, Flood 2014),
+ * state advanced by 0x9e3779b97f4a7c15 per draw; uniform floats are the top
+ * 24 bits / 2^24. Seed *rng_state with any value. */
+uint64_t tk_model_rng_next(uint64_t *rng_state);
+float tk_model_rng_uniform(uint64_t *rng_state);
 
 /* Resolves every layer's in/out shape for sequences of `steps` positions
  * (steps must equal model->maxlen when that is non-zero and a layer needs a

@@ -1,0 +1,85 @@
+/* Internal to src/model: the one table of operations per layer kind.
+ * Forward, backward, shapes, scratch sizes and the list of weights (which
+ * drives loading, saving and cloning) all come from here, so no other code
+ * switches on the layer kind. */
+#ifndef TOKATTR_MODEL_LAYER_OPS_H
+#define TOKATTR_MODEL_LAYER_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/model.h"
+
+/* Everything one layer's forward or backward pass sees. Activations are
+ * (batch, steps or 1, channels) row-major, as tk_shape describes them. */
+typedef struct tk_layer_ctx {
+    const tk_layer *layer;
+    int batch;
+    tk_shape in, out;     /* per sample, for this pass's steps */
+    const float *x;       /* (batch, in) the layer's input */
+    float *y;             /* (batch, out) the layer's output */
+    float *state;         /* kept from forward to backward: state_floats(...) floats */
+    int32_t *istate;      /* kept from forward to backward: state_ints(...) ints */
+    float *scratch;       /* temporary, scratch_floats(...) floats, not kept */
+    bool last;            /* last layer: y holds the pre-activation (logits) */
+    bool training;
+    uint64_t *rng;        /* training: dropout masks */
+    /* backward only */
+    const float *dy;      /* (batch, out) */
+    float *dx;            /* (batch, in), overwritten; NULL when not wanted */
+    float *d_params;      /* laid out like model->params, accumulated; NULL when not wanted */
+    const float *params;  /* model->params, to find a weight's offset in d_params */
+} tk_layer_ctx;
+
+/* One weight of a layer: Keras' name and shape, and the view to set. */
+typedef struct tk_weight_spec {
+    const char *name; /* "kernel", "recurrent_kernel", "bias", "embeddings" */
+    int dir;          /* Bidirectional: 0 forward, 1 backward; -1 otherwise */
+    int rank;
+    int dims[3];
+    float **view;     /* the tk_layer field that points into params */
+} tk_weight_spec;
+
+enum { TK_MAX_WEIGHTS = 6 };
+
+typedef struct tk_layer_ops {
+    /* in -> out for one sample; TK_E_INVALID when the input does not fit. */
+    tk_status (*shape)(const tk_layer *l, tk_shape in, tk_shape *out, tk_error *err);
+    size_t (*state_floats)(const tk_layer *l, int batch, tk_shape in, tk_shape out);
+    size_t (*state_ints)(const tk_layer *l, int batch, tk_shape in, tk_shape out);
+    size_t (*scratch_floats)(const tk_layer *l, int batch, tk_shape in, tk_shape out);
+    void (*forward)(const tk_layer_ctx *c);
+    void (*backward)(const tk_layer_ctx *c);
+    /* Fills specs (up to TK_MAX_WEIGHTS) from the layer's config; returns the count. */
+    int (*weights)(tk_layer *l, tk_weight_spec *specs);
+} tk_layer_ops;
+
+const tk_layer_ops *tk_layer_ops_of(tk_layer_kind kind);
+
+/* Shared helpers (layers_basic.c). */
+size_t tk_layer_size(int batch, tk_shape s); /* floats of (batch, s) */
+void tk_act_forward(tk_activation act, float *y, size_t rows, int n);
+/* dz = dy * act'(.) written from the activated values y; dz may alias dy. */
+void tk_act_backward(tk_activation act, const float *y, const float *dy, float *dz, size_t rows,
+                     int n);
+float *tk_grad_of(const tk_layer_ctx *c, const float *weight);
+
+/* LSTM/Bidirectional trace views inside a layer's state block (layers_lstm.c). */
+tk_lstm_trace tk_lstm_trace_of(const tk_layer *l, float *state, int batch, int steps, int in_dim,
+                               int dir);
+
+/* Batch independence, measured (OpenBLAS 0.3.21, Haswell kernels, one
+ * thread): a GEMM row's result depends on its position in the kernel's
+ * 12-row blocks (rows 6-11 of a block round differently from rows 0-5)
+ * and tail rows use other kernels, so a sample's outputs can differ in
+ * the last bits with the batch around it. Results are deterministic for
+ * the same batch; keep one review per batch (its IG steps, occlusion
+ * windows...) for bitwise reproducibility. With OPENBLAS_CORETYPE=SkylakeX
+ * the kernels did not depend on the position. */
+
+/* Per-kind tables (layers_basic.c, layers_lstm.c). */
+extern const tk_layer_ops tk_ops_lstm;
+extern const tk_layer_ops tk_ops_bidirectional;
+
+#endif

@@ -1,0 +1,370 @@
+/* LSTM and Bidirectional(LSTM), Keras semantics (gate order i, f, g, o;
+ * c_t = f c_{t-1} + i g; h_t = o tanh(c_t); zero initial states).
+ *
+ * The input projection of all steps of all sequences is one GEMM; the
+ * recurrence then advances every sequence of the batch together, one GEMM
+ * of M = batch rows per step. Training input dropout follows Keras'
+ * implementation 2: one mask (batch, input_dim) for all steps and gates. */
+#include <math.h>
+#include <string.h>
+
+#include "core/gemm.h"
+#include "model/layer_ops.h"
+
+/* Per direction, the state block holds, in order:
+ * gates (T, B, 4U) activated, cells (T, B, U), hidden (T, B, U),
+ * and with input dropout: mask (B, D), masked input (B, T, D). */
+typedef struct dir_state {
+    float *gates, *cells, *hidden, *mask, *xm;
+} dir_state;
+
+static int n_dirs(const tk_layer *l)
+{
+    return l->kind == TK_LAYER_BIDIRECTIONAL ? 2 : 1;
+}
+
+static size_t dir_floats(const tk_layer *l, int batch, int steps, int in_dim)
+{
+    size_t tb = (size_t)batch * (size_t)steps, u = (size_t)l->units;
+    size_t n = tb * 4 * u + 2 * tb * u;
+    if (l->dropout_rate > 0.0f)
+        n += (size_t)batch * in_dim + tb * in_dim;
+    return n;
+}
+
+static dir_state dir_state_at(const tk_layer *l, float *state, int batch, int steps, int in_dim,
+                              int dir)
+{
+    size_t tb = (size_t)batch * (size_t)steps, u = (size_t)l->units;
+    float *p = state + (size_t)dir * dir_floats(l, batch, steps, in_dim);
+    dir_state s = {0};
+    s.gates = p;
+    s.cells = p + tb * 4 * u;
+    s.hidden = s.cells + tb * u;
+    if (l->dropout_rate > 0.0f) {
+        s.mask = s.hidden + tb * u;
+        s.xm = s.mask + (size_t)batch * in_dim;
+    }
+    return s;
+}
+
+tk_lstm_trace tk_lstm_trace_of(const tk_layer *l, float *state, int batch, int steps, int in_dim,
+                               int dir)
+{
+    tk_lstm_trace t = {0};
+    if (state == NULL || dir < 0 || dir >= n_dirs(l))
+        return t;
+    dir_state s = dir_state_at(l, state, batch, steps, in_dim, dir);
+    t.gates = s.gates;
+    t.cells = s.cells;
+    t.hidden = s.hidden;
+    return t;
+}
+
+/* Direction d processes position t at step s = t, or s = T-1-t backwards. */
+static bool dir_backwards(const tk_layer *l, int dir)
+{
+    return dir == 0 ? l->go_backwards : !l->go_backwards;
+}
+
+/* The processing step whose hidden state is output q of direction dir
+ * (Keras: a plain LSTM returns its sequence in processing order; the
+ * Bidirectional wrapper re-reverses its backward half). */
+static int step_of_output(const tk_layer *l, int dir, int q, int steps)
+{
+    if (!l->return_sequences)
+        return steps - 1;
+    return dir == 1 ? steps - 1 - q : q;
+}
+
+static tk_status lstm_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_error *err)
+{
+    if (in.steps <= 0)
+        return tk_error_set(err, TK_E_INVALID,
+                            "layer '%s' (%s) needs a sequence input but gets a vector", l->name,
+                            l->class_name);
+    if (in.channels != l->input_dim)
+        return tk_error_set(err, TK_E_INVALID,
+                            "layer '%s' (%s) has a kernel for %d inputs but gets %d channels",
+                            l->name, l->class_name, l->input_dim, in.channels);
+    int ch = l->units;
+    if (l->kind == TK_LAYER_BIDIRECTIONAL && l->merge_mode == TK_MERGE_CONCAT)
+        ch = 2 * l->units;
+    *out = (tk_shape){l->return_sequences ? in.steps : 0, ch};
+    return TK_OK;
+}
+
+static size_t lstm_state(const tk_layer *l, int batch, tk_shape in, tk_shape out)
+{
+    (void)out;
+    return (size_t)n_dirs(l) * dir_floats(l, batch, in.steps, in.channels);
+}
+
+static size_t lstm_scratch(const tk_layer *l, int batch, tk_shape in, tk_shape out)
+{
+    (void)out;
+    size_t tb = (size_t)batch * (size_t)in.steps, u = (size_t)l->units;
+    /* backward: dZ + dXp (T B 4U each), dH per direction (T B U), dh, dc (B U), dx temp (T B D) */
+    return 2 * tb * 4 * u + (size_t)n_dirs(l) * tb * u + 2 * (size_t)batch * u +
+           tb * (size_t)in.channels;
+}
+
+static float rec_act(tk_activation a, float v)
+{
+    if (a == TK_ACT_HARD_SIGMOID)
+        return fminf(fmaxf(0.2f * v + 0.5f, 0.0f), 1.0f);
+    return 1.0f / (1.0f + expf(-v));
+}
+
+/* Derivative of the recurrent activation from its value y. */
+static float rec_grad(tk_activation a, float y)
+{
+    if (a == TK_ACT_HARD_SIGMOID)
+        return (y > 0.0f && y < 1.0f) ? 0.2f : 0.0f;
+    return y * (1.0f - y);
+}
+
+static void dir_forward(const tk_layer_ctx *c, int dir, const float *x, dir_state *s, float *xp)
+{
+    const tk_layer *l = c->layer;
+    const tk_lstm_weights *w = &l->lstm[dir];
+    int B = c->batch, T = c->in.steps, D = c->in.channels, U = l->units, G = 4 * U;
+    bool back = dir_backwards(l, dir);
+
+    /* xp (B * T, 4U) = x W + b for every step of every sequence at once. */
+    float beta = 0.0f;
+    if (w->bias != NULL) {
+        for (size_t r = 0; r < (size_t)B * T; r++)
+            memcpy(xp + r * G, w->bias, (size_t)G * sizeof *xp);
+        beta = 1.0f;
+    }
+    tk_sgemm(false, false, B * T, G, D, 1.0f, x, D, w->kernel, G, beta, xp, G);
+
+    for (int st = 0; st < T; st++) {
+        int t = back ? T - 1 - st : st;
+        float *g = s->gates + (size_t)st * B * G;   /* (B, 4U) */
+        float *cc = s->cells + (size_t)st * B * U;  /* (B, U) */
+        float *h = s->hidden + (size_t)st * B * U;  /* (B, U) */
+        for (int b = 0; b < B; b++)
+            memcpy(g + (size_t)b * G, xp + ((size_t)b * T + t) * G, (size_t)G * sizeof *g);
+        if (st > 0)
+            tk_sgemm(false, false, B, G, U, 1.0f, h - (size_t)B * U, U, w->recurrent, G, 1.0f, g, G);
+        for (int b = 0; b < B; b++) {
+            float *gb = g + (size_t)b * G;
+            const float *cprev = st > 0 ? cc - (size_t)B * U + (size_t)b * U : NULL;
+            for (int j = 0; j < U; j++) {
+                float i = rec_act(l->recurrent_activation, gb[j]);
+                float f = rec_act(l->recurrent_activation, gb[U + j]);
+                float gg = tanhf(gb[2 * U + j]);
+                float o = rec_act(l->recurrent_activation, gb[3 * U + j]);
+                gb[j] = i;
+                gb[U + j] = f;
+                gb[2 * U + j] = gg;
+                gb[3 * U + j] = o;
+                float cv = i * gg + (cprev != NULL ? f * cprev[j] : 0.0f);
+                cc[(size_t)b * U + j] = cv;
+                h[(size_t)b * U + j] = o * tanhf(cv);
+            }
+        }
+    }
+}
+
+/* dH (T, B, U): gradient arriving at each step's hidden state from the
+ * layer's output. Accumulates parameter gradients; dx (B, T, D) is
+ * written (or added to when accumulate) unless NULL. */
+static void dir_backward(const tk_layer_ctx *c, int dir, const float *x, const dir_state *s,
+                         const float *dH, float *dx, bool accumulate, float *scratch)
+{
+    const tk_layer *l = c->layer;
+    const tk_lstm_weights *w = &l->lstm[dir];
+    int B = c->batch, T = c->in.steps, D = c->in.channels, U = l->units, G = 4 * U;
+    bool back = dir_backwards(l, dir);
+    size_t tb = (size_t)B * T;
+    float *dZ = scratch;                 /* (T, B, 4U) pre-activation gate gradients */
+    float *dXp = dZ + tb * G;            /* (B, T, 4U) the same in input order */
+    float *dh = dXp + tb * G;            /* (B, U) from step s+1 through the recurrence */
+    float *dc = dh + (size_t)B * U;      /* (B, U) */
+    memset(dh, 0, (size_t)B * U * sizeof *dh);
+    memset(dc, 0, (size_t)B * U * sizeof *dc);
+
+    for (int st = T - 1; st >= 0; st--) {
+        const float *g = s->gates + (size_t)st * B * G;
+        const float *cc = s->cells + (size_t)st * B * U;
+        float *dz = dZ + (size_t)st * B * G;
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < U; j++) {
+                size_t k = (size_t)b * U + j;
+                const float *gb = g + (size_t)b * G;
+                float i = gb[j], f = gb[U + j], gg = gb[2 * U + j], o = gb[3 * U + j];
+                float cprev = st > 0 ? cc[k - (size_t)B * U] : 0.0f;
+                float tc = tanhf(cc[k]);
+                float dhv = dh[k] + dH[(size_t)st * B * U + k];
+                float dcv = dc[k] + dhv * o * (1.0f - tc * tc);
+                float *dzb = dz + (size_t)b * G;
+                dzb[j] = dcv * gg * rec_grad(l->recurrent_activation, i);
+                dzb[U + j] = dcv * cprev * rec_grad(l->recurrent_activation, f);
+                dzb[2 * U + j] = dcv * i * (1.0f - gg * gg);
+                dzb[3 * U + j] = dhv * tc * rec_grad(l->recurrent_activation, o);
+                dc[k] = dcv * f;
+            }
+        if (st > 0)
+            tk_sgemm(false, true, B, U, G, 1.0f, dz, G, w->recurrent, G, 0.0f, dh, U);
+    }
+    for (int st = 0; st < T; st++) {
+        int t = back ? T - 1 - st : st;
+        for (int b = 0; b < B; b++)
+            memcpy(dXp + ((size_t)b * T + t) * G, dZ + ((size_t)st * B + b) * G,
+                   (size_t)G * sizeof *dXp);
+    }
+    if (dx != NULL)
+        tk_sgemm(false, true, (int)tb, D, G, 1.0f, dXp, G, w->kernel, G, accumulate ? 1.0f : 0.0f, dx,
+                     D);
+    float *dw = tk_grad_of(c, w->kernel), *dr = tk_grad_of(c, w->recurrent);
+    float *db = tk_grad_of(c, w->bias);
+    if (dw != NULL)
+        tk_sgemm(true, false, D, G, (int)tb, 1.0f, x, D, dXp, G, 1.0f, dw, G);
+    /* h_{s-1} pairs with dZ[s]: hidden[0 .. T-2] against dZ[1 .. T-1], one GEMM. */
+    if (dr != NULL && T > 1)
+        tk_sgemm(true, false, U, G, (T - 1) * B, 1.0f, s->hidden, U, dZ + (size_t)B * G, G, 1.0f,
+                 dr, G);
+    if (db != NULL)
+        for (size_t r = 0; r < tb; r++)
+            for (int j = 0; j < G; j++)
+                db[j] += dZ[r * G + j];
+}
+
+/* The input a direction sees: x, or x times its dropout mask in training. */
+static const float *dir_input(const tk_layer_ctx *c, dir_state *s, bool draw)
+{
+    const tk_layer *l = c->layer;
+    if (!c->training || l->dropout_rate <= 0.0f || s->mask == NULL)
+        return c->x;
+    int B = c->batch, T = c->in.steps, D = c->in.channels;
+    if (draw) {
+        float keep = 1.0f / (1.0f - l->dropout_rate);
+        for (size_t i = 0; i < (size_t)B * D; i++)
+            s->mask[i] = tk_model_rng_uniform(c->rng) >= l->dropout_rate ? keep : 0.0f;
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T; t++)
+                for (int k = 0; k < D; k++)
+                    s->xm[((size_t)b * T + t) * D + k] =
+                        c->x[((size_t)b * T + t) * D + k] * s->mask[(size_t)b * D + k];
+    }
+    return s->xm;
+}
+
+static void lstm_forward(const tk_layer_ctx *c)
+{
+    const tk_layer *l = c->layer;
+    int B = c->batch, T = c->in.steps, U = l->units, nd = n_dirs(l);
+    int Tq = l->return_sequences ? T : 1, C = c->out.channels;
+    dir_state s[2];
+    for (int d = 0; d < nd; d++) {
+        s[d] = dir_state_at(l, c->state, B, T, c->in.channels, d);
+        dir_forward(c, d, dir_input(c, &s[d], true), &s[d], c->scratch);
+    }
+    for (int b = 0; b < B; b++)
+        for (int q = 0; q < Tq; q++) {
+            float *y = c->y + ((size_t)b * Tq + q) * C;
+            const float *h0 = s[0].hidden + ((size_t)step_of_output(l, 0, q, T) * B + b) * U;
+            if (nd == 1) {
+                memcpy(y, h0, (size_t)U * sizeof *y);
+                continue;
+            }
+            const float *h1 = s[1].hidden + ((size_t)step_of_output(l, 1, q, T) * B + b) * U;
+            for (int j = 0; j < U; j++) {
+                switch (l->merge_mode) {
+                case TK_MERGE_CONCAT: y[j] = h0[j]; y[U + j] = h1[j]; break;
+                case TK_MERGE_SUM: y[j] = h0[j] + h1[j]; break;
+                case TK_MERGE_AVE: y[j] = 0.5f * (h0[j] + h1[j]); break;
+                case TK_MERGE_MUL: y[j] = h0[j] * h1[j]; break;
+                }
+            }
+        }
+}
+
+static void lstm_backward(const tk_layer_ctx *c)
+{
+    const tk_layer *l = c->layer;
+    int B = c->batch, T = c->in.steps, D = c->in.channels, U = l->units, nd = n_dirs(l);
+    int Tq = l->return_sequences ? T : 1, C = c->out.channels;
+    size_t tb = (size_t)B * T;
+    float *work = c->scratch;                       /* dir_backward's part */
+    float *dH = work + 2 * tb * 4 * U + 2 * (size_t)B * U; /* (nd, T, B, U) */
+    float *dxt = dH + (size_t)nd * tb * U;          /* (B, T, D) */
+    dir_state s[2];
+    for (int d = 0; d < nd; d++)
+        s[d] = dir_state_at(l, c->state, B, T, D, d);
+    memset(dH, 0, (size_t)nd * tb * U * sizeof *dH);
+    for (int b = 0; b < B; b++)
+        for (int q = 0; q < Tq; q++) {
+            const float *dy = c->dy + ((size_t)b * Tq + q) * C;
+            int s0 = step_of_output(l, 0, q, T);
+            float *g0 = dH + ((size_t)s0 * B + b) * U;
+            if (nd == 1) {
+                for (int j = 0; j < U; j++)
+                    g0[j] += dy[j];
+                continue;
+            }
+            int s1 = step_of_output(l, 1, q, T);
+            float *g1 = dH + tb * U + ((size_t)s1 * B + b) * U;
+            const float *h0 = s[0].hidden + ((size_t)s0 * B + b) * U;
+            const float *h1 = s[1].hidden + ((size_t)s1 * B + b) * U;
+            for (int j = 0; j < U; j++) {
+                switch (l->merge_mode) {
+                case TK_MERGE_CONCAT: g0[j] += dy[j]; g1[j] += dy[U + j]; break;
+                case TK_MERGE_SUM: g0[j] += dy[j]; g1[j] += dy[j]; break;
+                case TK_MERGE_AVE: g0[j] += 0.5f * dy[j]; g1[j] += 0.5f * dy[j]; break;
+                case TK_MERGE_MUL: g0[j] += dy[j] * h1[j]; g1[j] += dy[j] * h0[j]; break;
+                }
+            }
+        }
+    bool masked = c->training && l->dropout_rate > 0.0f;
+    for (int d = 0; d < nd; d++) {
+        const float *x = dir_input(c, &s[d], false);
+        const float *dHd = dH + (size_t)d * tb * U;
+        if (c->dx == NULL) {
+            dir_backward(c, d, x, &s[d], dHd, NULL, false, work);
+        } else if (!masked) {
+            dir_backward(c, d, x, &s[d], dHd, c->dx, d > 0, work);
+        } else {
+            dir_backward(c, d, x, &s[d], dHd, dxt, false, work);
+            for (int b = 0; b < B; b++)
+                for (int t = 0; t < T; t++)
+                    for (int k = 0; k < D; k++) {
+                        size_t i = ((size_t)b * T + t) * D + k;
+                        float v = dxt[i] * s[d].mask[(size_t)b * D + k];
+                        c->dx[i] = d > 0 ? c->dx[i] + v : v;
+                    }
+        }
+    }
+}
+
+static int lstm_weights(tk_layer *l, tk_weight_spec *s)
+{
+    int n = 0, nd = n_dirs(l);
+    for (int d = 0; d < nd; d++) {
+        int dir = nd == 2 ? d : -1;
+        s[n++] = (tk_weight_spec){"kernel", dir, 2, {l->input_dim, 4 * l->units, 0},
+                                  &l->lstm[d].kernel};
+        s[n++] = (tk_weight_spec){"recurrent_kernel", dir, 2, {l->units, 4 * l->units, 0},
+                                  &l->lstm[d].recurrent};
+        if (l->use_bias)
+            s[n++] = (tk_weight_spec){"bias", dir, 1, {4 * l->units, 0, 0}, &l->lstm[d].bias};
+    }
+    return n;
+}
+
+static size_t no_ints(const tk_layer *l, int batch, tk_shape in, tk_shape out)
+{
+    (void)l;
+    (void)batch;
+    (void)in;
+    (void)out;
+    return 0;
+}
+
+const tk_layer_ops tk_ops_lstm = {lstm_shape, lstm_state, no_ints, lstm_scratch,
+                                  lstm_forward, lstm_backward, lstm_weights};
+const tk_layer_ops tk_ops_bidirectional = {lstm_shape, lstm_state, no_ints, lstm_scratch,
+                                           lstm_forward, lstm_backward, lstm_weights};
