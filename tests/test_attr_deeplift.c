@@ -214,6 +214,16 @@ static void test_lstm_stack(void)
 
 /* ---- fixtures ---- */
 
+/* The model, or NULL with the loader's message on stderr. */
+static tk_model *load_model(const char *path)
+{
+    tk_model *m = NULL;
+    tk_error err = {0};
+    if (tk_model_load(path, &m, &err) != TK_OK)
+        fprintf(stderr, "\n%s\n", err.msg);
+    return m;
+}
+
 static int read_h5(hid_t f, const char *path, hid_t type, void *buf)
 {
     hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
@@ -229,7 +239,8 @@ static void check_cnn_fixture(const char *output_name, const char *name, tk_meth
 {
     tk_model *m = NULL;
     tk_error err = {0};
-    CU_ASSERT_FATAL(tk_model_load(tk_test_shared("models/imdb_cnn.h5"), &m, &err) == TK_OK);
+    m = load_model(tk_test_shared("models/imdb_cnn.h5"));
+    CU_ASSERT_FATAL(m != NULL);
     hid_t f = H5Fopen(tk_test_shared("fixtures/attributions.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
     CU_ASSERT_FATAL(f >= 0);
     enum { N = 10, T = 100 };
@@ -265,6 +276,12 @@ static void check_cnn_fixture(const char *output_name, const char *name, tk_meth
             diff = fmax(diff, fabs(score[t] - want[r * T + t]));
         }
         worst = fmax(worst, diff / big);
+        if (getenv("ATTR2_DEBUG")) {
+            for (int t = 0; t < T; t++)
+                if (fabs(score[t] - want[r * T + t]) > 1e-4 * big)
+                    printf("\n   t%d id %d ours %.6g want %.6g", t, ids[r * T + t], score[t], want[r * T + t]);
+            printf("\n   f_input %.8g f_base %.8g delta %.3g\n", a.f_input, a.f_baseline, a.axiom_error);
+        }
         CU_ASSERT(diff <= 1e-4 * big);
         CU_ASSERT(fabs(a.axiom_error) <= 1e-5 * fmax(1.0, fabs(a.f_input - a.f_baseline)));
     }
@@ -291,7 +308,8 @@ static void test_fixture_lstm_completeness(void)
 {
     tk_model *m = NULL;
     tk_error err = {0};
-    CU_ASSERT_FATAL(tk_model_load(tk_test_shared("models/imdb_lstm.h5"), &m, &err) == TK_OK);
+    m = load_model(tk_test_shared("models/imdb_lstm.h5"));
+    CU_ASSERT_FATAL(m != NULL);
     hid_t f = H5Fopen(tk_test_shared("fixtures/forward.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
     CU_ASSERT_FATAL(f >= 0);
     enum { N = 40, T = 80 };

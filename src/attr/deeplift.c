@@ -111,12 +111,8 @@ static tk_status refs_forward(dl_state *st, int steps, tk_error *err)
         const float *in = k == 0 ? st->ref_x : st->ref->out[k - 1];
         for (int b = 0; b < nb; b++)
             for (int c = 0; c < si.channels; c++) {
-                int best = 0;
-                for (int t = 1; t < si.steps; t++)
-                    if (in[((size_t)b * si.steps + t) * si.channels + c] >
-                        in[((size_t)b * si.steps + best) * si.channels + c])
-                        best = t;
-                st->ref_argmax[k][(size_t)b * si.channels + c] = best;
+                st->ref_argmax[k][(size_t)b * si.channels + c] =
+                    tk_dl_argmax(in + (size_t)b * si.steps * si.channels + c, si.steps, si.channels);
             }
     }
     return TK_OK;
@@ -491,30 +487,21 @@ static void layer_backward(dl_state *st, int k, float *mo, float *min)
         }
         for (int t = 0; t < nout; t++)
             for (int c = 0; c < ch; c++) {
-                int ax = -1;
-                for (int q = 0; q < win; q++) {
-                    int p = t * stride + q - pad;
-                    if (p >= 0 && p < si.steps &&
-                        (ax < 0 || inx[(size_t)p * ch + c] > inx[(size_t)ax * ch + c]))
-                        ax = p;
-                }
+                /* the window's valid positions: [lo, hi) */
+                int lo = t * stride - pad, hi = lo + win;
+                lo = lo < 0 ? 0 : lo;
+                hi = hi > si.steps ? si.steps : hi;
+                int ax = lo + tk_dl_argmax(inx + (size_t)lo * ch + c, hi - lo, (size_t)ch);
                 for (int b = 0; b < nb; b++) {
                     const float *rb = inr + b * isz;
-                    int ar = -1;
-                    if (global) {
-                        ar = st->ref_argmax[k][(size_t)b * ch + c];
-                    } else {
-                        for (int q = 0; q < win; q++) {
-                            int p = t * stride + q - pad;
-                            if (p >= 0 && p < si.steps &&
-                                (ar < 0 || rb[(size_t)p * ch + c] > rb[(size_t)ar * ch + c]))
-                                ar = p;
-                        }
-                    }
+                    int ar = global ? st->ref_argmax[k][(size_t)b * ch + c]
+                                    : lo + tk_dl_argmax(rb + (size_t)lo * ch + c, hi - lo, (size_t)ch);
                     float m = mo[b * osz + (size_t)t * ch + c];
                     if (m == 0.0f)
                         continue;
-                    float yx = inx[(size_t)ax * ch + c], yr = rb[(size_t)ar * ch + c];
+                    /* the pooled values as the forward computed them */
+                    float yx = st->xa->out[k][(size_t)t * ch + c];
+                    float yr = st->ref->out[k][b * osz + (size_t)t * ch + c];
                     float dax = yx - rb[(size_t)ax * ch + c];
                     float dar = inx[(size_t)ar * ch + c] - yr;
                     float *mb = min + b * isz;

@@ -568,3 +568,16 @@ tk_status tk_dl_embed(const tk_model *model, const int32_t *ids, int batch, int 
     }
     return TK_OK;
 }
+
+int tk_dl_argmax(const float *v, int n, size_t stride)
+{
+    float best = v[0];
+    for (int i = 1; i < n; i++)
+        if (v[(size_t)i * stride] > best)
+            best = v[(size_t)i * stride];
+    float tol = 2e-6f * (fabsf(best) > 1.0f ? fabsf(best) : 1.0f);
+    for (int i = 0; i < n; i++)
+        if (v[(size_t)i * stride] >= best - tol)
+            return i;
+    return 0;
+}

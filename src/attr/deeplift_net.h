@@ -79,6 +79,13 @@ int tk_dl_conv_window(const tk_layer *l, int in_steps, int t, int *first_tap, in
  * "same" padding: then the tap reads zero). */
 int tk_dl_conv_pos(const tk_layer *l, int in_steps, int t, int k);
 
+/* The arg-max of v[0], v[stride], ... v[(n-1) stride]: the FIRST position
+ * within 2e-6 max(1, |max|) of the maximum. Identical windows (runs of
+ * padding) should tie, but a float GEMM may round identical rows
+ * differently at its tile edges; max pooling's rules must route to the
+ * same position an exact computation would (the first of equal values). */
+int tk_dl_argmax(const float *v, int n, size_t stride);
+
 /* ids (batch, steps) -> x (batch, steps, input_dim), the Embedding rows;
  * an id outside the vocabulary is TK_E_INVALID. */
 tk_status tk_dl_embed(const tk_model *model, const int32_t *ids, int batch, int steps, float *x,

@@ -254,12 +254,10 @@ static void max_relevance(const tk_layer *l, tk_shape si, tk_shape so, const flo
     memset(ri, 0, sizeof(double) * (size_t)si.steps * ch);
     for (int t = 0; t < nout; t++)
         for (int c = 0; c < ch; c++) {
-            int best = -1;
-            for (int q = 0; q < win; q++) {
-                int p = t * stride + q - pad;
-                if (p >= 0 && p < si.steps && (best < 0 || a[(size_t)p * ch + c] > a[(size_t)best * ch + c]))
-                    best = p;
-            }
+            int lo = t * stride - pad, hi = lo + win;
+            lo = lo < 0 ? 0 : lo;
+            hi = hi > si.steps ? si.steps : hi;
+            int best = lo + tk_dl_argmax(a + (size_t)lo * ch + c, hi - lo, (size_t)ch);
             ri[(size_t)best * ch + c] += ro[(size_t)t * ch + c];
         }
 }
