@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# tokattr report from the command line: usage errors, bad input files (clear
+# message, non-zero exit, no output left behind), --review, and the
+# json/csv tables read back by a JSON and a CSV parser.
+set -euo pipefail
+: "${TOKATTR_BIN:?}" "${TOKATTR_BUILD:?}"
+work=$(mktemp -d "${TMPDIR:-/tmp}/tokattr-it-report-XXXXXX")
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_rc() { # expect_rc CODE PATTERN-IN-STDERR ARGS...
+    local want=$1 pat=$2 rc=0
+    shift 2
+    "$TOKATTR_BIN" report "$@" >"$work/out" 2>"$work/err" || rc=$?
+    [ "$rc" -eq "$want" ] || fail "report $* exited $rc, expected $want: $(cat "$work/err")"
+    grep -q -- "$pat" "$work/err" "$work/out" || fail "report $*: no '$pat' in: $(cat "$work/err")"
+}
+
+"$TOKATTR_BIN" report --help | grep -q -- "--min-count" || fail "--help lacks --min-count"
+expect_rc 2 "usage" 
+expect_rc 2 "usage" "$work/x.h5"
+expect_rc 2 "format must be" "$work/x.h5" --out "$work/r" --format pdf
+expect_rc 2 "non-negative integer" "$work/x.h5" --out "$work/r" --min-count -3
+expect_rc 1 "missing.h5: cannot open" "$work/missing.h5" --out "$work/r"
+printf 'garbage' >"$work/garbage.h5"
+expect_rc 1 "garbage.h5: not an HDF5 file" "$work/garbage.h5" --out "$work/r"
+[ ! -e "$work/r" ] || fail "an output directory was created for a failed report"
+
+"$TOKATTR_BUILD/test_report" --write-fake "$work/res.h5" 120 hostile faith
+expect_rc 1 "review id 5 is not in /reviews/id" "$work/res.h5" --out "$work/r" --review 5
+[ ! -e "$work/r/index.html" ] || fail "index.html written despite a bad --review"
+ls -A "$work/r" 2>/dev/null | grep -q tmp && fail "temporary file left behind"
+
+"$TOKATTR_BIN" report "$work/res.h5" --out "$work/r" --review 1007 1014 --review 1021 --quiet
+for id in 1007 1014 1021; do
+    grep -q "id=\"review-$id\"" "$work/r/index.html" || fail "review $id not shown"
+done
+ls -A "$work/r" | grep -v '^index.html$' && fail "unexpected files in the output directory"
+
+"$TOKATTR_BIN" report "$work/res.h5" --out "$work/t" --format json --min-count 3
+"$TOKATTR_BIN" report "$work/res.h5" --out "$work/t" --format csv --min-count 3
+/usr/bin/python3 - "$work/t" <<'PY' || fail "the json/csv tables do not read back"
+import csv, json, sys
+d = sys.argv[1]
+words = json.load(open(f"{d}/words.json"))
+rows = list(csv.DictReader(open(f"{d}/words.csv", newline="", encoding="utf-8")))
+assert len(words) == len(rows) > 0, (len(words), len(rows))
+for w, r in zip(words, rows):
+    assert w["word"] == r["word"] and w["count"] == int(r["count"]) and w["count"] >= 3
+    assert abs(w["mean"] - w["total"] / w["count"]) < 1e-9
+# The planted token (id 9, written by test_report --write-fake) leads every table.
+for w in words:
+    if w["rank_mean"] == 1:
+        assert w["id"] == 9, w
+assert any("\ufffd" in w["word"] and "<script>" in w["word"] for w in words), "hostile word missing"
+agree = json.load(open(f"{d}/agreement.json"))
+assert all(-1 - 1e-9 <= a["spearman"] <= 1 + 1e-9 for a in agree if a["spearman"] is not None)
+faith = list(csv.DictReader(open(f"{d}/faithfulness.csv")))
+assert len(faith) == 3 and all(float(f["aopc"]) > float(f["random_aopc"]) for f in faith)
+print(f"{len(words)} word rows, {len(agree)} agreement rows, {len(faith)} faithfulness rows")
+PY
+echo "ok: $work"
