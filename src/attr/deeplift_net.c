@@ -575,7 +575,7 @@ int tk_dl_argmax(const float *v, int n, size_t stride)
     for (int i = 1; i < n; i++)
         if (v[(size_t)i * stride] > best)
             best = v[(size_t)i * stride];
-    float tol = 2e-6f * (fabsf(best) > 1.0f ? fabsf(best) : 1.0f);
+    float tol = 1e-7f * (fabsf(best) > 1.0f ? fabsf(best) : 1.0f);
     for (int i = 0; i < n; i++)
         if (v[(size_t)i * stride] >= best - tol)
             return i;

@@ -80,7 +80,7 @@ int tk_dl_conv_window(const tk_layer *l, int in_steps, int t, int *first_tap, in
 int tk_dl_conv_pos(const tk_layer *l, int in_steps, int t, int k);
 
 /* The arg-max of v[0], v[stride], ... v[(n-1) stride]: the FIRST position
- * within 2e-6 max(1, |max|) of the maximum. Identical windows (runs of
+ * within 1e-7 max(1, |max|) of the maximum. Identical windows (runs of
  * padding) should tie, but a float GEMM may round identical rows
  * differently at its tile edges; max pooling's rules must route to the
  * same position an exact computation would (the first of equal values). */
