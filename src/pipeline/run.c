@@ -432,9 +432,16 @@ static tk_status root_setup(const tk_run_config *cfg, int ranks, plan *p, bool *
         p->n_done_before = p->n;
         return TK_OK;
     }
-    if (fresh)
-        st = tk_writer_create(p->partial, &layout, &meta, &p->writer, err);
-    else
+    if (fresh) {
+        /* built under another name and renamed once its layout is on disk:
+         * a kill during creation never leaves a .partial that cannot open */
+        char tmp[4300];
+        snprintf(tmp, sizeof tmp, "%s.new", p->partial);
+        st = tk_writer_create(tmp, &layout, &meta, &p->writer, err);
+        if (st == TK_OK && rename(tmp, p->partial) != 0)
+            st = tk_error_set(err, TK_E_IO, "%s: cannot rename to %s: %s", tmp, p->partial,
+                              strerror(errno));
+    } else
         st = tk_writer_open_resume(p->partial, &layout, &meta, p->done, &p->writer, err);
     if (st != TK_OK)
         return st;
