@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "attr/attr_common.h"
+#include "attr/ig_fast.h"
 #include "attr/method.h"
 #include "attr/target.h"
 
@@ -16,6 +17,8 @@ typedef struct gradient_state {
     float *a;         /* (max_steps, D) the unreduced attribution */
     float *logits;    /* (n_outputs) */
     float *d_logits;  /* (n_outputs) */
+    float *zero;      /* (max_steps, D) zeros: the CNN path's start point */
+    tk_ig_cnn *cnn;   /* CNN path (exact ties in the max pooling stay ties), or NULL */
 } gradient_state;
 
 static void gradient_destroy(void *state)
@@ -29,6 +32,8 @@ static void gradient_destroy(void *state)
     free(s->a);
     free(s->logits);
     free(s->d_logits);
+    free(s->zero);
+    tk_ig_cnn_destroy(s->cnn);
     free(s);
 }
 
@@ -49,9 +54,15 @@ static tk_status gradient_create(const tk_model *model, const tk_method_params *
     s->a = tk_malloc(n, sizeof *s->a, err);
     s->logits = tk_malloc((size_t)model->n_outputs, sizeof *s->logits, err);
     s->d_logits = tk_malloc((size_t)model->n_outputs, sizeof *s->d_logits, err);
-    if (!s->ws || !s->x || !s->dx || !s->a || !s->logits || !s->d_logits) {
+    s->zero = tk_calloc(n, sizeof *s->zero, err);
+    tk_status st = TK_OK;
+    if (!s->ws || !s->x || !s->dx || !s->a || !s->logits || !s->d_logits || !s->zero)
+        st = err && err->status != TK_OK ? err->status : TK_E_NOMEM;
+    if (st == TK_OK)
+        st = tk_ig_cnn_create(model, max_steps, 1, &s->cnn, err);
+    if (st != TK_OK) {
         gradient_destroy(s);
-        return err && err->status != TK_OK ? err->status : TK_E_NOMEM;
+        return st;
     }
     *state = s;
     return TK_OK;
@@ -74,7 +85,14 @@ static tk_status gradient_explain(void *state, const tk_review *review, tk_attri
     if (st != TK_OK)
         return st;
     out->f_input = tk_explained_scalar(m, s->params.output, out->target, s->logits, s->d_logits);
-    st = tk_model_backward(m, s->ws, s->d_logits, s->dx, NULL, err);
+    if (s->cnn != NULL) {
+        /* The gradient at x is the one-point path from 0 with alpha = 1. */
+        static const double ONE = 1.0;
+        st = tk_ig_cnn_gradient(s->cnn, &s->params, out->target, s->x, s->zero, steps, 1, &ONE,
+                                &ONE, s->dx, err);
+    } else {
+        st = tk_model_backward(m, s->ws, s->d_logits, s->dx, NULL, err);
+    }
     if (st != TK_OK)
         return st;
     if (s->params.kind == TK_METHOD_GRAD_INPUT)

@@ -9,6 +9,7 @@
  * sum over points of the upstream gradient at the convolution output is
  * sparse, and the convolution's transpose is applied once, to that sum. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ struct tk_ig_cnn {
     int pad_left;      /* "same": zeros in front */
     float *wt;         /* (f, k * c): the kernel transposed, for the sparse backward */
     float *cols;       /* (max_steps, k * c) im2col of one input */
+    uint64_t *hash;    /* (max_steps) of each im2col row, to find repeated windows */
     float *z1, *z0;    /* (max_steps, f) conv pre-activations of x and x' (bias included) */
     float *pooled;     /* (max_points, f) */
     int *arg;          /* (max_points, f) winning position */
@@ -42,6 +44,7 @@ void tk_ig_cnn_destroy(tk_ig_cnn *c)
         return;
     free(c->wt);
     free(c->cols);
+    free(c->hash);
     free(c->z1);
     free(c->z0);
     free(c->pooled);
@@ -108,12 +111,13 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
     bool ok = true;
     c->wt = tk_malloc((size_t)c->f * kc, sizeof *c->wt, err);
     c->cols = tk_malloc((size_t)max_steps * kc, sizeof *c->cols, err);
+    c->hash = tk_malloc((size_t)max_steps, sizeof *c->hash, err);
     c->z1 = tk_malloc((size_t)max_steps * c->f, sizeof *c->z1, err);
     c->z0 = tk_malloc((size_t)max_steps * c->f, sizeof *c->z0, err);
     c->pooled = tk_malloc((size_t)max_points * c->f, sizeof *c->pooled, err);
     c->arg = tk_malloc((size_t)max_points * c->f, sizeof *c->arg, err);
     c->gz = tk_malloc((size_t)max_steps * c->f, sizeof *c->gz, err);
-    ok = c->wt && c->cols && c->z1 && c->z0 && c->pooled && c->arg && c->gz;
+    ok = c->wt && c->cols && c->hash && c->z1 && c->z0 && c->pooled && c->arg && c->gz;
     for (int d = 0; ok && d < n_dense; d++) {
         if (dense[d]->units > width)
             width = dense[d]->units;
@@ -159,6 +163,25 @@ static void conv_forward(tk_ig_cnn *c, const float *x, int steps, float *z)
         for (int q = 0; q < c->f; q++)
             z[(size_t)t * c->f + q] = c->conv->use_bias ? c->conv->bias[q] : 0.0f;
     tk_sgemm(false, false, out, c->f, kc, 1.0f, c->cols, kc, c->conv->kernel, c->f, 1.0f, z, c->f);
+    /* The GEMM's rounding depends on a row's place in its blocking, so two
+     * identical windows (repeated phrases, runs of padding) can come out a
+     * few ulps apart and the max pooling would pick the later one. Copying
+     * the first occurrence's output keeps exact ties exact, so the first
+     * maximum wins as in the float64 reference. */
+    uint64_t *hash = c->hash;
+    for (int t = 0; t < out; t++) {
+        const unsigned char *b = (const unsigned char *)(c->cols + (size_t)t * kc);
+        uint64_t h = 1469598103934665603ull; /* FNV-1a */
+        for (size_t i = 0; i < (size_t)kc * sizeof(float); i++)
+            h = (h ^ b[i]) * 1099511628211ull;
+        hash[t] = h;
+        for (int s = 0; s < t; s++)
+            if (hash[s] == h &&
+                memcmp(c->cols + (size_t)s * kc, b, (size_t)kc * sizeof(float)) == 0) {
+                memcpy(z + (size_t)t * c->f, z + (size_t)s * c->f, (size_t)c->f * sizeof *z);
+                break;
+            }
+    }
 }
 
 tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int target,
