@@ -156,6 +156,45 @@ static void test_spearman(void)
     }
 }
 
+/* The all-pairs agreement (ranks computed once per method) equals the
+ * pairwise function built on tk_report_spearman. */
+static void test_agreement_all(void)
+{
+    tk_fake_results_spec sp;
+    tk_fake_results_default(&sp);
+    sp.n_methods = 4;
+    sp.partial = true;
+    const char *path = tmp_path("agree.h5");
+    CU_ASSERT_FATAL(tk_fake_results_write(path, &sp) == 0);
+    tk_results *r = NULL;
+    tk_error err = {0};
+    CU_ASSERT_FATAL(tk_results_load(path, &r, &err) == TK_OK);
+    double *all = malloc(sizeof(double) * 6 * (size_t)r->n), *one = malloc(sizeof(double) * (size_t)r->n);
+    CU_ASSERT_FATAL(tk_report_agreement_all(r, all, &err) == TK_OK);
+    int p = 0, nan_seen = 0, n_val = 0;
+    double mean = 0;
+    for (int a = 0; a < 4; a++)
+        for (int b = a + 1; b < 4; b++, p++) {
+            CU_ASSERT_FATAL(tk_report_agreement(r, a, b, one, &err) == TK_OK);
+            for (int64_t i = 0; i < r->n; i++) {
+                double x = all[p * r->n + i];
+                if (isnan(one[i])) {
+                    CU_ASSERT(isnan(x));
+                    nan_seen++;
+                } else {
+                    CU_ASSERT_DOUBLE_EQUAL(x, one[i], 1e-12);
+                    mean += x;
+                    n_val++;
+                }
+            }
+        }
+    CU_ASSERT(nan_seen > 0); /* reviews not done have no value */
+    CU_ASSERT(mean / n_val > 0.6); /* the fake methods share a common score */
+    free(all);
+    free(one);
+    tk_results_destroy(r);
+}
+
 static void test_planted_token_ranks_first(void)
 {
     tk_fake_results_spec sp;
@@ -403,6 +442,7 @@ int main(int argc, char **argv)
     static const tk_test_case cases[] = {
         {"escape", test_escape},
         {"spearman", test_spearman},
+        {"agreement, all pairs", test_agreement_all},
         {"planted token ranks first", test_planted_token_ranks_first},
         {"hostile html", test_hostile_html},
         {"faithfulness summary", test_faith_summary},

@@ -148,6 +148,60 @@ tk_status tk_report_agreement(const tk_results *r, int ma, int mb, double *rho, 
     return TK_OK;
 }
 
+tk_status tk_report_agreement_all(const tk_results *r, double *rho, tk_error *err)
+{
+    int M = r->n_methods;
+    int64_t longest = 0;
+    for (int64_t i = 0; i < r->n; i++)
+        if (r->token_offset[i + 1] - r->token_offset[i] > longest)
+            longest = r->token_offset[i + 1] - r->token_offset[i];
+    if (longest > INT32_MAX / 8)
+        return tk_error_set(err, TK_E_UNSUPPORTED, "%s: a review has too many tokens", r->path);
+    size_t L = (size_t)(longest ? longest : 1);
+    double *rk = tk_malloc((size_t)(M ? M : 1) * L, sizeof *rk, err); /* (M, L) centred ranks */
+    double *ss = tk_malloc((size_t)(M ? M : 1), sizeof *ss, err);      /* (M) sum of squares */
+    vi *pairs = tk_malloc(L, sizeof *pairs, err);                       /* (L) */
+    if (rk == NULL || ss == NULL || pairs == NULL) {
+        free(rk);
+        free(ss);
+        free(pairs);
+        return TK_E_NOMEM;
+    }
+    int64_t n_pairs = (int64_t)M * (M - 1) / 2;
+    for (int64_t i = 0; i < r->n; i++) {
+        int64_t o = r->token_offset[i];
+        int len = (int)(r->token_offset[i + 1] - o);
+        if (!r->done[i] || len < 2) {
+            for (int64_t p = 0; p < n_pairs; p++)
+                rho[p * r->n + i] = NAN;
+            continue;
+        }
+        double mean = 0.5 * (len + 1); /* average ranks always sum to n(n+1)/2 */
+        for (int m = 0; m < M; m++) {
+            double *x = rk + (size_t)m * L;
+            ranks(r->methods[m].score + o, len, pairs, x);
+            ss[m] = 0;
+            for (int t = 0; t < len; t++) {
+                x[t] -= mean;
+                ss[m] += x[t] * x[t];
+            }
+        }
+        int64_t p = 0;
+        for (int a = 0; a < M; a++)
+            for (int b = a + 1; b < M; b++, p++) {
+                const double *xa = rk + (size_t)a * L, *xb = rk + (size_t)b * L;
+                double sab = 0;
+                for (int t = 0; t < len; t++)
+                    sab += xa[t] * xb[t];
+                rho[p * r->n + i] = ss[a] > 0 && ss[b] > 0 ? sab / sqrt(ss[a] * ss[b]) : NAN;
+            }
+    }
+    free(rk);
+    free(ss);
+    free(pairs);
+    return TK_OK;
+}
+
 /* Sorting indices by confidence: (confidence, index) pairs, descending. */
 static int cmp_conf(const void *pa, const void *pb)
 {

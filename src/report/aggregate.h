@@ -35,6 +35,11 @@ double tk_report_spearman(const float *a, const float *b, int n, double *scratch
  * the review's tokens; NaN for reviews not done or too short. */
 tk_status tk_report_agreement(const tk_results *r, int ma, int mb, double *rho, tk_error *err);
 
+/* All method pairs at once, each review's ranks computed once per method:
+ * rho (n_pairs, N) row-major with pairs in the order (0,1), (0,2), ...,
+ * (1,2), ...; n_pairs = M (M - 1) / 2. NaN as above. */
+tk_status tk_report_agreement_all(const tk_results *r, double *rho, tk_error *err);
+
 /* Indices of done reviews sorted by confidence of the prediction,
  * descending, restricted to correct (want_correct) or wrong predictions
  * with a known label; at most max of them. Returns the count. */

@@ -120,13 +120,23 @@ static void overview(FILE *out, const tk_results *r)
                 fputs("</pre>", out);
             }
     }
+    if (r->n_methods == 0)
+        return;
+    /* One row per method: its parameters as written by the run. */
+    fputs("<h3>Methods</h3><table><tr><th>name</th><th>parameters</th></tr>", out);
     for (int m = 0; m < r->n_methods; m++) {
-        fputs("<h3>Method ", out);
+        fputs("<tr><td>", out);
         tk_html_escape(out, r->methods[m].name);
-        fputs("</h3>", out);
-        if (r->methods[m].n_attrs > 0)
-            attrs_table(out, r->methods[m].attrs, r->methods[m].n_attrs, false);
+        fputs("</td><td>", out);
+        for (int a = 0; a < r->methods[m].n_attrs; a++) {
+            fputs(a ? "; " : "", out);
+            tk_html_escape(out, r->methods[m].attrs[a].name);
+            fputs(" = ", out);
+            tk_html_escape(out, r->methods[m].attrs[a].value);
+        }
+        fputs("</td></tr>", out);
     }
+    fputs("</table>", out);
 }
 
 static tk_status axiom_errors(FILE *out, const tk_results *r, tk_error *err)
@@ -317,52 +327,49 @@ static tk_status agreement(FILE *out, const tk_results *r, tk_error *err)
 {
     if (r->n_methods < 2)
         return TK_OK;
-    double *rho = tk_malloc(r->n ? (size_t)r->n : 1, sizeof *rho, err); /* (N) */
-    if (rho == NULL)
-        return TK_E_NOMEM;
+    int64_t n_pairs = (int64_t)r->n_methods * (r->n_methods - 1) / 2;
+    size_t n = (size_t)(r->n ? r->n : 1);
+    double *rho = tk_malloc((size_t)n_pairs * n, sizeof *rho, err); /* (pairs, N) */
+    double *tmp = tk_malloc(n, sizeof *tmp, err);                    /* (N) for the median */
+    tk_status st = rho && tmp ? tk_report_agreement_all(r, rho, err) : TK_E_NOMEM;
+    if (st != TK_OK) {
+        free(rho);
+        free(tmp);
+        return st;
+    }
     fputs("<h2 id=\"agreement\">Method agreement</h2><p class=\"note\">Spearman rank correlation "
           "of the token scores of two methods, per review.</p><table><tr><th>methods</th>"
           "<th>reviews</th><th>median \xCF\x81</th><th>mean \xCF\x81</th></tr>",
           out);
-    /* Two passes (table, then charts) would compute every pair twice; the
-     * charts go in a buffer of their own instead. */
-    char *charts = NULL;
-    size_t charts_len = 0;
-    FILE *cf = open_memstream(&charts, &charts_len);
-    if (cf == NULL) {
-        free(rho);
-        return tk_error_set(err, TK_E_NOMEM, "out of memory for the agreement charts");
-    }
-    tk_status st = TK_OK;
-    for (int a = 0; a < r->n_methods && st == TK_OK; a++)
-        for (int b = a + 1; b < r->n_methods && st == TK_OK; b++) {
-            st = tk_report_agreement(r, a, b, rho, err);
-            if (st != TK_OK)
-                break;
-            char title[240];
-            snprintf(title, sizeof title, "%.100s vs %.100s", r->methods[a].name, r->methods[b].name);
-            tk_svg_histogram(cf, rho, r->n, -1, 1, 20, title, "Spearman \xCF\x81");
+    char title[240];
+    int64_t p = 0;
+    for (int a = 0; a < r->n_methods; a++)
+        for (int b = a + 1; b < r->n_methods; b++, p++) {
+            const double *row = rho + p * r->n; /* (N) */
             int64_t k = 0;
             double sum = 0;
             for (int64_t i = 0; i < r->n; i++)
-                if (!isnan(rho[i])) {
-                    sum += rho[i];
-                    rho[k++] = rho[i];
+                if (!isnan(row[i])) {
+                    sum += row[i];
+                    tmp[k++] = row[i];
                 }
-            double med = tk_report_quantile(rho, k, 0.5);
+            snprintf(title, sizeof title, "%.100s vs %.100s", r->methods[a].name, r->methods[b].name);
             fputs("<tr><td>", out);
             tk_html_escape(out, title);
             fprintf(out, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%.3f</td><td class=\"n\">%.3f</td></tr>",
-                    k, med, k ? sum / (double)k : NAN);
+                    k, tk_report_quantile(tmp, k, 0.5), k ? sum / (double)k : NAN);
         }
-    fclose(cf);
     fputs("</table><div class=\"grid\">", out);
-    if (charts != NULL)
-        fwrite(charts, 1, charts_len, out);
+    p = 0;
+    for (int a = 0; a < r->n_methods; a++)
+        for (int b = a + 1; b < r->n_methods; b++, p++) {
+            snprintf(title, sizeof title, "%.100s vs %.100s", r->methods[a].name, r->methods[b].name);
+            tk_svg_histogram(out, rho + p * r->n, r->n, -1, 1, 20, title, "Spearman \xCF\x81");
+        }
     fputs("</div>", out);
-    free(charts);
     free(rho);
-    return st;
+    free(tmp);
+    return TK_OK;
 }
 
 static const char *const PALETTE[] = {"#1b6ca8", "#d95f02", "#7570b3", "#1b9e77", "#e7298a",

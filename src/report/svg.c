@@ -5,7 +5,7 @@
 
 #include "report/escape.h"
 
-enum { W = 420, H = 220, ML = 48, MR = 12, MT = 24, MB = 36 };
+enum { W = 420, H = 220, ML = 58, MR = 12, MT = 24, MB = 36 };
 
 static void frame(FILE *out, const char *title, const char *xlabel)
 {

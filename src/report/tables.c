@@ -119,16 +119,18 @@ static tk_status agreement_table(const tk_results *r, table_sink *s)
         fputs("method_a,method_b,review_id,spearman\n", s->csv);
     if (r->n_methods < 2)
         return TK_OK;
-    double *rho = tk_malloc(r->n ? (size_t)r->n : 1, sizeof *rho, s->err); /* (N) */
+    int64_t n_pairs = (int64_t)r->n_methods * (r->n_methods - 1) / 2;
+    double *rho = tk_malloc((size_t)n_pairs * (size_t)(r->n ? r->n : 1), sizeof *rho, s->err); /* (pairs, N) */
     if (rho == NULL)
         return TK_E_NOMEM;
-    tk_status st = TK_OK;
+    tk_status st = tk_report_agreement_all(r, rho, s->err);
+    int64_t p = 0;
     for (int a = 0; a < r->n_methods && st == TK_OK; a++)
-        for (int b = a + 1; b < r->n_methods && st == TK_OK; b++) {
-            st = tk_report_agreement(r, a, b, rho, s->err);
+        for (int b = a + 1; b < r->n_methods && st == TK_OK; b++, p++) {
             for (int64_t i = 0; i < r->n && st == TK_OK; i++) {
                 if (!r->done[i])
                     continue;
+                double v = rho[p * r->n + i];
                 if (s->json) {
                     cJSON *rec = cJSON_CreateObject();
                     if (rec == NULL || !cJSON_AddItemToArray(s->array, rec)) {
@@ -139,13 +141,13 @@ static tk_status agreement_table(const tk_results *r, table_sink *s)
                     cJSON_AddStringToObject(rec, "method_a", r->methods[a].name);
                     cJSON_AddStringToObject(rec, "method_b", r->methods[b].name);
                     cJSON_AddNumberToObject(rec, "review_id", (double)r->review_id[i]);
-                    add_number(rec, "spearman", rho[i]);
+                    add_number(rec, "spearman", v);
                 } else {
                     tk_csv_field(s->csv, r->methods[a].name);
                     fputc(',', s->csv);
                     tk_csv_field(s->csv, r->methods[b].name);
                     fprintf(s->csv, ",%" PRId64 ",", r->review_id[i]);
-                    csv_number(s->csv, rho[i], true);
+                    csv_number(s->csv, v, true);
                 }
             }
         }
