@@ -9,6 +9,7 @@ enum { TK_EXIT_OK = 0, TK_EXIT_FAILURE = 1, TK_EXIT_USAGE = 2, TK_EXIT_RESUMABLE
 /* Declarations, one per command (keep in the order of main.c's table). */
 int tk_cmd_prepare(int argc, char **argv);
 int tk_cmd_train(int argc, char **argv);
+int tk_cmd_evaluate(int argc, char **argv);
 int tk_cmd_run(int argc, char **argv);
 int tk_cmd_report(int argc, char **argv);
 int tk_cmd_explain(int argc, char **argv);

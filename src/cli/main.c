@@ -23,6 +23,7 @@ static const command COMMANDS[] = {
     {"version", cmd_version, "print the version"},
     {"prepare", tk_cmd_prepare, "IMDB archive or directory -> dataset HDF5 (token ids, vocabulary)"},
     {"train", tk_cmd_train, "train a reference model, write a Keras 2 .h5"},
+    {"evaluate", tk_cmd_evaluate, "accuracy, confusion matrix and loss of a model on a split"},
     {"run", tk_cmd_run, "the attribution job (under mpirun): results HDF5, resumable"},
     {"report", tk_cmd_report, "HTML report with heatmaps and dataset-wide findings"},
     {"explain", tk_cmd_explain, "print one method's attributions of a few reviews"},
