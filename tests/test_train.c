@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/gemm.h"
 #include "data/model_input.h"
 #include "data/synthetic.h"
 #include "model/build.h"
@@ -388,6 +389,7 @@ static void test_rating_buckets_and_hold_out(void)
 
 int main(void)
 {
+    tk_blas_single_thread(); /* as `tokattr train`: results independent of thread count */
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     static const tk_test_case optim[] = {
