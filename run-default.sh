@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on its default data. Step 1 (this script so far): build tokattr
+# The main job on its default data. Step 1: build tokattr
 # in build/ (Release) if needed, then turn the IMDB reviews into work/dataset.h5
 # (token ids, labels, vocabulary; DATA.md) and print the summary.
 # The data come from $TOKATTR_DATA, else <shared>/data/aclImdb_v1.tar.gz
@@ -19,3 +19,30 @@ if [ -n "${TOKATTR_SHARED:-}" ]; then
 fi
 echo "== prepare: IMDB reviews -> work/dataset.h5"
 build/tokattr prepare "${shared_args[@]}" --out work/dataset.h5
+
+# Step 2: the model. The shared CNN when it is there, else train it.
+shared_dir=${TOKATTR_SHARED:-../shared}
+job=jobs/ig_cnn_test.yaml
+if [ ! -f "$shared_dir/models/imdb_cnn.h5" ]; then
+  echo "== train: no $shared_dir/models/imdb_cnn.h5, training the CNN (configs/cnn_imdb.yaml)"
+  build/tokattr train configs/cnn_imdb.yaml --dataset work/dataset.h5 --output work/imdb_cnn.h5
+  # the same job over the model just trained (paths in a job are relative to it)
+  sed 's|^model: .*|model: imdb_cnn.h5|; s|^word_index: .*||' "$job" > work/ig_cnn_test.yaml
+  sed -i 's|\.\./work/|./|g' work/ig_cnn_test.yaml
+  job=work/ig_cnn_test.yaml
+fi
+
+# Step 3: Integrated Gradients for all 25,000 test reviews on every core.
+ranks=$(nproc)
+mpi_args=(-n "$ranks")
+if [ "$(id -u)" = 0 ]; then
+  mpi_args+=(--allow-run-as-root)
+fi
+results=$(sed -n 's|^results: *\([^ ]*\).*|\1|p' "$job")
+echo "== run: $job on $ranks ranks"
+mode=(--force)
+if [ -f "$(dirname "$job")/$results.partial" ]; then
+  mode=(--resume) # an earlier run of this script was interrupted: continue it
+fi
+mpirun "${mpi_args[@]}" build/tokattr run "$job" "${shared_args[@]}" "${mode[@]}"
+echo "results: $(realpath "$(dirname "$job")/$results")"
