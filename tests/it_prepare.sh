@@ -23,6 +23,11 @@ grep -q "train  25000 reviews (12500 neg, 12500 pos), 5942532 tokens" <<<"$out" 
 grep -q "88581 words" <<<"$out" || fail "vocabulary size"
 grep -q "reviews/s" <<<"$out" || fail "no rate in the summary"
 
+# inspect reads it back: the first test review is neg 0_2.txt, 168 tokens.
+insp=$("$TOKATTR_BIN" inspect "$work/ds.h5" --review 0)
+grep -q "test review 0: file 0_2.txt (neg), 168 tokens" <<<"$insp" || fail "inspect: $insp"
+grep -q "most frequent: the (336135)" <<<"$insp" || fail "inspect vocabulary: $insp"
+
 # The shared word index as the vocabulary gives the same ids.
 "$TOKATTR_BIN" prepare --quiet --source "$TOKATTR_SHARED/data/aclImdb_v1.tar.gz" --out "$work/ds_wi.h5" \
     --word-index "$TOKATTR_SHARED/models/imdb_word_index.json" >/dev/null

@@ -27,6 +27,7 @@ static const command COMMANDS[] = {
     {"run", tk_cmd_run, "the attribution job (under mpirun): results HDF5, resumable"},
     {"report", tk_cmd_report, "HTML report with heatmaps and dataset-wide findings"},
     {"explain", tk_cmd_explain, "print one method's attributions of a few reviews"},
+    {"inspect", tk_cmd_inspect, "what is in a dataset file (splits, lengths, vocabulary, a review)"},
 };
 
 static void usage(FILE *out)

@@ -366,6 +366,25 @@ done:
     return st;
 }
 
+bool tk_dataset_probe(const char *path)
+{
+    H5E_auto2_t old_func;
+    void *old_data;
+    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    bool yes = false;
+    if (H5Fis_hdf5(path) > 0) {
+        hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        if (file >= 0) {
+            yes = H5Lexists(file, "train", H5P_DEFAULT) > 0 && H5Lexists(file, "test", H5P_DEFAULT) > 0 &&
+                  H5Lexists(file, "vocab", H5P_DEFAULT) > 0;
+            H5Fclose(file);
+        }
+    }
+    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+    return yes;
+}
+
 void tk_split_free(tk_split *s)
 {
     if (s == NULL)

@@ -3,6 +3,7 @@
 #ifndef TOKATTR_DATA_DATASET_H
 #define TOKATTR_DATA_DATASET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/status.h"
@@ -31,6 +32,10 @@ tk_status tk_dataset_read(const char *path, tk_dataset **out, tk_error *err);
 /* Writes ds to path (through path.tmp, renamed at the end; nothing is left
  * behind on failure). source is recorded as a root attribute. */
 tk_status tk_dataset_write(const tk_dataset *ds, const char *path, const char *source, tk_error *err);
+
+/* True when path is an HDF5 file with the dataset layout (/train, /test,
+ * /vocab); false for anything else, a missing file included. */
+bool tk_dataset_probe(const char *path);
 
 /* Frees the arrays of a split and zeroes it. */
 void tk_split_free(tk_split *s);

@@ -1,0 +1,143 @@
+/* tokattr inspect FILE: what is in a dataset file (this part), a model or a
+ * results file (each kind adds one probe + printer to KINDS). */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "data/dataset.h"
+
+typedef struct inspect_opts {
+    const char *split;  /* --split, default "test" */
+    long review;        /* --review I, -1 = none */
+    int top;            /* --top N vocabulary words */
+} inspect_opts;
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void print_split(const char *name, const tk_split *s)
+{
+    int64_t per_label[2] = {0, 0};
+    int64_t *len = malloc((size_t)(s->n ? s->n : 1) * sizeof *len); /* (n) review lengths */
+    for (int64_t i = 0; i < s->n; i++) {
+        per_label[s->label[i]]++;
+        if (len != NULL)
+            len[i] = s->offset[i + 1] - s->offset[i];
+    }
+    printf("  %-5s %lld reviews (%lld neg, %lld pos), %lld tokens", name, (long long)s->n,
+           (long long)per_label[0], (long long)per_label[1], (long long)s->offset[s->n]);
+    if (len != NULL && s->n > 0) {
+        qsort(len, (size_t)s->n, sizeof *len, cmp_i64);
+        printf(", length min %lld / median %lld / p90 %lld / max %lld", (long long)len[0],
+               (long long)len[s->n / 2], (long long)len[s->n * 9 / 10], (long long)len[s->n - 1]);
+    }
+    printf("\n");
+    free(len);
+}
+
+static int inspect_dataset(const char *path, const inspect_opts *o)
+{
+    tk_dataset *ds = NULL;
+    tk_error err = {0};
+    if (tk_dataset_read(path, &ds, &err) != TK_OK) {
+        fprintf(stderr, "tokattr inspect: %s\n", err.msg);
+        return TK_EXIT_FAILURE;
+    }
+    printf("dataset file %s (word index sha256 %s)\n", path, ds->word_index_sha256);
+    print_split("train", &ds->train);
+    print_split("test", &ds->test);
+    printf("  vocabulary: %lld words", (long long)ds->vocab_size);
+    for (int r = 0; r < o->top && r < ds->vocab_size; r++)
+        printf(r ? ", %s (%lld)" : "; most frequent: %s (%lld)", ds->vocab[r], (long long)ds->counts[r]);
+    printf("\n");
+    int rc = TK_EXIT_OK;
+    if (o->review >= 0) {
+        const tk_split *s = tk_dataset_split(ds, o->split, &err);
+        if (s == NULL || o->review >= s->n) {
+            fprintf(stderr, "tokattr inspect: %s: %s\n", path,
+                    s == NULL ? err.msg : "--review is beyond the split's last review");
+            rc = TK_EXIT_USAGE;
+        } else {
+            int64_t i = o->review;
+            printf("%s review %lld: file %d_%d.txt (%s), %lld tokens\n", o->split, (long long)i, s->review_id[i],
+                   s->rating[i], s->label[i] ? "pos" : "neg", (long long)(s->offset[i + 1] - s->offset[i]));
+            for (int64_t k = s->offset[i]; k < s->offset[i + 1]; k++)
+                printf("%s%s", k > s->offset[i] ? " " : "  ", tk_dataset_word(ds, s->ids[k]));
+            printf("\n");
+        }
+    }
+    tk_dataset_destroy(ds);
+    return rc;
+}
+
+/* One line per kind of file tokattr knows. */
+typedef struct kind {
+    const char *name;
+    bool (*probe)(const char *path);
+    int (*print)(const char *path, const inspect_opts *o);
+} kind;
+
+static const kind KINDS[] = {
+    {"dataset", tk_dataset_probe, inspect_dataset},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: tokattr inspect FILE [options]\n\n"
+                 "Prints what a tokattr file holds (dataset file: splits, lengths, vocabulary).\n\n"
+                 "  --review I     also print review I of the split as words (default: none)\n"
+                 "  --split NAME   train or test (default: test)\n"
+                 "  --top N        most frequent vocabulary words to list (default: 10)\n"
+                 "  --help         this text\n");
+}
+
+int tk_cmd_inspect(int argc, char **argv)
+{
+    inspect_opts o = {.split = "test", .review = -1, .top = 10};
+    static const struct option LONG[] = {
+        {"review", required_argument, NULL, 'r'}, {"split", required_argument, NULL, 's'},
+        {"top", required_argument, NULL, 't'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "r:s:t:h", LONG, NULL)) != -1;) {
+        char *end = NULL;
+        switch (c) {
+        case 'r':
+            o.review = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || o.review < 0) {
+                fprintf(stderr, "tokattr inspect: --review needs a review index >= 0, got '%s'\n", optarg);
+                return TK_EXIT_USAGE;
+            }
+            break;
+        case 's': o.split = optarg; break;
+        case 't':
+            o.top = (int)strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || o.top < 0) {
+                fprintf(stderr, "tokattr inspect: --top needs a count >= 0, got '%s'\n", optarg);
+                return TK_EXIT_USAGE;
+            }
+            break;
+        case 'h': usage(stdout); return TK_EXIT_OK;
+        default: usage(stderr); return TK_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return TK_EXIT_USAGE;
+    }
+    const char *path = argv[optind];
+    for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++)
+        if (KINDS[i].probe(path))
+            return KINDS[i].print(path, &o);
+    fprintf(stderr, "tokattr inspect: %s: not a file tokattr knows (missing, not HDF5, or not a %s file)\n", path,
+            KINDS[0].name);
+    return TK_EXIT_FAILURE;
+}
