@@ -590,6 +590,17 @@ tk_status tk_results_load(const char *path, tk_results **out, tk_error *err)
     if ((st = read_vec(file, path, "/predictions/target", H5T_NATIVE_INT32, 4, r->n, false, &buf, NULL, err)))
         goto done;
     r->target = buf;
+    if ((st = read_vec(file, path, "/predictions/predicted", H5T_NATIVE_INT32, 4, r->n, false, &buf, NULL,
+                       err)))
+        goto done;
+    r->predicted = buf;
+    for (int64_t i = 0; r->predicted != NULL && i < r->n; i++)
+        if (r->predicted[i] < 0 || r->predicted[i] >= tk_results_n_classes(r)) {
+            st = tk_error_set(err, TK_E_FORMAT, "%s: /predictions/predicted[%" PRId64 "] = %" PRId32
+                              " is not a class of the %d in /predictions/prob",
+                              path, i, r->predicted[i], tk_results_n_classes(r));
+            goto done;
+        }
     if ((st = read_vec(file, path, "/progress/done", H5T_NATIVE_UINT8, 1, r->n, false, &buf, NULL, err)))
         goto done;
     r->done = buf;
@@ -659,6 +670,7 @@ void tk_results_destroy(tk_results *r)
     free(r->word_pos);
     free(r->prob);
     free(r->target);
+    free(r->predicted);
     free(r->done);
     free(r);
 }
@@ -670,6 +682,8 @@ int tk_results_n_classes(const tk_results *r)
 
 int tk_results_predicted(const tk_results *r, int64_t i)
 {
+    if (r->predicted != NULL)
+        return r->predicted[i];
     const float *p = r->prob + i * r->c; /* (C) */
     if (r->c == 1)
         return p[0] > 0.5f ? 1 : 0;
@@ -682,8 +696,9 @@ int tk_results_predicted(const tk_results *r, int64_t i)
 
 double tk_results_confidence(const tk_results *r, int64_t i)
 {
-    const float *p = r->prob + i * r->c;
+    const float *p = r->prob + i * r->c; /* (C) */
+    int c = tk_results_predicted(r, i);
     if (r->c == 1)
-        return p[0] > 0.5f ? p[0] : 1.0 - p[0];
-    return p[tk_results_predicted(r, i)];
+        return c == 1 ? p[0] : 1.0 - p[0];
+    return p[c];
 }

@@ -51,6 +51,7 @@ typedef struct tk_results {
     int32_t *token_id;       /* (T) */
     int32_t *word_pos;       /* (T), or NULL */
     float *prob;             /* (N, C) row-major */
+    int32_t *predicted;      /* (N) /predictions/predicted, or NULL: then from prob */
     int32_t *target;         /* (N), or NULL */
     uint8_t *done;           /* (N) 1 = results on disk; all 1 when /progress/done is absent */
     char **vocab;            /* (V) valid or not UTF-8 as stored, or NULL */
@@ -68,8 +69,9 @@ void tk_results_destroy(tk_results *r); /* NULL is fine */
 /* The value of an attribute by name, or NULL. */
 const char *tk_results_attr_find(const tk_results_attr *attrs, int n, const char *name);
 
-/* The predicted class of review i from /predictions/prob: arg-max with ties
- * to the lower class; a single column predicts 1 when p > 0.5. */
+/* The predicted class of review i: /predictions/predicted when the file has
+ * it, else from /predictions/prob: arg-max with ties to the lower class; a
+ * single column predicts 1 when p > 0.5. */
 int tk_results_predicted(const tk_results *r, int64_t i);
 /* The probability of the predicted class. */
 double tk_results_confidence(const tk_results *r, int64_t i);
