@@ -572,11 +572,10 @@ static tk_status compute_chunk(worker *w, const int32_t *ids, const int32_t *lab
     for (int64_t i = 0; i < count * s; i++)
         ntok_chunk += ids[i] != TK_ID_PAD;
     r->tc = ntok_chunk;
+    int64_t t0 = 0; /* first token of review i within the chunk */
     for (int64_t i = 0; i < count; i++) {
         const int32_t *row = ids + i * s;
-        int64_t t0 = 0;
-        for (int64_t j = 0; j < i * s; j++)
-            t0 += ids[j] != TK_ID_PAD;
+        int64_t ti = 0;
         for (int k = 0; k < w->n_methods; k++) {
             tk_review rv = {.ids = row, .vectors = NULL, .steps = s, .label = labels[i]};
             tk_attribution a = {.score = w->score, .full = NULL};
@@ -600,7 +599,9 @@ static tk_status compute_chunk(worker *w, const int32_t *ids, const int32_t *lab
             r->f_input[o] = a.f_input;
             r->f_baseline[o] = a.f_baseline;
             r->target[o] = a.target;
+            ti = t;
         }
+        t0 += ti;
         if (poll)
             poll(poll_ctx);
     }
@@ -746,7 +747,7 @@ fail:
 
 static void record(coord *c, const tk_chunk_result *r)
 {
-    if (c->st != TK_OK && c->st != TK_E_INTERRUPTED && c->p->writer == NULL)
+    if (c->p->writer == NULL)
         return;
     double t0 = tk_now();
     tk_status st = tk_writer_put(c->p->writer, r, c->err);
@@ -983,7 +984,6 @@ static tk_status finish_root(const tk_run_config *cfg, coord *c, tk_run_summary 
     } else if (st != TK_E_INTERRUPTED) {
         tk_error_prefix(err, "%s is resumable after the cause is fixed", p->partial);
     }
-    (void)c->interrupted;
     sum->n_done = c->n_done;
     for (int k = 0; k < sum->n_methods; k++)
         if (sum->methods[k].n > 0)
