@@ -649,7 +649,10 @@ static double dl_flops(const void *p, int steps)
         if (l->kind == TK_LAYER_DENSE)
             back += 2.0 * (si.steps > 0 ? si.steps : 1) * si.channels * l->units;
         else if (l->kind == TK_LAYER_CONV1D) {
-            bool sparse = k + 1 < plan.n && body(st, k + 1)->kind == TK_LAYER_GLOBAL_MAX_POOL1D;
+            int nx = k + 1;
+            while (nx < plan.n && body(st, nx)->kind == TK_LAYER_DROPOUT)
+                nx++;
+            bool sparse = nx < plan.n && body(st, nx)->kind == TK_LAYER_GLOBAL_MAX_POOL1D;
             back += 2.0 * (sparse ? 2 : so.steps) * l->kernel_size * si.channels * l->filters;
         } else if (l->kind == TK_LAYER_LSTM || l->kind == TK_LAYER_BIDIRECTIONAL) {
             int dirs = l->kind == TK_LAYER_BIDIRECTIONAL ? 2 : 1;

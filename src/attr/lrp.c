@@ -24,6 +24,7 @@ typedef struct lrp_state {
     double *q;         /* (max(units, filters) * max_steps) z-normalised relevance */
     double *rh, *rc;   /* (units) carried through the recurrence */
     double *gd, *cd, *hd; /* LSTM trace in double: (steps, 4 units) gates, (steps, units) c and h */
+    double *pd;           /* (steps, units): pre-activation of g, the z of its linear rule */
     double absorbed;   /* relevance that biases and eps took, this review */
     double init_state; /* relevance left on initial LSTM states, this review */
 } lrp_state;
@@ -43,6 +44,7 @@ static void lrp_destroy(void *p)
     free(st->gd);
     free(st->cd);
     free(st->hd);
+    free(st->pd);
     free(st);
 }
 
@@ -95,7 +97,8 @@ static tk_status lrp_create(const tk_model *model, const tk_method_params *param
     st->gd = tk_malloc((size_t)wide * 4 * max_steps, sizeof(double), err);
     st->cd = tk_malloc((size_t)wide * max_steps, sizeof(double), err);
     st->hd = tk_malloc((size_t)wide * max_steps, sizeof(double), err);
-    if (!st->x || !st->r_a || !st->r_b || !st->q || !st->rh || !st->rc || !st->gd || !st->cd || !st->hd) {
+    st->pd = tk_malloc((size_t)wide * max_steps, sizeof(double), err);
+    if (!st->x || !st->r_a || !st->r_b || !st->q || !st->rh || !st->rc || !st->gd || !st->cd || !st->hd || !st->pd) {
         s = TK_E_NOMEM;
         goto fail;
     }
@@ -307,6 +310,7 @@ static void lstm_trace_d(lrp_state *st, const tk_layer *l, const tk_lstm_weights
         for (int j = 0; j < u; j++) {
             g[j] = act_d(l->recurrent_activation, g[j]);
             g[u + j] = act_d(l->recurrent_activation, g[u + j]);
+            st->pd[(size_t)s * u + j] = g[2 * u + j];
             g[2 * u + j] = act_d(l->activation, g[2 * u + j]);
             g[3 * u + j] = act_d(l->recurrent_activation, g[3 * u + j]);
             c[j] = g[u + j] * (cp ? cp[j] : 0.0) + g[j] * g[2 * u + j];
@@ -365,12 +369,7 @@ static void lstm_relevance(lrp_state *st, int k, int dir, bool reverse, bool fli
         double gshare = 0;
         out_sum = in_sum = 0;
         for (int j = 0; j < u; j++) {
-            double b = w->bias ? w->bias[2 * u + j] : 0.0, z = b;
-            for (int i = 0; i < in_dim; i++)
-                z += (double)xt[i] * w->kernel[(size_t)i * g4 + 2 * u + j];
-            if (hp)
-                for (int i = 0; i < u; i++)
-                    z += hp[i] * w->recurrent[(size_t)i * g4 + 2 * u + j];
+            double b = w->bias ? w->bias[2 * u + j] : 0.0, z = st->pd[(size_t)s * u + j];
             double rg = q[u + j];
             out_sum += rg;
             q[2 * u + j] = share_q(rg, z, eps);
@@ -515,7 +514,10 @@ static double lrp_flops(const void *p, int steps)
         if (l->kind == TK_LAYER_DENSE)
             back += 4.0 * (si.steps > 0 ? si.steps : 1) * si.channels * l->units;
         else if (l->kind == TK_LAYER_CONV1D) {
-            bool sparse = k + 1 < plan.n && body(st, k + 1)->kind == TK_LAYER_GLOBAL_MAX_POOL1D;
+            int nx = k + 1;
+            while (nx < plan.n && body(st, nx)->kind == TK_LAYER_DROPOUT)
+                nx++;
+            bool sparse = nx < plan.n && body(st, nx)->kind == TK_LAYER_GLOBAL_MAX_POOL1D;
             back += 4.0 * (sparse ? 1 : so.steps) * l->kernel_size * si.channels * l->filters;
         } else if (l->kind == TK_LAYER_LSTM || l->kind == TK_LAYER_BIDIRECTIONAL) {
             int dirs = l->kind == TK_LAYER_BIDIRECTIONAL ? 2 : 1;
