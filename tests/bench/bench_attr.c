@@ -1,0 +1,155 @@
+/* Speed of the gradient, IG and occlusion methods on the seed models, one
+ * core: reviews/s, FLOPs per review (tk_explainer_flops), the share of the
+ * single-thread sgemm peak measured in the same run, and peak RSS.
+ *
+ * usage: bench_attr [--shared DIR] [--reviews N] [--model cnn|lstm] [--method NAME]
+ * Inputs are random in-vocabulary ids of the model's length (speed does not
+ * depend on which words). tests/bench/README.md compares with PyTorch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "attr/attr.h"
+#include "core/gemm.h"
+#include "core/paths.h"
+#include "core/progress.h"
+#include "core/status.h"
+#include "model/model.h"
+
+/* GFLOP/s of one single-thread sgemm, n = 2048, best of 3. */
+static double sgemm_peak(void)
+{
+    const int n = 2048;
+    float *a = malloc(sizeof *a * n * n), *b = malloc(sizeof *b * n * n);
+    float *c = malloc(sizeof *c * n * n);
+    if (!a || !b || !c) {
+        free(a);
+        free(b);
+        free(c);
+        return 0.0;
+    }
+    for (long i = 0; i < (long)n * n; i++) {
+        a[i] = (float)(i % 7) * 0.1f;
+        b[i] = (float)(i % 5) * 0.1f;
+    }
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = tk_now();
+        tk_sgemm(false, false, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        double dt = tk_now() - t0;
+        if (dt < best)
+            best = dt;
+    }
+    free(a);
+    free(b);
+    free(c);
+    return 2.0 * n * (double)n * n / best / 1e9;
+}
+
+static double peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0;
+}
+
+static int bench_one(const char *label, tk_model *model, tk_method_kind kind, int n_reviews,
+                     double peak)
+{
+    tk_error err = {0};
+    tk_method_params p;
+    tk_method_params_default(&p, kind);
+    int T = model->maxlen;
+    tk_explainer *ex = NULL;
+    if (tk_explainer_create(model, &p, NULL, T, &ex, &err) != TK_OK) {
+        fprintf(stderr, "bench_attr: %s\n", err.msg);
+        return 1;
+    }
+    int32_t *ids = malloc(sizeof *ids * (size_t)T * n_reviews);
+    float *score = malloc(sizeof *score * (size_t)T);
+    if (!ids || !score) {
+        free(ids);
+        free(score);
+        tk_explainer_destroy(ex);
+        return 1;
+    }
+    uint64_t s = 12345;
+    for (long i = 0; i < (long)T * n_reviews; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        ids[i] = 4 + (int32_t)((s >> 33) % (uint64_t)(model->vocab_size - 4));
+    }
+    tk_attribution a = {.score = score};
+    tk_review rv = {.ids = ids, .steps = T, .label = -1};
+    int rc = 0;
+    if (tk_explain(ex, &rv, &a, &err) != TK_OK) /* warm-up: caches, page faults */
+        rc = 1;
+    double t0 = tk_now();
+    for (int r = 0; rc == 0 && r < n_reviews; r++) {
+        rv.ids = ids + (size_t)r * T;
+        if (tk_explain(ex, &rv, &a, &err) != TK_OK)
+            rc = 1;
+    }
+    double dt = tk_now() - t0;
+    if (rc != 0) {
+        fprintf(stderr, "bench_attr: %s\n", err.msg);
+    } else {
+        double rate = n_reviews / dt, flops = tk_explainer_flops(ex, T);
+        printf("%-5s %-22s %9.2f reviews/s %8.3f ms/review %9.2f MFLOP/review %7.1f GFLOP/s "
+               "%5.1f%% of sgemm peak  RSS %.0f MB\n",
+               label, tk_method_kind_name(kind), rate, 1e3 * dt / n_reviews, flops / 1e6,
+               flops * rate / 1e9, 100.0 * flops * rate / 1e9 / peak, peak_rss_mb());
+    }
+    free(ids);
+    free(score);
+    tk_explainer_destroy(ex);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *shared = NULL, *only_model = NULL, *only_method = NULL;
+    int n_reviews = 200;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--shared") == 0)
+            shared = argv[i + 1];
+        else if (strcmp(argv[i], "--reviews") == 0)
+            n_reviews = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--model") == 0)
+            only_model = argv[i + 1];
+        else if (strcmp(argv[i], "--method") == 0)
+            only_method = argv[i + 1];
+    }
+    if (n_reviews < 1) {
+        fprintf(stderr, "bench_attr: --reviews must be positive\n");
+        return 2;
+    }
+    tk_blas_single_thread();
+    double peak = sgemm_peak();
+    printf("single-thread sgemm n=2048: %.1f GFLOP/s\n", peak);
+    static const struct {
+        const char *label, *file;
+    } MODELS[] = {{"cnn", "models/imdb_cnn.h5"}, {"lstm", "models/imdb_lstm.h5"}};
+    static const tk_method_kind KINDS[] = {TK_METHOD_SALIENCY, TK_METHOD_GRAD_INPUT,
+                                           TK_METHOD_INTEGRATED_GRADIENTS, TK_METHOD_OCCLUSION};
+    int rc = 0;
+    for (size_t m = 0; m < 2; m++) {
+        if (only_model && strcmp(only_model, MODELS[m].label) != 0)
+            continue;
+        char path[4096];
+        tk_error err = {0};
+        tk_model *model = NULL;
+        if (!tk_shared_path(path, sizeof path, shared, MODELS[m].file) ||
+            tk_model_load(path, &model, &err) != TK_OK) {
+            fprintf(stderr, "bench_attr: %s\n", err.msg[0] ? err.msg : "shared path too long");
+            return 1;
+        }
+        for (size_t k = 0; k < 4; k++) {
+            if (only_method && strcmp(only_method, tk_method_kind_name(KINDS[k])) != 0)
+                continue;
+            rc |= bench_one(MODELS[m].label, model, KINDS[k], n_reviews, peak);
+        }
+        tk_model_destroy(model);
+    }
+    return rc;
+}
