@@ -4,6 +4,12 @@
  * DeepSHAP-100 on the LSTM and the CNN and epsilon-LRP on all three models.
  *
  *   bench_attr2 [--shared DIR] [--seconds S] [--only LABEL-SUBSTRING]
+ *   bench_attr2 [--shared DIR] --check DATASET [--reviews N]
+ *
+ * --check: DeepLIFT and DeepSHAP-100 (background: the first 100 train
+ * reviews) completeness on the first N (500) test reviews of a dataset made
+ * by `tokattr prepare`, for the CNN and the LSTM: |δ| <= 1e-5 max(1,
+ * |F(x) - E|) for every review, else exit 1 (tests/it_attr_deeplift.sh).
  *
  * Reviews: the 40 prepared test reviews of fixtures/forward.h5; background:
  * the 100 train reviews of fixtures/attributions.h5 (for the LSTM their last
@@ -19,6 +25,8 @@
 #include "core/gemm.h"
 #include "core/paths.h"
 #include "core/progress.h"
+#include "data/dataset.h"
+#include "data/model_input.h"
 #include "model/model.h"
 
 static double sgemm_peak(void)
@@ -118,11 +126,111 @@ static int bench(const run *r, double seconds, double peak)
     return 0;
 }
 
+/* ids (n, maxlen) of the first n reviews of a split, prepared for a model. */
+static int32_t *prepare_ids(const tk_split *sp, int n, int num_words, int maxlen)
+{
+    int32_t *out = malloc(sizeof(int32_t) * (size_t)n * maxlen);
+    if (!out)
+        return NULL;
+    tk_input_spec spec;
+    tk_input_spec_default(&spec, num_words, maxlen);
+    for (int i = 0; i < n; i++)
+        tk_prepare_input(&spec, sp->ids + sp->offset[i], sp->offset[i + 1] - sp->offset[i],
+                         out + (size_t)i * maxlen, NULL);
+    return out;
+}
+
+static int check_model(const char *label, const char *model_path, const tk_dataset *ds, int n,
+                       int num_words, int maxlen)
+{
+    tk_model *m = NULL;
+    tk_error err = {0};
+    if (tk_model_load(model_path, &m, &err) != TK_OK) {
+        fprintf(stderr, "bench_attr2: %s\n", err.msg);
+        return 1;
+    }
+    int fails = 0;
+    int32_t *bg = prepare_ids(&ds->train, 100, num_words, maxlen);
+    int32_t *ids = prepare_ids(&ds->test, n, num_words, maxlen);
+    float *score = malloc(sizeof(float) * maxlen);
+    if (!bg || !ids || !score) {
+        fails = 1;
+        goto done;
+    }
+    tk_background b = {bg, NULL, 100, maxlen};
+    for (int v = 0; v < 2; v++) {
+        tk_method_params p;
+        tk_method_params_default(&p, v ? TK_METHOD_DEEPSHAP : TK_METHOD_DEEPLIFT);
+        tk_explainer *ex = NULL;
+        if (tk_explainer_create(m, &p, &b, maxlen, &ex, &err) != TK_OK) {
+            fprintf(stderr, "bench_attr2: %s\n", err.msg);
+            fails++;
+            continue;
+        }
+        double worst = 0, t0 = tk_now();
+        int bad = 0;
+        for (int i = 0; i < n; i++) {
+            tk_review rv = {ids + (size_t)i * maxlen, NULL, maxlen, ds->test.label[i]};
+            tk_attribution a = {0};
+            a.score = score;
+            if (tk_explain(ex, &rv, &a, &err) != TK_OK) {
+                fprintf(stderr, "bench_attr2: review %d: %s\n", i, err.msg);
+                bad++;
+                continue;
+            }
+            double tol = 1e-5 * fmax(1.0, fabs(a.f_input - a.f_baseline));
+            worst = fmax(worst, fabs(a.axiom_error) / tol * 1e-5);
+            if (!(fabs(a.axiom_error) <= tol)) {
+                fprintf(stderr, "%s %s review %d: delta %g, F(x) - E = %g\n", label,
+                        v ? "deepshap" : "deeplift", i, a.axiom_error, a.f_input - a.f_baseline);
+                bad++;
+            }
+        }
+        double dt = tk_now() - t0;
+        printf("%s %-9s %d test reviews: %d over the bound, worst |delta| / max(1, |F(x) - E|) = %.2e, "
+               "%.1f reviews/s\n",
+               label, v ? "deepshap" : "deeplift", n, bad, worst, n / dt);
+        fails += bad;
+        tk_explainer_destroy(ex);
+    }
+done:
+    free(bg);
+    free(ids);
+    free(score);
+    tk_model_destroy(m);
+    return fails ? 1 : 0;
+}
+
+static int check_dataset(const char *shared, const char *dataset, int n)
+{
+    char cnn_path[4096], lstm_path[4096];
+    if (!tk_shared_path(cnn_path, sizeof cnn_path, shared, "models/imdb_cnn.h5") ||
+        !tk_shared_path(lstm_path, sizeof lstm_path, shared, "models/imdb_lstm.h5"))
+        return 1;
+    tk_dataset *ds = NULL;
+    tk_error err = {0};
+    if (tk_dataset_read(dataset, &ds, &err) != TK_OK) {
+        fprintf(stderr, "bench_attr2: %s\n", err.msg);
+        return 1;
+    }
+    if (ds->test.n < n || ds->train.n < 100) {
+        fprintf(stderr, "bench_attr2: %s has %lld test and %lld train reviews, need %d and 100\n", dataset,
+                (long long)ds->test.n, (long long)ds->train.n, n);
+        tk_dataset_destroy(ds);
+        return 1;
+    }
+    int rc = check_model("cnn ", cnn_path, ds, n, 10000, 100);
+    rc |= check_model("lstm", lstm_path, ds, n, 20000, 80);
+    tk_dataset_destroy(ds);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *shared = NULL;
     double seconds = 3.0;
-    const char *only = NULL;
+    const char *only = NULL, *dataset = NULL;
+    int n_check = 500;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--shared") == 0 && i + 1 < argc)
             shared = argv[++i];
@@ -130,12 +238,19 @@ int main(int argc, char **argv)
             seconds = atof(argv[++i]);
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
             only = argv[++i];
+        else if (strcmp(argv[i], "--check") == 0 && i + 1 < argc)
+            dataset = argv[++i];
+        else if (strcmp(argv[i], "--reviews") == 0 && i + 1 < argc)
+            n_check = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_attr2 [--shared DIR] [--seconds S] [--only LABEL]\n");
+            fprintf(stderr, "usage: bench_attr2 [--shared DIR] [--seconds S] [--only LABEL]\n"
+                            "       bench_attr2 [--shared DIR] --check DATASET [--reviews N]\n");
             return 2;
         }
     }
     tk_blas_single_thread();
+    if (dataset)
+        return check_dataset(shared, dataset, n_check > 0 ? n_check : 500);
     double peak = sgemm_peak();
     printf("sgemm n=2048 single thread: %.1f GFLOP/s\n", peak / 1e9);
 
