@@ -77,13 +77,13 @@ slurm_down() {
     if [ -n "$SLURM_TEST_DIR" ] && [ -n "${SLURM_CONF:-}" ]; then
         # Jobs first, so no slurmstepd outlives slurmd and keeps a rank alive.
         local jobs
-        jobs=$(squeue -h -o %A 2>/dev/null | tr '\n' ' ')
+        jobs=$(squeue -h -o %A 2>/dev/null | tr '\n' ' ') || true
         if [ -n "${jobs// /}" ]; then
             # shellcheck disable=SC2086
-            scancel $jobs 2>/dev/null
+            scancel $jobs 2>/dev/null || true
             local i
             for i in $(seq 1 30); do
-                [ -z "$(squeue -h -o %A 2>/dev/null)" ] && break
+                [ -z "$(squeue -h -o %A 2>/dev/null || true)" ] && break
                 sleep 1
             done
         fi
@@ -97,8 +97,8 @@ slurm_down() {
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     done
     SLURM_TEST_PIDS=()
     if [ -n "$SLURM_TEST_DIR" ]; then
@@ -204,7 +204,7 @@ EOF
 
     local state=""
     for i in $(seq 1 60); do
-        state=$(sinfo -h -n localhost -o %t 2>/dev/null)
+        state=$(sinfo -h -n localhost -o %t 2>/dev/null) || true
         [ "$state" = idle ] && return 0
         sleep 0.5
     done
@@ -223,7 +223,7 @@ slurm_wait_job() {
     local id=$1 limit=$2 start state
     start=$SECONDS
     while [ $((SECONDS - start)) -lt "$limit" ]; do
-        state=$(slurm_job_state "$id")
+        state=$(slurm_job_state "$id") || true
         case "$state" in
         COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE | PREEMPTED)
             echo "$state"
@@ -234,4 +234,31 @@ slurm_wait_job() {
     done
     echo "${state:-UNKNOWN}"
     return 1
+}
+
+# Waits until no task of the job (an array: all of them) is queued,
+# running or completing. `sbatch --wait` does the same but polls at doubling
+# intervals (2, 4, 8, 16 s...), which adds up to half a minute per job.
+slurm_wait_gone() {
+    local id=$1 limit=$2 start=$SECONDS
+    while [ $((SECONDS - start)) -lt "$limit" ]; do
+        [ -z "$(squeue -h -j "$id" -o %i 2>/dev/null || echo busy)" ] && return 0
+        sleep 1
+    done
+    slurm_log "job $id still in the queue after $limit s"
+    return 1
+}
+
+# A dataset for the tests' jobs, made once per build directory by
+# `tokattr prepare` (about 10 s) and shared by the Slurm tests; written under
+# a temporary name first so a test killed mid-way leaves no half file.
+slurm_test_dataset() {
+    local dir=${TOKATTR_BUILD:-${TMPDIR:-/tmp}}/slurm-tests
+    mkdir -p "$dir"
+    if [ ! -s "$dir/imdb.h5" ]; then
+        "$TOKATTR_BIN" prepare --quiet --shared "$TOKATTR_SHARED" --out "$dir/imdb.h5.$$" >&2 ||
+            return 1
+        mv -f "$dir/imdb.h5.$$" "$dir/imdb.h5"
+    fi
+    echo "$dir/imdb.h5"
 }
