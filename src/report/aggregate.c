@@ -10,7 +10,7 @@ tk_status tk_report_word_table(const tk_results *r, int m, int cls, int64_t min_
     *out = NULL;
     *n = 0;
     /* The id space: the vocabulary, or the largest id seen without one. */
-    int64_t nid = r->v;
+    int64_t nid = r->v + r->vocab_first_id;
     for (int64_t t = 0; t < r->t; t++)
         if (r->token_id[t] >= nid)
             nid = (int64_t)r->token_id[t] + 1;

@@ -68,11 +68,8 @@ static void legend(FILE *out)
 
 static void word_text(FILE *out, const tk_results *r, int32_t id)
 {
-    if (r->vocab != NULL && id < r->v) {
-        tk_html_escape(out, r->vocab[id]);
-    } else {
-        fprintf(out, "#%" PRId32, id);
-    }
+    char buf[32];
+    tk_html_escape(out, tk_results_word(r, id, buf, sizeof buf));
 }
 
 static void attrs_table(FILE *out, const tk_results_attr *a, int n, bool skip_job)

@@ -616,6 +616,7 @@ tk_status tk_results_load(const char *path, tk_results **out, tk_error *err)
         goto done;
     if ((st = read_vocab(file, path, r, err)))
         goto done;
+    r->vocab_first_id = r->vocab != NULL && r->v > 0 && strcmp(r->vocab[0], "<pad>") == 0 ? 0 : 4;
     if ((st = read_methods(file, path, r, err)))
         goto done;
     hid_t root = H5Oopen(file, "/", H5P_DEFAULT);
@@ -701,4 +702,16 @@ double tk_results_confidence(const tk_results *r, int64_t i)
     if (r->c == 1)
         return c == 1 ? p[0] : 1.0 - p[0];
     return p[c];
+}
+
+const char *tk_results_word(const tk_results *r, int32_t id, char *buf, size_t size)
+{
+    static const char *const special[4] = {"<pad>", "<start>", "<oov>", "<unused>"};
+    int64_t k = (int64_t)id - r->vocab_first_id;
+    if (r->vocab != NULL && k >= 0 && k < r->v)
+        return r->vocab[k];
+    if (id >= 0 && id < 4)
+        return special[id];
+    snprintf(buf, size, "#%" PRId32, id);
+    return buf;
 }

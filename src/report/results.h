@@ -55,6 +55,8 @@ typedef struct tk_results {
     int32_t *target;         /* (N), or NULL */
     uint8_t *done;           /* (N) 1 = results on disk; all 1 when /progress/done is absent */
     char **vocab;            /* (V) valid or not UTF-8 as stored, or NULL */
+    int vocab_first_id;      /* token id of vocab[0]: 4 (DATA.md: word of rank r is
+                                vocab[r-1], id = r + 3), or 0 when vocab[0] is "<pad>" */
 
     tk_results_method *methods; /* (n_methods), in file order */
     int n_methods;
@@ -65,6 +67,11 @@ typedef struct tk_results {
 
 tk_status tk_results_load(const char *path, tk_results **out, tk_error *err);
 void tk_results_destroy(tk_results *r); /* NULL is fine */
+
+/* The text of token id: DATA.md's special names for 0..3 ("<pad>",
+ * "<start>", "<oov>", "<unused>"), the vocabulary word, or "#id" when the
+ * id is outside the vocabulary. Not escaped; buf (size >= 24) may be used. */
+const char *tk_results_word(const tk_results *r, int32_t id, char *buf, size_t size);
 
 /* The value of an attribute by name, or NULL. */
 const char *tk_results_attr_find(const tk_results_attr *attrs, int n, const char *name);

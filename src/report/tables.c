@@ -35,13 +35,6 @@ static void csv_number(FILE *f, double v, bool last)
     fputc(last ? '\n' : ',', f);
 }
 
-static const char *word_of(const tk_results *r, int32_t id, char *buf, size_t size)
-{
-    if (r->vocab != NULL && id < r->v)
-        return r->vocab[id];
-    snprintf(buf, size, "#%" PRId32, id);
-    return buf;
-}
 
 static tk_status words_table(const tk_results *r, const tk_report_options *o, table_sink *s)
 {
@@ -70,7 +63,7 @@ static tk_status words_table(const tk_results *r, const tk_report_options *o, ta
             tk_report_sort_words(w, n, false);
             const char *cname = tk_report_class_name(r, c, cb, sizeof cb);
             for (int64_t j = 0; j < n; j++) {
-                const char *word = word_of(r, w[j].id, wb, sizeof wb);
+                const char *word = tk_results_word(r, w[j].id, wb, sizeof wb);
                 char *clean = tk_utf8_sanitize(word, s->err);
                 if (clean == NULL) {
                     st = TK_E_NOMEM;

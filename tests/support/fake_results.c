@@ -162,21 +162,23 @@ int tk_fake_results_write(const char *path, const tk_fake_results_spec *sp)
         rc |= write_ds(f, "/tokens/word_pos", H5T_NATIVE_INT32, 1, &dt, pos);
         rc |= write_ds(f, "/predictions/target", H5T_NATIVE_INT32, 1, &dn, target);
         rc |= write_ds(f, "/progress/done", H5T_NATIVE_UINT8, 1, &dn, done);
-        const char **words = malloc(sizeof(char *) * (size_t)V);
+        /* README "Results file": the word of rank r is word[r-1], its id r + 3. */
+        int nw = V - 4;
+        const char **words = malloc(sizeof(char *) * (size_t)nw);
         char *store = malloc((size_t)V * 16);
-        static const char *const special[4] = {"<pad>", "<start>", "<oov>", "<unused>"};
-        for (int v = 0; v < V; v++) {
+        for (int v = 4; v < V; v++) {
             snprintf(store + v * 16, 16, "w%d", v);
-            words[v] = v < 4 ? special[v] : store + v * 16;
+            words[v - 4] = store + v * 16;
         }
         if (sp->hostile) {
-            words[4] = TK_FAKE_HOSTILE_WORD;
-            if (V > 5)
-                words[5] = "caf\xc3\xa9 \xe2\x80\x94 \"quoted\", comma";
+            words[0] = TK_FAKE_HOSTILE_WORD; /* id 4 */
+            if (nw > 1)
+                words[1] = "caf\xc3\xa9 \xe2\x80\x94 \"quoted\", comma"; /* id 5 */
         }
         hid_t st = H5Tcopy(H5T_C_S1);
         H5Tset_size(st, H5T_VARIABLE);
-        hsize_t dv = (hsize_t)V;
+        H5Tset_cset(st, H5T_CSET_UTF8);
+        hsize_t dv = (hsize_t)nw;
         rc |= write_ds(f, "/vocab/word", st, 1, &dv, words);
         H5Tclose(st);
         free(words);
