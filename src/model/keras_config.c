@@ -175,14 +175,20 @@ static tk_status parse_lstm(const where *w, const cJSON *c, tk_layer *l, tk_erro
     int impl;
     TRY(get_int(w, c, "units", -1, 1, MAX_DIM, &l->units, err));
     TRY(get_activation(w, c, "activation", "tanh", &act, err));
-    if (act != TK_ACT_TANH)
-        return bad(w, err, TK_E_UNSUPPORTED,
-                   "activation is not supported for LSTM (supported: tanh)");
+    char msg[200];
+    if (act != TK_ACT_TANH) {
+        snprintf(msg, sizeof msg, "activation '%s' is not supported for LSTM (supported: tanh)",
+                 tk_activation_name(act));
+        return bad(w, err, TK_E_UNSUPPORTED, msg);
+    }
     l->activation = act;
     TRY(get_activation(w, c, "recurrent_activation", "hard_sigmoid", &act, err));
-    if (act != TK_ACT_SIGMOID && act != TK_ACT_HARD_SIGMOID)
-        return bad(w, err, TK_E_UNSUPPORTED,
-                   "recurrent_activation is not supported (supported: sigmoid hard_sigmoid)");
+    if (act != TK_ACT_SIGMOID && act != TK_ACT_HARD_SIGMOID) {
+        snprintf(msg, sizeof msg,
+                 "recurrent_activation '%s' is not supported (supported: sigmoid hard_sigmoid)",
+                 tk_activation_name(act));
+        return bad(w, err, TK_E_UNSUPPORTED, msg);
+    }
     l->recurrent_activation = act;
     TRY(get_bool(w, c, "use_bias", true, &l->use_bias, err));
     TRY(get_bool(w, c, "return_sequences", false, &l->return_sequences, err));
