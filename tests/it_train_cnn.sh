@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # labels: slow
 # The alibi IMDB CNN trained by tokattr reaches >= 0.845 test accuracy in at
-# most 3 epochs (the reference file in ../shared/models reaches 0.84996).
+# most 3 epochs (the reference file in ../shared/models reaches 0.84996). No per-epoch
+# validation: the figure checked is the final one on the test split.
 set -euo pipefail
 BIN=${TOKATTR_BIN:?}
 SRC=${TOKATTR_SOURCE:?}
@@ -14,7 +15,7 @@ if [ ! -s "$DATA" ]; then
     "$BIN" prepare --source "$SHARED/data/aclImdb_v1.tar.gz" --out "$DATA.part.$$" --quiet
     mv "$DATA.part.$$" "$DATA"
 fi
-out=$("$BIN" train "$SRC/configs/cnn_imdb.yaml" --dataset "$DATA" --output "$TMP/cnn.h5" --quiet)
+out=$("$BIN" train "$SRC/configs/cnn_imdb.yaml" --dataset "$DATA" --output "$TMP/cnn.h5" --quiet --no-validation)
 echo "$out"
 acc=$(echo "$out" | sed -n 's/^test: .* accuracy \([0-9.]*\).*/\1/p')
 [ -s "$TMP/cnn.h5" ] || { echo "FAIL: no model file"; exit 1; }

@@ -32,6 +32,7 @@ static void usage(FILE *out)
             "  --epochs N       overrides the config\n"
             "  --seed N         overrides the config (same seed, same machine: same weights)\n"
             "  --max-batches N  stop each epoch after N batches (quick checks)\n"
+            "  --no-validation  skip the per-epoch validation (the final test figure stays)\n"
             "  --quiet          no progress bar\n\n"
             "config keys and their defaults:\n%s",
             tk_train_config_defaults_text());
@@ -97,7 +98,7 @@ int tk_cmd_train(int argc, char **argv)
 {
     const char *config_path = NULL, *dataset = NULL, *output = NULL;
     long epochs = 0, seed = -1, max_batches = 0;
-    bool quiet = false;
+    bool quiet = false, no_validation = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
@@ -106,6 +107,8 @@ int tk_cmd_train(int argc, char **argv)
             return TK_EXIT_OK;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = true;
+        } else if (strcmp(a, "--no-validation") == 0) {
+            no_validation = true;
         } else if (strcmp(a, "--dataset") == 0 && has_value) {
             dataset = argv[++i];
         } else if (strcmp(a, "--output") == 0 && has_value) {
@@ -155,6 +158,8 @@ int tk_cmd_train(int argc, char **argv)
         cfg->epochs = (int)epochs;
     if (seed >= 0)
         cfg->seed = (uint64_t)seed;
+    if (no_validation)
+        cfg->validation = TK_VAL_NONE;
 
     /* Find out now, not after an hour of training, that the output cannot
      * be written; the model goes to a temporary name renamed at the end. */
@@ -207,12 +212,15 @@ int tk_cmd_train(int argc, char **argv)
     opt.ctx = cfg;
     opt.max_batches = max_batches;
     double t0 = tk_now();
-    st = tk_train(model, &opt, train, val, NULL, &err);
+    tk_epoch_stats last;
+    st = tk_train(model, &opt, train, val, &last, &err);
     if (st != TK_OK)
         goto done;
     double train_seconds = tk_now() - t0;
-    double loss, acc;
-    st = tk_train_evaluate(model, test, 256, &loss, &acc, &err);
+    double loss = last.val_loss, acc = last.val_accuracy;
+    /* The last validation pass already was the test split's evaluation. */
+    if (val != test)
+        st = tk_train_evaluate(model, test, 256, &loss, &acc, &err);
     if (st != TK_OK)
         goto done;
     printf("test: loss %.4f accuracy %.5f (%lld reviews); %.1f s for %d epochs\n", loss, acc,
