@@ -63,4 +63,21 @@ for w in words:  # README: the word of rank r is word[r-1], token id = r + 3
     assert w["word"] == want, (w, want)
 print(len(words), "word rows match /vocab/word")
 PY
+# Faithfulness computed by the report with the run's model: every method's
+# top-scored tokens must matter more than a random order's.
+"$TOKATTR_BIN" report "$work/out/r.h5" --out "$work/faith" --format json \
+    --faithfulness "$TOKATTR_SHARED/models/imdb_cnn.h5" --faith-reviews 12 --quiet
+/usr/bin/python3 - "$work/faith/faithfulness.json" <<'PY' || fail "faithfulness numbers are wrong"
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert sorted(r["method"] for r in rows) == ["grad_input", "ig10", "occlusion"], rows
+for r in rows:
+    assert r["reviews"] == 12, r
+    assert r["aopc"] > r["random_aopc"] + 0.05, r
+    assert r["comprehensiveness"] > 0, r
+print(rows)
+PY
+"$TOKATTR_BIN" report "$work/out/r.h5" --out "$work/faith" \
+    --faithfulness "$TOKATTR_SHARED/models/imdb_cnn.h5" --faith-reviews 12 --quiet
+grep -q "deletion curve" "$work/faith/index.html" || fail "no deletion curves in the page"
 echo "ok: accuracy $want; files in $work"

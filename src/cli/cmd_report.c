@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/gemm.h"
 #include "core/progress.h"
+#include "model/model.h"
+#include "report/faith_compute.h"
 #include "report/report.h"
 
 static void usage(FILE *out)
@@ -27,6 +30,12 @@ static void usage(FILE *out)
             "  --confident N      most confident right and wrong reviews shown (default %d)\n"
             "  --random N         size of the random sample of reviews (default %d)\n"
             "  --seed N           seed of the random sample (default %" PRIu64 ")\n"
+            "  --faithfulness MODEL  when the file has no /faithfulness: compute deletion curves,\n"
+            "                     AOPC, comprehensiveness and sufficiency with this Keras .h5 model\n"
+            "                     (the one the run explained) on a seeded sample of reviews\n"
+            "  --faith-reviews N  size of that sample (default 200)\n"
+            "  --faith-k K        deletion curve points 0..K (default 10)\n"
+            "  --faith-mode M     pad (replace removed tokens by padding, default) or remove\n"
             "  --quiet            no timing line on stderr\n",
             d.min_count, d.top_words, d.n_confident, d.n_random, d.seed);
 }
@@ -46,8 +55,11 @@ int tk_cmd_report(int argc, char **argv)
 {
     tk_report_options o;
     tk_report_options_default(&o);
-    const char *results = NULL, *out = NULL;
+    const char *results = NULL, *out = NULL, *faith_model = NULL;
     bool quiet = false;
+    tk_faith_params fp;
+    tk_faith_params_default(&fp);
+    int64_t faith_reviews = 200;
     int64_t *ids = calloc((size_t)argc, sizeof *ids); /* at most one per argument */
     if (ids == NULL) {
         fprintf(stderr, "tokattr report: out of memory\n");
@@ -66,6 +78,29 @@ int tk_cmd_report(int argc, char **argv)
             quiet = true;
         } else if (strcmp(a, "--out") == 0 && v) {
             out = v;
+            i++;
+        } else if (strcmp(a, "--faithfulness") == 0 && v) {
+            faith_model = v;
+            i++;
+        } else if (strcmp(a, "--faith-mode") == 0 && v) {
+            if (strcmp(v, "pad") == 0)
+                fp.mode = TK_FAITH_PAD;
+            else if (strcmp(v, "remove") == 0)
+                fp.mode = TK_FAITH_REMOVE;
+            else {
+                fprintf(stderr, "tokattr report: --faith-mode must be pad or remove, not '%s'\n", v);
+                goto fail;
+            }
+            i++;
+        } else if ((strcmp(a, "--faith-reviews") == 0 || strcmp(a, "--faith-k") == 0) && v) {
+            if (!parse_i64(v, 1, &x) || x > 1000000) {
+                fprintf(stderr, "tokattr report: %s needs a positive integer, not '%s'\n", a, v);
+                goto fail;
+            }
+            if (strcmp(a, "--faith-k") == 0)
+                fp.k_max = (int)x;
+            else
+                faith_reviews = x;
             i++;
         } else if (strcmp(a, "--format") == 0 && v) {
             if (strcmp(v, "html") == 0)
@@ -128,7 +163,15 @@ int tk_cmd_report(int argc, char **argv)
     double t0 = tk_now();
     tk_error err = {0};
     tk_results *r = NULL;
+    tk_model *model = NULL;
     tk_status st = tk_results_load(results, &r, &err);
+    if (st == TK_OK && faith_model != NULL) {
+        st = tk_model_load(faith_model, &model, &err);
+        if (st == TK_OK) {
+            tk_blas_single_thread();
+            st = tk_report_compute_faithfulness(r, model, &fp, faith_reviews, o.seed, &err);
+        }
+    }
     double t1 = tk_now();
     if (st == TK_OK)
         st = tk_report_write(r, out, &o, &err);
@@ -137,11 +180,12 @@ int tk_cmd_report(int argc, char **argv)
         rc = TK_EXIT_FAILURE;
     } else {
         if (!quiet)
-            fprintf(stderr, "tokattr report: %" PRId64 " reviews, %d methods: read %.2f s, report %.2f s -> %s\n",
-                    r->n, r->n_methods, t1 - t0, tk_now() - t1, out);
+            fprintf(stderr, "tokattr report: %" PRId64 " reviews, %d methods: read%s %.2f s, report %.2f s -> %s\n",
+                    r->n, r->n_methods, model ? " + faithfulness" : "", t1 - t0, tk_now() - t1, out);
         rc = TK_EXIT_OK;
     }
     tk_results_destroy(r);
+    tk_model_destroy(model);
 fail:
     free(ids);
     return rc;

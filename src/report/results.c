@@ -483,6 +483,11 @@ static tk_status read_methods(hid_t file, const char *fp, tk_results *r, tk_erro
             st = read_vec(file, fp, p, H5T_NATIVE_FLOAT, sizeof(float), r->n, false, &buf, NULL, err);
         if (st == TK_OK)
             m->axiom_error = buf;
+        snprintf(p, sizeof p, "/attributions/%s/target", m->name);
+        if (st == TK_OK)
+            st = read_vec(file, fp, p, H5T_NATIVE_INT32, 4, r->n, false, &buf, NULL, err);
+        if (st == TK_OK)
+            m->target = buf;
         if (st == TK_OK) {
             snprintf(p, sizeof p, "/attributions/%s", m->name);
             hid_t mg = H5Oopen(file, p, H5P_DEFAULT);
@@ -646,6 +651,7 @@ void tk_results_destroy(tk_results *r)
         free(m->score);
         free(m->padding_score);
         free(m->axiom_error);
+        free(m->target);
         free_attrs(m->attrs, m->n_attrs);
         if (m->faith != NULL) {
             free(m->faith->curve);

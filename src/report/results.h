@@ -32,6 +32,7 @@ typedef struct tk_results_method {
     float *score;            /* (T) per-token scores */
     float *padding_score;    /* (N), or NULL */
     float *axiom_error;      /* (N), or NULL */
+    int32_t *target;         /* (N) class this method explained, or NULL */
     tk_results_attr *attrs;  /* (n_attrs): method and parameters */
     int n_attrs;
     tk_results_faith *faith; /* NULL when /faithfulness/<name> is absent */
