@@ -200,6 +200,44 @@ static void test_dataset_read_rejects_garbage(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "garbage.h5"));
 }
 
+/* A file with the dataset layout but impossible content is refused on read
+ * (later steps index arrays with these values). */
+static void test_dataset_read_rejects_bad_content(void)
+{
+    int64_t offset[] = {0, 2, 3};   /* (n + 1) */
+    int32_t ids[] = {4, 5, 6};      /* (3) */
+    int8_t label[] = {0, 1}, rating[] = {1, 9};
+    int32_t review_id[] = {0, 1};
+    char *vocab[] = {"a", "b", "c"};
+    int64_t counts[] = {3, 2, 1};
+    tk_dataset ds = {.train = {2, offset, ids, label, rating, review_id},
+                     .test = {2, offset, ids, label, rating, review_id},
+                     .vocab_size = 3, .vocab = vocab, .counts = counts};
+    char path[4096];
+    tk_error err = {0};
+    tk_dataset *back = NULL;
+    snprintf(path, sizeof path, "%s/tiny.h5", tk_test_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(tk_dataset_write(&ds, path, "hand-made", &err), TK_OK);
+    CU_ASSERT_TRUE(tk_dataset_probe(path));
+    CU_ASSERT_EQUAL_FATAL(tk_dataset_read(path, &back, &err), TK_OK);
+    CU_ASSERT_STRING_EQUAL(tk_dataset_word(back, 6), "c");
+    tk_dataset_destroy(back);
+
+    label[1] = 7;
+    CU_ASSERT_EQUAL_FATAL(tk_dataset_write(&ds, path, "hand-made", &err), TK_OK);
+    CU_ASSERT_EQUAL(tk_dataset_read(path, &back, &err), TK_E_FORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "label"));
+    label[1] = 1;
+
+    ids[2] = 99; /* beyond the 3-word vocabulary */
+    tk_error_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(tk_dataset_write(&ds, path, "hand-made", &err), TK_OK);
+    CU_ASSERT_EQUAL(tk_dataset_read(path, &back, &err), TK_E_FORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "beyond the vocabulary"));
+    CU_ASSERT_PTR_NULL(back);
+    CU_ASSERT_FALSE(tk_dataset_probe("/nonexistent.h5"));
+}
+
 static void test_unwritable_output(void)
 {
     tk_prepare_options opt = {.source = make_small("unwritable")};
@@ -222,6 +260,7 @@ int main(void)
         {"empty and malformed word indexes", test_bad_word_indexes},
         {"entry classification", test_classify},
         {"dataset read rejects a non-HDF5 file", test_dataset_read_rejects_garbage},
+        {"dataset read rejects impossible content", test_dataset_read_rejects_bad_content},
         {"unwritable output path", test_unwritable_output},
         {NULL, NULL},
     };
