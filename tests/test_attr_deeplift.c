@@ -212,6 +212,77 @@ static void test_lstm_stack(void)
     tk_model_destroy(m);
 }
 
+/* Reviews of different lengths through one DeepLIFT explainer (the pad
+ * reference is re-run per length): complete, and a review's result does not
+ * depend on what was explained before it. */
+static void test_lengths_and_history(void)
+{
+    tk_model *m = lstm_model(TK_ACT_SIGMOID, TK_MERGE_CONCAT, false);
+    CU_ASSERT_FATAL(m != NULL);
+    tk_method_params p;
+    tk_method_params_default(&p, TK_METHOD_DEEPLIFT);
+    tk_explainer *ex = NULL;
+    tk_error err = {0};
+    CU_ASSERT_FATAL(tk_explainer_create(m, &p, NULL, 17, &ex, &err) == TK_OK);
+    int32_t ids[17];
+    for (int t = 0; t < 17; t++)
+        ids[t] = 1 + (t * 7) % 29;
+    float first[17], score[17];
+    int lens[3] = {17, 5, 17};
+    for (int i = 0; i < 3; i++) {
+        tk_attribution a = {0};
+        a.score = i == 0 ? first : score;
+        tk_review rv = {ids, NULL, lens[i], -1};
+        CU_ASSERT_FATAL(tk_explain(ex, &rv, &a, &err) == TK_OK);
+        CU_ASSERT(fabs(a.axiom_error) <= 1e-5 * fmax(1.0, fabs(a.f_input - a.f_baseline)));
+    }
+    CU_ASSERT(memcmp(first, score, sizeof first) == 0);
+    tk_explainer_destroy(ex);
+    tk_model_destroy(m);
+}
+
+/* Bad input gives a message and an error status, never a crash. */
+static void test_bad_input(void)
+{
+    tk_model *m = cnn_model(2);
+    CU_ASSERT_FATAL(m != NULL);
+    int32_t ids[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    tk_method_params p;
+    tk_explainer *ex = NULL;
+    tk_error err = {0};
+    /* DeepSHAP without a background */
+    tk_method_params_default(&p, TK_METHOD_DEEPSHAP);
+    CU_ASSERT(tk_explainer_create(m, &p, NULL, 12, &ex, &err) != TK_OK);
+    CU_ASSERT(ex == NULL && strlen(err.msg) > 0);
+    /* a background id outside the vocabulary */
+    int32_t bad_bg[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 99};
+    tk_background bg = {bad_bg, NULL, 1, 12};
+    memset(&err, 0, sizeof err);
+    CU_ASSERT(tk_explainer_create(m, &p, &bg, 12, &ex, &err) != TK_OK);
+    CU_ASSERT(ex == NULL && strstr(err.msg, "99") != NULL);
+    /* a review of another length than the background */
+    tk_background good = {ids, NULL, 1, 12};
+    memset(&err, 0, sizeof err);
+    CU_ASSERT_FATAL(tk_explainer_create(m, &p, &good, 12, &ex, &err) == TK_OK);
+    float score[12];
+    tk_attribution a = {0};
+    a.score = score;
+    tk_review rv = {ids, NULL, 11, -1};
+    CU_ASSERT(tk_explain(ex, &rv, &a, &err) != TK_OK);
+    /* an id outside the vocabulary in the review */
+    int32_t bad[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, -4};
+    tk_review rv2 = {bad, NULL, 12, -1};
+    memset(&err, 0, sizeof err);
+    CU_ASSERT(tk_explain(ex, &rv2, &a, &err) != TK_OK);
+    CU_ASSERT(strlen(err.msg) > 0);
+    /* and the explainer still works afterwards */
+    tk_review rv3 = {ids, NULL, 12, -1};
+    CU_ASSERT(tk_explain(ex, &rv3, &a, &err) == TK_OK);
+    tk_explainer_destroy(ex);
+    tk_explainer_destroy(NULL);
+    tk_model_destroy(m);
+}
+
 /* ---- fixtures ---- */
 
 /* The model, or NULL with the loader's message on stderr. */
@@ -348,6 +419,8 @@ int main(void)
         {"cnn softmax-3 completeness", test_cnn_softmax3},
         {"cnn sigmoid completeness", test_cnn_sigmoid},
         {"lstm + bilstm completeness", test_lstm_stack},
+        {"lengths and history", test_lengths_and_history},
+        {"bad input", test_bad_input},
         {NULL, NULL}};
     static const tk_test_case fixtures[] = {
         {"cnn deeplift_zero vs captum", test_fixture_cnn_deeplift},
