@@ -14,7 +14,9 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "model/build.h"
 #include "report/aggregate.h"
+#include "report/faith_compute.h"
 #include "report/escape.h"
 #include "report/report.h"
 #include "report/results.h"
@@ -358,6 +360,81 @@ static void test_faith_summary(void)
     tk_results_destroy(r);
 }
 
+/* --faithfulness on a bag-of-words model F = z_target, z_c = (-1)^c 41 *
+ * mean_t w[id_t], with each method's scores: rows outside the sample stay
+ * NaN, sampled rows match tk_faith_review called directly. */
+static void test_faith_compute(void)
+{
+    tk_fake_results_spec sp;
+    tk_fake_results_default(&sp);
+    sp.n_methods = 2;
+    sp.partial = true;
+    const char *path = tmp_path("fc.h5");
+    CU_ASSERT_FATAL(tk_fake_results_write(path, &sp) == 0);
+    tk_results *r = NULL;
+    tk_error err = {0};
+    CU_ASSERT_FATAL(tk_results_load(path, &r, &err) == TK_OK);
+    tk_layer_spec specs[3];
+    memset(specs, 0, sizeof specs);
+    specs[0].kind = TK_LAYER_EMBEDDING;
+    specs[0].input_dim = 200;
+    specs[0].output_dim = 1;
+    specs[1].kind = TK_LAYER_GLOBAL_AVG_POOL1D;
+    specs[2].kind = TK_LAYER_DENSE;
+    specs[2].units = 2;
+    specs[2].activation = TK_ACT_LINEAR;
+    tk_model *m = NULL;
+    CU_ASSERT_FATAL(tk_model_build(specs, 3, 41, &m, &err) == TK_OK);
+    for (int l = 0; l < m->n_layers; l++) {
+        tk_layer *L = &m->layers[l];
+        if (L->kind == TK_LAYER_EMBEDDING)
+            for (int i = 0; i < 200; i++)
+                L->embeddings[i] = (float)((i * 37) % 11) / 10.0f;
+        if (L->kind == TK_LAYER_DENSE) {
+            L->kernel[0] = 41.0f;
+            L->kernel[1] = -41.0f;
+            if (L->bias)
+                L->bias[0] = L->bias[1] = 0.0f;
+        }
+    }
+    tk_faith_params fp;
+    tk_faith_params_default(&fp);
+    fp.k_max = 5;
+    CU_ASSERT_FATAL(tk_report_compute_faithfulness(r, m, &fp, 10, 3, &err) == TK_OK);
+    tk_faith_workspace *ws = tk_faith_workspace_create(&fp, 41, &err);
+    tk_faith_model_ctx *ctx = tk_faith_model_ctx_create(m, TK_OUTPUT_PROB, 64, 41, &err);
+    int sampled = 0;
+    for (int64_t i = 0; i < r->n; i++) {
+        const tk_results_faith *f = r->methods[1].faith;
+        CU_ASSERT_FATAL(f != NULL && f->k1 == 6);
+        if (isnan(f->aopc[i]))
+            continue;
+        sampled++;
+        CU_ASSERT(r->done[i]);
+        int32_t ids[41] = {0};
+        float score[41] = {0}, curve[6], rcurve[6];
+        int64_t o = r->token_offset[i];
+        int len = (int)(r->token_offset[i + 1] - o);
+        for (int t = 0; t < len; t++) {
+            ids[41 - len + t] = r->token_id[o + t];
+            score[41 - len + t] = r->methods[1].score[o + t];
+        }
+        tk_faith_model_set_target(ctx, r->target[i]);
+        tk_faith_result res = {.curve = curve, .random_curve = rcurve};
+        CU_ASSERT_FATAL(tk_faith_review(ws, &fp, tk_faith_model_eval, ctx, ids, score, NULL, 41, (uint64_t)i,
+                                        &res, &err) == TK_OK);
+        CU_ASSERT_DOUBLE_EQUAL(f->aopc[i], res.aopc, 1e-5);
+        CU_ASSERT_DOUBLE_EQUAL(f->sufficiency[i], res.sufficiency, 1e-5);
+        for (int k = 0; k < 6; k++)
+            CU_ASSERT_DOUBLE_EQUAL(f->random_curve[i * 6 + k], rcurve[k], 1e-6);
+    }
+    CU_ASSERT_EQUAL(sampled, 10);
+    tk_faith_model_ctx_destroy(ctx);
+    tk_faith_workspace_destroy(ws);
+    tk_model_destroy(m);
+    tk_results_destroy(r);
+}
+
 static void test_bad_files(void)
 {
     tk_results *r = NULL;
@@ -447,6 +524,7 @@ int main(int argc, char **argv)
         {"hostile html", test_hostile_html},
         {"faithfulness summary", test_faith_summary},
         {"bad files", test_bad_files},
+        {"faithfulness computed by the report", test_faith_compute},
         {NULL, NULL},
     };
     tk_test_add_suite("report", cases);
