@@ -140,10 +140,10 @@ static void test_fd_lstm(void)
 }
 
 /* The CNN's linearity fast path against every point through the whole model. */
-static void test_ig_fast_matches_plain(void)
+static void check_fast_matches_plain(fixture *fx)
 {
-    const tk_model *m = CNN.model;
-    int T = CNN.T;
+    const tk_model *m = fx->model;
+    int T = fx->T;
     tk_error err = {0};
     /* Rules without alpha = 0: at the baseline itself every window of the
      * CNN ties exactly, where the model's pooling may pick any of them (its
@@ -165,7 +165,7 @@ static void test_ig_fast_matches_plain(void)
         CU_ASSERT_FATAL(tk_ig_plain_ops.create(m, &p, NULL, T, &plain, &err) == TK_OK);
         for (int r = 0; r < 4; r++) {
             float s1[100], s2[100];
-            tk_review rv = review_of(&CNN, r);
+            tk_review rv = review_of(fx, r);
             tk_attribution a1 = {.score = s1}, a2 = {.score = s2};
             CU_ASSERT_FATAL(tk_ig_ops.explain(fast, &rv, &a1, &err) == TK_OK);
             CU_ASSERT_FATAL(tk_ig_plain_ops.explain(plain, &rv, &a2, &err) == TK_OK);
@@ -184,6 +184,16 @@ static void test_ig_fast_matches_plain(void)
     printf("\n  fast vs plain: worst %.2e of max|score|, delta %.2e", worst, worst_delta);
     CU_ASSERT(worst < 1e-5);
     CU_ASSERT(worst_delta < 1e-5);
+}
+
+static void test_ig_fast_matches_plain_cnn(void)
+{
+    check_fast_matches_plain(&CNN);
+}
+
+static void test_ig_fast_matches_plain_lstm(void)
+{
+    check_fast_matches_plain(&LSTM);
 }
 
 /* A review's result is bitwise the same alone or after others. */
@@ -436,7 +446,8 @@ int main(void)
         {"bad parameters are errors", test_bad_params},
         {"cnn: gradient = central differences", test_fd_cnn},
         {"lstm: gradient = central differences", test_fd_lstm},
-        {"cnn: IG fast path = plain path", test_ig_fast_matches_plain},
+        {"cnn: IG fast path = plain path", test_ig_fast_matches_plain_cnn},
+        {"lstm: IG fast path = plain path", test_ig_fast_matches_plain_lstm},
         {"cnn: same result alone or after others", test_history_cnn},
         {"lstm: same result alone or after others", test_history_lstm},
         {"cnn: completeness converges, GL beats trapezoid", test_convergence_cnn},

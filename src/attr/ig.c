@@ -2,8 +2,9 @@
  * A = (x - x') * sum_k w_k dF(x' + alpha_k (x - x'))/dx, with the
  * completeness delta sum A - (F(x) - F(x')) summed in double.
  * All interpolation points of a review go through the model as one batch
- * (chunks of at most IG_CHUNK rows); the CNN takes the fast path of
- * ig_cnn.c, which agrees with this one to float rounding. */
+ * (chunks of at most IG_CHUNK rows); the CNN and the LSTM take the fast
+ * paths of ig_cnn.c and ig_lstm.c, which agree with this one to float
+ * rounding (tests/test_attr_methods.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "attr/target.h"
 
 enum { IG_CHUNK = 64 }; /* rows per batch: bounds scratch for very large n_steps */
+enum { IG_LSTM_MAX_POINTS = 256 };
 
 typedef struct ig_state {
     const tk_model *model;
@@ -36,6 +38,7 @@ typedef struct ig_state {
     float *base_logits;   /* (max_steps + 1, K): the baseline's logits by length */
     unsigned char *base_known; /* (max_steps + 1) */
     tk_ig_cnn *cnn;   /* fast path, or NULL */
+    tk_ig_lstm *lstm; /* fast path, or NULL */
 } ig_state;
 
 static void ig_destroy(void *state)
@@ -45,6 +48,7 @@ static void ig_destroy(void *state)
         return;
     tk_workspace_destroy(s->ws);
     tk_ig_cnn_destroy(s->cnn);
+    tk_ig_lstm_destroy(s->lstm);
     free(s->alpha);
     free(s->weight);
     free(s->x);
@@ -93,7 +97,11 @@ static tk_status ig_create_common(const tk_model *model, const tk_method_params 
         st = tk_quadrature(params->rule, s->n, s->alpha, s->weight, err);
     if (st == TK_OK && fast)
         st = tk_ig_cnn_create(model, max_steps, s->n, &s->cnn, err);
-    if (st == TK_OK && s->cnn == NULL) {
+    /* The LSTM path keeps every point's gates for every step: bounded n only. */
+    if (st == TK_OK && fast && s->cnn == NULL && s->n <= IG_LSTM_MAX_POINTS)
+        st = tk_ig_lstm_create(model, max_steps, s->n, &s->lstm, err);
+    bool has_fast = s->cnn != NULL || s->lstm != NULL;
+    if (st == TK_OK && !has_fast) {
         /* Only the plain path needs the big per-row buffers and a batched workspace. */
         s->path = tk_malloc((size_t)s->chunk * row, sizeof *s->path, err);
         s->dx = tk_malloc((size_t)s->chunk * row, sizeof *s->dx, err);
@@ -101,7 +109,7 @@ static tk_status ig_create_common(const tk_model *model, const tk_method_params 
             st = TK_E_NOMEM;
     }
     if (st == TK_OK) {
-        s->ws = tk_workspace_create(model, s->cnn ? 1 : s->chunk, max_steps, err);
+        s->ws = tk_workspace_create(model, has_fast ? 1 : s->chunk, max_steps, err);
         if (s->ws == NULL)
             st = err && err->status != TK_OK ? err->status : TK_E_NOMEM;
     }
@@ -213,9 +221,11 @@ static tk_status ig_explain(void *state, const tk_review *review, tk_attribution
         return st;
     out->f_baseline = tk_explained_scalar(m, s->params.output, out->target, bl, NULL);
 
-    if (s->cnn != NULL) {
-        st = tk_ig_cnn_gradient(s->cnn, &s->params, out->target, s->x, s->xb, steps, s->n,
-                                s->alpha, s->weight, s->grad, err);
+    if (s->cnn != NULL || s->lstm != NULL) {
+        st = s->cnn ? tk_ig_cnn_gradient(s->cnn, &s->params, out->target, s->x, s->xb, steps,
+                                         s->n, s->alpha, s->weight, s->grad, err)
+                    : tk_ig_lstm_gradient(s->lstm, &s->params, out->target, s->x, s->xb, steps,
+                                          s->n, s->alpha, s->weight, s->grad, err);
         for (size_t i = 0; st == TK_OK && i < row; i++)
             s->gsum[i] = s->grad[i];
     } else {

@@ -27,4 +27,18 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
                              const double *alpha, const double *weight, float *grad,
                              tk_error *err);
 
+/* LSTM fast path: LSTM (one direction, last state, tanh cell) -> Dropout* ->
+ * Dense*. The input projection of the path is interpolated from two
+ * evaluations; the recurrence advances all points together; the input
+ * projection's transpose is applied once to the point-summed gradient. */
+typedef struct tk_ig_lstm tk_ig_lstm;
+
+tk_status tk_ig_lstm_create(const tk_model *model, int max_steps, int max_points,
+                            tk_ig_lstm **out, tk_error *err);
+void tk_ig_lstm_destroy(tk_ig_lstm *l);
+tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int target,
+                              const float *x, const float *xb, int steps, int n,
+                              const double *alpha, const double *weight, float *grad,
+                              tk_error *err);
+
 #endif

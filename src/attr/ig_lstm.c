@@ -1,0 +1,354 @@
+/* Integrated Gradients fast path for LSTM -> Dense networks
+ * (PERFORMANCE.md, "Linearity along the path").
+ *
+ * The LSTM's input projection is linear: at path point alpha it is
+ * P(alpha) = P(x') + alpha (P(x) - P(x')), two GEMMs for all n points.
+ * The recurrence advances the n points together (one (n, U) x (U, 4U) GEMM
+ * per time step, forward and backward). Backwards, the gradient at the input
+ * projection is summed over points (quadrature weights already applied) and
+ * the projection's transpose is applied once: (T, 4U) x (4U, D). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr/ig_fast.h"
+#include "attr/target.h"
+#include "core/gemm.h"
+
+enum { IG_LSTM_MAX_DENSE = 8 };
+
+struct tk_ig_lstm {
+    const tk_model *model;
+    const tk_layer *lstm;
+    int n_dense;
+    const tk_layer *dense[IG_LSTM_MAX_DENSE];
+    int max_steps, max_points;
+    int d, u;          /* input dim D, units U */
+    float *p1, *p0;    /* (max_steps, 4U) input projections of x and x' (bias included) */
+    float *gates;      /* (max_steps, max_points, 4U) activated i, f, g, o */
+    float *cells;      /* (max_steps, max_points, U) c_t */
+    float *tanh_cells; /* (max_steps, max_points, U) tanh(c_t), kept for the backward pass */
+    float *hidden;     /* (max_steps, max_points, U) h_t */
+    float *act[IG_LSTM_MAX_DENSE]; /* (max_points, units) dense outputs */
+    float *dact[2];    /* (max_points, max(width, U)) */
+    float *dh, *dc;    /* (max_points, U) */
+    float *zeros;      /* (U) c_{-1} */
+    float *dg;         /* (max_points, 4U) gradient at the gate pre-activations */
+    float *gsum;       /* (max_steps, 4U) dg summed over points */
+    double *acc;       /* (4U) the running sum for one step */
+};
+
+void tk_ig_lstm_destroy(tk_ig_lstm *l)
+{
+    if (l == NULL)
+        return;
+    free(l->p1);
+    free(l->p0);
+    free(l->gates);
+    free(l->cells);
+    free(l->tanh_cells);
+    free(l->hidden);
+    for (int i = 0; i < IG_LSTM_MAX_DENSE; i++)
+        free(l->act[i]);
+    free(l->dact[0]);
+    free(l->dact[1]);
+    free(l->dh);
+    free(l->dc);
+    free(l->zeros);
+    free(l->dg);
+    free(l->gsum);
+    free(l->acc);
+    free(l);
+}
+
+tk_status tk_ig_lstm_create(const tk_model *model, int max_steps, int max_points,
+                            tk_ig_lstm **out, tk_error *err)
+{
+    *out = NULL;
+    int i = model->first_body_layer;
+    if (i >= model->n_layers)
+        return TK_OK;
+    const tk_layer *lstm = &model->layers[i];
+    if (lstm->kind != TK_LAYER_LSTM || lstm->return_sequences || lstm->go_backwards ||
+        lstm->activation != TK_ACT_TANH ||
+        (lstm->recurrent_activation != TK_ACT_SIGMOID &&
+         lstm->recurrent_activation != TK_ACT_HARD_SIGMOID))
+        return TK_OK;
+    const tk_layer *dense[IG_LSTM_MAX_DENSE];
+    int n_dense = 0;
+    for (i++; i < model->n_layers; i++) {
+        const tk_layer *l = &model->layers[i];
+        if (l->kind == TK_LAYER_DROPOUT)
+            continue;
+        if (l->kind != TK_LAYER_DENSE || n_dense == IG_LSTM_MAX_DENSE)
+            return TK_OK;
+        dense[n_dense++] = l;
+    }
+    if (n_dense == 0)
+        return TK_OK;
+    for (int d = 0; d + 1 < n_dense; d++)
+        if (dense[d]->activation != TK_ACT_RELU && dense[d]->activation != TK_ACT_LINEAR)
+            return TK_OK;
+
+    tk_ig_lstm *l = tk_calloc(1, sizeof *l, err);
+    if (l == NULL)
+        return TK_E_NOMEM;
+    l->model = model;
+    l->lstm = lstm;
+    l->n_dense = n_dense;
+    memcpy(l->dense, dense, sizeof dense);
+    l->max_steps = max_steps;
+    l->max_points = max_points;
+    l->d = model->input_dim;
+    l->u = lstm->units;
+    size_t T = (size_t)max_steps, N = (size_t)max_points, U = (size_t)l->u;
+    int width = l->u;
+    l->p1 = tk_malloc(T * 4 * U, sizeof *l->p1, err);
+    l->p0 = tk_malloc(T * 4 * U, sizeof *l->p0, err);
+    l->gates = tk_malloc(T * N * 4 * U, sizeof *l->gates, err);
+    l->cells = tk_malloc(T * N * U, sizeof *l->cells, err);
+    l->tanh_cells = tk_malloc(T * N * U, sizeof *l->tanh_cells, err);
+    l->hidden = tk_malloc(T * N * U, sizeof *l->hidden, err);
+    l->dh = tk_malloc(N * U, sizeof *l->dh, err);
+    l->dc = tk_malloc(N * U, sizeof *l->dc, err);
+    l->zeros = tk_calloc(U, sizeof *l->zeros, err);
+    l->dg = tk_malloc(N * 4 * U, sizeof *l->dg, err);
+    l->gsum = tk_malloc(T * 4 * U, sizeof *l->gsum, err);
+    l->acc = tk_calloc(4 * U, sizeof *l->acc, err);
+    bool ok = l->p1 && l->p0 && l->gates && l->cells && l->tanh_cells && l->hidden && l->dh && l->dc && l->zeros && l->dg &&
+              l->gsum && l->acc;
+    for (int d = 0; ok && d < n_dense; d++) {
+        if (dense[d]->units > width)
+            width = dense[d]->units;
+        l->act[d] = tk_malloc(N * (size_t)dense[d]->units, sizeof *l->act[d], err);
+        ok = l->act[d] != NULL;
+    }
+    if (ok) {
+        l->dact[0] = tk_malloc(N * (size_t)width, sizeof *l->dact[0], err);
+        l->dact[1] = tk_malloc(N * (size_t)width, sizeof *l->dact[1], err);
+        ok = l->dact[0] && l->dact[1];
+    }
+    if (!ok) {
+        tk_ig_lstm_destroy(l);
+        return TK_E_NOMEM;
+    }
+    *out = l;
+    return TK_OK;
+}
+
+/* exp(x) for float, branch-free so that the gate loops vectorise (libm's
+ * expf does not, and the n * U * 4 gate activations per step would cost
+ * more than the recurrent GEMM): Cody-Waite reduction x = k ln2 + r,
+ * |r| <= ln2/2, and a degree-6 Taylor polynomial, relative error < 2e-7. */
+static inline float fast_exp(float x)
+{
+    /* Ternaries, not fminf/fmaxf: those are libm calls here and stop vectorisation. */
+    x = x < -87.0f ? -87.0f : x;
+    x = x > 88.0f ? 88.0f : x;
+    const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+    float k = (x * 1.44269504f + magic) - magic;
+    float r = x - k * 0.693145752f - k * 1.42860677e-06f;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f +
+              r * (0.00833333377f + r * 0.00138888892f)))));
+    int32_t bits = ((int32_t)k + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+static inline float fast_sigmoid(float v)
+{
+    return 1.0f / (1.0f + fast_exp(-v));
+}
+
+static inline float fast_tanh(float v)
+{
+    /* 1 - 2 / (exp(2v) + 1): exact limits +-1, no cancellation problem for
+     * the |v| where tanh is not already +-1 in float. */
+    return 1.0f - 2.0f / (fast_exp(2.0f * v) + 1.0f);
+}
+
+static inline float rec_act(tk_activation a, float v)
+{
+    if (a == TK_ACT_HARD_SIGMOID) {
+        float y = 0.2f * v + 0.5f;
+        y = y < 0.0f ? 0.0f : y;
+        return y > 1.0f ? 1.0f : y;
+    }
+    return fast_sigmoid(v);
+}
+
+/* Derivative of the recurrent activation from its value y. */
+static inline float rec_grad(bool hard, float y)
+{
+    if (hard)
+        return (y > 0.0f && y < 1.0f) ? 0.2f : 0.0f;
+    return y * (1.0f - y);
+}
+
+/* row (4U): gate pre-activations -> activated i, f, g, o. Called with a
+ * constant `hard` so that each copy is a straight, vectorisable loop. */
+static inline void activate_gates(float *row, int U, bool hard)
+{
+    tk_activation a = hard ? TK_ACT_HARD_SIGMOID : TK_ACT_SIGMOID;
+    for (int j = 0; j < 2 * U; j++)
+        row[j] = rec_act(a, row[j]);
+    for (int j = 2 * U; j < 3 * U; j++)
+        row[j] = fast_tanh(row[j]);
+    for (int j = 3 * U; j < 4 * U; j++)
+        row[j] = rec_act(a, row[j]);
+}
+
+/* One point, one step backwards: gates (4U) activated, tc (U) tanh(c_t),
+ * cprev (U) c_{t-1}; dh, dc (U) in (dc out as dc_{t-1}); dg (4U) out. */
+static inline void backward_row(const float *row, const float *tc, const float *cprev,
+                                const float *dh, float *dc, float *dg, int U, bool hard)
+{
+    for (int j = 0; j < U; j++) {
+        float ig = row[j], fg = row[U + j], gg = row[2 * U + j], og = row[3 * U + j];
+        float dct = dc[j] + dh[j] * og * (1.0f - tc[j] * tc[j]);
+        dg[j] = dct * gg * rec_grad(hard, ig);
+        dg[U + j] = dct * cprev[j] * rec_grad(hard, fg);
+        dg[2 * U + j] = dct * ig * (1.0f - gg * gg);
+        dg[3 * U + j] = dh[j] * tc[j] * rec_grad(hard, og);
+        dc[j] = dct * fg;
+    }
+}
+
+/* p (steps, 4U) = x (steps, D) kernel (D, 4U) + bias. */
+static void project(const tk_ig_lstm *l, const float *x, int steps, float *p)
+{
+    int G = 4 * l->u;
+    const tk_lstm_weights *w = &l->lstm->lstm[0];
+    for (int t = 0; t < steps; t++)
+        for (int j = 0; j < G; j++)
+            p[(size_t)t * G + j] = w->bias ? w->bias[j] : 0.0f;
+    tk_sgemm(false, false, steps, G, l->d, 1.0f, x, l->d, w->kernel, G, 1.0f, p, G);
+}
+
+tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int target,
+                              const float *x, const float *xb, int steps, int n,
+                              const double *alpha, const double *weight, float *grad,
+                              tk_error *err)
+{
+    if (steps > l->max_steps || n > l->max_points)
+        return tk_error_set(err, TK_E_INTERNAL,
+                            "ig_lstm: %d steps x %d points exceed the scratch made for %d x %d",
+                            steps, n, l->max_steps, l->max_points);
+    int U = l->u, G = 4 * U;
+    const tk_lstm_weights *w = &l->lstm->lstm[0];
+    bool hard = l->lstm->recurrent_activation == TK_ACT_HARD_SIGMOID;
+    project(l, x, steps, l->p1);
+    project(l, xb, steps, l->p0);
+    for (size_t i = 0; i < (size_t)steps * G; i++)
+        l->p1[i] -= l->p0[i]; /* p1 becomes the direction P(x) - P(x') */
+
+    /* Forward, all points together. gates_t (n, 4U) = P(alpha)_t + h_{t-1} R. */
+    for (int t = 0; t < steps; t++) {
+        float *gt = l->gates + (size_t)t * n * G;
+        const float *p0 = l->p0 + (size_t)t * G, *dp = l->p1 + (size_t)t * G;
+        for (int p = 0; p < n; p++) {
+            float al = (float)alpha[p];
+            float *row = gt + (size_t)p * G;
+            for (int j = 0; j < G; j++)
+                row[j] = p0[j] + al * dp[j];
+        }
+        if (t > 0)
+            tk_sgemm(false, false, n, G, U, 1.0f, l->hidden + (size_t)(t - 1) * n * U, U,
+                     w->recurrent, G, 1.0f, gt, G);
+        float *ct = l->cells + (size_t)t * n * U, *ht = l->hidden + (size_t)t * n * U;
+        float *tct = l->tanh_cells + (size_t)t * n * U;
+        for (int p = 0; p < n; p++) {
+            float *row = gt + (size_t)p * G;
+            if (hard)
+                activate_gates(row, U, true);
+            else
+                activate_gates(row, U, false);
+            float *c = ct + (size_t)p * U, *h = ht + (size_t)p * U, *tc = tct + (size_t)p * U;
+            if (t > 0) {
+                const float *cprev = l->cells + ((size_t)(t - 1) * n + p) * U;
+                for (int j = 0; j < U; j++)
+                    c[j] = row[j] * row[2 * U + j] + row[U + j] * cprev[j];
+            } else {
+                for (int j = 0; j < U; j++)
+                    c[j] = row[j] * row[2 * U + j];
+            }
+            for (int j = 0; j < U; j++) {
+                tc[j] = fast_tanh(c[j]);
+                h[j] = row[3 * U + j] * tc[j];
+            }
+        }
+    }
+    /* Dense head on the last state. */
+    const float *in = l->hidden + (size_t)(steps - 1) * n * U;
+    int in_w = U;
+    for (int d = 0; d < l->n_dense; d++) {
+        const tk_layer *ly = l->dense[d];
+        float *o = l->act[d];
+        for (int p = 0; p < n; p++)
+            for (int j = 0; j < ly->units; j++)
+                o[(size_t)p * ly->units + j] = ly->use_bias ? ly->bias[j] : 0.0f;
+        tk_sgemm(false, false, n, ly->units, in_w, 1.0f, in, in_w, ly->kernel, ly->units, 1.0f, o,
+                 ly->units);
+        if (d + 1 < l->n_dense && ly->activation == TK_ACT_RELU)
+            for (size_t i = 0; i < (size_t)n * ly->units; i++)
+                o[i] = o[i] < 0.0f ? 0.0f : o[i];
+        in = o;
+        in_w = ly->units;
+    }
+    int k = l->model->n_outputs;
+    float *g = l->dact[0];
+    for (int p = 0; p < n; p++) {
+        tk_explained_scalar(l->model, params->output, target, l->act[l->n_dense - 1] + (size_t)p * k,
+                            g + (size_t)p * k);
+        for (int q = 0; q < k; q++)
+            g[(size_t)p * k + q] = (float)(g[(size_t)p * k + q] * weight[p]);
+    }
+    int which = 0;
+    for (int d = l->n_dense - 1; d >= 0; d--) {
+        const tk_layer *ly = l->dense[d];
+        int w_in = d > 0 ? l->dense[d - 1]->units : U;
+        float *gin = l->dact[1 - which];
+        tk_sgemm(false, true, n, w_in, ly->units, 1.0f, l->dact[which], ly->units, ly->kernel,
+                 ly->units, 0.0f, gin, w_in);
+        if (d > 0 && l->dense[d - 1]->activation == TK_ACT_RELU) {
+            const float *a = l->act[d - 1];
+            for (size_t i = 0; i < (size_t)n * w_in; i++)
+                if (a[i] <= 0.0f)
+                    gin[i] = 0.0f;
+        }
+        which = 1 - which;
+    }
+    memcpy(l->dh, l->dact[which], (size_t)n * U * sizeof *l->dh);
+    memset(l->dc, 0, (size_t)n * U * sizeof *l->dc);
+
+    /* Backward through time, all points together. */
+    for (int t = steps - 1; t >= 0; t--) {
+        const float *gt = l->gates + (size_t)t * n * G;
+        const float *ct = l->tanh_cells + (size_t)t * n * U;
+        for (int p = 0; p < n; p++) {
+            const float *row = gt + (size_t)p * G;
+            const float *cprev = t > 0 ? l->cells + ((size_t)(t - 1) * n + p) * U : l->zeros;
+            float *dh = l->dh + (size_t)p * U, *dc = l->dc + (size_t)p * U;
+            float *dg = l->dg + (size_t)p * G;
+            if (hard)
+                backward_row(row, ct + (size_t)p * U, cprev, dh, dc, dg, U, true);
+            else
+                backward_row(row, ct + (size_t)p * U, cprev, dh, dc, dg, U, false);
+            /* The input projection's gradient, summed over points in point order. */
+            for (int j = 0; j < G; j++)
+                l->acc[j] += dg[j];
+        }
+        float *gs = l->gsum + (size_t)t * G;
+        for (int j = 0; j < G; j++) {
+            gs[j] = (float)l->acc[j];
+            l->acc[j] = 0.0;
+        }
+        if (t > 0)
+            tk_sgemm(false, true, n, U, G, 1.0f, l->dg, G, w->recurrent, G, 0.0f, l->dh, U);
+    }
+    /* grad (steps, D) = gsum (steps, 4U) kernel^T (4U, D). */
+    tk_sgemm(false, true, steps, l->d, G, 1.0f, l->gsum, G, w->kernel, G, 0.0f, grad, l->d);
+    return TK_OK;
+}
