@@ -39,6 +39,12 @@ typedef struct dl_state {
     float *m_pre;          /* (max_steps, B, 4 units) LSTM gate pre-activation multipliers */
     float *m_h, *m_c;      /* (B, units) carried through the recurrence */
     double *acc;           /* (max_steps, D) per-position sums */
+    /* Global max pooling lets at most two cells per (reference, channel)
+     * through: it lists them, so that the Conv1D below touches only those
+     * instead of scanning (B, steps, filters). */
+    size_t *nz;            /* (B * 2 * channels) flat indices into the multiplier buffer */
+    size_t n_nz;
+    bool nz_valid;
 } dl_state;
 
 static void dl_destroy(void *p)
@@ -65,6 +71,7 @@ static void dl_destroy(void *p)
     free(st->m_h);
     free(st->m_c);
     free(st->acc);
+    free(st->nz);
     free(st);
 }
 
@@ -195,8 +202,13 @@ static tk_status dl_create(const tk_model *model, const tk_method_params *params
     st->m_h = tk_malloc((size_t)nb * units, sizeof(float), err);
     st->m_c = tk_malloc((size_t)nb * units, sizeof(float), err);
     st->acc = tk_malloc((size_t)max_steps * d, sizeof(double), err);
+    size_t nz_cap = 1;
+    for (int k = 0; k < st->plan.n; k++)
+        if (body(st, k)->kind == TK_LAYER_GLOBAL_MAX_POOL1D && 2 * (size_t)st->plan.in[k].channels > nz_cap)
+            nz_cap = 2 * (size_t)st->plan.in[k].channels;
+    st->nz = tk_malloc(nz_cap * nb, sizeof(size_t), err);
     if (!st->ref_argmax || !st->conv_wt || !st->ref_x || !st->x || !st->m_a || !st->m_b ||
-        !st->m_pre || !st->m_h || !st->m_c || !st->acc) {
+        !st->m_pre || !st->m_h || !st->m_c || !st->acc || !st->nz) {
         s = TK_E_NOMEM;
         goto fail;
     }
@@ -338,10 +350,30 @@ static void conv_backward(const dl_state *st, int k, int nb, const float *mz, fl
     const tk_layer *l = body(st, k);
     tk_shape si = st->plan.in[k], so = st->plan.out[k];
     int ch = si.channels, kc = l->kernel_size * ch, nf = l->filters;
-    size_t cells = (size_t)nb * so.steps * nf, nnz = 0;
+    memset(min, 0, sizeof(float) * (size_t)nb * si.steps * ch);
+    size_t osz = (size_t)so.steps * nf;
+    if (st->nz_valid) {
+        for (size_t e = 0; e < st->n_nz; e++) {
+            size_t i = st->nz[e];
+            float v = mz[i];
+            if (v == 0.0f)
+                continue;
+            int b = (int)(i / osz), t = (int)(i % osz / nf), f = (int)(i % nf);
+            const float *w = st->conv_wt[k] + (size_t)f * kc; /* (kernel, channels) */
+            for (int tap = 0; tap < l->kernel_size; tap++) {
+                int p = tk_dl_conv_pos(l, si.steps, t, tap);
+                if (p < 0 || p >= si.steps)
+                    continue;
+                float *dst = min + ((size_t)b * si.steps + p) * ch;
+                for (int c = 0; c < ch; c++)
+                    dst[c] += v * w[(size_t)tap * ch + c];
+            }
+        }
+        return;
+    }
+    size_t cells = (size_t)nb * osz, nnz = 0;
     for (size_t i = 0; i < cells; i++)
         nnz += mz[i] != 0.0f;
-    memset(min, 0, sizeof(float) * (size_t)nb * si.steps * ch);
     if (nnz * 8 < cells) {
         for (int b = 0; b < nb; b++)
             for (int t = 0; t < so.steps; t++) {
@@ -444,7 +476,7 @@ static void lstm_backward(dl_state *st, int k, int dir, bool reverse, bool flip,
 }
 
 /* Backwards through layer k: mo (nb, out size) -> min (nb, in size). */
-static void layer_backward(dl_state *st, int k, float *mo, float *min)
+static bool layer_backward(dl_state *st, int k, float *mo, float *min)
 {
     const tk_layer *l = body(st, k);
     int nb = st->n_refs;
@@ -455,7 +487,17 @@ static void layer_backward(dl_state *st, int k, float *mo, float *min)
     const float *inr = k == 0 ? st->ref->x : st->ref->out[k - 1];
 
     /* output activation of Dense / Conv1D / Activation: rescale in place */
-    if (st->xa->pre[k] && k != st->plan.n - 1) {
+    if (l->kind == TK_LAYER_DROPOUT || l->kind == TK_LAYER_FLATTEN || l->kind == TK_LAYER_INPUT)
+        return false; /* identity: the multipliers stay where they are */
+    if (st->xa->pre[k] && k != st->plan.n - 1 && st->nz_valid) {
+        const float *zx = st->xa->pre[k], *yx = st->xa->out[k];
+        for (size_t e = 0; e < st->n_nz; e++) {
+            size_t i = st->nz[e], j = i % osz, b = i / osz;
+            if (mo[i] != 0.0f)
+                mo[i] *= rescale(l->activation, zx[j], st->ref->pre[k][b * osz + j], yx[j],
+                                 st->ref->out[k][b * osz + j]);
+        }
+    } else if (st->xa->pre[k] && k != st->plan.n - 1) {
         const float *zx = st->xa->pre[k], *yx = st->xa->out[k];
         for (int b = 0; b < nb; b++) {
             const float *zr = st->ref->pre[k] + b * osz, *yr = st->ref->out[k] + b * osz;
@@ -470,15 +512,18 @@ static void layer_backward(dl_state *st, int k, float *mo, float *min)
         int rows = nb * (si.steps > 0 ? si.steps : 1);
         tk_sgemm(false, true, rows, si.channels, l->units, 1.0f, mo, l->units, l->kernel, l->units,
                  0.0f, min, si.channels);
-        return;
+        st->nz_valid = false;
+        return true;
     }
     case TK_LAYER_CONV1D:
         conv_backward(st, k, nb, mo, min);
-        return;
+        st->nz_valid = false;
+        return true;
     case TK_LAYER_GLOBAL_MAX_POOL1D:
     case TK_LAYER_MAX_POOL1D: {
         memset(min, 0, sizeof(float) * nb * isz);
         bool global = l->kind == TK_LAYER_GLOBAL_MAX_POOL1D;
+        st->n_nz = 0;
         int nout = global ? 1 : so.steps, ch = si.channels;
         int pad = 0, win = global ? si.steps : l->pool_size, stride = global ? 0 : l->pool_strides;
         if (!global && l->pool_padding_same) {
@@ -506,9 +551,15 @@ static void layer_backward(dl_state *st, int k, float *mo, float *min)
                     float dar = inx[(size_t)ar * ch + c] - yr;
                     float *mb = min + b * isz;
                     cross_max(m, yx, yr, dax, dar, &mb[(size_t)ax * ch + c], &mb[(size_t)ar * ch + c]);
+                    if (global) {
+                        st->nz[st->n_nz++] = b * isz + (size_t)ax * ch + c;
+                        if (ar != ax)
+                            st->nz[st->n_nz++] = b * isz + (size_t)ar * ch + c;
+                    }
                 }
             }
-        return;
+        st->nz_valid = global;
+        return true;
     }
     case TK_LAYER_AVG_POOL1D:
     case TK_LAYER_GLOBAL_AVG_POOL1D: {
@@ -533,23 +584,26 @@ static void layer_backward(dl_state *st, int k, float *mo, float *min)
                         min[b * isz + (size_t)p * ch + c] += mo[b * osz + (size_t)t * ch + c] / cnt;
                 }
             }
-        return;
+        st->nz_valid = false;
+        return true;
     }
     case TK_LAYER_LSTM:
         memset(min, 0, sizeof(float) * nb * isz);
         lstm_backward(st, k, 0, l->go_backwards, false, mo, 0, 1.0f, min);
-        return;
+        st->nz_valid = false;
+        return true;
     case TK_LAYER_BIDIRECTIONAL: {
         memset(min, 0, sizeof(float) * nb * isz);
         bool concat = l->merge_mode == TK_MERGE_CONCAT;
         float scale = l->merge_mode == TK_MERGE_AVE ? 0.5f : 1.0f;
         lstm_backward(st, k, 0, l->go_backwards, false, mo, 0, scale, min);
         lstm_backward(st, k, 1, !l->go_backwards, true, mo, concat ? l->units : 0, scale, min);
-        return;
+        st->nz_valid = false;
+        return true;
     }
-    default: /* Dropout, Flatten, Activation (rescaled above): identity */
+    default: /* Activation (rescaled above): identity, same sparsity */
         memcpy(min, mo, sizeof(float) * nb * isz);
-        return;
+        return true;
     }
 }
 
@@ -600,8 +654,10 @@ static tk_status dl_explain(void *p, const tk_review *rv, tk_attribution *out, t
     out->f_baseline = e / nb;
 
     float *mo = st->m_a, *mi = st->m_b;
+    st->nz_valid = false;
     for (int k = st->plan.n - 1; k >= 0; k--) {
-        layer_backward(st, k, mo, mi);
+        if (!layer_backward(st, k, mo, mi))
+            continue;
         float *t = mo;
         mo = mi;
         mi = t;
