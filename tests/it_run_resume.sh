@@ -28,6 +28,7 @@ methods:
   - {name: grad_input, method: grad_input}
 results: $1/r.h5
 chunk_size: 8
+checkpoint_seconds: 0   # a flush per unit: many states for a kill to land in
 YAML
 }
 job ref > "$work/ref.yaml"

@@ -31,6 +31,8 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(job->maxlen, 0);
     CU_ASSERT_FALSE(job->padding_post);
     CU_ASSERT_EQUAL(job->chunk_size, 16);
+    CU_ASSERT_EQUAL(job->checkpoint_every, 1);
+    CU_ASSERT_DOUBLE_EQUAL(job->checkpoint_seconds, 2.0, 0);
     CU_ASSERT_EQUAL(job->n_methods, 1);
     tk_method_params def;
     tk_method_params_default(&def, TK_METHOD_SALIENCY);
@@ -52,6 +54,7 @@ static void test_overrides(void)
                     "output: logit\n"
                     "results: r.h5\n"
                     "chunk_size: 4\n"
+                    "checkpoint_seconds: 0.5\n"
                     "methods:\n"
                     "  - {name: ig, method: integrated_gradients, n_steps: 20, rule: riemann_left,"
                     " baseline: token, baseline_token: 2}\n"
@@ -71,6 +74,7 @@ static void test_overrides(void)
     CU_ASSERT_TRUE(job->padding_post);
     CU_ASSERT_TRUE(job->truncating_post);
     CU_ASSERT_EQUAL(job->chunk_size, 4);
+    CU_ASSERT_DOUBLE_EQUAL(job->checkpoint_seconds, 0.5, 0);
     CU_ASSERT_EQUAL_FATAL(job->n_methods, 2);
     CU_ASSERT_EQUAL(job->methods[0].n_steps, 20);
     CU_ASSERT_EQUAL(job->methods[0].rule, TK_IG_RIEMANN_LEFT);

@@ -140,7 +140,7 @@ static void test_roundtrip_any_order(void)
     int64_t T = f.offset[N];
     float sa[32], sb[32];
     for (int k = 0; k < M; k++) {
-        char name[64];
+        char name[128];
         snprintf(name, sizeof name, "/attributions/%s/score", f.methods[k].name);
         read_all(a, name, H5T_NATIVE_FLOAT, sa);
         read_all(b, name, H5T_NATIVE_FLOAT, sb);

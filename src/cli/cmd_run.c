@@ -23,7 +23,7 @@ static void usage(FILE *out)
             "\n"
             "Job defaults: split test, select all, num_words and maxlen from the model,\n"
             "padding and truncating pre, target predicted, output prob, reduction sum,\n"
-            "chunk_size 16, checkpoint_every 1; method parameters as in METHODS.md\n"
+            "chunk_size 16, checkpoint_every 1, checkpoint_seconds 2; method parameters as in METHODS.md\n"
             "(integrated_gradients: n_steps 50, gauss_legendre, baseline pad).\n"
             "\n"
             "Exit status: 0 done, 1 failed, 2 usage, 3 stopped by SIGTERM/SIGUSR1/SIGINT\n"
@@ -124,6 +124,7 @@ int tk_cmd_run(int argc, char **argv)
                          .output_path = job->output_path,
                          .chunk_size = job->chunk_size,
                          .checkpoint_every = job->checkpoint_every,
+                         .checkpoint_seconds = job->checkpoint_seconds,
                          .job_yaml = job->yaml_text,
                          .command_line = cmd,
                          .resume = resume,

@@ -44,7 +44,8 @@ typedef struct tk_job {
 
     char *output_path;    /* the results file, resolved */
     int chunk_size;       /* reviews per work unit (default 16) */
-    int checkpoint_every; /* chunks between flushes of the results file (default 1) */
+    int checkpoint_every; /* at least this many chunks between flushes (default 1) */
+    double checkpoint_seconds; /* and at least this long between flushes (default 2) */
 } tk_job;
 
 /* Parses a job file. shared_dir may be NULL (TOKATTR_SHARED / ../shared).

@@ -691,6 +691,7 @@ typedef struct coord {
     size_t wbuf_size;
     tk_chunk_result in;   /* a worker's result, unpacked */
     int since_ckpt;
+    double last_ckpt;     /* tk_now() of the last flush */
     int64_t n_done;
     tk_progress prog;
     double busy;          /* seconds spent receiving and writing */
@@ -751,9 +752,11 @@ static void record(coord *c, const tk_chunk_result *r)
         return;
     double t0 = tk_now();
     tk_status st = tk_writer_put(c->p->writer, r, c->err);
-    if (st == TK_OK && ++c->since_ckpt >= c->cfg->checkpoint_every) {
+    if (st == TK_OK && ++c->since_ckpt >= c->cfg->checkpoint_every &&
+        t0 - c->last_ckpt >= c->cfg->checkpoint_seconds) {
         st = tk_writer_checkpoint(c->p->writer, c->err);
         c->since_ckpt = 0;
+        c->last_ckpt = tk_now();
     }
     if (st != TK_OK) {
         coord_fail(c, st);
@@ -1083,6 +1086,7 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         c.active = size - 1;
         c.err = err;
         c.sum = sum;
+        c.last_ckpt = tk_now();
         size_t cs = (size_t)cfg->chunk_size, s = (size_t)steps;
         c.rbuf_size = result_bytes(cfg->chunk_size, (int64_t)(cs * s), model->n_outputs,
                                    cfg->n_methods) + TK_ERROR_MAX;

@@ -53,7 +53,8 @@ typedef struct tk_run_config {
 
     const char *output_path;
     int chunk_size;
-    int checkpoint_every;
+    int checkpoint_every;       /* flush after at least this many units ... */
+    double checkpoint_seconds;  /* ... and at least this many seconds */
 
     const char *job_yaml;       /* stored in the file; resume compares it */
     const char *command_line;
