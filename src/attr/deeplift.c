@@ -37,6 +37,7 @@ typedef struct dl_state {
     float **conv_wt;       /* (layers) Conv1D kernel transposed: (filters, kernel * channels) */
     float *m_a, *m_b;      /* (B, max_size) multipliers, ping-pong */
     float *m_pre;          /* (max_steps, B, 4 units) LSTM gate pre-activation multipliers */
+    float *m_proj;         /* (max_steps, B, LSTM input dim): m_pre through the input kernel */
     float *m_h, *m_c;      /* (B, units) carried through the recurrence */
     double *acc;           /* (max_steps, D) per-position sums */
     /* Global max pooling lets at most two cells per (reference, channel)
@@ -68,6 +69,7 @@ static void dl_destroy(void *p)
     free(st->m_a);
     free(st->m_b);
     free(st->m_pre);
+    free(st->m_proj);
     free(st->m_h);
     free(st->m_c);
     free(st->acc);
@@ -199,6 +201,12 @@ static tk_status dl_create(const tk_model *model, const tk_method_params *params
     st->m_a = tk_malloc((size_t)nb * ms, sizeof(float), err);
     st->m_b = tk_malloc((size_t)nb * ms, sizeof(float), err);
     st->m_pre = tk_malloc((size_t)nb * max_steps * 4 * units, sizeof(float), err);
+    int lstm_in = 1;
+    for (int k = 0; k < st->plan.n; k++)
+        if ((body(st, k)->kind == TK_LAYER_LSTM || body(st, k)->kind == TK_LAYER_BIDIRECTIONAL) &&
+            st->plan.in[k].channels > lstm_in)
+            lstm_in = st->plan.in[k].channels;
+    st->m_proj = tk_malloc((size_t)nb * max_steps * lstm_in, sizeof(float), err);
     st->m_h = tk_malloc((size_t)nb * units, sizeof(float), err);
     st->m_c = tk_malloc((size_t)nb * units, sizeof(float), err);
     st->acc = tk_malloc((size_t)max_steps * d, sizeof(double), err);
@@ -208,7 +216,7 @@ static tk_status dl_create(const tk_model *model, const tk_method_params *params
             nz_cap = 2 * (size_t)st->plan.in[k].channels;
     st->nz = tk_malloc(nz_cap * nb, sizeof(size_t), err);
     if (!st->ref_argmax || !st->conv_wt || !st->ref_x || !st->x || !st->m_a || !st->m_b ||
-        !st->m_pre || !st->m_h || !st->m_c || !st->acc || !st->nz) {
+        !st->m_pre || !st->m_proj || !st->m_h || !st->m_c || !st->acc || !st->nz) {
         s = TK_E_NOMEM;
         goto fail;
     }
@@ -468,10 +476,18 @@ static void lstm_backward(dl_state *st, int k, int dir, bool reverse, bool flip,
         if (s > 0) /* to h_prev through the recurrent kernel (units, 4 units) */
             tk_sgemm(false, true, nb, u, g4, 1.0f, mp, g4, w->recurrent, g4, 0.0f, st->m_h, u);
     }
+    /* every step and reference through the input kernel in one GEMM of
+     * steps x B rows, then added at each reference's position */
+    tk_sgemm(false, true, steps * nb, in_dim, g4, 1.0f, st->m_pre, g4, w->kernel, g4, 0.0f,
+             st->m_proj, in_dim);
     for (int s = 0; s < steps; s++) {
         int pos = reverse ? steps - 1 - s : s;
-        tk_sgemm(false, true, nb, in_dim, g4, 1.0f, st->m_pre + (size_t)s * nb * g4, g4, w->kernel,
-                 g4, 1.0f, min + (size_t)pos * in_dim, steps * in_dim);
+        for (int b = 0; b < nb; b++) {
+            const float *src = st->m_proj + ((size_t)s * nb + b) * in_dim;
+            float *dst = min + ((size_t)b * steps + pos) * in_dim;
+            for (int i = 0; i < in_dim; i++)
+                dst[i] += src[i];
+        }
     }
 }
 
