@@ -392,6 +392,29 @@ static tk_status faithfulness(FILE *out, const tk_results *r, tk_error *err)
     if (cf == NULL)
         return tk_error_set(err, TK_E_NOMEM, "out of memory for the faithfulness charts");
     tk_status st = TK_OK;
+    /* First chart: every method with the same K on one set of axes, so the
+     * curves compare directly (the random order of the first one dashed). */
+    tk_svg_series all[9];
+    tk_faith_summary sums[8];
+    int n_all = 0, k1 = 0;
+    for (int m = 0; m < r->n_methods && n_all < 8 && st == TK_OK; m++) {
+        if (r->methods[m].faith == NULL || (k1 && r->methods[m].faith->k1 != k1))
+            continue;
+        st = tk_report_faith_summary(r, m, &sums[n_all], err);
+        if (st != TK_OK)
+            break;
+        k1 = sums[n_all].k1;
+        all[n_all] = (tk_svg_series){r->methods[m].name, sums[n_all].curve, PALETTE[m % 8], 0};
+        n_all++;
+    }
+    if (st == TK_OK && n_all > 1) {
+        int n_series = n_all;
+        if (sums[0].random_curve != NULL)
+            all[n_series++] = (tk_svg_series){"random order", sums[0].random_curve, "#999999", 1};
+        tk_svg_lines(cf, all, n_series, k1, "all methods: deletion curves", "tokens removed (k)", "mean F");
+    }
+    for (int j = 0; j < n_all; j++)
+        tk_report_faith_summary_free(&sums[j]);
     for (int m = 0; m < r->n_methods && st == TK_OK; m++) {
         if (r->methods[m].faith == NULL)
             continue;
