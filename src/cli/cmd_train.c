@@ -174,6 +174,12 @@ int tk_cmd_train(int argc, char **argv)
     tmp_made = true;
 
     tk_blas_single_thread();
+    /* The architecture first: its errors come before reading 50,000 reviews. */
+    st = tk_model_build(cfg->layers, cfg->n_layers, cfg->maxlen, &model, &err);
+    if (st == TK_OK)
+        st = tk_model_init_keras(model, cfg->seed, &err);
+    if (st != TK_OK)
+        goto done;
     st = load_data(cfg, &train, &test, &err);
     if (st != TK_OK)
         goto done;
@@ -186,11 +192,6 @@ int tk_cmd_train(int argc, char **argv)
             goto done;
         val = held;
     }
-    st = tk_model_build(cfg->layers, cfg->n_layers, cfg->maxlen, &model, &err);
-    if (st == TK_OK)
-        st = tk_model_init_keras(model, cfg->seed, &err);
-    if (st != TK_OK)
-        goto done;
     printf("%s: %zu parameters, %lld training reviews, %lld test reviews, %s, batch %d, "
            "seed %llu, validation: %s\n",
            cfg->name, model->n_params, (long long)train->n, (long long)test->n,
