@@ -435,6 +435,34 @@ static void test_faith_compute(void)
     tk_results_destroy(r);
 }
 
+/* A single sigmoid column (the LSTM): two classes, p > 0.5 is positive. */
+static void test_sigmoid_column(void)
+{
+    tk_fake_results_spec sp;
+    tk_fake_results_default(&sp);
+    sp.n_classes = 1;
+    const char *path = tmp_path("sigmoid.h5");
+    CU_ASSERT_FATAL(tk_fake_results_write(path, &sp) == 0);
+    tk_results *r = NULL;
+    tk_error err = {0};
+    CU_ASSERT_FATAL(tk_results_load(path, &r, &err) == TK_OK);
+    CU_ASSERT_EQUAL(r->c, 1);
+    CU_ASSERT_EQUAL(tk_results_n_classes(r), 2);
+    int64_t right = 0, scored;
+    for (int64_t i = 0; i < r->n; i++) {
+        int want = r->prob[i] > 0.5f;
+        CU_ASSERT_EQUAL(tk_results_predicted(r, i), want);
+        CU_ASSERT_DOUBLE_EQUAL(tk_results_confidence(r, i), want ? r->prob[i] : 1 - r->prob[i], 1e-7);
+        right += want == r->label[i];
+    }
+    CU_ASSERT_DOUBLE_EQUAL(tk_report_accuracy(r, &scored), (double)right / (double)r->n, 1e-12);
+    CU_ASSERT_EQUAL(scored, r->n);
+    tk_report_options o;
+    tk_report_options_default(&o);
+    CU_ASSERT(tk_report_write(r, tmp_path("sigmoid_html"), &o, &err) == TK_OK);
+    tk_results_destroy(r);
+}
+
 static void test_bad_files(void)
 {
     tk_results *r = NULL;
@@ -524,6 +552,7 @@ int main(int argc, char **argv)
         {"hostile html", test_hostile_html},
         {"faithfulness summary", test_faith_summary},
         {"bad files", test_bad_files},
+        {"sigmoid column", test_sigmoid_column},
         {"faithfulness computed by the report", test_faith_compute},
         {NULL, NULL},
     };
