@@ -89,16 +89,17 @@ done:
     return st;
 }
 
-tk_status tk_dataset_write(const tk_dataset *ds, const char *path, const char *source, tk_error *err)
+tk_status tk_dataset_write(const tk_dataset *ds, const char *out_path, const char *source, tk_error *err)
 {
     tk_status st = TK_OK;
     hid_t file = H5I_INVALID_HID, g = H5I_INVALID_HID, str = H5I_INVALID_HID;
-    size_t plen = strlen(path);
+    size_t plen = strlen(out_path);
     char *tmp = tk_malloc(plen + 5, 1, err);
     if (tmp == NULL)
         return TK_E_NOMEM;
-    memcpy(tmp, path, plen);
+    memcpy(tmp, out_path, plen);
     memcpy(tmp + plen, ".tmp", 5);
+    const char *path = tmp; /* the file being written, as TK_H5CHECK names it */
     H5E_auto2_t old_func;
     void *old_data;
     H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
@@ -108,21 +109,16 @@ tk_status tk_dataset_write(const tk_dataset *ds, const char *path, const char *s
         st = tk_error_set(err, TK_E_IO, "%s: cannot create the dataset file (is the directory writable?)", tmp);
         goto done;
     }
-    if ((st = write_string_attr(tmp, file, "tokattr_version", TOKATTR_VERSION, err)) ||
+    if ((st = write_string_attr(path, file, "tokattr_version", TOKATTR_VERSION, err)) ||
         (st = write_string_attr(tmp, file, "source", source ? source : "", err)) ||
         (st = write_string_attr(tmp, file, "word_index_sha256", ds->word_index_sha256, err)) ||
         (st = write_split(tmp, file, "train", &ds->train, err)) ||
         (st = write_split(tmp, file, "test", &ds->test, err)))
         goto done;
-    {
-        const char *path_ = path;
-        path = tmp; /* TK_H5CHECK names the file being written */
-        TK_H5CHECK(g = H5Gcreate2(file, "vocab", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create /vocab");
-        TK_H5CHECK(str = H5Tcopy(H5T_C_S1), "copy a string type");
-        TK_H5CHECK(H5Tset_size(str, H5T_VARIABLE), "set a string size");
-        TK_H5CHECK(H5Tset_cset(str, H5T_CSET_UTF8), "set a string character set");
-        path = path_;
-    }
+    TK_H5CHECK(g = H5Gcreate2(file, "vocab", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create /vocab");
+    TK_H5CHECK(str = H5Tcopy(H5T_C_S1), "copy a string type");
+    TK_H5CHECK(H5Tset_size(str, H5T_VARIABLE), "set a string size");
+    TK_H5CHECK(H5Tset_cset(str, H5T_CSET_UTF8), "set a string character set");
     if ((st = write_array(tmp, g, "word", str, str, ds->vocab_size, ds->vocab, err)) ||
         (st = write_array(tmp, g, "count", H5T_STD_I64LE, H5T_NATIVE_INT64, ds->vocab_size, ds->counts, err)))
         goto done;
@@ -134,8 +130,8 @@ tk_status tk_dataset_write(const tk_dataset *ds, const char *path, const char *s
         goto done;
     }
     file = H5I_INVALID_HID;
-    if (rename(tmp, path) != 0)
-        st = tk_error_set(err, TK_E_IO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+    if (rename(tmp, out_path) != 0)
+        st = tk_error_set(err, TK_E_IO, "%s: cannot rename to %s: %s", tmp, out_path, strerror(errno));
 done:
     if (str >= 0)
         H5Tclose(str);

@@ -29,9 +29,9 @@ typedef struct tk_dataset {
 
 tk_status tk_dataset_read(const char *path, tk_dataset **out, tk_error *err);
 
-/* Writes ds to path (through path.tmp, renamed at the end; nothing is left
+/* Writes ds to out_path (through out_path.tmp, renamed at the end; nothing is left
  * behind on failure). source is recorded as a root attribute. */
-tk_status tk_dataset_write(const tk_dataset *ds, const char *path, const char *source, tk_error *err);
+tk_status tk_dataset_write(const tk_dataset *ds, const char *out_path, const char *source, tk_error *err);
 
 /* True when path is an HDF5 file with the dataset layout (/train, /test,
  * /vocab); false for anything else, a missing file included. */
