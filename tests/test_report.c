@@ -509,6 +509,46 @@ static void test_bad_files(void)
     CU_ASSERT(tk_results_load(path, &r, &err) == TK_E_FORMAT);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "token_offset"));
 
+    /* NaN scores and probabilities, labels outside the classes: a report,
+     * not a crash (the values are data, not structure). */
+    path = tmp_path("nan.h5");
+    CU_ASSERT_FATAL(tk_fake_results_write(path, &sp) == 0);
+    h = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    d = H5Dopen2(h, "/attributions/m0/score", H5P_DEFAULT);
+    hid_t space = H5Dget_space(d);
+    hssize_t nt = H5Sget_simple_extent_npoints(space);
+    float *sc = malloc(sizeof(float) * (size_t)nt);
+    H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, sc);
+    for (hssize_t t = 0; t < nt; t += 3)
+        sc[t] = NAN;
+    H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, sc);
+    free(sc);
+    H5Sclose(space);
+    H5Dclose(d);
+    d = H5Dopen2(h, "/reviews/label", H5P_DEFAULT);
+    int32_t lab[60];
+    H5Dread(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, lab);
+    lab[0] = 7;
+    lab[1] = -1;
+    H5Dwrite(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, lab);
+    H5Dclose(d);
+    d = H5Dopen2(h, "/predictions/prob", H5P_DEFAULT);
+    float pr[120];
+    H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, pr);
+    pr[4] = pr[5] = NAN;
+    H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, pr);
+    H5Dclose(d);
+    H5Fclose(h);
+    tk_error_clear(&err);
+    CU_ASSERT_FATAL(tk_results_load(path, &r, &err) == TK_OK);
+    tk_report_options on;
+    tk_report_options_default(&on);
+    on.n_random = 60;
+    CU_ASSERT(tk_report_write(r, tmp_path("nan_html"), &on, &err) == TK_OK);
+    on.format = TK_REPORT_JSON;
+    CU_ASSERT(tk_report_write(r, tmp_path("nan_json"), &on, &err) == TK_OK);
+    tk_results_destroy(r);
+
     /* Optional parts absent: still a report, words shown by id. */
     sp.omit_optional = true;
     path = tmp_path("minimal.h5");

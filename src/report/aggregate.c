@@ -1,6 +1,7 @@
 #include "report/aggregate.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,7 +85,10 @@ typedef struct vi {
 static int cmp_vi(const void *pa, const void *pb)
 {
     const vi *a = pa, *b = pb;
-    if (a->v != b->v)
+    bool na = isnan(a->v), nb = isnan(b->v); /* NaN last, so the order stays total */
+    if (na != nb)
+        return na ? 1 : -1;
+    if (!na && a->v != b->v)
         return a->v < b->v ? -1 : 1;
     return a->i - b->i;
 }
@@ -97,7 +101,7 @@ static void ranks(const float *x, int n, vi *pairs, double *rank)
     qsort(pairs, (size_t)n, sizeof *pairs, cmp_vi);
     for (int i = 0; i < n;) {
         int j = i;
-        while (j + 1 < n && pairs[j + 1].v == pairs[i].v)
+        while (j + 1 < n && (pairs[j + 1].v == pairs[i].v || (isnan(pairs[j + 1].v) && isnan(pairs[i].v))))
             j++;
         double avg = 0.5 * (i + j) + 1.0;
         for (int k = i; k <= j; k++)

@@ -56,7 +56,7 @@ void tk_out_abort(tk_out_file *o)
 
 const char *tk_report_class_name(const tk_results *r, int c, char *buf, size_t size)
 {
-    if (tk_results_n_classes(r) == 2)
+    if (tk_results_n_classes(r) == 2 && (c == 0 || c == 1))
         return c == 0 ? "negative" : "positive";
     snprintf(buf, size, "class %d", c);
     return buf;
