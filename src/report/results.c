@@ -557,7 +557,10 @@ tk_status tk_results_load(const char *path, tk_results **out, tk_error *err)
     }
     file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
-        st = tk_error_set(err, TK_E_IO, "%s: HDF5 cannot open the file", path);
+        st = tk_error_set(err, TK_E_IO,
+                          "%s: HDF5 cannot open the file (damaged, or still open for writing by a run: "
+                          "HDF5 locks files in use)",
+                          path);
         goto done;
     }
     void *buf;
