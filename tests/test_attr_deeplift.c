@@ -410,6 +410,41 @@ static void test_fixture_lstm_completeness(void)
     tk_model_destroy(m);
 }
 
+/* The real Keras BiLSTM (no embedding): DeepSHAP with a background of
+ * vector sequences and DeepLIFT with the zero reference are complete on the
+ * fixture's input, for every one of the 5 classes' logits. */
+static void test_bilstm_vectors(void)
+{
+    tk_model *m = load_model(tk_test_shared("models/keras_bilstm_sst5.h5"));
+    CU_ASSERT_FATAL(m != NULL);
+    hid_t f = H5Fopen(tk_test_shared("fixtures/bilstm_lrp.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    float input[10 * 60], bgv[4 * 10 * 60], score[10];
+    CU_ASSERT_FATAL(read_h5(f, "seq1/input", H5T_NATIVE_FLOAT, input) == 0);
+    H5Fclose(f);
+    for (int i = 0; i < 4 * 10 * 60; i++)
+        bgv[i] = 2.0f * urand() - 1.0f;
+    tk_background bg = {NULL, bgv, 4, 10};
+    for (int v = 0; v < 2; v++)
+        for (int c = 0; c < 5; c++) {
+            tk_method_params p;
+            tk_method_params_default(&p, v ? TK_METHOD_DEEPSHAP : TK_METHOD_DEEPLIFT);
+            p.target = TK_TARGET_CLASS;
+            p.target_class = c;
+            tk_explainer *ex = NULL;
+            tk_error err = {0};
+            CU_ASSERT_FATAL(tk_explainer_create(m, &p, &bg, 10, &ex, &err) == TK_OK);
+            tk_review rv = {NULL, input, 10, -1};
+            tk_attribution a = {0};
+            a.score = score;
+            CU_ASSERT_FATAL(tk_explain(ex, &rv, &a, &err) == TK_OK);
+            CU_ASSERT(fabs(a.axiom_error) <= 1e-5 * fmax(1.0, fabs(a.f_input - a.f_baseline)));
+            CU_ASSERT(fabs(a.f_input - a.f_baseline) > 1e-3);
+            tk_explainer_destroy(ex);
+        }
+    tk_model_destroy(m);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -426,6 +461,7 @@ int main(void)
         {"cnn deeplift_zero vs captum", test_fixture_cnn_deeplift},
         {"cnn deepliftshap_train100 vs captum", test_fixture_cnn_deepshap},
         {"lstm completeness on fixture reviews", test_fixture_lstm_completeness},
+        {"bilstm vectors deepshap/deeplift completeness", test_bilstm_vectors},
         {NULL, NULL}};
     tk_test_add_suite("deeplift synthetic", synthetic);
     tk_test_add_suite("deeplift fixtures", fixtures);

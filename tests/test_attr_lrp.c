@@ -212,6 +212,40 @@ static void test_linear_by_hand(void)
     tk_model_destroy(m);
 }
 
+/* Bad input: an id outside the vocabulary, a review longer than the
+ * explainer's scratch, a review without ids or vectors. */
+static void test_bad_input(void)
+{
+    tk_model *m = cnn_model(2);
+    CU_ASSERT_FATAL(m != NULL);
+    tk_explainer *ex = make_lrp(m, 0.001, 0.0, 12);
+    CU_ASSERT_FATAL(ex != NULL);
+    int32_t ids[13] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 30, 1};
+    float score[13];
+    tk_attribution a = {0};
+    a.score = score;
+    tk_error err = {0};
+    tk_review r1 = {ids, NULL, 12, -1};
+    CU_ASSERT(tk_explain(ex, &r1, &a, &err) != TK_OK);
+    CU_ASSERT(strstr(err.msg, "30") != NULL);
+    tk_review r2 = {ids, NULL, 13, -1};
+    memset(&err, 0, sizeof err);
+    CU_ASSERT(tk_explain(ex, &r2, &a, &err) != TK_OK);
+    tk_review r3 = {NULL, NULL, 12, -1};
+    memset(&err, 0, sizeof err);
+    CU_ASSERT(tk_explain(ex, &r3, &a, &err) != TK_OK);
+    tk_explainer_destroy(ex);
+    /* a negative eps is refused at create time */
+    tk_method_params p;
+    tk_method_params_default(&p, TK_METHOD_LRP_EPSILON);
+    p.eps = -1;
+    tk_explainer *bad = NULL;
+    memset(&err, 0, sizeof err);
+    CU_ASSERT(tk_explainer_create(m, &p, NULL, 12, &bad, &err) != TK_OK);
+    CU_ASSERT(bad == NULL);
+    tk_model_destroy(m);
+}
+
 /* ---- the real models ---- */
 
 /* The model, or NULL with the loader's message on stderr. */
@@ -337,6 +371,7 @@ int main(void)
         {"linear model by hand", test_linear_by_hand},
         {"cnn conservation", test_conservation_cnn},
         {"lstm + bilstm conservation", test_conservation_lstm},
+        {"bad input", test_bad_input},
         {NULL, NULL}};
     static const tk_test_case fixtures[] = {
         {"real cnn + lstm conservation", test_conservation_real},
