@@ -1,5 +1,18 @@
 /* The method interface: parameter defaults, method names, and the explainer
- * that dispatches to one method's ops table (method.h). */
+ * that dispatches to one method's ops table (method.h).
+ *
+ * Choices for inputs the definitions leave open (tested in
+ * tests/test_attr_methods.c):
+ * - A review is explained over all its `steps` positions, padding included;
+ *   callers sum the padding positions separately. With the `pad` baseline a
+ *   padding position gets exactly 0 from IG.
+ * - A review that is empty after tokenisation is, once prepared, padding
+ *   plus the start marker: it has a defined result like any other. A review
+ *   of 0 positions, or longer than the explainer's max_steps, or with an id
+ *   outside the vocabulary, is TK_E_INVALID with a message, never a crash.
+ * - Models without an Embedding (sequences of word vectors): the baseline
+ *   is the zero vector, which is also what `pad` means for them (vector
+ *   sequences are padded with zeros); `oov` and `token` are errors. */
 #include "attr/attr.h"
 
 #include <stdio.h>
