@@ -5,22 +5,18 @@
 #include "pipeline/run.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <mpi.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "attr/target.h"
 #include "core/gemm.h"
-#include "core/paths.h"
 #include "core/progress.h"
-#include "core/sha256.h"
 #include "data/dataset.h"
 #include "data/model_input.h"
 #include "model/model.h"
+#include "pipeline/plan.h"
 #include "pipeline/writer.h"
 
 /* The one piece of global mutable state: a signal handler can reach
@@ -76,409 +72,6 @@ static tk_status agree(MPI_Comm comm, tk_status st, tk_error *err)
     if (rank != first)
         tk_error_reset(err, (tk_status)code, "%s", msg);
     return (tk_status)code;
-}
-
-/* ---- rank 0's plan ------------------------------------------------------- */
-
-typedef struct plan {
-    tk_dataset *ds;
-    tk_model *model;        /* rank 0's loaded model, until weights are shared */
-    char model_sha[65], dataset_sha[65];
-    int steps, num_words, n_classes;
-    int64_t n;              /* selected reviews */
-    int64_t *index;         /* (n) canonical positions in the split */
-    int32_t *review_id, *label, *rating; /* (n) */
-    int32_t *inputs;        /* (n, steps) prepared model input */
-    int64_t *tok_off;       /* (n + 1) */
-    int32_t *tok_id, *word_pos; /* (T) */
-    int64_t n_chunks;
-    int64_t *order;         /* (n_chunks) chunk numbers, most tokens first */
-    uint8_t *done;          /* (n) */
-    int64_t n_done_before;
-    char partial[4200];
-    tk_writer *writer;
-} plan;
-
-static void plan_free(plan *p)
-{
-    tk_dataset_destroy(p->ds);
-    tk_model_destroy(p->model);
-    free(p->index);
-    free(p->review_id);
-    free(p->label);
-    free(p->rating);
-    free(p->inputs);
-    free(p->tok_off);
-    free(p->tok_id);
-    free(p->word_pos);
-    free(p->order);
-    free(p->done);
-    tk_writer_abandon(p->writer);
-    memset(p, 0, sizeof *p);
-}
-
-static bool is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* Before anything is read: where the results go, and whether we may write. */
-static tk_status check_output(const tk_run_config *cfg, plan *p, bool *fresh, bool *complete,
-                              tk_error *err)
-{
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s", cfg->output_path);
-    const char *d = dirname(dir);
-    if (!is_dir(d))
-        return tk_error_set(err, TK_E_IO,
-                            "%s: the results directory '%s' does not exist (create it first)",
-                            cfg->output_path, d);
-    if (access(d, W_OK) != 0)
-        return tk_error_set(err, TK_E_IO, "%s: the results directory '%s' is not writable",
-                            cfg->output_path, d);
-    tk_run_partial_path(cfg->output_path, p->partial, sizeof p->partial);
-    bool final_exists = tk_file_exists(cfg->output_path);
-    bool partial_exists = tk_file_exists(p->partial);
-    *fresh = true;
-    *complete = false;
-    if (cfg->force) {
-        if ((final_exists && unlink(cfg->output_path) != 0) ||
-            (partial_exists && unlink(p->partial) != 0))
-            return tk_error_set(err, TK_E_IO, "%s: cannot remove the old results: %s",
-                                cfg->output_path, strerror(errno));
-        return TK_OK;
-    }
-    if (cfg->resume) {
-        if (partial_exists)
-            *fresh = false;
-        else if (final_exists)
-            *complete = true; /* checked against the job below, nothing to compute */
-        return TK_OK;
-    }
-    if (final_exists)
-        return tk_error_set(err, TK_E_INVALID,
-                            "%s: the results file exists; use --force to overwrite it",
-                            cfg->output_path);
-    if (partial_exists)
-        return tk_error_set(err, TK_E_INVALID,
-                            "%s: an interrupted run left this file; use --resume to continue it or "
-                            "--force to start over",
-                            p->partial);
-    return TK_OK;
-}
-
-/* The split positions of the selected reviews. */
-static tk_status select_reviews(const tk_run_config *cfg, const tk_split *sp, plan *p,
-                                tk_error *err)
-{
-    int64_t n = 0;
-    p->index = tk_malloc((size_t)(sp->n > 0 ? sp->n : 1), sizeof *p->index, err);
-    if (!p->index)
-        return TK_E_NOMEM;
-    switch (cfg->select) {
-    case TK_SELECT_ALL:
-        for (int64_t i = 0; i < sp->n; i++)
-            p->index[n++] = i;
-        break;
-    case TK_SELECT_RANGE: {
-        if (cfg->first >= sp->n)
-            return tk_error_set(err, TK_E_INVALID,
-                                "%s: select.first = %lld but the %s split has %lld reviews",
-                                cfg->dataset_path, (long long)cfg->first, cfg->split,
-                                (long long)sp->n);
-        int64_t end = cfg->count < 0 ? sp->n : cfg->first + cfg->count;
-        if (end > sp->n)
-            end = sp->n;
-        for (int64_t i = cfg->first; i < end; i++)
-            p->index[n++] = i;
-        break;
-    }
-    case TK_SELECT_IDS:
-        for (int64_t k = 0; k < cfg->n_indices; k++) {
-            if (cfg->indices[k] >= sp->n)
-                return tk_error_set(err, TK_E_INVALID,
-                                    "%s: select.ids has %lld but the %s split has %lld reviews",
-                                    cfg->dataset_path, (long long)cfg->indices[k], cfg->split,
-                                    (long long)sp->n);
-            p->index[n++] = cfg->indices[k];
-        }
-        break;
-    case TK_SELECT_LABEL:
-        for (int64_t i = 0; i < sp->n; i++)
-            if (sp->label[i] == cfg->label)
-                p->index[n++] = i;
-        break;
-    }
-    if (n == 0)
-        return tk_error_set(err, TK_E_INVALID, "%s: the job selects no review of the %s split",
-                            cfg->dataset_path, cfg->split);
-    p->n = n;
-    return TK_OK;
-}
-
-/* Does the model fit the dataset and the job? Said before any work. */
-static tk_status check_fit(const tk_run_config *cfg, plan *p, tk_error *err)
-{
-    const tk_model *m = p->model;
-    if (cfg->word_vectors || !m->has_embedding)
-        return tk_error_set(err, TK_E_UNSUPPORTED,
-                            "%s: the model has no Embedding layer (it reads word vectors); "
-                            "tokattr run does not support word-vector input yet",
-                            cfg->model_path);
-    p->num_words = cfg->num_words > 0 ? cfg->num_words : m->vocab_size;
-    if (p->num_words > m->vocab_size)
-        return tk_error_set(err, TK_E_INVALID,
-                            "%s: the Embedding has %d rows, fewer than input.num_words = %d",
-                            cfg->model_path, m->vocab_size, p->num_words);
-    p->steps = cfg->maxlen > 0 ? cfg->maxlen : m->maxlen;
-    if (p->steps <= 0)
-        return tk_error_set(err, TK_E_INVALID,
-                            "%s: the model accepts any length; set input.maxlen in the job",
-                            cfg->model_path);
-    if (m->maxlen > 0 && p->steps != m->maxlen)
-        return tk_error_set(err, TK_E_INVALID, "%s: the model's input length is %d, the job asks for %d",
-                            cfg->model_path, m->maxlen, p->steps);
-    tk_status st = tk_model_check_steps(m, p->steps, err);
-    if (st != TK_OK)
-        return st;
-    if (p->ds->vocab_size + TK_INDEX_FROM < p->num_words)
-        return tk_error_set(err, TK_E_INVALID,
-                            "%s: the dataset's vocabulary has %lld words but the model's "
-                            "Embedding expects %d ids: the dataset was prepared from another "
-                            "vocabulary",
-                            cfg->dataset_path, (long long)p->ds->vocab_size, p->num_words);
-    if (cfg->word_index) {
-        char sha[65];
-        if ((st = tk_sha256_file_hex(cfg->word_index, sha, err)) != TK_OK)
-            return st;
-        if (strcmp(sha, p->ds->word_index_sha256) != 0)
-            return tk_error_set(err, TK_E_INVALID,
-                                "%s: the dataset was prepared from another vocabulary than %s "
-                                "(word index SHA-256 differs)",
-                                cfg->dataset_path, cfg->word_index);
-    }
-    p->n_classes = m->n_outputs;
-    int classes = m->n_outputs == 1 ? 2 : m->n_outputs;
-    for (int k = 0; k < cfg->n_methods; k++) {
-        const tk_method_params *mp = &cfg->methods[k];
-        if (mp->target == TK_TARGET_CLASS && (mp->target_class < 0 || mp->target_class >= classes))
-            return tk_error_set(err, TK_E_INVALID,
-                                "%s: method '%s' explains class %d but the model has %d classes",
-                                cfg->model_path, mp->name, mp->target_class, classes);
-        if (mp->kind == TK_METHOD_DEEPSHAP && mp->background_size > p->ds->train.n)
-            return tk_error_set(err, TK_E_INVALID,
-                                "%s: method '%s' wants %d background reviews, the train split has "
-                                "%lld",
-                                cfg->dataset_path, mp->name, mp->background_size,
-                                (long long)p->ds->train.n);
-        if (mp->baseline == TK_BASELINE_TOKEN &&
-            (mp->baseline_token < 0 || mp->baseline_token >= m->vocab_size))
-            return tk_error_set(err, TK_E_INVALID,
-                                "%s: method '%s': baseline_token %d is not a row of the Embedding",
-                                cfg->model_path, mp->name, mp->baseline_token);
-    }
-    return TK_OK;
-}
-
-static void input_spec(const tk_run_config *cfg, int num_words, int steps, tk_input_spec *spec)
-{
-    tk_input_spec_default(spec, num_words, steps);
-    spec->padding_post = cfg->padding_post;
-    spec->truncating_post = cfg->truncating_post;
-}
-
-static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, plan *p,
-                                tk_error *err)
-{
-    tk_input_spec spec;
-    input_spec(cfg, p->num_words, p->steps, &spec);
-    size_t n = (size_t)p->n, s = (size_t)p->steps;
-    int32_t *wp = tk_malloc(s, sizeof *wp, err); /* (steps) word positions, -2 padding */
-    p->review_id = tk_malloc(n, sizeof *p->review_id, err);
-    p->label = tk_malloc(n, sizeof *p->label, err);
-    p->rating = tk_malloc(n, sizeof *p->rating, err);
-    p->inputs = tk_malloc(n * s, sizeof *p->inputs, err);
-    p->tok_off = tk_malloc(n + 1, sizeof *p->tok_off, err);
-    p->tok_id = tk_malloc(n * s + 1, sizeof *p->tok_id, err);
-    p->word_pos = tk_malloc(n * s + 1, sizeof *p->word_pos, err);
-    if (!wp || !p->review_id || !p->label || !p->rating || !p->inputs || !p->tok_off ||
-        !p->tok_id || !p->word_pos) {
-        free(wp);
-        return TK_E_NOMEM;
-    }
-    p->tok_off[0] = 0;
-    for (size_t r = 0; r < n; r++) {
-        int64_t i = p->index[r];
-        p->review_id[r] = sp->review_id[i];
-        p->label[r] = sp->label[i];
-        p->rating[r] = sp->rating[i];
-        int32_t *row = p->inputs + r * s;
-        tk_prepare_input(&spec, sp->ids + sp->offset[i], sp->offset[i + 1] - sp->offset[i], row,
-                         wp);
-        int64_t t = p->tok_off[r];
-        for (size_t j = 0; j < s; j++)
-            if (row[j] != TK_ID_PAD) { /* padding excluded: only padding has id 0 */
-                p->tok_id[t] = row[j];
-                p->word_pos[t] = wp[j];
-                t++;
-            }
-        p->tok_off[r + 1] = t;
-    }
-    free(wp);
-    return TK_OK;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Work units: contiguous runs of chunk_size reviews (so a unit's writes
- * touch one or two HDF5 chunks), handed out with the most tokens first so
- * that the last units are short. Units fully done (resume) are skipped. */
-static tk_status plan_chunks(const tk_run_config *cfg, plan *p, tk_error *err)
-{
-    int64_t cs = cfg->chunk_size, total = (p->n + cs - 1) / cs;
-    p->order = tk_malloc((size_t)total, sizeof *p->order, err);
-    int64_t *toks = tk_malloc((size_t)total, sizeof *toks, err); /* (total) */
-    if (!p->order || !toks) {
-        free(toks);
-        return TK_E_NOMEM;
-    }
-    p->n_chunks = 0;
-    for (int64_t c = 0; c < total; c++) {
-        int64_t a = c * cs, b = a + cs < p->n ? a + cs : p->n;
-        toks[c] = p->tok_off[b] - p->tok_off[a];
-        bool all_done = true;
-        for (int64_t i = a; i < b; i++)
-            all_done = all_done && p->done[i];
-        if (!all_done)
-            p->order[p->n_chunks++] = c;
-    }
-    /* key = (tokens descending, chunk ascending): unique, so the order is
-     * fully determined */
-    int64_t *keys = tk_malloc((size_t)(p->n_chunks > 0 ? p->n_chunks : 1), sizeof *keys, err);
-    if (!keys) {
-        free(toks);
-        return TK_E_NOMEM;
-    }
-    for (int64_t k = 0; k < p->n_chunks; k++)
-        keys[k] = ((int64_t)(INT32_MAX - toks[p->order[k]]) << 32) | p->order[k];
-    free(toks);
-    qsort(keys, (size_t)p->n_chunks, sizeof *keys, cmp_i64);
-    for (int64_t k = 0; k < p->n_chunks; k++)
-        p->order[k] = keys[k] & 0xffffffff;
-    free(keys);
-    return TK_OK;
-}
-
-/* Everything rank 0 does before work starts. */
-static tk_status root_setup(const tk_run_config *cfg, int ranks, plan *p, bool *complete,
-                            tk_error *err)
-{
-    bool fresh;
-    tk_status st = check_output(cfg, p, &fresh, complete, err);
-    if (st != TK_OK)
-        return st;
-    if (cfg->word_vectors)
-        return tk_error_set(err, TK_E_UNSUPPORTED,
-                            "%s: word_vectors are not supported by tokattr run yet",
-                            cfg->model_path);
-    if ((st = tk_dataset_read(cfg->dataset_path, &p->ds, err)) != TK_OK ||
-        (st = tk_model_load(cfg->model_path, &p->model, err)) != TK_OK ||
-        (st = tk_sha256_file_hex(cfg->dataset_path, p->dataset_sha, err)) != TK_OK ||
-        (st = tk_sha256_file_hex(cfg->model_path, p->model_sha, err)) != TK_OK)
-        return st;
-    const tk_split *sp = tk_dataset_split(p->ds, cfg->split, err);
-    if (!sp)
-        return TK_E_INVALID;
-    if ((st = check_fit(cfg, p, err)) != TK_OK || (st = select_reviews(cfg, sp, p, err)) != TK_OK ||
-        (st = prepare_inputs(cfg, sp, p, err)) != TK_OK)
-        return st;
-    p->done = tk_calloc((size_t)p->n, 1, err);
-    if (!p->done)
-        return TK_E_NOMEM;
-
-    tk_writer_layout layout = {.n = p->n,
-                               .index = p->index,
-                               .review_id = p->review_id,
-                               .label = p->label,
-                               .rating = p->rating,
-                               .token_offset = p->tok_off,
-                               .token_id = p->tok_id,
-                               .word_pos = p->word_pos,
-                               .n_classes = p->n_classes,
-                               .n_methods = cfg->n_methods,
-                               .methods = cfg->methods,
-                               .vocab_size = p->ds->vocab_size,
-                               .vocab = p->ds->vocab};
-    tk_writer_meta meta = {.command_line = cfg->command_line,
-                           .job_yaml = cfg->job_yaml,
-                           .model_path = cfg->model_path,
-                           .model_sha256 = p->model_sha,
-                           .dataset_path = cfg->dataset_path,
-                           .dataset_sha256 = p->dataset_sha,
-                           .split = cfg->split,
-                           .ranks = ranks};
-    if (*complete) {
-        /* --resume on a finished file: only check that it is this job's */
-        tk_writer *w = NULL;
-        if ((st = tk_writer_open_resume(cfg->output_path, &layout, &meta, p->done, &w, err)) !=
-            TK_OK)
-            return st;
-        tk_writer_abandon(w);
-        p->n_done_before = p->n;
-        return TK_OK;
-    }
-    if (fresh) {
-        /* built under another name and renamed once its layout is on disk:
-         * a kill during creation never leaves a .partial that cannot open */
-        char tmp[4300];
-        snprintf(tmp, sizeof tmp, "%s.new", p->partial);
-        st = tk_writer_create(tmp, &layout, &meta, &p->writer, err);
-        if (st == TK_OK && rename(tmp, p->partial) != 0)
-            st = tk_error_set(err, TK_E_IO, "%s: cannot rename to %s: %s", tmp, p->partial,
-                              strerror(errno));
-    } else
-        st = tk_writer_open_resume(p->partial, &layout, &meta, p->done, &p->writer, err);
-    if (st != TK_OK)
-        return st;
-    for (int64_t i = 0; i < p->n; i++)
-        p->n_done_before += p->done[i] != 0;
-    return plan_chunks(cfg, p, err);
-}
-
-/* DeepSHAP backgrounds: the first B train reviews, or B distinct ones drawn
- * with splitmix64 from the method's seed. Prepared like the input. */
-static tk_status make_background(const tk_run_config *cfg, const plan *p,
-                                 const tk_method_params *mp, int32_t *ids, tk_error *err)
-{
-    const tk_split *tr = &p->ds->train;
-    tk_input_spec spec;
-    input_spec(cfg, p->num_words, p->steps, &spec);
-    int64_t b = mp->background_size;
-    uint8_t *used = NULL;
-    uint64_t state = mp->seed;
-    if (mp->background_random) {
-        used = tk_calloc((size_t)tr->n, 1, err);
-        if (!used)
-            return TK_E_NOMEM;
-    }
-    for (int64_t k = 0; k < b; k++) {
-        int64_t i = k;
-        if (used) {
-            do
-                i = (int64_t)(tk_model_rng_next(&state) % (uint64_t)tr->n);
-            while (used[i]);
-            used[i] = 1;
-        }
-        tk_prepare_input(&spec, tr->ids + tr->offset[i], tr->offset[i + 1] - tr->offset[i],
-                         ids + k * p->steps, NULL);
-    }
-    free(used);
-    return TK_OK;
 }
 
 /* ---- a computing rank ------------------------------------------------------ */
@@ -677,7 +270,7 @@ static void unpack_result(const unsigned char *buf, tk_chunk_result *r, int64_t 
 
 typedef struct coord {
     const tk_run_config *cfg;
-    plan *p;
+    tk_plan *p;
     MPI_Comm comm;
     int64_t next;         /* next position in p->order */
     int active;           /* workers not yet sent STOP */
@@ -962,7 +555,7 @@ static void install_handlers(void)
 static tk_status finish_root(const tk_run_config *cfg, coord *c, tk_run_summary *sum,
                              tk_error *err)
 {
-    plan *p = c->p;
+    tk_plan *p = c->p;
     tk_status st = c->st;
     bool all = c->n_done == p->n;
     tk_error cerr = {0};
@@ -1016,7 +609,7 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         snprintf(sum->methods[k].name, sizeof sum->methods[k].name, "%s", cfg->methods[k].name);
 
     double t_setup = tk_now();
-    plan p;
+    tk_plan p;
     memset(&p, 0, sizeof p);
     worker w;
     memset(&w, 0, sizeof w);
@@ -1026,7 +619,7 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
     MPI_Comm node = MPI_COMM_NULL;
     MPI_Win win = MPI_WIN_NULL;
     bool complete = false, computes = rank != ROOT || size <= 2;
-    tk_status st = rank == ROOT ? root_setup(cfg, size, &p, &complete, err) : TK_OK;
+    tk_status st = rank == ROOT ? tk_plan_setup(cfg, size, &p, &complete, err) : TK_OK;
     if ((st = agree(world, st, err)) != TK_OK)
         goto done;
     int head[3] = {complete, p.steps, 0};
@@ -1059,7 +652,7 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
             break;
         }
         if (rank == ROOT)
-            st = make_background(cfg, &p, mp, bgbuf, err);
+            st = tk_plan_background(cfg, &p, mp, bgbuf, err);
         MPICHK(MPI_Bcast(bgbuf, (int)nb, MPI_INT32_T, ROOT, world));
         if (computes)
             w.bg[k] = bgbuf;
@@ -1129,7 +722,7 @@ done:
         MPI_Win_free(&win);
     if (node != MPI_COMM_NULL)
         MPI_Comm_free(&node);
-    plan_free(&p);
+    tk_plan_free(&p);
     if (!inited)
         MPI_Finalize();
     return st;
