@@ -502,21 +502,50 @@ fail:
 
 /* ---- weights: one copy per node -------------------------------------------- */
 
-static tk_status share_model(MPI_Comm world, const tk_run_config *cfg, tk_model **loaded,
-                             tk_model **out, MPI_Comm *node, MPI_Win *win, tk_error *err)
+/* Only rank 0 reads the model file. The other ranks get the layer configs
+ * (plain structs; their weight pointers are ignored by
+ * tk_model_from_layers) and build the same model over the node's shared
+ * window; the first rank of every other node receives the weights once, by
+ * broadcast among the node leaders. */
+static tk_status share_model(MPI_Comm world, tk_model **loaded, tk_model **out, MPI_Comm *node,
+                             MPI_Win *win, tk_error *err)
 {
     tk_status st = TK_OK;
-    int node_rank = 0;
+    int rank = 0, node_rank = 0;
     float *base = NULL;
+    tk_model *shape = NULL; /* non-root ranks: the structure, zeroed params */
+    tk_layer *layers = NULL;
+    MPI_Comm leaders = MPI_COMM_NULL;
+    MPICHK(MPI_Comm_rank(world, &rank));
     MPICHK(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, node));
     MPICHK(MPI_Comm_rank(*node, &node_rank));
-    /* every rank needs the model's structure; only the node's first rank
-     * keeps weights, in the window */
-    if (*loaded == NULL)
-        st = tk_model_load(cfg->model_path, loaded, err);
+    /* rank 0 is node rank 0 of its node (key 0: ties keep world order) */
+    MPICHK(MPI_Comm_split(world, node_rank == 0 ? 0 : MPI_UNDEFINED, rank, &leaders));
+
+    long long head[4] = {0, 0, 0, 0}; /* n_layers, maxlen, input_dim, n_params */
+    if (rank == ROOT)
+        head[0] = (*loaded)->n_layers, head[1] = (*loaded)->maxlen,
+        head[2] = (*loaded)->input_dim, head[3] = (long long)(*loaded)->n_params;
+    MPICHK(MPI_Bcast(head, 4, MPI_LONG_LONG, ROOT, world));
+    size_t n_params = (size_t)head[3];
+    layers = rank == ROOT ? (*loaded)->layers : tk_calloc((size_t)head[0], sizeof *layers, err);
+    if (!layers) {
+        st = TK_E_NOMEM;
+    }
     if ((st = agree(world, st, err)) != TK_OK)
-        return st;
-    MPI_Aint bytes = node_rank == 0 ? (MPI_Aint)((*loaded)->n_params * sizeof(float)) : 0;
+        goto done;
+    MPICHK(MPI_Bcast(layers, (int)(head[0] * (long long)sizeof *layers), MPI_BYTE, ROOT, world));
+    if (rank != ROOT) {
+        st = tk_model_from_layers(layers, (int)head[0], (int)head[1], (int)head[2], &shape, err);
+        if (st == TK_OK && shape->n_params != n_params)
+            st = tk_error_set(err, TK_E_INTERNAL,
+                              "the model rebuilt from its layers has %zu parameters, the file %zu",
+                              shape->n_params, n_params);
+    }
+    if ((st = agree(world, st, err)) != TK_OK)
+        goto done;
+
+    MPI_Aint bytes = node_rank == 0 ? (MPI_Aint)(n_params * sizeof(float)) : 0;
     MPICHK(MPI_Win_allocate_shared(bytes, sizeof(float), MPI_INFO_NULL, *node, &base, win));
     if (node_rank != 0) {
         MPI_Aint size;
@@ -524,14 +553,27 @@ static tk_status share_model(MPI_Comm world, const tk_run_config *cfg, tk_model 
         MPICHK(MPI_Win_shared_query(*win, 0, &size, &disp, &base));
     }
     MPICHK(MPI_Win_fence(0, *win));
-    if (node_rank == 0)
-        st = tk_model_clone_with_params(*loaded, base, true, out, err);
+    if (rank == ROOT)
+        memcpy(base, (*loaded)->params, n_params * sizeof(float));
+    if (leaders != MPI_COMM_NULL) {
+        /* counts beyond INT_MAX in pieces */
+        for (size_t o = 0; o < n_params; o += (size_t)1 << 30) {
+            size_t c = n_params - o < ((size_t)1 << 30) ? n_params - o : (size_t)1 << 30;
+            MPICHK(MPI_Bcast(base + o, (int)c, MPI_FLOAT, 0, leaders));
+        }
+    }
     MPICHK(MPI_Win_fence(0, *win));
-    if (node_rank != 0)
-        st = tk_model_clone_with_params(*loaded, base, false, out, err);
+    st = tk_model_clone_with_params(rank == ROOT ? *loaded : shape, base, false, out, err);
+    st = agree(world, st, err);
+done:
+    if (rank != ROOT)
+        free(layers);
+    tk_model_destroy(shape);
     tk_model_destroy(*loaded);
     *loaded = NULL;
-    return agree(world, st, err);
+    if (leaders != MPI_COMM_NULL)
+        MPI_Comm_free(&leaders);
+    return st;
 fail:
     MPI_Abort(MPI_COMM_WORLD, 1);
     return st;
@@ -631,7 +673,7 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         goto done;
     }
     int steps = head[1];
-    if ((st = share_model(world, cfg, &p.model, &model, &node, &win, err)) != TK_OK)
+    if ((st = share_model(world, &p.model, &model, &node, &win, err)) != TK_OK)
         goto done;
 
     /* DeepSHAP backgrounds: prepared on rank 0, broadcast */
