@@ -59,9 +59,12 @@ tk_slurm_done_values() {
 
 # Complete = /progress/done exists and holds no 0 (tokattr sets a review's
 # flag only once its results are flushed). Unreadable counts as incomplete.
+# Without h5dump (Debian: hdf5-tools) we trust tokattr, which gives the
+# final name only to a complete file.
 tk_slurm_results_complete() {
     local values
     [ -f "$1" ] || return 1
+    command -v h5dump >/dev/null 2>&1 || return 0
     values=$(tk_slurm_done_values "$1")
     [ -n "$values" ] && ! printf '%s\n' "$values" | grep -qx '0'
 }
@@ -74,11 +77,30 @@ tk_slurm_results_progress() {
     echo "$(printf '%s\n' "$values" | grep -cvx 0)/$(printf '%s\n' "$values" | wc -l)"
 }
 
+# The batch shell's trap (runs inside tk_slurm_main, whose locals signal,
+# interrupted and step it sets and reads). tokattr stops the same way on
+# SIGUSR1 and SIGTERM; we always pass on SIGUSR1 because mpirun turns its
+# own SIGTERM into a kill of the ranks but forwards SIGUSR1 (srun forwards
+# both).
+# shellcheck disable=SC2154,SC2034
+tk_slurm_forward() {
+    signal=$1
+    interrupted=1
+    tk_slurm_say "received SIG$1 ($2): asking tokattr to stop"
+    [ "$step" -gt 0 ] && kill -USR1 "$step" 2>/dev/null
+}
+
 tk_slurm_main() {
     local per_node=$1 job=$2
     shift 2
     local extra=("$@")
     local submit=${SLURM_SUBMIT_DIR:-$PWD}
+    # From here on Slurm's signal is taken (the sbatch scripts catch one
+    # that comes even earlier in tk_early_signal).
+    local step=0 signal="" interrupted=0 rc
+    trap 'tk_slurm_forward USR1 "time limit near"' USR1
+    trap 'tk_slurm_forward TERM cancelled' TERM
+    [ -n "${tk_early_signal:-}" ] && tk_slurm_forward USR1 "time limit near, before the start"
 
     if [ -z "$job" ]; then
         tk_slurm_say "error: no job file given (usage: sbatch slurm/run.sbatch JOB.yaml [tokattr run options])"
@@ -131,31 +153,40 @@ tk_slurm_main() {
     cat "$job"
     echo "--------------------"
 
-    local force=0 a resume=()
+    # tokattr writes an unfinished run to RESULTS.partial and renames it to
+    # RESULTS once every review is done; --resume continues a .partial,
+    # starts afresh when there is none, and checks that it belongs to the
+    # same job (job text, model and dataset checksums).
+    local force=0 a resume=() partial=""
+    [ -n "$results" ] && partial=$results.partial
     for a in "${extra[@]}"; do
         case "$a" in --force) force=1 ;; --resume) resume=(--resume) ;; esac
     done
-    if [ -n "$results" ] && [ -e "$results" ] && [ "$force" = 0 ] && [ ${#resume[@]} = 0 ]; then
-        if tk_slurm_results_complete "$results"; then
-            tk_slurm_say "results file is already complete; nothing to do" \
-                         "(pass --force after the job file to recompute)"
-            return 0
+    if [ "$force" = 0 ] && [ ${#resume[@]} = 0 ]; then
+        if [ -n "$results" ] && [ -e "$results" ]; then
+            if tk_slurm_results_complete "$results"; then
+                tk_slurm_say "results file is already complete; nothing to do" \
+                             "(pass --force after the job file to recompute)"
+                return 0
+            fi
+            tk_slurm_say "$results exists but is not complete: resuming (tokattr checks it)"
+            resume=(--resume)
+        elif [ -n "$partial" ] && [ -e "$partial" ]; then
+            tk_slurm_say "an interrupted run left $partial ($(tk_slurm_results_progress "$partial") reviews done): resuming"
+            resume=(--resume)
+        elif [ "$restarts" -gt 0 ]; then
+            tk_slurm_say "restarted after a requeue: resuming"
+            resume=(--resume)
         fi
-        tk_slurm_say "results file exists and is incomplete ($(tk_slurm_results_progress "$results") reviews done): resuming"
-        resume=(--resume)
-    elif [ "$restarts" -gt 0 ] && [ "$force" = 0 ] && [ ${#resume[@]} = 0 ]; then
-        tk_slurm_say "restarted after a requeue: resuming"
-        resume=(--resume)
     fi
 
     # The step runs in the background so this shell can take Slurm's signal
-    # while it waits (bash runs a trap only between commands).
-    local step=0 signal="" interrupted=0 rc
-    trap 'signal=USR1; interrupted=1; tk_slurm_say "received SIGUSR1 (time limit near): asking tokattr to stop"; kill -USR1 $step 2>/dev/null' USR1
-    trap 'signal=TERM; interrupted=1; tk_slurm_say "received SIGTERM (cancelled): asking tokattr to stop"; kill -TERM $step 2>/dev/null' TERM
+    # while it waits (bash runs a trap only between commands). A signal that
+    # comes before the step exists is passed on as soon as it does.
     tk_slurm_say "running: ${launch[*]} $bin run $job ${resume[*]} ${extra[*]}"
     "${launch[@]}" "$bin" run "$job" "${resume[@]}" "${extra[@]}" &
     step=$!
+    [ -n "$signal" ] && kill -USR1 "$step" 2>/dev/null
     while :; do
         interrupted=0
         wait "$step"
@@ -177,9 +208,19 @@ tk_slurm_main() {
         tk_slurm_say "done: ${results:-results} complete"
         return 0
         ;;
-    3)
-        [ -n "$results" ] &&
-            tk_slurm_say "stopped cleanly; $(tk_slurm_results_progress "$results") reviews on disk"
+    3 | 138)
+        # 138 = killed by the SIGUSR1 we forwarded, which happens when it
+        # lands before tokattr has set its handler (in its first second):
+        # nothing was written yet, so that run too resumes.
+        if [ "$rc" = 138 ] && [ "$signal" != USR1 ]; then
+            tk_slurm_say "error: tokattr was killed by SIGUSR1 (status 138); not requeued"
+            return "$rc"
+        fi
+        if [ -n "$partial" ] && [ -e "$partial" ]; then
+            tk_slurm_say "stopped cleanly; $(tk_slurm_results_progress "$partial") reviews on disk"
+        else
+            tk_slurm_say "stopped before any results were written"
+        fi
         if [ "$signal" = TERM ]; then
             tk_slurm_say "cancelled: not requeued; resubmit the same command to resume"
             return 3

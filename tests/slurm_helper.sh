@@ -160,7 +160,9 @@ slurm_up() {
     ctld_port=$(slurm_free_port) && slurmd_port=$(slurm_free_port) || return 1
     while [ "$slurmd_port" = "$ctld_port" ]; do slurmd_port=$(slurm_free_port); done
 
-    # cred_expire also delays a requeued job's restart (default 120 s);
+    # cred_expire also delays a requeued job's restart (default 120 s), and
+    # a job that becomes eligible waits for the next scheduling pass
+    # (sched_interval, default 60 s);
     # KillWait is short so a cancelled test does not linger; MinJobAge
     # keeps finished jobs visible to `scontrol show job` (no slurmdbd).
     cat >"$d/slurm.conf" <<EOF
@@ -185,6 +187,7 @@ JobAcctGatherType=jobacct_gather/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/builtin
+SchedulerParameters=sched_interval=3
 MpiDefault=pmix
 ReturnToService=2
 EnforcePartLimits=ALL
