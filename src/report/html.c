@@ -218,7 +218,12 @@ static void review_view(FILE *out, const tk_results *r, int64_t i)
                 scale = fmax(scale, fabs(s[t]));
         fputs("<div class=\"col\"><h4>", out);
         tk_html_escape(out, r->methods[m].name);
-        fprintf(out, " <span class=\"note\">max |s| = %.3g</span></h4><div class=\"txt\">", scale);
+        fprintf(out, " <span class=\"note\">max |s| = %.3g", scale);
+        if (r->methods[m].axiom_error != NULL)
+            fprintf(out, " \xC2\xB7 axiom error %.2g", (double)r->methods[m].axiom_error[i]);
+        if (r->methods[m].padding_score != NULL)
+            fprintf(out, " \xC2\xB7 on padding %.2g", (double)r->methods[m].padding_score[i]);
+        fputs("</span></h4><div class=\"txt\">", out);
         for (int64_t t = lo; t < hi; t++) {
             colour(scale > 0 ? s[t] / scale : 0, buf, sizeof buf);
             bool marker = r->token_id[t] == 1 || (r->word_pos != NULL && r->word_pos[t] < 0);
