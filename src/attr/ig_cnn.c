@@ -30,6 +30,9 @@ struct tk_ig_cnn {
     float *wt;         /* (f, k * c): the kernel transposed, for the sparse backward */
     float *cols;       /* (max_steps, k * c) im2col of one input */
     uint64_t *hash;    /* (max_steps) of each im2col row, to find repeated windows */
+    float *occ_cols;   /* (max_steps + k, k * c) im2col rows of one occluded copy */
+    float *occ_z;      /* (max_steps + k, f) their conv outputs */
+    float *occ_suf;    /* (max_steps, f) running maxima from the back */
     float *z1, *z0;    /* (max_steps, f) conv pre-activations of x and x' (bias included) */
     float *pooled;     /* (max_points, f) */
     int *arg;          /* (max_points, f) winning position */
@@ -45,6 +48,9 @@ void tk_ig_cnn_destroy(tk_ig_cnn *c)
     free(c->wt);
     free(c->cols);
     free(c->hash);
+    free(c->occ_cols);
+    free(c->occ_z);
+    free(c->occ_suf);
     free(c->z1);
     free(c->z0);
     free(c->pooled);
@@ -112,12 +118,15 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
     c->wt = tk_malloc((size_t)c->f * kc, sizeof *c->wt, err);
     c->cols = tk_malloc((size_t)max_steps * kc, sizeof *c->cols, err);
     c->hash = tk_malloc((size_t)max_steps, sizeof *c->hash, err);
+    c->occ_cols = tk_malloc((size_t)(max_steps + c->k) * kc, sizeof *c->occ_cols, err);
+    c->occ_z = tk_malloc((size_t)(max_steps + c->k) * c->f, sizeof *c->occ_z, err);
+    c->occ_suf = tk_malloc((size_t)max_steps * c->f, sizeof *c->occ_suf, err);
     c->z1 = tk_malloc((size_t)max_steps * c->f, sizeof *c->z1, err);
     c->z0 = tk_malloc((size_t)max_steps * c->f, sizeof *c->z0, err);
     c->pooled = tk_malloc((size_t)max_points * c->f, sizeof *c->pooled, err);
     c->arg = tk_malloc((size_t)max_points * c->f, sizeof *c->arg, err);
     c->gz = tk_malloc((size_t)max_steps * c->f, sizeof *c->gz, err);
-    ok = c->wt && c->cols && c->hash && c->z1 && c->z0 && c->pooled && c->arg && c->gz;
+    ok = c->wt && c->cols && c->hash && c->occ_cols && c->occ_z && c->occ_suf && c->z1 && c->z0 && c->pooled && c->arg && c->gz;
     for (int d = 0; ok && d < n_dense; d++) {
         if (dense[d]->units > width)
             width = dense[d]->units;
@@ -184,6 +193,28 @@ static void conv_forward(tk_ig_cnn *c, const float *x, int steps, float *z)
     }
 }
 
+/* Dense layers over all n pooled rows at once: pooled (n, f) -> act[d]
+ * (n, units_d); the last one holds the logits (no output activation). */
+static void dense_forward(tk_ig_cnn *c, int n)
+{
+    const float *in = c->pooled;
+    int in_w = c->f;
+    for (int d = 0; d < c->n_dense; d++) {
+        const tk_layer *l = c->dense[d];
+        float *o = c->act[d];
+        for (int p = 0; p < n; p++)
+            for (int u = 0; u < l->units; u++)
+                o[(size_t)p * l->units + u] = l->use_bias ? l->bias[u] : 0.0f;
+        tk_sgemm(false, false, n, l->units, in_w, 1.0f, in, in_w, l->kernel, l->units, 1.0f, o,
+                 l->units);
+        if (d + 1 < c->n_dense && l->activation == TK_ACT_RELU)
+            for (size_t i = 0; i < (size_t)n * l->units; i++)
+                o[i] = o[i] < 0.0f ? 0.0f : o[i];
+        in = o;
+        in_w = l->units;
+    }
+}
+
 tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int target,
                              const float *x, const float *xb, int steps, int n,
                              const double *alpha, const double *weight, float *grad,
@@ -227,23 +258,7 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
             }
         }
     }
-    /* Dense layers over all points at once. */
-    const float *in = c->pooled;
-    int in_w = f;
-    for (int d = 0; d < c->n_dense; d++) {
-        const tk_layer *l = c->dense[d];
-        float *o = c->act[d];
-        for (int p = 0; p < n; p++)
-            for (int u = 0; u < l->units; u++)
-                o[(size_t)p * l->units + u] = l->use_bias ? l->bias[u] : 0.0f;
-        tk_sgemm(false, false, n, l->units, in_w, 1.0f, in, in_w, l->kernel, l->units, 1.0f, o,
-                 l->units);
-        if (d + 1 < c->n_dense && l->activation == TK_ACT_RELU)
-            for (size_t i = 0; i < (size_t)n * l->units; i++)
-                o[i] = o[i] < 0.0f ? 0.0f : o[i];
-        in = o;
-        in_w = l->units;
-    }
+    dense_forward(c, n);
     /* d_logits per point, weighted by the quadrature. */
     int k = c->model->n_outputs;
     float *g = c->dact[0];
@@ -301,5 +316,85 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
                     gr[ch] += gf * wj[ch];
             }
         }
+    return TK_OK;
+}
+
+/* Occlusion through the same network: replacing positions p..p+w-1 changes
+ * only the convolution rows whose windows touch them, so each occluded copy
+ * costs a few conv rows, the max over time from prefix/suffix maxima of the
+ * untouched rows, and its share of one batched dense GEMM. */
+tk_status tk_ig_cnn_occlusion(tk_ig_cnn *c, const float *x, const float *repl, int steps,
+                              int window, float *logits, tk_error *err)
+{
+    int out = conv_out_steps(c, steps), f = c->f, n_win = steps - window + 1;
+    if (out < 1)
+        return tk_error_set(err, TK_E_INVALID,
+                            "review of %d positions is shorter than the convolution's kernel (%d)",
+                            steps, c->k);
+    if (steps > c->max_steps || n_win + 1 > c->max_points || window + c->k - 1 > c->max_steps + c->k)
+        return tk_error_set(err, TK_E_INTERNAL, "ig_cnn: occlusion of %d steps exceeds the scratch",
+                            steps);
+    bool relu = c->conv->activation == TK_ACT_RELU;
+    float *h = c->z1; /* (out, f) activated conv output of x */
+    conv_forward(c, x, steps, h);
+    if (relu)
+        for (size_t i = 0; i < (size_t)out * f; i++)
+            h[i] = h[i] < 0.0f ? 0.0f : h[i];
+    float *pre = c->z0, *suf = c->occ_suf; /* (out, f) running maxima from the front / back */
+    memcpy(pre, h, (size_t)f * sizeof *pre);
+    for (int t = 1; t < out; t++)
+        for (int q = 0; q < f; q++) {
+            float a = pre[(size_t)(t - 1) * f + q], b = h[(size_t)t * f + q];
+            pre[(size_t)t * f + q] = b > a ? b : a;
+        }
+    memcpy(suf + (size_t)(out - 1) * f, h + (size_t)(out - 1) * f, (size_t)f * sizeof *suf);
+    for (int t = out - 2; t >= 0; t--)
+        for (int q = 0; q < f; q++) {
+            float a = suf[(size_t)(t + 1) * f + q], b = h[(size_t)t * f + q];
+            suf[(size_t)t * f + q] = b > a ? b : a;
+        }
+    /* Row 0: the input itself. */
+    memcpy(c->pooled, pre + (size_t)(out - 1) * f, (size_t)f * sizeof *c->pooled);
+    int kc = c->k * c->c;
+    for (int p = 0; p < n_win; p++) {
+        /* Conv rows t with a window [t - pad_left, t - pad_left + k) touching [p, p + w). */
+        int lo = p - c->k + 1 + c->pad_left, hi = p + window - 1 + c->pad_left;
+        lo = lo < 0 ? 0 : lo;
+        hi = hi > out - 1 ? out - 1 : hi;
+        float *best = c->pooled + (size_t)(p + 1) * f;
+        for (int q = 0; q < f; q++) {
+            float a = lo > 0 ? pre[(size_t)(lo - 1) * f + q] : -INFINITY;
+            float b = hi < out - 1 ? suf[(size_t)(hi + 1) * f + q] : -INFINITY;
+            best[q] = a > b ? a : b;
+        }
+        if (hi < lo)
+            continue;
+        int rows = hi - lo + 1;
+        for (int t = lo; t <= hi; t++)
+            for (int j = 0; j < c->k; j++) {
+                int src = t + j - c->pad_left;
+                float *dst = c->occ_cols + (size_t)(t - lo) * kc + (size_t)j * c->c;
+                if (src < 0 || src >= steps)
+                    memset(dst, 0, (size_t)c->c * sizeof *dst);
+                else if (src >= p && src < p + window)
+                    memcpy(dst, repl, (size_t)c->c * sizeof *dst);
+                else
+                    memcpy(dst, x + (size_t)src * c->c, (size_t)c->c * sizeof *dst);
+            }
+        for (int t = 0; t < rows; t++)
+            for (int q = 0; q < f; q++)
+                c->occ_z[(size_t)t * f + q] = c->conv->use_bias ? c->conv->bias[q] : 0.0f;
+        tk_sgemm(false, false, rows, f, kc, 1.0f, c->occ_cols, kc, c->conv->kernel, f, 1.0f,
+                 c->occ_z, f);
+        for (int t = 0; t < rows; t++)
+            for (int q = 0; q < f; q++) {
+                float v = c->occ_z[(size_t)t * f + q];
+                v = relu && v < 0.0f ? 0.0f : v;
+                best[q] = v > best[q] ? v : best[q];
+            }
+    }
+    dense_forward(c, n_win + 1);
+    int k = c->model->n_outputs;
+    memcpy(logits, c->act[c->n_dense - 1], (size_t)(n_win + 1) * k * sizeof *logits);
     return TK_OK;
 }

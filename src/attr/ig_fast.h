@@ -27,6 +27,12 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
                              const double *alpha, const double *weight, float *grad,
                              tk_error *err);
 
+/* Occlusion through the CNN path: logits (steps - window + 2, K), row 0 for
+ * x itself, row 1 + p for x with positions p..p+window-1 replaced by repl (D).
+ * Needs max_points >= steps + 1 at create. */
+tk_status tk_ig_cnn_occlusion(tk_ig_cnn *c, const float *x, const float *repl, int steps,
+                              int window, float *logits, tk_error *err);
+
 /* LSTM fast path: LSTM (one direction, last state, tanh cell) -> Dropout* ->
  * Dense*. The input projection of the path is interpolated from two
  * evaluations; the recurrence advances all points together; the input

@@ -1,12 +1,15 @@
 /* Occlusion (METHODS.md): s_t = F(x) - F(x with t..t+w-1 replaced by the
  * pad / oov / token embedding); for w > 1 a position's score is the mean
  * over the windows covering it. The original and every occluded copy of a
- * review go through the model as one batch. Per-token only: out->full, when
+ * review go through the model as one batch; for Conv1D -> max pooling
+ * models only the convolution rows an occlusion touches are recomputed
+ * (ig_cnn.c). Per-token only: out->full, when
  * requested, gets the score spread evenly over the dimension. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "attr/attr_common.h"
+#include "attr/ig_fast.h"
 #include "attr/method.h"
 #include "attr/target.h"
 
@@ -20,6 +23,7 @@ typedef struct occlusion_state {
     float *batch;     /* (max_steps + 1, max_steps, D): row 0 the input, row 1 + s window s occluded */
     float *logits;    /* (max_steps + 1, K) */
     double *diff;     /* (max_steps) F(x) - F(occluded window s) */
+    tk_ig_cnn *cnn;   /* CNN path: only the conv rows an occlusion touches, or NULL */
 } occlusion_state;
 
 static void occlusion_destroy(void *state)
@@ -28,6 +32,7 @@ static void occlusion_destroy(void *state)
     if (s == NULL)
         return;
     tk_workspace_destroy(s->ws);
+    tk_ig_cnn_destroy(s->cnn);
     free(s->x);
     free(s->repl);
     free(s->batch);
@@ -51,16 +56,22 @@ static tk_status occlusion_create(const tk_model *model, const tk_method_params 
     size_t rows = (size_t)max_steps + 1;
     s->x = tk_malloc(row, sizeof *s->x, err);
     s->repl = tk_malloc((size_t)model->input_dim, sizeof *s->repl, err);
-    s->batch = tk_malloc(rows * row, sizeof *s->batch, err);
     s->logits = tk_malloc(rows * (size_t)model->n_outputs, sizeof *s->logits, err);
     s->diff = tk_malloc((size_t)max_steps, sizeof *s->diff, err);
     tk_status st = TK_OK;
-    if (!s->x || !s->repl || !s->batch || !s->logits || !s->diff)
+    if (!s->x || !s->repl || !s->logits || !s->diff)
         st = TK_E_NOMEM;
     if (st == TK_OK)
         st = tk_attr_baseline_row(model, params, s->repl, err);
+    if (st == TK_OK)
+        st = tk_ig_cnn_create(model, max_steps, max_steps + 1, &s->cnn, err);
+    if (st == TK_OK && s->cnn == NULL) {
+        s->batch = tk_malloc(rows * row, sizeof *s->batch, err);
+        if (s->batch == NULL)
+            st = TK_E_NOMEM;
+    }
     if (st == TK_OK) {
-        s->ws = tk_workspace_create(model, (int)rows, max_steps, err);
+        s->ws = tk_workspace_create(model, s->cnn ? 1 : (int)rows, max_steps, err);
         if (s->ws == NULL)
             st = err && err->status != TK_OK ? err->status : TK_E_NOMEM;
     }
@@ -88,14 +99,18 @@ static tk_status occlusion_explain(void *state, const tk_review *review, tk_attr
     tk_status st = tk_attr_input(m, review, s->x, err);
     if (st != TK_OK)
         return st;
-    memcpy(s->batch, s->x, row * sizeof *s->x);
-    for (int p = 0; p < n_win; p++) {
-        float *b = s->batch + (size_t)(p + 1) * row;
-        memcpy(b, s->x, row * sizeof *s->x);
-        for (int t = p; t < p + w; t++)
-            memcpy(b + (size_t)t * dim, s->repl, (size_t)dim * sizeof *b);
+    if (s->cnn != NULL) {
+        st = tk_ig_cnn_occlusion(s->cnn, s->x, s->repl, steps, w, s->logits, err);
+    } else {
+        memcpy(s->batch, s->x, row * sizeof *s->x);
+        for (int p = 0; p < n_win; p++) {
+            float *b = s->batch + (size_t)(p + 1) * row;
+            memcpy(b, s->x, row * sizeof *s->x);
+            for (int t = p; t < p + w; t++)
+                memcpy(b + (size_t)t * dim, s->repl, (size_t)dim * sizeof *b);
+        }
+        st = tk_model_forward(m, s->ws, n_win + 1, steps, s->batch, s->logits, err);
     }
-    st = tk_model_forward(m, s->ws, n_win + 1, steps, s->batch, s->logits, err);
     if (st != TK_OK)
         return st;
     out->predicted = tk_predicted_class(m, s->logits);
