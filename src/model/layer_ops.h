@@ -53,6 +53,8 @@ typedef struct tk_layer_ops {
     void (*backward)(const tk_layer_ctx *c);
     /* Fills specs (up to TK_MAX_WEIGHTS) from the layer's config; returns the count. */
     int (*weights)(tk_layer *l, tk_weight_spec *specs);
+    /* Dropout at inference: the output is the input, no copy is made. */
+    bool identity_at_inference;
 } tk_layer_ops;
 
 const tk_layer_ops *tk_layer_ops_of(tk_layer_kind kind);

@@ -313,9 +313,36 @@ static void conv_backward(const tk_layer_ctx *c)
         add_colsum(db, dz, rows, n);
     if (c->dx == NULL)
         return;
-    /* dcol = dz W^T, then scattered back onto the taps' input positions. */
-    tk_sgemm(false, true, (int)rows, kc, n, 1.0f, dz, n, l->kernel, n, 0.0f, col, kc);
     int T = c->in.steps, C = c->in.channels, To = c->out.steps, K = l->kernel_size, pad;
+    /* dcol = dz W^T, then scattered back onto the taps' input positions.
+     * Behind a max pooling most of dz is zero (GlobalMaxPooling1D passes one
+     * position per filter), so a sample whose dz is sparse takes its
+     * nonzeros one by one: nnz * kc work instead of T_out * filters * kc.
+     * The choice is made per sample, never for the batch as a whole, so a
+     * sample's gradient does not depend on the reviews beside it. */
+    size_t per = (size_t)To * n;
+    for (int b = 0; b < c->batch; b++) {
+        const float *dzb = dz + (size_t)b * per;
+        float *colb = col + (size_t)b * To * kc;
+        size_t nnz = 0;
+        for (size_t i = 0; i < per; i++)
+            nnz += dzb[i] != 0.0f;
+        if (nnz * 8 >= per) {
+            tk_sgemm(false, true, To, kc, n, 1.0f, dzb, n, l->kernel, n, 0.0f, colb, kc);
+            continue;
+        }
+        memset(colb, 0, (size_t)To * kc * sizeof *colb);
+        for (int t = 0; t < To; t++)
+            for (int f = 0; f < n; f++) {
+                float v = dzb[(size_t)t * n + f];
+                if (v == 0.0f)
+                    continue;
+                float *row = colb + (size_t)t * kc;
+                const float *wf = l->kernel + f;
+                for (int j = 0; j < kc; j++)
+                    row[j] += v * wf[(size_t)j * n];
+            }
+    }
     window_out(T, l->dilation * (K - 1) + 1, l->strides, l->padding_same, &pad);
     memset(c->dx, 0, tk_layer_size(c->batch, c->in) * sizeof *c->dx);
     for (int b = 0; b < c->batch; b++)
@@ -454,26 +481,31 @@ static void global_forward(const tk_layer_ctx *c)
 {
     int T = c->in.steps, C = c->in.channels;
     bool is_max = c->layer->kind == TK_LAYER_GLOBAL_MAX_POOL1D;
-    for (int b = 0; b < c->batch; b++)
-        for (int ch = 0; ch < C; ch++) {
-            const float *x = c->x + (size_t)b * T * C + ch;
-            float best = x[0], sum = 0.0f;
-            int arg = 0;
-            for (int s = 0; s < T; s++) {
-                float v = x[(size_t)s * C];
-                sum += v;
-                if (v > best) { /* first maximum wins, like tf.reduce_max's gradient */
-                    best = v;
-                    arg = s;
-                }
-            }
+    /* Steps outer, channels inner: contiguous rows, vectorisable. */
+    for (int b = 0; b < c->batch; b++) {
+        const float *x = c->x + (size_t)b * T * C;
+        float *y = c->y + (size_t)b * C;
+        int32_t *arg = is_max ? c->istate + (size_t)b * C : NULL;
+        memcpy(y, x, (size_t)C * sizeof *y);
+        if (is_max)
+            memset(arg, 0, (size_t)C * sizeof *arg);
+        for (int s = 1; s < T; s++) {
+            const float *row = x + (size_t)s * C;
             if (is_max) {
-                c->y[(size_t)b * C + ch] = best;
-                c->istate[(size_t)b * C + ch] = arg;
+                for (int ch = 0; ch < C; ch++)
+                    if (row[ch] > y[ch]) { /* first maximum wins, like tf.reduce_max's gradient */
+                        y[ch] = row[ch];
+                        arg[ch] = s;
+                    }
             } else {
-                c->y[(size_t)b * C + ch] = sum / (float)T;
+                for (int ch = 0; ch < C; ch++)
+                    y[ch] += row[ch];
             }
         }
+        if (!is_max)
+            for (int ch = 0; ch < C; ch++)
+                y[ch] /= (float)T;
+    }
 }
 
 static void global_backward(const tk_layer_ctx *c)
@@ -591,23 +623,23 @@ static tk_status input_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_e
 }
 
 static const tk_layer_ops OPS_INPUT = {input_shape, zero_size, zero_size, zero_size,
-                                       copy_forward, copy_backward, no_weights};
+                                       copy_forward, copy_backward, no_weights, false};
 static const tk_layer_ops OPS_EMBEDDING = {embedding_shape, zero_size, zero_size, zero_size,
-                                           copy_forward, copy_backward, embedding_weights};
+                                           copy_forward, copy_backward, embedding_weights, false};
 static const tk_layer_ops OPS_CONV = {conv_shape, zero_size, zero_size, conv_scratch,
-                                      conv_forward, conv_backward, conv_weights};
+                                      conv_forward, conv_backward, conv_weights, false};
 static const tk_layer_ops OPS_POOL = {pool_shape, zero_size, pool_ints, zero_size,
-                                      pool_forward, pool_backward, no_weights};
+                                      pool_forward, pool_backward, no_weights, false};
 static const tk_layer_ops OPS_GLOBAL = {global_shape, zero_size, global_ints, zero_size,
-                                        global_forward, global_backward, no_weights};
+                                        global_forward, global_backward, no_weights, false};
 static const tk_layer_ops OPS_FLATTEN = {flatten_shape, zero_size, zero_size, zero_size,
-                                         copy_forward, copy_backward, no_weights};
+                                         copy_forward, copy_backward, no_weights, false};
 static const tk_layer_ops OPS_DENSE = {dense_shape, zero_size, zero_size, dense_scratch,
-                                       dense_forward, dense_backward, dense_weights};
+                                       dense_forward, dense_backward, dense_weights, false};
 static const tk_layer_ops OPS_ACTIVATION = {same_shape, zero_size, zero_size, zero_size,
-                                            activation_forward, activation_backward, no_weights};
+                                            activation_forward, activation_backward, no_weights, false};
 static const tk_layer_ops OPS_DROPOUT = {same_shape, dropout_state, zero_size, zero_size,
-                                         dropout_forward, dropout_backward, no_weights};
+                                         dropout_forward, dropout_backward, no_weights, true};
 
 const tk_layer_ops *tk_layer_ops_of(tk_layer_kind kind)
 {

@@ -23,7 +23,9 @@ struct tk_workspace {
     bool training;
     float *x;             /* (max_batch, max_steps, input_dim) the body's input */
     tk_shape *in, *out;   /* (n_layers) shapes of the last forward pass */
-    float **y;            /* (n_layers) outputs, sized for (max_batch, max_steps) */
+    float **y;            /* (n_layers) output buffers, sized for (max_batch, max_steps) */
+    float **act;          /* (n_layers) the last pass's outputs: y[i], or the input of an
+                           * identity layer (Dropout at inference) */
     float **state;        /* (n_layers) kept for backward */
     int32_t **istate;     /* (n_layers) kept for backward (arg-max indices) */
     float *scratch;       /* temporary, the largest any layer needs */
@@ -283,6 +285,7 @@ void tk_workspace_destroy(tk_workspace *ws)
             free(ws->istate[i]);
     }
     free(ws->y);
+    free(ws->act);
     free(ws->state);
     free(ws->istate);
     free(ws->in);
@@ -309,12 +312,13 @@ tk_workspace *tk_workspace_create(const tk_model *model, int max_batch, int max_
     ws->max_batch = max_batch;
     ws->max_steps = max_steps;
     ws->y = tk_calloc((size_t)n, sizeof *ws->y, err);
+    ws->act = tk_calloc((size_t)n, sizeof *ws->act, err);
     ws->state = tk_calloc((size_t)n, sizeof *ws->state, err);
     ws->istate = tk_calloc((size_t)n, sizeof *ws->istate, err);
     ws->in = tk_calloc((size_t)n * 2, sizeof *ws->in, err);
     ws->x = tk_malloc(tk_layer_size(max_batch, (tk_shape){max_steps, model->input_dim}),
                       sizeof *ws->x, err);
-    if (ws->y == NULL || ws->state == NULL || ws->istate == NULL || ws->in == NULL ||
+    if (ws->y == NULL || ws->act == NULL || ws->state == NULL || ws->istate == NULL || ws->in == NULL ||
         ws->x == NULL)
         goto fail;
     ws->out = ws->in + n;
@@ -382,8 +386,14 @@ static tk_status forward(const tk_model *model, tk_workspace *ws, int batch, int
             .training = training,
             .rng = rng, .params = model->params,
         };
-        tk_layer_ops_of(l->kind)->forward(&c);
-        in = ws->y[i];
+        const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+        if (!training && ops->identity_at_inference) {
+            ws->act[i] = (float *)in; /* layers never write their input */
+        } else {
+            ops->forward(&c);
+            ws->act[i] = ws->y[i];
+        }
+        in = ws->act[i];
     }
     if (logits != NULL)
         memcpy(logits, in, (size_t)batch * (size_t)model->n_outputs * sizeof *logits);
@@ -432,12 +442,20 @@ tk_status tk_model_backward(const tk_model *model, tk_workspace *ws, const float
         float *next = i == first ? dx : (cur == ws->grad[0] ? ws->grad[1] : ws->grad[0]);
         tk_layer_ctx c = {
             .layer = l, .batch = batch, .in = ws->in[i], .out = ws->out[i],
-            .x = i == first ? ws->x : ws->y[i - 1], .y = ws->y[i], .state = ws->state[i],
+            .x = i == first ? ws->x : ws->act[i - 1], .y = ws->act[i], .state = ws->state[i],
             .istate = ws->istate[i], .scratch = ws->scratch, .last = i == model->n_layers - 1,
             .training = ws->training, .dy = cur, .dx = next, .d_params = d_params,
             .params = model->params,
         };
-        tk_layer_ops_of(l->kind)->backward(&c);
+        const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+        if (!ws->training && ops->identity_at_inference) {
+            if (i != first)
+                next = cur; /* pass the gradient through without a copy */
+            else if (dx != NULL)
+                memcpy(dx, cur, tk_layer_size(batch, ws->in[i]) * sizeof *dx);
+        } else {
+            ops->backward(&c);
+        }
         cur = next;
     }
     return TK_OK;
@@ -447,7 +465,9 @@ const float *tk_workspace_layer_output(const tk_workspace *ws, int layer)
 {
     if (ws == NULL || layer < 0 || layer >= ws->n_layers)
         return NULL;
-    return ws->y[layer] != NULL ? ws->y[layer] : ws->x;
+    if (ws->y[layer] == NULL)
+        return ws->x;
+    return ws->have_forward ? ws->act[layer] : ws->y[layer];
 }
 
 const float *tk_workspace_layer_input(const tk_workspace *ws, int layer)
@@ -456,7 +476,7 @@ const float *tk_workspace_layer_input(const tk_workspace *ws, int layer)
         return NULL;
     if (layer == 0 || ws->y[layer - 1] == NULL)
         return ws->x;
-    return ws->y[layer - 1];
+    return ws->have_forward ? ws->act[layer - 1] : ws->y[layer - 1];
 }
 
 tk_lstm_trace tk_workspace_lstm_trace(const tk_workspace *ws, int layer, int dir)
