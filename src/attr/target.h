@@ -19,8 +19,9 @@ tk_status tk_choose_target(const tk_model *model, const tk_method_params *params
  * - softmax + prob: p_c = softmax(z)_c; 2 classes are the same number as
  *   sigmoid(z_c - z_other).
  * - sigmoid + prob: p (class 1) or 1 - p (class 0).
- * - logit: z_c; for a single sigmoid unit z (class 1) or -z (class 0).
- * - linear output: z_c either way. */
+ * - logit: z_c; for a single unit z (class 1) or -z (class 0).
+ * - linear output: z_c either way; a single linear unit, like a single
+ *   sigmoid's logit, is z for class 1 and -z for class 0. */
 double tk_explained_scalar(const tk_model *model, tk_output_kind output, int target,
                            const float *logits, float *d_logits);
 
