@@ -43,8 +43,10 @@ static void print_epoch(const tk_epoch_stats *s, void *ctx)
     const tk_train_config *cfg = ctx;
     printf("epoch %d/%d: loss %.4f accuracy %.4f", s->epoch, cfg->epochs, s->loss, s->accuracy);
     if (!isnan(s->val_loss))
-        printf(" val_loss %.4f val_accuracy %.4f", s->val_loss, s->val_accuracy);
-    printf(" (%.1f s train, %.1f s validation)\n", s->seconds, s->val_seconds);
+        printf(" val_loss %.4f val_accuracy %.4f (%.1f s train, %.1f s validation)\n",
+               s->val_loss, s->val_accuracy, s->seconds, s->val_seconds);
+    else
+        printf(" (%.1f s)\n", s->seconds);
     fflush(stdout);
 }
 
