@@ -338,6 +338,52 @@ static void test_string_attribute_kinds(void)
     tk_model_destroy(m);
 }
 
+/* The LSTM model as a Functional config: same weights, same outputs. */
+static const char *FUNCTIONAL =
+    "{\"class_name\": \"Functional\", \"config\": {\"name\": \"model\", \"layers\": ["
+    "{\"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, 80], "
+    "\"dtype\": \"float32\", \"name\": \"input_1\"}, \"name\": \"input_1\", \"inbound_nodes\": []},"
+    "{\"class_name\": \"Embedding\", \"config\": {\"name\": \"embedding\", \"input_dim\": 20000, "
+    "\"output_dim\": 128, \"input_length\": 80}, \"name\": \"embedding\", "
+    "\"inbound_nodes\": [[[\"input_1\", 0, 0, {}]]]},"
+    "{\"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", \"units\": 128, "
+    "\"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\", \"use_bias\": true}, "
+    "\"name\": \"lstm\", \"inbound_nodes\": [[[\"%s\", 0, 0, {}]]]},"
+    "{\"class_name\": \"Dense\", \"config\": {\"name\": \"dense\", \"units\": 1, "
+    "\"activation\": \"sigmoid\"}, \"name\": \"dense\", \"inbound_nodes\": [[[\"lstm\", 0, 0, {}]]]}"
+    "], \"input_layers\": [[\"input_1\", 0, 0]], \"output_layers\": [[\"dense\", 0, 0]]}}";
+
+static void test_functional_chain(void)
+{
+    char json[4096];
+    snprintf(json, sizeof json, FUNCTIONAL, "embedding");
+    const char *p = tmp_path("functional.h5");
+    CU_ASSERT_FATAL(copy_file(tk_test_shared("models/imdb_lstm.h5"), p, -1));
+    hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+    write_string_attr(f, "model_config", json, false);
+    H5Fclose(f);
+    tk_model *a = NULL, *b = NULL;
+    tk_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(tk_model_load(tk_test_shared("models/imdb_lstm.h5"), &a, &err), TK_OK);
+    if (tk_model_load(p, &b, &err) != TK_OK)
+        fprintf(stderr, "\n%s\n", err.msg);
+    CU_ASSERT_FATAL(b != NULL);
+    CU_ASSERT_EQUAL(b->n_layers, 3);
+    CU_ASSERT_EQUAL(b->maxlen, 80);
+    float la[3], lb[3];
+    forward_some(a, 80, la);
+    forward_some(b, 80, lb);
+    CU_ASSERT_EQUAL(memcmp(la, lb, sizeof la), 0);
+    tk_model_destroy(a);
+    tk_model_destroy(b);
+    /* A branch (lstm fed from the input, skipping the embedding) is refused. */
+    snprintf(json, sizeof json, FUNCTIONAL, "input_1");
+    f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+    write_string_attr(f, "model_config", json, false);
+    H5Fclose(f);
+    expect_error(p, TK_E_UNSUPPORTED, "lstm", "single chain", NULL);
+}
+
 static void test_bad_config(void)
 {
     const char *cnn = "models/imdb_cnn.h5";
@@ -435,6 +481,7 @@ int main(void)
         {"save/load round trip: Keras 2.3.1 BiLSTM", test_round_trip_bilstm},
         {"save/load round trip: every layer option", test_round_trip_all_layers},
         {"fixed-length string attributes", test_string_attribute_kinds},
+        {"Functional single-chain model; branches refused", test_functional_chain},
         {"bad or unsupported model_config", test_bad_config},
         {"missing, non-HDF5, truncated, incomplete files", test_bad_files},
         {"weight_names that do not match the config", test_bad_weight_names},
