@@ -3,7 +3,8 @@
 # (tests/slurm_helper.sh): the smoke job submitted to Slurm
 # must give results bitwise equal (h5diff, /attributions and /predictions)
 # to the same job run directly with mpirun, through both launchers
-# (srun --mpi=pmix and mpirun inside the allocation); its log must show the
+# (srun --mpi=pmix and mpirun inside the allocation) and through
+# run-multinode.sbatch (on one node); its log must show the
 # job, the version and plain progress lines; an array of two job files must
 # finish both; resubmitting a finished job (sbatch --wait) changes nothing;
 # a missing job file fails the job (sbatch --wait exits non-zero) with a message.
@@ -72,6 +73,15 @@ slurm_wait_gone "$id" 300 || fail "mpirun-launched job did not end"
 grep -q "launcher mpirun" "tokattr-$id.out" || fail "mpirun was not used"
 grep -q "on 2 ranks" "tokattr-$id.out" || fail "mpirun job did not run 2 ranks"
 same_results direct.h5 smoke.h5 || fail "mpirun-in-Slurm results differ from the direct run"
+
+step "run-multinode.sbatch on the one node there is"
+# Only one node here: the script's multi-node arithmetic with --nodes=1.
+mv smoke.h5 mpirun.h5
+id=$(sbatch --parsable --nodes=1 "$TOKATTR_SOURCE/slurm/run-multinode.sbatch" smoke.yaml)
+slurm_wait_gone "$id" 300 || fail "multinode job did not end"
+[ "$(slurm_job_state "$id")" = COMPLETED ] || { cat "tokattr-$id.out"; fail "multinode job failed"; }
+grep -q "1 node(s) x 2 rank(s) = 2 rank(s)" "tokattr-$id.out" || fail "multinode layout"
+same_results direct.h5 smoke.h5 || fail "multinode results differ from the direct run"
 
 step "array"
 # 3. An array of two job files, one task each.
