@@ -384,6 +384,48 @@ static void test_functional_chain(void)
     expect_error(p, TK_E_UNSUPPORTED, "lstm", "single chain", NULL);
 }
 
+/* Keras 2.0-2.3 naming: "lstm/kernel:0" with no lstm_cell group. */
+static void test_old_naming_style(void)
+{
+    const char *p = tmp_path("oldnames.h5");
+    CU_ASSERT_FATAL(copy_file(tk_test_shared("models/imdb_lstm.h5"), p, -1));
+    hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t g = H5Gopen2(f, "model_weights/lstm", H5P_DEFAULT);
+    static const char *w[3] = {"kernel:0", "recurrent_kernel:0", "bias:0"};
+    for (int i = 0; i < 3; i++) {
+        char from[128], to[128];
+        snprintf(from, sizeof from, "lstm/lstm_cell/%s", w[i]);
+        snprintf(to, sizeof to, "lstm/%s", w[i]);
+        CU_ASSERT(H5Lmove(g, from, g, to, H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    }
+    H5Adelete(g, "weight_names");
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, 24);
+    hsize_t three = 3;
+    hid_t sp = H5Screate_simple(1, &three, NULL);
+    hid_t a = H5Acreate2(g, "weight_names", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    char names[3 * 24] = {0};
+    /* deliberately not in Keras' order: matching is by name */
+    memcpy(names, "lstm/bias:0", 11);
+    memcpy(names + 24, "lstm/kernel:0", 13);
+    memcpy(names + 48, "lstm/recurrent_kernel:0", 23);
+    H5Awrite(a, t, names);
+    H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Gclose(g);
+    H5Fclose(f);
+    tk_model *x = NULL, *y = NULL;
+    tk_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(tk_model_load(tk_test_shared("models/imdb_lstm.h5"), &x, &err), TK_OK);
+    if (tk_model_load(p, &y, &err) != TK_OK)
+        fprintf(stderr, "\n%s\n", err.msg);
+    CU_ASSERT_FATAL(y != NULL);
+    CU_ASSERT_EQUAL(memcmp(x->params, y->params, x->n_params * sizeof(float)), 0);
+    tk_model_destroy(x);
+    tk_model_destroy(y);
+}
+
 static void test_bad_config(void)
 {
     const char *cnn = "models/imdb_cnn.h5";
@@ -482,6 +524,7 @@ int main(void)
         {"save/load round trip: every layer option", test_round_trip_all_layers},
         {"fixed-length string attributes", test_string_attribute_kinds},
         {"Functional single-chain model; branches refused", test_functional_chain},
+        {"old Keras weight names (lstm/kernel:0), any order", test_old_naming_style},
         {"bad or unsupported model_config", test_bad_config},
         {"missing, non-HDF5, truncated, incomplete files", test_bad_files},
         {"weight_names that do not match the config", test_bad_weight_names},
