@@ -64,6 +64,10 @@ with h5py.File(sys.argv[1]) as f, h5py.File(sys.argv[2]) as g:
         assert np.isfinite(f['/attributions'][m]['score'][:]).all(), m
     assert list(f['/reviews/index'][:10]) == list(range(10))
     assert f['/attributions/ig10'].attrs['n_steps'] == 10
+    # only the ranks and times may differ between runs
+    for k in f.attrs:
+        if k not in ('ranks', 'start_time', 'finish_time'):
+            assert f.attrs[k] == g.attrs[k], k
 PY
 
 # no overwrite without --force; --resume of a complete file does nothing

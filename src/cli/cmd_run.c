@@ -97,9 +97,14 @@ int tk_cmd_run(int argc, char **argv)
         return TK_EXIT_FAILURE;
     }
 
-    /* the command line, stored in the results file */
+    /* the command line, stored in the results file; --force, --resume and
+     * --quiet change nothing in the results, so they are left out and a
+     * resumed or forced run records the same text */
     char cmd[4096] = "tokattr";
     for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "--resume") == 0 ||
+            strcmp(argv[i], "--quiet") == 0)
+            continue;
         size_t used = strlen(cmd);
         snprintf(cmd + used, sizeof cmd - used, " %s", argv[i]);
     }

@@ -456,7 +456,8 @@ tk_status tk_writer_open_resume(const char *path, const tk_writer_layout *L,
     w->file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     if (w->file < 0) {
         st = tk_error_set(err, TK_E_FORMAT,
-                          "%s: cannot open the results file to resume (not HDF5, or damaged)", path);
+                          "%s: cannot open the results file to resume (not HDF5, damaged, or still "
+                          "open in a running job)", path);
         goto fail;
     }
     if ((st = check_same(w, w->file, "job", meta->job_yaml, "job file", err)) != TK_OK ||
