@@ -7,6 +7,11 @@
  * per time step, forward and backward). Backwards, the gradient at the input
  * projection is summed over points (quadrature weights already applied) and
  * the projection's transpose is applied once: (T, 4U) x (4U, D). */
+/* The gate loops below only vectorise when comparisons may be if-converted:
+ * with GCC's default -ftrapping-math a float compare counts as a possible
+ * trap and keeps the loop scalar. Nothing here relies on FP exceptions. */
+#pragma GCC optimize("no-trapping-math")
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>

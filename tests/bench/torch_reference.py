@@ -13,9 +13,14 @@ import argparse
 import os
 import time
 
-import h5py
-import numpy as np
-import torch
+# One thread everywhere, as tokattr runs one rank per core: torch's intra-op
+# pool (set_num_threads below) and the BLAS/OpenMP pools it calls into.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 
 
