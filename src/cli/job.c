@@ -208,7 +208,9 @@ static const name_value TARGETS[] = {
     {"predicted", TK_TARGET_PREDICTED}, {"label", TK_TARGET_LABEL}, {"class", TK_TARGET_CLASS}, {NULL, 0}};
 static const name_value OUTPUTS[] = {{"prob", TK_OUTPUT_PROB}, {"logit", TK_OUTPUT_LOGIT}, {NULL, 0}};
 static const name_value REDUCTIONS[] = {{"sum", TK_REDUCE_SUM}, {"l2", TK_REDUCE_L2}, {NULL, 0}};
-static const name_value RULES[] = {{"gauss_legendre", TK_IG_GAUSS_LEGENDRE},
+/* "gausslegendre" as METHODS.md and `tokattr explain` spell it; "gauss_legendre" too. */
+static const name_value RULES[] = {{"gausslegendre", TK_IG_GAUSS_LEGENDRE},
+                                   {"gauss_legendre", TK_IG_GAUSS_LEGENDRE},
                                    {"riemann_left", TK_IG_RIEMANN_LEFT},
                                    {"riemann_right", TK_IG_RIEMANN_RIGHT},
                                    {"riemann_middle", TK_IG_RIEMANN_MIDDLE},
