@@ -126,6 +126,7 @@ int tk_cmd_run(int argc, char **argv)
                          .truncating_post = job->truncating_post,
                          .n_methods = job->n_methods,
                          .methods = job->methods,
+                         .faith = job->faith_enabled ? &job->faith : NULL,
                          .output_path = job->output_path,
                          .chunk_size = job->chunk_size,
                          .checkpoint_every = job->checkpoint_every,

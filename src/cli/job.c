@@ -53,6 +53,12 @@ typedef struct raw_method {
     double *bias_factor;
 } raw_method;
 
+typedef struct raw_faith {
+    int *k;
+    char *replace;
+    uint64_t *seed;
+} raw_faith;
+
 typedef struct raw_job {
     char *model;
     char *dataset;
@@ -71,6 +77,7 @@ typedef struct raw_job {
     int *chunk_size;
     int *checkpoint_every;
     double *checkpoint_seconds;
+    raw_faith *faithfulness;
 } raw_job;
 
 #define OPT (CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER)
@@ -111,6 +118,12 @@ static const cyaml_schema_field_t method_fields[] = {
     CYAML_FIELD_FLOAT_PTR("bias_factor", OPT, raw_method, bias_factor),
     CYAML_FIELD_END};
 
+static const cyaml_schema_field_t faith_fields[] = {
+    CYAML_FIELD_INT_PTR("k", OPT, raw_faith, k),
+    CYAML_FIELD_STRING_PTR("replace", OPT, raw_faith, replace, 1, 16),
+    CYAML_FIELD_UINT_PTR("seed", OPT, raw_faith, seed),
+    CYAML_FIELD_END};
+
 static const cyaml_schema_value_t method_entry = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, raw_method, method_fields)};
 
@@ -131,6 +144,7 @@ static const cyaml_schema_field_t job_fields[] = {
     CYAML_FIELD_INT_PTR("chunk_size", OPT, raw_job, chunk_size),
     CYAML_FIELD_INT_PTR("checkpoint_every", OPT, raw_job, checkpoint_every),
     CYAML_FIELD_FLOAT_PTR("checkpoint_seconds", OPT, raw_job, checkpoint_seconds),
+    CYAML_FIELD_MAPPING_PTR("faithfulness", OPT, raw_job, faithfulness, faith_fields),
     CYAML_FIELD_END};
 
 static const cyaml_schema_value_t job_schema = {
@@ -197,6 +211,10 @@ static void tk_job_defaults(tk_job *job)
      * most one every 2 s keeps that near 1% of the run while a kill loses
      * at most ~2 s of work. */
     job->checkpoint_seconds = 2.0;
+    /* faithfulness: off unless the key is present; then k 10, replace pad,
+     * seed 1 (ERASER's q = 1, 5, 10, 20, 50 %) */
+    job->faith_enabled = false;
+    tk_faith_params_default(&job->faith);
 }
 
 typedef struct name_value {
@@ -222,6 +240,7 @@ static const name_value BASELINES[] = {{"pad", TK_BASELINE_PAD},
                                        {"token", TK_BASELINE_TOKEN},
                                        {NULL, 0}};
 static const name_value SIDES[] = {{"pre", 0}, {"post", 1}, {NULL, 0}};
+static const name_value REPLACES[] = {{"pad", TK_FAITH_PAD}, {"remove", TK_FAITH_REMOVE}, {NULL, 0}};
 
 static tk_status pick(const char *file, const char *where, const char *key, const char *value,
                       const name_value *table, int *out, tk_error *err)
@@ -474,6 +493,26 @@ static tk_status resolve_job(const char *file, const raw_job *raw, const char *b
             return tk_error_set(err, TK_E_INVALID,
                                 "%s: key 'checkpoint_seconds': must be in [0, 86400]", file);
         job->checkpoint_seconds = *raw->checkpoint_seconds;
+    }
+
+    const raw_faith *fa = raw->faithfulness;
+    if (fa) {
+        job->faith_enabled = true;
+        int v;
+        if (fa->k) {
+            if (*fa->k < 1 || *fa->k > 1000)
+                return tk_error_set(err, TK_E_INVALID, "%s: key 'faithfulness.k': must be in [1, 1000]",
+                                    file);
+            job->faith.k_max = *fa->k;
+        }
+        if (fa->replace) {
+            if ((st = pick(file, "faithfulness: ", "replace", fa->replace, REPLACES, &v, err)) !=
+                TK_OK)
+                return st;
+            job->faith.mode = (tk_faith_mode)v;
+        }
+        if (fa->seed)
+            job->faith.seed = *fa->seed;
     }
 
     job->n_methods = (int)raw->methods_count;

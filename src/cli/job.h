@@ -42,6 +42,9 @@ typedef struct tk_job {
     int n_methods;
     tk_method_params *methods; /* (n_methods) */
 
+    bool faith_enabled;   /* a `faithfulness:` key is present */
+    tk_faith_params faith;/* its parameters (tk_faith_params_default + the keys) */
+
     char *output_path;    /* the results file, resolved */
     int chunk_size;       /* reviews per work unit (default 16) */
     int checkpoint_every; /* at least this many chunks between flushes (default 1) */

@@ -328,7 +328,8 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
                                .n_methods = cfg->n_methods,
                                .methods = cfg->methods,
                                .vocab_size = p->ds->vocab_size,
-                               .vocab = p->ds->vocab};
+                               .vocab = p->ds->vocab,
+                               .faith = cfg->faith};
     tk_writer_meta meta = {.command_line = cfg->command_line,
                            .job_yaml = cfg->job_yaml,
                            .model_path = cfg->model_path,

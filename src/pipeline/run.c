@@ -87,6 +87,8 @@ typedef struct worker {
     float *logits;        /* (cs, n_out) */
     float *score;         /* (steps) one method's per-position scores */
     tk_chunk_result res;  /* (cs reviews, cs * steps tokens) */
+    tk_faith_workspace *fws;     /* the faithfulness step, or NULL */
+    tk_faith_model_ctx *fctx[2]; /* per tk_output_kind the methods explain (prob, logit) */
 } worker;
 
 static void worker_free(worker *w)
@@ -102,6 +104,9 @@ static void worker_free(worker *w)
     free(w->logits);
     free(w->score);
     tk_chunk_result_free(&w->res);
+    tk_faith_workspace_destroy(w->fws);
+    tk_faith_model_ctx_destroy(w->fctx[0]);
+    tk_faith_model_ctx_destroy(w->fctx[1]);
 }
 
 static tk_status worker_init(worker *w, const tk_run_config *cfg, tk_model *model, int steps,
@@ -125,8 +130,25 @@ static tk_status worker_init(worker *w, const tk_run_config *cfg, tk_model *mode
         return err->status != TK_OK ? err->status : TK_E_NOMEM;
     tk_status st = tk_chunk_result_alloc(&w->res, w->cs, (int64_t)(cs * s), w->n_out,
                                          w->n_methods, err);
+    if (st == TK_OK && cfg->faith)
+        st = tk_chunk_result_alloc_faith(&w->res, w->cs, cfg->faith->k_max + 1, err);
     if (st != TK_OK)
         return st;
+    if (cfg->faith) {
+        /* one model context per output kind in use: F is the same scalar
+         * the method explained (prob or logit of its target) */
+        if (!(w->fws = tk_faith_workspace_create(cfg->faith, steps, err)))
+            return err->status != TK_OK ? err->status : TK_E_NOMEM;
+        int batch = tk_faith_batch_size(cfg->faith);
+        for (int k = 0; k < w->n_methods; k++) {
+            tk_output_kind o = cfg->methods[k].output == TK_OUTPUT_LOGIT ? TK_OUTPUT_LOGIT
+                                                                         : TK_OUTPUT_PROB;
+            if (w->fctx[o])
+                continue;
+            if (!(w->fctx[o] = tk_faith_model_ctx_create(model, o, batch, steps, err)))
+                return err->status != TK_OK ? err->status : TK_E_NOMEM;
+        }
+    }
     for (int k = 0; k < w->n_methods; k++) {
         const tk_method_params *mp = &cfg->methods[k];
         tk_background bg = {0};
@@ -138,6 +160,29 @@ static tk_status worker_init(worker *w, const tk_run_config *cfg, tk_model *mode
             return st;
         }
     }
+    return TK_OK;
+}
+
+/* The faithfulness step for method k on one review (ids: steps), whose
+ * scores are in w->score: curves and figures go to slot o = k * count + i
+ * of w->res. The random order is seeded by the review's row in the results
+ * file (as `tokattr report` does), so it does not depend on the ranks. */
+static tk_status faith_review(worker *w, int k, const int32_t *row, int64_t file_row, int64_t o,
+                              tk_error *err)
+{
+    tk_chunk_result *r = &w->res;
+    const tk_method_params *mp = &w->cfg->methods[k];
+    tk_faith_model_ctx *ctx = w->fctx[mp->output == TK_OUTPUT_LOGIT ? TK_OUTPUT_LOGIT : TK_OUTPUT_PROB];
+    int k1 = r->faith_k1;
+    tk_faith_model_set_target(ctx, r->target[o]);
+    tk_faith_result fr = {.curve = r->faith_curve + o * k1, .random_curve = r->faith_random + o * k1};
+    tk_status st = tk_faith_review(w->fws, w->cfg->faith, tk_faith_model_eval, ctx, row, w->score,
+                                   NULL, w->steps, (uint64_t)file_row, &fr, err);
+    if (st != TK_OK)
+        return st;
+    r->faith_aopc[o] = (float)fr.aopc;
+    r->faith_comp[o] = (float)fr.comprehensiveness;
+    r->faith_suff[o] = (float)fr.sufficiency;
     return TK_OK;
 }
 
@@ -193,6 +238,11 @@ static tk_status compute_chunk(worker *w, const int32_t *ids, const int32_t *lab
             r->f_baseline[o] = a.f_baseline;
             r->target[o] = a.target;
             ti = t;
+            if (w->fws && (st = faith_review(w, k, row, first + i, o, err)) != TK_OK) {
+                tk_error_prefix(err, "faithfulness of method '%s', review %lld of the results",
+                                w->cfg->methods[k].name, (long long)(first + i));
+                return st;
+            }
         }
         t0 += ti;
         if (poll)
@@ -207,11 +257,12 @@ static tk_status compute_chunk(worker *w, const int32_t *ids, const int32_t *lab
  * tk_chunk_result in declaration order. */
 enum { RES_HEADER = 5 }; /* int64: first, count, tc, chunk, stop-signal */
 
-static size_t result_bytes(int64_t count, int64_t tc, int n_out, int nm)
+static size_t result_bytes(int64_t count, int64_t tc, int n_out, int nm, int faith_k1)
 {
+    size_t faith = faith_k1 > 0 ? (size_t)count * 4 * (2 * (size_t)faith_k1 + 3) : 0;
     return RES_HEADER * 8 + (size_t)count * (size_t)n_out * 4 + (size_t)count * 4 +
            (size_t)nm * ((size_t)count * 4 + (size_t)tc * 4 + (size_t)count * 4 +
-                         (size_t)count * 8 * 3);
+                         (size_t)count * 8 * 3 + faith);
 }
 
 static void put(unsigned char **c, const void *src, size_t n)
@@ -241,6 +292,14 @@ static size_t pack_result(const tk_chunk_result *r, int64_t chunk, int64_t stop,
     put(&c, r->axiom_error, nm * cnt * 8);
     put(&c, r->f_input, nm * cnt * 8);
     put(&c, r->f_baseline, nm * cnt * 8);
+    if (r->faith_k1 > 0) {
+        size_t k1 = (size_t)r->faith_k1;
+        put(&c, r->faith_curve, nm * cnt * k1 * 4);
+        put(&c, r->faith_random, nm * cnt * k1 * 4);
+        put(&c, r->faith_aopc, nm * cnt * 4);
+        put(&c, r->faith_comp, nm * cnt * 4);
+        put(&c, r->faith_suff, nm * cnt * 4);
+    }
     return (size_t)(c - buf);
 }
 
@@ -264,6 +323,14 @@ static void unpack_result(const unsigned char *buf, tk_chunk_result *r, int64_t 
     get(&c, r->axiom_error, nm * cnt * 8);
     get(&c, r->f_input, nm * cnt * 8);
     get(&c, r->f_baseline, nm * cnt * 8);
+    if (r->faith_k1 > 0) {
+        size_t k1 = (size_t)r->faith_k1;
+        get(&c, r->faith_curve, nm * cnt * k1 * 4);
+        get(&c, r->faith_random, nm * cnt * k1 * 4);
+        get(&c, r->faith_aopc, nm * cnt * 4);
+        get(&c, r->faith_comp, nm * cnt * 4);
+        get(&c, r->faith_suff, nm * cnt * 4);
+    }
 }
 
 /* ---- rank 0: the queue and the writer -------------------------------------- */
@@ -457,7 +524,7 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
     tk_status st = TK_OK, failed = TK_OK;
     size_t s = (size_t)w->steps, cs = (size_t)w->cs;
     size_t wmax = 3 * 8 + cs * s * 4 + cs * 4;
-    size_t rmax = result_bytes(w->cs, (int64_t)(cs * s), w->n_out, w->n_methods);
+    size_t rmax = result_bytes(w->cs, (int64_t)(cs * s), w->n_out, w->n_methods, w->res.faith_k1);
     unsigned char *wbuf = tk_malloc(wmax, 1, err), *rbuf = tk_malloc(rmax, 1, err);
     int32_t *ids = tk_malloc(cs * s, sizeof *ids, err), *labels = tk_malloc(cs, sizeof *labels, err);
     if (!wbuf || !rbuf || !ids || !labels) {
@@ -723,13 +790,16 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         c.sum = sum;
         c.last_ckpt = tk_now();
         size_t cs = (size_t)cfg->chunk_size, s = (size_t)steps;
+        int faith_k1 = cfg->faith ? cfg->faith->k_max + 1 : 0;
         c.rbuf_size = result_bytes(cfg->chunk_size, (int64_t)(cs * s), model->n_outputs,
-                                   cfg->n_methods) + TK_ERROR_MAX;
+                                   cfg->n_methods, faith_k1) + TK_ERROR_MAX;
         c.wbuf_size = 3 * 8 + cs * s * 4 + cs * 4;
         c.rbuf = tk_malloc(c.rbuf_size, 1, err);
         c.wbuf = tk_malloc(c.wbuf_size, 1, err);
         st = tk_chunk_result_alloc(&c.in, cfg->chunk_size, (int64_t)(cs * s), model->n_outputs,
                                    cfg->n_methods, err);
+        if (st == TK_OK && faith_k1 > 0)
+            st = tk_chunk_result_alloc_faith(&c.in, cfg->chunk_size, faith_k1, err);
         if (!c.rbuf || !c.wbuf || st != TK_OK) {
             /* cannot even receive: tell nobody anything, abort (last resort) */
             MPI_Abort(MPI_COMM_WORLD, 1);

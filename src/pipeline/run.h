@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "attr/attr.h"
+#include "attr/faithfulness.h"
 #include "core/status.h"
 
 typedef enum tk_select_kind {
@@ -50,6 +51,8 @@ typedef struct tk_run_config {
 
     int n_methods;
     const tk_method_params *methods; /* (n_methods) */
+
+    const tk_faith_params *faith; /* the `faithfulness:` step, or NULL for none */
 
     const char *output_path;
     int chunk_size;

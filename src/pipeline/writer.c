@@ -38,9 +38,17 @@ struct tk_writer {
     const int64_t *token_offset; /* (n + 1), the caller's (alive until close) */
     hid_t prob, predicted, target, done;
     method_dsets *m; /* (n_methods) */
+    int faith_k1;    /* K + 1, or 0 without /faithfulness */
+    hid_t *fd;       /* (n_methods, N_FAITH) /faithfulness/<method>/FAITH_NAMES[i], or NULL */
     range *pending;  /* written since the last checkpoint */
     int n_pending, cap_pending;
 };
+
+/* /faithfulness/<method>/...: the first two are (N, K+1), the rest (N); the
+ * names src/report/results.c reads. */
+enum { N_FAITH = 5 };
+static const char *FAITH_NAMES[N_FAITH] = {"curve", "random_curve", "aopc", "comprehensiveness",
+                                           "sufficiency"};
 
 static const char *TARGET_NAMES[] = {"predicted", "label", "class"};
 static const char *OUTPUT_NAMES[] = {"prob", "logit"};
@@ -228,6 +236,11 @@ static void close_all(tk_writer *w)
                 *md[i] = H5I_INVALID_HID;
             }
     }
+    for (int i = 0; w->fd && i < w->n_methods * N_FAITH; i++)
+        if (w->fd[i] >= 0) {
+            H5Dclose(w->fd[i]);
+            w->fd[i] = H5I_INVALID_HID;
+        }
     if (w->file >= 0) {
         H5Fclose(w->file);
         w->file = H5I_INVALID_HID;
@@ -254,6 +267,18 @@ static tk_writer *writer_new(const char *path, const tk_writer_layout *layout, t
     for (int k = 0; k < layout->n_methods; k++)
         w->m[k].score = w->m[k].padding_score = w->m[k].axiom_error = w->m[k].f_input =
             w->m[k].f_baseline = w->m[k].target = H5I_INVALID_HID;
+    if (layout->faith) {
+        w->faith_k1 = layout->faith->k_max + 1;
+        w->fd = tk_malloc((size_t)(layout->n_methods > 0 ? layout->n_methods : 1) * N_FAITH,
+                          sizeof *w->fd, err);
+        if (!w->fd) {
+            free(w->m);
+            free(w);
+            return NULL;
+        }
+        for (int i = 0; i < layout->n_methods * N_FAITH; i++)
+            w->fd[i] = H5I_INVALID_HID;
+    }
     /* Library code does not print: HDF5's own error stack printing is
      * switched off and each failure becomes one sentence instead. */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -266,6 +291,7 @@ static void writer_free(tk_writer *w)
         return;
     close_all(w);
     free(w->m);
+    free(w->fd);
     free(w->pending);
     free(w);
 }
@@ -364,6 +390,33 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
                 "create the datasets of a method");
     }
     H5Gclose(g);
+    g = H5I_INVALID_HID;
+
+    if (L->faith) {
+        HCHK(g = H5Gcreate2(w->file, "faithfulness", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                "create /faithfulness");
+        const char *replace = L->faith->mode == TK_FAITH_REMOVE ? "remove" : "pad";
+        HCHK(attr_num(g, "k", H5T_NATIVE_INT, &L->faith->k_max), "write /faithfulness attributes");
+        HCHK(attr_str(g, "replace", replace), "write /faithfulness attributes");
+        HCHK(attr_num(g, "seed", H5T_NATIVE_UINT64, &L->faith->seed),
+                "write /faithfulness attributes");
+        for (int k = 0; k < L->n_methods; k++) {
+            hid_t mg;
+            HCHK(mg = H5Gcreate2(g, L->methods[k].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                    "create a /faithfulness method group");
+            bool ok = true;
+            for (int i = 0; i < N_FAITH; i++) {
+                hid_t *d_ = &w->fd[k * N_FAITH + i];
+                *d_ = make_dset(mg, FAITH_NAMES[i], H5T_IEEE_F32LE, L->n, i < 2 ? w->faith_k1 : 0,
+                                true);
+                ok = ok && *d_ >= 0;
+            }
+            H5Gclose(mg);
+            HCHK(ok ? 0 : -1, "create the /faithfulness datasets of a method");
+        }
+        H5Gclose(g);
+        g = H5I_INVALID_HID;
+    }
 
     if (L->vocab && L->vocab_size > 0) {
         HCHK(g = H5Gcreate2(w->file, "vocab", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
@@ -499,6 +552,22 @@ tk_status tk_writer_open_resume(const char *path, const tk_writer_layout *L,
             }
         }
     }
+    for (int k = 0; L->faith && k < L->n_methods; k++) {
+        for (int i = 0; i < N_FAITH; i++) {
+            char name[300];
+            snprintf(name, sizeof name, "/faithfulness/%s/%s", L->methods[k].name, FAITH_NAMES[i]);
+            hid_t *d_ = &w->fd[k * N_FAITH + i];
+            *d_ = H5Dopen2(w->file, name, H5P_DEFAULT);
+            hsize_t c2 = 0;
+            if (*d_ < 0 || dset_len(*d_, i < 2 ? 2 : 1, i < 2 ? &c2 : NULL) != L->n ||
+                (i < 2 && c2 != (hsize_t)w->faith_k1)) {
+                st = tk_error_set(err, TK_E_FORMAT,
+                                  "%s: cannot resume: %s is missing or has the wrong shape", path,
+                                  name);
+                goto fail;
+            }
+        }
+    }
     HCHK(H5Dread(w->done, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done),
             "read /progress/done");
     *out = w;
@@ -542,6 +611,25 @@ tk_status tk_writer_put(tk_writer *w, const tk_chunk_result *r, tk_error *err)
                 "write f_baseline");
         HCHK(write_rows(m->target, H5T_NATIVE_INT32, r->first, r->count, 0, r->target + o),
                 "write a target");
+    }
+    if (w->fd && r->faith_k1 != w->faith_k1)
+        return tk_error_set(err, TK_E_INTERNAL,
+                            "%s: a chunk result has %d faithfulness points, the file %d", w->path,
+                            r->faith_k1, w->faith_k1);
+    for (int k = 0; w->fd && k < w->n_methods; k++) {
+        int64_t o = (int64_t)k * r->count;
+        const hid_t *fd = w->fd + k * N_FAITH;
+        int k1 = w->faith_k1;
+        HCHK(write_rows(fd[0], H5T_NATIVE_FLOAT, r->first, r->count, k1, r->faith_curve + o * k1),
+                "write a deletion curve");
+        HCHK(write_rows(fd[1], H5T_NATIVE_FLOAT, r->first, r->count, k1, r->faith_random + o * k1),
+                "write a random deletion curve");
+        HCHK(write_rows(fd[2], H5T_NATIVE_FLOAT, r->first, r->count, 0, r->faith_aopc + o),
+                "write an AOPC");
+        HCHK(write_rows(fd[3], H5T_NATIVE_FLOAT, r->first, r->count, 0, r->faith_comp + o),
+                "write a comprehensiveness");
+        HCHK(write_rows(fd[4], H5T_NATIVE_FLOAT, r->first, r->count, 0, r->faith_suff + o),
+                "write a sufficiency");
     }
     if (w->n_pending == w->cap_pending) {
         int cap = w->cap_pending ? 2 * w->cap_pending : 16;
@@ -637,5 +725,25 @@ void tk_chunk_result_free(tk_chunk_result *r)
     free(r->axiom_error);
     free(r->f_input);
     free(r->f_baseline);
+    free(r->faith_curve);
+    free(r->faith_random);
+    free(r->faith_aopc);
+    free(r->faith_comp);
+    free(r->faith_suff);
     memset(r, 0, sizeof *r);
+}
+
+tk_status tk_chunk_result_alloc_faith(tk_chunk_result *r, int64_t max_count, int k1, tk_error *err)
+{
+    size_t nm = (size_t)(r->n_methods > 0 ? r->n_methods : 1), c = (size_t)max_count;
+    r->faith_k1 = k1;
+    r->faith_curve = tk_malloc(nm * c * (size_t)k1, sizeof *r->faith_curve, err);
+    r->faith_random = tk_malloc(nm * c * (size_t)k1, sizeof *r->faith_random, err);
+    r->faith_aopc = tk_malloc(nm * c, sizeof *r->faith_aopc, err);
+    r->faith_comp = tk_malloc(nm * c, sizeof *r->faith_comp, err);
+    r->faith_suff = tk_malloc(nm * c, sizeof *r->faith_suff, err);
+    if (!r->faith_curve || !r->faith_random || !r->faith_aopc || !r->faith_comp ||
+        !r->faith_suff)
+        return TK_E_NOMEM; /* the caller frees r */
+    return TK_OK;
 }

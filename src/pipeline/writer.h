@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "attr/attr.h"
+#include "attr/faithfulness.h"
 #include "core/status.h"
 
 /* Root attributes (provenance). Strings may be NULL (not written). */
@@ -44,6 +45,7 @@ typedef struct tk_writer_layout {
     const tk_method_params *methods; /* (n_methods) */
     int64_t vocab_size;
     char *const *vocab;          /* (vocab_size) or NULL */
+    const tk_faith_params *faith;/* NULL, or /faithfulness/<method>/... with K + 1 curve points */
 } tk_writer_layout;
 
 /* One work unit's results: reviews [first, first + count) of the file, whose
@@ -60,12 +62,23 @@ typedef struct tk_chunk_result {
     double *axiom_error;   /* (n_methods, count) */
     double *f_input;       /* (n_methods, count) */
     double *f_baseline;    /* (n_methods, count) */
+    /* the `faithfulness:` step; faith_k1 = 0 and NULL arrays without it */
+    int faith_k1;          /* K + 1 */
+    float *faith_curve;    /* (n_methods, count, faith_k1) */
+    float *faith_random;   /* (n_methods, count, faith_k1) random-order baseline */
+    float *faith_aopc;     /* (n_methods, count) */
+    float *faith_comp;     /* (n_methods, count) comprehensiveness */
+    float *faith_suff;     /* (n_methods, count) sufficiency */
 } tk_chunk_result;
 
 /* Allocates the arrays for up to max_count reviews and max_tc tokens. */
 tk_status tk_chunk_result_alloc(tk_chunk_result *r, int64_t max_count, int64_t max_tc,
                                 int n_classes, int n_methods, tk_error *err);
 void tk_chunk_result_free(tk_chunk_result *r);
+
+/* Adds the faithfulness arrays (k1 = K + 1 curve points) to an allocated
+ * result; tk_chunk_result_free frees them too. */
+tk_status tk_chunk_result_alloc_faith(tk_chunk_result *r, int64_t max_count, int k1, tk_error *err);
 
 typedef struct tk_writer tk_writer;
 
