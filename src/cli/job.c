@@ -66,6 +66,7 @@ typedef struct raw_job {
     raw_select *select;
     raw_input *input;
     char *word_vectors;
+    bool *ids_as_feature;
     char *word_index;
     char *target;
     int *target_class;
@@ -134,6 +135,7 @@ static const cyaml_schema_field_t job_fields[] = {
     CYAML_FIELD_MAPPING_PTR("select", OPT, raw_job, select, select_fields),
     CYAML_FIELD_MAPPING_PTR("input", OPT, raw_job, input, input_fields),
     CYAML_FIELD_STRING_PTR("word_vectors", OPT, raw_job, word_vectors, 1, 4095),
+    CYAML_FIELD_BOOL_PTR("ids_as_feature", OPT, raw_job, ids_as_feature),
     CYAML_FIELD_STRING_PTR("word_index", OPT, raw_job, word_index, 1, 4095),
     CYAML_FIELD_STRING_PTR("target", OPT, raw_job, target, 1, 32),
     CYAML_FIELD_INT_PTR("target_class", OPT, raw_job, target_class),
@@ -396,6 +398,12 @@ static tk_status resolve_job(const char *file, const raw_job *raw, const char *b
         (st = resolve_path(file, "word_vectors", raw->word_vectors, base_dir, shared_dir,
                            &job->word_vectors, err)) != TK_OK)
         return st;
+    job->ids_as_feature = raw->ids_as_feature && *raw->ids_as_feature;
+    if (job->word_vectors && job->ids_as_feature)
+        return tk_error_set(err, TK_E_INVALID,
+                            "%s: keys 'word_vectors' and 'ids_as_feature' exclude each other: say "
+                            "which input the embedding-less model reads",
+                            file);
     if (raw->word_index &&
         (st = resolve_path(file, "word_index", raw->word_index, base_dir, shared_dir,
                            &job->word_index, err)) != TK_OK)

@@ -36,6 +36,7 @@ typedef struct tk_job {
     bool truncating_post;
 
     char *word_vectors; /* resolved path, or NULL (embedding-less models) */
+    bool ids_as_feature; /* embedding-less models: the id itself is the 1-d input */
     char *word_index;   /* resolved path of the word index the model was trained with, or
                            NULL; its SHA-256 must equal the dataset's word_index_sha256 */
 

@@ -13,6 +13,7 @@
 #include "core/paths.h"
 #include "core/sha256.h"
 #include "data/model_input.h"
+#include "data/word_vectors.h"
 
 void tk_plan_free(tk_plan *p)
 {
@@ -23,6 +24,7 @@ void tk_plan_free(tk_plan *p)
     free(p->label);
     free(p->rating);
     free(p->inputs);
+    free(p->wv_table);
     free(p->tok_off);
     free(p->tok_id);
     free(p->word_pos);
@@ -132,17 +134,54 @@ static tk_status select_reviews(const tk_run_config *cfg, const tk_split *sp, tk
     return TK_OK;
 }
 
+/* Embedding-less models read vectors: the job must say where they come
+ * from, and their D must be the model's input_dim. The table is built per
+ * model-input id once here, so workers only copy rows (no dataset). */
+static tk_status word_vector_table(const tk_run_config *cfg, tk_plan *p, tk_error *err)
+{
+    const tk_model *m = p->model;
+    if (cfg->faith)
+        return tk_error_set(err, TK_E_UNSUPPORTED,
+                            "%s: the faithfulness step needs token ids to delete, and the model "
+                            "reads vectors (no Embedding): leave 'faithfulness:' out of this job",
+                            cfg->model_path);
+    if (!cfg->word_vectors && !cfg->ids_as_feature)
+        return tk_error_set(err, TK_E_INVALID,
+                            "%s: the model has no Embedding layer (it reads %d-d word vectors); "
+                            "name a table with 'word_vectors: PATH' or set 'ids_as_feature: true'",
+                            cfg->model_path, m->input_dim);
+    tk_word_vectors *wv = NULL;
+    tk_status st;
+    if (cfg->word_vectors && (st = tk_word_vectors_load(cfg->word_vectors, &wv, err)) != TK_OK)
+        return st;
+    int dim = wv ? wv->dim : 1;
+    if (dim != m->input_dim) {
+        tk_word_vectors_destroy(wv);
+        return tk_error_set(err, TK_E_INVALID, "%s: the model reads %d-d vectors but %s gives %d-d ones",
+                            cfg->model_path, m->input_dim,
+                            cfg->word_vectors ? cfg->word_vectors : "ids_as_feature", dim);
+    }
+    st = tk_word_vectors_id_table(wv, p->ds, &p->wv_table, &p->wv_n_ids, &p->wv_dim, NULL, err);
+    tk_word_vectors_destroy(wv);
+    return st;
+}
+
 /* Does the model fit the dataset and the job? Said before any work. */
 static tk_status check_fit(const tk_run_config *cfg, tk_plan *p, tk_error *err)
 {
     const tk_model *m = p->model;
-    if (cfg->word_vectors || !m->has_embedding)
-        return tk_error_set(err, TK_E_UNSUPPORTED,
-                            "%s: the model has no Embedding layer (it reads word vectors); "
-                            "tokattr run does not support word-vector input yet",
-                            cfg->model_path);
-    p->num_words = cfg->num_words > 0 ? cfg->num_words : m->vocab_size;
-    if (p->num_words > m->vocab_size)
+    tk_status st;
+    if (!m->has_embedding) {
+        if ((st = word_vector_table(cfg, p, err)) != TK_OK)
+            return st;
+    } else if (cfg->word_vectors || cfg->ids_as_feature) {
+        return tk_error_set(err, TK_E_INVALID,
+                            "%s: the model has an Embedding layer, so the job's '%s' does not apply",
+                            cfg->model_path, cfg->word_vectors ? "word_vectors" : "ids_as_feature");
+    }
+    /* embedding-less: no row limit, every id of the dataset has a table row */
+    p->num_words = cfg->num_words > 0 ? cfg->num_words : m->has_embedding ? m->vocab_size : 0;
+    if (m->has_embedding && p->num_words > m->vocab_size)
         return tk_error_set(err, TK_E_INVALID,
                             "%s: the Embedding has %d rows, fewer than input.num_words = %d",
                             cfg->model_path, m->vocab_size, p->num_words);
@@ -154,8 +193,7 @@ static tk_status check_fit(const tk_run_config *cfg, tk_plan *p, tk_error *err)
     if (m->maxlen > 0 && p->steps != m->maxlen)
         return tk_error_set(err, TK_E_INVALID, "%s: the model's input length is %d, the job asks for %d",
                             cfg->model_path, m->maxlen, p->steps);
-    tk_status st = tk_model_check_steps(m, p->steps, err);
-    if (st != TK_OK)
+    if ((st = tk_model_check_steps(m, p->steps, err)) != TK_OK)
         return st;
     if (p->ds->vocab_size + TK_INDEX_FROM < p->num_words)
         return tk_error_set(err, TK_E_INVALID,
@@ -297,10 +335,6 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
     tk_status st = check_output(cfg, p, &fresh, complete, err);
     if (st != TK_OK)
         return st;
-    if (cfg->word_vectors)
-        return tk_error_set(err, TK_E_UNSUPPORTED,
-                            "%s: word_vectors are not supported by tokattr run yet",
-                            cfg->model_path);
     if ((st = tk_dataset_read(cfg->dataset_path, &p->ds, err)) != TK_OK ||
         (st = tk_model_load(cfg->model_path, &p->model, err)) != TK_OK ||
         (st = tk_sha256_file_hex(cfg->dataset_path, p->dataset_sha, err)) != TK_OK ||

@@ -23,6 +23,10 @@ typedef struct tk_plan {
     int64_t *index;         /* (n) canonical positions in the split */
     int32_t *review_id, *label, *rating; /* (n) */
     int32_t *inputs;        /* (n, steps) prepared model input */
+    float *wv_table;        /* (wv_n_ids, wv_dim) input vector of each id, embedding-less
+                               models only (data/word_vectors.h), else NULL */
+    int64_t wv_n_ids;
+    int wv_dim;
     int64_t *tok_off;       /* (n + 1) */
     int32_t *tok_id, *word_pos; /* (T) */
     int64_t n_chunks;

@@ -5,6 +5,7 @@
 #include "pipeline/run.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <mpi.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "core/progress.h"
 #include "data/dataset.h"
 #include "data/model_input.h"
+#include "data/word_vectors.h"
 #include "model/model.h"
 #include "pipeline/plan.h"
 #include "pipeline/writer.h"
@@ -81,6 +83,9 @@ typedef struct worker {
     tk_model *model;      /* weights in the node's shared window */
     tk_explainer **ex;    /* (n_methods) */
     int32_t **bg;         /* (n_methods) background ids (B, steps) or NULL */
+    float *vtab;          /* (vtab_n, input_dim) id -> input vector, embedding-less models */
+    int64_t vtab_n;
+    float **bgv;          /* (n_methods) background vectors (B, steps, input_dim) or NULL */
     tk_workspace *ws;     /* predictions: chunk_size sequences */
     int steps, n_out, n_methods, cs;
     float *x;             /* (cs, steps, input_dim) */
@@ -97,8 +102,12 @@ static void worker_free(worker *w)
         tk_explainer_destroy(w->ex[k]);
     for (int k = 0; w->bg && k < w->n_methods; k++)
         free(w->bg[k]);
+    for (int k = 0; w->bgv && k < w->n_methods; k++)
+        free(w->bgv[k]);
     free(w->ex);
     free(w->bg);
+    free(w->bgv);
+    free(w->vtab);
     tk_workspace_destroy(w->ws);
     free(w->x);
     free(w->logits);
@@ -154,7 +163,20 @@ static tk_status worker_init(worker *w, const tk_run_config *cfg, tk_model *mode
         tk_background bg = {0};
         if (mp->kind == TK_METHOD_DEEPSHAP && w->bg && w->bg[k])
             bg = (tk_background){.ids = w->bg[k], .n = mp->background_size, .steps = steps};
-        if ((st = tk_explainer_create(model, mp, bg.ids ? &bg : NULL, steps, &w->ex[k], err)) !=
+        if (bg.ids && w->vtab) {
+            /* the background reviews read the same table as the reviews */
+            size_t nbv = (size_t)bg.n * s * (size_t)model->input_dim;
+            if (!w->bgv && !(w->bgv = tk_calloc((size_t)w->n_methods, sizeof *w->bgv, err)))
+                return TK_E_NOMEM;
+            if (!(w->bgv[k] = tk_malloc(nbv, sizeof **w->bgv, err)))
+                return TK_E_NOMEM;
+            if ((st = tk_word_vectors_map(w->vtab, w->vtab_n, model->input_dim, bg.ids, bg.n, steps,
+                                          w->bgv[k], err)) != TK_OK)
+                return st;
+            bg = (tk_background){.vectors = w->bgv[k], .n = bg.n, .steps = steps};
+        }
+        if ((st = tk_explainer_create(model, mp, (bg.ids || bg.vectors) ? &bg : NULL, steps,
+                                      &w->ex[k], err)) !=
             TK_OK) {
             tk_error_prefix(err, "method '%s'", mp->name);
             return st;
@@ -197,7 +219,9 @@ static tk_status compute_chunk(worker *w, const int32_t *ids, const int32_t *lab
     r->count = count;
     /* predictions: one batch over the chunk. The chunks are fixed by the
      * job, so the batch (and its bits) do not depend on the rank count. */
-    tk_status st = tk_model_embed(w->model, ids, (int)count, s, w->x, err);
+    tk_status st = w->vtab ? tk_word_vectors_map(w->vtab, w->vtab_n, w->model->input_dim, ids, count,
+                                                 s, w->x, err)
+                           : tk_model_embed(w->model, ids, (int)count, s, w->x, err);
     if (st == TK_OK)
         st = tk_model_forward(w->model, w->ws, (int)count, s, w->x, w->logits, err);
     if (st != TK_OK)
@@ -215,7 +239,9 @@ static tk_status compute_chunk(worker *w, const int32_t *ids, const int32_t *lab
         const int32_t *row = ids + i * s;
         int64_t ti = 0;
         for (int k = 0; k < w->n_methods; k++) {
-            tk_review rv = {.ids = row, .vectors = NULL, .steps = s, .label = labels[i]};
+            /* embedding-less: the vectors mapped above (forward leaves x as it was) */
+            const float *vec = w->vtab ? w->x + i * s * w->model->input_dim : NULL;
+            tk_review rv = {.ids = vec ? NULL : row, .vectors = vec, .steps = s, .label = labels[i]};
             tk_attribution a = {.score = w->score, .full = NULL};
             if ((st = tk_explain(w->ex[k], &rv, &a, err)) != TK_OK) {
                 tk_error_prefix(err, "method '%s', review %lld of the results", w->cfg->methods[k].name,
@@ -742,6 +768,30 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
     int steps = head[1];
     if ((st = share_model(world, &p.model, &model, &node, &win, err)) != TK_OK)
         goto done;
+
+    /* embedding-less models: rank 0's id -> vector table, broadcast */
+    int64_t vh[2] = {p.wv_n_ids, p.wv_dim};
+    MPICHK(MPI_Bcast(vh, 2, MPI_INT64_T, ROOT, world));
+    if (vh[0] > 0) {
+        if (vh[0] * vh[1] > INT_MAX) {
+            st = tk_error_set(err, TK_E_UNSUPPORTED, "the word-vector table of %lld ids is too large to share",
+                              (long long)vh[0]);
+            goto done;
+        }
+        float *t = rank == ROOT ? p.wv_table : tk_malloc((size_t)(vh[0] * vh[1]), sizeof *t, err);
+        st = t ? TK_OK : TK_E_NOMEM;
+        if ((st = agree(world, st, err)) != TK_OK)
+            goto done;
+        MPICHK(MPI_Bcast(t, (int)(vh[0] * vh[1]), MPI_FLOAT, ROOT, world));
+        if (rank == ROOT)
+            p.wv_table = NULL;
+        if (computes) {
+            w.vtab = t;
+            w.vtab_n = vh[0];
+        } else {
+            free(t);
+        }
+    }
 
     /* DeepSHAP backgrounds: prepared on rank 0, broadcast */
     if (computes) {

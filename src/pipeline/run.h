@@ -38,7 +38,8 @@ typedef struct tk_run_config {
     const char *dataset_path;
     const char *split;          /* "train" or "test" */
     const char *word_index;     /* NULL or a word index whose SHA-256 the dataset must match */
-    bool word_vectors;          /* the job names word vectors (not supported yet) */
+    const char *word_vectors;   /* NULL or the word-vector table of an embedding-less model */
+    bool ids_as_feature;        /* embedding-less model: the id as a 1-d feature instead */
 
     tk_select_kind select;
     int64_t first, count;       /* TK_SELECT_RANGE; count -1 = to the end */
