@@ -92,12 +92,15 @@ with h5py.File(sys.argv[1]) as f:
         assert np.isfinite(f['/attributions'][m]['score'][:]).all(), m
 PY
 
-# refused: no table for an embedding-less model, wrong dimension, both keys
+# refused: no table for an embedding-less model, wrong dimension, both keys,
+# ids as a 1-d feature for a model reading 60-d vectors
 job nokey.yaml ""
 job short.yaml "word_vectors: short.txt"
 job both.yaml "word_vectors: vectors.txt
 ids_as_feature: true"
-for c in "nokey:word_vectors: PATH" "short:60-d vectors but" "both:exclude each other"; do
+job ids.yaml "ids_as_feature: true"
+for c in "nokey:word_vectors: PATH" "short:60-d vectors but" "both:exclude each other" \
+         "ids:60-d vectors but ids_as_feature gives 1-d"; do
     name=${c%%:*} want=${c#*:}
     if "$TOKATTR_BIN" run "$work/$name.yaml" --force --shared "$TOKATTR_SHARED" --quiet \
             > "$work/log_$name" 2>&1; then
