@@ -41,6 +41,8 @@ for n in 1 2; do
     fi
     cp "$work/out/r.h5" "$work/r$n.h5"
 done
+grep -q "grad_input *faithfulness: mean AOPC" "$work/log1" \
+    || { echo "FAIL: no faithfulness line in the run summary"; cat "$work/log1"; fail=1; }
 for g in faithfulness attributions; do
     h5diff "$work/r1.h5" "$work/r2.h5" "/$g" "/$g" > "$work/diff" 2>&1 \
         || { echo "FAIL: /$g differs between 1 and 2 ranks"; head -20 "$work/diff"; fail=1; }

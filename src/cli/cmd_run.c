@@ -157,6 +157,11 @@ int tk_cmd_run(int argc, char **argv)
                 printf("  %-20s axiom error |mean| %.3g, |max| %.3g over %lld reviews\n",
                        sum.methods[k].name, sum.methods[k].mean_abs_error,
                        sum.methods[k].max_abs_error, (long long)sum.methods[k].n);
+            for (int k = 0; k < sum.n_methods; k++)
+                if (sum.methods[k].has_faith)
+                    printf("  %-20s faithfulness: mean AOPC %.4f, random order %.4f\n",
+                           sum.methods[k].name, sum.methods[k].faith_aopc,
+                           sum.methods[k].faith_random_aopc);
             printf("results: %s\n", sum.final_path);
         }
     }

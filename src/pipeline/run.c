@@ -457,6 +457,16 @@ static void record(coord *c, const tk_chunk_result *r)
             if (e > ms->max_abs_error)
                 ms->max_abs_error = e;
         }
+        for (int64_t i = 0; r->faith_k1 > 0 && i < r->count; i++) {
+            int64_t o = (int64_t)k * r->count + i;
+            const float *rc = r->faith_random + o * r->faith_k1; /* (K+1) */
+            double drop = 0;
+            for (int j = 0; j < r->faith_k1; j++)
+                drop += (double)rc[0] - rc[j];
+            ms->has_faith = true;
+            ms->faith_aopc += r->faith_aopc[o]; /* sums until the end */
+            ms->faith_random_aopc += drop / r->faith_k1;
+        }
         ms->n += r->count;
     }
     c->n_done += r->count;
@@ -717,8 +727,11 @@ static tk_status finish_root(const tk_run_config *cfg, coord *c, tk_run_summary 
     }
     sum->n_done = c->n_done;
     for (int k = 0; k < sum->n_methods; k++)
-        if (sum->methods[k].n > 0)
+        if (sum->methods[k].n > 0) {
             sum->methods[k].mean_abs_error /= (double)sum->methods[k].n;
+            sum->methods[k].faith_aopc /= (double)sum->methods[k].n;
+            sum->methods[k].faith_random_aopc /= (double)sum->methods[k].n;
+        }
     return st;
 }
 
