@@ -34,7 +34,7 @@ chunk_size: 3
 YAML
 
 fail=0
-for n in 1 2; do
+for n in 1 2 3; do
     if ! mpirun -n $n "$TOKATTR_BIN" run "$work/job.yaml" --force --shared "$TOKATTR_SHARED" \
             --quiet > "$work/log$n" 2>&1; then
         echo "FAIL: $n ranks: run failed"; cat "$work/log$n"; exit 1
@@ -43,9 +43,12 @@ for n in 1 2; do
 done
 grep -q "grad_input *faithfulness: mean AOPC" "$work/log1" \
     || { echo "FAIL: no faithfulness line in the run summary"; cat "$work/log1"; fail=1; }
-for g in faithfulness attributions; do
-    h5diff "$work/r1.h5" "$work/r2.h5" "/$g" "/$g" > "$work/diff" 2>&1 \
-        || { echo "FAIL: /$g differs between 1 and 2 ranks"; head -20 "$work/diff"; fail=1; }
+# 3 ranks: rank 0 only coordinates and receives every curve from the others
+for n in 2 3; do
+    for g in faithfulness attributions; do
+        h5diff "$work/r1.h5" "$work/r$n.h5" "/$g" "/$g" > "$work/diff" 2>&1 \
+            || { echo "FAIL: /$g differs between 1 and $n ranks"; head -20 "$work/diff"; fail=1; }
+    done
 done
 
 /usr/bin/python3 - "$work/r1.h5" <<'PY' || fail=1
@@ -118,4 +121,13 @@ if "$TOKATTR_BIN" run "$work/bad2.yaml" --force --shared "$TOKATTR_SHARED" --qui
     echo "FAIL: replace: drop accepted"; fail=1
 fi
 grep -q "replace" "$work/bad2.log" || { echo "FAIL: bad replace message"; cat "$work/bad2.log"; fail=1; }
+# an embedding-less model has no ids to delete: refused before any output
+sed -e 's#^model: .*#model: shared:models/keras_bilstm_sst5.h5\nids_as_feature: true#' \
+    -e 's#^results: .*#results: out/bilstm.h5#' -e '/^  - {name: ig8/d' \
+    "$work/job.yaml" > "$work/bilstm.yaml"
+if "$TOKATTR_BIN" run "$work/bilstm.yaml" --force --shared "$TOKATTR_SHARED" --quiet > "$work/bl.log" 2>&1; then
+    echo "FAIL: faithfulness on an embedding-less model accepted"; fail=1
+fi
+grep -q "faithfulness step" "$work/bl.log" || { echo "FAIL: no reason given"; cat "$work/bl.log"; fail=1; }
+ls "$work/out" | grep -q bilstm && { echo "FAIL: output left by a refused job"; fail=1; }
 exit $fail
