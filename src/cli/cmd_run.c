@@ -25,6 +25,7 @@ static void usage(FILE *out)
             "padding and truncating pre, target predicted, output prob, reduction sum,\n"
             "chunk_size 16, checkpoint_every 1, checkpoint_seconds 2; method parameters as in METHODS.md\n"
             "(integrated_gradients: n_steps 50, gauss_legendre, baseline pad).\n"
+            "faithfulness: off unless the key is there; {} = k 10, replace pad, seed 1.\n"
             "\n"
             "Exit status: 0 done, 1 failed, 2 usage, 3 stopped by SIGTERM/SIGUSR1/SIGINT\n"
             "(resumable: run the same command with --resume).\n");
