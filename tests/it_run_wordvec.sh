@@ -92,6 +92,46 @@ with h5py.File(sys.argv[1]) as f:
         assert np.isfinite(f['/attributions'][m]['score'][:]).all(), m
 PY
 
+# ids as a 1-d feature: the same BiLSTM cut down to 1 input channel (the
+# first row of each kernel), so the id itself is the input. Conservation and
+# rank independence hold for this input too.
+/usr/bin/python3 - "$TOKATTR_SHARED/models/keras_bilstm_sst5.h5" "$work/bilstm_1d.h5" <<'PY'
+import sys, shutil, h5py
+shutil.copy(sys.argv[1], sys.argv[2])
+with h5py.File(sys.argv[2], "r+") as f:
+    cfg = f.attrs["model_config"]
+    cfg = cfg if isinstance(cfg, str) else cfg.decode()
+    assert '"batch_input_shape": [null, null, 60]' in cfg
+    f.attrs["model_config"] = cfg.replace('"batch_input_shape": [null, null, 60]',
+                                          '"batch_input_shape": [null, null, 1]')
+    g = f["model_weights/bidirectional_3/bidirectional_3"]
+    for d in ("forward_lstm_3", "backward_lstm_3"):
+        k = g[d]["kernel:0"][:1] * 1e-4   # ids reach ~1e4: keep the gates unsaturated
+        del g[d]["kernel:0"]
+        g[d]["kernel:0"] = k
+PY
+sed -e "s|shared:models/keras_bilstm_sst5.h5|bilstm_1d.h5|" -e "s|^word_vectors: .*|ids_as_feature: true|" \
+    "$work/job.yaml" > "$work/job_ids.yaml"
+for n in 1 2; do
+    if ! mpirun -n $n "$TOKATTR_BIN" run "$work/job_ids.yaml" --force --shared "$TOKATTR_SHARED" \
+            --quiet > "$work/logi$n" 2>&1; then
+        echo "FAIL: ids_as_feature, $n ranks: run failed"; cat "$work/logi$n"; exit 1
+    fi
+    cp "$work/out/r.h5" "$work/ri$n.h5"
+done
+for g in attributions predictions; do
+    h5diff "$work/ri1.h5" "$work/ri2.h5" "/$g" "/$g" > /dev/null 2>&1 ||
+        { echo "FAIL: ids_as_feature: /$g differs between 1 and 2 ranks"; fail=1; }
+done
+/usr/bin/python3 - "$work/ri1.h5" <<'PY' || fail=1
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1]) as f:
+    err, fin = f['/attributions/lrp/axiom_error'][:], f['/attributions/lrp/f_input'][:]
+    print('ids_as_feature: lrp max |axiom_error|', np.abs(err).max(), 'max |f|', np.abs(fin).max())
+    assert (np.abs(err) <= 1e-4 * np.maximum(1, np.abs(fin))).all(), err
+    assert np.ptp(fin) > 1e-4, fin
+PY
+
 # refused: no table for an embedding-less model, wrong dimension, both keys,
 # ids as a 1-d feature for a model reading 60-d vectors
 job nokey.yaml ""
