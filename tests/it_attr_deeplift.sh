@@ -3,7 +3,7 @@
 # (CNN and LSTM): |sum of scores - (F(x) - E)| <= 1e-5 max(1, |F(x) - E|)
 # for every review, on a dataset built from the shared archive by
 # `tokattr prepare` (background: the first 100 train reviews).
-# labels: slow attr
+# labels: attr
 set -euo pipefail
 : "${TOKATTR_BIN:?}" "${TOKATTR_SHARED:?}" "${TOKATTR_BUILD:?}"
 work=$(mktemp -d)

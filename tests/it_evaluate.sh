@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# labels: slow
+# labels: model
 # tokattr evaluate reproduces the shared models' published test accuracy
 # exactly (models/README.md): CNN 21,249 and LSTM 20,658 of 25,000 correct.
 set -euo pipefail

@@ -11,7 +11,7 @@
 # |delta| falls as n = 8, 16, 32, 64; Gauss-Legendre beats the trapezoid at
 # equal n on average (LSTM; for the CNN, whose path is only piecewise smooth,
 # it must not lose by more than 25%).
-# labels: attr slow
+# labels: attr
 set -euo pipefail
 : "${TOKATTR_BIN:?}" "${TOKATTR_SHARED:?}"
 work=$(mktemp -d)

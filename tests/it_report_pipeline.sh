@@ -3,7 +3,7 @@
 # its results file, in every format. Checks that what the pipeline writes
 # is what the report reads: every method shown, accuracy equal to the one
 # recomputed here from the file with h5py.
-# labels: mpi slow
+# labels: mpi
 set -euo pipefail
 : "${TOKATTR_BIN:?}" "${TOKATTR_SHARED:?}" "${TOKATTR_BUILD:?}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Report generation for an IMDB-sized results file (25,000 reviews, ~230
 # tokens each, three methods, faithfulness curves) must take seconds.
-# labels: slow
+# labels: report
 set -euo pipefail
 : "${TOKATTR_BIN:?}" "${TOKATTR_BUILD:?}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/tokattr-it-report-speed-XXXXXX")

@@ -109,6 +109,24 @@ h5diff "$work/full.h5" "$work/out/r.h5" /faithfulness /faithfulness > "$work/dif
 grep -qi "faithfulness" "$work/rep/index.html" || { echo "FAIL: no faithfulness section"; fail=1; }
 grep -qi "AOPC" "$work/rep/index.html" || { echo "FAIL: no AOPC in the report"; fail=1; }
 
+# the same figures as `tokattr report --faithfulness MODEL` recomputes from
+# the stored tokens of a copy without /faithfulness (its random order uses
+# another seed, so only the method's own order is compared)
+cp "$work/r1.h5" "$work/bare.h5"
+/usr/bin/python3 -c "import h5py,sys; f=h5py.File(sys.argv[1],'r+'); del f['/faithfulness']" "$work/bare.h5"
+"$TOKATTR_BIN" report "$work/bare.h5" --faithfulness "$TOKATTR_SHARED/models/imdb_cnn.h5" \
+    --format csv --out "$work/csv_bare" > "$work/csv.log" 2>&1 || { echo "FAIL: report --faithfulness"; cat "$work/csv.log"; fail=1; }
+"$TOKATTR_BIN" report "$work/r1.h5" --format csv --out "$work/csv_run" >> "$work/csv.log" 2>&1 \
+    || { echo "FAIL: report --format csv"; cat "$work/csv.log"; fail=1; }
+/usr/bin/python3 - "$work/csv_run/faithfulness.csv" "$work/csv_bare/faithfulness.csv" <<'PY' || fail=1
+import csv, sys
+run, bare = ({r['method']: r for r in csv.DictReader(open(p))} for p in sys.argv[1:])
+assert sorted(run) == sorted(bare) == ['grad_input', 'ig8'], (run.keys(), bare.keys())
+for m in run:
+    for k in ('reviews', 'aopc', 'comprehensiveness', 'sufficiency'):
+        assert abs(float(run[m][k]) - float(bare[m][k])) <= 1e-6, (m, k, run[m][k], bare[m][k])
+PY
+
 # bad keys: file + line
 sed 's/^faithfulness: .*/faithfulness: {k: 10, depth: 2}/' "$work/job.yaml" > "$work/bad.yaml"
 if "$TOKATTR_BIN" run "$work/bad.yaml" --force --shared "$TOKATTR_SHARED" --quiet > "$work/bad.log" 2>&1; then

@@ -4,7 +4,7 @@
 # uninterrupted run bit for bit. SIGTERM to the ranks (what Slurm sends)
 # and SIGUSR1 to mpirun (which forwards it) give exit status 3 and a file
 # that --resume completes.
-# labels: mpi slow
+# labels: mpi
 set -uo pipefail
 : "${TOKATTR_BIN:?}" "${TOKATTR_SHARED:?}" "${TOKATTR_BUILD:?}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
