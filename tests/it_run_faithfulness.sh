@@ -81,9 +81,9 @@ PY
 
 # killed after a few units, resumed: bitwise the uninterrupted file
 cp "$work/job.yaml" "$work/slow.yaml"
-# (one review per unit, K = 40: slow enough to be caught half-way)
+# (one review per unit, K = 150: slow enough to be caught half-way)
 sed -i -e 's/^chunk_size: 3/chunk_size: 1\ncheckpoint_seconds: 0/' \
-    -e 's/^faithfulness: .*/faithfulness: {k: 40, replace: remove}/' "$work/slow.yaml"
+    -e "s/^faithfulness: .*/faithfulness: {k: 150, replace: remove}/" "$work/slow.yaml"
 mpirun -n 1 "$TOKATTR_BIN" run "$work/slow.yaml" --force --shared "$TOKATTR_SHARED" --quiet \
     > "$work/full.log" 2>&1 || { echo "FAIL: slow job"; cat "$work/full.log"; exit 1; }
 cp "$work/out/r.h5" "$work/full.h5"
