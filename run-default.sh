@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on its default data. Step 1: build tokattr
-# in build/ (Release) if needed, then turn the IMDB reviews into work/dataset.h5
+# in build/ (Release) if needed, then turn the IMDB reviews into out/dataset.h5
 # (token ids, labels, vocabulary; DATA.md) and print the summary.
 # The data come from $TOKATTR_DATA, else <shared>/data/aclImdb_v1.tar.gz
 # (shared = $TOKATTR_SHARED, else ../shared), else the official download.
@@ -12,24 +12,24 @@ if [ ! -x build/tokattr ] || [ ! -f build/CMakeCache.txt ]; then
 fi
 cmake --build build -j "$(nproc)" >/dev/null
 
-mkdir -p work
+mkdir -p out
 shared_args=()
 if [ -n "${TOKATTR_SHARED:-}" ]; then
   shared_args=(--shared "$TOKATTR_SHARED")
 fi
-echo "== prepare: IMDB reviews -> work/dataset.h5"
-build/tokattr prepare "${shared_args[@]}" --out work/dataset.h5
+echo "== prepare: IMDB reviews -> out/dataset.h5"
+build/tokattr prepare "${shared_args[@]}" --out out/dataset.h5
 
 # Step 2: the model. The shared CNN when it is there, else train it.
 shared_dir=${TOKATTR_SHARED:-../shared}
 job=jobs/ig_cnn_test.yaml
 if [ ! -f "$shared_dir/models/imdb_cnn.h5" ]; then
   echo "== train: no $shared_dir/models/imdb_cnn.h5, training the CNN (configs/cnn_imdb.yaml)"
-  build/tokattr train configs/cnn_imdb.yaml --dataset work/dataset.h5 --output work/imdb_cnn.h5
+  build/tokattr train configs/cnn_imdb.yaml --dataset out/dataset.h5 --output out/imdb_cnn.h5
   # the same job over the model just trained (paths in a job are relative to it)
-  sed 's|^model: .*|model: imdb_cnn.h5|; s|^word_index: .*||' "$job" > work/ig_cnn_test.yaml
-  sed -i 's|\.\./work/|./|g' work/ig_cnn_test.yaml
-  job=work/ig_cnn_test.yaml
+  sed 's|^model: .*|model: imdb_cnn.h5|; s|^word_index: .*||' "$job" > out/ig_cnn_test.yaml
+  sed -i 's|\.\./out/|./|g' out/ig_cnn_test.yaml
+  job=out/ig_cnn_test.yaml
 fi
 
 # Step 3: Integrated Gradients for all 25,000 test reviews on every core.
@@ -45,4 +45,10 @@ if [ -f "$(dirname "$job")/$results.partial" ]; then
   mode=(--resume) # an earlier run of this script was interrupted: continue it
 fi
 mpirun "${mpi_args[@]}" build/tokattr run "$job" "${shared_args[@]}" "${mode[@]}"
-echo "results: $(realpath "$(dirname "$job")/$results")"
+
+# Step 4: the HTML report of the run.
+results_path="$(dirname "$job")/$results"
+echo "== report: $results_path -> out/report/index.html"
+build/tokattr report "$results_path" --out out/report
+echo "results: $(realpath "$results_path")"
+echo "report:  $(realpath out/report/index.html)"
