@@ -115,6 +115,15 @@ static void test_cnn_planted_first(void)
     check_model("cnn", CNN, COUNT(CNN), 3);
 }
 
+/* The LSTM is trained for the config's 3 epochs. grad_input is the method
+ * closest to the bar here: 95.0% at 3 epochs (96.2% at 2), but 77% at 4 and
+ * 67% at 5 epochs, with the logit output too (93.4% at 3): as the gates
+ * saturate, the local gradient at the planted token shrinks while the
+ * path-integrated (IG), difference-based (DeepLIFT, DeepSHAP, occlusion) and
+ * LRP scores stay >= 99%. That is the saturation problem of gradient-times-
+ * input (Sundararajan et al. 2017, section 2; Shrikumar et al. 2017), a
+ * property of the method, not a bug: if this assert fails after a change to
+ * the LSTM code, look at those figures first. */
 static void test_lstm_planted_first(void)
 {
     check_model("lstm", LSTM, COUNT(LSTM), 3);
