@@ -263,9 +263,9 @@ static void planted_data(int64_t n_train, tk_train_data **train, tk_train_data *
     CU_ASSERT_EQUAL_FATAL(tk_synthetic_create(&spec, &syn, NULL), TK_OK);
     tk_input_spec in;
     tk_input_spec_default(&in, 200, 40); /* 40 words: none truncated away */
-    CU_ASSERT_EQUAL_FATAL(tk_train_data_from_split(&syn->train, &in, TK_TARGET_LABEL, train, NULL),
+    CU_ASSERT_EQUAL_FATAL(tk_train_data_from_split(&syn->train, &in, TK_TRAIN_TARGET_LABEL, train, NULL),
                           TK_OK);
-    CU_ASSERT_EQUAL_FATAL(tk_train_data_from_split(&syn->test, &in, TK_TARGET_LABEL, test, NULL),
+    CU_ASSERT_EQUAL_FATAL(tk_train_data_from_split(&syn->test, &in, TK_TRAIN_TARGET_LABEL, test, NULL),
                           TK_OK);
     tk_synthetic_destroy(syn);
 }
@@ -362,7 +362,7 @@ static void test_rating_buckets_and_hold_out(void)
     tk_input_spec in;
     tk_input_spec_default(&in, 100, 3);
     tk_train_data *d = NULL, *held = NULL;
-    CU_ASSERT_EQUAL_FATAL(tk_train_data_from_split(&s, &in, TK_TARGET_RATING4, &d, NULL), TK_OK);
+    CU_ASSERT_EQUAL_FATAL(tk_train_data_from_split(&s, &in, TK_TRAIN_TARGET_RATING4, &d, NULL), TK_OK);
     const int32_t want[8] = {0, 0, 1, 1, 2, 2, 3, 3};
     for (int i = 0; i < 8; i++)
         CU_ASSERT_EQUAL(d->y[i], want[i]);
@@ -383,7 +383,7 @@ static void test_rating_buckets_and_hold_out(void)
 
     rating[3] = 5;
     tk_error err = {0};
-    CU_ASSERT_EQUAL(tk_train_data_from_split(&s, &in, TK_TARGET_RATING4, &d, &err), TK_E_FORMAT);
+    CU_ASSERT_EQUAL(tk_train_data_from_split(&s, &in, TK_TRAIN_TARGET_RATING4, &d, &err), TK_E_FORMAT);
     CU_ASSERT(strstr(err.msg, "rating 5") != NULL);
 }
 

@@ -67,7 +67,7 @@ static void test_other_configs(void)
     tk_train_config_destroy(c);
     CU_ASSERT_EQUAL_FATAL(
         tk_train_config_load(source_path("configs/cnn_rating4.yaml"), &c, &err), TK_OK);
-    CU_ASSERT_EQUAL(c->target, TK_TARGET_RATING4);
+    CU_ASSERT_EQUAL(c->target, TK_TRAIN_TARGET_RATING4);
     CU_ASSERT_EQUAL(c->optim.kind, TK_OPTIM_RMSPROP);
     CU_ASSERT_DOUBLE_EQUAL(c->optim.rho, 0.9, 1e-7);
     CU_ASSERT(c->kernel_l2[1] > 0);

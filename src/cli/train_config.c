@@ -66,8 +66,8 @@ static const cyaml_strval_t OPTIMIZERS[] = {
     {"adam", TK_OPTIM_ADAM}, {"rmsprop", TK_OPTIM_RMSPROP}, {"sgd", TK_OPTIM_SGD}};
 static const cyaml_strval_t SOURCES[] = {{"imdb", TK_SOURCE_IMDB},
                                          {"synthetic", TK_SOURCE_SYNTHETIC}};
-static const cyaml_strval_t TARGETS[] = {{"label", TK_TARGET_LABEL},
-                                         {"rating4", TK_TARGET_RATING4}};
+static const cyaml_strval_t TARGETS[] = {{"label", TK_TRAIN_TARGET_LABEL},
+                                         {"rating4", TK_TRAIN_TARGET_RATING4}};
 static const cyaml_strval_t VALIDATIONS[] = {
     {"test", TK_VAL_TEST}, {"holdout", TK_VAL_HOLDOUT}, {"none", TK_VAL_NONE}};
 
@@ -238,7 +238,7 @@ static tk_status convert(const char *path, const yaml_config *y, tk_train_config
     else
         snprintf(c->output, sizeof c->output, "%s.h5", c->name);
     c->maxlen = y->maxlen;
-    c->target = (tk_target_kind)y->target;
+    c->target = (tk_train_target)y->target;
     c->batch_size = y->batch_size ? y->batch_size : 32;
     c->epochs = y->epochs ? y->epochs : 1;
     c->seed = y->seed ? y->seed : 1;
@@ -342,7 +342,7 @@ static tk_status convert(const char *path, const yaml_config *y, tk_train_config
         return tk_error_set(err, TK_E_INVALID,
                             "%s: synthetic vocab_size %d exceeds num_words %d", path,
                             c->synthetic.vocab_size, c->num_words);
-    if (c->data == TK_SOURCE_SYNTHETIC && c->target != TK_TARGET_LABEL)
+    if (c->data == TK_SOURCE_SYNTHETIC && c->target != TK_TRAIN_TARGET_LABEL)
         return tk_error_set(err, TK_E_INVALID, "%s: synthetic data has only target: label",
                             path);
     return TK_OK;

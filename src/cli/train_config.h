@@ -23,7 +23,7 @@ typedef struct tk_train_config {
     char output[1024];      /* the Keras .h5 to write */
     int num_words;          /* ids >= num_words -> OOV; default: the Embedding's input_dim */
     int maxlen;
-    tk_target_kind target;
+    tk_train_target target;
     int n_layers;
     tk_layer_spec *layers;  /* (n_layers) */
     float *kernel_l2;       /* (n_layers) L2 factor of each layer's kernel, 0 = none */

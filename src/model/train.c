@@ -43,7 +43,7 @@ static tk_train_data *data_alloc(int64_t n, int steps, tk_error *err)
 }
 
 tk_status tk_train_data_from_split(const tk_split *split, const tk_input_spec *spec,
-                                   tk_target_kind target, tk_train_data **out, tk_error *err)
+                                   tk_train_target target, tk_train_data **out, tk_error *err)
 {
     *out = NULL;
     if (spec->maxlen <= 0)
@@ -54,7 +54,7 @@ tk_status tk_train_data_from_split(const tk_split *split, const tk_input_spec *s
     for (int64_t i = 0; i < split->n; i++) {
         int64_t a = split->offset[i], b = split->offset[i + 1];
         tk_prepare_input(spec, split->ids + a, b - a, d->ids + i * spec->maxlen, NULL);
-        if (target == TK_TARGET_LABEL) {
+        if (target == TK_TRAIN_TARGET_LABEL) {
             d->y[i] = split->label[i] ? 1 : 0;
             continue;
         }

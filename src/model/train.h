@@ -16,10 +16,10 @@
 #include "model/optim.h"
 
 /* What a review's class is. */
-typedef enum tk_target_kind {
-    TK_TARGET_LABEL,  /* 0 neg, 1 pos */
-    TK_TARGET_RATING4 /* rating buckets 1-2, 3-4, 7-8, 9-10 -> 0..3 */
-} tk_target_kind;
+typedef enum tk_train_target {
+    TK_TRAIN_TARGET_LABEL,  /* 0 neg, 1 pos */
+    TK_TRAIN_TARGET_RATING4 /* rating buckets 1-2, 3-4, 7-8, 9-10 -> 0..3 */
+} tk_train_target;
 
 /* Prepared inputs and classes of a split. */
 typedef struct tk_train_data {
@@ -31,7 +31,7 @@ typedef struct tk_train_data {
 
 /* split -> model input with tk_prepare_input; rows in split order. */
 tk_status tk_train_data_from_split(const tk_split *split, const tk_input_spec *spec,
-                                   tk_target_kind target, tk_train_data **out, tk_error *err);
+                                   tk_train_target target, tk_train_data **out, tk_error *err);
 /* Moves the last `fraction` of the rows (after a seeded shuffle) into *held:
  * Keras' validation_split, but shuffled first because our rows are sorted
  * by label. */

@@ -195,7 +195,10 @@ static tk_status check_fit(const tk_run_config *cfg, tk_plan *p, tk_error *err)
                             cfg->model_path, m->maxlen, p->steps);
     if ((st = tk_model_check_steps(m, p->steps, err)) != TK_OK)
         return st;
-    if (p->ds->vocab_size + TK_INDEX_FROM < p->num_words)
+    /* The dataset's largest id is its last word's, vocab_size + 3; the
+     * model takes ids up to num_words - 1. Fewer words than that means the
+     * dataset was made with another vocabulary. */
+    if (p->ds->vocab_size + TK_INDEX_FROM < (int64_t)p->num_words - 1)
         return tk_error_set(err, TK_E_INVALID,
                             "%s: the dataset's vocabulary has %lld words but the model's "
                             "Embedding expects %d ids: the dataset was prepared from another "

@@ -42,9 +42,9 @@ tk_status tk_planted_case_create(const tk_layer_spec *specs, int n_specs, int ep
         goto fail;
     tk_input_spec in;
     tk_input_spec_default(&in, spec.vocab_size, PLANTED_MAXLEN);
-    st = tk_train_data_from_split(&syn->train, &in, TK_TARGET_LABEL, &train, err);
+    st = tk_train_data_from_split(&syn->train, &in, TK_TRAIN_TARGET_LABEL, &train, err);
     if (st == TK_OK)
-        st = tk_train_data_from_split(&syn->test, &in, TK_TARGET_LABEL, &test, err);
+        st = tk_train_data_from_split(&syn->test, &in, TK_TRAIN_TARGET_LABEL, &test, err);
     if (st != TK_OK)
         goto fail;
     pc->steps = PLANTED_MAXLEN;

@@ -1,7 +1,7 @@
 /* A tiny model trained in-process on the planted-token task
  * (src/data/synthetic.h), for tests that check explanations against the one
  * token that decides the label. Separate from the tests because
- * model/train.h and attr/attr.h both name an enum tk_target_kind. */
+ * model/train.h and attr/attr.h both name an enum tk_train_target. */
 #ifndef TOKATTR_TESTS_PLANTED_MODEL_H
 #define TOKATTR_TESTS_PLANTED_MODEL_H
 
