@@ -303,29 +303,49 @@ static void get(const unsigned char **c, void *dst, size_t n)
     *c += n;
 }
 
+/* The arrays of a chunk result in wire order with their sizes in bytes. One
+ * list serves packing and unpacking, so the two directions cannot drift
+ * apart (a field added to one side only would shift every later array). */
+typedef struct wire_field {
+    void *data;
+    size_t bytes;
+} wire_field;
+
+enum { RES_MAX_FIELDS = 13 };
+
+static int result_fields(const tk_chunk_result *r, wire_field *f)
+{
+    size_t cnt = (size_t)r->count, nm = (size_t)r->n_methods;
+    int n = 0;
+    f[n++] = (wire_field){r->prob, cnt * (size_t)r->n_classes * 4};
+    f[n++] = (wire_field){r->predicted, cnt * 4};
+    f[n++] = (wire_field){r->target, nm * cnt * 4};
+    f[n++] = (wire_field){r->score, nm * (size_t)r->tc * 4};
+    f[n++] = (wire_field){r->padding_score, nm * cnt * 4};
+    f[n++] = (wire_field){r->axiom_error, nm * cnt * 8};
+    f[n++] = (wire_field){r->f_input, nm * cnt * 8};
+    f[n++] = (wire_field){r->f_baseline, nm * cnt * 8};
+    if (r->faith_k1 > 0) {
+        size_t k1 = (size_t)r->faith_k1;
+        f[n++] = (wire_field){r->faith_curve, nm * cnt * k1 * 4};
+        f[n++] = (wire_field){r->faith_random, nm * cnt * k1 * 4};
+        f[n++] = (wire_field){r->faith_aopc, nm * cnt * 4};
+        f[n++] = (wire_field){r->faith_comp, nm * cnt * 4};
+        f[n++] = (wire_field){r->faith_suff, nm * cnt * 4};
+    }
+    return n;
+}
+
 static size_t pack_result(const tk_chunk_result *r, int64_t chunk, int64_t stop,
                           unsigned char *buf)
 {
     unsigned char *c = buf;
     int64_t h[RES_HEADER] = {r->first, r->count, r->tc, chunk, stop};
-    size_t cnt = (size_t)r->count, nm = (size_t)r->n_methods;
     put(&c, h, sizeof h);
-    put(&c, r->prob, cnt * (size_t)r->n_classes * 4);
-    put(&c, r->predicted, cnt * 4);
-    put(&c, r->target, nm * cnt * 4);
-    put(&c, r->score, nm * (size_t)r->tc * 4);
-    put(&c, r->padding_score, nm * cnt * 4);
-    put(&c, r->axiom_error, nm * cnt * 8);
-    put(&c, r->f_input, nm * cnt * 8);
-    put(&c, r->f_baseline, nm * cnt * 8);
-    if (r->faith_k1 > 0) {
-        size_t k1 = (size_t)r->faith_k1;
-        put(&c, r->faith_curve, nm * cnt * k1 * 4);
-        put(&c, r->faith_random, nm * cnt * k1 * 4);
-        put(&c, r->faith_aopc, nm * cnt * 4);
-        put(&c, r->faith_comp, nm * cnt * 4);
-        put(&c, r->faith_suff, nm * cnt * 4);
-    }
+    wire_field f[RES_MAX_FIELDS];
+    int n = result_fields(r, f);
+    for (int i = 0; i < n; i++)
+        put(&c, f[i].data, f[i].bytes);
     return (size_t)(c - buf);
 }
 
@@ -340,23 +360,10 @@ static void unpack_result(const unsigned char *buf, tk_chunk_result *r, int64_t 
     r->tc = h[2];
     *chunk = h[3];
     *stop = h[4];
-    size_t cnt = (size_t)r->count, nm = (size_t)r->n_methods;
-    get(&c, r->prob, cnt * (size_t)r->n_classes * 4);
-    get(&c, r->predicted, cnt * 4);
-    get(&c, r->target, nm * cnt * 4);
-    get(&c, r->score, nm * (size_t)r->tc * 4);
-    get(&c, r->padding_score, nm * cnt * 4);
-    get(&c, r->axiom_error, nm * cnt * 8);
-    get(&c, r->f_input, nm * cnt * 8);
-    get(&c, r->f_baseline, nm * cnt * 8);
-    if (r->faith_k1 > 0) {
-        size_t k1 = (size_t)r->faith_k1;
-        get(&c, r->faith_curve, nm * cnt * k1 * 4);
-        get(&c, r->faith_random, nm * cnt * k1 * 4);
-        get(&c, r->faith_aopc, nm * cnt * 4);
-        get(&c, r->faith_comp, nm * cnt * 4);
-        get(&c, r->faith_suff, nm * cnt * 4);
-    }
+    wire_field f[RES_MAX_FIELDS];
+    int n = result_fields(r, f);
+    for (int i = 0; i < n; i++)
+        get(&c, f[i].data, f[i].bytes);
 }
 
 /* ---- rank 0: the queue and the writer -------------------------------------- */
