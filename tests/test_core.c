@@ -52,6 +52,30 @@ static void test_gemm_all_transposes(void)
     check_gemm(false, false, 1, 1, 1);
 }
 
+/* One row or one column goes through sgemv: every transpose, strided. */
+static void test_gemm_vector_shapes(void)
+{
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            check_gemm(ta, tb, 1, 13, 29);
+            check_gemm(ta, tb, 17, 1, 29);
+            check_gemm(ta, tb, 1, 1, 29);
+        }
+}
+
+/* beta = 0 means C is not read, as for sgemm: a NaN left in C must not leak. */
+static void test_gemm_beta_zero_ignores_c(void)
+{
+    float a[3] = {1, 2, 3}, b[6] = {1, 0, 0, 1, 1, 1}, c[2] = {NAN, NAN};
+    tk_sgemm(false, false, 1, 2, 3, 1.0f, a, 3, b, 2, 0.0f, c, 2);
+    CU_ASSERT_EQUAL(c[0], 4.0f);
+    CU_ASSERT_EQUAL(c[1], 5.0f);
+    float col[2] = {NAN, NAN};
+    tk_sgemm(false, true, 2, 1, 3, 1.0f, b, 3, a, 3, 0.0f, col, 1);
+    CU_ASSERT_EQUAL(col[0], 1.0f + 0.0f + 0.0f * 3);
+    CU_ASSERT_EQUAL(col[1], 1.0f * 1 + 2.0f * 1 + 3.0f * 1);
+}
+
 static void test_error_first_cause_wins(void)
 {
     tk_error err = {0};
@@ -80,6 +104,8 @@ int main(void)
     tk_blas_single_thread();
     static const tk_test_case cases[] = {
         {"gemm matches naive loops for all transposes", test_gemm_all_transposes},
+        {"gemm with one row or column matches naive loops", test_gemm_vector_shapes},
+        {"gemm with beta 0 ignores what C held", test_gemm_beta_zero_ignores_c},
         {"first error cause wins, prefix", test_error_first_cause_wins},
         {"malloc size overflow is an error", test_malloc_overflow_is_an_error},
         {NULL, NULL},
