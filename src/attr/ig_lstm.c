@@ -23,6 +23,19 @@
 
 enum { IG_LSTM_MAX_DENSE = 8 };
 
+/* On x86-64, tk_ig_lstm_gradient is compiled three times, for AVX-512, for
+ * AVX2 + FMA and for the baseline ISA, and the loader picks the widest the
+ * CPU has: the gate loops are a quarter of the time with 256-bit vectors.
+ * The per-row loops must be inlined into each copy, or GCC may outline them
+ * once, for the baseline ISA only. One machine always runs the same copy,
+ * so results stay bitwise identical across its ranks. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TK_ISA_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define TK_ISA_CLONES
+#endif
+#define TK_ALWAYS_INLINE __attribute__((always_inline))
+
 struct tk_ig_lstm {
     const tk_model *model;
     const tk_layer *lstm;
@@ -41,7 +54,6 @@ struct tk_ig_lstm {
     float *zeros;      /* (U) c_{-1} */
     float *dg;         /* (max_points, 4U) gradient at the gate pre-activations */
     float *gsum;       /* (max_steps, 4U) dg summed over points */
-    double *acc;       /* (4U) the running sum for one step */
 };
 
 void tk_ig_lstm_destroy(tk_ig_lstm *l)
@@ -63,7 +75,6 @@ void tk_ig_lstm_destroy(tk_ig_lstm *l)
     free(l->zeros);
     free(l->dg);
     free(l->gsum);
-    free(l->acc);
     free(l);
 }
 
@@ -120,9 +131,8 @@ tk_status tk_ig_lstm_create(const tk_model *model, int max_steps, int max_points
     l->zeros = tk_calloc(U, sizeof *l->zeros, err);
     l->dg = tk_malloc(N * 4 * U, sizeof *l->dg, err);
     l->gsum = tk_malloc(T * 4 * U, sizeof *l->gsum, err);
-    l->acc = tk_calloc(4 * U, sizeof *l->acc, err);
     bool ok = l->p1 && l->p0 && l->gates && l->cells && l->tanh_cells && l->hidden && l->dh && l->dc && l->zeros && l->dg &&
-              l->gsum && l->acc;
+              l->gsum;
     for (int d = 0; ok && d < n_dense; d++) {
         if (dense[d]->units > width)
             width = dense[d]->units;
@@ -192,23 +202,36 @@ static inline float rec_grad(bool hard, float y)
     return y * (1.0f - y);
 }
 
-/* row (4U): gate pre-activations -> activated i, f, g, o. Called with a
- * constant `hard` so that each copy is a straight, vectorisable loop. */
-static inline void activate_gates(float *row, int U, bool hard)
+/* One point, one step forwards. row (4U) holds the gate pre-activations
+ * P(alpha)_t + h_{t-1} R; cprev (U) is c_{t-1}. Out: row the activated i, f,
+ * g, o (kept for the backward pass), c (U) c_t, tc (U) tanh(c_t), h (U) h_t.
+ * Called with a constant `hard` so that each copy is a straight,
+ * vectorisable loop. */
+TK_ALWAYS_INLINE static inline void forward_row(float *restrict row, const float *restrict cprev,
+                                                float *restrict c, float *restrict tc,
+                                                float *restrict h, int U, bool hard)
 {
     tk_activation a = hard ? TK_ACT_HARD_SIGMOID : TK_ACT_SIGMOID;
-    for (int j = 0; j < 2 * U; j++)
-        row[j] = rec_act(a, row[j]);
-    for (int j = 2 * U; j < 3 * U; j++)
-        row[j] = fast_tanh(row[j]);
-    for (int j = 3 * U; j < 4 * U; j++)
-        row[j] = rec_act(a, row[j]);
+    for (int j = 0; j < U; j++) {
+        float ig = rec_act(a, row[j]);
+        float fg = rec_act(a, row[U + j]);
+        float gg = fast_tanh(row[2 * U + j]);
+        float og = rec_act(a, row[3 * U + j]);
+        row[j] = ig;
+        row[U + j] = fg;
+        row[2 * U + j] = gg;
+        row[3 * U + j] = og;
+        c[j] = ig * gg + fg * cprev[j];
+        tc[j] = fast_tanh(c[j]);
+        h[j] = og * tc[j];
+    }
 }
 
 /* One point, one step backwards: gates (4U) activated, tc (U) tanh(c_t),
  * cprev (U) c_{t-1}; dh, dc (U) in (dc out as dc_{t-1}); dg (4U) out. */
-static inline void backward_row(const float *row, const float *tc, const float *cprev,
-                                const float *dh, float *dc, float *dg, int U, bool hard)
+TK_ALWAYS_INLINE static inline void backward_row(const float *restrict row, const float *restrict tc,
+                                const float *restrict cprev, const float *restrict dh,
+                                float *restrict dc, float *restrict dg, int U, bool hard)
 {
     for (int j = 0; j < U; j++) {
         float ig = row[j], fg = row[U + j], gg = row[2 * U + j], og = row[3 * U + j];
@@ -219,6 +242,21 @@ static inline void backward_row(const float *row, const float *tc, const float *
         dg[3 * U + j] = dh[j] * tc[j] * rec_grad(hard, og);
         dc[j] = dct * fg;
     }
+}
+
+/* row (n) = p0 + al dp */
+TK_ALWAYS_INLINE static inline void interpolate(const float *restrict p0, const float *restrict dp,
+                                                float al, float *restrict row, int n)
+{
+    for (int j = 0; j < n; j++)
+        row[j] = p0[j] + al * dp[j];
+}
+
+/* sum (n) += v (n) */
+TK_ALWAYS_INLINE static inline void add_row(float *restrict sum, const float *restrict v, int n)
+{
+    for (int j = 0; j < n; j++)
+        sum[j] += v[j];
 }
 
 /* p (steps, 4U) = x (steps, D) kernel (D, 4U) + bias. */
@@ -232,6 +270,7 @@ static void project(const tk_ig_lstm *l, const float *x, int steps, float *p)
     tk_sgemm(false, false, steps, G, l->d, 1.0f, x, l->d, w->kernel, G, 1.0f, p, G);
 }
 
+TK_ISA_CLONES
 tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int target,
                               const float *x, const float *xb, int steps, int n,
                               const double *alpha, const double *weight, float *grad,
@@ -249,40 +288,24 @@ tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int
     for (size_t i = 0; i < (size_t)steps * G; i++)
         l->p1[i] -= l->p0[i]; /* p1 becomes the direction P(x) - P(x') */
 
-    /* Forward, all points together. gates_t (n, 4U) = P(alpha)_t + h_{t-1} R. */
+    /* Forward, all points together: gates_t (n, 4U) = P(alpha)_t + h_{t-1} R. */
     for (int t = 0; t < steps; t++) {
         float *gt = l->gates + (size_t)t * n * G;
         const float *p0 = l->p0 + (size_t)t * G, *dp = l->p1 + (size_t)t * G;
-        for (int p = 0; p < n; p++) {
-            float al = (float)alpha[p];
-            float *row = gt + (size_t)p * G;
-            for (int j = 0; j < G; j++)
-                row[j] = p0[j] + al * dp[j];
-        }
+        for (int p = 0; p < n; p++)
+            interpolate(p0, dp, (float)alpha[p], gt + (size_t)p * G, G);
         if (t > 0)
             tk_sgemm(false, false, n, G, U, 1.0f, l->hidden + (size_t)(t - 1) * n * U, U,
                      w->recurrent, G, 1.0f, gt, G);
         float *ct = l->cells + (size_t)t * n * U, *ht = l->hidden + (size_t)t * n * U;
         float *tct = l->tanh_cells + (size_t)t * n * U;
         for (int p = 0; p < n; p++) {
-            float *row = gt + (size_t)p * G;
+            const float *cprev = t > 0 ? l->cells + ((size_t)(t - 1) * n + p) * U : l->zeros;
+            size_t r = (size_t)p * U;
             if (hard)
-                activate_gates(row, U, true);
+                forward_row(gt + (size_t)p * G, cprev, ct + r, tct + r, ht + r, U, true);
             else
-                activate_gates(row, U, false);
-            float *c = ct + (size_t)p * U, *h = ht + (size_t)p * U, *tc = tct + (size_t)p * U;
-            if (t > 0) {
-                const float *cprev = l->cells + ((size_t)(t - 1) * n + p) * U;
-                for (int j = 0; j < U; j++)
-                    c[j] = row[j] * row[2 * U + j] + row[U + j] * cprev[j];
-            } else {
-                for (int j = 0; j < U; j++)
-                    c[j] = row[j] * row[2 * U + j];
-            }
-            for (int j = 0; j < U; j++) {
-                tc[j] = fast_tanh(c[j]);
-                h[j] = row[3 * U + j] * tc[j];
-            }
+                forward_row(gt + (size_t)p * G, cprev, ct + r, tct + r, ht + r, U, false);
         }
     }
     /* Dense head on the last state. */
@@ -341,15 +364,12 @@ tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int
                 backward_row(row, ct + (size_t)p * U, cprev, dh, dc, dg, U, true);
             else
                 backward_row(row, ct + (size_t)p * U, cprev, dh, dc, dg, U, false);
-            /* The input projection's gradient, summed over points in point order. */
-            for (int j = 0; j < G; j++)
-                l->acc[j] += dg[j];
         }
+        /* The input projection's gradient, summed over points in point order. */
         float *gs = l->gsum + (size_t)t * G;
-        for (int j = 0; j < G; j++) {
-            gs[j] = (float)l->acc[j];
-            l->acc[j] = 0.0;
-        }
+        memcpy(gs, l->dg, (size_t)G * sizeof *gs);
+        for (int p = 1; p < n; p++)
+            add_row(gs, l->dg + (size_t)p * G, G);
         if (t > 0)
             tk_sgemm(false, true, n, U, G, 1.0f, l->dg, G, w->recurrent, G, 0.0f, l->dh, U);
     }
