@@ -18,8 +18,8 @@ expect() {
     [ "$rc" = "$code" ] || { cat "$TMP/err"; fail "exit $rc, wanted $code for: $*"; }
     grep -q -- "$pattern" "$TMP/err" || { cat "$TMP/err"; fail "no '$pattern' for: $*"; }
 }
-"$BIN" evaluate --help | grep -q -- "--num-words" || fail "--help lacks options"
-"$BIN" evaluate --help | grep -q "default: test" || fail "--help shows no defaults"
+grep -q -- "--num-words" <<<"$("$BIN" evaluate --help)" || fail "--help lacks options"
+grep -q "default: test" <<<"$("$BIN" evaluate --help)" || fail "--help shows no defaults"
 expect 2 "needs MODEL.h5 and DATASET.h5" "$SHARED/models/imdb_cnn.h5"
 expect 2 "positive integer" "$SHARED/models/imdb_cnn.h5" x.h5 --batch 0
 expect 2 "unknown option" "$SHARED/models/imdb_cnn.h5" x.h5 --frobnicate

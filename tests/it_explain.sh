@@ -10,15 +10,15 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 cnn="$TOKATTR_SHARED/models/imdb_cnn.h5"
 lstm="$TOKATTR_SHARED/models/imdb_lstm.h5"
 
-"$TOKATTR_BIN" explain --help | grep -q -- "--steps" || fail "--help lacks --steps"
-"$TOKATTR_BIN" explain --help | grep -q "\[gausslegendre\]" || fail "--help shows no defaults"
+grep -q -- "--steps" <<<"$("$TOKATTR_BIN" explain --help)" || fail "--help lacks --steps"
+grep -q "\[gausslegendre\]" <<<"$("$TOKATTR_BIN" explain --help)" || fail "--help shows no defaults"
 
 "$TOKATTR_BIN" prepare --quiet --shared "$TOKATTR_SHARED" --out "$work/ds.h5" \
     --word-index "$TOKATTR_SHARED/models/imdb_word_index.json" >/dev/null
 
 # Test review 0 is neg 0_2.txt; its last words fill the CNN's 100 positions.
 out=$("$TOKATTR_BIN" explain "$cnn" "$work/ds.h5" --reviews 0-1)
-echo "$out" | head -5
+head -5 <<<"$out"
 [ "$(grep -c '^review ' <<<"$out")" = 2 ] || fail "expected 2 reviews"
 grep -q "F(x') = " <<<"$out" || fail "no F(x')"
 # completeness: |delta| < 1% of |F(x) - F(x')| on both reviews (GL, 50 steps)

@@ -9,8 +9,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$TOKATTR_BIN" prepare --help | grep -q -- "--export-word-index" || fail "--help lacks options"
-"$TOKATTR_BIN" prepare --help | grep -q "default" || fail "--help shows no defaults"
+grep -q -- "--export-word-index" <<<"$("$TOKATTR_BIN" prepare --help)" || fail "--help lacks options"
+grep -q "default" <<<"$("$TOKATTR_BIN" prepare --help)" || fail "--help shows no defaults"
 
 # Default source: <shared>/data/aclImdb_v1.tar.gz through --shared.
 out=$(env -u TOKATTR_DATA "$TOKATTR_BIN" prepare --quiet --shared "$TOKATTR_SHARED" --out "$work/ds.h5" \

@@ -14,7 +14,7 @@ expect_rc() { # expect_rc CODE PATTERN-IN-STDERR ARGS...
     grep -q -- "$pat" "$work/err" "$work/out" || fail "report $*: no '$pat' in: $(cat "$work/err")"
 }
 
-"$TOKATTR_BIN" report --help | grep -q -- "--min-count" || fail "--help lacks --min-count"
+grep -q -- "--min-count" <<<"$("$TOKATTR_BIN" report --help)" || fail "--help lacks --min-count"
 expect_rc 2 "usage" 
 expect_rc 2 "usage" "$work/x.h5"
 expect_rc 2 "format must be" "$work/x.h5" --out "$work/r" --format pdf

@@ -9,7 +9,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$BIN" train --help | grep -q "learning_rate: 0.001" || fail "--help does not show the defaults"
+grep -q "learning_rate: 0.001" <<<"$("$BIN" train --help)" || fail "--help does not show the defaults"
 
 out=$("$BIN" train "$SRC/configs/synthetic_planted.yaml" --output "$TMP/planted.h5" --quiet)
 echo "$out"
@@ -19,7 +19,7 @@ acc=$(echo "$out" | sed -n 's/^test: .* accuracy \([0-9.]*\).*/\1/p')
 [ -n "$acc" ] || fail "no test accuracy printed"
 awk -v a="$acc" 'BEGIN { exit !(a >= 0.99) }' || fail "test accuracy $acc < 0.99"
 [ "$(echo "$out" | grep -c '^epoch ')" -eq 3 ] || fail "expected 3 epoch lines"
-echo "$out" | grep -q 'val_accuracy' || fail "no validation figures"
+grep -q 'val_accuracy' <<<"$out" || fail "no validation figures"
 
 # The file is a Keras 2 model: model_config names the layers we trained.
 if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
@@ -42,7 +42,7 @@ bad() { # name, expected text, command...
     rc=$?
     set -e
     [ $rc -ne 0 ] || fail "$name: exit status 0"
-    echo "$msg" | grep -q -- "$want" || fail "$name: message '$msg' does not mention '$want'"
+    grep -q -- "$want" <<<"$msg" || fail "$name: message '$msg' does not mention '$want'"
     echo "ok: $name -> $msg"
 }
 cp "$SRC/configs/synthetic_planted.yaml" "$TMP/unknown.yaml"

@@ -200,6 +200,11 @@ JobCompLoc=$d/log/jobcomp.txt
 NodeName=localhost CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=test Nodes=localhost Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 EOF
+    # slurmstepd's PMIx plugin makes /tmp/spmix_appdir_<uid>_<job>.<step>
+    # by default: two test clusters (ctest -j) or a leftover from a killed
+    # run, both numbering jobs from 1, then fail each other's launches.
+    mkdir -p "$d/pmix"
+    echo "PMIxCliTmpDirBase=$d/pmix" >"$d/mpi.conf"
     export SLURM_CONF=$d/slurm.conf
 
     slurm_start "$d/log/slurmctld.out" /usr/sbin/slurmctld -D -c -f "$SLURM_CONF"
