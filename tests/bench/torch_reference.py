@@ -7,16 +7,34 @@ the linear first layer, no caching of the baseline). Same .h5 weights, float32,
 one thread. Inputs: random in-vocabulary token ids with the models' lengths
 (speed does not depend on the words). Prints reviews/s per model.
 
-usage: torch_reference.py [--shared DIR] [--reviews N] [--steps N]
+usage: torch_reference.py [--shared DIR] [--reviews N] [--steps N] [--threads N]
+
+--threads (default 1) sizes PyTorch's intra-op pool, for comparing against
+tokattr on as many ranks. OpenBLAS stays at one thread inside torch's
+threads: letting both spawn threads oversubscribes the cores (measured: the
+LSTM at 4 reviews/s on 2 cores against 25 on one).
 """
 import argparse
 import os
+import sys
 import time
 
-# One thread everywhere, as tokattr runs one rank per core: torch's intra-op
-# pool (set_num_threads below) and the BLAS/OpenMP pools it calls into.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+
+def _threads_from_argv():
+    for i, arg in enumerate(sys.argv):
+        if arg == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return "1"
+
+
+# torch's intra-op pool (set_num_threads below) and its OpenMP/MKL pools get
+# --threads; the BLAS it calls into one thread, as in a tokattr rank. The
+# libraries read these variables when they load.
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = _threads_from_argv()
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
@@ -86,8 +104,9 @@ def main():
     ap.add_argument("--shared", default=os.environ.get("TOKATTR_SHARED", "../shared"))
     ap.add_argument("--reviews", type=int, default=100)
     ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(a.threads)
     xi, wi = np.polynomial.legendre.leggauss(a.steps)
     alphas = torch.tensor(0.5 * (xi + 1), dtype=torch.float32)
     wts = torch.tensor(0.5 * wi, dtype=torch.float32)
@@ -102,7 +121,8 @@ def main():
             ig(model, ids[r], alphas, wts)
         dt = time.perf_counter() - t0
         print(f"torch {name} integrated_gradients gausslegendre-{a.steps}: "
-              f"{a.reviews / dt:.2f} reviews/s ({1e3 * dt / a.reviews:.2f} ms/review, 1 thread)")
+              f"{a.reviews / dt:.2f} reviews/s ({1e3 * dt / a.reviews:.2f} ms/review, "
+              f"{a.threads} thread{'s' if a.threads > 1 else ''})")
 
 
 if __name__ == "__main__":
