@@ -714,23 +714,7 @@ static double dl_flops(const void *p, int steps)
     tk_dl_plan plan;
     if (tk_dl_plan_init(&plan, st->model, steps, NULL) != TK_OK)
         return 0;
-    double fwd = tk_dl_forward_flops(&plan), back = 0;
-    for (int k = 0; k < plan.n; k++) {
-        const tk_layer *l = body(st, k);
-        tk_shape si = plan.in[k], so = plan.out[k];
-        if (l->kind == TK_LAYER_DENSE)
-            back += 2.0 * (si.steps > 0 ? si.steps : 1) * si.channels * l->units;
-        else if (l->kind == TK_LAYER_CONV1D) {
-            int nx = k + 1;
-            while (nx < plan.n && body(st, nx)->kind == TK_LAYER_DROPOUT)
-                nx++;
-            bool sparse = nx < plan.n && body(st, nx)->kind == TK_LAYER_GLOBAL_MAX_POOL1D;
-            back += 2.0 * (sparse ? 2 : so.steps) * l->kernel_size * si.channels * l->filters;
-        } else if (l->kind == TK_LAYER_LSTM || l->kind == TK_LAYER_BIDIRECTIONAL) {
-            int dirs = l->kind == TK_LAYER_BIDIRECTIONAL ? 2 : 1;
-            back += dirs * 2.0 * si.steps * (si.channels + l->units) * 4.0 * l->units;
-        }
-    }
+    double fwd = tk_dl_forward_flops(&plan), back = tk_dl_backward_flops(&plan, 2.0, 2, 4);
     tk_dl_plan_free(&plan);
     return fwd + st->n_refs * back;
 }

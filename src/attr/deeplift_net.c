@@ -549,6 +549,32 @@ double tk_dl_forward_flops(const tk_dl_plan *plan)
     return f;
 }
 
+double tk_dl_backward_flops(const tk_dl_plan *plan, double mac_flops, int routed_windows,
+                            int lstm_gates)
+{
+    const tk_model *m = plan->model;
+    const tk_layer *body = &m->layers[m->first_body_layer];
+    double macs = 0;
+    for (int k = 0; k < plan->n; k++) {
+        const tk_layer *l = &body[k];
+        tk_shape si = plan->in[k], so = plan->out[k];
+        if (l->kind == TK_LAYER_DENSE) {
+            macs += (double)rows_of(si) * si.channels * l->units;
+        } else if (l->kind == TK_LAYER_CONV1D) {
+            int nx = k + 1;
+            while (nx < plan->n && body[nx].kind == TK_LAYER_DROPOUT)
+                nx++;
+            bool routed = nx < plan->n && body[nx].kind == TK_LAYER_GLOBAL_MAX_POOL1D;
+            macs += (double)(routed ? routed_windows : so.steps) * l->kernel_size * si.channels *
+                    l->filters;
+        } else if (l->kind == TK_LAYER_LSTM || l->kind == TK_LAYER_BIDIRECTIONAL) {
+            int dirs = l->kind == TK_LAYER_BIDIRECTIONAL ? 2 : 1;
+            macs += (double)dirs * si.steps * (si.channels + l->units) * lstm_gates * l->units;
+        }
+    }
+    return mac_flops * macs;
+}
+
 tk_status tk_dl_embed(const tk_model *model, const int32_t *ids, int batch, int steps, float *x,
                       tk_error *err)
 {

@@ -94,4 +94,13 @@ tk_status tk_dl_embed(const tk_model *model, const int32_t *ids, int batch, int 
 /* Multiply-adds of one forward pass of one sequence, times two. */
 double tk_dl_forward_flops(const tk_dl_plan *plan);
 
+/* FLOPs of one backward pass that touches every weight of the plan's
+ * linear maps: mac_flops per multiply-add; a Conv1D followed by global max
+ * pooling only in routed_windows windows per filter (else every output
+ * position); an LSTM's input projection and recurrence in lstm_gates of
+ * their 4 gate blocks. DeepLIFT's multipliers and epsilon-LRP's relevance
+ * differ only in these three factors. */
+double tk_dl_backward_flops(const tk_dl_plan *plan, double mac_flops, int routed_windows,
+                            int lstm_gates);
+
 #endif
