@@ -285,32 +285,12 @@ static void test_bad_input(void)
 
 /* ---- fixtures ---- */
 
-/* The model, or NULL with the loader's message on stderr. */
-static tk_model *load_model(const char *path)
-{
-    tk_model *m = NULL;
-    tk_error err = {0};
-    if (tk_model_load(path, &m, &err) != TK_OK)
-        fprintf(stderr, "\n%s\n", err.msg);
-    return m;
-}
-
-static int read_h5(hid_t f, const char *path, hid_t type, void *buf)
-{
-    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-    if (d < 0)
-        return -1;
-    herr_t e = H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-    H5Dclose(d);
-    return e < 0 ? -1 : 0;
-}
-
 /* Per-token agreement within 1e-4 of each review's largest |score|. */
 static void check_cnn_fixture(const char *output_name, const char *name, tk_method_kind kind)
 {
     tk_model *m = NULL;
     tk_error err = {0};
-    m = load_model(tk_test_shared("models/imdb_cnn.h5"));
+    m = tk_test_load_model(tk_test_shared("models/imdb_cnn.h5"));
     CU_ASSERT_FATAL(m != NULL);
     hid_t f = H5Fopen(tk_test_shared("fixtures/attributions.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
     CU_ASSERT_FATAL(f >= 0);
@@ -320,10 +300,10 @@ static void check_cnn_fixture(const char *output_name, const char *name, tk_meth
     int32_t target[N];
     char path[256];
     snprintf(path, sizeof path, "cnn/%s/%s", output_name, name);
-    CU_ASSERT_FATAL(read_h5(f, "cnn/input_ids", H5T_NATIVE_INT32, ids) == 0);
-    CU_ASSERT_FATAL(read_h5(f, "cnn/background_input_ids", H5T_NATIVE_INT32, bg_ids) == 0);
-    CU_ASSERT_FATAL(read_h5(f, "cnn/target", H5T_NATIVE_INT32, target) == 0);
-    CU_ASSERT_FATAL(read_h5(f, path, H5T_NATIVE_DOUBLE, want) == 0);
+    CU_ASSERT_FATAL(tk_test_read_h5(f, "cnn/input_ids", H5T_NATIVE_INT32, ids) == 0);
+    CU_ASSERT_FATAL(tk_test_read_h5(f, "cnn/background_input_ids", H5T_NATIVE_INT32, bg_ids) == 0);
+    CU_ASSERT_FATAL(tk_test_read_h5(f, "cnn/target", H5T_NATIVE_INT32, target) == 0);
+    CU_ASSERT_FATAL(tk_test_read_h5(f, path, H5T_NATIVE_DOUBLE, want) == 0);
     H5Fclose(f);
 
     tk_method_params p;
@@ -379,13 +359,13 @@ static void test_fixture_lstm_completeness(void)
 {
     tk_model *m = NULL;
     tk_error err = {0};
-    m = load_model(tk_test_shared("models/imdb_lstm.h5"));
+    m = tk_test_load_model(tk_test_shared("models/imdb_lstm.h5"));
     CU_ASSERT_FATAL(m != NULL);
     hid_t f = H5Fopen(tk_test_shared("fixtures/forward.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
     CU_ASSERT_FATAL(f >= 0);
     enum { N = 40, T = 80 };
     static int32_t ids[N * T];
-    CU_ASSERT_FATAL(read_h5(f, "lstm/input_ids", H5T_NATIVE_INT32, ids) == 0);
+    CU_ASSERT_FATAL(tk_test_read_h5(f, "lstm/input_ids", H5T_NATIVE_INT32, ids) == 0);
     H5Fclose(f);
     for (int v = 0; v < 2; v++) {
         tk_method_params p;
@@ -415,12 +395,12 @@ static void test_fixture_lstm_completeness(void)
  * fixture's input, for every one of the 5 classes' logits. */
 static void test_bilstm_vectors(void)
 {
-    tk_model *m = load_model(tk_test_shared("models/keras_bilstm_sst5.h5"));
+    tk_model *m = tk_test_load_model(tk_test_shared("models/keras_bilstm_sst5.h5"));
     CU_ASSERT_FATAL(m != NULL);
     hid_t f = H5Fopen(tk_test_shared("fixtures/bilstm_lrp.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
     CU_ASSERT_FATAL(f >= 0);
     float input[10 * 60], bgv[4 * 10 * 60], score[10];
-    CU_ASSERT_FATAL(read_h5(f, "seq1/input", H5T_NATIVE_FLOAT, input) == 0);
+    CU_ASSERT_FATAL(tk_test_read_h5(f, "seq1/input", H5T_NATIVE_FLOAT, input) == 0);
     H5Fclose(f);
     for (int i = 0; i < 4 * 10 * 60; i++)
         bgv[i] = 2.0f * urand() - 1.0f;

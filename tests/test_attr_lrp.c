@@ -248,26 +248,6 @@ static void test_bad_input(void)
 
 /* ---- the real models ---- */
 
-/* The model, or NULL with the loader's message on stderr. */
-static tk_model *load_model(const char *path)
-{
-    tk_model *m = NULL;
-    tk_error err = {0};
-    if (tk_model_load(path, &m, &err) != TK_OK)
-        fprintf(stderr, "\n%s\n", err.msg);
-    return m;
-}
-
-static int read_h5(hid_t f, const char *path, hid_t type, void *buf)
-{
-    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-    if (d < 0)
-        return -1;
-    herr_t e = H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-    H5Dclose(d);
-    return e < 0 ? -1 : 0;
-}
-
 static void test_conservation_real(void)
 {
     const char *models[2] = {"models/imdb_cnn.h5", "models/imdb_lstm.h5"};
@@ -276,11 +256,11 @@ static void test_conservation_real(void)
     static int32_t ids[40 * 100];
     for (int i = 0; i < 2; i++) {
         tk_model *m = NULL;
-        m = load_model(tk_test_shared(models[i]));
+        m = tk_test_load_model(tk_test_shared(models[i]));
     CU_ASSERT_FATAL(m != NULL);
         hid_t f = H5Fopen(tk_test_shared("fixtures/forward.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
         CU_ASSERT_FATAL(f >= 0);
-        CU_ASSERT_FATAL(read_h5(f, groups[i], H5T_NATIVE_INT32, ids) == 0);
+        CU_ASSERT_FATAL(tk_test_read_h5(f, groups[i], H5T_NATIVE_INT32, ids) == 0);
         H5Fclose(f);
         check_conservation(m, lens[i], 20, ids, NULL);
         tk_model_destroy(m);
@@ -294,7 +274,7 @@ static void test_fixture_bilstm(void)
 {
     tk_model *m = NULL;
     tk_error err = {0};
-    m = load_model(tk_test_shared("models/keras_bilstm_sst5.h5"));
+    m = tk_test_load_model(tk_test_shared("models/keras_bilstm_sst5.h5"));
     CU_ASSERT_FATAL(m != NULL);
     hid_t f = H5Fopen(tk_test_shared("fixtures/bilstm_lrp.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
     CU_ASSERT_FATAL(f >= 0);
@@ -307,18 +287,18 @@ static void test_fixture_bilstm(void)
         for (int g = 0; g < 2; g++) {
             const char *sub = g ? "conservation/" : "";
             snprintf(path, sizeof path, "seq%d/input", seq);
-            CU_ASSERT_FATAL(read_h5(f, path, H5T_NATIVE_FLOAT, input) == 0);
+            CU_ASSERT_FATAL(tk_test_read_h5(f, path, H5T_NATIVE_FLOAT, input) == 0);
             snprintf(path, sizeof path, "seq%d/target", seq);
-            CU_ASSERT_FATAL(read_h5(f, path, H5T_NATIVE_INT32, &target) == 0);
+            CU_ASSERT_FATAL(tk_test_read_h5(f, path, H5T_NATIVE_INT32, &target) == 0);
             snprintf(path, sizeof path, "seq%d/%srelevance_token", seq, sub);
-            CU_ASSERT_FATAL(read_h5(f, path, H5T_NATIVE_DOUBLE, tok) == 0);
+            CU_ASSERT_FATAL(tk_test_read_h5(f, path, H5T_NATIVE_DOUBLE, tok) == 0);
             snprintf(path, sizeof path, "seq%d/%srelevance", seq, sub);
-            CU_ASSERT_FATAL(read_h5(f, path, H5T_NATIVE_DOUBLE, rel) == 0);
+            CU_ASSERT_FATAL(tk_test_read_h5(f, path, H5T_NATIVE_DOUBLE, rel) == 0);
             snprintf(path, sizeof path, "seq%d/%srelevance_init_states", seq, sub);
-            CU_ASSERT_FATAL(read_h5(f, path, H5T_NATIVE_DOUBLE, init) == 0);
+            CU_ASSERT_FATAL(tk_test_read_h5(f, path, H5T_NATIVE_DOUBLE, init) == 0);
             if (!g) {
                 snprintf(path, sizeof path, "seq%d/relevance_absorbed", seq);
-                CU_ASSERT_FATAL(read_h5(f, path, H5T_NATIVE_DOUBLE, &absorbed) == 0);
+                CU_ASSERT_FATAL(tk_test_read_h5(f, path, H5T_NATIVE_DOUBLE, &absorbed) == 0);
             }
             tk_explainer *ex = g ? make_lrp(m, 0.0, 1.0, steps) : make_lrp(m, 0.001, 0.0, steps);
             CU_ASSERT_FATAL(ex != NULL);

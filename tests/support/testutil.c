@@ -59,3 +59,22 @@ int tk_test_run_all(void)
     }
     return failures == 0 ? 0 : 1;
 }
+
+tk_model *tk_test_load_model(const char *path)
+{
+    tk_model *m = NULL;
+    tk_error err = {0};
+    if (tk_model_load(path, &m, &err) != TK_OK)
+        fprintf(stderr, "\n%s\n", err.msg);
+    return m;
+}
+
+int tk_test_read_h5(hid_t f, const char *path, hid_t type, void *buf)
+{
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    herr_t e = H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    H5Dclose(d);
+    return e < 0 ? -1 : 0;
+}

@@ -6,6 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <hdf5.h>
+
+#include "model/model.h"
+
 /* "<TOKATTR_SHARED or ../shared>/<relative>" in a static buffer per call site
  * is not thread safe; tests are single-threaded. */
 const char *tk_test_shared(const char *relative);
@@ -13,6 +17,12 @@ const char *tk_test_shared(const char *relative);
 /* A fresh temporary directory for this test program (removed by the OS's
  * tmp cleaning, not by the test, so failures can be inspected). */
 const char *tk_test_tmpdir(void);
+
+/* The model at path, or NULL with the loader's message on stderr. */
+tk_model *tk_test_load_model(const char *path);
+
+/* Reads the whole dataset at path in f into buf; 0, or -1 on any failure. */
+int tk_test_read_h5(hid_t f, const char *path, hid_t type, void *buf);
 
 /* Runs every registered suite with the basic interface and returns the
  * process exit status: 0 when all asserts passed, 1 otherwise. */
