@@ -429,7 +429,7 @@ tk_status tk_tokenizer_encode(const tk_tokenizer *t, const char *text, size_t le
     if (!t->ready)
         return tk_error_set(err, TK_E_INVALID,
                             "tokenizer tokattr-imdb:count: the vocabulary is not counted yet "
-                            "(tk_tokenizer_fit)");
+                            "(it is counted on a train split while a dataset is prepared)");
     tk_status st;
     if (t->spec.kind == TK_TOKENIZER_KERAS_TOKENIZER)
         st = tk_keras_text_words(&t->rules, text, len, e, err);
