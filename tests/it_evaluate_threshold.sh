@@ -9,21 +9,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+SRC=${TOKATTR_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
 # 100 reviews of each of train/test x pos/neg as an aclImdb/ tree.
-python3 - "$SHARED/data/aclImdb_v1.tar.gz" "$work" <<'EOF'
-import os, sys, tarfile
-seen = {}
-with tarfile.open(sys.argv[1], 'r:gz') as tar:
-    for m in tar:
-        parts = m.name.split('/')
-        if not m.isfile() or len(parts) != 4 or parts[2] not in ('pos', 'neg'):
-            continue
-        key = (parts[1], parts[2])
-        if seen.get(key, 0) >= 100:
-            continue
-        seen[key] = seen.get(key, 0) + 1
-        tar.extract(m, sys.argv[2])
-EOF
+python3 "$SRC/tests/tokenizer_reference.py" imdb-tree "$SHARED/data/aclImdb_v1.tar.gz" 100 "$work"
 "$BIN" prepare --quiet --source "$work" --word-index "$SHARED/models/imdb_word_index.json" \
     --out "$work/small.h5" >/dev/null
 LSTM="$SHARED/models/imdb_lstm.h5"
