@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# tokattr evaluate --threshold (single-sigmoid models: p > T is class 1) and
-# the near-chance warning, on 200 IMDB test reviews.
+# tokattr evaluate --threshold (single-sigmoid models: p > T is class 1),
+# the near-chance warning, and a model with more outputs than the old limit
+# of 64 classes, on 200 IMDB test reviews.
 # labels: model
 set -euo pipefail
 BIN=${TOKATTR_BIN:?}
@@ -55,4 +56,17 @@ set +e
 rc=$?
 set -e
 [ "$rc" = 2 ] && grep -q "in \[0, 1\]" "$work/err" || fail "--threshold 1.5 accepted"
+
+# 70 outputs (one training batch; labels 0/1 are two of its classes): the
+# confusion matrix has 70 columns and its rows add up to the 200 reviews.
+sed 's/units: 2, activation: softmax/units: 70, activation: softmax/' \
+    "$SRC/configs/cnn_imdb.yaml" >"$work/c70.yaml"
+grep -q "units: 70" "$work/c70.yaml" || fail "config edit"
+"$BIN" train "$work/c70.yaml" --dataset "$work/small.h5" --output "$work/c70.h5" --epochs 1 \
+    --max-batches 1 --no-validation --quiet >/dev/null 2>&1
+out=$(ev "$work/c70.h5")
+grep -q "pred 69" <<<"$out" || fail "no 70th column: $out"
+sum=$(awk '/^  true/ { for (i = 3; i <= NF; i++) s += $i } END { print s }' <<<"$out")
+[ "$sum" = 200 ] || fail "70-class confusion matrix sums to $sum"
+[ "$(grep -c '^  true' <<<"$out")" = 70 ] || fail "not 70 rows"
 echo PASS
