@@ -2,7 +2,7 @@
  * -> token ids, byte for byte what Keras produces (issue 15).
  *
  * Kinds (the `--tokenizer KIND[:FILE]` spelling):
- *   keras-imdb                 keras.datasets.imdb: Keras' imdb_word_index.json
+ *   keras-imdb[:FILE]          keras.datasets.imdb: Keras' imdb_word_index.json
  *                              (default <shared>/models/keras_imdb_word_index.json),
  *                              DATA.md splitting with ASCII-only lowercasing,
  *                              id = rank + 3, start 1, OOV 2, pad 0.
