@@ -112,9 +112,10 @@ static tk_status load_data(const tk_train_config *cfg, tk_train_data **train,
     st = tk_dataset_read(cfg->dataset, &ds, err);
     if (st != TK_OK)
         return st;
-    st = tk_train_data_from_split(&ds->train, &spec, cfg->target, train, err);
+    const tk_split *tr = tk_dataset_split(ds, "train", err), *te = tk_dataset_split(ds, "test", err);
+    st = tr && te ? tk_train_data_from_split(tr, &spec, cfg->target, train, err) : TK_E_INVALID;
     if (st == TK_OK)
-        st = tk_train_data_from_split(&ds->test, &spec, cfg->target, test, err);
+        st = tk_train_data_from_split(te, &spec, cfg->target, test, err);
     if (st == TK_OK)
         st = read_data_tags(cfg->dataset, ds->word_index_sha256, tags, err);
     tk_dataset_destroy(ds);
