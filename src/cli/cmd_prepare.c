@@ -59,6 +59,18 @@ static void on_progress(void *ctx, int64_t done)
     tk_progress_update(ctx, done);
 }
 
+/* IMDB counts reviews (50,000 known); other corpora count MB of the file. */
+typedef struct prepare_progress {
+    tk_progress bar;
+    bool by_bytes;
+} prepare_progress;
+
+static void on_corpus_progress(void *ctx, int64_t docs, int64_t bytes)
+{
+    prepare_progress *p = ctx;
+    on_progress(&p->bar, p->by_bytes ? bytes >> 20 : docs);
+}
+
 /* The official archive, fetched once into a cache directory with curl (or
  * wget) and checked by size. */
 static int download(char *path, size_t size)
@@ -275,19 +287,24 @@ int tk_cmd_prepare(int argc, char **argv)
     if (check_writable(out) != 0 || (export_wi != NULL && check_writable(export_wi) != 0))
         return TK_EXIT_FAILURE;
 
-    tk_progress prog;
+    prepare_progress pp = {.by_bytes = copt.format != TK_CORPUS_IMDB};
+    tk_progress *const prog_p = &pp.bar;
     bool imdb = copt.format == TK_CORPUS_IMDB;
-    tk_progress_start(&prog, stderr, "prepare", imdb ? "reviews" : "docs", imdb ? 50000 : 0, 0, !quiet);
-    opt.progress = on_progress;
-    opt.progress_ctx = &prog;
+    struct stat sb;
+    size_t slen = strlen(source);
+    bool gz = slen > 3 && strcmp(source + slen - 3, ".gz") == 0; /* compressed size: no total */
+    int64_t total_mb = !gz && stat(source, &sb) == 0 && S_ISREG(sb.st_mode) ? (int64_t)(sb.st_size >> 20) : 0;
+    tk_progress_start(prog_p, stderr, "prepare", imdb ? "reviews" : "MB", imdb ? 50000 : total_mb, 0, !quiet);
+    opt.progress = on_corpus_progress;
+    opt.progress_ctx = &pp;
     tk_prepare_summary sum;
     double t0 = tk_now();
     tk_status st = tk_prepare_corpus(&opt, &sum, &err);
     if (st == TK_OK)
-        tk_progress_finish(&prog);
+        tk_progress_finish(prog_p);
     double seconds = tk_now() - t0;
     if (st != TK_OK) {
-        fprintf(stderr, "%stokattr prepare: %s\n", prog.tty && prog.done > 0 ? "\n" : "", err.msg);
+        fprintf(stderr, "%stokattr prepare: %s\n", prog_p->tty && prog_p->done > 0 ? "\n" : "", err.msg);
         return TK_EXIT_FAILURE;
     }
     printf("prepared %s from %s (%s)\n", out, source, tk_corpus_format_name(copt.format));

@@ -281,7 +281,7 @@ static tk_status on_doc(void *ctx, const tk_corpus_doc *d, tk_error *err)
             tk_error_prefix(err, "%s", d->where);
     }
     if (st == TK_OK && j->opt->progress != NULL)
-        j->opt->progress(j->opt->progress_ctx, j->sum->docs);
+        j->opt->progress(j->opt->progress_ctx, j->sum->docs, j->sum->bytes);
     return st;
 }
 
@@ -359,13 +359,19 @@ static tk_status write_held(job *j, tk_error *err)
     return st;
 }
 
+static void imdb_progress(void *ctx, int64_t reviews)
+{
+    const tk_prepare_corpus_options *opt = ctx;
+    opt->progress(opt->progress_ctx, reviews, 0);
+}
+
 /* tokattr-imdb on the IMDB archive: the in-memory path of DATA.md. */
 static tk_status prepare_tokattr_imdb(const tk_prepare_corpus_options *opt, tk_prepare_summary *sum,
                                       tk_error *err)
 {
     tk_prepare_options po = {.source = opt->corpus.source,
                              .word_index = opt->tokenizer.file[0] ? opt->tokenizer.file : NULL,
-                             .progress = opt->progress, .progress_ctx = opt->progress_ctx};
+                             .progress = opt->progress ? imdb_progress : NULL, .progress_ctx = (void *)opt};
     tk_prepare_stats stats;
     tk_dataset *ds = NULL;
     tk_status st = tk_prepare_dataset(&po, &ds, &stats, err);
