@@ -156,6 +156,20 @@ check keras.h5 keras-tokenizer
     --out keras_jsonl.h5 >/dev/null
 h5diff keras.h5 keras_jsonl.h5 /test/ids /test/ids || fail "keras-tokenizer ids differ between CSV and JSONL"
 
+# --classes fixes the class order (the model's), labels map by name.
+"$TOKATTR_BIN" prepare --quiet --source tickets.csv "${cols[@]}" --classes praise,billing,bug \
+    --tokenizer word-index:wi.json --out classes.h5 >/dev/null
+python3 - <<'EOF2' || fail "--classes praise,billing,bug"
+import json, re, subprocess
+def dump(name):
+    out = subprocess.run(['h5dump', '-y', '-w', '0', '-d', name, 'classes.h5'], capture_output=True, text=True).stdout
+    return re.search(r'DATA \{\n(.*?)\n   \}', out, re.S).group(1)
+assert re.findall(r'"(\w+)"', dump('/classes/name')) == ['praise', 'billing', 'bug']
+labels = [int(x) for x in dump('/test/label').split(',')]
+want = [['praise', 'billing', 'bug'].index(l) for l in json.load(open('truth.json'))['labels']]
+assert labels == want, (labels, want)
+EOF2
+
 # Invalid UTF-8 is kept for the tokenizer (the bytes as read: "caf\xe9" is
 # not "cafe") and stored as U+FFFD in the words and ids.
 printf 'id,text\nn\xe9,"caf\xe9 ok great"\n' >latin1.csv
@@ -253,6 +267,8 @@ expect_error missing_column "tickets.csv:1: no text column 'text' in the header 
 printf 'text,split\none,train\ntwo,vocab\n' >split.csv
 expect_error bad_split "split.csv:3: split name 'vocab' cannot be used" --source split.csv --split-column split "${wi[@]}"
 expect_error no_tokenizer "needs --tokenizer" --source tickets.csv
+expect_error outside_classes "tickets.csv:4: label 'billing' is not one of the classes bug,praise" \
+    --source tickets.csv "${cols[@]}" --classes bug,praise "${wi[@]}"
 # --out is the source, also through a symlink: refused, the source intact.
 cp tickets.csv victim.csv
 ln -s victim.csv link.csv

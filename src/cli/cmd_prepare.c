@@ -39,6 +39,9 @@ static void usage(FILE *out)
             "  --split-column C           ... of the split name (default: none, all in --split)\n"
             "  --split NAME               the split of every document without a split column or\n"
             "                             tree (default: test)\n"
+            "  --classes A,B,...          the class names in the model's class order; a label must be\n"
+            "                             one of them or its index (default: integer labels are the\n"
+            "                             class numbers, names are numbered in order of first appearance)\n"
             "  --tokenizer KIND[:FILE]    keras-imdb, tokattr-imdb[:WORD_INDEX.json],\n"
             "                             keras-tokenizer:TOKENIZER.json, text-vectorization:VOCAB.txt,\n"
             "                             word-index:WORD_INDEX.json (default: keras-imdb for the IMDB\n"
@@ -184,8 +187,10 @@ int tk_cmd_prepare(int argc, char **argv)
         {"split-column", required_argument, NULL, 'P'}, {"split", required_argument, NULL, 'p'},
         {"tokenizer", required_argument, NULL, 't'},    {"index-from", required_argument, NULL, 'F'},
         {"start-char", required_argument, NULL, 'C'},   {"oov-char", required_argument, NULL, 'O'},
+        {"classes", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0},
     };
+    const char *classes = NULL;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "s:o:w:e:S:qh", LONG, NULL)) != -1;) {
         switch (c) {
@@ -205,6 +210,7 @@ int tk_cmd_prepare(int argc, char **argv)
         case 'F': idx_from = optarg; break;
         case 'C': start_char = optarg; break;
         case 'O': oov_char = optarg; break;
+        case 'K': classes = optarg; break;
         case 'h': usage(stdout); return TK_EXIT_OK;
         default: usage(stderr); return TK_EXIT_USAGE;
         }
@@ -256,8 +262,14 @@ int tk_cmd_prepare(int argc, char **argv)
                 source, tk_corpus_format_name(copt.format));
         return TK_EXIT_USAGE;
     }
+    if (classes != NULL && (copt.format == TK_CORPUS_IMDB || (copt.label_column == NULL &&
+                                                              copt.format != TK_CORPUS_DIR))) {
+        fprintf(stderr, "tokattr prepare: --classes goes with labelled corpora (--label-column, or a tree); "
+                        "the IMDB classes are neg, pos\n");
+        return TK_EXIT_USAGE;
+    }
     tk_prepare_corpus_options opt = {.corpus = copt, .shared_dir = shared, .out = out,
-                                     .export_word_index = export_wi};
+                                     .export_word_index = export_wi, .classes = classes};
     if (tk_tokenizer_spec_parse(spec_text, &opt.tokenizer, &err) != TK_OK) {
         fprintf(stderr, "tokattr prepare: %s\n", err.msg);
         return TK_EXIT_USAGE;
