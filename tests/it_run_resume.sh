@@ -39,7 +39,7 @@ job out > "$work/job.yaml"
 run() { "$TOKATTR_BIN" run "$@" --shared "$TOKATTR_SHARED" --quiet; }
 same() { # same FILE: the results datasets equal the reference's
     local g ok=0
-    for g in attributions predictions tokens reviews; do
+    for g in attributions predictions tokens reviews classes; do
         h5diff "$work/ref/r.h5" "$1" "/$g" "/$g" > "$work/diff" 2>&1 \
             || { echo "FAIL: /$g differs from the uninterrupted run"; head "$work/diff"; ok=1; }
     done

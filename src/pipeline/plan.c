@@ -28,6 +28,11 @@ void tk_plan_free(tk_plan *p)
     free(p->tok_off);
     free(p->tok_id);
     free(p->word_pos);
+    free(p->word_buf);
+    free(p->doc_buf);
+    free(p->tok_word);
+    free(p->doc_id);
+    free(p->truncated);
     free(p->order);
     free(p->done);
     tk_writer_abandon(p->writer);
@@ -244,6 +249,38 @@ static void input_spec(const tk_run_config *cfg, int num_words, int steps, tk_in
     spec->truncating_post = cfg->truncating_post;
 }
 
+/* The word of token `token` of split sp as the tokenizer produced it
+ * (*len bytes, not NUL-terminated). A v1 dataset stores ids only, so the
+ * word comes from the vocabulary and an out-of-vocabulary word is
+ * "<oov>"; the stored words of a v2 dataset (tk_split_word) replace this. */
+static const char *split_word(const tk_dataset *ds, const tk_split *sp, int64_t token, size_t *len)
+{
+    const char *w = tk_dataset_word(ds, sp->ids[token]);
+    *len = strlen(w);
+    return w;
+}
+
+/* Appends len bytes and a NUL to a growing buffer; returns the offset. */
+static tk_status buf_add(char **buf, size_t *used, size_t *cap, const char *s, size_t len,
+                         size_t *at, tk_error *err)
+{
+    if (*used + len + 1 > *cap) {
+        size_t c = *cap ? *cap : 1 << 16;
+        while (c < *used + len + 1)
+            c *= 2;
+        char *b = realloc(*buf, c);
+        if (!b)
+            return tk_error_set(err, TK_E_NOMEM, "out of memory collecting the words");
+        *buf = b;
+        *cap = c;
+    }
+    memcpy(*buf + *used, s, len);
+    (*buf)[*used + len] = '\0';
+    *at = *used;
+    *used += len + 1;
+    return TK_OK;
+}
+
 static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk_plan *p,
                                 tk_error *err)
 {
@@ -251,17 +288,23 @@ static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk
     input_spec(cfg, p->num_words, p->steps, &spec);
     size_t n = (size_t)p->n, s = (size_t)p->steps;
     int32_t *wp = tk_malloc(s, sizeof *wp, err); /* (steps) word positions, -2 padding */
+    /* (n * steps) byte offsets of the words in word_buf until it stops moving */
+    size_t *woff = tk_malloc(n * s + 1, sizeof *woff, err);
+    size_t *doff = tk_malloc(n, sizeof *doff, err); /* (n) the same for doc_buf */
+    size_t wused = 0, wcap = 0, dused = 0, dcap = 0;
+    tk_status st = TK_OK;
     p->review_id = tk_malloc(n, sizeof *p->review_id, err);
     p->label = tk_malloc(n, sizeof *p->label, err);
     p->rating = tk_malloc(n, sizeof *p->rating, err);
+    p->truncated = tk_malloc(n, sizeof *p->truncated, err);
     p->inputs = tk_malloc(n * s, sizeof *p->inputs, err);
     p->tok_off = tk_malloc(n + 1, sizeof *p->tok_off, err);
     p->tok_id = tk_malloc(n * s + 1, sizeof *p->tok_id, err);
     p->word_pos = tk_malloc(n * s + 1, sizeof *p->word_pos, err);
-    if (!wp || !p->review_id || !p->label || !p->rating || !p->inputs || !p->tok_off ||
-        !p->tok_id || !p->word_pos) {
-        free(wp);
-        return TK_E_NOMEM;
+    if (!wp || !woff || !doff || !p->review_id || !p->label || !p->rating || !p->truncated ||
+        !p->inputs || !p->tok_off || !p->tok_id || !p->word_pos) {
+        st = TK_E_NOMEM;
+        goto done;
     }
     p->tok_off[0] = 0;
     for (size_t r = 0; r < n; r++) {
@@ -270,19 +313,70 @@ static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk
         p->label[r] = sp->label[i];
         p->rating[r] = sp->rating[i];
         int32_t *row = p->inputs + r * s;
-        tk_prepare_input(&spec, sp->ids + sp->offset[i], sp->offset[i + 1] - sp->offset[i], row,
-                         wp);
+        int64_t n_words = sp->offset[i + 1] - sp->offset[i], kept = 0;
+        tk_prepare_input(&spec, sp->ids + sp->offset[i], n_words, row, wp);
         int64_t t = p->tok_off[r];
         for (size_t j = 0; j < s; j++)
             if (row[j] != TK_ID_PAD) { /* padding excluded: only padding has id 0 */
                 p->tok_id[t] = row[j];
                 p->word_pos[t] = wp[j];
+                size_t len = 7;
+                const char *word = "<start>";
+                if (wp[j] >= 0) {
+                    word = split_word(p->ds, sp, sp->offset[i] + wp[j], &len);
+                    kept++;
+                }
+                if ((st = buf_add(&p->word_buf, &wused, &wcap, word, len, &woff[t], err)) != TK_OK)
+                    goto done;
                 t++;
             }
         p->tok_off[r + 1] = t;
+        p->truncated[r] = (int32_t)(n_words - kept);
+        char id[24];
+        int idlen = snprintf(id, sizeof id, "%d", (int)sp->review_id[i]);
+        if ((st = buf_add(&p->doc_buf, &dused, &dcap, id, (size_t)idlen, &doff[r], err)) != TK_OK)
+            goto done;
     }
+    int64_t T = p->tok_off[n];
+    p->tok_word = tk_malloc((size_t)(T > 0 ? T : 1), sizeof *p->tok_word, err);
+    p->doc_id = tk_malloc(n, sizeof *p->doc_id, err);
+    if (!p->tok_word || !p->doc_id) {
+        st = TK_E_NOMEM;
+        goto done;
+    }
+    for (int64_t t = 0; t < T; t++)
+        p->tok_word[t] = p->word_buf + woff[t];
+    for (size_t r = 0; r < n; r++)
+        p->doc_id[r] = p->doc_buf + doff[r];
+done:
     free(wp);
-    return TK_OK;
+    free(woff);
+    free(doff);
+    return st;
+}
+
+/* Class names for /classes/name: a v1 dataset is IMDB (0 neg, 1 pos), which
+ * names the model's classes only when it has two. */
+static void class_names(tk_plan *p)
+{
+    int classes = p->n_classes == 1 ? 2 : p->n_classes;
+    p->n_class_names = 0;
+    if (classes == 2) {
+        p->class_names[0] = "neg";
+        p->class_names[1] = "pos";
+        p->n_class_names = 2;
+    }
+}
+
+/* The words are in the file once it is laid out. */
+static void free_words(tk_plan *p)
+{
+    free(p->word_buf);
+    free(p->doc_buf);
+    free(p->tok_word);
+    free(p->doc_id);
+    p->word_buf = p->doc_buf = NULL;
+    p->tok_word = p->doc_id = NULL;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -352,6 +446,7 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
     p->done = tk_calloc((size_t)p->n, 1, err);
     if (!p->done)
         return TK_E_NOMEM;
+    class_names(p);
 
     tk_writer_layout layout = {.n = p->n,
                                .index = p->index,
@@ -366,6 +461,15 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
                                .methods = cfg->methods,
                                .vocab_size = p->ds->vocab_size,
                                .vocab = p->ds->vocab,
+                               .token_word = p->tok_word,
+                               .doc_id = p->doc_id,
+                               .truncated = p->truncated,
+                               .truncating_post = cfg->truncating_post,
+                               .n_class_names = p->n_class_names,
+                               .class_names = p->class_names,
+                               .pad_id = TK_ID_PAD,
+                               .start_id = TK_ID_START,
+                               .oov_id = TK_ID_OOV,
                                .faith = cfg->faith};
     tk_writer_meta meta = {.command_line = cfg->command_line,
                            .job_yaml = cfg->job_yaml,
@@ -396,6 +500,7 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
                               strerror(errno));
     } else
         st = tk_writer_open_resume(p->partial, &layout, &meta, p->done, &p->writer, err);
+    free_words(p);
     if (st != TK_OK)
         return st;
     for (int64_t i = 0; i < p->n; i++)

@@ -29,6 +29,13 @@ typedef struct tk_plan {
     int wv_dim;
     int64_t *tok_off;       /* (n + 1) */
     int32_t *tok_id, *word_pos; /* (T) */
+    /* The words, needed only to lay out the results file (freed after):
+     * tok_word (T) and doc_id (n) point into word_buf and doc_buf. */
+    char *word_buf, *doc_buf;
+    const char **tok_word, **doc_id;
+    int32_t *truncated;     /* (n) words cut by truncation */
+    int n_class_names;
+    const char *class_names[2]; /* v1 datasets are IMDB: "neg", "pos" */
     int64_t n_chunks;
     int64_t *order;         /* (n_chunks) chunk numbers, most tokens first */
     uint8_t *done;          /* (n) */
