@@ -210,7 +210,10 @@ static herr_t method_attrs(hid_t g, const tk_method_params *p)
     rc |= attr_str(g, "method", tk_method_kind_name(p->kind));
     rc |= attr_str(g, "target", TARGET_NAMES[p->target]);
     rc |= attr_num(g, "target_class", H5T_NATIVE_INT, &p->target_class);
-    rc |= attr_str(g, "output", OUTPUT_NAMES[p->output]);
+    /* LRP starts from the logit whatever the job's output says: the file
+     * states what the scores are of */
+    rc |= attr_str(g, "output",
+                   p->kind == TK_METHOD_LRP_EPSILON ? "logit" : OUTPUT_NAMES[p->output]);
     rc |= attr_str(g, "reduction", REDUCE_NAMES[p->reduce]);
     rc |= attr_num(g, "n_steps", H5T_NATIVE_INT, &p->n_steps);
     rc |= attr_str(g, "rule", RULE_NAMES[p->rule]);

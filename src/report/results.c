@@ -641,6 +641,16 @@ static tk_status read_methods(hid_t file, const char *fp, tk_results *r, tk_erro
             st = read_vec(file, fp, p, H5T_NATIVE_INT32, 4, r->n, false, &buf, NULL, err);
         if (st == TK_OK)
             m->target = buf;
+        snprintf(p, sizeof p, TK_RS_ATTRIBUTIONS "/%s/" TK_RS_M_F_INPUT, m->name);
+        if (st == TK_OK)
+            st = read_vec(file, fp, p, H5T_NATIVE_DOUBLE, 8, r->n, false, &buf, NULL, err);
+        if (st == TK_OK)
+            m->f_input = buf;
+        snprintf(p, sizeof p, TK_RS_ATTRIBUTIONS "/%s/" TK_RS_M_F_BASELINE, m->name);
+        if (st == TK_OK)
+            st = read_vec(file, fp, p, H5T_NATIVE_DOUBLE, 8, r->n, false, &buf, NULL, err);
+        if (st == TK_OK)
+            m->f_baseline = buf;
         if (st == TK_OK) {
             snprintf(p, sizeof p, TK_RS_ATTRIBUTIONS "/%s", m->name);
             hid_t mg = H5Oopen(file, p, H5P_DEFAULT);
@@ -725,6 +735,10 @@ tk_status tk_results_load(const char *path, tk_results **out, tk_error *err)
     if ((st = read_vec(file, path, TK_RS_REVIEW_LABEL, H5T_NATIVE_INT32, 4, r->n, true, &buf, NULL, err)))
         goto done;
     r->label = buf;
+    if ((st = read_vec(file, path, TK_RS_REVIEW_INDEX, H5T_NATIVE_INT64, 8, r->n, false, &buf, NULL,
+                       err)))
+        goto done;
+    r->index = buf;
     if ((st = read_vec(file, path, TK_RS_REVIEW_RATING, H5T_NATIVE_INT32, 4, r->n, false, &buf, NULL, err)))
         goto done;
     r->rating = buf;
@@ -810,6 +824,8 @@ void tk_results_destroy(tk_results *r)
         free(m->padding_score);
         free(m->axiom_error);
         free(m->target);
+        free(m->f_input);
+        free(m->f_baseline);
         free_attrs(m->attrs, m->n_attrs);
         if (m->faith != NULL) {
             free(m->faith->curve);
@@ -832,6 +848,7 @@ void tk_results_destroy(tk_results *r)
     free_attrs(r->root_attrs, r->n_root_attrs);
     free(r->path);
     free(r->review_id);
+    free(r->index);
     free(r->label);
     free(r->rating);
     free(r->token_offset);

@@ -33,6 +33,8 @@ typedef struct tk_results_method {
     float *padding_score;    /* (N), or NULL */
     float *axiom_error;      /* (N), or NULL */
     int32_t *target;         /* (N) class this method explained, or NULL */
+    double *f_input;         /* (N) explained scalar at the input, or NULL */
+    double *f_baseline;      /* (N) at the baseline, or NULL */
     tk_results_attr *attrs;  /* (n_attrs): method and parameters */
     int n_attrs;
     tk_results_faith *faith; /* NULL when /faithfulness/<name> is absent */
@@ -53,6 +55,7 @@ typedef struct tk_results {
     int c;                   /* columns of /predictions/prob */
 
     int64_t *review_id;      /* (N) */
+    int64_t *index;          /* (N) position in the split, or NULL */
     int32_t *label;          /* (N) */
     int32_t *rating;         /* (N), or NULL */
     int64_t *token_offset;   /* (N + 1), ascending, [0] = 0, [N] = T */
