@@ -960,3 +960,25 @@ out:
     H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
     return st;
 }
+
+bool tk_results_probe(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return false;
+    fclose(f);
+    H5E_auto2_t old_func;
+    void *old_data;
+    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    bool yes = false;
+    if (H5Fis_hdf5(path) > 0) {
+        hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        if (file >= 0) {
+            yes = path_exists(file, TK_RS_TOKEN_OFFSET) && path_exists(file, TK_RS_ATTRIBUTIONS);
+            H5Fclose(file);
+        }
+    }
+    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+    return yes;
+}

@@ -84,6 +84,10 @@ typedef struct tk_results {
 } tk_results;
 
 tk_status tk_results_load(const char *path, tk_results **out, tk_error *err);
+
+/* True when path is an HDF5 file with a results layout (/reviews/token_offset
+ * and /attributions); false for anything else, a missing file included. */
+bool tk_results_probe(const char *path);
 void tk_results_destroy(tk_results *r); /* NULL is fine */
 
 /* The text of token id: DATA.md's special names for 0..3 ("<pad>",
