@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <hdf5.h>
+#include <math.h>
+
 #include "core/paths.h"
 #include "core/sha256.h"
 #include "data/model_input.h"
@@ -169,6 +172,59 @@ static tk_status word_vector_table(const tk_run_config *cfg, tk_plan *p, tk_erro
     st = tk_word_vectors_id_table(wv, p->ds, &p->wv_table, &p->wv_n_ids, &p->wv_dim, NULL, err);
     tk_word_vectors_destroy(wv);
     return st;
+}
+
+/* What `tokattr train` records in a model file's root: the SHA-256 of the
+ * vocabulary (tokattr_vocab_sha256) and the test accuracy
+ * (tokattr_test_accuracy). Keras' own files have neither. */
+static void model_records(const char *path, tk_plan *p)
+{
+    p->model_vocab_sha[0] = '\0';
+    p->recorded_accuracy = NAN;
+    H5E_auto2_t old_func;
+    void *old_data;
+    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f >= 0) {
+        if (H5Aexists(f, "tokattr_vocab_sha256") > 0) {
+            hid_t a = H5Aopen(f, "tokattr_vocab_sha256", H5P_DEFAULT);
+            hid_t ft = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            char buf[128] = "";
+            if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
+                if (H5Tis_variable_str(ft) > 0) {
+                    char *v = NULL;
+                    H5Tset_size(mt, H5T_VARIABLE);
+                    if (H5Aread(a, mt, &v) >= 0 && v) {
+                        snprintf(buf, sizeof buf, "%s", v);
+                        H5free_memory(v);
+                    }
+                } else if (H5Tget_size(ft) < sizeof buf) {
+                    H5Tset_size(mt, sizeof buf - 1);
+                    if (H5Aread(a, mt, buf) < 0)
+                        buf[0] = '\0';
+                }
+            }
+            if (strlen(buf) == 64)
+                snprintf(p->model_vocab_sha, sizeof p->model_vocab_sha, "%s", buf);
+            H5Tclose(mt);
+            if (ft >= 0)
+                H5Tclose(ft);
+            if (a >= 0)
+                H5Aclose(a);
+        }
+        if (H5Aexists(f, "tokattr_test_accuracy") > 0) {
+            hid_t a = H5Aopen(f, "tokattr_test_accuracy", H5P_DEFAULT);
+            double v = NAN;
+            if (a >= 0 && H5Aread(a, H5T_NATIVE_DOUBLE, &v) >= 0 && v >= 0 && v <= 1)
+                p->recorded_accuracy = v;
+            if (a >= 0)
+                H5Aclose(a);
+        }
+        H5Fclose(f);
+    }
+    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
 }
 
 /* Does the model fit the dataset and the job? Said before any work. */
@@ -440,6 +496,7 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
     const tk_split *sp = tk_dataset_split(p->ds, cfg->split, err);
     if (!sp)
         return TK_E_INVALID;
+    model_records(cfg->model_path, p);
     if ((st = check_fit(cfg, p, err)) != TK_OK || (st = select_reviews(cfg, sp, p, err)) != TK_OK ||
         (st = prepare_inputs(cfg, sp, p, err)) != TK_OK)
         return st;

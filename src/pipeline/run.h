@@ -88,6 +88,7 @@ typedef struct tk_run_summary {
     char final_path[4200];
     int n_methods;
     tk_run_method_stats methods[16];
+    double recorded_accuracy; /* the model file's tokattr_test_accuracy, NaN when absent */
 } tk_run_summary;
 
 /* Runs the job. Returns TK_OK, TK_E_INTERRUPTED (SIGTERM/SIGUSR1/SIGINT:

@@ -922,9 +922,10 @@ const char *tk_results_class_name(const tk_results *r, int c, char *buf, size_t 
 }
 
 tk_status tk_results_accuracy(const char *path, int64_t *n_labelled, int64_t *correct,
-                              tk_error *err)
+                              int64_t *majority, tk_error *err)
 {
-    *n_labelled = *correct = 0;
+    *n_labelled = *correct = *majority = 0;
+    int64_t per[64] = {0}; /* labels past 63 do not count toward the majority */
     H5E_auto2_t old_func;
     void *old_data;
     H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
@@ -950,6 +951,8 @@ tk_status tk_results_accuracy(const char *path, int64_t *n_labelled, int64_t *co
             continue;
         (*n_labelled)++;
         *correct += ((int32_t *)pred)[i] == l;
+        if (l < 64 && ++per[l] > *majority)
+            *majority = per[l];
     }
 out:
     free(label);

@@ -107,9 +107,10 @@ const char *tk_results_class_name(const tk_results *r, int c, char *buf, size_t 
 
 /* Reads only what an accuracy needs: the labels (-1 unlabelled) and the
  * predicted class of the reviews marked done. *n_labelled counts those
- * with a label, *correct the right ones among them. */
+ * with a label, *correct the right ones among them, *majority the reviews
+ * of the most frequent label (what always guessing it would get right). */
 tk_status tk_results_accuracy(const char *path, int64_t *n_labelled, int64_t *correct,
-                              tk_error *err);
+                              int64_t *majority, tk_error *err);
 
 /* The value of an attribute by name, or NULL. */
 const char *tk_results_attr_find(const tk_results_attr *attrs, int n, const char *name);
