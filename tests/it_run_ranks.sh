@@ -51,7 +51,7 @@ for n in 2 3 4; do
 done
 h5dump -H "$work/r4.h5" > /dev/null || { echo "FAIL: h5dump cannot read the results"; fail=1; }
 # the words are there (h5diff passes when both files lack a dataset)
-for d in /tokens/word /reviews/truncated /reviews/doc_id /classes/name; do
+for d in /tokens/word_offset /tokens/word_text /reviews/truncated /reviews/doc_id /classes/name; do
     h5dump -H -d "$d" "$work/r4.h5" > /dev/null 2>&1 || { echo "FAIL: $d is missing"; fail=1; }
 done
 

@@ -38,6 +38,12 @@ static void write_fixture(const char *path)
     int32_t truncated[N] = {0, 312, 0};
     const char *doc[N] = {"a,1", "b \"2\"", "c3"};
     const char *classes[2] = {"neg", "pos"};
+    int64_t woff[T + 1] = {0};
+    char text[256] = "";
+    for (int t = 0; t < T; t++) {
+        strcat(text, WORD[t]);
+        woff[t + 1] = (int64_t)strlen(text);
+    }
     tk_method_params mp;
     tk_method_params_default(&mp, TK_METHOD_SALIENCY);
     snprintf(mp.name, sizeof mp.name, "sal");
@@ -52,7 +58,8 @@ static void write_fixture(const char *path)
                           .n_classes = C,
                           .n_methods = 1,
                           .methods = &mp,
-                          .token_word = WORD,
+                          .token_word_offset = woff,
+                          .token_word_text = text,
                           .doc_id = doc,
                           .truncated = truncated,
                           .n_class_names = 2,
@@ -314,7 +321,8 @@ static void test_old_file(void)
     write_fixture(path);
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT_FATAL(f >= 0);
-    CU_ASSERT(H5Ldelete(f, TK_RS_TOKEN_WORD, H5P_DEFAULT) >= 0);
+    CU_ASSERT(H5Ldelete(f, TK_RS_TOKEN_WORD_OFFSET, H5P_DEFAULT) >= 0);
+    CU_ASSERT(H5Ldelete(f, TK_RS_TOKEN_WORD_TEXT, H5P_DEFAULT) >= 0);
     CU_ASSERT(H5Ldelete(f, TK_RS_REVIEW_DOC_ID, H5P_DEFAULT) >= 0);
     CU_ASSERT(H5Ldelete(f, TK_RS_CLASSES, H5P_DEFAULT) >= 0);
     H5Fclose(f);

@@ -33,7 +33,7 @@ void tk_plan_free(tk_plan *p)
     free(p->word_pos);
     free(p->word_buf);
     free(p->doc_buf);
-    free(p->tok_word);
+    free(p->word_off);
     free(p->doc_id);
     free(p->truncated);
     free(p->order);
@@ -316,9 +316,10 @@ static const char *split_word(const tk_dataset *ds, const tk_split *sp, int64_t 
     return w;
 }
 
-/* Appends len bytes and a NUL to a growing buffer; returns the offset. */
+/* Appends len bytes (and a NUL when nul) to a growing buffer; *at gets
+ * their offset. */
 static tk_status buf_add(char **buf, size_t *used, size_t *cap, const char *s, size_t len,
-                         size_t *at, tk_error *err)
+                         bool nul, size_t *at, tk_error *err)
 {
     if (*used + len + 1 > *cap) {
         size_t c = *cap ? *cap : 1 << 16;
@@ -333,7 +334,7 @@ static tk_status buf_add(char **buf, size_t *used, size_t *cap, const char *s, s
     memcpy(*buf + *used, s, len);
     (*buf)[*used + len] = '\0';
     *at = *used;
-    *used += len + 1;
+    *used += len + nul;
     return TK_OK;
 }
 
@@ -344,9 +345,7 @@ static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk
     input_spec(cfg, p->num_words, p->steps, &spec);
     size_t n = (size_t)p->n, s = (size_t)p->steps;
     int32_t *wp = tk_malloc(s, sizeof *wp, err); /* (steps) word positions, -2 padding */
-    /* (n * steps) byte offsets of the words in word_buf until it stops moving */
-    size_t *woff = tk_malloc(n * s + 1, sizeof *woff, err);
-    size_t *doff = tk_malloc(n, sizeof *doff, err); /* (n) the same for doc_buf */
+    size_t *doff = tk_malloc(n, sizeof *doff, err); /* (n) offsets in doc_buf until it stops moving */
     size_t wused = 0, wcap = 0, dused = 0, dcap = 0;
     tk_status st = TK_OK;
     p->review_id = tk_malloc(n, sizeof *p->review_id, err);
@@ -357,7 +356,8 @@ static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk
     p->tok_off = tk_malloc(n + 1, sizeof *p->tok_off, err);
     p->tok_id = tk_malloc(n * s + 1, sizeof *p->tok_id, err);
     p->word_pos = tk_malloc(n * s + 1, sizeof *p->word_pos, err);
-    if (!wp || !woff || !doff || !p->review_id || !p->label || !p->rating || !p->truncated ||
+    p->word_off = tk_malloc(n * s + 1, sizeof *p->word_off, err);
+    if (!wp || !p->word_off || !doff || !p->review_id || !p->label || !p->rating || !p->truncated ||
         !p->inputs || !p->tok_off || !p->tok_id || !p->word_pos) {
         st = TK_E_NOMEM;
         goto done;
@@ -382,31 +382,33 @@ static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk
                     word = split_word(p->ds, sp, sp->offset[i] + wp[j], &len);
                     kept++;
                 }
-                if ((st = buf_add(&p->word_buf, &wused, &wcap, word, len, &woff[t], err)) != TK_OK)
+                size_t at = 0;
+                if ((st = buf_add(&p->word_buf, &wused, &wcap, word, len, false, &at, err)) != TK_OK)
                     goto done;
+                p->word_off[t] = (int64_t)at;
                 t++;
             }
         p->tok_off[r + 1] = t;
         p->truncated[r] = (int32_t)(n_words - kept);
         char id[24];
         int idlen = snprintf(id, sizeof id, "%d", (int)sp->review_id[i]);
-        if ((st = buf_add(&p->doc_buf, &dused, &dcap, id, (size_t)idlen, &doff[r], err)) != TK_OK)
+        if ((st = buf_add(&p->doc_buf, &dused, &dcap, id, (size_t)idlen, true, &doff[r], err)) !=
+            TK_OK)
             goto done;
     }
-    int64_t T = p->tok_off[n];
-    p->tok_word = tk_malloc((size_t)(T > 0 ? T : 1), sizeof *p->tok_word, err);
+    p->word_off[p->tok_off[n]] = (int64_t)wused;
+    if (!p->word_buf && (st = buf_add(&p->word_buf, &wused, &wcap, "", 0, false, &(size_t){0},
+                                      err)) != TK_OK)
+        goto done; /* no token at all: still a buffer to point at */
     p->doc_id = tk_malloc(n, sizeof *p->doc_id, err);
-    if (!p->tok_word || !p->doc_id) {
+    if (!p->doc_id) {
         st = TK_E_NOMEM;
         goto done;
     }
-    for (int64_t t = 0; t < T; t++)
-        p->tok_word[t] = p->word_buf + woff[t];
     for (size_t r = 0; r < n; r++)
         p->doc_id[r] = p->doc_buf + doff[r];
 done:
     free(wp);
-    free(woff);
     free(doff);
     return st;
 }
@@ -429,10 +431,11 @@ static void free_words(tk_plan *p)
 {
     free(p->word_buf);
     free(p->doc_buf);
-    free(p->tok_word);
+    free(p->word_off);
     free(p->doc_id);
     p->word_buf = p->doc_buf = NULL;
-    p->tok_word = p->doc_id = NULL;
+    p->word_off = NULL;
+    p->doc_id = NULL;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -518,7 +521,8 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
                                .methods = cfg->methods,
                                .vocab_size = p->ds->vocab_size,
                                .vocab = p->ds->vocab,
-                               .token_word = p->tok_word,
+                               .token_word_offset = p->word_off,
+                               .token_word_text = p->word_buf,
                                .doc_id = p->doc_id,
                                .truncated = p->truncated,
                                .truncating_post = cfg->truncating_post,

@@ -32,9 +32,11 @@ typedef struct tk_plan {
     int64_t *tok_off;       /* (n + 1) */
     int32_t *tok_id, *word_pos; /* (T) */
     /* The words, needed only to lay out the results file (freed after):
-     * tok_word (T) and doc_id (n) point into word_buf and doc_buf. */
+     * token t's word is word_buf[word_off[t] .. word_off[t + 1]); doc_id (n)
+     * points into doc_buf (NUL-terminated). */
     char *word_buf, *doc_buf;
-    const char **tok_word, **doc_id;
+    int64_t *word_off;      /* (T + 1) */
+    const char **doc_id;
     int32_t *truncated;     /* (n) words cut by truncation */
     int n_class_names;
     const char *class_names[2]; /* v1 datasets are IMDB: "neg", "pos" */

@@ -397,12 +397,14 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
             "write " TK_RS_TOKEN_WORD_POS);
     H5Dclose(d);
     d = H5I_INVALID_HID;
-    if (L->token_word) {
-        /* chunked + deflate: the heap references compress; the words live
-         * in the global heap, written once here in token order, so the
-         * file's bytes do not depend on the ranks */
-        HCHK(d = make_write(w->file, TK_RS_TOKEN_WORD, strtype, strtype, w->t, 0, L->token_word),
-                "write " TK_RS_TOKEN_WORD);
+    if (L->token_word_offset) {
+        HCHK(d = make_write(w->file, TK_RS_TOKEN_WORD_OFFSET, H5T_STD_I64LE, H5T_NATIVE_INT64,
+                            w->t + 1, 0, L->token_word_offset),
+                "write " TK_RS_TOKEN_WORD_OFFSET);
+        H5Dclose(d);
+        HCHK(d = make_write(w->file, TK_RS_TOKEN_WORD_TEXT, H5T_STD_U8LE, H5T_NATIVE_UINT8,
+                            L->token_word_offset[w->t], 0, L->token_word_text),
+                "write " TK_RS_TOKEN_WORD_TEXT);
         H5Dclose(d);
         d = H5I_INVALID_HID;
     }

@@ -46,7 +46,8 @@ typedef struct tk_writer_layout {
     int64_t vocab_size;
     char *const *vocab;          /* (vocab_size) or NULL */
     /* The words (README "Results file"); each may be NULL (not written). */
-    const char *const *token_word; /* (T) the word as the tokenizer produced it, "<start>" */
+    const int64_t *token_word_offset; /* (T + 1) token t's word is text[off[t] .. off[t+1]) */
+    const char *token_word_text;      /* the words as the tokenizer produced them, "<start>" */
     const char *const *doc_id;   /* (n) the user's id as written */
     const int32_t *truncated;    /* (n) words cut by truncation */
     bool truncating_post;        /* where they were cut: false = before the kept words */

@@ -411,12 +411,61 @@ static int32_t attr_i32(hid_t file, const char *obj, const char *name, int32_t d
     return v;
 }
 
+/* /tokens/word_{offset,text} into NUL-terminated strings. */
+static tk_status read_token_words(hid_t file, const char *fp, tk_results *r, tk_error *err)
+{
+    void *o = NULL, *text = NULL;
+    int64_t n_text = 0;
+    tk_status st = read_vec(file, fp, TK_RS_TOKEN_WORD_OFFSET, H5T_NATIVE_INT64, 8, r->t + 1, false,
+                            &o, NULL, err);
+    if (st != TK_OK || o == NULL)
+        return st;
+    const int64_t *off = o;
+    if ((st = read_vec(file, fp, TK_RS_TOKEN_WORD_TEXT, H5T_NATIVE_UINT8, 1, -1, true, &text,
+                       &n_text, err)) != TK_OK)
+        goto done;
+    if (off[0] != 0 || off[r->t] != n_text) {
+        st = tk_error_set(err, TK_E_FORMAT,
+                          "%s: " TK_RS_TOKEN_WORD_OFFSET " must run from 0 to %" PRId64
+                          " (the length of " TK_RS_TOKEN_WORD_TEXT ")",
+                          fp, n_text);
+        goto done;
+    }
+    for (int64_t t = 0; t < r->t; t++)
+        if (off[t + 1] < off[t]) {
+            st = tk_error_set(err, TK_E_FORMAT, "%s: " TK_RS_TOKEN_WORD_OFFSET " decreases at %" PRId64,
+                              fp, t);
+            goto done;
+        }
+    tk_results_strings *w = &r->token_word;
+    w->s = tk_malloc((size_t)(r->t > 0 ? r->t : 1), sizeof *w->s, err);
+    w->buf = tk_malloc((size_t)(n_text + r->t + 1), 1, err);
+    if (!w->s || !w->buf) {
+        free_strings(w);
+        st = TK_E_NOMEM;
+        goto done;
+    }
+    size_t at = 0;
+    for (int64_t t = 0; t < r->t; t++) {
+        size_t len = (size_t)(off[t + 1] - off[t]);
+        memcpy(w->buf + at, (const char *)text + off[t], len);
+        w->buf[at + len] = '\0'; /* a NUL inside a word cuts it short: only display suffers */
+        w->s[t] = w->buf + at;
+        at += len + 1;
+    }
+    w->n = r->t;
+done:
+    free(o);
+    free(text);
+    return st;
+}
+
 /* The words of a file that has them (README "Results file"). */
 static tk_status read_words(hid_t file, const char *fp, tk_results *r, tk_error *err)
 {
     tk_status st;
     void *buf;
-    if ((st = read_strings(file, fp, TK_RS_TOKEN_WORD, r->t, &r->token_word, err)) != TK_OK ||
+    if ((st = read_token_words(file, fp, r, err)) != TK_OK ||
         (st = read_strings(file, fp, TK_RS_REVIEW_DOC_ID, r->n, &r->doc_id, err)) != TK_OK ||
         (st = read_strings(file, fp, TK_RS_CLASS_NAME, -1, &r->class_name, err)) != TK_OK)
         return st;

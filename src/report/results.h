@@ -67,7 +67,7 @@ typedef struct tk_results {
     uint8_t *done;           /* (N) 1 = results on disk; all 1 when /progress/done is absent */
     char **vocab;            /* (V) valid or not UTF-8 as stored, or NULL */
     /* The words (files before them lack these: n = 0, pointers NULL). */
-    tk_results_strings token_word;  /* (T) /tokens/word */
+    tk_results_strings token_word;  /* (T) /tokens/word_{offset,text} */
     tk_results_strings doc_id;      /* (N) /reviews/doc_id */
     tk_results_strings class_name;  /* (n) /classes/name */
     int32_t *truncated;      /* (N) words cut by truncation, or NULL */
