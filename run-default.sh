@@ -37,7 +37,7 @@ if [ ! -f "$shared_dir/models/imdb_cnn.h5" ]; then
   echo "== train: no $shared_dir/models/imdb_cnn.h5, training the CNN (configs/cnn_imdb.yaml)"
   build/tokattr train configs/cnn_imdb.yaml --dataset out/dataset.h5 --output out/imdb_cnn.h5
   # the same job over the model just trained (paths in a job are relative to it)
-  sed 's|^model: .*|model: imdb_cnn.h5|; s|^word_index: .*||' "$job" > out/ig_cnn_test.yaml
+  sed 's|^model: .*|model: imdb_cnn.h5|; s|^tokenizer: .*|tokenizer: dataset|' "$job" > out/ig_cnn_test.yaml
   sed -i 's|\.\./out/|./|g' out/ig_cnn_test.yaml
   job=out/ig_cnn_test.yaml
 fi

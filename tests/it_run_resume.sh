@@ -24,6 +24,7 @@ job() {
     cat <<YAML
 model: shared:models/imdb_lstm.h5
 dataset: $data
+tokenizer: tokattr-imdb
 select: {first: 12100, count: 800}
 methods:
   - {name: ig50, method: integrated_gradients, n_steps: 50}

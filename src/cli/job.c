@@ -68,6 +68,7 @@ typedef struct raw_job {
     char *word_vectors;
     bool *ids_as_feature;
     char *word_index;
+    char *tokenizer;
     char *target;
     int *target_class;
     char *output;
@@ -137,6 +138,7 @@ static const cyaml_schema_field_t job_fields[] = {
     CYAML_FIELD_STRING_PTR("word_vectors", OPT, raw_job, word_vectors, 1, 4095),
     CYAML_FIELD_BOOL_PTR("ids_as_feature", OPT, raw_job, ids_as_feature),
     CYAML_FIELD_STRING_PTR("word_index", OPT, raw_job, word_index, 1, 4095),
+    CYAML_FIELD_STRING_PTR("tokenizer", OPT, raw_job, tokenizer, 1, 4095),
     CYAML_FIELD_STRING_PTR("target", OPT, raw_job, target, 1, 32),
     CYAML_FIELD_INT_PTR("target_class", OPT, raw_job, target_class),
     CYAML_FIELD_STRING_PTR("output", OPT, raw_job, output, 1, 32),
@@ -408,6 +410,29 @@ static tk_status resolve_job(const char *file, const raw_job *raw, const char *b
         (st = resolve_path(file, "word_index", raw->word_index, base_dir, shared_dir,
                            &job->word_index, err)) != TK_OK)
         return st;
+    if (raw->tokenizer && strcmp(raw->tokenizer, "dataset") == 0) {
+        job->tokenizer_dataset = true;
+    } else if (raw->tokenizer) {
+        tk_error sub = {0};
+        if (tk_tokenizer_spec_parse(raw->tokenizer, &job->tokenizer, &sub) != TK_OK)
+            return tk_error_set(err, TK_E_INVALID, "%s: key 'tokenizer': %s (or 'dataset': the "
+                                "model was trained on the dataset's own ids)", file, sub.msg);
+        job->has_tokenizer = true;
+        if (job->tokenizer.file[0]) {
+            char *resolved = NULL;
+            if ((st = resolve_path(file, "tokenizer", job->tokenizer.file, base_dir, shared_dir,
+                                   &resolved, err)) != TK_OK)
+                return st;
+            bool fits = strlen(resolved) < sizeof job->tokenizer.file;
+            if (fits)
+                memcpy(job->tokenizer.file, resolved, strlen(resolved) + 1);
+            free(resolved);
+            if (!fits)
+                return tk_error_set(err, TK_E_INVALID, "%s: key 'tokenizer': path too long", file);
+        }
+    }
+    if (shared_dir && !(job->shared_dir = strdup(shared_dir)))
+        return tk_error_set(err, TK_E_NOMEM, "%s: out of memory", file);
     if (raw->split) {
         if (strcmp(raw->split, "train") != 0 && strcmp(raw->split, "test") != 0)
             return tk_error_set(err, TK_E_INVALID,
@@ -655,6 +680,7 @@ void tk_job_destroy(tk_job *job)
     free(job->indices);
     free(job->word_vectors);
     free(job->word_index);
+    free(job->shared_dir);
     free(job->methods);
     free(job->output_path);
     free(job);

@@ -16,6 +16,7 @@
 #include "core/paths.h"
 #include "core/sha256.h"
 #include "data/model_input.h"
+#include "data/text_tokenizer.h"
 #include "data/word_vectors.h"
 
 void tk_plan_free(tk_plan *p)
@@ -225,6 +226,71 @@ static void model_records(const char *path, tk_plan *p)
         H5Fclose(f);
     }
     H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+}
+
+/* The tokenizer the dataset was prepared with. A v1 dataset records only
+ * its word index's SHA-256, and `tokattr prepare` made every v1 file by
+ * DATA.md's rules: tokattr-imdb over that index. */
+static void dataset_tokenizer(const tk_dataset *ds, const char **kind, const char **vocab_sha)
+{
+    *kind = tk_tokenizer_kind_name(TK_TOKENIZER_TOKATTR_IMDB);
+    *vocab_sha = ds->word_index_sha256;
+}
+
+/* A model file says nothing about its vocabulary unless `tokattr train`
+ * wrote it (tokattr_vocab_sha256); a dataset records its tokenizer. The
+ * job's `tokenizer:` (or `word_index:`, which means tokattr-imdb over that
+ * file) must match the dataset, and the model when it records one; one of
+ * them is required for a model with an Embedding that records nothing,
+ * since its ids would otherwise be taken on trust (issue 15: a Keras
+ * model on tokattr's ids loads, runs and explains the wrong words). */
+static tk_status check_tokenizer(const tk_run_config *cfg, tk_plan *p, tk_error *err)
+{
+    const char *ds_kind, *ds_sha;
+    dataset_tokenizer(p->ds, &ds_kind, &ds_sha);
+    if (cfg->tokenizer) {
+        tk_tokenizer *t = NULL;
+        tk_status st = tk_tokenizer_create(cfg->tokenizer, cfg->shared_dir, &t, err);
+        if (st != TK_OK) {
+            tk_error_prefix(err, "job key 'tokenizer'");
+            return st;
+        }
+        tk_tokenizer_record rec;
+        tk_tokenizer_record_of(t, &rec);
+        tk_tokenizer_destroy(t);
+        if (strcmp(rec.kind, ds_kind) != 0 || strcmp(rec.vocab_sha256, ds_sha) != 0)
+            return tk_error_set(err, TK_E_INVALID,
+                                "%s: the job's tokenizer is %s (vocabulary SHA-256 %.12s...) but the "
+                                "dataset was prepared with %s (vocabulary SHA-256 %.12s...): "
+                                "prepare the dataset with --tokenizer %s, or name the tokenizer "
+                                "the model was trained with",
+                                cfg->dataset_path, rec.kind, rec.vocab_sha256, ds_kind, ds_sha,
+                                rec.kind);
+        if (p->model_vocab_sha[0] && strcmp(p->model_vocab_sha, rec.vocab_sha256) != 0)
+            return tk_error_set(err, TK_E_INVALID,
+                                "%s: the model records vocabulary SHA-256 %.12s..., the job's "
+                                "tokenizer %s has %.12s...",
+                                cfg->model_path, p->model_vocab_sha, rec.kind, rec.vocab_sha256);
+        return TK_OK;
+    }
+    if (p->model_vocab_sha[0]) {
+        if (strcmp(p->model_vocab_sha, ds_sha) != 0)
+            return tk_error_set(err, TK_E_INVALID,
+                                "%s: the model was trained on vocabulary SHA-256 %.12s... but the "
+                                "dataset %s was prepared with %s (vocabulary SHA-256 %.12s...)",
+                                cfg->model_path, p->model_vocab_sha, cfg->dataset_path, ds_kind,
+                                ds_sha);
+        return TK_OK;
+    }
+    if (!cfg->word_index && !cfg->tokenizer_dataset && p->model->has_embedding)
+        return tk_error_set(err, TK_E_INVALID,
+                            "%s: the model file does not record its vocabulary (no "
+                            "tokattr_vocab_sha256 attribute), so the job must say which "
+                            "tokenizer it was trained with: add 'tokenizer: KIND[:FILE]' (%s; "
+                            "e.g. tokattr-imdb for imdb_cnn.h5, keras-imdb for keras_imdb_cnn.h5), "
+                            "or 'tokenizer: dataset' when it was trained on this dataset's ids",
+                            cfg->model_path, tk_tokenizer_spellings());
+    return TK_OK;
 }
 
 /* Does the model fit the dataset and the job? Said before any work. */
@@ -500,7 +566,8 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
     if (!sp)
         return TK_E_INVALID;
     model_records(cfg->model_path, p);
-    if ((st = check_fit(cfg, p, err)) != TK_OK || (st = select_reviews(cfg, sp, p, err)) != TK_OK ||
+    if ((st = check_fit(cfg, p, err)) != TK_OK || (st = check_tokenizer(cfg, p, err)) != TK_OK ||
+        (st = select_reviews(cfg, sp, p, err)) != TK_OK ||
         (st = prepare_inputs(cfg, sp, p, err)) != TK_OK)
         return st;
     p->done = tk_calloc((size_t)p->n, 1, err);
