@@ -435,8 +435,8 @@ static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk
         p->label[r] = sp->label[i];
         p->rating[r] = sp->rating[i];
         int32_t *row = p->inputs + r * s;
-        int64_t n_words = sp->offset[i + 1] - sp->offset[i], kept = 0;
-        tk_prepare_input(&spec, sp->ids + sp->offset[i], n_words, row, wp);
+        int64_t n_words = sp->offset[i + 1] - sp->offset[i], cut = 0;
+        tk_prepare_input_ex(&spec, sp->ids + sp->offset[i], n_words, row, wp, &cut);
         int64_t t = p->tok_off[r];
         for (size_t j = 0; j < s; j++)
             if (row[j] != TK_ID_PAD) { /* padding excluded: only padding has id 0 */
@@ -444,10 +444,8 @@ static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk
                 p->word_pos[t] = wp[j];
                 size_t len = 7;
                 const char *word = "<start>";
-                if (wp[j] >= 0) {
+                if (wp[j] >= 0)
                     word = split_word(p->ds, sp, sp->offset[i] + wp[j], &len);
-                    kept++;
-                }
                 size_t at = 0;
                 if ((st = buf_add(&p->word_buf, &wused, &wcap, word, len, false, &at, err)) != TK_OK)
                     goto done;
@@ -455,7 +453,7 @@ static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk
                 t++;
             }
         p->tok_off[r + 1] = t;
-        p->truncated[r] = (int32_t)(n_words - kept);
+        p->truncated[r] = (int32_t)cut;
         char id[24];
         int idlen = snprintf(id, sizeof id, "%d", (int)sp->review_id[i]);
         if ((st = buf_add(&p->doc_buf, &dused, &dcap, id, (size_t)idlen, true, &doff[r], err)) !=
