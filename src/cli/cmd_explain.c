@@ -13,6 +13,7 @@
 #include "attr/quadrature.h"
 #include "cli/commands.h"
 #include "cli/job.h"
+#include "cli/method_params.h"
 #include "core/gemm.h"
 #include "data/dataset.h"
 #include "data/model_input.h"
@@ -58,18 +59,15 @@ static void explain_usage(FILE *out)
             "                 deeplift, deepshap, lrp_epsilon [ig]\n"
             "  --reviews R    review indices of the split, e.g. 0-9 or 3,7,10-12 [0]\n"
             "  --split S      train or test [test]\n"
-            "  --steps N      IG steps [50]\n"
-            "  --rule R       gausslegendre, riemann_left, riemann_right, riemann_middle,\n"
-            "                 riemann_trapezoid [gausslegendre]\n"
-            "  --baseline B   pad, zeros, oov or a token id (IG baseline, occlusion\n"
-            "                 replacement) [pad]\n"
-            "  --window W     occlusion window [1]\n"
-            "  --output O     prob or logit [prob]\n"
-            "  --target T     predicted, label or a class number [predicted]\n"
-            "  --reduce R     sum or l2 over the embedding dimension [sum]\n"
             "  --maxlen N     input length when the model does not fix one\n"
             "  --json         one JSON document instead of text\n",
             tk_tokenizer_spellings());
+    fprintf(out, "method parameters (the job keys of README \"Running a job\"; a parameter\n"
+                 "of another method than --method is refused; [the default]):\n");
+    tk_method_params_help(out, "--", true);
+    fprintf(out, "  short forms: --steps N = --n-steps N, --reduce R = --reduction R,\n"
+                 "  --baseline ID = --baseline token --baseline-token ID,\n"
+                 "  --target C = --target class --target-class C\n");
 }
 
 static bool parse_int(const char *s, long lo, long hi, int *out)
@@ -151,8 +149,12 @@ static int parse_args(int argc, char **argv, explain_opts *o)
     o->split = "test";
     tk_method_params_default(&o->params, TK_METHOD_INTEGRATED_GRADIENTS);
     const char *method = "integrated_gradients";
-    const char *rule = NULL, *baseline = NULL, *output = NULL, *target = NULL, *reduce = NULL;
-    const char *steps = NULL, *window = NULL, *maxlen = NULL, *num_words = NULL;
+    const char *maxlen = NULL, *num_words = NULL;
+    /* method parameters, applied once the method is known: (entry, value) */
+    enum { MAX_PARAMS = 32 };
+    const tk_method_param *pdef[MAX_PARAMS];
+    const char *pval[MAX_PARAMS], *popt[MAX_PARAMS];
+    int n_params = 0;
     int positional = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -169,20 +171,24 @@ static int parse_args(int argc, char **argv, explain_opts *o)
             slot = &o->reviews;
         } else if (strcmp(a, "--split") == 0) {
             slot = &o->split;
-        } else if (strcmp(a, "--steps") == 0) {
-            slot = &steps;
-        } else if (strcmp(a, "--rule") == 0) {
-            slot = &rule;
-        } else if (strcmp(a, "--baseline") == 0) {
-            slot = &baseline;
-        } else if (strcmp(a, "--window") == 0) {
-            slot = &window;
-        } else if (strcmp(a, "--output") == 0) {
-            slot = &output;
-        } else if (strcmp(a, "--target") == 0) {
-            slot = &target;
-        } else if (strcmp(a, "--reduce") == 0) {
-            slot = &reduce;
+        } else if (strncmp(a, "--", 2) == 0 &&
+                   (tk_method_param_find(a + 2) || strcmp(a, "--steps") == 0 ||
+                    strcmp(a, "--reduce") == 0)) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "tokattr explain: %s needs a value\n", a);
+                return TK_EXIT_USAGE;
+            }
+            if (n_params == MAX_PARAMS) {
+                fprintf(stderr, "tokattr explain: too many method parameters\n");
+                return TK_EXIT_USAGE;
+            }
+            const char *key = strcmp(a, "--steps") == 0    ? "n_steps"
+                              : strcmp(a, "--reduce") == 0 ? "reduction"
+                                                           : a + 2;
+            popt[n_params] = a;
+            pdef[n_params] = tk_method_param_find(key);
+            pval[n_params++] = argv[++i];
+            continue;
         } else if (strcmp(a, "--maxlen") == 0) {
             slot = &maxlen;
         } else if (strcmp(a, "--num-words") == 0) {
@@ -256,67 +262,34 @@ static int parse_args(int argc, char **argv, explain_opts *o)
     }
     tk_method_params_default(&o->params, kind);
     tk_method_params *p = &o->params;
-    if (steps && !parse_int(steps, 1, 100000, &p->n_steps)) {
-        fprintf(stderr, "tokattr explain: --steps '%s' is not a number in [1, 100000]\n", steps);
-        return TK_EXIT_USAGE;
-    }
-    if (window && !parse_int(window, 1, 100000, &p->window)) {
-        fprintf(stderr, "tokattr explain: --window '%s' is not a positive number\n", window);
-        return TK_EXIT_USAGE;
-    }
     if (maxlen && !parse_int(maxlen, 1, 1000000, &o->maxlen)) {
         fprintf(stderr, "tokattr explain: --maxlen '%s' is not a positive number\n", maxlen);
         return TK_EXIT_USAGE;
     }
-    if (rule && tk_ig_rule_parse(rule, &p->rule, &err) != TK_OK) {
-        fprintf(stderr, "tokattr explain: --rule: %s\n", err.msg);
-        return TK_EXIT_USAGE;
-    }
-    if (baseline) {
-        if (strcmp(baseline, "pad") == 0)
-            p->baseline = TK_BASELINE_PAD;
-        else if (strcmp(baseline, "zeros") == 0 || strcmp(baseline, "zero") == 0)
-            p->baseline = TK_BASELINE_ZEROS;
-        else if (strcmp(baseline, "oov") == 0)
-            p->baseline = TK_BASELINE_OOV;
-        else if (parse_int(baseline, 0, INT_MAX, &p->baseline_token))
+    for (int k = 0; k < n_params; k++) {
+        const tk_method_param *d = pdef[k];
+        const char *v = pval[k];
+        if (!tk_method_param_applies(d, kind)) {
+            fprintf(stderr, "tokattr explain: %s is not a parameter of %s\n", popt[k],
+                    tk_method_kind_name(kind));
+            return TK_EXIT_USAGE;
+        }
+        int num;
+        /* the short forms: a token id as the baseline, a class number as the target */
+        if (strcmp(d->key, "baseline") == 0 && parse_int(v, 0, INT_MAX, &num)) {
             p->baseline = TK_BASELINE_TOKEN;
-        else {
-            fprintf(stderr, "tokattr explain: --baseline '%s' is not pad, zeros, oov or a token id\n",
-                    baseline);
-            return TK_EXIT_USAGE;
+            p->baseline_token = num;
+            continue;
         }
-    }
-    if (output) {
-        if (strcmp(output, "prob") == 0)
-            p->output = TK_OUTPUT_PROB;
-        else if (strcmp(output, "logit") == 0)
-            p->output = TK_OUTPUT_LOGIT;
-        else {
-            fprintf(stderr, "tokattr explain: --output '%s' is not prob or logit\n", output);
-            return TK_EXIT_USAGE;
-        }
-    }
-    if (target) {
-        if (strcmp(target, "predicted") == 0)
-            p->target = TK_TARGET_PREDICTED;
-        else if (strcmp(target, "label") == 0)
-            p->target = TK_TARGET_LABEL;
-        else if (parse_int(target, 0, 1000000, &p->target_class))
+        if (strcmp(d->key, "baseline") == 0 && strcmp(v, "zero") == 0)
+            v = "zeros";
+        if (strcmp(d->key, "target") == 0 && parse_int(v, 0, 1000000, &num)) {
             p->target = TK_TARGET_CLASS;
-        else {
-            fprintf(stderr, "tokattr explain: --target '%s' is not predicted, label or a class\n",
-                    target);
-            return TK_EXIT_USAGE;
+            p->target_class = num;
+            continue;
         }
-    }
-    if (reduce) {
-        if (strcmp(reduce, "sum") == 0)
-            p->reduce = TK_REDUCE_SUM;
-        else if (strcmp(reduce, "l2") == 0)
-            p->reduce = TK_REDUCE_L2;
-        else {
-            fprintf(stderr, "tokattr explain: --reduce '%s' is not sum or l2\n", reduce);
+        if (tk_method_param_set_text(d, p, v, &err) != TK_OK) {
+            fprintf(stderr, "tokattr explain: %s: %s\n", popt[k], err.msg);
             return TK_EXIT_USAGE;
         }
     }
