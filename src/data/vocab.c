@@ -433,3 +433,9 @@ done:
     free(json);
     return st;
 }
+
+const char *tk_vocab_text(const tk_vocab *v, int32_t index, uint32_t *len)
+{
+    *len = v->entries[index].len;
+    return v->arena + v->entries[index].off;
+}

@@ -19,6 +19,9 @@ void tk_vocab_destroy(tk_vocab *v);
  * bytes), interning it if new. */
 tk_status tk_vocab_intern(tk_vocab *v, const char *w, uint32_t len, int32_t *index, tk_error *err);
 
+/* The bytes of the word with this dense index (NUL-terminated), *len its length. */
+const char *tk_vocab_text(const tk_vocab *v, int32_t index, uint32_t *len);
+
 /* The dense index of word w (len bytes), or -1 when it was never interned.
  * Does not change v: safe to call from many readers at once. */
 int32_t tk_vocab_find(const tk_vocab *v, const char *w, uint32_t len);
