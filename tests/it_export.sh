@@ -62,7 +62,8 @@ for t, row in enumerate(rows):
     assert int(row["token_id"]) == ids[t], t
     assert abs(float(row["ig8"]) - ig[t]) <= 1e-6 * max(1.0, abs(ig[t])), t
     assert row["oov"] == ("1" if ids[t] == 2 else "0"), t
-assert any(r["oov"] == "1" and not r["word"].startswith("<") for r in rows), "no OOV word shown as itself"
+oov = [r["word"] for r in rows if r["oov"] == "1"]
+assert oov and not any(o.startswith("<") for o in oov), ("OOV words not shown as themselves", oov)
 js = [json.loads(l) for l in open(f"{w}/tokens.jsonl", encoding="utf-8")]
 assert len(js) == T and [j["word"] for j in js] == words
 rev = list(csv.DictReader(open(f"{w}/reviews.csv", newline="")))

@@ -300,6 +300,19 @@ static int parse_args(int argc, char **argv, explain_opts *o)
     return TK_EXIT_OK;
 }
 
+/* The word at a model-input position: the dataset's stored word (v2: also
+ * for OOV words), else the vocabulary's word of the id. */
+static const char *input_word(const tk_dataset *ds, const tk_split *sp, int64_t r, int32_t id,
+                              int32_t pos, char *buf, size_t size)
+{
+    size_t len;
+    const char *w = pos >= 0 ? tk_split_word(sp, sp->offset[r] + pos, &len) : NULL;
+    if (!w)
+        return tk_dataset_word(ds, id);
+    snprintf(buf, size, "%.*s", (int)(len < size ? len : size - 1), w);
+    return buf;
+}
+
 static void print_text(const tk_dataset *ds, const explain_opts *o, int64_t index,
                        const tk_split *split, const int32_t *ids, const int32_t *pos, int steps,
                        const tk_attribution *a)
@@ -319,7 +332,9 @@ static void print_text(const tk_dataset *ds, const explain_opts *o, int64_t inde
             pad += a->score[t];
             continue;
         }
-        printf("  %4d  %-20s %+.6f\n", t, tk_dataset_word(ds, ids[t]), a->score[t]);
+        char wb[1024];
+        printf("  %4d  %-20s %+.6f%s\n", t, input_word(ds, split, index, ids[t], pos[t], wb, sizeof wb),
+               a->score[t], pos[t] >= 0 && ids[t] == ds->convention.oov_id ? "  (oov)" : "");
     }
     printf("  padding total %+.6f, all positions %+.6f\n\n", pad, total);
 }
@@ -349,7 +364,9 @@ static cJSON *review_json(const tk_dataset *ds, const explain_opts *o, int64_t i
         cJSON_AddNumberToObject(tok, "position", t);
         cJSON_AddNumberToObject(tok, "word_index", pos[t]);
         cJSON_AddNumberToObject(tok, "id", ids[t]);
-        cJSON_AddStringToObject(tok, "word", tk_dataset_word(ds, ids[t]));
+        char wb[1024];
+        cJSON_AddStringToObject(tok, "word", input_word(ds, split, index, ids[t], pos[t], wb, sizeof wb));
+        cJSON_AddBoolToObject(tok, "oov", pos[t] >= 0 && ids[t] == ds->convention.oov_id);
         cJSON_AddNumberToObject(tok, "score", a->score[t]);
         cJSON_AddItemToArray(toks, tok);
     }
@@ -657,7 +674,7 @@ int tk_cmd_explain(int argc, char **argv)
     if (!ids || !pos || !score)
         goto fail;
     tk_input_spec spec;
-    tk_input_spec_default(&spec, model->vocab_size, maxlen);
+    tk_input_spec_from_convention(&spec, &ds->convention, model->vocab_size, maxlen);
     if (o.json) {
         doc = cJSON_CreateObject();
         cJSON_AddStringToObject(doc, "model", o.model_path);

@@ -228,13 +228,13 @@ static void model_records(const char *path, tk_plan *p)
     H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
 }
 
-/* The tokenizer the dataset was prepared with. A v1 dataset records only
- * its word index's SHA-256, and `tokattr prepare` made every v1 file by
- * DATA.md's rules: tokattr-imdb over that index. */
+/* The tokenizer the dataset was prepared with (its record; a v1 file reads
+ * as tokattr-imdb over its word index, the only way v1 files were made). */
 static void dataset_tokenizer(const tk_dataset *ds, const char **kind, const char **vocab_sha)
 {
-    *kind = tk_tokenizer_kind_name(TK_TOKENIZER_TOKATTR_IMDB);
-    *vocab_sha = ds->word_index_sha256;
+    *kind = ds->tokenizer.kind[0] ? ds->tokenizer.kind
+                                  : tk_tokenizer_kind_name(TK_TOKENIZER_TOKATTR_IMDB);
+    *vocab_sha = ds->tokenizer.vocab_sha256[0] ? ds->tokenizer.vocab_sha256 : ds->word_index_sha256;
 }
 
 /* A model file says nothing about its vocabulary unless `tokattr train`
@@ -322,10 +322,10 @@ static tk_status check_fit(const tk_run_config *cfg, tk_plan *p, tk_error *err)
                             cfg->model_path, m->maxlen, p->steps);
     if ((st = tk_model_check_steps(m, p->steps, err)) != TK_OK)
         return st;
-    /* The dataset's largest id is its last word's, vocab_size + 3; the
+    /* The dataset's largest id is its last word's, vocab_size + index_from; the
      * model takes ids up to num_words - 1. Fewer words than that means the
      * dataset was made with another vocabulary. */
-    if (p->ds->vocab_size + TK_INDEX_FROM < (int64_t)p->num_words - 1)
+    if (p->ds->vocab_size + p->ds->convention.index_from < (int64_t)p->num_words - 1)
         return tk_error_set(err, TK_E_INVALID,
                             "%s: the dataset's vocabulary has %lld words but the model's "
                             "Embedding expects %d ids: the dataset was prepared from another "
@@ -366,20 +366,25 @@ static tk_status check_fit(const tk_run_config *cfg, tk_plan *p, tk_error *err)
     return TK_OK;
 }
 
-static void input_spec(const tk_run_config *cfg, int num_words, int steps, tk_input_spec *spec)
+/* The dataset's id convention (start marker, OOV, padding ids); the sides
+ * the job says (pre by default). */
+static void input_spec(const tk_run_config *cfg, const tk_plan *p, tk_input_spec *spec)
 {
-    tk_input_spec_default(spec, num_words, steps);
+    tk_input_spec_from_convention(spec, &p->ds->convention, p->num_words, p->steps);
     spec->padding_post = cfg->padding_post;
     spec->truncating_post = cfg->truncating_post;
 }
 
 /* The word of token `token` of split sp as the tokenizer produced it
- * (*len bytes, not NUL-terminated). A v1 dataset stores ids only, so the
- * word comes from the vocabulary and an out-of-vocabulary word is
- * "<oov>"; the stored words of a v2 dataset (tk_split_word) replace this. */
+ * (*len bytes, not NUL-terminated): the stored word of a v2 dataset, also
+ * for OOV words. A v1 dataset stores ids only: then the word comes from
+ * the vocabulary and an out-of-vocabulary word is "<oov>". */
 static const char *split_word(const tk_dataset *ds, const tk_split *sp, int64_t token, size_t *len)
 {
-    const char *w = tk_dataset_word(ds, sp->ids[token]);
+    const char *w = tk_split_word(sp, token, len);
+    if (w)
+        return w;
+    w = tk_dataset_word(ds, sp->ids[token]);
     *len = strlen(w);
     return w;
 }
@@ -410,7 +415,7 @@ static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk
                                 tk_error *err)
 {
     tk_input_spec spec;
-    input_spec(cfg, p->num_words, p->steps, &spec);
+    input_spec(cfg, p, &spec);
     size_t n = (size_t)p->n, s = (size_t)p->steps;
     int32_t *wp = tk_malloc(s, sizeof *wp, err); /* (steps) word positions, -2 padding */
     size_t *doff = tk_malloc(n, sizeof *doff, err); /* (n) offsets in doc_buf until it stops moving */
@@ -441,7 +446,7 @@ static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk
         tk_prepare_input_ex(&spec, sp->ids + sp->offset[i], n_words, row, wp, &cut);
         int64_t t = p->tok_off[r];
         for (size_t j = 0; j < s; j++)
-            if (row[j] != TK_ID_PAD) { /* padding excluded: only padding has id 0 */
+            if (wp[j] != -2) { /* padding excluded */
                 p->tok_id[t] = row[j];
                 p->word_pos[t] = wp[j];
                 size_t len = 7;
@@ -456,9 +461,13 @@ static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk
             }
         p->tok_off[r + 1] = t;
         p->truncated[r] = (int32_t)cut;
-        char id[24];
-        int idlen = snprintf(id, sizeof id, "%d", (int)sp->review_id[i]);
-        if ((st = buf_add(&p->doc_buf, &dused, &dcap, id, (size_t)idlen, true, &doff[r], err)) !=
+        char num[24];
+        const char *id = num; /* the user's id as written; else the review id */
+        if (sp->doc_id && sp->doc_id[i])
+            id = sp->doc_id[i];
+        else
+            snprintf(num, sizeof num, "%d", (int)sp->review_id[i]);
+        if ((st = buf_add(&p->doc_buf, &dused, &dcap, id, strlen(id), true, &doff[r], err)) !=
             TK_OK)
             goto done;
     }
@@ -479,17 +488,14 @@ done:
     return st;
 }
 
-/* Class names for /classes/name: a v1 dataset is IMDB (0 neg, 1 pos), which
- * names the model's classes only when it has two. */
+/* Class names for /classes/name: the dataset's (a v1 file is IMDB: neg,
+ * pos), which name the model's classes only when there are as many. */
 static void class_names(tk_plan *p)
 {
     int classes = p->n_classes == 1 ? 2 : p->n_classes;
     p->n_class_names = 0;
-    if (classes == 2) {
-        p->class_names[0] = "neg";
-        p->class_names[1] = "pos";
-        p->n_class_names = 2;
-    }
+    if (p->ds->class_names && p->ds->n_classes == classes)
+        p->n_class_names = classes;
 }
 
 /* The words are in the file once it is laid out. */
@@ -594,10 +600,10 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
                                .truncated = p->truncated,
                                .truncating_post = cfg->truncating_post,
                                .n_class_names = p->n_class_names,
-                               .class_names = p->class_names,
-                               .pad_id = TK_ID_PAD,
-                               .start_id = TK_ID_START,
-                               .oov_id = TK_ID_OOV,
+                               .class_names = (const char *const *)p->ds->class_names,
+                               .pad_id = p->ds->convention.pad_id,
+                               .start_id = p->ds->convention.start_id,
+                               .oov_id = p->ds->convention.oov_id,
                                .faith = cfg->faith};
     tk_writer_meta meta = {.command_line = cfg->command_line,
                            .job_yaml = cfg->job_yaml,
@@ -645,7 +651,7 @@ tk_status tk_plan_background(const tk_run_config *cfg, const tk_plan *p,
     if (tr == NULL)
         return TK_E_INVALID;
     tk_input_spec spec;
-    input_spec(cfg, p->num_words, p->steps, &spec);
+    input_spec(cfg, p, &spec);
     int64_t b = mp->background_size;
     uint8_t *used = NULL;
     uint64_t state = mp->seed;

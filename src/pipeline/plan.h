@@ -38,8 +38,7 @@ typedef struct tk_plan {
     int64_t *word_off;      /* (T + 1) */
     const char **doc_id;
     int32_t *truncated;     /* (n) words cut by truncation */
-    int n_class_names;
-    const char *class_names[2]; /* v1 datasets are IMDB: "neg", "pos" */
+    int n_class_names;      /* the dataset's class names name the model's: n, else 0 */
     int64_t n_chunks;
     int64_t *order;         /* (n_chunks) chunk numbers, most tokens first */
     uint8_t *done;          /* (n) */
