@@ -208,7 +208,7 @@ static void model_records(const char *path, tk_plan *p)
                 }
             }
             if (strlen(buf) == 64)
-                snprintf(p->model_vocab_sha, sizeof p->model_vocab_sha, "%s", buf);
+                memcpy(p->model_vocab_sha, buf, 65);
             H5Tclose(mt);
             if (ft >= 0)
                 H5Tclose(ft);
