@@ -133,9 +133,9 @@ static void test_errors(void)
     expect_error("model: m.h5\ndataset: d.h5\nresults: r.h5\n"
                  "methods: [{name: a, method: saliency}, {name: a, method: grad_input}]\n",
                  "used twice", NULL);
-    expect_error("model: m.h5\ndataset: d.h5\nresults: r.h5\nsplit: dev\n"
+    expect_error("model: m.h5\ndataset: d.h5\nresults: r.h5\nsplit: a/b\n"
                  "methods: [{name: a, method: saliency}]\n",
-                 "split", "dev");
+                 "split", "a/b");
     expect_error("model: m.h5\ndataset: d.h5\nresults: r.h5\n"
                  "methods: [{name: a/b, method: saliency}]\n",
                  "name", NULL);

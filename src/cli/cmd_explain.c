@@ -58,7 +58,7 @@ static void explain_usage(FILE *out)
             "  --method M     saliency, grad_input, ig (integrated_gradients), occlusion,\n"
             "                 deeplift, deepshap, lrp_epsilon [ig]\n"
             "  --reviews R    review indices of the split, e.g. 0-9 or 3,7,10-12 [0]\n"
-            "  --split S      train or test [test]\n"
+            "  --split S      a split of the dataset (train, test, dev, ...) [test]\n"
             "  --maxlen N     input length when the model does not fix one\n"
             "  --json         one JSON document instead of text\n",
             tk_tokenizer_spellings());
@@ -293,8 +293,8 @@ static int parse_args(int argc, char **argv, explain_opts *o)
             return TK_EXIT_USAGE;
         }
     }
-    if (strcmp(o->split, "train") != 0 && strcmp(o->split, "test") != 0) {
-        fprintf(stderr, "tokattr explain: --split '%s' is not train or test\n", o->split);
+    if (strchr(o->split, '/') || o->split[0] == '\0') {
+        fprintf(stderr, "tokattr explain: --split '%s' cannot name a split\n", o->split);
         return TK_EXIT_USAGE;
     }
     return TK_EXIT_OK;

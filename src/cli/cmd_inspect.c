@@ -301,7 +301,7 @@ int tk_cmd_inspect(int argc, char **argv)
     for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++)
         if (KINDS[i].probe(path))
             return KINDS[i].print(path, &o);
-    fprintf(stderr, "tokattr inspect: %s: not a file tokattr knows (missing, not HDF5, or not a %s file)\n", path,
-            KINDS[0].name);
+    fprintf(stderr, "tokattr inspect: %s: not a file tokattr knows (missing, not HDF5, or not a "
+            "dataset or results file)\n", path);
     return TK_EXIT_FAILURE;
 }

@@ -133,7 +133,7 @@ static const cyaml_schema_value_t method_entry = {
 static const cyaml_schema_field_t job_fields[] = {
     CYAML_FIELD_STRING_PTR("model", CYAML_FLAG_POINTER, raw_job, model, 1, 4095),
     CYAML_FIELD_STRING_PTR("dataset", CYAML_FLAG_POINTER, raw_job, dataset, 1, 4095),
-    CYAML_FIELD_STRING_PTR("split", OPT, raw_job, split, 1, 7),
+    CYAML_FIELD_STRING_PTR("split", OPT, raw_job, split, 1, 63),
     CYAML_FIELD_MAPPING_PTR("select", OPT, raw_job, select, select_fields),
     CYAML_FIELD_MAPPING_PTR("input", OPT, raw_job, input, input_fields),
     CYAML_FIELD_STRING_PTR("word_vectors", OPT, raw_job, word_vectors, 1, 4095),
@@ -399,10 +399,14 @@ static tk_status resolve_job(const char *file, const raw_job *raw, const char *b
     if (shared_dir && !(job->shared_dir = strdup(shared_dir)))
         return tk_error_set(err, TK_E_NOMEM, "%s: out of memory", file);
     if (raw->split) {
-        if (strcmp(raw->split, "train") != 0 && strcmp(raw->split, "test") != 0)
-            return tk_error_set(err, TK_E_INVALID,
-                                "%s: key 'split': unknown value '%s' (expected train or test)", file,
-                                raw->split);
+        /* any split of the dataset (train, test, dev, ...: the dataset
+         * says which it has); here only whether it can be a split's name */
+        for (const char *c = raw->split; *c; c++)
+            if (*c == '/' || *c == '.' || (unsigned char)*c < 0x20)
+                return tk_error_set(err, TK_E_INVALID,
+                                    "%s: key 'split': '%s' cannot name a split (no '/', '.' or "
+                                    "control characters)",
+                                    file, raw->split);
         snprintf(job->split, sizeof job->split, "%s", raw->split);
     }
 

@@ -22,7 +22,7 @@ typedef struct tk_job {
     char *yaml_text;    /* the job file's bytes, NUL-terminated (stored in the results) */
     char *model_path;   /* resolved */
     char *dataset_path; /* resolved */
-    char split[8];      /* "train" or "test" */
+    char split[64];     /* a split of the dataset: "test" (default), "train", "dev", ... */
 
     tk_select_kind select;
     int64_t first, count; /* TK_SELECT_RANGE */

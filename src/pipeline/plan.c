@@ -569,8 +569,10 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
         (st = tk_sha256_file_hex(cfg->model_path, p->model_sha, err)) != TK_OK)
         return st;
     const tk_split *sp = tk_dataset_split(p->ds, cfg->split, err);
-    if (!sp)
+    if (!sp) {
+        tk_error_prefix(err, "%s: job key 'split'", cfg->dataset_path);
         return TK_E_INVALID;
+    }
     model_records(cfg->model_path, p);
     if ((st = check_fit(cfg, p, err)) != TK_OK || (st = check_tokenizer(cfg, p, err)) != TK_OK ||
         (st = select_reviews(cfg, sp, p, err)) != TK_OK ||

@@ -37,7 +37,7 @@ typedef enum tk_select_kind {
 typedef struct tk_run_config {
     const char *model_path;
     const char *dataset_path;
-    const char *split;          /* "train" or "test" */
+    const char *split;          /* the dataset's split to explain ("test", "train", ...) */
     const char *word_index;     /* NULL or a word index whose SHA-256 the dataset must match */
     const tk_tokenizer_spec *tokenizer; /* NULL, or the model's tokenizer: the dataset's
                                    record must match it (kind, vocabulary SHA-256) */
