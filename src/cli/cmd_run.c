@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/job.h"
+#include "cli/method_params.h"
 #include "pipeline/run.h"
 #include "report/results.h"
 
@@ -24,10 +25,18 @@ static void usage(FILE *out)
             "  --quiet       no progress output\n"
             "\n"
             "Job defaults: split test, select all, num_words and maxlen from the model,\n"
-            "padding and truncating pre, target predicted, output prob, reduction sum,\n"
-            "chunk_size 16, checkpoint_every 1, checkpoint_seconds 2; method parameters as in METHODS.md\n"
-            "(integrated_gradients: n_steps 50, gauss_legendre, baseline pad).\n"
-            "faithfulness: off unless the key is there; {} = k 10, replace pad, seed 1.\n"
+            "padding and truncating pre, chunk_size 16, checkpoint_every 1,\n"
+            "checkpoint_seconds 2. faithfulness: off unless the key is there; {} = k 10,\n"
+            "replace pad, seed 1.\n"
+            "tokenizer: KIND[:FILE] (%s),\n"
+            "or dataset: what the model was trained with; required when the model file does\n"
+            "not record its vocabulary (word_index: FILE = tokattr-imdb:FILE).\n"
+            "\n"
+            "Method keys (per method; target, target_class, output and reduction also job-wide),\n"
+            "[the default]:\n",
+            tk_tokenizer_spellings());
+    tk_method_params_help(out, "", false);
+    fprintf(out,
             "\n"
             "Exit status: 0 done, 1 failed, 2 usage, 3 stopped by SIGTERM/SIGUSR1/SIGINT\n"
             "(resumable: run the same command with --resume).\n");
