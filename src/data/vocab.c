@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "data/vocab.h"
 
+#include "core/utf8.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -262,6 +264,11 @@ tk_status tk_vocab_load_word_index(tk_vocab *v, const char *path, tk_error *err)
             st = tk_error_set(err, TK_E_FORMAT, "%s: word index holds an empty word", path);
             goto done;
         }
+        if (!tk_utf8_valid(it->string, strlen(it->string))) {
+            st = tk_error_set(err, TK_E_FORMAT, "%s: word \"%.64s\" is not valid UTF-8 (JSON text must be)",
+                              path, it->string);
+            goto done;
+        }
         int32_t index;
         st = tk_vocab_intern(v, it->string, (uint32_t)strlen(it->string), &index, err);
         if (st != TK_OK)
@@ -273,6 +280,18 @@ tk_status tk_vocab_load_word_index(tk_vocab *v, const char *path, tk_error *err)
         v->entries[index].rank = (int32_t)r;
         if (r > max_rank)
             max_rank = (int64_t)r;
+    }
+    /* Sizes come from the data: a rank far beyond the number of words would
+     * make the vocabulary (and every table indexed by id) that large, filled
+     * with empty words. Keras writes dense ranks 1..n. */
+    int64_t n_words = cJSON_GetArraySize(root);
+    if (max_rank > TK_WORD_INDEX_MAX_RANK(n_words)) {
+        st = tk_error_set(err, TK_E_FORMAT,
+                          "%s: largest rank %lld is far beyond the %lld words the index holds "
+                          "(at most 2 * words + 1000 = %lld; Keras' ranks are 1..n)",
+                          path, (long long)max_rank, (long long)n_words,
+                          (long long)TK_WORD_INDEX_MAX_RANK(n_words));
+        goto done;
     }
     /* Distinct ranks: two words sharing a rank would make ids ambiguous. */
     uint8_t *seen = tk_calloc((size_t)max_rank + 1, 1, err);
@@ -317,7 +336,9 @@ tk_status tk_vocab_export(const tk_vocab *v, char ***words_out, int64_t **counts
         const entry *e = &v->entries[i];
         if (e->rank == 0)
             continue;
-        words[e->rank - 1] = strdup(v->arena + e->off);
+        /* Stored and exported words are valid UTF-8 (core/utf8.h's rule);
+         * the ids were computed from the bytes as read. */
+        words[e->rank - 1] = tk_utf8_replace_invalid(v->arena + e->off, e->len, NULL, NULL);
         if (words[e->rank - 1] == NULL)
             goto fail;
         if (!v->from_word_index)
