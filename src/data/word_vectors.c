@@ -304,7 +304,9 @@ tk_status tk_word_vectors_load_hdf5(const char *path, tk_word_vectors **out, tk_
     }
     WV_H5CHECK(str = H5Tcopy(H5T_C_S1), "copy a string type");
     WV_H5CHECK(H5Tset_size(str, H5T_VARIABLE), "set a string size");
-    WV_H5CHECK(H5Tset_cset(str, H5T_CSET_UTF8), "set a string character set");
+    /* The file's own character set: HDF5 does not convert ASCII <-> UTF-8,
+     * and h5py writes either (str -> UTF-8, bytes -> ASCII). */
+    WV_H5CHECK(H5Tset_cset(str, H5Tget_cset(wtype)), "set a string character set");
     if (H5Dread(wset, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: /words cannot be read as strings", path);
         goto done;
