@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/guard.h"
 #include "core/paths.h"
 #include "core/progress.h"
 #include "data/dataset.h"
@@ -161,6 +162,14 @@ int tk_cmd_prepare(int argc, char **argv)
             source = path;
         }
     }
+    /* Outputs never touch inputs, nor each other; an existing output is
+     * replaced only when it is a previous dataset / word index. */
+    const tk_path_role prep_inputs[] = {{source, "source"}, {word_index, "word index"},
+                                        {export_wi, "exported word index"}};
+    const tk_path_role prep_out = {out, "output dataset"}, prep_wi = {export_wi, "exported word index"};
+    if (tk_cli_guard_output("prepare", &prep_out, prep_inputs, 3, "tokattr dataset", tk_dataset_probe) != 0 ||
+        tk_cli_guard_output("prepare", &prep_wi, prep_inputs, 2, "word index JSON", tk_cli_is_word_index) != 0)
+        return TK_EXIT_FAILURE;
     if (check_writable(out) != 0 || (export_wi != NULL && check_writable(export_wi) != 0))
         return TK_EXIT_FAILURE;
 
