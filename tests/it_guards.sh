@@ -80,10 +80,10 @@ refuses "train --output = the dataset" "ds\.h5: the output model is the same fil
 
 # --- sizes from data, not headers -------------------------------------------
 printf '{"great": 2147483644}' > huge.json
-refuses "word index rank 2147483644" "huge\.json: largest rank 2147483644 .* 1 words" \
+refuses "word index rank 2147483644" "huge\.json: .*rank 2147483644" \
     "$TOKATTR_BIN" prepare --quiet --source src --out w1.h5 --word-index huge.json
 printf '{"great": 1, "film": 1000000}' > gap.json
-refuses "word index with a gap of 999,998" "gap\.json: largest rank 1000000" \
+refuses "word index with a gap of 999,998" "gap\.json: .*rank 1000000" \
     "$TOKATTR_BIN" prepare --quiet --source src --out w2.h5 --word-index gap.json
 [ -e w1.h5 ] || [ -e w2.h5 ] && fail "a refused word index left a dataset"
 
