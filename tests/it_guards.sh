@@ -102,11 +102,11 @@ vec_job v38.txt > wv1.yaml
 refuses "word vectors of 1e38" "v38\.txt:2: value 1 of 'bad' is 1e\+38" "$TOKATTR_BIN" run wv1.yaml --quiet
 printf '288888888 4\nthe 1 2 3 4\n' > vbig.txt
 vec_job vbig.txt > wv2.yaml
-refuses "word2vec header 288888888 4" "vbig\.txt:1: the header announces 288888888 words" \
+refuses "word2vec header 288888888 4" "vbig\.txt:3: the file ends after 1 of the 288888888 words" \
     "$TOKATTR_BIN" run wv2.yaml --quiet
 printf '2147483648 100000\nthe 1\n' > vhuge.txt
 vec_job vhuge.txt > wv3.yaml
-refuses "word2vec header 2147483648 100000" "vhuge\.txt:1: the header announces 2147483648 words" \
+refuses "word2vec header 2147483648 100000" "vhuge\.txt:2: value 2 of 'the' is missing" \
     "$TOKATTR_BIN" run wv3.yaml --quiet
 [ -e wv.h5 ] || [ -e wv.h5.partial ] && fail "a refused word-vector run left results"
 

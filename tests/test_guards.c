@@ -219,12 +219,12 @@ static void test_word2vec_header(void)
     const char *p = write_text("big.txt", "288888888 4\nthe 1 2 3 4\nfilm 1 2 3 4\n");
     CU_ASSERT_EQUAL(tk_word_vectors_load_text(p, &wv, &err), TK_E_FORMAT);
     CU_ASSERT_PTR_NULL(wv);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "big.txt:1"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "288888888"));
+    /* read as far as the data goes, then the file's name, line and count */
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "big.txt:4: the file ends after 2 of the 288888888 words"));
     tk_error_clear(&err);
     p = write_text("huge.txt", "2147483648 100000\nthe 1\n");
     CU_ASSERT_EQUAL(tk_word_vectors_load_text(p, &wv, &err), TK_E_FORMAT);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "huge.txt"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "huge.txt:2: value 2 of 'the' is missing")); /* not "out of memory" */
     /* a header the file can hold is fine */
     p = write_text("fits.txt", "2 2\nthe 1 2\nfilm 3 4\n");
     CU_ASSERT_EQUAL_FATAL(tk_word_vectors_load_text(p, &wv, &err), TK_OK);

@@ -15,10 +15,9 @@
 /* Limits that keep a hostile header from asking for absurd allocations. */
 enum { TK_WV_MAX_DIM = 100000 };
 #define TK_WV_MAX_WORDS ((int64_t)1 << 31)
-/* Sizes come from the data: a word2vec text row takes at least 2 * dim + 2
- * bytes ("w" and " v" per value and the newline), so a header announcing
- * more rows than the file can hold is refused before anything is allocated;
- * an HDF5 table may be compressed, but not by more than this factor. */
+/* Sizes come from the data: word2vec text is allocated for the rows the
+ * file's size can hold (below); an HDF5 table may be compressed, but not
+ * by more than this factor. */
 #define TK_WV_MAX_H5_RATIO 1024
 /* Values larger than this are refused: they are no embedding, and their
  * squares and sums of products must stay finite in float32 (1e38 overflows,
@@ -123,28 +122,28 @@ tk_status tk_word_vectors_load_text(const char *path, tk_word_vectors **out, tk_
                           path, TK_WV_MAX_DIM);
         goto done;
     }
+    /* Allocate for the rows the file can hold, not for the header's count:
+     * a row takes at least 2 * dim + 1 bytes ("w" and " v" per value), so a
+     * header announcing more gets "the file ends after N of M words". */
+    long long rows = count;
     struct stat sb;
     if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
         long long room = (long long)sb.st_size - (long long)len;
-        if (room < 0 || count > room / (2 * dim + 2)) {
-            st = tk_error_set(err, TK_E_FORMAT,
-                              "%s:1: the header announces %lld words of %lld values, but the file's %lld bytes "
-                              "hold at most %lld such rows",
-                              path, count, dim, (long long)sb.st_size, room < 0 ? 0 : room / (2 * dim + 2));
-            goto done;
-        }
+        long long fit = room > 0 ? room / (2 * dim + 1) + 1 : 1;
+        if (fit < rows)
+            rows = fit;
     }
     wv->dim = (int)dim;
-    wv->words = tk_calloc((size_t)count, sizeof *wv->words, err);
-    wv->vectors = tk_malloc((size_t)count * (size_t)dim, sizeof *wv->vectors, err);
+    wv->words = tk_calloc((size_t)rows, sizeof *wv->words, err);
+    wv->vectors = tk_malloc((size_t)rows * (size_t)dim, sizeof *wv->vectors, err);
     if (!wv->words || !wv->vectors) {
         st = TK_E_NOMEM;
-        tk_error_prefix(err, "%s: %lld words of %lld values", path, count, dim);
+        tk_error_prefix(err, "%s: %lld words of %lld values", path, rows, dim);
         goto done;
     }
     for (int64_t i = 0; i < count; i++) {
         lineno++;
-        if ((len = getline(&line, &cap, f)) < 0) {
+        if (i == rows || (len = getline(&line, &cap, f)) < 0) {
             st = tk_error_set(err, TK_E_FORMAT, "%s:%lld: the file ends after %lld of the %lld words its header announces",
                               path, lineno, (long long)i, count);
             goto done;
