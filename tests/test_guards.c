@@ -345,7 +345,12 @@ static int run_job(const char *name, const char *yaml, char **log)
     char cmd[16384];
     setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-    snprintf(cmd, sizeof cmd, "'%s' run '%s' --quiet > '%s.out' 2> '%s.err'", bin, job, job, job);
+    /* In the sanitizer build the binary is instrumented too; Open MPI's
+     * dlopen'd components leak at exit without symbols a suppression could
+     * name, so leak checking is off for the child (not for this test). */
+    snprintf(cmd, sizeof cmd,
+             "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:detect_leaks=0\" '%s' run '%s' --quiet > '%s.out' 2> '%s.err'",
+             bin, job, job, job);
     int rc = system(cmd);
     char err_path[4200];
     snprintf(err_path, sizeof err_path, "%s.err", job);
