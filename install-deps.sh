@@ -7,7 +7,7 @@ SUDO=""
 PACKAGES=(build-essential cmake pkg-config
           libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
           libopenblas-dev libcunit1-dev libcjson-dev libcyaml-dev
-          libarchive-dev libutf8proc-dev)
+          libarchive-dev libutf8proc-dev libcsv-dev)
 PACKAGES+=(clang libclang-rt-14-dev) # the libFuzzer harnesses (tests/fuzz)
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -13,6 +13,8 @@ and DATA.md), written from the rules, python3 stdlib only.
       {"words", "ids", "input", "truncated"}.
   tokenizer_reference.py imdb-reviews ARCHIVE N DIR
       writes the first N test reviews of the IMDB archive to DIR/review_K.txt.
+  tokenizer_reference.py imdb-tree ARCHIVE N DIR
+      writes N reviews of each of train/test x pos/neg as DIR/aclImdb/...
   tokenizer_reference.py compare A.jsonl B.jsonl
       exit 1 with the first difference.
 """
@@ -266,6 +268,19 @@ def imdb_reviews(archive, n, d):
         raise SystemExit('only %d test reviews in %s' % (k, archive))
 
 
+def imdb_tree(archive, n, d):
+    seen = {}
+    with tarfile.open(archive, 'r:gz') as tar:
+        for m in tar:
+            parts = m.name.split('/')
+            if not m.isfile() or len(parts) != 4 or parts[2] not in ('pos', 'neg'):
+                continue
+            key = (parts[1], parts[2])
+            if seen.get(key, 0) < n:
+                seen[key] = seen.get(key, 0) + 1
+                tar.extract(m, d)
+
+
 def compare(a, b):
     with open(a, encoding='utf-8') as fa, open(b, encoding='utf-8') as fb:
         la, lb = fa.read().splitlines(), fb.read().splitlines()
@@ -284,6 +299,8 @@ def main(argv):
         make(argv[2])
     elif len(argv) >= 2 and argv[1] == 'imdb-reviews':
         imdb_reviews(argv[2], int(argv[3]), argv[4])
+    elif len(argv) >= 2 and argv[1] == 'imdb-tree':
+        imdb_tree(argv[2], int(argv[3]), argv[4])
     elif len(argv) >= 2 and argv[1] == 'compare':
         compare(argv[2], argv[3])
     elif len(argv) >= 4 and argv[1] == 'tokenize':

@@ -39,25 +39,30 @@ size_t tk_utf8_replaced_len(const char *s, size_t len)
     return out;
 }
 
-char *tk_utf8_replace_invalid(const char *s, size_t len, size_t *out_len, tk_error *err)
+size_t tk_utf8_replace_into(char *dst, const char *s, size_t len)
 {
-    size_t total = tk_utf8_replaced_len(s, len);
-    char *out = tk_malloc(total + 1, 1, err);
-    if (out == NULL)
-        return NULL;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         size_t n = valid_at(s + i, len - i);
         if (n == 0) {
-            memcpy(out + o, REPLACEMENT, sizeof REPLACEMENT);
+            memcpy(dst + o, REPLACEMENT, sizeof REPLACEMENT);
             o += sizeof REPLACEMENT;
             i++;
         } else {
-            memcpy(out + o, s + i, n);
+            memcpy(dst + o, s + i, n);
             o += n;
             i += n;
         }
     }
+    return o;
+}
+
+char *tk_utf8_replace_invalid(const char *s, size_t len, size_t *out_len, tk_error *err)
+{
+    char *out = tk_malloc(tk_utf8_replaced_len(s, len) + 1, 1, err);
+    if (out == NULL)
+        return NULL;
+    size_t o = tk_utf8_replace_into(out, s, len);
     out[o] = '\0';
     if (out_len != NULL)
         *out_len = o;

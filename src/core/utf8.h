@@ -21,6 +21,11 @@ bool tk_utf8_valid(const char *s, size_t len);
 /* Bytes tk_utf8_replace_invalid would write for s (len), without the NUL. */
 size_t tk_utf8_replaced_len(const char *s, size_t len);
 
+/* Writes the replaced text of s (len bytes) to dst, which has room for
+ * tk_utf8_replaced_len(s, len) bytes (at most 3 * len); returns that length.
+ * No NUL is appended. */
+size_t tk_utf8_replace_into(char *dst, const char *s, size_t len);
+
 /* A NUL-terminated copy of s (len bytes) with every invalid byte replaced by
  * U+FFFD as described above; *out_len (may be NULL) gets its length. free()
  * it. NULL on allocation failure (err set). */

@@ -407,7 +407,19 @@ tk_status tk_word_index_serialize(char *const *words, int64_t n, char **json, si
             buf[o++] = ' ';
         }
         buf[o++] = '"';
-        o += escape_json(words[r], buf + o);
+        /* We say UTF-8: a word with invalid bytes is written by core/utf8.h's
+         * rule (it takes at most 3x its bytes, within the 6x budget above). */
+        if (!tk_utf8_valid(words[r], strlen(words[r]))) {
+            char *clean = tk_utf8_replace_invalid(words[r], strlen(words[r]), NULL, err);
+            if (clean == NULL) {
+                free(buf);
+                return TK_E_NOMEM;
+            }
+            o += escape_json(clean, buf + o);
+            free(clean);
+        } else {
+            o += escape_json(words[r], buf + o);
+        }
         o += (size_t)sprintf(buf + o, "\": %lld", (long long)(r + 1));
     }
     buf[o++] = '}';
@@ -452,4 +464,10 @@ done:
     free(tmp);
     free(json);
     return st;
+}
+
+const char *tk_vocab_text(const tk_vocab *v, int32_t index, uint32_t *len)
+{
+    *len = v->entries[index].len;
+    return v->arena + v->entries[index].off;
 }

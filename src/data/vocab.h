@@ -19,6 +19,9 @@ void tk_vocab_destroy(tk_vocab *v);
  * bytes), interning it if new. */
 tk_status tk_vocab_intern(tk_vocab *v, const char *w, uint32_t len, int32_t *index, tk_error *err);
 
+/* The bytes of the word with this dense index (NUL-terminated), *len its length. */
+const char *tk_vocab_text(const tk_vocab *v, int32_t index, uint32_t *len);
+
 /* The dense index of word w (len bytes), or -1 when it was never interned.
  * Does not change v: safe to call from many readers at once. */
 int32_t tk_vocab_find(const tk_vocab *v, const char *w, uint32_t len);
@@ -65,6 +68,7 @@ tk_status tk_vocab_export(const tk_vocab *v, char ***words, int64_t **counts, in
  * writes {"word": rank} in rank order: ", " and ": " separators, UTF-8 kept,
  * control characters escaped. Byte-identical to ../shared/models/
  * imdb_word_index.json for the same vocabulary, so its SHA-256 matches.
+ * Invalid UTF-8 in a word is written as core/utf8.h's rule makes it.
  * words (n) in rank order; *json is NUL-terminated, free() it. */
 tk_status tk_word_index_serialize(char *const *words, int64_t n, char **json, size_t *len,
                                   tk_error *err);
