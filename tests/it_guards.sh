@@ -26,7 +26,7 @@ printf 'caf\xe9 great film' > src/aclImdb/train/pos/0_9.txt
 printf '\xff\xfe bad film' > src/aclImdb/train/neg/1_1.txt
 printf 'x\xc3\x28y good' > src/aclImdb/test/pos/2_8.txt
 printf 'bad bad' > src/aclImdb/test/neg/3_2.txt
-"$TOKATTR_BIN" prepare --quiet --source src --out ds.h5 --export-word-index wi.json >/dev/null \
+"$TOKATTR_BIN" prepare --quiet --source src --tokenizer tokattr-imdb:count --out ds.h5 --export-word-index wi.json >/dev/null \
     || { echo "FAIL: prepare of the small corpus"; exit 1; }
 tar -czf src.tar.gz -C src aclImdb
 cp "$TOKATTR_SHARED/models/imdb_cnn.h5" model.h5
