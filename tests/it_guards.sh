@@ -78,6 +78,11 @@ refuses "train --output = the dataset" "ds\.h5: the output model is the same fil
 "$TOKATTR_BIN" prepare --quiet --source src.tar.gz --out ds2.h5 >/dev/null &&
     "$TOKATTR_BIN" prepare --quiet --source src.tar.gz --out ds2.h5 >/dev/null || fail "re-preparing a dataset"
 
+mkdir -p rep && ln r.h5 rep/index.html
+refuses "report --out holding the results file as index.html" "rep/index\.html: the report file is the same file as the results file" \
+    "$TOKATTR_BIN" report r.h5 --out rep
+cmp r.h5 rep/index.html || fail "report wrote over its input"
+
 # --- sizes from data, not headers -------------------------------------------
 printf '{"great": 2147483644}' > huge.json
 refuses "word index rank 2147483644" "huge\.json: .*rank 2147483644" \

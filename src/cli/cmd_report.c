@@ -171,6 +171,7 @@ int tk_cmd_report(int argc, char **argv)
         tk_error guard_err = {0};
         if (tk_outpath_check(&report_out, report_inputs, 2, &guard_err) != TK_OK) {
             fprintf(stderr, "tokattr report: %s\n", guard_err.msg);
+            rc = TK_EXIT_FAILURE;
             goto fail;
         }
     }
