@@ -378,6 +378,10 @@ tk_status tk_train_config_load(const char *path, tk_train_config **out, tk_error
         return tk_error_set(err, TK_E_INVALID, "%s: %s", path,
                             cap.len ? cap.text : cyaml_strerror(ce));
     }
+    /* An empty file (or one holding only comments) is a null document:
+     * libcyaml succeeds without a struct. */
+    if (y == NULL)
+        return tk_error_set(err, TK_E_INVALID, "%s: the training config is empty", path);
     tk_train_config *c = tk_calloc(1, sizeof *c, err);
     tk_status st = c ? convert(path, y, c, err) : TK_E_NOMEM;
     cyaml_free(&config, &TOP_SCHEMA, y, 0);
