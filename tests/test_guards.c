@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/job.c" /* the parser lives with the command line, outside tokattr_lib */
+#include "cli/method_params.c" /* job.c sets method keys through the table */
 #include "core/outpath.h"
 #include "core/utf8.h"
 #include "data/dataset.h"
