@@ -11,6 +11,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: mpirun -n N tokattr run JOB.yaml [--resume | --force] [--shared DIR] [--quiet]\n"
+            "                                        [--ranks-per-node K]\n"
             "\n"
             "Computes the job's attributions for every selected review and writes one HDF5\n"
             "results file (README \"Running a job\", \"Results file\").\n"
@@ -20,6 +21,12 @@ static void usage(FILE *out)
             "  --shared DIR  where \"shared:\" paths in the job point (default $TOKATTR_SHARED,\n"
             "                else ../shared)\n"
             "  --quiet       no progress output\n"
+            "  --ranks-per-node K  treat each K consecutive ranks of a host as one node (own\n"
+            "                weight window, own leader), to run the multi-node path on one\n"
+            "                host (default $TOKATTR_RANKS_PER_NODE, else the real nodes)\n"
+            "\n"
+            "Environment: TOKATTR_DEBUG_WINDOW=1 lists every rank's weight window mapping and\n"
+            "PSS at the end (Linux; README \"Cluster users\").\n"
             "\n"
             "Job defaults: split test, select all, num_words and maxlen from the model,\n"
             "padding and truncating pre, target predicted, output prob, reduction sum,\n"
@@ -44,6 +51,17 @@ static int env_rank(void)
     return 0;
 }
 
+/* A node size from --ranks-per-node or $TOKATTR_RANKS_PER_NODE: a positive
+ * integer; 0 (real nodes) when text is NULL or empty, -1 when invalid. */
+static int parse_ranks_per_node(const char *text)
+{
+    if (!text || !*text)
+        return 0;
+    char *end = NULL;
+    long v = strtol(text, &end, 10);
+    return (*end || v < 1 || v > 1 << 20) ? -1 : (int)v;
+}
+
 static int exit_code(tk_status st)
 {
     if (st == TK_OK)
@@ -51,9 +69,43 @@ static int exit_code(tk_status st)
     return st == TK_E_INTERRUPTED ? TK_EXIT_RESUMABLE : TK_EXIT_FAILURE;
 }
 
+/* The node layout, and the phase timers over the ranks (CoMD's table) with
+ * rank 0's cost per review and the rate at which it would saturate. */
+static void print_nodes_and_timers(const tk_run_summary *s, int64_t computed)
+{
+    if (s->node_ranks_min == s->node_ranks_max)
+        printf("  nodes: %d x %d rank%s, one %.1f MB weight window per node\n", s->nodes,
+               s->node_ranks_max, s->node_ranks_max == 1 ? "" : "s", s->weight_bytes / 1e6);
+    else
+        printf("  nodes: %d of %d-%d ranks, one %.1f MB weight window per node\n", s->nodes,
+               s->node_ranks_min, s->node_ranks_max, s->weight_bytes / 1e6);
+    static const char *names[TK_PHASE_N] = {"compute", "wait", "receive", "write", "flush"};
+    printf("  %-10s %10s %10s %10s %10s %6s\n", "timer (s)", "rank 0", "min", "mean", "max",
+           "ranks");
+    for (int i = 0; i < TK_PHASE_N; i++) {
+        const tk_run_timer *t = &s->timers[i];
+        printf("  %-10s %10.3f %10.3f %10.3f %10.3f %6d\n", names[i], t->rank0, t->min, t->mean,
+               t->max, t->ranks);
+    }
+    if (computed <= 0)
+        return;
+    /* receiving is paid for the reviews other ranks computed, writing and
+     * flushing for all */
+    double recv = s->root_received > 0 ? s->timers[TK_PHASE_RECEIVE].rank0 / (double)s->root_received : 0;
+    double write = s->timers[TK_PHASE_WRITE].rank0 / (double)computed;
+    double flush = s->timers[TK_PHASE_FLUSH].rank0 / (double)computed;
+    double per = recv + write + flush;
+    printf("  rank 0 per review: receive %.4f + write %.4f + flush %.4f = %.4f ms", 1e3 * recv,
+           1e3 * write, 1e3 * flush, 1e3 * per);
+    if (per > 0)
+        printf(": saturates at %.0f reviews/s", 1.0 / per);
+    printf("\n");
+}
+
 int tk_cmd_run(int argc, char **argv)
 {
     const char *job_path = NULL, *shared = NULL;
+    const char *per_node = getenv("TOKATTR_RANKS_PER_NODE"), *per_node_from = "TOKATTR_RANKS_PER_NODE";
     bool resume = false, force = false, quiet = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -67,6 +119,9 @@ int tk_cmd_run(int argc, char **argv)
             quiet = true;
         } else if (strcmp(argv[i], "--shared") == 0 && i + 1 < argc) {
             shared = argv[++i];
+        } else if (strcmp(argv[i], "--ranks-per-node") == 0 && i + 1 < argc) {
+            per_node = argv[++i];
+            per_node_from = "--ranks-per-node";
         } else if (argv[i][0] == '-') {
             if (env_rank() == 0) {
                 fprintf(stderr, "tokattr run: unknown option '%s'\n", argv[i]);
@@ -89,6 +144,16 @@ int tk_cmd_run(int argc, char **argv)
         }
         return TK_EXIT_USAGE;
     }
+
+    int ranks_per_node = parse_ranks_per_node(per_node);
+    if (ranks_per_node < 0) {
+        if (env_rank() == 0)
+            fprintf(stderr, "tokattr run: %s must be a positive number of ranks, not '%s'\n",
+                    per_node_from, per_node);
+        return TK_EXIT_USAGE;
+    }
+    const char *corrupt = getenv("TOKATTR_TEST_CORRUPT_WEIGHTS");
+    const char *debug_window = getenv("TOKATTR_DEBUG_WINDOW");
 
     tk_error err = {0};
     tk_job *job = NULL;
@@ -137,7 +202,12 @@ int tk_cmd_run(int argc, char **argv)
                          .command_line = cmd,
                          .resume = resume,
                          .force = force,
-                         .progress = quiet ? NULL : stderr};
+                         .progress = quiet ? NULL : stderr,
+                         .ranks_per_node = ranks_per_node,
+                         .window_report = debug_window && *debug_window && strcmp(debug_window, "0")
+                                              ? stderr
+                                              : NULL,
+                         .test_corrupt_rank = corrupt ? atoi(corrupt) : 0};
     tk_run_summary sum;
     tk_status st = tk_run(&argc, &argv, &cfg, &sum, &err);
     if (sum.is_root) {
@@ -154,6 +224,7 @@ int tk_cmd_run(int argc, char **argv)
                    sum.seconds, sum.ranks, sum.ranks == 1 ? "" : "s",
                    sum.seconds > 0 ? (double)computed / sum.seconds : 0.0, sum.setup_seconds,
                    sum.root_busy_seconds);
+            print_nodes_and_timers(&sum, computed);
             for (int k = 0; k < sum.n_methods; k++)
                 printf("  %-20s axiom error |mean| %.3g, |max| %.3g over %lld reviews\n",
                        sum.methods[k].name, sum.methods[k].mean_abs_error,
