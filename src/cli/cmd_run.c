@@ -12,6 +12,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: mpirun -n N tokattr run JOB.yaml [--resume | --force] [--shared DIR] [--quiet]\n"
             "                                        [--ranks-per-node K]\n"
+            "       tokattr run JOB.yaml --list-paths [--shared DIR]\n"
             "\n"
             "Computes the job's attributions for every selected review and writes one HDF5\n"
             "results file (README \"Running a job\", \"Results file\").\n"
@@ -24,6 +25,9 @@ static void usage(FILE *out)
             "  --ranks-per-node K  treat each K consecutive ranks of a host as one node (own\n"
             "                weight window, own leader), to run the multi-node path on one\n"
             "                host (default $TOKATTR_RANKS_PER_NODE, else the real nodes)\n"
+            "  --list-paths  print the files the job reads and writes, one 'key<TAB>path' a line\n"
+            "                (model, dataset, word_index, word_vectors, results), and exit;\n"
+            "                slurm/ uses it to refuse node-local paths on several nodes\n"
             "\n"
             "Environment: TOKATTR_DEBUG_WINDOW=1 lists every rank's weight window mapping and\n"
             "PSS at the end (Linux; README \"Cluster users\").\n"
@@ -106,7 +110,7 @@ int tk_cmd_run(int argc, char **argv)
 {
     const char *job_path = NULL, *shared = NULL;
     const char *per_node = getenv("TOKATTR_RANKS_PER_NODE"), *per_node_from = "TOKATTR_RANKS_PER_NODE";
-    bool resume = false, force = false, quiet = false;
+    bool resume = false, force = false, quiet = false, list_paths = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -117,6 +121,8 @@ int tk_cmd_run(int argc, char **argv)
             force = true;
         } else if (strcmp(argv[i], "--quiet") == 0) {
             quiet = true;
+        } else if (strcmp(argv[i], "--list-paths") == 0) {
+            list_paths = true;
         } else if (strcmp(argv[i], "--shared") == 0 && i + 1 < argc) {
             shared = argv[++i];
         } else if (strcmp(argv[i], "--ranks-per-node") == 0 && i + 1 < argc) {
@@ -161,6 +167,17 @@ int tk_cmd_run(int argc, char **argv)
         if (env_rank() == 0)
             fprintf(stderr, "tokattr run: %s\n", err.msg);
         return TK_EXIT_FAILURE;
+    }
+
+    if (list_paths) {
+        const char *key[] = {"model", "dataset", "word_index", "word_vectors", "results"};
+        const char *path[] = {job->model_path, job->dataset_path, job->word_index,
+                              job->word_vectors, job->output_path};
+        for (size_t i = 0; i < sizeof key / sizeof key[0]; i++)
+            if (path[i])
+                printf("%s\t%s\n", key[i], path[i]);
+        tk_job_destroy(job);
+        return TK_EXIT_OK;
     }
 
     /* the command line, stored in the results file; --force, --resume and
