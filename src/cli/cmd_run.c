@@ -227,6 +227,7 @@ int tk_cmd_run(int argc, char **argv)
                          .force = force,
                          .progress = quiet ? NULL : stderr,
                          .ranks_per_node = ranks_per_node,
+                         .errors = stderr,
                          .window_report = debug_window && *debug_window && strcmp(debug_window, "0")
                                               ? stderr
                                               : NULL,
@@ -235,7 +236,8 @@ int tk_cmd_run(int argc, char **argv)
     tk_status st = tk_run(&argc, &argv, &cfg, &sum, &err);
     if (sum.is_root) {
         if (st != TK_OK) {
-            fprintf(stderr, "tokattr run: %s\n", err.msg);
+            if (!sum.error_printed)
+                fprintf(stderr, "tokattr run: %s\n", err.msg);
         } else if (sum.already_complete) {
             printf("tokattr run: %s is already complete (%lld reviews); nothing to do\n",
                    sum.final_path, (long long)sum.n_reviews);

@@ -1137,6 +1137,17 @@ done:
     if (node != MPI_COMM_NULL)
         MPI_Comm_free(&node);
     tk_plan_free(&p);
+    if (st != TK_OK && cfg->errors) {
+        /* every rank returns the failure and exits non-zero, and mpirun
+         * kills the job at the first such exit: rank 0 prints the one
+         * message before any rank may leave */
+        if (rank == ROOT) {
+            fprintf(cfg->errors, "tokattr run: %s\n", err->msg);
+            fflush(cfg->errors);
+        }
+        sum->error_printed = rank == ROOT;
+        MPI_Barrier(world);
+    }
     if (!inited)
         MPI_Finalize();
     return st;

@@ -72,6 +72,8 @@ typedef struct tk_run_config {
     int ranks_per_node;
     FILE *window_report;        /* NULL, or where rank 0 lists every rank's weight
                                  * window mapping and PSS at the end (Linux /proc) */
+    FILE *errors;               /* NULL, or where rank 0 prints "tokattr run: <message>"
+                                 * of a failure, before any rank can exit */
     int test_corrupt_rank;      /* tests only: 0, or a node leader that flips a bit
                                  * of the weights it receives (the check must fail) */
 } tk_run_config;
@@ -117,6 +119,7 @@ typedef struct tk_run_summary {
     int node_ranks_min, node_ranks_max;
     size_t weight_bytes;  /* one window's weights */
     bool already_complete;
+    bool error_printed;   /* the failure's message went to cfg->errors */
     char final_path[4200];
     int n_methods;
     tk_run_method_stats methods[16];
