@@ -108,6 +108,9 @@ static void print_nodes_and_timers(const tk_run_summary *s, int64_t computed)
                cpu ? "CPU" : "wall", 1e3 * recv, 1e3 * write, 1e3 * flush, 1e3 * per);
         if (per > 0)
             printf(": saturates at %.0f reviews/s", 1.0 / per);
+        if (s->root_flushes > 0)
+            printf(" (%lld flushes, %.1f ms each)", (long long)s->root_flushes,
+                   1e3 * tf / (double)s->root_flushes);
         printf("\n");
     }
 }

@@ -394,6 +394,7 @@ typedef struct coord {
     double phase[TK_PHASE_N]; /* seconds: receive, write, flush */
     double cpu[TK_PHASE_N];   /* the same in CPU time: what they cost on an idle core */
     int64_t received;     /* reviews received from other ranks */
+    int64_t flushes;      /* checkpoints */
     tk_run_summary *sum;
 } coord;
 
@@ -471,6 +472,7 @@ static void record(coord *c, const tk_chunk_result *r)
         c->last_ckpt = tk_now();
         c->phase[TK_PHASE_FLUSH] += c->last_ckpt - t1;
         c->cpu[TK_PHASE_FLUSH] += cpu_now() - u1;
+        c->flushes++;
     }
     if (st != TK_OK) {
         coord_fail(c, st);
@@ -1115,6 +1117,7 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
     sum->seconds = tk_now() - t_work;
     sum->root_received = c.received;
     memcpy(sum->root_cpu, c.cpu, sizeof sum->root_cpu);
+    sum->root_flushes = c.flushes;
     reduce_timers(world, w.phase, c.phase, sum);
     st = agree(world, st, err);
     /* every rank still maps its window here */

@@ -115,6 +115,7 @@ typedef struct tk_run_summary {
     tk_run_timer timers[TK_PHASE_N];
     int64_t root_received;/* reviews whose results rank 0 received from other ranks */
     double root_cpu[TK_PHASE_N]; /* rank 0's CPU seconds in receive, write, flush */
+    int64_t root_flushes; /* checkpoints during the work (the final close not counted) */
     int nodes;            /* (simulated) nodes = weight windows */
     int node_ranks_min, node_ranks_max;
     size_t weight_bytes;  /* one window's weights */

@@ -14,7 +14,9 @@
 #
 # Receiving is paid per review another rank computed, writing and flushing
 # per review; flushes happen every checkpoint_seconds (2 s), so their share
-# per review shrinks as the rate grows. Each figure is given in wall time
+# per review shrinks as the rate grows: "sat, 2 s" is the rate at which
+# receive + write per review plus one flush per 2 s fill rank 0 (assuming
+# a flush costs what it cost here). Each figure is given in wall time
 # and in rank 0's CPU time (user + system): on a core shared with other
 # processes the wall figures include the time rank 0 waited for the core,
 # the CPU ones are what the work costs on a core of its own. It runs whole
@@ -39,8 +41,8 @@ trap 'rm -rf "$work"' EXIT
 echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
      "$(grep -c ^processor /proc/cpuinfo) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "CNN (imdb_cnn.h5), $count test reviews, $ranks ranks, chunk_size 16, checkpoint_seconds 2"
-printf "%-9s %-5s %8s %10s %9s %9s %9s %9s %11s %8s\n" method clock seconds reviews/s "recv ms" \
-    "write ms" "flush ms" "total ms" saturation "rank0 %"
+printf "%-9s %-5s %8s %10s %9s %9s %9s %9s %11s %8s %9s %12s\n" method clock seconds reviews/s "recv ms" \
+    "write ms" "flush ms" "total ms" saturation "rank0 %" "ms/flush" "sat, 2 s"
 for m in saliency ig50 lrp; do
     case $m in
     saliency) spec="{name: saliency, method: saliency}" ;;
@@ -67,8 +69,14 @@ YAML
             's/.*receive \([0-9.]*\) + write \([0-9.]*\) + flush \([0-9.]*\) = \([0-9.]*\) ms: saturates at \([0-9]*\).*/\1 \2 \3 \4 \5/p' <<<"$r0")
         # share of the run's wall time rank 0 spent on results
         busy=$(awk -v t="$total" -v r="$rate" 'BEGIN { printf "%.1f", t * r / 10 }')
-        printf "%-9s %-5s %8s %10s %9s %9s %9s %9s %11s %8s\n" "$m" "$clock" "$secs" "$rate" "$recv" \
-            "$write" "$flush" "$total" "$sat/s" "$busy"
+        # flushes come every checkpoint_seconds whatever the rate: at
+        # saturation a flush costs its time once per 2 s, the rest is
+        # receive + write per review
+        each=$(sed -n 's/.*flushes, \([0-9.]*\) ms each.*/\1/p' <<<"$r0")
+        sat2=$(awk -v e="${each:-0}" -v r="$recv" -v w="$write" \
+            'BEGIN { if (r + w > 0) printf "%.0f/s", (1 - e / 2000) / ((r + w) / 1000) }')
+        printf "%-9s %-5s %8s %10s %9s %9s %9s %9s %11s %8s %9s %12s\n" "$m" "$clock" "$secs" "$rate" "$recv" \
+            "$write" "$flush" "$total" "$sat/s" "$busy" "${each:--}" "$sat2"
     done
     sed -n '/timer (s)/,/flush /p' "$work/$m.log" | sed 's/^/    /'
 done
