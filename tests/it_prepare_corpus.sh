@@ -156,6 +156,84 @@ check keras.h5 keras-tokenizer
     --out keras_jsonl.h5 >/dev/null
 h5diff keras.h5 keras_jsonl.h5 /test/ids /test/ids || fail "keras-tokenizer ids differ between CSV and JSONL"
 
+# --classes fixes the class order (the model's), labels map by name.
+"$TOKATTR_BIN" prepare --quiet --source tickets.csv "${cols[@]}" --classes praise,billing,bug \
+    --tokenizer word-index:wi.json --out classes.h5 >/dev/null
+python3 - <<'EOF2' || fail "--classes praise,billing,bug"
+import json, re, subprocess
+def dump(name):
+    out = subprocess.run(['h5dump', '-y', '-w', '0', '-d', name, 'classes.h5'], capture_output=True, text=True).stdout
+    return re.search(r'DATA \{\n(.*?)\n   \}', out, re.S).group(1)
+assert re.findall(r'"(\w+)"', dump('/classes/name')) == ['praise', 'billing', 'bug']
+labels = [int(x) for x in dump('/test/label').split(',')]
+want = [['praise', 'billing', 'bug'].index(l) for l in json.load(open('truth.json'))['labels']]
+assert labels == want, (labels, want)
+EOF2
+
+# Invalid UTF-8 is kept for the tokenizer (the bytes as read: "caf\xe9" is
+# not "cafe") and stored as U+FFFD in the words and ids.
+printf 'id,text\nn\xe9,"caf\xe9 ok great"\n' >latin1.csv
+"$TOKATTR_BIN" prepare --quiet --source latin1.csv --id-column id --tokenizer word-index:wi.json --out latin1.h5 >/dev/null
+h5dump -y -w 0 -b LE -o latin1_words.bin -d /test/word_text latin1.h5 >/dev/null
+python3 - <<'EOF2' || fail "invalid UTF-8 words"
+import json, re, subprocess
+wi = json.load(open('wi.json'))
+out = subprocess.run(['h5dump', '-y', '-w', '0', '-d', '/test/ids', 'latin1.h5'], capture_output=True, text=True).stdout
+ids = [int(x) for x in re.search(r'DATA \{\n(.*?)\n   \}', out, re.S).group(1).split(',')]
+assert ids == [2, 2, wi['great'] + 3], ids
+words = open('latin1_words.bin', 'rb').read()
+assert words == b'caf\xef\xbf\xbdokgreat', words
+doc = subprocess.run(['h5dump', '-y', '-w', '0', '-d', '/test/doc_id', 'latin1.h5'], capture_output=True).stdout
+# h5dump prints bytes >= 0x80 as sign-extended octal: EF BF BD.
+assert b'"n\\37777777757\\37777777677\\37777777675"' in doc, doc
+EOF2
+
+# TSV with a split column, a tree and plain lines, with the Keras Tokenizer.
+python3 - <<'EOF2'
+import json, os
+t = json.load(open('truth.json'))
+with open('tickets.tsv', 'w') as f:
+    f.write('split\tbody\ttopic\n')
+    for i, (x, l) in enumerate(zip(t['texts'], t['labels'])):
+        f.write('%s\t"%s"\t%s\n' % ('train' if i % 4 else 'dev', x.replace('"', '""'), l))
+for i, (x, l) in enumerate(zip(t['texts'], t['labels'])):
+    d = 'tree/%s/%s' % ('train' if i % 4 else 'dev', l)
+    os.makedirs(d, exist_ok=True)
+    open('%s/%d_1.txt' % (d, i), 'w').write(x)
+open('lines.txt', 'w').write('\n'.join(x.replace('\n', ' ') for x in t['texts']) + '\n')
+EOF2
+kt=(--tokenizer keras-tokenizer:keras_tok.json)
+"$TOKATTR_BIN" prepare --quiet --source tickets.tsv --text-column body --label-column topic --split-column split \
+    "${kt[@]}" --out tsv.h5 >/dev/null
+"$TOKATTR_BIN" prepare --quiet --source tree "${kt[@]}" --out tree.h5 >/dev/null
+"$TOKATTR_BIN" prepare --quiet --source lines.txt "${kt[@]}" --out lines.h5 >/dev/null
+python3 - <<'EOF2' || fail "TSV, tree and lines datasets"
+import json, re, subprocess
+def dump(path, name):
+    out = subprocess.run(['h5dump', '-y', '-w', '0', '-d', name, path], capture_output=True, text=True, check=True).stdout
+    body = re.search(r'DATA \{\n(.*?)\n   \}', out, re.S).group(1)
+    if '"' in body:
+        return [json.loads('"' + s + '"') for s in re.findall(r'"((?:[^"\\]|\\.)*)"', body)]
+    return [int(x) for x in body.replace('\n', ' ').split(',') if x.strip()]
+def docs(path, split):
+    ids, off = dump(path, '/%s/ids' % split), dump(path, '/%s/offset' % split)
+    return [ids[off[i]:off[i + 1]] for i in range(len(off) - 1)]
+t = json.load(open('truth.json'))
+exp = json.load(open('expected.json'))['keras-tokenizer'][0]
+names = subprocess.run(['h5dump', '-y', '-w', '0', '-a', '/splits/names', 'tsv.h5'], capture_output=True, text=True).stdout
+assert re.findall(r'"(\w+)"', names.split('DATA {')[1]) == ['dev', 'train'], names
+assert docs('tsv.h5', 'dev') == [exp[i] for i in range(20) if i % 4 == 0]
+assert docs('tsv.h5', 'train') == [exp[i] for i in range(20) if i % 4]
+assert dump('tsv.h5', '/classes/name') == ['bug', 'praise', 'billing']
+# The tree: splits dev, train in name order, classes in name order within
+# the first split, files in numeric order within a class.
+order = sorted([i for i in range(20) if i % 4 == 0], key=lambda i: (t['labels'][i], i))
+assert docs('tree.h5', 'dev') == [exp[i] for i in order], 'tree dev order'
+assert dump('tree.h5', '/dev/doc_id') == ['%s/%d_1.txt' % (t['labels'][i], i) for i in order]
+assert docs('lines.h5', 'test') == exp and dump('lines.h5', '/test/doc_id') == [str(i + 1) for i in range(20)]
+print('  tsv.h5, tree.h5, lines.h5 match')
+EOF2
+
 # Bad input: non-zero exit, one message with file:line, nothing left behind.
 failures=0
 expect_error() {
@@ -189,6 +267,8 @@ expect_error missing_column "tickets.csv:1: no text column 'text' in the header 
 printf 'text,split\none,train\ntwo,vocab\n' >split.csv
 expect_error bad_split "split.csv:3: split name 'vocab' cannot be used" --source split.csv --split-column split "${wi[@]}"
 expect_error no_tokenizer "needs --tokenizer" --source tickets.csv
+expect_error outside_classes "tickets.csv:4: label 'billing' is not one of the classes bug,praise" \
+    --source tickets.csv "${cols[@]}" --classes bug,praise "${wi[@]}"
 # --out is the source, also through a symlink: refused, the source intact.
 cp tickets.csv victim.csv
 ln -s victim.csv link.csv

@@ -64,6 +64,33 @@ expect_error bad_name_in_archive "aclImdb/test/neg/12.txt" --source "$work/badna
 
 expect_error missing_source "$work/nope.tar.gz" --source "$work/nope.tar.gz"
 
+# Archive members that are links are refused with their name (issue 20).
+good_dir "$work/links"
+ln -s 1_1.txt "$work/links/aclImdb/test/neg/2_1.txt"
+tar -C "$work/links" -czf "$work/symlink.tar.gz" aclImdb
+expect_error symlink_member "aclImdb/test/neg/2_1.txt' is a symbolic link" --source "$work/symlink.tar.gz" \
+    --tokenizer tokattr-imdb
+rm "$work/links/aclImdb/test/neg/2_1.txt"
+ln "$work/links/aclImdb/test/neg/1_1.txt" "$work/links/aclImdb/test/neg/3_1.txt"
+tar -C "$work/links" -czf "$work/hardlink.tar.gz" aclImdb
+expect_error hardlink_member "is a hard link" --source "$work/hardlink.tar.gz" --tokenizer tokattr-imdb
+
+# --out that is the source (also through a symlink) is refused before
+# anything is written: the archive stays as it was.
+good_dir "$work/same"
+tar -C "$work/same" -czf "$work/s.tar.gz" aclImdb
+ln -s s.tar.gz "$work/s_link.tar.gz"
+before=$(sha256sum <"$work/s.tar.gz")
+for target in "$work/s.tar.gz" "$work/s_link.tar.gz"; do
+    msg=$("$TOKATTR_BIN" prepare --quiet --source "$work/s.tar.gz" --out "$target" 2>&1 >/dev/null)
+    if [ $? -ne 0 ] && grep -q "the output is the input" <<<"$msg" && [ "$(sha256sum <"$work/s.tar.gz")" = "$before" ] \
+        && [ ! -e "$target.tmp" ]; then
+        echo "ok   out_is_source: $msg"
+    else
+        echo "FAIL out_is_source ($target): $msg"; failures=$((failures + 1))
+    fi
+done
+
 good_dir "$work/ok"
 msg=$("$TOKATTR_BIN" prepare --quiet --source "$work/ok" --out "$work/no/such/dir/out.h5" 2>&1 >/dev/null)
 if [ $? -ne 0 ] && grep -q "$work/no/such/dir/out.h5" <<<"$msg"; then

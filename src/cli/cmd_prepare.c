@@ -39,6 +39,9 @@ static void usage(FILE *out)
             "  --split-column C           ... of the split name (default: none, all in --split)\n"
             "  --split NAME               the split of every document without a split column or\n"
             "                             tree (default: test)\n"
+            "  --classes A,B,...          the class names in the model's class order; a label must be\n"
+            "                             one of them or its index (default: integer labels are the\n"
+            "                             class numbers, names are numbered in order of first appearance)\n"
             "  --tokenizer KIND[:FILE]    keras-imdb, tokattr-imdb[:WORD_INDEX.json],\n"
             "                             keras-tokenizer:TOKENIZER.json, text-vectorization:VOCAB.txt,\n"
             "                             word-index:WORD_INDEX.json (default: keras-imdb for the IMDB\n"
@@ -57,6 +60,18 @@ static void usage(FILE *out)
 static void on_progress(void *ctx, int64_t done)
 {
     tk_progress_update(ctx, done);
+}
+
+/* IMDB counts reviews (50,000 known); other corpora count MB of the file. */
+typedef struct prepare_progress {
+    tk_progress bar;
+    bool by_bytes;
+} prepare_progress;
+
+static void on_corpus_progress(void *ctx, int64_t docs, int64_t bytes)
+{
+    prepare_progress *p = ctx;
+    on_progress(&p->bar, p->by_bytes ? bytes >> 20 : docs);
 }
 
 /* The official archive, fetched once into a cache directory with curl (or
@@ -172,8 +187,10 @@ int tk_cmd_prepare(int argc, char **argv)
         {"split-column", required_argument, NULL, 'P'}, {"split", required_argument, NULL, 'p'},
         {"tokenizer", required_argument, NULL, 't'},    {"index-from", required_argument, NULL, 'F'},
         {"start-char", required_argument, NULL, 'C'},   {"oov-char", required_argument, NULL, 'O'},
+        {"classes", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0},
     };
+    const char *classes = NULL;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "s:o:w:e:S:qh", LONG, NULL)) != -1;) {
         switch (c) {
@@ -193,6 +210,7 @@ int tk_cmd_prepare(int argc, char **argv)
         case 'F': idx_from = optarg; break;
         case 'C': start_char = optarg; break;
         case 'O': oov_char = optarg; break;
+        case 'K': classes = optarg; break;
         case 'h': usage(stdout); return TK_EXIT_OK;
         default: usage(stderr); return TK_EXIT_USAGE;
         }
@@ -244,8 +262,14 @@ int tk_cmd_prepare(int argc, char **argv)
                 source, tk_corpus_format_name(copt.format));
         return TK_EXIT_USAGE;
     }
+    if (classes != NULL && (copt.format == TK_CORPUS_IMDB || (copt.label_column == NULL &&
+                                                              copt.format != TK_CORPUS_DIR))) {
+        fprintf(stderr, "tokattr prepare: --classes goes with labelled corpora (--label-column, or a tree); "
+                        "the IMDB classes are neg, pos\n");
+        return TK_EXIT_USAGE;
+    }
     tk_prepare_corpus_options opt = {.corpus = copt, .shared_dir = shared, .out = out,
-                                     .export_word_index = export_wi};
+                                     .export_word_index = export_wi, .classes = classes};
     if (tk_tokenizer_spec_parse(spec_text, &opt.tokenizer, &err) != TK_OK) {
         fprintf(stderr, "tokattr prepare: %s\n", err.msg);
         return TK_EXIT_USAGE;
@@ -275,19 +299,24 @@ int tk_cmd_prepare(int argc, char **argv)
     if (check_writable(out) != 0 || (export_wi != NULL && check_writable(export_wi) != 0))
         return TK_EXIT_FAILURE;
 
-    tk_progress prog;
+    prepare_progress pp = {.by_bytes = copt.format != TK_CORPUS_IMDB};
+    tk_progress *const prog_p = &pp.bar;
     bool imdb = copt.format == TK_CORPUS_IMDB;
-    tk_progress_start(&prog, stderr, "prepare", imdb ? "reviews" : "docs", imdb ? 50000 : 0, 0, !quiet);
-    opt.progress = on_progress;
-    opt.progress_ctx = &prog;
+    struct stat sb;
+    size_t slen = strlen(source);
+    bool gz = slen > 3 && strcmp(source + slen - 3, ".gz") == 0; /* compressed size: no total */
+    int64_t total_mb = !gz && stat(source, &sb) == 0 && S_ISREG(sb.st_mode) ? (int64_t)(sb.st_size >> 20) : 0;
+    tk_progress_start(prog_p, stderr, "prepare", imdb ? "reviews" : "MB", imdb ? 50000 : total_mb, 0, !quiet);
+    opt.progress = on_corpus_progress;
+    opt.progress_ctx = &pp;
     tk_prepare_summary sum;
     double t0 = tk_now();
     tk_status st = tk_prepare_corpus(&opt, &sum, &err);
     if (st == TK_OK)
-        tk_progress_finish(&prog);
+        tk_progress_finish(prog_p);
     double seconds = tk_now() - t0;
     if (st != TK_OK) {
-        fprintf(stderr, "%stokattr prepare: %s\n", prog.tty && prog.done > 0 ? "\n" : "", err.msg);
+        fprintf(stderr, "%stokattr prepare: %s\n", prog_p->tty && prog_p->done > 0 ? "\n" : "", err.msg);
         return TK_EXIT_FAILURE;
     }
     printf("prepared %s from %s (%s)\n", out, source, tk_corpus_format_name(copt.format));

@@ -1,11 +1,14 @@
 /* `tokattr run JOB`: the attribution job, usually under mpirun. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "cli/job.h"
+#include "cli/method_params.h"
 #include "pipeline/run.h"
+#include "report/results.h"
 
 static void usage(FILE *out)
 {
@@ -33,10 +36,18 @@ static void usage(FILE *out)
             "PSS at the end (Linux; README \"Cluster users\").\n"
             "\n"
             "Job defaults: split test, select all, num_words and maxlen from the model,\n"
-            "padding and truncating pre, target predicted, output prob, reduction sum,\n"
-            "chunk_size 16, checkpoint_every 1, checkpoint_seconds 2; method parameters as in METHODS.md\n"
-            "(integrated_gradients: n_steps 50, gauss_legendre, baseline pad).\n"
-            "faithfulness: off unless the key is there; {} = k 10, replace pad, seed 1.\n"
+            "padding and truncating pre, chunk_size 16, checkpoint_every 1,\n"
+            "checkpoint_seconds 2. faithfulness: off unless the key is there; {} = k 10,\n"
+            "replace pad, seed 1.\n"
+            "tokenizer: KIND[:FILE] (%s),\n"
+            "or dataset: what the model was trained with; required when the model file does\n"
+            "not record its vocabulary (word_index: FILE = tokattr-imdb:FILE).\n"
+            "\n"
+            "Method keys (per method; target, target_class, output and reduction also job-wide),\n"
+            "[the default]:\n",
+            tk_tokenizer_spellings());
+    tk_method_params_help(out, "", false);
+    fprintf(out,
             "\n"
             "Exit status: 0 done, 1 failed, 2 usage, 3 stopped by SIGTERM/SIGUSR1/SIGINT\n"
             "(resumable: run the same command with --resume).\n");
@@ -64,6 +75,41 @@ static int parse_ranks_per_node(const char *text)
     char *end = NULL;
     long v = strtol(text, &end, 10);
     return (*end || v < 1 || v > 1 << 20) ? -1 : (int)v;
+}
+
+/* On a labelled split: the accuracy over every review in the file, and a
+ * warning when it is no better than always guessing the commonest label,
+ * or well below what the model's training recorded, by more than two
+ * standard errors of the estimate (and at least 0.05 / 0.03; judged from
+ * 100 labelled reviews on): the usual sign of a dataset prepared with
+ * another tokenizer than the model's. */
+static void print_accuracy(const tk_run_summary *sum)
+{
+    int64_t n = 0, correct = 0, majority = 0;
+    tk_error err = {0};
+    if (tk_results_accuracy(sum->final_path, &n, &correct, &majority, &err) != TK_OK) {
+        fprintf(stderr, "tokattr run: warning: no accuracy: %s\n", err.msg);
+        return;
+    }
+    if (n == 0)
+        return;
+    double acc = (double)correct / (double)n, chance = (double)majority / (double)n;
+    double se = sqrt(chance * (1 - chance) / (double)n);
+    printf("  accuracy %.5f (%lld of %lld labelled reviews; the commonest label alone: %.5f)\n",
+           acc, (long long)correct, (long long)n, chance);
+    if (n < 100) /* too few to tell a broken tokenizer from bad luck */
+        return;
+    if (acc - chance < fmax(0.05, 2 * se))
+        fprintf(stderr,
+                "tokattr run: warning: the accuracy %.3f is near chance (%.3f): is the dataset "
+                "tokenized the way the model was trained (job key 'tokenizer')?\n",
+                acc, chance);
+    else if (!isnan(sum->recorded_accuracy) &&
+             sum->recorded_accuracy - acc > fmax(0.03, 2 * sqrt(acc * (1 - acc) / (double)n)))
+        fprintf(stderr,
+                "tokattr run: warning: the accuracy %.3f is far below the %.3f the model file "
+                "records: is the dataset tokenized the way the model was trained?\n",
+                acc, sum->recorded_accuracy);
 }
 
 static int exit_code(tk_status st)
@@ -205,6 +251,9 @@ int tk_cmd_run(int argc, char **argv)
                          .dataset_path = job->dataset_path,
                          .split = job->split,
                          .word_index = job->word_index,
+                         .tokenizer = job->has_tokenizer ? &job->tokenizer : NULL,
+                         .tokenizer_dataset = job->tokenizer_dataset,
+                         .shared_dir = job->shared_dir,
                          .word_vectors = job->word_vectors,
                          .ids_as_feature = job->ids_as_feature,
                          .select = job->select,
@@ -262,6 +311,7 @@ int tk_cmd_run(int argc, char **argv)
                     printf("  %-20s faithfulness: mean AOPC %.4f, random order %.4f\n",
                            sum.methods[k].name, sum.methods[k].faith_aopc,
                            sum.methods[k].faith_random_aopc);
+            print_accuracy(&sum);
             printf("results: %s\n", sum.final_path);
         }
     }

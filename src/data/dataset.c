@@ -677,7 +677,8 @@ tk_status tk_dataset_write(const tk_dataset *ds, const char *out_path, const cha
                     const char *word = tk_dataset_word(ds, s->ids[t]);
                     start[k] = at;
                     len[k] = (uint32_t)strlen(word);
-                    memcpy(wbuf + at, word, len[k]);
+                    if (len[k] > 0)
+                        memcpy(wbuf + at, word, len[k]);
                     at += len[k];
                 }
             }

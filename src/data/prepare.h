@@ -43,7 +43,11 @@ typedef struct tk_prepare_corpus_options {
     const char *shared_dir;        /* resolves the tokenizers' default files (may be NULL) */
     const char *out;               /* the dataset file */
     const char *export_word_index; /* NULL, or also write the vocabulary as a word index JSON */
-    void (*progress)(void *ctx, int64_t docs);
+    /* NULL, or the class names in class-index order, comma-separated: then a
+     * label must be one of them (or an integer index below their number). */
+    const char *classes;
+    /* Optional: called after each document with the documents and text bytes so far. */
+    void (*progress)(void *ctx, int64_t docs, int64_t bytes);
     void *progress_ctx;
 } tk_prepare_corpus_options;
 

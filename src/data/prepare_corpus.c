@@ -40,7 +40,8 @@ typedef struct job {
     tk_prepare_summary *sum;
     /* labels */
     label_mode mode;
-    tk_vocab *classes;     /* string labels in order of first sight */
+    tk_vocab *classes;     /* string labels in order of first sight, or the fixed classes */
+    char class_list[512];  /* the fixed classes, for messages */
     int32_t max_label;     /* integer labels: the largest seen */
     /* ids given by the user: "split\0id" interned to find duplicates */
     tk_vocab *seen_ids;
@@ -90,11 +91,14 @@ static tk_status class_of(job *j, const tk_corpus_doc *d, int32_t *out, tk_error
     if (d->label == NULL)
         return TK_OK;
     if (j->mode == LABELS_FIXED) {
-        /* IMDB: neg = 0, pos = 1, nothing else. */
-        *out = strcmp(d->label, "neg") == 0 ? 0 : strcmp(d->label, "pos") == 0 ? 1 : -1;
+        /* Classes named up front (IMDB: neg = 0, pos = 1; or --classes). */
+        int32_t v;
+        *out = tk_vocab_find(j->classes, d->label, (uint32_t)strlen(d->label));
+        if (*out < 0 && canonical_int(d->label, &v) && v < tk_vocab_distinct(j->classes))
+            *out = v;
         if (*out < 0)
-            return tk_error_set(err, TK_E_FORMAT, "%s: label '%s' is not one of the classes neg, pos", d->where,
-                                d->label);
+            return tk_error_set(err, TK_E_FORMAT, "%s: label '%s' is not one of the classes %s", d->where,
+                                d->label, j->class_list);
         return TK_OK;
     }
     int32_t v;
@@ -119,6 +123,29 @@ static tk_status class_of(job *j, const tk_corpus_doc *d, int32_t *out, tk_error
         st = tk_error_set(err, TK_E_FORMAT, "%s: more than %d distinct labels (is the label column right?)",
                           d->where, MAX_CLASSES);
     return st;
+}
+
+/* "neg,pos" -> the fixed classes in that order. */
+static tk_status fix_classes(job *j, const char *list, tk_error *err)
+{
+    snprintf(j->class_list, sizeof j->class_list, "%s", list);
+    for (const char *p = list;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        int32_t before = tk_vocab_distinct(j->classes), index;
+        if (n == 0)
+            return tk_error_set(err, TK_E_INVALID, "--classes '%s': an empty class name", list);
+        tk_status st = tk_vocab_intern(j->classes, p, (uint32_t)n, &index, err);
+        if (st != TK_OK)
+            return st;
+        if (tk_vocab_distinct(j->classes) == before)
+            return tk_error_set(err, TK_E_INVALID, "--classes '%s': '%.*s' is named twice", list, (int)n, p);
+        if (tk_vocab_distinct(j->classes) > MAX_CLASSES)
+            return tk_error_set(err, TK_E_INVALID, "--classes: more than %d classes", MAX_CLASSES);
+        if (comma == NULL)
+            return TK_OK;
+        p = comma + 1;
+    }
 }
 
 static bool parse_int32(const char *s, int32_t *v)
@@ -281,7 +308,7 @@ static tk_status on_doc(void *ctx, const tk_corpus_doc *d, tk_error *err)
             tk_error_prefix(err, "%s", d->where);
     }
     if (st == TK_OK && j->opt->progress != NULL)
-        j->opt->progress(j->opt->progress_ctx, j->sum->docs);
+        j->opt->progress(j->opt->progress_ctx, j->sum->docs, j->sum->bytes);
     return st;
 }
 
@@ -359,13 +386,19 @@ static tk_status write_held(job *j, tk_error *err)
     return st;
 }
 
+static void imdb_progress(void *ctx, int64_t reviews)
+{
+    const tk_prepare_corpus_options *opt = ctx;
+    opt->progress(opt->progress_ctx, reviews, 0);
+}
+
 /* tokattr-imdb on the IMDB archive: the in-memory path of DATA.md. */
 static tk_status prepare_tokattr_imdb(const tk_prepare_corpus_options *opt, tk_prepare_summary *sum,
                                       tk_error *err)
 {
     tk_prepare_options po = {.source = opt->corpus.source,
                              .word_index = opt->tokenizer.file[0] ? opt->tokenizer.file : NULL,
-                             .progress = opt->progress, .progress_ctx = opt->progress_ctx};
+                             .progress = opt->progress ? imdb_progress : NULL, .progress_ctx = (void *)opt};
     tk_prepare_stats stats;
     tk_dataset *ds = NULL;
     tk_status st = tk_prepare_dataset(&po, &ds, &stats, err);
@@ -403,7 +436,7 @@ tk_status tk_prepare_corpus(const tk_prepare_corpus_options *opt, tk_prepare_sum
     bool imdb = opt->corpus.format == TK_CORPUS_IMDB;
     if (imdb && opt->tokenizer.kind == TK_TOKENIZER_TOKATTR_IMDB)
         return prepare_tokattr_imdb(opt, sum, err);
-    job j = {.opt = opt, .sum = sum, .mode = imdb ? LABELS_FIXED : LABELS_UNKNOWN, .max_label = -1,
+    job j = {.opt = opt, .sum = sum, .mode = imdb || opt->classes ? LABELS_FIXED : LABELS_UNKNOWN, .max_label = -1,
              .hold = imdb};
     tk_encoded_init(&j.enc);
     char **vocab = NULL, **class_names = NULL;
@@ -416,6 +449,8 @@ tk_status tk_prepare_corpus(const tk_prepare_corpus_options *opt, tk_prepare_sum
         st = tk_vocab_create(&j.seen_ids, err);
     if (st == TK_OK && imdb)
         st = tk_vocab_create(&j.words, err);
+    if (st == TK_OK && j.mode == LABELS_FIXED)
+        st = fix_classes(&j, opt->classes ? opt->classes : "neg,pos", err);
     if (st != TK_OK)
         goto done;
     j.conv = tk_tokenizer_convention(j.tok);
@@ -447,7 +482,7 @@ tk_status tk_prepare_corpus(const tk_prepare_corpus_options *opt, tk_prepare_sum
         goto done;
     /* Classes: neg/pos, "0".."max", or the names in order of first sight. */
     if (j.mode == LABELS_FIXED)
-        n_classes = 2;
+        n_classes = tk_vocab_distinct(j.classes);
     else if (j.mode == LABELS_INTEGER)
         n_classes = j.max_label + 1;
     else if (j.mode == LABELS_STRING)
@@ -460,8 +495,7 @@ tk_status tk_prepare_corpus(const tk_prepare_corpus_options *opt, tk_prepare_sum
         for (int c = 0; c < n_classes && st == TK_OK; c++) {
             char num[16];
             uint32_t l;
-            const char *name = j.mode == LABELS_FIXED ? (c ? "pos" : "neg")
-                               : j.mode == LABELS_STRING ? tk_vocab_text(j.classes, c, &l)
+            const char *name = j.mode == LABELS_FIXED || j.mode == LABELS_STRING ? tk_vocab_text(j.classes, c, &l)
                                                          : (snprintf(num, sizeof num, "%d", c), num);
             if ((class_names[c] = strdup(name)) == NULL)
                 st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory", opt->out);

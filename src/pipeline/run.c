@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <mpi.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -981,6 +982,7 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
     MPI_Comm_rank(world, &rank);
     MPI_Comm_size(world, &size);
     sum->is_root = rank == ROOT;
+    sum->recorded_accuracy = NAN;
     sum->ranks = size;
     sum->n_methods = cfg->n_methods < 16 ? cfg->n_methods : 16;
     for (int k = 0; k < sum->n_methods; k++)
@@ -1102,6 +1104,7 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         }
         sum->n_reviews = p.n;
         sum->n_done_before = p.n_done_before;
+        sum->recorded_accuracy = p.recorded_accuracy;
         c.n_done = p.n_done_before;
         tk_progress_start(&c.prog, cfg->progress ? cfg->progress : stderr, "attributions",
                           "reviews", p.n, p.n_done_before, cfg->progress != NULL);

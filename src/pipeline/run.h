@@ -25,6 +25,7 @@
 #include "attr/attr.h"
 #include "attr/faithfulness.h"
 #include "core/status.h"
+#include "data/text_tokenizer.h"
 
 typedef enum tk_select_kind {
     TK_SELECT_ALL,   /* every review of the split */
@@ -36,8 +37,12 @@ typedef enum tk_select_kind {
 typedef struct tk_run_config {
     const char *model_path;
     const char *dataset_path;
-    const char *split;          /* "train" or "test" */
+    const char *split;          /* the dataset's split to explain ("test", "train", ...) */
     const char *word_index;     /* NULL or a word index whose SHA-256 the dataset must match */
+    const tk_tokenizer_spec *tokenizer; /* NULL, or the model's tokenizer: the dataset's
+                                   record must match it (kind, vocabulary SHA-256) */
+    bool tokenizer_dataset;     /* the job says the model was trained on the dataset's ids */
+    const char *shared_dir;     /* resolves the tokenizers' default files; NULL: the default */
     const char *word_vectors;   /* NULL or the word-vector table of an embedding-less model */
     bool ids_as_feature;        /* embedding-less model: the id as a 1-d feature instead */
 
@@ -124,6 +129,7 @@ typedef struct tk_run_summary {
     char final_path[4200];
     int n_methods;
     tk_run_method_stats methods[16];
+    double recorded_accuracy; /* the model file's tokattr_test_accuracy, NaN when absent */
 } tk_run_summary;
 
 /* Runs the job. Returns TK_OK, TK_E_INTERRUPTED (SIGTERM/SIGUSR1/SIGINT:
