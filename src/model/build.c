@@ -20,6 +20,11 @@ const char *tk_layer_class_name(tk_layer_kind kind)
     case TK_LAYER_DROPOUT: return "Dropout";
     case TK_LAYER_LSTM: return "LSTM";
     case TK_LAYER_BIDIRECTIONAL: return "Bidirectional";
+    case TK_LAYER_SIMPLE_RNN: return "SimpleRNN";
+    case TK_LAYER_GRU: return "GRU";
+    case TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN: return "Bidirectional";
+    case TK_LAYER_BIDIRECTIONAL_GRU: return "Bidirectional";
+    case TK_LAYER_BATCH_NORM: return "BatchNormalization";
     case TK_LAYER_KIND_COUNT: break;
     }
     return "?";

@@ -101,12 +101,53 @@ static tk_status init_lstm(tk_lstm_weights *lw, int in_dim, int units, uint64_t 
     return TK_OK;
 }
 
+/* SimpleRNN / GRU direction: kernel glorot_uniform, recurrent orthogonal,
+ * bias zero (both rows for reset_after). G = units or 3 units. */
+static tk_status init_rnn(tk_rnn_weights *w, int in_dim, int units, int g, bool two_rows,
+                          uint64_t *state, tk_error *err)
+{
+    tk_init_glorot_uniform(w->kernel, (size_t)in_dim * g, in_dim, g, state);
+    tk_status st = tk_init_orthogonal(w->recurrent, units, g, state, err);
+    if (st == TK_OK && w->bias)
+        memset(w->bias, 0, sizeof(float) * (size_t)g * (two_rows ? 2 : 1));
+    return st;
+}
+
+/* Issue 16's kinds: false when l is none of them. */
+static bool init_new_kind(tk_layer *l, uint64_t *state, tk_status *st, tk_error *err)
+{
+    int dirs = tk_layer_rnn_dirs(l);
+    bool gru = l->kind == TK_LAYER_GRU || l->kind == TK_LAYER_BIDIRECTIONAL_GRU;
+    if (l->kind == TK_LAYER_BATCH_NORM) {
+        for (int c = 0; c < l->input_dim; c++) {
+            if (l->bn_gamma)
+                l->bn_gamma[c] = 1.0f;
+            if (l->bn_beta)
+                l->bn_beta[c] = 0.0f;
+            l->bn_mean[c] = 0.0f;
+            l->bn_var[c] = 1.0f;
+        }
+        return true;
+    }
+    if (dirs == 0 || l->kind == TK_LAYER_LSTM || l->kind == TK_LAYER_BIDIRECTIONAL)
+        return false;
+    int g = gru ? 3 * l->units : l->units;
+    for (int d = 0; d < dirs && *st == TK_OK; d++)
+        *st = init_rnn(&l->rnn[d], l->in.channels, l->units, g, gru && l->reset_after, state, err);
+    return true;
+}
+
 tk_status tk_model_init_keras(tk_model *model, uint64_t seed, tk_error *err)
 {
     uint64_t state = seed;
     for (int i = 0; i < model->n_layers; i++) {
         tk_layer *l = &model->layers[i];
         tk_status st = TK_OK;
+        if (init_new_kind(l, &state, &st, err)) {
+            if (st != TK_OK)
+                return st;
+            continue;
+        }
         switch (l->kind) {
         case TK_LAYER_EMBEDDING:
             fill_uniform(l->embeddings, (size_t)l->input_dim * l->output_dim, 0.05f, &state);

@@ -83,5 +83,9 @@ tk_lstm_trace tk_lstm_trace_of(const tk_layer *l, float *state, int batch, int s
 /* Per-kind tables (layers_basic.c, layers_lstm.c). */
 extern const tk_layer_ops tk_ops_lstm;
 extern const tk_layer_ops tk_ops_bidirectional;
+/* SimpleRNN, GRU and their Bidirectional (layers_rnn.c), BatchNormalization (layers_norm.c). */
+extern const tk_layer_ops tk_ops_simple_rnn;
+extern const tk_layer_ops tk_ops_gru;
+extern const tk_layer_ops tk_ops_batch_norm;
 
 #endif

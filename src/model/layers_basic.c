@@ -47,6 +47,10 @@ void tk_act_forward(tk_activation act, float *y, size_t rows, int n)
         for (size_t i = 0; i < total; i++)
             y[i] = fminf(fmaxf(0.2f * y[i] + 0.5f, 0.0f), 1.0f);
         break;
+    case TK_ACT_HARD_SIGMOID_K3:
+        for (size_t i = 0; i < total; i++)
+            y[i] = tk_act_value(act, y[i]);
+        break;
     case TK_ACT_TANH:
         for (size_t i = 0; i < total; i++)
             y[i] = tanhf(y[i]);
@@ -89,6 +93,10 @@ void tk_act_backward(tk_activation act, const float *y, const float *dy, float *
     case TK_ACT_HARD_SIGMOID:
         for (size_t i = 0; i < total; i++)
             dz[i] = (y[i] > 0.0f && y[i] < 1.0f) ? 0.2f * dy[i] : 0.0f;
+        break;
+    case TK_ACT_HARD_SIGMOID_K3:
+        for (size_t i = 0; i < total; i++)
+            dz[i] = dy[i] * tk_act_grad_from_value(act, y[i]);
         break;
     case TK_ACT_TANH:
         for (size_t i = 0; i < total; i++)
@@ -657,6 +665,11 @@ const tk_layer_ops *tk_layer_ops_of(tk_layer_kind kind)
         [TK_LAYER_DROPOUT] = &OPS_DROPOUT,
         [TK_LAYER_LSTM] = &tk_ops_lstm,
         [TK_LAYER_BIDIRECTIONAL] = &tk_ops_bidirectional,
+        [TK_LAYER_SIMPLE_RNN] = &tk_ops_simple_rnn,
+        [TK_LAYER_GRU] = &tk_ops_gru,
+        [TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN] = &tk_ops_simple_rnn,
+        [TK_LAYER_BIDIRECTIONAL_GRU] = &tk_ops_gru,
+        [TK_LAYER_BATCH_NORM] = &tk_ops_batch_norm,
     };
     if ((int)kind < 0 || kind >= TK_LAYER_KIND_COUNT)
         return NULL;

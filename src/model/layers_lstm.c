@@ -121,6 +121,8 @@ static float rec_act(tk_activation a, float v)
 {
     if (a == TK_ACT_HARD_SIGMOID)
         return fminf(fmaxf(0.2f * v + 0.5f, 0.0f), 1.0f);
+    if (a == TK_ACT_HARD_SIGMOID_K3)
+        return tk_act_value(a, v);
     return 1.0f / (1.0f + expf(-v));
 }
 
@@ -129,6 +131,8 @@ static float rec_grad(tk_activation a, float y)
 {
     if (a == TK_ACT_HARD_SIGMOID)
         return (y > 0.0f && y < 1.0f) ? 0.2f : 0.0f;
+    if (a == TK_ACT_HARD_SIGMOID_K3)
+        return tk_act_grad_from_value(a, y);
     return y * (1.0f - y);
 }
 

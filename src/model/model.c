@@ -185,6 +185,8 @@ tk_status tk_model_from_layers(const tk_layer *layers, int n_layers, int maxlen,
         tk_layer *l = &m->layers[i];
         l->kernel = l->bias = l->embeddings = NULL;
         memset(l->lstm, 0, sizeof l->lstm);
+        memset(l->rnn, 0, sizeof l->rnn);
+        l->bn_gamma = l->bn_beta = l->bn_mean = l->bn_var = NULL;
         if (l->kind == TK_LAYER_INPUT || (i > 0 && l->kind == TK_LAYER_EMBEDDING)) {
             tk_model_destroy(m);
             return tk_error_set(err, TK_E_UNSUPPORTED,
@@ -490,4 +492,73 @@ tk_lstm_trace tk_workspace_lstm_trace(const tk_workspace *ws, int layer, int dir
         return none;
     return tk_lstm_trace_of(l, ws->state[layer], ws->batch, ws->steps, ws->in[layer].channels,
                             dir);
+}
+
+/* ---- issue 16: single layers run alone, recurrent traces, Keras 3 names ---- */
+
+size_t tk_layer_state_floats(const tk_layer *l, int batch, tk_shape in)
+{
+    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+    tk_shape out;
+    if (ops == NULL || ops->shape(l, in, &out, NULL) != TK_OK)
+        return 0;
+    return ops->state_floats(l, batch, in, out);
+}
+
+size_t tk_layer_scratch_floats(const tk_layer *l, int batch, tk_shape in)
+{
+    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+    tk_shape out;
+    if (ops == NULL || ops->shape(l, in, &out, NULL) != TK_OK)
+        return 0;
+    return ops->scratch_floats(l, batch, in, out);
+}
+
+tk_status tk_layer_forward_alone(const tk_layer *l, int batch, tk_shape in, const float *x,
+                                 float *y, float *state, float *scratch, bool last,
+                                 tk_error *err)
+{
+    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+    tk_shape out;
+    if (ops == NULL)
+        return tk_error_set(err, TK_E_INTERNAL, "layer '%s' has no operations", l->name);
+    tk_status st = ops->shape(l, in, &out, err);
+    if (st != TK_OK)
+        return st;
+    if (ops->state_ints(l, batch, in, out) > 0)
+        return tk_error_set(err, TK_E_INTERNAL, "layer '%s' (%s) cannot run alone", l->name,
+                            l->class_name);
+    if (ops->identity_at_inference) {
+        memcpy(y, x, tk_layer_size(batch, in) * sizeof *y);
+        return TK_OK;
+    }
+    tk_layer_ctx c = {.layer = l, .batch = batch, .in = in, .out = out, .x = x, .y = y,
+                      .state = state, .scratch = scratch, .last = last};
+    ops->forward(&c);
+    return TK_OK;
+}
+
+tk_rnn_trace tk_workspace_rnn_trace(const tk_workspace *ws, int layer, int dir)
+{
+    tk_rnn_trace none = {0};
+    if (ws == NULL || layer < 0 || layer >= ws->n_layers || ws->state[layer] == NULL ||
+        !ws->have_forward)
+        return none;
+    return tk_rnn_trace_of(&ws->model->layers[layer], ws->state[layer], ws->batch, ws->steps,
+                           dir);
+}
+
+void tk_model_apply_keras_version(tk_model *m)
+{
+    if (strncmp(m->keras_version, "3.", 2) != 0)
+        return;
+    for (int i = 0; i < m->n_layers; i++) {
+        tk_layer *l = &m->layers[i];
+        if (l->activation == TK_ACT_HARD_SIGMOID)
+            l->activation = TK_ACT_HARD_SIGMOID_K3;
+        if (l->recurrent_activation == TK_ACT_HARD_SIGMOID)
+            l->recurrent_activation = TK_ACT_HARD_SIGMOID_K3;
+    }
+    if (m->output_activation == TK_ACT_HARD_SIGMOID)
+        m->output_activation = TK_ACT_HARD_SIGMOID_K3;
 }

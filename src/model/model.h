@@ -29,6 +29,12 @@ typedef enum tk_layer_kind {
     TK_LAYER_DROPOUT,          /* Dropout, SpatialDropout1D: identity at inference */
     TK_LAYER_LSTM,
     TK_LAYER_BIDIRECTIONAL,    /* Bidirectional(LSTM) */
+    /* Added for issue 16 (layers_rnn.c, layers_norm.c): */
+    TK_LAYER_SIMPLE_RNN,
+    TK_LAYER_GRU,
+    TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN, /* Bidirectional(SimpleRNN) */
+    TK_LAYER_BIDIRECTIONAL_GRU,        /* Bidirectional(GRU) */
+    TK_LAYER_BATCH_NORM,               /* BatchNormalization at inference: one affine map per channel */
     TK_LAYER_KIND_COUNT
 } tk_layer_kind;
 
@@ -38,7 +44,11 @@ typedef enum tk_activation {
     TK_ACT_SIGMOID,
     TK_ACT_HARD_SIGMOID, /* old Keras LSTM default: clip(0.2 x + 0.5, 0, 1) */
     TK_ACT_TANH,
-    TK_ACT_SOFTMAX
+    TK_ACT_SOFTMAX,
+    /* Keras 3's hard_sigmoid: relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1). Written
+     * "hard_sigmoid" like TK_ACT_HARD_SIGMOID; which one a file means is decided
+     * by its keras_version (tk_model_apply_keras_version). */
+    TK_ACT_HARD_SIGMOID_K3
 } tk_activation;
 
 typedef enum tk_merge_mode { TK_MERGE_CONCAT, TK_MERGE_SUM, TK_MERGE_AVE, TK_MERGE_MUL } tk_merge_mode;
@@ -57,6 +67,15 @@ typedef struct tk_lstm_weights {
     float *recurrent; /* (units, 4 * units), row-major */
     float *bias;      /* (4 * units), or NULL when !use_bias */
 } tk_lstm_weights;
+
+/* One SimpleRNN or GRU direction. G = units (SimpleRNN) or 3 units (GRU,
+ * Keras gate order z, r, h). */
+typedef struct tk_rnn_weights {
+    float *kernel;    /* (input_dim, G), row-major */
+    float *recurrent; /* (units, G), row-major */
+    float *bias;      /* (G); GRU reset_after: (2, G), row 0 input bias, row 1 recurrent
+                       * bias; NULL when !use_bias */
+} tk_rnn_weights;
 
 typedef struct tk_layer {
     tk_layer_kind kind;
@@ -99,7 +118,38 @@ typedef struct tk_layer {
     char inner_name[128];   /* Bidirectional: the wrapped LSTM's name (weight paths) */
     size_t param_offset;    /* first float of this layer's weights in model->params */
     size_t param_count;     /* floats of this layer's weights (alignment gaps included) */
+
+    /* SimpleRNN, GRU and Bidirectional over them (issue 16). units,
+     * activation (SimpleRNN: tanh/relu/linear; GRU candidate: tanh),
+     * recurrent_activation (GRU gates), use_bias, return_sequences,
+     * go_backwards, merge_mode and dropout_rate are the fields above;
+     * rnn[0] forward, rnn[1] backward direction. */
+    bool reset_after;       /* GRU: reset gate applied after the recurrent product */
+    tk_rnn_weights rnn[2];
+
+    /* BatchNormalization (inference): y = gamma (x - mean) / sqrt(var + eps) + beta
+     * per channel of the last axis. channels = input_dim. */
+    float bn_epsilon;
+    int bn_axis;                       /* as written: -1, or the last axis counted with the batch */
+    bool bn_center, bn_scale;          /* beta / gamma present */
+    float *bn_gamma, *bn_beta;         /* (channels); NULL when !scale / !center */
+    float *bn_mean, *bn_var;           /* (channels) moving statistics */
+
+    /* Layers kept as TK_LAYER_DROPOUT with dropout_rate 0 because they are the
+     * identity at inference (and tokattr trains them as the identity):
+     * GaussianNoise (stddev), GaussianDropout and AlphaDropout (rate),
+     * ActivityRegularization (l1, l2). 0: a real Dropout/SpatialDropout1D. */
+    int identity_class;     /* tk_identity_class */
+    float identity_args[2]; /* the options above, to write the config back */
 } tk_layer;
+
+typedef enum tk_identity_class {
+    TK_IDENTITY_NONE,
+    TK_IDENTITY_GAUSSIAN_NOISE,
+    TK_IDENTITY_GAUSSIAN_DROPOUT,
+    TK_IDENTITY_ALPHA_DROPOUT,
+    TK_IDENTITY_ACTIVITY_REGULARIZATION
+} tk_identity_class;
 
 typedef struct tk_model {
     int n_layers;
@@ -218,5 +268,57 @@ typedef struct tk_lstm_trace {
     const float *hidden;
 } tk_lstm_trace;
 tk_lstm_trace tk_workspace_lstm_trace(const tk_workspace *ws, int layer, int dir);
+
+/* ---- SimpleRNN / GRU / BatchNormalization for methods with their own
+ * forward pass (attr/deeplift_net.c): one layer run alone on caller
+ * memory, and the views its rules read. ---- */
+
+/* SimpleRNN/GRU internals of one direction, per processing step (step 0
+ * of a backward direction is the last position), G as in tk_rnn_weights:
+ * pre (steps, batch, G): pre-activations (SimpleRNN: a; GRU: z, r and the
+ *   candidate's x_h + recurrent term);
+ * act (steps, batch, G): activated (SimpleRNN: h; GRU: z, r, candidate hh);
+ * aux (steps, batch, units), GRU only: reset_after: q = h_{t-1} U_h + b_rh
+ *   (so the candidate is act(x_h + r q)); else r h_{t-1} (the candidate is
+ *   act(x_h + (r h_{t-1}) U_h));
+ * hidden (steps, batch, units): h_t. */
+typedef struct tk_rnn_trace {
+    const float *pre, *act, *aux, *hidden;
+} tk_rnn_trace;
+
+/* Floats of the state block a layer keeps from forward to backward, and of
+ * its scratch, for batch sequences of shape in. */
+size_t tk_layer_state_floats(const tk_layer *l, int batch, tk_shape in);
+size_t tk_layer_scratch_floats(const tk_layer *l, int batch, tk_shape in);
+
+/* Inference forward of one layer (any kind): x (batch, in) -> y (batch,
+ * out), keeping what backward and the traces need in state. last: y holds
+ * the pre-activation (the model's logits). */
+tk_status tk_layer_forward_alone(const tk_layer *l, int batch, tk_shape in, const float *x,
+                                 float *y, float *state, float *scratch, bool last,
+                                 tk_error *err);
+
+/* The trace of direction dir (0, or 1 for Bidirectional) in a SimpleRNN/GRU
+ * state block; all NULL for other kinds. */
+tk_rnn_trace tk_rnn_trace_of(const tk_layer *l, const float *state, int batch, int steps,
+                             int dir);
+tk_rnn_trace tk_workspace_rnn_trace(const tk_workspace *ws, int layer, int dir);
+
+/* Number of directions of a recurrent kind (LSTM, SimpleRNN, GRU and their
+ * Bidirectional); 0 for the rest. */
+int tk_layer_rnn_dirs(const tk_layer *l);
+
+/* BatchNormalization folded: y = scale[c] x + shift[c] for every channel. */
+void tk_batchnorm_affine(const tk_layer *l, float *scale, float *shift);
+
+/* Scalar activations shared by the recurrent cells and the methods' rules. */
+float tk_act_value(tk_activation act, float z);
+/* The derivative from the activated value y (relu/hard sigmoids: 0 at the kinks). */
+float tk_act_grad_from_value(tk_activation act, float y);
+
+/* Activations whose name a file's keras_version decides: Keras >= 3 files
+ * get TK_ACT_HARD_SIGMOID_K3 wherever they say "hard_sigmoid" for a
+ * recurrent gate. Called by the loaders once keras_version is known. */
+void tk_model_apply_keras_version(tk_model *m);
 
 #endif
