@@ -1,6 +1,8 @@
 #include "attr/attr_common.h"
 
 #include <math.h>
+
+#include "attr/rules_rnn.h"
 #include <string.h>
 
 tk_status tk_attr_input(const tk_model *model, const tk_review *review, float *x, tk_error *err)
@@ -99,6 +101,14 @@ static double layer_flops(const tk_layer *l, int *steps, int *channels)
         *steps = l->return_sequences ? n : 0;
         break;
     }
+    case TK_LAYER_SIMPLE_RNN:
+    case TK_LAYER_GRU:
+    case TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN:
+    case TK_LAYER_BIDIRECTIONAL_GRU:
+        f = 2.0 * tk_rules_rnn_macs(l, (tk_shape){n, c});
+        *channels = l->out.channels;
+        *steps = l->return_sequences ? n : 0;
+        break;
     case TK_LAYER_MAX_POOL1D:
     case TK_LAYER_AVG_POOL1D:
         *steps = window_out(n, l->pool_size, l->pool_strides, 1, l->pool_padding_same);

@@ -16,6 +16,8 @@
 
 #include "attr/deeplift_net.h"
 #include "attr/method.h"
+#include "attr/rules_norm.h"
+#include "attr/rules_rnn.h"
 #include "attr/target.h"
 #include "core/gemm.h"
 
@@ -40,6 +42,7 @@ typedef struct dl_state {
     float *m_proj;         /* (max_steps, B, LSTM input dim): m_pre through the input kernel */
     float *m_h, *m_c;      /* (B, units) carried through the recurrence */
     double *acc;           /* (max_steps, D) per-position sums */
+    float *rules_work;     /* SimpleRNN/GRU/BatchNormalization rules (rules_rnn.c, rules_norm.c) */
     /* Global max pooling lets at most two cells per (reference, channel)
      * through: it lists them, so that the Conv1D below touches only those
      * instead of scanning (B, steps, filters). */
@@ -73,6 +76,7 @@ static void dl_destroy(void *p)
     free(st->m_h);
     free(st->m_c);
     free(st->acc);
+    free(st->rules_work);
     free(st->nz);
     free(st);
 }
@@ -183,7 +187,7 @@ static tk_status dl_create(const tk_model *model, const tk_method_params *params
         goto fail;
     for (int k = 0; k < st->plan.n; k++) {
         const tk_layer *l = body(st, k);
-        if (l->kind == TK_LAYER_BIDIRECTIONAL && l->merge_mode == TK_MERGE_MUL) {
+        if (tk_layer_rnn_dirs(l) == 2 && l->merge_mode == TK_MERGE_MUL) {
             s = tk_error_set(err, TK_E_UNSUPPORTED, "layer %s: Bidirectional merge_mode 'mul' has no DeepLIFT rule in tokattr",
                              l->name);
             goto fail;
@@ -215,7 +219,15 @@ static tk_status dl_create(const tk_model *model, const tk_method_params *params
         if (body(st, k)->kind == TK_LAYER_GLOBAL_MAX_POOL1D && 2 * (size_t)st->plan.in[k].channels > nz_cap)
             nz_cap = 2 * (size_t)st->plan.in[k].channels;
     st->nz = tk_malloc(nz_cap * nb, sizeof(size_t), err);
-    if (!st->ref_argmax || !st->conv_wt || !st->ref_x || !st->x || !st->m_a || !st->m_b ||
+    size_t rw = 1;
+    for (int k = 0; k < st->plan.n; k++) {
+        const tk_layer *l = body(st, k);
+        size_t n = tk_rules_rnn_kind(l) ? tk_rules_rnn_deeplift_work(l, nb, st->plan.in[k])
+                   : l->kind == TK_LAYER_BATCH_NORM ? 2 * (size_t)st->plan.in[k].channels : 0;
+        rw = n > rw ? n : rw;
+    }
+    st->rules_work = tk_malloc(rw, sizeof(float), err);
+    if (!st->rules_work || !st->ref_argmax || !st->conv_wt || !st->ref_x || !st->x || !st->m_a || !st->m_b ||
         !st->m_pre || !st->m_proj || !st->m_h || !st->m_c || !st->acc || !st->nz) {
         s = TK_E_NOMEM;
         goto fail;
@@ -522,6 +534,17 @@ static bool layer_backward(dl_state *st, int k, float *mo, float *min)
                 if (m[i] != 0.0f)
                     m[i] *= rescale(l->activation, zx[i], zr[i], yx[i], yr[i]);
         }
+    }
+    if (tk_rules_rnn_kind(l)) {
+        tk_rules_rnn_deeplift(l, si, so, nb, st->xa->state[k], st->ref->state[k], mo, min,
+                              st->rules_work);
+        st->nz_valid = false;
+        return true;
+    }
+    if (l->kind == TK_LAYER_BATCH_NORM) {
+        tk_rules_norm_deeplift(l, nb, si, mo, min, st->rules_work);
+        st->nz_valid = false;
+        return true;
     }
     switch (l->kind) {
     case TK_LAYER_DENSE: {

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attr/rules_norm.h"
+#include "attr/rules_rnn.h"
 #include "core/gemm.h"
 
 static int imax(int a, int b)
@@ -128,6 +130,14 @@ tk_status tk_dl_plan_init(tk_dl_plan *plan, const tk_model *model, int steps, tk
                 goto bad;
             o.steps = 0;
             break;
+        case TK_LAYER_SIMPLE_RNN:
+        case TK_LAYER_GRU:
+        case TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN:
+        case TK_LAYER_BIDIRECTIONAL_GRU:
+        case TK_LAYER_BATCH_NORM:
+            if (tk_layer_out_shape(l, s, &o, NULL) != TK_OK)
+                goto bad;
+            break;
         case TK_LAYER_LSTM:
         case TK_LAYER_BIDIRECTIONAL: {
             if (s.steps <= 0)
@@ -197,9 +207,10 @@ tk_status tk_dl_acts_create(const tk_model *model, int cap_batch, int cap_steps,
     a->out = tk_calloc((size_t)plan.n, sizeof *a->out, err);
     a->pre = tk_calloc((size_t)plan.n, sizeof *a->pre, err);
     a->lstm = tk_calloc((size_t)plan.n, sizeof *a->lstm, err);
-    if (!a->out || !a->pre || !a->lstm)
+    a->state = tk_calloc((size_t)plan.n, sizeof *a->state, err);
+    if (!a->out || !a->pre || !a->lstm || !a->state)
         goto nomem;
-    size_t cols = 1;
+    size_t cols = 1, lscratch = 1;
     for (int k = 0; k < plan.n; k++) {
         const tk_layer *l = &model->layers[model->first_body_layer + k];
         size_t sz = (size_t)cap_batch * size_of(plan.out[k]);
@@ -212,6 +223,13 @@ tk_status tk_dl_acts_create(const tk_model *model, int cap_batch, int cap_steps,
                        (size_t)plan.in[k].channels;
             if (c > cols)
                 cols = c;
+        }
+        if (tk_rules_rnn_kind(l) || l->kind == TK_LAYER_BATCH_NORM) {
+            size_t ns = tk_layer_state_floats(l, cap_batch, plan.in[k]);
+            size_t nt = tk_layer_scratch_floats(l, cap_batch, plan.in[k]);
+            if (ns > 0 && !(a->state[k] = tk_malloc(ns, sizeof(float), err)))
+                goto nomem;
+            lscratch = nt > lscratch ? nt : lscratch;
         }
         if (l->kind == TK_LAYER_LSTM || l->kind == TK_LAYER_BIDIRECTIONAL) {
             int dirs = l->kind == TK_LAYER_BIDIRECTIONAL ? 2 : 1;
@@ -229,7 +247,8 @@ tk_status tk_dl_acts_create(const tk_model *model, int cap_batch, int cap_steps,
         }
     }
     a->cols_size = cols;
-    if (!(a->cols = tk_malloc(cols, sizeof(float), err)))
+    if (!(a->cols = tk_malloc(cols, sizeof(float), err)) ||
+        !(a->layer_scratch = tk_malloc(lscratch, sizeof(float), err)))
         goto nomem;
     tk_dl_plan_free(&plan);
     *out = a;
@@ -249,6 +268,8 @@ void tk_dl_acts_destroy(tk_dl_acts *a)
             free(a->out[k]);
         if (a->pre)
             free(a->pre[k]);
+        if (a->state)
+            free(a->state[k]);
         if (a->lstm)
             for (int d = 0; d < 2; d++) {
                 tk_dl_lstm *t = &a->lstm[k][d];
@@ -263,6 +284,8 @@ void tk_dl_acts_destroy(tk_dl_acts *a)
     free(a->pre);
     free(a->lstm);
     free(a->cols);
+    free(a->state);
+    free(a->layer_scratch);
     free(a);
 }
 
@@ -282,6 +305,8 @@ float tk_dl_act(tk_activation act, float z)
         float y = 0.2f * z + 0.5f;
         return y < 0 ? 0.0f : (y > 1 ? 1.0f : y);
     }
+    case TK_ACT_HARD_SIGMOID_K3:
+        return tk_act_value(act, z);
     case TK_ACT_TANH:
         return tanhf(z);
     default:
@@ -300,6 +325,8 @@ double tk_dl_act_grad(tk_activation act, double z)
     }
     case TK_ACT_HARD_SIGMOID:
         return (z > -2.5 && z < 2.5) ? 0.2 : 0.0;
+    case TK_ACT_HARD_SIGMOID_K3:
+        return (z > -3.0 && z < 3.0) ? 1.0 / 6.0 : 0.0;
     case TK_ACT_TANH: {
         double t = tanh(z);
         return 1.0 - t * t;
@@ -307,6 +334,14 @@ double tk_dl_act_grad(tk_activation act, double z)
     default:
         return 1.0;
     }
+}
+
+float tk_dl_rescale(tk_activation act, float zx, float zr, float yx, float yr)
+{
+    float dz = zx - zr;
+    if (fabsf(dz) < 1e-6f)
+        return (float)tk_dl_act_grad(act, 0.5 * ((double)zx + zr));
+    return (yx - yr) / dz;
 }
 
 /* The activation of the body's last layer is applied by the methods (the
@@ -505,6 +540,17 @@ tk_status tk_dl_forward(const tk_dl_plan *plan, tk_dl_acts *acts, int batch, con
                          &acts->lstm[k][0]);
             lstm_emit(l, batch, si.steps, &acts->lstm[k][0], false, true, so.channels, 0, y);
             break;
+        case TK_LAYER_SIMPLE_RNN:
+        case TK_LAYER_GRU:
+        case TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN:
+        case TK_LAYER_BIDIRECTIONAL_GRU:
+        case TK_LAYER_BATCH_NORM: {
+            tk_status st = tk_layer_forward_alone(l, batch, si, in, y, acts->state[k],
+                                                  acts->layer_scratch, k == plan->n - 1, err);
+            if (st != TK_OK)
+                return st;
+            break;
+        }
         case TK_LAYER_BIDIRECTIONAL:
             lstm_forward(l, &l->lstm[0], batch, si.steps, si.channels, in, l->go_backwards,
                          &acts->lstm[k][0]);
@@ -541,6 +587,8 @@ double tk_dl_forward_flops(const tk_dl_plan *plan)
             f += 2.0 * rows_of(si) * si.channels * l->units;
         else if (l->kind == TK_LAYER_CONV1D)
             f += 2.0 * so.steps * l->kernel_size * si.channels * l->filters;
+        else if (tk_rules_rnn_kind(l))
+            f += 2.0 * tk_rules_rnn_macs(l, si);
         else if (l->kind == TK_LAYER_LSTM || l->kind == TK_LAYER_BIDIRECTIONAL) {
             int dirs = l->kind == TK_LAYER_BIDIRECTIONAL ? 2 : 1;
             f += dirs * 2.0 * si.steps * (si.channels + l->units) * 4.0 * l->units;
@@ -567,6 +615,8 @@ double tk_dl_backward_flops(const tk_dl_plan *plan, double mac_flops, int routed
             bool routed = nx < plan->n && body[nx].kind == TK_LAYER_GLOBAL_MAX_POOL1D;
             macs += (double)(routed ? routed_windows : so.steps) * l->kernel_size * si.channels *
                     l->filters;
+        } else if (tk_rules_rnn_kind(l)) {
+            macs += tk_rules_rnn_macs(l, si);
         } else if (l->kind == TK_LAYER_LSTM || l->kind == TK_LAYER_BIDIRECTIONAL) {
             int dirs = l->kind == TK_LAYER_BIDIRECTIONAL ? 2 : 1;
             macs += (double)dirs * si.steps * (si.channels + l->units) * lstm_gates * l->units;

@@ -52,6 +52,11 @@ typedef struct tk_dl_acts {
     tk_dl_lstm (*lstm)[2]; /* (n) */
     float *cols;      /* im2col scratch: (batch * out steps, kernel * channels) */
     size_t cols_size;
+    /* Layers the model module runs for us (tk_layer_forward_alone: SimpleRNN,
+     * GRU, their Bidirectional, BatchNormalization): their state blocks
+     * (traces, tk_rnn_trace_of) and one forward scratch. */
+    float **state;    /* (n); NULL for the other kinds */
+    float *layer_scratch;
 } tk_dl_acts;
 
 tk_status tk_dl_acts_create(const tk_model *model, int cap_batch, int cap_steps,
@@ -66,6 +71,10 @@ tk_status tk_dl_forward(const tk_dl_plan *plan, tk_dl_acts *acts, int batch, con
 /* The logits (n_outputs) of sequence b of the last forward: the last
  * layer's pre-activation. */
 const float *tk_dl_logits(const tk_dl_plan *plan, const tk_dl_acts *acts, int b);
+
+/* DeepLIFT's rescale multiplier m = Δf / Δz from stored values (so that
+ * m Δz = Δy to rounding), or f'((z + z') / 2) when Δz is too small to divide by. */
+float tk_dl_rescale(tk_activation act, float zx, float zr, float yx, float yr);
 
 /* Element-wise activation and its derivative, as the forward computes them. */
 float tk_dl_act(tk_activation act, float z);

@@ -12,6 +12,8 @@
 
 #include "attr/deeplift_net.h"
 #include "attr/method.h"
+#include "attr/rules_norm.h"
+#include "attr/rules_rnn.h"
 #include "attr/target.h"
 
 typedef struct lrp_state {
@@ -71,7 +73,7 @@ static tk_status lrp_create(const tk_model *model, const tk_method_params *param
     int wide = 1;
     for (int k = 0; k < plan.n; k++) {
         const tk_layer *l = body(st, k);
-        if (l->kind == TK_LAYER_BIDIRECTIONAL && l->merge_mode != TK_MERGE_CONCAT) {
+        if (tk_layer_rnn_dirs(l) == 2 && l->merge_mode != TK_MERGE_CONCAT) {
             s = tk_error_set(err, TK_E_UNSUPPORTED, "layer %s: LRP supports Bidirectional merge_mode 'concat' only",
                              l->name);
             tk_dl_plan_free(&plan);
@@ -272,6 +274,8 @@ static double act_d(tk_activation act, double z)
         return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
     case TK_ACT_HARD_SIGMOID:
         return fmin(fmax(0.2 * z + 0.5, 0.0), 1.0);
+    case TK_ACT_HARD_SIGMOID_K3:
+        return fmin(fmax(z / 6.0 + 0.5, 0.0), 1.0);
     case TK_ACT_TANH:
         return tanh(z);
     case TK_ACT_RELU:
@@ -446,6 +450,19 @@ static tk_status lrp_explain(void *p, const tk_review *rv, tk_attribution *out, 
         tk_shape si = plan.in[k], so = plan.out[k];
         size_t isz = (size_t)(si.steps > 0 ? si.steps : 1) * si.channels;
         const float *a = k == 0 ? st->acts->x : st->acts->out[k - 1];
+        if (tk_rules_rnn_kind(l) || l->kind == TK_LAYER_BATCH_NORM) {
+            s = tk_rules_rnn_kind(l)
+                    ? tk_rules_rnn_lrp(l, si, so, a, ro, ri, st->params.eps, st->params.bias_factor,
+                                       &st->absorbed, &st->init_state, err)
+                    : tk_rules_norm_lrp(l, si, a, ro, ri, st->params.eps, st->params.bias_factor,
+                                        &st->absorbed, err);
+            if (s != TK_OK)
+                goto done;
+            double *t = ro;
+            ro = ri;
+            ri = t;
+            continue;
+        }
         switch (l->kind) {
         case TK_LAYER_DENSE:
             dense_relevance(st, l, si.steps > 0 ? si.steps : 1, si.channels, a, ro, ri);

@@ -496,6 +496,14 @@ tk_lstm_trace tk_workspace_lstm_trace(const tk_workspace *ws, int layer, int dir
 
 /* ---- issue 16: single layers run alone, recurrent traces, Keras 3 names ---- */
 
+tk_status tk_layer_out_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_error *err)
+{
+    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+    if (ops == NULL)
+        return tk_error_set(err, TK_E_INTERNAL, "layer '%s' has no operations", l->name);
+    return ops->shape(l, in, out, err);
+}
+
 size_t tk_layer_state_floats(const tk_layer *l, int batch, tk_shape in)
 {
     const tk_layer_ops *ops = tk_layer_ops_of(l->kind);

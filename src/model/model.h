@@ -286,6 +286,9 @@ typedef struct tk_rnn_trace {
     const float *pre, *act, *aux, *hidden;
 } tk_rnn_trace;
 
+/* The output shape of one layer for input in (TK_E_INVALID when it does not fit). */
+tk_status tk_layer_out_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_error *err);
+
 /* Floats of the state block a layer keeps from forward to backward, and of
  * its scratch, for batch sequences of shape in. */
 size_t tk_layer_state_floats(const tk_layer *l, int batch, tk_shape in);
