@@ -46,6 +46,9 @@ static const char *base_name(tk_layer_kind kind)
     case TK_LAYER_DROPOUT: return "dropout";
     case TK_LAYER_LSTM: return "lstm";
     case TK_LAYER_BIDIRECTIONAL: return "bidirectional";
+    case TK_LAYER_GRU: return "gru";
+    case TK_LAYER_SIMPLE_RNN: return "simple_rnn";
+    case TK_LAYER_BATCH_NORM: return "batch_normalization";
     default: return "layer";
     }
 }
@@ -63,6 +66,9 @@ static tk_status check_spec(const tk_layer *l, const tk_layer_spec *s, tk_error 
     case TK_LAYER_DENSE: bad = s->units <= 0; break;
     case TK_LAYER_LSTM: bad = s->units <= 0 || s->rate < 0 || s->rate >= 1; break;
     case TK_LAYER_DROPOUT: bad = s->rate < 0 || s->rate >= 1; break;
+    case TK_LAYER_GRU:
+    case TK_LAYER_SIMPLE_RNN: bad = s->units <= 0; break;
+    case TK_LAYER_BATCH_NORM: break;
     case TK_LAYER_GLOBAL_MAX_POOL1D:
     case TK_LAYER_GLOBAL_AVG_POOL1D:
     case TK_LAYER_FLATTEN:
@@ -101,6 +107,20 @@ static void fill_layer(tk_layer *l, const tk_layer_spec *s)
         l->activation = TK_ACT_TANH;
         l->recurrent_activation = TK_ACT_SIGMOID;
         l->return_sequences = s->return_sequences;
+    }
+    /* tf.keras 2 defaults: GRU reset_after with sigmoid gates; SimpleRNN
+     * tanh unless the config names an activation */
+    if (s->kind == TK_LAYER_GRU || s->kind == TK_LAYER_SIMPLE_RNN) {
+        if (s->kind == TK_LAYER_GRU || s->activation == TK_ACT_LINEAR)
+            l->activation = TK_ACT_TANH;
+        l->recurrent_activation = TK_ACT_SIGMOID;
+        l->reset_after = true;
+        l->return_sequences = s->return_sequences;
+    }
+    if (s->kind == TK_LAYER_BATCH_NORM) {
+        l->bn_center = l->bn_scale = true;
+        l->bn_epsilon = 1e-3f;
+        l->bn_axis = -1;
     }
 }
 

@@ -109,13 +109,8 @@ static size_t lstm_scratch(const tk_layer *l, int batch, tk_shape in, tk_shape o
            tb * (size_t)in.channels;
 }
 
-/* tanh from one expf: glibc's tanhf (through expm1f) was 13% of an LSTM
- * forward pass. Absolute error below 1e-7; odd by construction. */
-static inline float tanh_fast(float v)
-{
-    float e = expf(-2.0f * fabsf(v));
-    return copysignf((1.0f - e) / (1.0f + e), v);
-}
+/* tanh_fast: layer_ops.h (shared with SimpleRNN and GRU). */
+#define tanh_fast tk_tanh_fast
 
 static float rec_act(tk_activation a, float v)
 {

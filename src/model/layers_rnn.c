@@ -117,7 +117,7 @@ float tk_act_value(tk_activation act, float z)
     case TK_ACT_SIGMOID: return 1.0f / (1.0f + expf(-z));
     case TK_ACT_HARD_SIGMOID: return fminf(fmaxf(0.2f * z + 0.5f, 0.0f), 1.0f);
     case TK_ACT_HARD_SIGMOID_K3: return fminf(fmaxf(z / 6.0f + 0.5f, 0.0f), 1.0f);
-    case TK_ACT_TANH: return tanhf(z);
+    case TK_ACT_TANH: return tk_tanh_fast(z);
     default: return z;
     }
 }
