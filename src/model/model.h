@@ -149,9 +149,8 @@ tk_status tk_model_from_layers(const tk_layer *layers, int n_layers, int maxlen,
 /* A deep copy that owns its own parameter buffer. */
 tk_status tk_model_clone(const tk_model *src, tk_model **out, tk_error *err);
 
-/* The PRNG of tk_model_forward_train: splitmix64 (Steele, Lea, Flood 2014),
- * state advanced by 0x9e3779b97f4a7c15 per draw; uniform floats are the top
- * 24 bits / 2^24. Seed *rng_state with any value. */
+/* The PRNG of tk_model_forward_train: core/rng.h's splitmix64
+ * (tk_rng_u64, tk_rng_uniform), under the model's names for its callers. */
 uint64_t tk_model_rng_next(uint64_t *rng_state);
 float tk_model_rng_uniform(uint64_t *rng_state);
 
@@ -216,7 +215,36 @@ typedef struct tk_lstm_trace {
     const float *gates;
     const float *cells;
     const float *hidden;
+    /* With tk_workspace_keep_pre, else NULL: pre (steps, batch, 4 * units)
+     * the gate pre-activations i, f, g, o; tanh_cells (steps, batch, units)
+     * tanh(c_t) as h_t = o tanh(c_t) used it. */
+    const float *pre;
+    const float *tanh_cells;
 } tk_lstm_trace;
 tk_lstm_trace tk_workspace_lstm_trace(const tk_workspace *ws, int layer, int dir);
+
+/* From now on the forward passes on ws also keep what DeepLIFT's rules
+ * need besides the outputs: the input of each layer's output activation
+ * (Dense, Conv1D, Activation with a non-linear activation, except the last
+ * layer, whose output is the logits) and the LSTM traces' pre and
+ * tanh_cells. Allocates them for the workspace's max batch and steps. */
+tk_status tk_workspace_keep_pre(tk_workspace *ws, const tk_model *model, tk_error *err);
+
+/* Layer i's kept pre-activation, laid out like its output; NULL when the
+ * layer has none (its output is its own pre-activation) or none is kept. */
+const float *tk_workspace_layer_pre(const tk_workspace *ws, int layer);
+
+/* Every body layer's shapes for sequences of `steps` positions: in and out
+ * have model->n_layers entries (those before first_body_layer untouched).
+ * The error names the layer that cannot take its input. */
+tk_status tk_model_shapes(const tk_model *model, int steps, tk_shape *in, tk_shape *out,
+                          tk_error *err);
+
+/* 2 for a Bidirectional wrapper (lstm[0] forward, lstm[1] backward), else 1. */
+int tk_layer_directions(const tk_layer *l);
+
+/* FLOPs (2 per multiply-add) of layer i's forward pass of one sample of
+ * input shape in and output shape out (0 for layers without weights). */
+double tk_model_layer_flops(const tk_model *model, int layer, tk_shape in, tk_shape out);
 
 #endif
