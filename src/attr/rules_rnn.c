@@ -18,24 +18,15 @@
  * bias b_h + r b'_h; reset before: r_i U_h[i, j]. SimpleRNN: h = act(pre),
  * pre linear over [x_t, h_{t-1}] (N = in + units). Activations pass
  * relevance unchanged. */
-#include "attr/rules_rnn.h"
-
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "attr/deeplift_net.h"
+#include "attr/rules.h"
 #include "core/gemm.h"
 
 static bool gru_of(const tk_layer *l)
 {
     return l->kind == TK_LAYER_GRU || l->kind == TK_LAYER_BIDIRECTIONAL_GRU;
-}
-
-bool tk_rules_rnn_kind(const tk_layer *l)
-{
-    return l->kind == TK_LAYER_SIMPLE_RNN || l->kind == TK_LAYER_GRU ||
-           l->kind == TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN || l->kind == TK_LAYER_BIDIRECTIONAL_GRU;
 }
 
 static int width(const tk_layer *l)
@@ -57,24 +48,44 @@ static int out_row(const tk_layer *l, int dir, int s, int steps)
     return s == steps - 1 ? 0 : -1;
 }
 
-size_t tk_rules_rnn_deeplift_work(const tk_layer *l, int nb, tk_shape si)
+/* ---- DeepLIFT ---- */
+
+static tk_status rnn_dl_prepare(const tk_layer *l, tk_shape in, tk_shape out, int nb, void **aux,
+                                tk_error *err)
 {
-    size_t sb = (size_t)si.steps * nb, g = (size_t)width(l), u = (size_t)l->units;
-    return sb * g + (size_t)nb * (g + 3 * u) + sb * (size_t)si.channels;
+    (void)in;
+    (void)out;
+    (void)nb;
+    (void)aux;
+    if (tk_layer_directions(l) == 2 && l->merge_mode == TK_MERGE_MUL)
+        return tk_error_set(err, TK_E_UNSUPPORTED,
+                            "layer %s: Bidirectional merge_mode 'mul' has no DeepLIFT rule in tokattr",
+                            l->name);
+    return TK_OK;
+}
+
+/* m_pre (steps, nb, G), m_rec (nb, G), m_h, m_hp, m_aux (nb, U), proj (steps, nb, in). */
+static size_t rnn_dl_scratch(const tk_layer *l, tk_shape in, tk_shape out, int nb)
+{
+    (void)out;
+    size_t sb = (size_t)in.steps * nb, g = (size_t)width(l), u = (size_t)l->units;
+    return sb * g + (size_t)nb * (g + 3 * u) + sb * (size_t)in.channels;
 }
 
 /* One direction; its multipliers arrive from mo at channel offset off, times scale. */
-static void dl_dir(const tk_layer *l, int dir, tk_shape si, int out_ch, int nb, const float *state_x,
-                   const float *state_r, const float *mo, int off, float scale, float *min,
-                   float *work)
+static void dl_dir(tk_dl_layer *c, int dir, int off, float scale)
 {
+    const tk_layer *l = c->layer;
+    tk_shape si = c->in;
+    int out_ch = c->out.channels, nb = c->nb;
+    const float *mo = c->mo;
+    float *min = c->mi, *work = c->scratch;
     const tk_rnn_weights *w = &l->rnn[dir];
     int steps = si.steps, in_dim = si.channels, U = l->units, G = width(l);
     int nout = l->return_sequences ? steps : 1;
     bool gru = gru_of(l), back = reversed(l, dir);
     tk_activation ra = l->recurrent_activation, ca = l->activation;
-    tk_rnn_trace tx = tk_rnn_trace_of(l, state_x, 1, steps, dir);
-    tk_rnn_trace tr = tk_rnn_trace_of(l, state_r, nb, steps, dir);
+    tk_rnn_trace tx = c->x.cell[dir], tr = c->ref.cell[dir];
     float *mp = work;                          /* (steps, nb, G) input-side pre-activation multipliers */
     float *mrec = mp + (size_t)steps * nb * G; /* (nb, G) recurrent side (reset_after) */
     float *mh = mrec + (size_t)nb * G;         /* (nb, U) into the step */
@@ -164,43 +175,35 @@ static void dl_dir(const tk_layer *l, int dir, tk_shape si, int out_ch, int nb, 
     }
 }
 
-void tk_rules_rnn_deeplift(const tk_layer *l, tk_shape si, tk_shape so, int nb,
-                           const float *state_x, const float *state_r, const float *mo, float *min,
-                           float *work)
+static bool rnn_dl(tk_dl_layer *c)
 {
-    memset(min, 0, sizeof(float) * (size_t)nb * si.steps * si.channels);
-    int dirs = tk_layer_rnn_dirs(l);
+    const tk_layer *l = c->layer;
+    memset(c->mi, 0, sizeof(float) * (size_t)c->nb * tk_rules_size(c->in));
+    int dirs = tk_layer_directions(l);
     bool concat = dirs == 2 && l->merge_mode == TK_MERGE_CONCAT;
     float scale = dirs == 2 && l->merge_mode == TK_MERGE_AVE ? 0.5f : 1.0f;
     for (int d = 0; d < dirs; d++)
-        dl_dir(l, d, si, so.channels, nb, state_x, state_r, mo, concat && d == 1 ? l->units : 0,
-               scale, min, work);
+        dl_dir(c, d, concat && d == 1 ? l->units : 0, scale);
+    c->nz->valid = false;
+    return true;
 }
 
 /* ---- LRP ---- */
 
-static inline double stab(double z, double eps)
+static tk_status rnn_lrp_check(const tk_layer *l, tk_error *err)
 {
-    return z + (z >= 0 ? eps : -eps);
+    if (tk_layer_directions(l) == 2 && l->merge_mode != TK_MERGE_CONCAT)
+        return tk_error_set(err, TK_E_UNSUPPORTED,
+                            "layer %s: LRP supports Bidirectional merge_mode 'concat' only", l->name);
+    return TK_OK;
 }
 
-static inline double share_q(double r, double z, double eps)
+/* The trace in double: h (steps + 1, U), act (steps, G), pre (steps, U); rh, rc, q, rhp (U). */
+static size_t rnn_lrp_scratch(const tk_layer *l, tk_shape in, tk_shape out)
 {
-    double den = stab(z, eps);
-    return den != 0.0 ? r / den : 0.0;
-}
-
-static double act_d(tk_activation a, double z)
-{
-    double v;
-    switch (a) {
-    case TK_ACT_SIGMOID: return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
-    case TK_ACT_HARD_SIGMOID: v = 0.2 * z + 0.5; return v < 0 ? 0 : v > 1 ? 1 : v;
-    case TK_ACT_HARD_SIGMOID_K3: v = z / 6.0 + 0.5; return v < 0 ? 0 : v > 1 ? 1 : v;
-    case TK_ACT_TANH: return tanh(z);
-    case TK_ACT_RELU: return z > 0 ? z : 0.0;
-    default: return z;
-    }
+    (void)out;
+    size_t t = (size_t)in.steps, u = (size_t)l->units, g = (size_t)width(l);
+    return (t + 1) * u + t * g + t * u + 4 * u;
 }
 
 typedef struct lrp_trace {
@@ -232,7 +235,7 @@ static void trace_d(const tk_layer *l, int dir, int steps, int in_dim, const flo
                 for (int i = 0; i < U; i++)
                     v += hp[i] * w->recurrent[(size_t)i * G + j];
                 pc[j] = v;
-                a[j] = h[j] = act_d(l->activation, v);
+                a[j] = h[j] = tk_act_value_d(l->activation, v);
             }
             continue;
         }
@@ -240,7 +243,7 @@ static void trace_d(const tk_layer *l, int dir, int steps, int in_dim, const flo
             double v = a[j] + (br ? br[j] : 0.0);
             for (int i = 0; i < U; i++)
                 v += hp[i] * w->recurrent[(size_t)i * G + j];
-            a[j] = act_d(l->recurrent_activation, v);
+            a[j] = tk_act_value_d(l->recurrent_activation, v);
         }
         for (int j = 0; j < U; j++) {
             double rec = 0;
@@ -256,17 +259,22 @@ static void trace_d(const tk_layer *l, int dir, int steps, int in_dim, const flo
             pc[j] = a[2 * U + j] + rec;
         }
         for (int j = 0; j < U; j++) {
-            a[2 * U + j] = act_d(l->activation, pc[j]);
+            a[2 * U + j] = tk_act_value_d(l->activation, pc[j]);
             h[j] = a[j] * hp[j] + (1.0 - a[j]) * a[2 * U + j];
         }
     }
 }
 
 /* One direction, backwards in processing order. rx (steps, in_dim) is added to. */
-static void lrp_dir(const tk_layer *l, int dir, tk_shape si, int out_ch, int off, const float *x,
-                    const double *ro, double *ri, double eps, double bf, lrp_trace *t, double *work,
-                    double *absorbed, double *init_state)
+static void lrp_dir(tk_lrp_layer *c, int dir, int off, lrp_trace *t, double *work)
 {
+    const tk_layer *l = c->layer;
+    tk_shape si = c->in;
+    int out_ch = c->out.channels;
+    const float *x = c->a;
+    const double *ro = c->ro;
+    double *ri = c->ri, eps = c->eps, bf = c->bias_factor;
+    double *absorbed = c->absorbed, *init_state = c->init_state;
     const tk_rnn_weights *w = &l->rnn[dir];
     int steps = si.steps, in_dim = si.channels, U = l->units, G = width(l);
     bool gru = gru_of(l), back = reversed(l, dir);
@@ -288,7 +296,7 @@ static void lrp_dir(const tk_layer *l, int dir, tk_shape si, int out_ch, int off
             /* h = z h_{t-1} + (1 - z) hh: two summands per unit, gates as weights */
             for (int j = 0; j < U; j++) {
                 double a1 = a[j] * hp[j], a2 = (1.0 - a[j]) * a[2 * U + j];
-                double qq = share_q(rh[j], a1 + a2, eps);
+                double qq = tk_lrp_share_q(rh[j], a1 + a2, eps);
                 double sh = bf * (a1 + a2 >= 0 ? eps : -eps) * qq / 2.0;
                 rhp[j] = a1 * qq + sh;
                 rc[j] = a2 * qq + sh; /* R(hh) = R(candidate pre-activation) */
@@ -308,7 +316,7 @@ static void lrp_dir(const tk_layer *l, int dir, tk_shape si, int out_ch, int off
             double b = bi ? bi[koff + j] : 0.0;
             if (br != NULL)
                 b += a[U + j] * br[2 * U + j];
-            q[j] = share_q(rc[j], pc[j], eps);
+            q[j] = tk_lrp_share_q(rc[j], pc[j], eps);
             gshare += bf * (b + (pc[j] >= 0 ? eps : -eps)) * q[j] / n;
             out_sum += rc[j];
         }
@@ -342,35 +350,36 @@ static void lrp_dir(const tk_layer *l, int dir, tk_shape si, int out_ch, int off
         *init_state += rh[j];
 }
 
-tk_status tk_rules_rnn_lrp(const tk_layer *l, tk_shape si, tk_shape so, const float *a,
-                           const double *ro, double *ri, double eps, double bias_factor,
-                           double *absorbed, double *init_state, tk_error *err)
+static void rnn_lrp(tk_lrp_layer *c)
 {
-    int U = l->units, G = width(l), steps = si.steps;
+    const tk_layer *l = c->layer;
+    size_t U = (size_t)l->units, G = (size_t)width(l), steps = (size_t)c->in.steps;
     lrp_trace t;
-    t.h = tk_malloc((size_t)(steps + 1) * U, sizeof(double), err);
-    t.act = tk_malloc((size_t)steps * G, sizeof(double), err);
-    t.pre = tk_malloc((size_t)steps * U, sizeof(double), err);
-    double *work = tk_malloc(4 * (size_t)U, sizeof(double), err);
-    tk_status st = TK_OK;
-    if (!t.h || !t.act || !t.pre || !work) {
-        st = TK_E_NOMEM;
-        goto done;
-    }
-    memset(ri, 0, sizeof(double) * (size_t)steps * si.channels);
-    int dirs = tk_layer_rnn_dirs(l);
-    for (int d = 0; d < dirs; d++)
-        lrp_dir(l, d, si, so.channels, d == 1 ? U : 0, a, ro, ri, eps, bias_factor, &t, work,
-                absorbed, init_state);
-done:
-    free(t.h);
-    free(t.act);
-    free(t.pre);
-    free(work);
-    return st;
+    t.h = c->scratch;
+    t.act = t.h + (steps + 1) * U;
+    t.pre = t.act + steps * G;
+    double *work = t.pre + steps * U;
+    memset(c->ri, 0, sizeof(double) * tk_rules_size(c->in));
+    for (int d = 0; d < tk_layer_directions(l); d++)
+        lrp_dir(c, d, d == 1 ? (int)U : 0, &t, work);
 }
 
-double tk_rules_rnn_macs(const tk_layer *l, tk_shape si)
+/* The input projection and the recurrence of every gate block (the
+ * DeepLIFT pass goes through all G columns; LRP's through the candidate's
+ * U only, which lstm_gates of 4 scales as for the LSTM). */
+static double rnn_macs(const tk_layer *l, tk_shape in, tk_shape out, const tk_backward_cost *cost)
 {
-    return (double)tk_layer_rnn_dirs(l) * si.steps * (si.channels + l->units) * width(l);
+    (void)out;
+    double g = gru_of(l) ? 3.0 * cost->lstm_gates / 4.0 : 1.0;
+    return (double)tk_layer_directions(l) * in.steps * (in.channels + l->units) * g * l->units;
 }
+
+const tk_attr_rules tk_rules_rnn = {
+    .dl_backward = rnn_dl,
+    .dl_prepare = rnn_dl_prepare,
+    .dl_scratch = rnn_dl_scratch,
+    .lrp_backward = rnn_lrp,
+    .lrp_check = rnn_lrp_check,
+    .lrp_scratch = rnn_lrp_scratch,
+    .backward_macs = rnn_macs,
+};

@@ -103,5 +103,47 @@ static int bn_weights(tk_layer *l, tk_weight_spec *s)
     return n;
 }
 
-const tk_layer_ops tk_ops_batch_norm = {bn_shape, bn_zero, bn_zero, bn_scratch,
-                                        bn_forward, bn_backward, bn_weights, false};
+static bool bn_sizes_ok(const tk_layer *l)
+{
+    (void)l;
+    return true;
+}
+
+/* tk_model_build's BatchNormalization: Keras' defaults. */
+static void bn_build_defaults(tk_layer *l)
+{
+    l->bn_center = l->bn_scale = true;
+    l->bn_epsilon = 1e-3f;
+    l->bn_axis = -1;
+}
+
+/* Keras' initialisers: gamma 1, beta 0, moving mean 0, moving variance 1. */
+static tk_status bn_init(tk_layer *l, uint64_t *rng, tk_error *err)
+{
+    (void)rng;
+    (void)err;
+    for (int c = 0; c < l->input_dim; c++) {
+        if (l->bn_gamma)
+            l->bn_gamma[c] = 1.0f;
+        if (l->bn_beta)
+            l->bn_beta[c] = 0.0f;
+        l->bn_mean[c] = 0.0f;
+        l->bn_var[c] = 1.0f;
+    }
+    return TK_OK;
+}
+
+static double bn_flops(const tk_layer *l, tk_shape in, tk_shape out)
+{
+    (void)l;
+    (void)out;
+    return 2.0 * (in.steps > 0 ? in.steps : 1) * in.channels;
+}
+
+const tk_layer_ops tk_ops_batch_norm = {
+    .shape = bn_shape, .state_floats = bn_zero, .state_ints = bn_zero,
+    .scratch_floats = bn_scratch, .forward = bn_forward, .backward = bn_backward,
+    .weights = bn_weights, .class_name = "BatchNormalization",
+    .base_name = "batch_normalization", .sizes_ok = bn_sizes_ok,
+    .build_defaults = bn_build_defaults, .init = bn_init, .flops = bn_flops,
+};

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/gemm.h"
+#include "model/init.h"
 #include "model/layer_ops.h"
 
 static bool is_gru(const tk_layer *l)
@@ -110,28 +111,12 @@ static size_t rnn_scratch(const tk_layer *l, int batch, tk_shape in, tk_shape ou
     return tb * g + (size_t)n_dirs(l) * tb * u + (size_t)batch * (3 * u + g);
 }
 
-float tk_act_value(tk_activation act, float z)
+/* The cell's activation: tanh as the LSTM cell computes it (tk_tanh_cell),
+ * the others as activation.h. The rules read the stored values, so the
+ * choice of tanh formula changes nothing they rely on. */
+static inline float cell_act(tk_activation act, float z)
 {
-    switch (act) {
-    case TK_ACT_RELU: return z > 0.0f ? z : 0.0f;
-    case TK_ACT_SIGMOID: return 1.0f / (1.0f + expf(-z));
-    case TK_ACT_HARD_SIGMOID: return fminf(fmaxf(0.2f * z + 0.5f, 0.0f), 1.0f);
-    case TK_ACT_HARD_SIGMOID_K3: return fminf(fmaxf(z / 6.0f + 0.5f, 0.0f), 1.0f);
-    case TK_ACT_TANH: return tk_tanh_fast(z);
-    default: return z;
-    }
-}
-
-float tk_act_grad_from_value(tk_activation act, float y)
-{
-    switch (act) {
-    case TK_ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
-    case TK_ACT_SIGMOID: return y * (1.0f - y);
-    case TK_ACT_HARD_SIGMOID: return (y > 0.0f && y < 1.0f) ? 0.2f : 0.0f;
-    case TK_ACT_HARD_SIGMOID_K3: return (y > 0.0f && y < 1.0f) ? 1.0f / 6.0f : 0.0f;
-    case TK_ACT_TANH: return 1.0f - y * y;
-    default: return 1.0f;
-    }
+    return act == TK_ACT_TANH ? tk_tanh_cell(z) : tk_act_value(act, z);
 }
 
 /* One direction over x (B, T, D) into its trace; xp is scratch (B T, G). */
@@ -167,7 +152,7 @@ static void dir_forward(const tk_layer *l, int dir, int B, int T, int D, const f
             if (hp != NULL)
                 tk_sgemm(false, false, B, U, U, 1.0f, hp, U, w->recurrent, U, 1.0f, p, U);
             for (size_t i = 0; i < (size_t)B * U; i++)
-                h[i] = tk_act_value(l->activation, p[i]);
+                h[i] = cell_act(l->activation, p[i]);
             continue;
         }
         float *q = aux + (size_t)st * B * U; /* (B, U) */
@@ -185,7 +170,7 @@ static void dir_forward(const tk_layer *l, int dir, int B, int T, int D, const f
             const float *xb = xp + ((size_t)b * T + t) * G;
             for (int j = 0; j < 2 * U; j++) {
                 pb[j] += xb[j];
-                ab[j] = tk_act_value(l->recurrent_activation, pb[j]);
+                ab[j] = cell_act(l->recurrent_activation, pb[j]);
             }
             if (l->reset_after) {
                 for (int j = 0; j < U; j++) {
@@ -204,7 +189,7 @@ static void dir_forward(const tk_layer *l, int dir, int B, int T, int D, const f
         for (int b = 0; b < B; b++) {
             float *pb = p + (size_t)b * G, *ab = a + (size_t)b * G;
             for (int j = 0; j < U; j++) {
-                float hh = tk_act_value(l->activation, pb[2 * U + j]);
+                float hh = cell_act(l->activation, pb[2 * U + j]);
                 float z = ab[j], hpv = hp != NULL ? hp[(size_t)b * U + j] : 0.0f;
                 ab[2 * U + j] = hh;
                 h[(size_t)b * U + j] = z * hpv + (1.0f - z) * hh;
@@ -244,7 +229,7 @@ static void dir_backward(const tk_layer_ctx *c, int dir, const float *dH, float 
         if (!gru) {
             const float *h = tr.hidden + (size_t)st * B * U;
             for (size_t i = 0; i < (size_t)B * U; i++)
-                drec[i] = dh[i] * tk_act_grad_from_value(l->activation, h[i]);
+                drec[i] = dh[i] * tk_act_grad_from_output(l->activation, h[i]);
             if (hp != NULL) {
                 tk_sgemm(false, true, B, U, U, 1.0f, drec, U, w->recurrent, U, 0.0f, dhp, U);
                 if (dr != NULL)
@@ -259,8 +244,8 @@ static void dir_backward(const tk_layer_ctx *c, int dir, const float *dH, float 
                     size_t k = (size_t)b * U + j;
                     float z = ab[j], hh = ab[2 * U + j], hpv = hp != NULL ? hp[k] : 0.0f;
                     float g = dh[k];
-                    gb[j] = g * (hpv - hh) * tk_act_grad_from_value(l->recurrent_activation, z);
-                    gb[2 * U + j] = g * (1.0f - z) * tk_act_grad_from_value(l->activation, hh);
+                    gb[j] = g * (hpv - hh) * tk_act_grad_from_output(l->recurrent_activation, z);
+                    gb[2 * U + j] = g * (1.0f - z) * tk_act_grad_from_output(l->activation, hh);
                     dhp[k] = g * z;
                 }
             }
@@ -273,7 +258,7 @@ static void dir_backward(const tk_layer_ctx *c, int dir, const float *dH, float 
                         float dc = gb[2 * U + j], r = ab[U + j];
                         daux[(size_t)b * U + j] = dc; /* the input side's candidate gradient */
                         gb[U + j] = dc * q[(size_t)b * U + j] *
-                                    tk_act_grad_from_value(l->recurrent_activation, r);
+                                    tk_act_grad_from_output(l->recurrent_activation, r);
                         gb[2 * U + j] = dc * r;
                     }
                 }
@@ -307,7 +292,7 @@ static void dir_backward(const tk_layer_ctx *c, int dir, const float *dH, float 
                         size_t k = (size_t)b * U + j;
                         float r = ab[U + j];
                         gb[U + j] = daux[k] * hp[k] *
-                                    tk_act_grad_from_value(l->recurrent_activation, r);
+                                    tk_act_grad_from_output(l->recurrent_activation, r);
                         dhp[k] += daux[k] * r;
                     }
                 }
@@ -431,20 +416,74 @@ static size_t no_ints(const tk_layer *l, int batch, tk_shape in, tk_shape out)
     return 0;
 }
 
-const tk_layer_ops tk_ops_simple_rnn = {rnn_shape, rnn_state, no_ints, rnn_scratch,
-                                        rnn_forward, rnn_backward, rnn_weights, false};
-const tk_layer_ops tk_ops_gru = {rnn_shape, rnn_state, no_ints, rnn_scratch,
-                                 rnn_forward, rnn_backward, rnn_weights, false};
-
-int tk_layer_rnn_dirs(const tk_layer *l)
+/* tk_model_build's SimpleRNN and GRU are tf.keras 2's defaults: tanh (a
+ * SimpleRNN may ask for relu), GRU reset_after with sigmoid gates. */
+static void rnn_build_defaults(tk_layer *l)
 {
-    switch (l->kind) {
-    case TK_LAYER_LSTM:
-    case TK_LAYER_SIMPLE_RNN:
-    case TK_LAYER_GRU: return 1;
-    case TK_LAYER_BIDIRECTIONAL:
-    case TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN:
-    case TK_LAYER_BIDIRECTIONAL_GRU: return 2;
-    default: return 0;
-    }
+    if (is_gru(l) || l->activation != TK_ACT_RELU)
+        l->activation = TK_ACT_TANH;
+    l->recurrent_activation = TK_ACT_SIGMOID;
+    l->reset_after = is_gru(l);
 }
+
+static bool rnn_sizes_ok(const tk_layer *l)
+{
+    return l->units > 0 && l->dropout_rate == 0.0f;
+}
+
+/* kernel glorot_uniform, recurrent kernel orthogonal, bias zero (both rows
+ * for reset_after); Bidirectional: forward then backward. */
+static tk_status rnn_init(tk_layer *l, uint64_t *rng, tk_error *err)
+{
+    int in_dim = l->in.channels, units = l->units, g = gate_width(l);
+    for (int d = 0; d < n_dirs(l); d++) {
+        tk_rnn_weights *w = &l->rnn[d];
+        tk_init_glorot_uniform(w->kernel, (size_t)in_dim * g, in_dim, g, rng);
+        tk_status st = tk_init_orthogonal(w->recurrent, units, g, rng, err);
+        if (st != TK_OK)
+            return st;
+        if (w->bias)
+            memset(w->bias, 0, sizeof(float) * (size_t)g * (is_gru(l) && l->reset_after ? 2 : 1));
+    }
+    return TK_OK;
+}
+
+static double rnn_flops(const tk_layer *l, tk_shape in, tk_shape out)
+{
+    (void)out;
+    return n_dirs(l) * 2.0 * in.steps * (double)(in.channels + l->units) * gate_width(l);
+}
+
+/* A plain layer's input kernel (L2 regularisation). */
+static const float *rnn_kernel(const tk_layer *l, size_t *count)
+{
+    *count = (size_t)l->in.channels * gate_width(l);
+    return l->rnn[0].kernel;
+}
+
+const tk_layer_ops tk_ops_simple_rnn = {
+    .shape = rnn_shape, .state_floats = rnn_state, .state_ints = no_ints,
+    .scratch_floats = rnn_scratch, .forward = rnn_forward, .backward = rnn_backward,
+    .weights = rnn_weights, .class_name = "SimpleRNN", .base_name = "simple_rnn",
+    .sizes_ok = rnn_sizes_ok, .build_defaults = rnn_build_defaults, .init = rnn_init,
+    .flops = rnn_flops, .kernel = rnn_kernel,
+};
+const tk_layer_ops tk_ops_gru = {
+    .shape = rnn_shape, .state_floats = rnn_state, .state_ints = no_ints,
+    .scratch_floats = rnn_scratch, .forward = rnn_forward, .backward = rnn_backward,
+    .weights = rnn_weights, .class_name = "GRU", .base_name = "gru",
+    .sizes_ok = rnn_sizes_ok, .build_defaults = rnn_build_defaults, .init = rnn_init,
+    .flops = rnn_flops, .kernel = rnn_kernel,
+};
+const tk_layer_ops tk_ops_bidirectional_simple_rnn = {
+    .shape = rnn_shape, .state_floats = rnn_state, .state_ints = no_ints,
+    .scratch_floats = rnn_scratch, .forward = rnn_forward, .backward = rnn_backward,
+    .weights = rnn_weights, .class_name = "Bidirectional", .base_name = "bidirectional",
+    .init = rnn_init, .flops = rnn_flops, .directions = 2,
+};
+const tk_layer_ops tk_ops_bidirectional_gru = {
+    .shape = rnn_shape, .state_floats = rnn_state, .state_ints = no_ints,
+    .scratch_floats = rnn_scratch, .forward = rnn_forward, .backward = rnn_backward,
+    .weights = rnn_weights, .class_name = "Bidirectional", .base_name = "bidirectional",
+    .init = rnn_init, .flops = rnn_flops, .directions = 2,
+};

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
 #include "model/layer_ops.h"
 #include "model/model_build.h"
 
@@ -28,21 +29,20 @@ struct tk_workspace {
                            * identity layer (Dropout at inference) */
     float **state;        /* (n_layers) kept for backward */
     int32_t **istate;     /* (n_layers) kept for backward (arg-max indices) */
+    float **pre;          /* (n_layers) kept pre-activations (tk_workspace_keep_pre), or NULL */
     float *scratch;       /* temporary, the largest any layer needs */
     float *grad[2];       /* ping-pong gradients, the largest activation */
 };
 
+/* Kept for callers of the model's API; the generator is core/rng.h. */
 uint64_t tk_model_rng_next(uint64_t *rng_state)
 {
-    uint64_t z = (*rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return tk_rng_u64(rng_state);
 }
 
 float tk_model_rng_uniform(uint64_t *rng_state)
 {
-    return (float)(tk_model_rng_next(rng_state) >> 40) * (1.0f / 16777216.0f);
+    return tk_rng_uniform(rng_state);
 }
 
 static tk_status resolve_shapes(const tk_model *m, int steps, tk_shape *in, tk_shape *out,
@@ -285,7 +285,10 @@ void tk_workspace_destroy(tk_workspace *ws)
             free(ws->state[i]);
         if (ws->istate != NULL)
             free(ws->istate[i]);
+        if (ws->pre != NULL)
+            free(ws->pre[i]);
     }
+    free(ws->pre);
     free(ws->y);
     free(ws->act);
     free(ws->state);
@@ -386,7 +389,7 @@ static tk_status forward(const tk_model *model, tk_workspace *ws, int batch, int
             .y = ws->y[i], .state = ws->state[i], .istate = ws->istate[i],
             .scratch = ws->scratch, .last = i == model->n_layers - 1,
             .training = training,
-            .rng = rng, .params = model->params,
+            .rng = rng, .params = model->params, .pre = ws->pre ? ws->pre[i] : NULL,
         };
         const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
         if (!training && ops->identity_at_inference) {
@@ -490,61 +493,72 @@ tk_lstm_trace tk_workspace_lstm_trace(const tk_workspace *ws, int layer, int dir
     const tk_layer *l = &ws->model->layers[layer];
     if (l->kind != TK_LAYER_LSTM && l->kind != TK_LAYER_BIDIRECTIONAL)
         return none;
-    return tk_lstm_trace_of(l, ws->state[layer], ws->batch, ws->steps, ws->in[layer].channels,
-                            dir);
+    tk_lstm_trace t = tk_lstm_trace_of(l, ws->state[layer], ws->batch, ws->steps,
+                                       ws->in[layer].channels, dir);
+    if (t.gates != NULL && ws->pre != NULL && !ws->training)
+        tk_lstm_pre_of(l, ws->pre[layer], ws->batch, ws->steps, dir, &t);
+    return t;
 }
 
-/* ---- issue 16: single layers run alone, recurrent traces, Keras 3 names ---- */
-
-tk_status tk_layer_out_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_error *err)
+tk_status tk_workspace_keep_pre(tk_workspace *ws, const tk_model *model, tk_error *err)
 {
-    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
-    if (ops == NULL)
-        return tk_error_set(err, TK_E_INTERNAL, "layer '%s' has no operations", l->name);
-    return ops->shape(l, in, out, err);
-}
-
-size_t tk_layer_state_floats(const tk_layer *l, int batch, tk_shape in)
-{
-    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
-    tk_shape out;
-    if (ops == NULL || ops->shape(l, in, &out, NULL) != TK_OK)
-        return 0;
-    return ops->state_floats(l, batch, in, out);
-}
-
-size_t tk_layer_scratch_floats(const tk_layer *l, int batch, tk_shape in)
-{
-    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
-    tk_shape out;
-    if (ops == NULL || ops->shape(l, in, &out, NULL) != TK_OK)
-        return 0;
-    return ops->scratch_floats(l, batch, in, out);
-}
-
-tk_status tk_layer_forward_alone(const tk_layer *l, int batch, tk_shape in, const float *x,
-                                 float *y, float *state, float *scratch, bool last,
-                                 tk_error *err)
-{
-    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
-    tk_shape out;
-    if (ops == NULL)
-        return tk_error_set(err, TK_E_INTERNAL, "layer '%s' has no operations", l->name);
-    tk_status st = ops->shape(l, in, &out, err);
-    if (st != TK_OK)
-        return st;
-    if (ops->state_ints(l, batch, in, out) > 0)
-        return tk_error_set(err, TK_E_INTERNAL, "layer '%s' (%s) cannot run alone", l->name,
-                            l->class_name);
-    if (ops->identity_at_inference) {
-        memcpy(y, x, tk_layer_size(batch, in) * sizeof *y);
+    if (ws->pre != NULL)
         return TK_OK;
+    if (ws->n_layers != model->n_layers)
+        return tk_error_set(err, TK_E_INVALID, "workspace was made for another model");
+    ws->pre = tk_calloc((size_t)ws->n_layers, sizeof *ws->pre, err);
+    if (ws->pre == NULL)
+        return TK_E_NOMEM;
+    tk_shape *in = tk_calloc((size_t)ws->n_layers * 2, sizeof *in, err);
+    if (in == NULL)
+        return TK_E_NOMEM;
+    tk_shape *out = in + ws->n_layers;
+    tk_status st = resolve_shapes(model, ws->max_steps, in, out, err);
+    for (int i = model->first_body_layer; st == TK_OK && i < model->n_layers - 1; i++) {
+        const tk_layer *l = &model->layers[i];
+        const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+        size_t n = ops->pre_floats ? ops->pre_floats(l, ws->max_batch, in[i], out[i]) : 0;
+        if (n > 0 && (ws->pre[i] = tk_malloc(n, sizeof(float), err)) == NULL)
+            st = TK_E_NOMEM;
     }
-    tk_layer_ctx c = {.layer = l, .batch = batch, .in = in, .out = out, .x = x, .y = y,
-                      .state = state, .scratch = scratch, .last = last};
-    ops->forward(&c);
-    return TK_OK;
+    free(in);
+    return st;
 }
+
+const float *tk_workspace_layer_pre(const tk_workspace *ws, int layer)
+{
+    if (ws == NULL || ws->pre == NULL || layer < 0 || layer >= ws->n_layers || !ws->have_forward ||
+        ws->training)
+        return NULL;
+    const tk_layer *l = &ws->model->layers[layer];
+    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+    if (ops->pre_floats == NULL || ops->pre_in_trace)
+        return NULL;
+    return ws->pre[layer];
+}
+
+tk_status tk_model_shapes(const tk_model *model, int steps, tk_shape *in, tk_shape *out,
+                          tk_error *err)
+{
+    if (steps <= 0)
+        return tk_error_set(err, TK_E_INVALID, "sequences of %d steps", steps);
+    return resolve_shapes(model, steps, in, out, err);
+}
+
+int tk_layer_directions(const tk_layer *l)
+{
+    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+    return ops && ops->directions > 1 ? ops->directions : 1;
+}
+
+double tk_model_layer_flops(const tk_model *model, int layer, tk_shape in, tk_shape out)
+{
+    const tk_layer *l = &model->layers[layer];
+    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+    return ops->flops ? ops->flops(l, in, out) : 0.0;
+}
+
+/* ---- issue 16: SimpleRNN/GRU traces, Keras 3 names ---- */
 
 tk_rnn_trace tk_workspace_rnn_trace(const tk_workspace *ws, int layer, int dir)
 {

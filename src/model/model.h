@@ -199,9 +199,8 @@ tk_status tk_model_from_layers(const tk_layer *layers, int n_layers, int maxlen,
 /* A deep copy that owns its own parameter buffer. */
 tk_status tk_model_clone(const tk_model *src, tk_model **out, tk_error *err);
 
-/* The PRNG of tk_model_forward_train: splitmix64 (Steele, Lea, Flood 2014),
- * state advanced by 0x9e3779b97f4a7c15 per draw; uniform floats are the top
- * 24 bits / 2^24. Seed *rng_state with any value. */
+/* The PRNG of tk_model_forward_train: core/rng.h's splitmix64
+ * (tk_rng_u64, tk_rng_uniform), under the model's names for its callers. */
 uint64_t tk_model_rng_next(uint64_t *rng_state);
 float tk_model_rng_uniform(uint64_t *rng_state);
 
@@ -266,15 +265,44 @@ typedef struct tk_lstm_trace {
     const float *gates;
     const float *cells;
     const float *hidden;
+    /* With tk_workspace_keep_pre, else NULL: pre (steps, batch, 4 * units)
+     * the gate pre-activations i, f, g, o; tanh_cells (steps, batch, units)
+     * tanh(c_t) as h_t = o tanh(c_t) used it. */
+    const float *pre;
+    const float *tanh_cells;
 } tk_lstm_trace;
 tk_lstm_trace tk_workspace_lstm_trace(const tk_workspace *ws, int layer, int dir);
 
-/* ---- SimpleRNN / GRU / BatchNormalization for methods with their own
- * forward pass (attr/deeplift_net.c): one layer run alone on caller
- * memory, and the views its rules read. ---- */
+/* From now on the forward passes on ws also keep what DeepLIFT's rules
+ * need besides the outputs: the input of each layer's output activation
+ * (Dense, Conv1D, Activation with a non-linear activation, except the last
+ * layer, whose output is the logits) and the LSTM traces' pre and
+ * tanh_cells. Allocates them for the workspace's max batch and steps. */
+tk_status tk_workspace_keep_pre(tk_workspace *ws, const tk_model *model, tk_error *err);
+
+/* Layer i's kept pre-activation, laid out like its output; NULL when the
+ * layer has none (its output is its own pre-activation) or none is kept. */
+const float *tk_workspace_layer_pre(const tk_workspace *ws, int layer);
+
+/* Every body layer's shapes for sequences of `steps` positions: in and out
+ * have model->n_layers entries (those before first_body_layer untouched).
+ * The error names the layer that cannot take its input. */
+tk_status tk_model_shapes(const tk_model *model, int steps, tk_shape *in, tk_shape *out,
+                          tk_error *err);
+
+/* 2 for a Bidirectional wrapper (lstm[0] forward, lstm[1] backward), else 1. */
+int tk_layer_directions(const tk_layer *l);
+
+/* FLOPs (2 per multiply-add) of layer i's forward pass of one sample of
+ * input shape in and output shape out (0 for layers without weights). */
+double tk_model_layer_flops(const tk_model *model, int layer, tk_shape in, tk_shape out);
+
+/* ---- SimpleRNN / GRU / BatchNormalization (issue 16): the views their
+ * rules read (attr/rules_rnn.c, rules_norm.c). ---- */
 
 /* SimpleRNN/GRU internals of one direction, per processing step (step 0
- * of a backward direction is the last position), G as in tk_rnn_weights:
+ * of a backward direction is the last position), G as in tk_rnn_weights;
+ * always kept by the forward pass (no tk_workspace_keep_pre needed):
  * pre (steps, batch, G): pre-activations (SimpleRNN: a; GRU: z, r and the
  *   candidate's x_h + recurrent term);
  * act (steps, batch, G): activated (SimpleRNN: h; GRU: z, r, candidate hh);
@@ -286,42 +314,16 @@ typedef struct tk_rnn_trace {
     const float *pre, *act, *aux, *hidden;
 } tk_rnn_trace;
 
-/* The output shape of one layer for input in (TK_E_INVALID when it does not fit). */
-tk_status tk_layer_out_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_error *err);
-
-/* Floats of the state block a layer keeps from forward to backward, and of
- * its scratch, for batch sequences of shape in. */
-size_t tk_layer_state_floats(const tk_layer *l, int batch, tk_shape in);
-size_t tk_layer_scratch_floats(const tk_layer *l, int batch, tk_shape in);
-
-/* Inference forward of one layer (any kind): x (batch, in) -> y (batch,
- * out), keeping what backward and the traces need in state. last: y holds
- * the pre-activation (the model's logits). */
-tk_status tk_layer_forward_alone(const tk_layer *l, int batch, tk_shape in, const float *x,
-                                 float *y, float *state, float *scratch, bool last,
-                                 tk_error *err);
-
-/* The trace of direction dir (0, or 1 for Bidirectional) in a SimpleRNN/GRU
- * state block; all NULL for other kinds. */
-tk_rnn_trace tk_rnn_trace_of(const tk_layer *l, const float *state, int batch, int steps,
-                             int dir);
+/* The trace of direction dir (0, or 1 for Bidirectional) of layer i after a
+ * forward pass on ws; all NULL for kinds other than SimpleRNN/GRU. */
 tk_rnn_trace tk_workspace_rnn_trace(const tk_workspace *ws, int layer, int dir);
-
-/* Number of directions of a recurrent kind (LSTM, SimpleRNN, GRU and their
- * Bidirectional); 0 for the rest. */
-int tk_layer_rnn_dirs(const tk_layer *l);
 
 /* BatchNormalization folded: y = scale[c] x + shift[c] for every channel. */
 void tk_batchnorm_affine(const tk_layer *l, float *scale, float *shift);
 
-/* Scalar activations shared by the recurrent cells and the methods' rules. */
-float tk_act_value(tk_activation act, float z);
-/* The derivative from the activated value y (relu/hard sigmoids: 0 at the kinks). */
-float tk_act_grad_from_value(tk_activation act, float y);
-
 /* Activations whose name a file's keras_version decides: Keras >= 3 files
- * get TK_ACT_HARD_SIGMOID_K3 wherever they say "hard_sigmoid" for a
- * recurrent gate. Called by the loaders once keras_version is known. */
+ * get TK_ACT_HARD_SIGMOID_K3 wherever they say "hard_sigmoid". Called by
+ * the loaders once keras_version is known. */
 void tk_model_apply_keras_version(tk_model *m);
 
 #endif
