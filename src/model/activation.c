@@ -6,7 +6,7 @@ float tk_act_value(tk_activation act, float z)
 {
     switch (act) {
     case TK_ACT_RELU: return z > 0.0f ? z : 0.0f;
-    case TK_ACT_SIGMOID: return 1.0f / (1.0f + expf(-z));
+    case TK_ACT_SIGMOID: return tk_sigmoid(z);
     case TK_ACT_HARD_SIGMOID: return fminf(fmaxf(0.2f * z + 0.5f, 0.0f), 1.0f);
     case TK_ACT_HARD_SIGMOID_K3: return fminf(fmaxf(z / 6.0f + 0.5f, 0.0f), 1.0f);
     case TK_ACT_TANH: return tanhf(z);
@@ -128,16 +128,3 @@ void tk_act_backward(tk_activation act, const float *y, const float *dy, float *
     }
 }
 
-float tk_act_grad_from_output(tk_activation act, float y)
-{
-    switch (act) {
-    case TK_ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
-    case TK_ACT_SIGMOID: return y * (1.0f - y);
-    case TK_ACT_HARD_SIGMOID: return (y > 0.0f && y < 1.0f) ? 0.2f : 0.0f;
-    case TK_ACT_HARD_SIGMOID_K3: return (y > 0.0f && y < 1.0f) ? 1.0f / 6.0f : 0.0f;
-    case TK_ACT_TANH: return 1.0f - y * y;
-    case TK_ACT_LINEAR:
-    case TK_ACT_SOFTMAX: break;
-    }
-    return 1.0f;
-}

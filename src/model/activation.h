@@ -26,10 +26,28 @@ double tk_act_value_d(tk_activation act, double z);
  * softmax gives 1. */
 double tk_act_grad(tk_activation act, double z);
 
+/* The one sigmoid formula, inline for the recurrent cells' loops. */
+static inline float tk_sigmoid(float z)
+{
+    return 1.0f / (1.0f + expf(-z));
+}
+
 /* act'(.) of one element-wise activation from its output y (relu and the
  * hard sigmoids: 0 at the kinks), as tk_act_backward uses it; softmax and
- * linear give 1. */
-float tk_act_grad_from_output(tk_activation act, float y);
+ * linear give 1. Inline: the recurrent cells call it per element. */
+static inline float tk_act_grad_from_output(tk_activation act, float y)
+{
+    switch (act) {
+    case TK_ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
+    case TK_ACT_SIGMOID: return y * (1.0f - y);
+    case TK_ACT_HARD_SIGMOID: return (y > 0.0f && y < 1.0f) ? 0.2f : 0.0f;
+    case TK_ACT_HARD_SIGMOID_K3: return (y > 0.0f && y < 1.0f) ? 1.0f / 6.0f : 0.0f;
+    case TK_ACT_TANH: return 1.0f - y * y;
+    case TK_ACT_LINEAR:
+    case TK_ACT_SOFTMAX: break;
+    }
+    return 1.0f;
+}
 
 /* In place over y (rows, n): y = act(y); softmax per row of n. */
 void tk_act_forward(tk_activation act, float *y, size_t rows, int n);

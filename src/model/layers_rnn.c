@@ -116,7 +116,11 @@ static size_t rnn_scratch(const tk_layer *l, int batch, tk_shape in, tk_shape ou
  * choice of tanh formula changes nothing they rely on. */
 static inline float cell_act(tk_activation act, float z)
 {
-    return act == TK_ACT_TANH ? tk_tanh_cell(z) : tk_act_value(act, z);
+    if (act == TK_ACT_TANH)
+        return tk_tanh_cell(z);
+    if (act == TK_ACT_SIGMOID)
+        return tk_sigmoid(z);
+    return tk_act_value(act, z);
 }
 
 /* One direction over x (B, T, D) into its trace; xp is scratch (B T, G). */
