@@ -146,6 +146,7 @@ static void test_activation_fast_variants(void)
         worst_sig = fmax(worst_sig, fabs(tk_sigmoid_vec(v) - s) / s);
         worst_tanh = fmax(worst_tanh, fabs(tk_tanh_vec(v) - tanh((double)v)));
         CU_ASSERT_EQUAL(tk_tanh_cell(-v), -tk_tanh_cell(v)); /* odd by construction */
+        CU_ASSERT_EQUAL(tk_hard_sigmoid_vec(v), tk_act_value(TK_ACT_HARD_SIGMOID, v));
     }
     CU_ASSERT(worst_cell < 2e-7);
     CU_ASSERT(worst_sig < 1e-6);

@@ -155,12 +155,7 @@ tk_status tk_ig_lstm_create(const tk_model *model, int max_steps, int max_points
 
 static inline float rec_act(tk_activation a, float v)
 {
-    if (a == TK_ACT_HARD_SIGMOID) {
-        float y = 0.2f * v + 0.5f;
-        y = y < 0.0f ? 0.0f : y;
-        return y > 1.0f ? 1.0f : y;
-    }
-    return tk_sigmoid_vec(v);
+    return a == TK_ACT_HARD_SIGMOID ? tk_hard_sigmoid_vec(v) : tk_sigmoid_vec(v);
 }
 
 /* Derivative of the recurrent activation from its value y. */

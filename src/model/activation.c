@@ -2,20 +2,6 @@
 
 #include <float.h>
 
-float tk_act_value(tk_activation act, float z)
-{
-    switch (act) {
-    case TK_ACT_RELU: return z > 0.0f ? z : 0.0f;
-    case TK_ACT_SIGMOID: return tk_sigmoid(z);
-    case TK_ACT_HARD_SIGMOID: return fminf(fmaxf(0.2f * z + 0.5f, 0.0f), 1.0f);
-    case TK_ACT_HARD_SIGMOID_K3: return fminf(fmaxf(z / 6.0f + 0.5f, 0.0f), 1.0f);
-    case TK_ACT_TANH: return tanhf(z);
-    case TK_ACT_LINEAR:
-    case TK_ACT_SOFTMAX: break;
-    }
-    return z;
-}
-
 /* The same formulas in double (LRP's recomputed traces, the explained
  * scalar); linear and softmax give z. */
 double tk_act_value_d(tk_activation act, double z)
@@ -59,12 +45,24 @@ void tk_act_forward(tk_activation act, float *y, size_t rows, int n)
     switch (act) {
     case TK_ACT_LINEAR: break;
     case TK_ACT_RELU:
+        for (size_t i = 0; i < total; i++)
+            y[i] = tk_reluf(y[i]);
+        break;
     case TK_ACT_SIGMOID:
+        for (size_t i = 0; i < total; i++)
+            y[i] = tk_sigmoidf(y[i]);
+        break;
     case TK_ACT_HARD_SIGMOID:
+        for (size_t i = 0; i < total; i++)
+            y[i] = tk_hard_sigmoidf(y[i]);
+        break;
     case TK_ACT_HARD_SIGMOID_K3:
+        for (size_t i = 0; i < total; i++)
+            y[i] = tk_hard_sigmoid_k3f(y[i]);
+        break;
     case TK_ACT_TANH:
         for (size_t i = 0; i < total; i++)
-            y[i] = tk_act_value(act, y[i]);
+            y[i] = tanhf(y[i]);
         break;
     case TK_ACT_SOFTMAX:
         for (size_t r = 0; r < rows; r++) {

@@ -18,19 +18,49 @@
 
 #include "model/model.h"
 
+/* The float formulas, inline so that the passes' loops keep them in
+ * registers (and vectorise relu). */
+static inline float tk_sigmoidf(float z)
+{
+    return 1.0f / (1.0f + expf(-z));
+}
+
+static inline float tk_hard_sigmoidf(float z)
+{
+    return fminf(fmaxf(0.2f * z + 0.5f, 0.0f), 1.0f);
+}
+
+static inline float tk_reluf(float z)
+{
+    return z > 0.0f ? z : 0.0f;
+}
+
+/* Keras 3's hard_sigmoid: relu6(z + 3) / 6 = clip(z / 6 + 0.5, 0, 1). */
+static inline float tk_hard_sigmoid_k3f(float z)
+{
+    return fminf(fmaxf(z / 6.0f + 0.5f, 0.0f), 1.0f);
+}
+
 /* act(z) for one value; softmax is not element-wise and gives z. */
-float tk_act_value(tk_activation act, float z);
+static inline float tk_act_value(tk_activation act, float z)
+{
+    switch (act) {
+    case TK_ACT_RELU: return tk_reluf(z);
+    case TK_ACT_SIGMOID: return tk_sigmoidf(z);
+    case TK_ACT_HARD_SIGMOID: return tk_hard_sigmoidf(z);
+    case TK_ACT_HARD_SIGMOID_K3: return tk_hard_sigmoid_k3f(z);
+    case TK_ACT_TANH: return tanhf(z);
+    case TK_ACT_LINEAR:
+    case TK_ACT_SOFTMAX: break;
+    }
+    return z;
+}
+
 double tk_act_value_d(tk_activation act, double z);
 
 /* act'(z) from the input z (double: DeepLIFT's rescale at Δz -> 0);
  * softmax gives 1. */
 double tk_act_grad(tk_activation act, double z);
-
-/* The one sigmoid formula, inline for the recurrent cells' loops. */
-static inline float tk_sigmoid(float z)
-{
-    return 1.0f / (1.0f + expf(-z));
-}
 
 /* act'(.) of one element-wise activation from its output y (relu and the
  * hard sigmoids: 0 at the kinks), as tk_act_backward uses it; softmax and
@@ -88,6 +118,15 @@ static inline float tk_exp_vec(float x)
 static inline float tk_sigmoid_vec(float v)
 {
     return 1.0f / (1.0f + tk_exp_vec(-v));
+}
+
+/* clip(0.2 v + 0.5, 0, 1) with ternaries: fminf/fmaxf are libm calls
+ * where they stop vectorisation. */
+static inline float tk_hard_sigmoid_vec(float v)
+{
+    float y = 0.2f * v + 0.5f;
+    y = y < 0.0f ? 0.0f : y;
+    return y > 1.0f ? 1.0f : y;
 }
 
 /* 1 - 2 / (exp(2v) + 1): exact limits +-1, no cancellation problem for the

@@ -119,7 +119,7 @@ static inline float cell_act(tk_activation act, float z)
     if (act == TK_ACT_TANH)
         return tk_tanh_cell(z);
     if (act == TK_ACT_SIGMOID)
-        return tk_sigmoid(z);
+        return tk_sigmoidf(z);
     return tk_act_value(act, z);
 }
 
