@@ -3,8 +3,10 @@
 # BatchNormalization, GRU(return_sequences) and SimpleRNN
 # (configs/synthetic_planted_gru.yaml) to >= 99% test accuracy; `tokattr
 # evaluate` and `tokattr explain` read the file back, every method runs on
-# 20 real test reviews and DeepLIFT is complete to 1e-5 on each.
-# labels: attr
+# 20 real test reviews and DeepLIFT is complete to 1e-5 on each; `tokattr
+# run` with DeepLIFT, DeepSHAP, LRP (eps 0, bias_factor 1) and IG gives
+# bitwise identical attributions on 1 and 2 ranks.
+# labels: attr mpi
 set -euo pipefail
 : "${TOKATTR_BIN:?}" "${TOKATTR_SHARED:?}" "${TOKATTR_SOURCE:?}"
 work=$(mktemp -d)
@@ -40,4 +42,28 @@ done
 # completeness is tested on random models in tests/test_attr_rnn.c.
 n=$("$TOKATTR_BIN" explain "$work/gru.h5" "$work/ds.h5" --method ig --reviews $reviews | grep -c 'delta = ')
 [ "$n" -eq 20 ] || fail "ig explained $n of 20 reviews"
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+mkdir -p "$work/out"
+cat > "$work/job.yaml" <<YAML
+model: $work/gru.h5
+dataset: $work/ds.h5
+word_index: shared:models/imdb_word_index.json
+select: {ids: [0, 1, 2, 3, 4, 5, 12500, 12501, 12502, 24999]}
+methods:
+  - {name: deeplift, method: deeplift}
+  - {name: deepshap, method: deepshap, background_size: 8}
+  - {name: lrp, method: lrp_epsilon, eps: 0.0, bias_factor: 1.0}
+  - {name: ig, method: integrated_gradients, n_steps: 20}
+results: out/r.h5
+chunk_size: 3
+YAML
+for n in 1 2; do
+    mpirun -n $n "$TOKATTR_BIN" run "$work/job.yaml" --force --shared "$TOKATTR_SHARED" --quiet \
+        >"$work/run$n.log" 2>&1 || { cat "$work/run$n.log"; fail "run on $n ranks"; }
+    cp "$work/out/r.h5" "$work/r$n.h5"
+done
+h5diff "$work/r1.h5" "$work/r2.h5" /attributions /attributions >"$work/diff" 2>&1 ||
+    { head -20 "$work/diff"; fail "/attributions differ between 1 and 2 ranks"; }
+echo "run: 1 and 2 ranks give the same attributions (deeplift, deepshap, lrp, ig)"
 echo PASS
