@@ -459,7 +459,7 @@ tk_status tk_model_save(const tk_model *model, const char *path, tk_error *err)
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return tk_error_set(err, TK_E_INVALID, "%s: path too long", path);
-    char *json = tk_keras_config_json(model, err);
+    char *json = tk_keras_config_json(model, TK_KERAS_2, err);
     if (json == NULL)
         return TK_E_NOMEM;
     tk_status st = TK_OK;
