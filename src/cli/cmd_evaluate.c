@@ -19,7 +19,9 @@ enum { MAX_CLASSES = 64 };
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: tokattr evaluate MODEL.h5 DATASET.h5 [options]\n\n"
+            "usage: tokattr evaluate MODEL DATASET.h5 [options]\n\n"
+            "MODEL: a Keras .h5 (Keras 2 or 3), a .keras archive, or weights-only .h5\n"
+            "with --architecture.\n"
             "Runs the model over every review of a split and prints accuracy, the\n"
             "confusion matrix, the mean loss and the speed. A single sigmoid output\n"
             "predicts positive when p > 0.5; otherwise the arg-max (ties to the lower class).\n\n"
@@ -29,6 +31,8 @@ static void usage(FILE *out)
             "  --maxlen L        pad/truncate to L ids, 'pre' like Keras\n"
             "                    (default: the model's input length)\n"
             "  --batch B         reviews per forward pass (default: 64)\n"
+            "  --architecture J  the model's architecture JSON (model.to_json()), for a\n"
+            "                    weights-only MODEL (model.save_weights)\n"
             "  --quiet           no progress bar\n"
             "  --help            this text\n");
 }
@@ -45,6 +49,7 @@ static bool parse_int(const char *s, int lo, int hi, int *out)
 
 typedef struct eval_opts {
     const char *model_path, *data_path, *split;
+    const char *architecture; /* --architecture, NULL = the model file's own config */
     int num_words, maxlen, batch;
     bool quiet;
 } eval_opts;
@@ -55,6 +60,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         {"split", required_argument, NULL, 's'},   {"num-words", required_argument, NULL, 'n'},
         {"maxlen", required_argument, NULL, 'l'},  {"batch", required_argument, NULL, 'b'},
         {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+        {"architecture", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
     *o = (eval_opts){.split = "test", .batch = 64};
@@ -68,6 +74,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         case 'l': if (!parse_int(optarg, 1, 1 << 20, &o->maxlen)) bad = "--maxlen"; break;
         case 'b': if (!parse_int(optarg, 1, 1 << 16, &o->batch)) bad = "--batch"; break;
         case 'q': o->quiet = true; break;
+        case 'a': o->architecture = optarg; break;
         case 'h': usage(stdout); return -1;
         default:
             fprintf(stderr, "tokattr evaluate: unknown option or missing value: %s\n",
@@ -163,7 +170,7 @@ int tk_cmd_evaluate(int argc, char **argv)
     float *x = NULL, *logits = NULL;
     tally *t = NULL;
     rc = TK_EXIT_FAILURE;
-    if (tk_model_load(o.model_path, &m, &err) != TK_OK)
+    if (tk_model_load_with_architecture(o.model_path, o.architecture, &m, &err) != TK_OK)
         goto fail;
     if (!m->has_embedding) {
         tk_error_set(&err, TK_E_UNSUPPORTED,

@@ -17,6 +17,7 @@
 
 typedef struct explain_opts {
     const char *model_path;
+    const char *architecture; /* --architecture: NULL = the model file's own config */
     const char *dataset_path;
     const char *reviews; /* "0-9", "3,5,10-12" */
     const char *split;
@@ -29,7 +30,8 @@ static void explain_usage(FILE *out)
 {
     fprintf(out,
             "usage: tokattr explain MODEL DATASET [options]\n"
-            "  MODEL    a Keras 2 .h5 classifier with an Embedding layer\n"
+            "  MODEL    a Keras classifier with an Embedding layer: .h5 (Keras 2 or 3),\n"
+            "           .keras (Keras 3), or weights-only .h5 with --architecture\n"
             "  DATASET  a dataset file made by `tokattr prepare`\n"
             "options (defaults in brackets):\n"
             "  --method M     saliency, grad_input, ig (integrated_gradients), occlusion,\n"
@@ -46,6 +48,8 @@ static void explain_usage(FILE *out)
             "  --target T     predicted, label or a class number [predicted]\n"
             "  --reduce R     sum or l2 over the embedding dimension [sum]\n"
             "  --maxlen N     input length when the model does not fix one\n"
+            "  --architecture J  the architecture JSON (model.to_json()) of a\n"
+            "                 weights-only MODEL (model.save_weights)\n"
             "  --json         one JSON document instead of text\n");
 }
 
@@ -162,6 +166,8 @@ static int parse_args(int argc, char **argv, explain_opts *o)
             slot = &reduce;
         } else if (strcmp(a, "--maxlen") == 0) {
             slot = &maxlen;
+        } else if (strcmp(a, "--architecture") == 0) {
+            slot = &o->architecture;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "tokattr explain: unknown option '%s'\n", a);
             return TK_EXIT_USAGE;
@@ -342,7 +348,7 @@ int tk_cmd_explain(int argc, char **argv)
     cJSON *doc = NULL;
     rc = TK_EXIT_FAILURE;
 
-    if (tk_model_load(o.model_path, &model, &err) != TK_OK)
+    if (tk_model_load_with_architecture(o.model_path, o.architecture, &model, &err) != TK_OK)
         goto fail;
     if (!model->has_embedding) {
         tk_error_set(&err, TK_E_UNSUPPORTED,

@@ -9,11 +9,13 @@
 
 #include "cli/commands.h"
 #include "data/dataset.h"
+#include "model/model.h"
 
 typedef struct inspect_opts {
     const char *split;  /* --split, default "test" */
     long review;        /* --review I, -1 = none */
     int top;            /* --top N vocabulary words */
+    const char *architecture; /* --architecture J for a weights-only model file */
 } inspect_opts;
 
 static int cmp_i64(const void *a, const void *b)
@@ -77,6 +79,48 @@ static int inspect_dataset(const char *path, const inspect_opts *o)
     return rc;
 }
 
+static void shape_text(tk_shape s, char *buf, size_t size)
+{
+    if (s.steps > 0)
+        snprintf(buf, size, "(%d, %d)", s.steps, s.channels);
+    else
+        snprintf(buf, size, "(%d)", s.channels);
+}
+
+/* A Keras model: the format read, the layers and their per-sample shapes. */
+static int inspect_model(const char *path, const inspect_opts *o)
+{
+    tk_model *m = NULL;
+    tk_error err = {0};
+    if (tk_model_load_with_architecture(path, o->architecture, &m, &err) != TK_OK) {
+        fprintf(stderr, "tokattr inspect: %s\n", err.msg);
+        return TK_EXIT_FAILURE;
+    }
+    printf("model file %s\n  format: %s (keras_version %s%s%s)\n", path, m->format,
+           m->keras_version[0] ? m->keras_version : "?", m->backend[0] ? ", backend " : "",
+           m->backend);
+    printf("  input: %s, maxlen %d%s; %d output%s; %zu parameters\n",
+           m->has_embedding ? "token ids" : "vectors", m->maxlen,
+           m->maxlen == 0 ? " (any length)" : "", m->n_outputs, m->n_outputs == 1 ? "" : "s",
+           m->n_params);
+    const tk_text_vectorization *tv = &m->text_vectorization;
+    if (tv->present)
+        printf("  TextVectorization '%s' (not computed): standardize %s, split %s, "
+               "output_sequence_length %d, max_tokens %d, vocabulary %s\n",
+               tv->name, tv->standardize, tv->split, tv->output_sequence_length, tv->max_tokens,
+               tv->vocabulary_in_config ? "in the config" : "in the assets or not stored");
+    for (int i = 0; i < m->n_layers; i++) {
+        const tk_layer *l = &m->layers[i];
+        char in[48], out[48];
+        shape_text(l->in, in, sizeof in);
+        shape_text(l->out, out, sizeof out);
+        printf("  %2d %-24s %-22s %s -> %s, %zu parameter floats\n", i, l->name, l->class_name, in, out,
+               l->param_count);
+    }
+    tk_model_destroy(m);
+    return TK_EXIT_OK;
+}
+
 /* One line per kind of file tokattr knows. */
 typedef struct kind {
     const char *name;
@@ -86,6 +130,7 @@ typedef struct kind {
 
 static const kind KINDS[] = {
     {"dataset", tk_dataset_probe, inspect_dataset},
+    {"Keras model", tk_model_probe, inspect_model},
 };
 
 static void usage(FILE *out)
@@ -95,6 +140,8 @@ static void usage(FILE *out)
                  "  --review I     also print review I of the split as words (default: none)\n"
                  "  --split NAME   train or test (default: test)\n"
                  "  --top N        most frequent vocabulary words to list (default: 10)\n"
+                 "  --architecture J  a model's architecture JSON (model.to_json()), for a\n"
+                 "                 weights-only model file\n"
                  "  --help         this text\n");
 }
 
@@ -104,10 +151,11 @@ int tk_cmd_inspect(int argc, char **argv)
     static const struct option LONG[] = {
         {"review", required_argument, NULL, 'r'}, {"split", required_argument, NULL, 's'},
         {"top", required_argument, NULL, 't'},    {"help", no_argument, NULL, 'h'},
+        {"architecture", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "r:s:t:h", LONG, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "r:s:t:ha:", LONG, NULL)) != -1;) {
         char *end = NULL;
         switch (c) {
         case 'r':
@@ -118,6 +166,7 @@ int tk_cmd_inspect(int argc, char **argv)
             }
             break;
         case 's': o.split = optarg; break;
+        case 'a': o.architecture = optarg; break;
         case 't':
             o.top = (int)strtol(optarg, &end, 10);
             if (*optarg == '\0' || *end != '\0' || o.top < 0) {

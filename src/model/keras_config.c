@@ -1,9 +1,11 @@
+#define _POSIX_C_SOURCE 200809L
 /* Keras model_config JSON <-> layer configs. The attribute is untrusted:
  * every key is looked up with its type checked, and anything tokattr does
  * not compute exactly as Keras would is refused with the layer, its class,
  * the option and what is supported. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -524,6 +526,8 @@ typedef struct keras_class {
 
 static const keras_class CLASSES[] = {
     {"InputLayer", TK_LAYER_INPUT, parse_none, write_none},
+    /* Not computed: turns strings into ids (tk_model.text_vectorization). */
+    {"TextVectorization", TK_LAYER_INPUT, parse_none, write_none},
     {"Embedding", TK_LAYER_EMBEDDING, parse_embedding, write_embedding},
     {"Conv1D", TK_LAYER_CONV1D, parse_conv, write_conv},
     {"Convolution1D", TK_LAYER_CONV1D, parse_conv, write_conv},
@@ -567,6 +571,16 @@ static const keras_class *class_of_layer(const tk_layer *l)
         if (CLASSES[i].kind == l->kind)
             return &CLASSES[i];
     return NULL;
+}
+
+const char *tk_keras_python_class(const tk_layer *l)
+{
+    if (l->kind == TK_LAYER_DROPOUT && l->dropout_spatial)
+        return "SpatialDropout1D";
+    for (int i = 0; i < N_CLASSES; i++)
+        if (CLASSES[i].kind == l->kind)
+            return CLASSES[i].name;
+    return "?";
 }
 
 /* "InputLayer Embedding Conv1D ...": every class name of the table. */
@@ -761,6 +775,88 @@ static const char *item_class(const cJSON *list, int i, char *buf, size_t size)
     return buf;
 }
 
+/* A leading TextVectorization: only what the text-vectorization tokenizer
+ * reproduces (data/text_tokenizer.h) is accepted. */
+static tk_status parse_text_vectorization(const where *w, const cJSON *c,
+                                          tk_text_vectorization *tv, tk_error *err)
+{
+    static const char *const MODES[] = {"int"};
+    static const char *const SPLITS[] = {"whitespace"};
+    static const char *const STANDARDIZE[] = {"lower_and_strip_punctuation", "none"};
+    int i;
+    memset(tv, 0, sizeof *tv);
+    tv->present = true;
+    snprintf(tv->name, sizeof tv->name, "%s", w->l->name);
+    TRY(get_choice(w, c, "output_mode", "int", MODES, 1, &i, err));
+    TRY(get_choice(w, c, "split", "whitespace", SPLITS, 1, &i, err));
+    snprintf(tv->split, sizeof tv->split, "%s", SPLITS[i]);
+    /* standardize null is Keras' None: no standardization. */
+    const cJSON *sv = cJSON_GetObjectItemCaseSensitive(c, "standardize");
+    if (cJSON_IsNull(sv))
+        i = 1;
+    else
+        TRY(get_choice(w, c, "standardize", "lower_and_strip_punctuation", STANDARDIZE, 2, &i,
+                       err));
+    snprintf(tv->standardize, sizeof tv->standardize, "%s", STANDARDIZE[i]);
+    const cJSON *ng = cJSON_GetObjectItemCaseSensitive(c, "ngrams");
+    if (ng != NULL && !cJSON_IsNull(ng))
+        return bad(w, err, TK_E_UNSUPPORTED, "option ngrams is not supported (supported: null)");
+    TRY(get_int(w, c, "output_sequence_length", 0, 0, MAX_DIM, &tv->output_sequence_length, err));
+    TRY(get_int(w, c, "max_tokens", 0, 0, INT32_MAX, &tv->max_tokens, err));
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "vocabulary");
+    tv->vocabulary_in_config = cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0;
+    return TK_OK;
+}
+
+tk_status tk_keras_config_vocabulary(const char *json, const char *path, char ***words,
+                                     int64_t *n, tk_error *err)
+{
+    *words = NULL;
+    *n = 0;
+    cJSON *root = cJSON_Parse(json);
+    if (root == NULL)
+        return tk_error_set(err, TK_E_FORMAT, "%s: model_config is not valid JSON", path);
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(root, "config");
+    const cJSON *list = cJSON_IsArray(cfg) ? cfg : cJSON_GetObjectItemCaseSensitive(cfg, "layers");
+    const cJSON *item, *vocab = NULL;
+    cJSON_ArrayForEach(item, list) {
+        char cls[64];
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(item, "class_name");
+        if (cJSON_IsString(c) && builtin_class_name("", "", item, c->valuestring, cls,
+                                                    sizeof cls, NULL) == TK_OK &&
+            strcmp(cls, "TextVectorization") == 0) {
+            vocab = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(item, "config"), "vocabulary");
+            break;
+        }
+    }
+    tk_status st = TK_OK;
+    int count = cJSON_IsArray(vocab) ? cJSON_GetArraySize(vocab) : 0;
+    if (count > 0) {
+        char **list_w = tk_calloc((size_t)count, sizeof *list_w, err);
+        st = list_w != NULL ? TK_OK : TK_E_NOMEM;
+        for (int k = 0; k < count && st == TK_OK; k++) {
+            const cJSON *e = cJSON_GetArrayItem(vocab, k);
+            if (!cJSON_IsString(e))
+                st = tk_error_set(err, TK_E_FORMAT,
+                                  "%s: TextVectorization vocabulary entry %d is not a string",
+                                  path, k);
+            else if ((list_w[k] = strdup(e->valuestring)) == NULL)
+                st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory", path);
+        }
+        if (st != TK_OK) {
+            for (int k = 0; list_w != NULL && k < count; k++)
+                free(list_w[k]);
+            free(list_w);
+        } else {
+            *words = list_w;
+            *n = count;
+        }
+    }
+    cJSON_Delete(root);
+    return st;
+}
+
 tk_status tk_keras_parse_config(const char *json, const char *path, tk_model **out,
                                 tk_error *err)
 {
@@ -799,6 +895,8 @@ tk_status tk_keras_parse_config(const char *json, const char *path, tk_model **o
     }
     int count = 0, maxlen = 0, input_dim = 0;
     const char *prev = NULL;
+    tk_text_vectorization tv;
+    memset(&tv, 0, sizeof tv);
     for (int i = 0; i < n; i++) {
         const cJSON *item = cJSON_GetArrayItem(list, i);
         const cJSON *lcls = cJSON_GetObjectItemCaseSensitive(item, "class_name");
@@ -832,20 +930,35 @@ tk_status tk_keras_parse_config(const char *json, const char *path, tk_model **o
         l->kind = ce->kind;
         if ((st = ce->parse(&w, lcfg, l, err)) != TK_OK)
             goto done;
-        /* The input shape: on the InputLayer, or on the first real layer. */
-        bool ids = ce->kind == TK_LAYER_EMBEDDING;
+        bool text_vec = strcmp(ce->name, "TextVectorization") == 0;
+        if (text_vec) {
+            if (count != 0 || tv.present) {
+                st = bad(&w, err, TK_E_UNSUPPORTED,
+                         "a TextVectorization is supported only as the first layer");
+                goto done;
+            }
+            if ((st = parse_text_vectorization(&w, lcfg, &tv, err)) != TK_OK)
+                goto done;
+            if (tv.output_sequence_length > 0)
+                maxlen = tv.output_sequence_length;
+            continue;
+        }
+        /* The input shape: on the InputLayer, or on the first real layer;
+         * strings into a TextVectorization have none. */
+        bool ids = ce->kind == TK_LAYER_EMBEDDING, shape = count == 0 && !tv.present;
         if (ce->kind == TK_LAYER_INPUT) {
             char next[64];
             const char *nc = item_class(list, i + 1, next, sizeof next);
             ids = nc != NULL && strcmp(nc, "Embedding") == 0;
+            shape = shape && (nc == NULL || strcmp(nc, "TextVectorization") != 0);
         }
-        if (count == 0 && (st = parse_input_shape(&w, lcfg, ids, &maxlen, &input_dim, err)) != TK_OK)
+        if (shape && (st = parse_input_shape(&w, lcfg, ids, &maxlen, &input_dim, err)) != TK_OK)
             goto done;
         if (ce->kind == TK_LAYER_EMBEDDING) {
             int len = 0;
             if ((st = get_int(&w, lcfg, "input_length", 0, 0, MAX_DIM, &len, err)) != TK_OK)
                 goto done;
-            if (len > 0)
+            if (len > 0 && !tv.present)
                 maxlen = len;
             if (count != 0) {
                 st = bad(&w, err, TK_E_UNSUPPORTED, "an Embedding must be the first layer");
@@ -887,9 +1000,17 @@ tk_status tk_keras_parse_config(const char *json, const char *path, tk_model **o
                           "input channels", path);
         goto done;
     }
+    if (tv.present && layers[0].kind != TK_LAYER_EMBEDDING) {
+        st = tk_error_set(err, TK_E_UNSUPPORTED,
+                          "%s: the TextVectorization layer '%s' must be followed by an Embedding",
+                          path, tv.name);
+        goto done;
+    }
     st = tk_model_from_layers(layers, count, maxlen, input_dim, out, err);
     if (st != TK_OK)
         tk_error_prefix(err, "%s", path);
+    else
+        (*out)->text_vectorization = tv;
 done:
     free(layers);
     cJSON_Delete(root);

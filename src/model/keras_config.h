@@ -18,4 +18,13 @@ char *tk_keras_config_json(const tk_model *m, tk_keras_format fmt, tk_error *err
 
 const char *tk_activation_name(tk_activation act);
 
+/* The Python class Keras instantiates for l ("Conv1D" also for a layer
+ * read as Convolution1D): what Keras 3 names its weights group after. */
+const char *tk_keras_python_class(const tk_layer *l);
+
+/* The vocabulary list of the config's leading TextVectorization layer
+ * (its "vocabulary" option), NULL when the config holds none. */
+tk_status tk_keras_config_vocabulary(const char *json, const char *path, char ***words,
+                                     int64_t *n, tk_error *err);
+
 #endif
