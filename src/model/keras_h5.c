@@ -434,7 +434,7 @@ tk_status tk_model_load_with_architecture(const char *path, const char *arch, tk
         return tk_keras_archive_load(path, arch, out, err);
     if (H5Fis_hdf5(path) <= 0)
         return tk_error_set(err, TK_E_FORMAT,
-                            "%s: neither an HDF5 file (.h5) nor a zip archive (.keras)", path);
+                            "%s: not an HDF5 file (.h5), nor a zip archive (.keras)", path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0)
         return tk_error_set(err, TK_E_IO, "%s: cannot open the HDF5 file", path);
@@ -445,7 +445,7 @@ tk_status tk_model_load_with_architecture(const char *path, const char *arch, tk
     if (arch != NULL) {
         st = tk_read_text_file(arch, MAX_JSON, &json, NULL, err);
     } else if (!has_config) {
-        st = tk_error_set(err, TK_E_UNSUPPORTED,
+        st = tk_error_set(err, TK_E_FORMAT,
                           "%s: no model_config attribute: a weights-only file "
                           "(model.save_weights): pass the model's architecture with "
                           "--architecture model.json (the output of model.to_json())", path);
