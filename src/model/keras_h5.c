@@ -429,7 +429,8 @@ tk_status tk_model_load_with_architecture(const char *path, const char *arch, tk
     if (!tk_file_exists(path))
         return tk_error_set(err, TK_E_IO, "%s: no such file", path);
     if (arch != NULL && !tk_file_exists(arch))
-        return tk_error_set(err, TK_E_IO, "%s: no such file (the architecture JSON)", arch);
+        return tk_error_set(err, TK_E_IO, "%s: no such file (the architecture JSON for %s)",
+                            arch, path);
     if (tk_keras_archive_probe(path))
         return tk_keras_archive_load(path, arch, out, err);
     if (H5Fis_hdf5(path) <= 0)
