@@ -948,6 +948,8 @@ static void test_text_vectorization(void)
 }
 
 /* --write DIR: the files it_keras3.sh evaluates. */
+static const char *fixture_dir;
+
 static int write_fixtures(const char *dir)
 {
     for (int s = 0; s < 3; s++) {
@@ -980,13 +982,23 @@ static int write_fixtures(const char *dir)
     return 0;
 }
 
+static void test_write_fixtures(void)
+{
+    CU_ASSERT_EQUAL(write_fixtures(fixture_dir), 0);
+}
+
 int main(int argc, char **argv)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (argc == 3 && strcmp(argv[1], "--write") == 0)
-        return write_fixtures(argv[2]);
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
+    if (argc == 3 && strcmp(argv[1], "--write") == 0) {
+        fixture_dir = argv[2];
+        static const tk_test_case write_case[] = {{"write the Keras 3 files", test_write_fixtures},
+                                                  {NULL, NULL}};
+        tk_test_add_suite("keras3-write", write_case);
+        return tk_test_run_all();
+    }
     tk_blas_single_thread();
     static const tk_test_case cases[] = {
         {"Keras 3 .h5 (batch_shape, modules, dtype policies, vlen config) = Keras 2 file", test_keras3_h5},

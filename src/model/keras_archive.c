@@ -428,6 +428,7 @@ tk_status tk_keras_archive_load(const char *path, const char *arch, tk_model **o
     if ((st = tk_keras_parse_config(json, label, &m, err)) != TK_OK)
         goto done;
     snprintf(m->keras_version, sizeof m->keras_version, "3");
+    m->backend[0] = '\0'; /* a .keras file does not record it */
     if (mm[M_METADATA].data != NULL) {
         cJSON *meta = cJSON_Parse(mm[M_METADATA].data);
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, "keras_version");

@@ -737,12 +737,14 @@ static tk_status check_chain(const char *path, const cJSON *layer, const char *p
     if (src == NULL || strcmp(src, prev) != 0)
         return tk_error_set(err, TK_E_UNSUPPORTED,
                             "%s: layer '%s' does not take exactly the output of '%s' (the layer "
-                            "before it) but %s: only Functional models forming a single chain "
-                            "are supported, branches and merges are not", path, name, prev,
+                            "before it) but %s%s%s: only Functional models forming a single "
+                            "chain are supported, branches and merges are not", path, name, prev,
+                            src != NULL ? "the output of '" : "",
                             src != NULL ? src
                             : cJSON_IsArray(nodes) && cJSON_GetArraySize(nodes) > 1
                                 ? "is called several times"
-                                : "several inputs");
+                                : "several inputs",
+                            src != NULL ? "'" : "");
     return TK_OK;
 }
 

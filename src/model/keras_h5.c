@@ -4,6 +4,7 @@
  * weight_names lists dataset paths relative to it ("conv1d/kernel:0",
  * "lstm/lstm_cell/kernel:0", "bidirectional_3/forward_lstm_3/kernel:0").
  * Every attribute and dataset is untrusted. */
+#include <cjson/cJSON.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -457,6 +458,19 @@ tk_status tk_model_load_with_architecture(const char *path, const char *arch, tk
         goto done;
     if ((st = tk_keras_parse_config(json, arch != NULL ? arch : path, &m, err)) != TK_OK)
         goto done;
+    /* The writer's version: the file's attributes, else what a Keras 2
+     * to_json() records; unknown otherwise. */
+    m->keras_version[0] = m->backend[0] = '\0';
+    if (arch != NULL) {
+        cJSON *doc = cJSON_Parse(json);
+        const cJSON *kv = cJSON_GetObjectItemCaseSensitive(doc, "keras_version");
+        const cJSON *be = cJSON_GetObjectItemCaseSensitive(doc, "backend");
+        if (cJSON_IsString(kv))
+            snprintf(m->keras_version, sizeof m->keras_version, "%s", kv->valuestring);
+        if (cJSON_IsString(be))
+            snprintf(m->backend, sizeof m->backend, "%s", be->valuestring);
+        cJSON_Delete(doc);
+    }
     if (tk_h5_read_string(f, "keras_version", path, &s, NULL) == TK_OK)
         snprintf(m->keras_version, sizeof m->keras_version, "%s", s);
     free(s);
