@@ -352,6 +352,10 @@ static tk_status parse_bidirectional(const where *w, const cJSON *c, tk_layer *l
                        "a backward_layer that is not the wrapped LSTM going backwards is not "
                        "supported (supported: the same LSTM config with go_backwards = true)");
     }
+    /* null is Keras' None: two outputs instead of one merged. */
+    if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(c, "merge_mode")))
+        return bad(w, err, TK_E_UNSUPPORTED,
+                   "merge_mode null (two outputs) is not supported (supported: concat sum ave mul)");
     TRY(get_choice(w, c, "merge_mode", "concat", MERGES, 4, &merge, err));
     l->merge_mode = (tk_merge_mode)merge;
     return TK_OK;
