@@ -57,6 +57,15 @@ done
     grep -q "format: Keras 3 weights h5 + architecture JSON" || fail "inspect: weights-only"
 "$BIN" inspect "$TMP/lstm.keras" | grep -q "lstm .*LSTM .*(80, 128) -> (128)" || fail "inspect: layer shapes"
 
+# A leading TextVectorization: its vocabulary (the .keras assets) exported
+# for --tokenizer text-vectorization:FILE, and a note where ids come from.
+"$BIN" inspect "$TMP/lstm_tv.keras" --vocabulary-out "$TMP/vocab.txt" |
+    grep -q "vocabulary: 5 tokens: '' '\[UNK\]' 'the' 'film' 'great'" || fail "inspect: TV vocabulary"
+printf '\n[UNK]\nthe\nfilm\ngreat\n' | cmp -s - "$TMP/vocab.txt" || fail "vocabulary file differs"
+note=$("$BIN" explain "$TMP/lstm_tv.keras" "$DATA" --method saliency 2>&1 >/dev/null)
+grep -q "TextVectorization.*--tokenizer text-vectorization:VOCAB.txt" <<<"$note" ||
+    fail "explain gives no note on the TextVectorization: $note"
+
 # Refusals: one message naming the file and what is wrong, non-zero exit.
 bad() { # name, expected text, command...
     local name=$1 want=$2; shift 2
@@ -74,6 +83,10 @@ bad "weights-only without architecture" "--architecture model.json" \
     "$BIN" evaluate "$TMP/cnn.weights.h5" "$DATA"
 head -c 3000 "$TMP/cnn.keras" > "$TMP/cut.keras"
 bad "truncated .keras" "$TMP/cut.keras" "$BIN" evaluate "$TMP/cut.keras" "$DATA"
+bad "vocabulary file exists" "$TMP/vocab.txt" \
+    "$BIN" inspect "$TMP/lstm_tv.keras" --vocabulary-out "$TMP/vocab.txt"
+bad "no TextVectorization" "no TextVectorization" \
+    "$BIN" inspect "$TMP/lstm.keras" --vocabulary-out "$TMP/v2.txt"
 bad "missing architecture file" "nothere.json" \
     "$BIN" explain "$TMP/cnn.weights.h5" "$DATA" --architecture "$TMP/nothere.json"
 

@@ -830,7 +830,8 @@ static void test_bad_archives(void)
     expect_error(tmp_path("cut.keras"), NULL, NULL, NULL, NULL);
     /* a zip magic, then garbage */
     f = fopen(tmp_path("junk.keras"), "wb");
-    fwrite("PK\x03\x04 this is not a zip archive at all", 1, 40, f);
+    static const char junk[] = "PK\x03\x04 this is not a zip archive at all";
+    fwrite(junk, 1, sizeof junk - 1, f);
     fclose(f);
     expect_error(tmp_path("junk.keras"), NULL, "zip", NULL, NULL);
     free(bytes);
@@ -870,15 +871,16 @@ static void test_bad_archives(void)
     tk_model_destroy(ref);
 }
 
-static void test_text_vectorization(void)
+/* m's Keras 3 config with an adapted TextVectorization before the Embedding. */
+static char *tv_config(const tk_model *ref)
 {
-    tk_model *ref = tk_test_load_model(tk_test_shared(SEEDS[1]));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(ref);
     char *cfg = k3_config(ref, SEQUENTIAL);
-    /* TextVectorization in front of the Embedding, adapted: vocabulary in the assets. */
     const char *emb = "{\"module\": \"keras.layers\", \"class_name\": \"Embedding\"";
     char *at = strstr(cfg, emb);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    if (at == NULL) {
+        free(cfg);
+        return NULL;
+    }
     sbuf b = {0};
     sb_add(&b, "{\"module\": \"keras\", \"class_name\": \"Sequential\", \"config\": {\"name\": "
                "\"sequential\", \"trainable\": true, \"dtype\": %s, \"layers\": [{\"module\": "
@@ -888,12 +890,25 @@ static void test_text_vectorization(void)
                "\"TextVectorization\", \"config\": {\"name\": \"text_vectorization\", "
                "\"trainable\": true, \"dtype\": %s, \"max_tokens\": 20000, \"standardize\": "
                "\"lower_and_strip_punctuation\", \"split\": \"whitespace\", \"ngrams\": null, "
-               "\"output_mode\": \"int\", \"output_sequence_length\": 80, \"pad_to_max_tokens\": "
+               "\"output_mode\": \"int\", \"output_sequence_length\": %d, \"pad_to_max_tokens\": "
                "false, \"sparse\": false, \"ragged\": false, \"vocabulary\": null, "
                "\"idf_weights\": null, \"encoding\": \"utf-8\", \"vocabulary_size\": 5}, "
-               "\"registered_name\": null}, %s", DTYPE, DTYPE, at);
-    const char *vocab = "\n[UNK]\nthe\nfilm\ngreat\n";
-    zmember assets[] = {{"assets/layers/text_vectorization/vocabulary.txt", vocab, strlen(vocab), NULL}};
+               "\"registered_name\": null}, %s", DTYPE, DTYPE, ref->maxlen, at);
+    free(cfg);
+    return b.s;
+}
+
+static const char *TV_VOCAB = "\n[UNK]\nthe\nfilm\ngreat\n";
+
+static void test_text_vectorization(void)
+{
+    tk_model *ref = tk_test_load_model(tk_test_shared(SEEDS[1]));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ref);
+    char *cfg = k3_config(ref, SEQUENTIAL);
+    sbuf b = {tv_config(ref), 0, 0};
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b.s);
+    zmember assets[] = {{"assets/layers/text_vectorization/vocabulary.txt", TV_VOCAB,
+                         strlen(TV_VOCAB), NULL}};
     write_keras(tmp_path("tv.keras"), ref, b.s, assets, 1);
     tk_model *m = load(tmp_path("tv.keras"), NULL);
     expect_same_model(ref, m);
@@ -977,6 +992,14 @@ static int write_fixtures(const char *dir)
         snprintf(p, sizeof p, "%s/%s_branch.keras", dir, SEED_NAMES[s]);
         write_keras(p, ref, cfg, NULL, 0);
         free(cfg);
+        if (ref->has_embedding) {
+            cfg = tv_config(ref);
+            zmember assets[] = {{"assets/layers/text_vectorization/vocabulary.txt", TV_VOCAB,
+                                 strlen(TV_VOCAB), NULL}};
+            snprintf(p, sizeof p, "%s/%s_tv.keras", dir, SEED_NAMES[s]);
+            write_keras(p, ref, cfg, assets, 1);
+            free(cfg);
+        }
         tk_model_destroy(ref);
     }
     return 0;

@@ -172,6 +172,11 @@ int tk_cmd_evaluate(int argc, char **argv)
     rc = TK_EXIT_FAILURE;
     if (tk_model_load_with_architecture(o.model_path, o.architecture, &m, &err) != TK_OK)
         goto fail;
+    if (m->text_vectorization.present)
+        fprintf(stderr, "tokattr evaluate: note: %s starts with a TextVectorization: its ids "
+                        "are right only for a dataset prepared with its vocabulary (tokattr "
+                        "inspect %s --vocabulary-out VOCAB.txt, then --tokenizer "
+                        "text-vectorization:VOCAB.txt)\n", o.model_path, o.model_path);
     if (!m->has_embedding) {
         tk_error_set(&err, TK_E_UNSUPPORTED,
                      "%s: the model has no Embedding layer, so it cannot read token ids",

@@ -350,6 +350,11 @@ int tk_cmd_explain(int argc, char **argv)
 
     if (tk_model_load_with_architecture(o.model_path, o.architecture, &model, &err) != TK_OK)
         goto fail;
+    if (model->text_vectorization.present)
+        fprintf(stderr, "tokattr explain: note: %s starts with a TextVectorization: its ids "
+                        "are right only for a dataset prepared with its vocabulary (tokattr "
+                        "inspect %s --vocabulary-out VOCAB.txt, then --tokenizer "
+                        "text-vectorization:VOCAB.txt)\n", o.model_path, o.model_path);
     if (!model->has_embedding) {
         tk_error_set(&err, TK_E_UNSUPPORTED,
                      "%s has no Embedding layer: explain works on token ids of a dataset",

@@ -16,6 +16,7 @@ typedef struct inspect_opts {
     long review;        /* --review I, -1 = none */
     int top;            /* --top N vocabulary words */
     const char *architecture; /* --architecture J for a weights-only model file */
+    const char *vocabulary_out; /* --vocabulary-out F: a TextVectorization's vocabulary */
 } inspect_opts;
 
 static int cmp_i64(const void *a, const void *b)
@@ -109,6 +110,45 @@ static int inspect_model(const char *path, const inspect_opts *o)
                "output_sequence_length %d, max_tokens %d, vocabulary %s\n",
                tv->name, tv->standardize, tv->split, tv->output_sequence_length, tv->max_tokens,
                tv->vocabulary_in_config ? "in the config" : "in the assets or not stored");
+    int rc = TK_EXIT_OK;
+    if (tv->present) {
+        char **words = NULL;
+        int64_t n = 0;
+        if (tk_model_text_vocabulary(path, o->architecture, &words, &n, &err) == TK_OK) {
+            printf("  vocabulary: %lld tokens:", (long long)n);
+            for (int64_t k = 0; k < n && k < 8; k++)
+                printf(" '%s'", words[k]);
+            printf("%s\n", n > 8 ? " ..." : "");
+            if (o->vocabulary_out != NULL) {
+                FILE *f = fopen(o->vocabulary_out, "wx");
+                bool ok = f != NULL;
+                /* one token a line, get_vocabulary() order: --tokenizer text-vectorization:FILE */
+                for (int64_t k = 0; ok && k < n; k++)
+                    ok = strchr(words[k], '\n') == NULL && fprintf(f, "%s\n", words[k]) >= 0;
+                if (f != NULL && fclose(f) != 0)
+                    ok = false;
+                if (!ok) {
+                    fprintf(stderr, "tokattr inspect: %s: cannot write the vocabulary (it must "
+                                    "not exist yet)\n", o->vocabulary_out);
+                    rc = TK_EXIT_FAILURE;
+                } else {
+                    printf("  wrote %s (pass --tokenizer text-vectorization:%s)\n",
+                           o->vocabulary_out, o->vocabulary_out);
+                }
+            }
+        } else {
+            printf("  vocabulary: %s\n", err.msg);
+            if (o->vocabulary_out != NULL) {
+                fprintf(stderr, "tokattr inspect: %s\n", err.msg);
+                rc = TK_EXIT_FAILURE;
+            }
+        }
+        tk_model_free_words(words, n);
+    } else if (o->vocabulary_out != NULL) {
+        fprintf(stderr, "tokattr inspect: %s: --vocabulary-out: the model has no "
+                        "TextVectorization layer\n", path);
+        rc = TK_EXIT_USAGE;
+    }
     for (int i = 0; i < m->n_layers; i++) {
         const tk_layer *l = &m->layers[i];
         char in[48], out[48];
@@ -118,7 +158,7 @@ static int inspect_model(const char *path, const inspect_opts *o)
                l->param_count);
     }
     tk_model_destroy(m);
-    return TK_EXIT_OK;
+    return rc;
 }
 
 /* One line per kind of file tokattr knows. */
@@ -136,12 +176,15 @@ static const kind KINDS[] = {
 static void usage(FILE *out)
 {
     fprintf(out, "usage: tokattr inspect FILE [options]\n\n"
-                 "Prints what a tokattr file holds (dataset file: splits, lengths, vocabulary).\n\n"
+                 "Prints what a tokattr file holds (dataset file: splits, lengths, vocabulary;\n"
+                 "Keras model: the format found, layers and shapes).\n\n"
                  "  --review I     also print review I of the split as words (default: none)\n"
                  "  --split NAME   train or test (default: test)\n"
                  "  --top N        most frequent vocabulary words to list (default: 10)\n"
                  "  --architecture J  a model's architecture JSON (model.to_json()), for a\n"
                  "                 weights-only model file\n"
+                 "  --vocabulary-out F  write a model's TextVectorization vocabulary to F\n"
+                 "                 (one token a line, for --tokenizer text-vectorization:F)\n"
                  "  --help         this text\n");
 }
 
@@ -152,10 +195,11 @@ int tk_cmd_inspect(int argc, char **argv)
         {"review", required_argument, NULL, 'r'}, {"split", required_argument, NULL, 's'},
         {"top", required_argument, NULL, 't'},    {"help", no_argument, NULL, 'h'},
         {"architecture", required_argument, NULL, 'a'},
+        {"vocabulary-out", required_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "r:s:t:ha:", LONG, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "r:s:t:ha:v:", LONG, NULL)) != -1;) {
         char *end = NULL;
         switch (c) {
         case 'r':
@@ -167,6 +211,7 @@ int tk_cmd_inspect(int argc, char **argv)
             break;
         case 's': o.split = optarg; break;
         case 'a': o.architecture = optarg; break;
+        case 'v': o.vocabulary_out = optarg; break;
         case 't':
             o.top = (int)strtol(optarg, &end, 10);
             if (*optarg == '\0' || *end != '\0' || o.top < 0) {
