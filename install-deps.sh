@@ -7,7 +7,7 @@ SUDO=""
 PACKAGES=(build-essential cmake pkg-config
           libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
           libopenblas-dev libcunit1-dev libcjson-dev libcyaml-dev
-          libarchive-dev libutf8proc-dev)
+          libarchive-dev libutf8proc-dev libcsv-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

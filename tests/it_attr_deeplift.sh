@@ -10,7 +10,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bench="$TOKATTR_BUILD/bench_attr2"
 [ -x "$bench" ] || { echo "FAIL: $bench not built" >&2; exit 1; }
-"$TOKATTR_BIN" prepare --quiet --shared "$TOKATTR_SHARED" --out "$work/ds.h5" >/dev/null
+"$TOKATTR_BIN" prepare --quiet --shared "$TOKATTR_SHARED" --tokenizer tokattr-imdb --out "$work/ds.h5" >/dev/null
 out=$("$bench" --shared "$TOKATTR_SHARED" --check "$work/ds.h5" --reviews "${ATTR2_REVIEWS:-500}")
 echo "$out"
 [ "$(grep -c ' 0 over the bound' <<<"$out")" -eq 4 ] || { echo "FAIL: completeness" >&2; exit 1; }

@@ -62,6 +62,14 @@ done
 "$BIN" inspect "$TMP/lstm_tv.keras" --vocabulary-out "$TMP/vocab.txt" |
     grep -q "vocabulary: 5 tokens: '' '\[UNK\]' 'the' 'film' 'great'" || fail "inspect: TV vocabulary"
 printf '\n[UNK]\nthe\nfilm\ngreat\n' | cmp -s - "$TMP/vocab.txt" || fail "vocabulary file differs"
+rm "$TMP/vocab.txt"
+spec=$("$BIN" inspect "$TMP/lstm_tv.keras" --vocabulary-out "$TMP/vocab.txt" |
+       sed -n 's/.*pass --tokenizer //p')
+[ "$spec" = "text-vectorization,output_sequence_length=80:$TMP/vocab.txt" ] ||
+    fail "inspect prints the tokenizer spelling '$spec'"
+# "" 0, [UNK] 1, the 2, film 3, great 4: "was" is out of the vocabulary.
+"$BIN" tokenize --tokenizer "$spec" --text "The film was GREAT" |
+    grep -qF '"ids": [2, 3, 1, 4]' || fail "the model's vocabulary does not tokenize as Keras would"
 note=$("$BIN" explain "$TMP/lstm_tv.keras" "$DATA" --method saliency 2>&1 >/dev/null)
 grep -q "TextVectorization.*--tokenizer text-vectorization:VOCAB.txt" <<<"$note" ||
     fail "explain gives no note on the TextVectorization: $note"

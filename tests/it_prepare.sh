@@ -12,9 +12,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 grep -q -- "--export-word-index" <<<"$("$TOKATTR_BIN" prepare --help)" || fail "--help lacks options"
 grep -q "default" <<<"$("$TOKATTR_BIN" prepare --help)" || fail "--help shows no defaults"
 
-# Default source: <shared>/data/aclImdb_v1.tar.gz through --shared.
+# Default source: <shared>/data/aclImdb_v1.tar.gz through --shared, with
+# DATA.md's own tokenizer (tokattr-imdb, counted on train).
 out=$(env -u TOKATTR_DATA "$TOKATTR_BIN" prepare --quiet --shared "$TOKATTR_SHARED" --out "$work/ds.h5" \
-      --export-word-index "$work/wi.json")
+      --tokenizer tokattr-imdb --export-word-index "$work/wi.json")
 echo "$out"
 [ -s "$work/ds.h5" ] || fail "no dataset written"
 [ ! -e "$work/ds.h5.tmp" ] || fail "temporary file left behind"
@@ -44,10 +45,20 @@ mk aclImdb/test/pos/9_10.txt "good, unseen"
 mk aclImdb/train/unsup/5_0.txt "ignored"
 mk aclImdb/imdb.vocab "ignored"
 tar -C "$work/src" -czf "$work/small.tar.gz" aclImdb
-TOKATTR_DATA="$work/src/aclImdb" "$TOKATTR_BIN" prepare --quiet --out "$work/dir.h5" >/dev/null
-"$TOKATTR_BIN" prepare --quiet --source "$work/small.tar.gz" --out "$work/tar.h5" >/dev/null
-for d in /train/ids /train/offset /train/label /train/rating /train/review_id /test/ids /test/offset \
-         /vocab/word /vocab/count; do
-    h5diff "$work/dir.h5" "$work/tar.h5" "$d" "$d" || fail "$d differs between directory and archive"
+for tok in tokattr-imdb keras-imdb; do
+    TOKATTR_DATA="$work/src/aclImdb" "$TOKATTR_BIN" prepare --quiet --tokenizer $tok --out "$work/dir.h5" >/dev/null
+    "$TOKATTR_BIN" prepare --quiet --tokenizer $tok --source "$work/small.tar.gz" --out "$work/tar.h5" >/dev/null
+    for d in /train/ids /train/offset /train/label /train/rating /train/review_id /test/ids /test/offset \
+             /train/doc_id /train/word_offset /train/word_text /vocab/word /vocab/count; do
+        h5diff "$work/dir.h5" "$work/tar.h5" "$d" "$d" || fail "$tok: $d differs between directory and archive"
+    done
 done
+# The default tokenizer of the archive is keras-imdb: Keras' ids.
+"$TOKATTR_BIN" prepare --quiet --source "$work/small.tar.gz" --out "$work/default.h5" >/dev/null
+h5diff "$work/default.h5" "$work/tar.h5" /test/ids /test/ids || fail "the default tokenizer is not keras-imdb"
+"$TOKATTR_BIN" inspect "$work/default.h5" | grep -q "tokenizer keras-imdb" || fail "default.h5 does not record keras-imdb"
+# Canonical order and the stored words: train neg 3_2 before 12_4, then pos 1_8.
+insp=$("$TOKATTR_BIN" inspect "$work/default.h5" --split train --review 1)
+grep -q "train review 1: file 12_4.txt (neg)" <<<"$insp" || fail "canonical order: $insp"
+grep -q "words: not good not bad" <<<"$insp" || fail "stored words: $insp"
 echo "it_prepare: ok"

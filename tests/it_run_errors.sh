@@ -21,7 +21,7 @@ for s in train test; do for l in pos neg; do
     echo "a tiny review about nothing" > "$work/aclImdb/$s/$l/1_$([ $l = pos ] && echo 8 || echo 2).txt"
     echo "another small text" > "$work/aclImdb/$s/$l/2_$([ $l = pos ] && echo 9 || echo 3).txt"
 done; done
-"$TOKATTR_BIN" prepare --source "$work/aclImdb" --out "$work/tiny.h5" --quiet >/dev/null 2>&1 \
+"$TOKATTR_BIN" prepare --source "$work/aclImdb" --tokenizer tokattr-imdb --out "$work/tiny.h5" --quiet >/dev/null 2>&1 \
     || { echo "FAIL: could not prepare the tiny corpus"; fail=1; }
 
 head() {

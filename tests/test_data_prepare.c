@@ -67,8 +67,8 @@ static void test_counts_match_digest(void)
 {
     CU_ASSERT_PTR_NOT_NULL_FATAL(g_ds);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g_digest);
-    CU_ASSERT_EQUAL(g_ds->train.n, digest_num("reviews", "train"));
-    CU_ASSERT_EQUAL(g_ds->test.n, digest_num("reviews", "test"));
+    CU_ASSERT_EQUAL(g_ds->splits[0].n, digest_num("reviews", "train"));
+    CU_ASSERT_EQUAL(g_ds->splits[1].n, digest_num("reviews", "test"));
     const cJSON *per = cJSON_GetObjectItemCaseSensitive(g_digest, "reviews_per_label");
     for (int s = 0; s < 2; s++)
         for (int l = 0; l < 2; l++) {
@@ -77,11 +77,11 @@ static void test_counts_match_digest(void)
             CU_ASSERT_EQUAL(g_stats.reviews[s][l], v ? v->valuedouble : -1);
         }
     CU_ASSERT_EQUAL(g_ds->vocab_size, digest_num("vocabulary_size", NULL));
-    CU_ASSERT_EQUAL(g_ds->train.offset[g_ds->train.n], digest_num("tokens", "train"));
-    CU_ASSERT_EQUAL(g_ds->test.offset[g_ds->test.n], digest_num("tokens", "test"));
+    CU_ASSERT_EQUAL(g_ds->splits[0].offset[g_ds->splits[0].n], digest_num("tokens", "train"));
+    CU_ASSERT_EQUAL(g_ds->splits[1].offset[g_ds->splits[1].n], digest_num("tokens", "test"));
     int64_t oov = 0;
-    for (int64_t i = 0; i < g_ds->test.offset[g_ds->test.n]; i++)
-        oov += g_ds->test.ids[i] == TK_ID_OOV;
+    for (int64_t i = 0; i < g_ds->splits[1].offset[g_ds->splits[1].n]; i++)
+        oov += g_ds->splits[1].ids[i] == TK_ID_OOV;
     CU_ASSERT_EQUAL(oov, digest_num("test_oov_tokens_unseen_in_train", NULL));
     CU_ASSERT_EQUAL(oov, g_stats.oov_tokens[1]);
     const cJSON *top = cJSON_GetObjectItemCaseSensitive(g_digest, "top20");
@@ -98,15 +98,15 @@ static void test_hashes_match_digest(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(g_ds);
     char hex[65];
     /* int32 little-endian: this machine's layout (x86-64). */
-    hash_hex(g_ds->test.ids, (size_t)g_ds->test.offset[g_ds->test.n] * 4, hex);
+    hash_hex(g_ds->splits[1].ids, (size_t)g_ds->splits[1].offset[g_ds->splits[1].n] * 4, hex);
     CU_ASSERT_STRING_EQUAL(hex, digest_str("sha256_test_ids"));
-    hash_hex(g_ds->train.ids, (size_t)g_ds->train.offset[g_ds->train.n] * 4, hex);
+    hash_hex(g_ds->splits[0].ids, (size_t)g_ds->splits[0].offset[g_ds->splits[0].n] * 4, hex);
     CU_ASSERT_STRING_EQUAL(hex, digest_str("sha256_train_ids"));
-    int32_t *len = malloc((size_t)g_ds->test.n * sizeof *len);
+    int32_t *len = malloc((size_t)g_ds->splits[1].n * sizeof *len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(len);
-    for (int64_t i = 0; i < g_ds->test.n; i++)
-        len[i] = (int32_t)(g_ds->test.offset[i + 1] - g_ds->test.offset[i]);
-    hash_hex(len, (size_t)g_ds->test.n * 4, hex);
+    for (int64_t i = 0; i < g_ds->splits[1].n; i++)
+        len[i] = (int32_t)(g_ds->splits[1].offset[i + 1] - g_ds->splits[1].offset[i]);
+    hash_hex(len, (size_t)g_ds->splits[1].n * 4, hex);
     CU_ASSERT_STRING_EQUAL(hex, digest_str("sha256_test_lengths"));
     free(len);
     CU_ASSERT_STRING_EQUAL(g_ds->word_index_sha256, digest_str("word_index_sha256"));
@@ -114,7 +114,7 @@ static void test_hashes_match_digest(void)
 
 static void check_input_matrix(int num_words, int maxlen, const char *key)
 {
-    const tk_split *s = &g_ds->test;
+    const tk_split *s = &g_ds->splits[1];
     int32_t *m = malloc((size_t)s->n * (size_t)maxlen * sizeof *m); /* (n, maxlen) row-major */
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     tk_input_spec spec;
@@ -164,7 +164,7 @@ static void test_canonical_order(void)
 {
     CU_ASSERT_PTR_NOT_NULL_FATAL(g_ds);
     for (int s = 0; s < 2; s++) {
-        const tk_split *sp = s ? &g_ds->test : &g_ds->train;
+        const tk_split *sp = s ? &g_ds->splits[1] : &g_ds->splits[0];
         int64_t bad = 0;
         for (int64_t i = 0; i < sp->n; i++) {
             bad += sp->label[i] == 0 ? sp->rating[i] < 1 || sp->rating[i] > 4 : sp->rating[i] < 7 || sp->rating[i] > 10;
@@ -188,11 +188,11 @@ static void test_hdf5_round_trip(void)
     tk_dataset *back = NULL;
     CU_ASSERT_EQUAL_FATAL(tk_dataset_read(path, &back, &err), TK_OK);
     for (int s = 0; s < 2; s++) {
-        const tk_split *a = s ? &g_ds->test : &g_ds->train, *b = s ? &back->test : &back->train;
+        const tk_split *a = s ? &g_ds->splits[1] : &g_ds->splits[0], *b = s ? &back->splits[1] : &back->splits[0];
         CU_ASSERT_EQUAL_FATAL(a->n, b->n);
         CU_ASSERT_EQUAL(memcmp(a->offset, b->offset, (size_t)(a->n + 1) * 8), 0);
         CU_ASSERT_EQUAL(memcmp(a->ids, b->ids, (size_t)a->offset[a->n] * 4), 0);
-        CU_ASSERT_EQUAL(memcmp(a->label, b->label, (size_t)a->n), 0);
+        CU_ASSERT_EQUAL(memcmp(a->label, b->label, (size_t)a->n * sizeof *a->label), 0);
         CU_ASSERT_EQUAL(memcmp(a->rating, b->rating, (size_t)a->n), 0);
         CU_ASSERT_EQUAL(memcmp(a->review_id, b->review_id, (size_t)a->n * 4), 0);
     }

@@ -67,22 +67,22 @@ static void test_small_directory(void)
     CU_ASSERT_EQUAL(ds->counts[0], 3);
     CU_ASSERT_EQUAL(ds->counts[9], 1);
     /* Canonical order: neg 2 before neg 10 (numeric, not text), then pos. */
-    CU_ASSERT_EQUAL_FATAL(ds->train.n, 4);
-    CU_ASSERT_EQUAL(ds->train.review_id[0], 2);
-    CU_ASSERT_EQUAL(ds->train.review_id[1], 10);
-    CU_ASSERT_EQUAL(ds->train.review_id[2], 0);
-    CU_ASSERT_EQUAL(ds->train.rating[2], 10);
-    CU_ASSERT_EQUAL(ds->train.label[1], 0);
-    CU_ASSERT_EQUAL(ds->train.label[2], 1);
+    CU_ASSERT_EQUAL_FATAL(ds->splits[0].n, 4);
+    CU_ASSERT_EQUAL(ds->splits[0].review_id[0], 2);
+    CU_ASSERT_EQUAL(ds->splits[0].review_id[1], 10);
+    CU_ASSERT_EQUAL(ds->splits[0].review_id[2], 0);
+    CU_ASSERT_EQUAL(ds->splits[0].rating[2], 10);
+    CU_ASSERT_EQUAL(ds->splits[0].label[1], 0);
+    CU_ASSERT_EQUAL(ds->splits[0].label[2], 1);
     /* "A bad, dull film!" -> a=5+3, bad=1+3, dull=7+3, film=3+3 */
     int32_t first[] = {8, 4, 10, 6};
-    CU_ASSERT_EQUAL(ds->train.offset[1], 4);
-    CU_ASSERT_EQUAL(memcmp(ds->train.ids, first, sizeof first), 0);
+    CU_ASSERT_EQUAL(ds->splits[0].offset[1], 4);
+    CU_ASSERT_EQUAL(memcmp(ds->splits[0].ids, first, sizeof first), 0);
     /* Test: "dull and unseen": and, unseen are not in train -> 2. */
-    CU_ASSERT_EQUAL_FATAL(ds->test.offset[1], 3);
-    CU_ASSERT_EQUAL(ds->test.ids[0], 10);
-    CU_ASSERT_EQUAL(ds->test.ids[1], TK_ID_OOV);
-    CU_ASSERT_EQUAL(ds->test.ids[2], TK_ID_OOV);
+    CU_ASSERT_EQUAL_FATAL(ds->splits[1].offset[1], 3);
+    CU_ASSERT_EQUAL(ds->splits[1].ids[0], 10);
+    CU_ASSERT_EQUAL(ds->splits[1].ids[1], TK_ID_OOV);
+    CU_ASSERT_EQUAL(ds->splits[1].ids[2], TK_ID_OOV);
     CU_ASSERT_EQUAL(stats.oov_tokens[1], 2);
     CU_ASSERT_EQUAL(stats.reviews[1][1], 1);
 
@@ -94,9 +94,9 @@ static void test_small_directory(void)
     tk_dataset *ds2 = NULL;
     CU_ASSERT_EQUAL_FATAL(tk_prepare_dataset(&opt2, &ds2, &stats, &err), TK_OK);
     CU_ASSERT_EQUAL(ds2->vocab_size, ds->vocab_size);
-    CU_ASSERT_EQUAL(ds2->train.offset[4], ds->train.offset[4]);
-    CU_ASSERT_EQUAL(memcmp(ds2->train.ids, ds->train.ids, (size_t)ds->train.offset[4] * 4), 0);
-    CU_ASSERT_EQUAL(memcmp(ds2->test.ids, ds->test.ids, (size_t)ds->test.offset[2] * 4), 0);
+    CU_ASSERT_EQUAL(ds2->splits[0].offset[4], ds->splits[0].offset[4]);
+    CU_ASSERT_EQUAL(memcmp(ds2->splits[0].ids, ds->splits[0].ids, (size_t)ds->splits[0].offset[4] * 4), 0);
+    CU_ASSERT_EQUAL(memcmp(ds2->splits[1].ids, ds->splits[1].ids, (size_t)ds->splits[1].offset[2] * 4), 0);
     CU_ASSERT_EQUAL(ds2->counts[0], -1);
     CU_ASSERT_STRING_EQUAL(ds2->word_index_sha256, ds->word_index_sha256);
     tk_dataset_destroy(ds2);
@@ -206,13 +206,14 @@ static void test_dataset_read_rejects_bad_content(void)
 {
     int64_t offset[] = {0, 2, 3};   /* (n + 1) */
     int32_t ids[] = {4, 5, 6};      /* (3) */
-    int8_t label[] = {0, 1}, rating[] = {1, 9};
+    int32_t label[] = {0, 1};
+    int8_t rating[] = {1, 9};
     int32_t review_id[] = {0, 1};
     char *vocab[] = {"a", "b", "c"};
     int64_t counts[] = {3, 2, 1};
-    tk_dataset ds = {.train = {2, offset, ids, label, rating, review_id},
-                     .test = {2, offset, ids, label, rating, review_id},
-                     .vocab_size = 3, .vocab = vocab, .counts = counts};
+    tk_split splits[2] = {{2, offset, ids, label, rating, review_id, "train", NULL, NULL, NULL},
+                          {2, offset, ids, label, rating, review_id, "test", NULL, NULL, NULL}};
+    tk_dataset ds = {.splits = splits, .n_splits = 2, .vocab_size = 3, .vocab = vocab, .counts = counts};
     char path[4096];
     tk_error err = {0};
     tk_dataset *back = NULL;

@@ -356,9 +356,10 @@ static void test_rating_buckets_and_hold_out(void)
 {
     int64_t offset[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
     int32_t ids[8] = {4, 5, 6, 7, 8, 9, 10, 11};
-    int8_t label[8] = {0, 0, 0, 0, 1, 1, 1, 1}, rating[8] = {1, 2, 3, 4, 7, 8, 9, 10};
+    int32_t label[8] = {0, 0, 0, 0, 1, 1, 1, 1};
+    int8_t rating[8] = {1, 2, 3, 4, 7, 8, 9, 10};
     int32_t rid[8] = {0};
-    tk_split s = {8, offset, ids, label, rating, rid};
+    tk_split s = {8, offset, ids, label, rating, rid, NULL, NULL, NULL, NULL};
     tk_input_spec in;
     tk_input_spec_default(&in, 100, 3);
     tk_train_data *d = NULL, *held = NULL;

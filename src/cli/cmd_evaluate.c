@@ -14,8 +14,6 @@
 #include "data/model_input.h"
 #include "model/model.h"
 
-enum { MAX_CLASSES = 64 };
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -24,7 +22,9 @@ static void usage(FILE *out)
             "with --architecture.\n"
             "Runs the model over every review of a split and prints accuracy, the\n"
             "confusion matrix, the mean loss and the speed. A single sigmoid output\n"
-            "predicts positive when p > 0.5; otherwise the arg-max (ties to the lower class).\n\n"
+            "predicts positive when p > threshold; otherwise the arg-max (ties to the lower\n"
+            "class). Warns when the accuracy is near chance (within 5 points of the\n"
+            "majority class's share): the model may expect other token ids.\n\n"
             "  --split NAME      train or test (default: test)\n"
             "  --num-words N     ids >= N become the out-of-vocabulary id 2\n"
             "                    (default: the model's Embedding input_dim)\n"
@@ -33,6 +33,7 @@ static void usage(FILE *out)
             "  --batch B         reviews per forward pass (default: 64)\n"
             "  --architecture J  the model's architecture JSON (model.to_json()), for a\n"
             "                    weights-only MODEL (model.save_weights)\n"
+            "  --threshold T     single-sigmoid models: p > T is class 1 (default: 0.5)\n"
             "  --quiet           no progress bar\n"
             "  --help            this text\n");
 }
@@ -51,6 +52,8 @@ typedef struct eval_opts {
     const char *model_path, *data_path, *split;
     const char *architecture; /* --architecture, NULL = the model file's own config */
     int num_words, maxlen, batch;
+    double threshold; /* single sigmoid: p > threshold is class 1 */
+    bool threshold_given;
     bool quiet;
 } eval_opts;
 
@@ -61,9 +64,10 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         {"maxlen", required_argument, NULL, 'l'},  {"batch", required_argument, NULL, 'b'},
         {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
         {"architecture", required_argument, NULL, 'a'},
+        {"threshold", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
-    *o = (eval_opts){.split = "test", .batch = 64};
+    *o = (eval_opts){.split = "test", .batch = 64, .threshold = 0.5};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
@@ -75,6 +79,17 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         case 'b': if (!parse_int(optarg, 1, 1 << 16, &o->batch)) bad = "--batch"; break;
         case 'q': o->quiet = true; break;
         case 'a': o->architecture = optarg; break;
+        case 't': {
+            char *end;
+            o->threshold = strtod(optarg, &end);
+            o->threshold_given = true;
+            if (end == optarg || *end != '\0' || !(o->threshold >= 0.0 && o->threshold <= 1.0)) {
+                fprintf(stderr, "tokattr evaluate: --threshold needs a number in [0, 1], not '%s'\n",
+                        optarg);
+                return TK_EXIT_USAGE;
+            }
+            break;
+        }
         case 'h': usage(stdout); return -1;
         default:
             fprintf(stderr, "tokattr evaluate: unknown option or missing value: %s\n",
@@ -99,7 +114,8 @@ static int parse_args(int argc, char **argv, eval_opts *o)
 }
 
 typedef struct tally {
-    int64_t confusion[MAX_CLASSES][MAX_CLASSES]; /* [true][predicted] */
+    int k;               /* classes: 2 for a single sigmoid, else the outputs */
+    int64_t *confusion;  /* (k, k): [true][predicted] */
     double loss_sum;
     int64_t n;
 } tally;
@@ -107,14 +123,14 @@ typedef struct tally {
 /* Prediction and loss of one review: binary cross-entropy for one sigmoid
  * output, categorical cross-entropy otherwise (probabilities clipped to
  * [1e-7, 1 - 1e-7] as Keras does). */
-static void score(const tk_model *m, const float *probs, int label, tally *t)
+static void score(const tk_model *m, const float *probs, int label, double threshold, tally *t)
 {
     const double eps = 1e-7;
     int pred = 0;
     double loss;
     if (m->n_outputs == 1) {
         double p = fmin(fmax(probs[0], eps), 1.0 - eps);
-        pred = probs[0] > 0.5f;
+        pred = (double)probs[0] > threshold;
         loss = label == 1 ? -log(p) : -log(1.0 - p);
     } else {
         for (int k = 1; k < m->n_outputs; k++)
@@ -122,7 +138,7 @@ static void score(const tk_model *m, const float *probs, int label, tally *t)
                 pred = k;
         loss = -log(fmin(fmax(probs[label < m->n_outputs ? label : 0], eps), 1.0 - eps));
     }
-    t->confusion[label][pred]++;
+    t->confusion[(size_t)label * (size_t)t->k + (size_t)pred]++;
     t->loss_sum += loss;
     t->n++;
 }
@@ -130,10 +146,15 @@ static void score(const tk_model *m, const float *probs, int label, tally *t)
 static void print_results(const tk_model *m, const eval_opts *o, const tally *t, int64_t n,
                           double secs, int num_words, int maxlen)
 {
-    int k = m->n_outputs == 1 ? 2 : m->n_outputs;
-    int64_t correct = 0;
-    for (int i = 0; i < k; i++)
-        correct += t->confusion[i][i];
+    int k = t->k;
+    int64_t correct = 0, largest = 0;
+    for (int i = 0; i < k; i++) {
+        int64_t row = 0;
+        for (int j = 0; j < k; j++)
+            row += t->confusion[(size_t)i * k + j];
+        correct += t->confusion[(size_t)i * k + i];
+        largest = row > largest ? row : largest;
+    }
     printf("model     %s (%d layers, %d output%s, num_words %d, maxlen %d)\n", o->model_path,
            m->n_layers, m->n_outputs, m->n_outputs == 1 ? "" : "s", num_words, maxlen);
     printf("split     %s of %s, %lld reviews\n", o->split, o->data_path, (long long)n);
@@ -146,13 +167,25 @@ static void print_results(const tk_model *m, const eval_opts *o, const tally *t,
     for (int i = 0; i < k; i++) {
         printf("  true %-3d", i);
         for (int j = 0; j < k; j++)
-            printf(" %10lld", (long long)t->confusion[i][j]);
+            printf(" %10lld", (long long)t->confusion[(size_t)i * k + j]);
         printf("\n");
     }
     printf("loss      %.6f (mean %s cross-entropy)\n", n > 0 ? t->loss_sum / (double)n : 0.0,
            m->n_outputs == 1 ? "binary" : "categorical");
+    if (m->n_outputs == 1)
+        printf("threshold %g (p > %g is class 1)\n", o->threshold, o->threshold);
     printf("speed     %.0f reviews/s (%.2f s, batch %d)\n", secs > 0 ? (double)n / secs : 0.0,
            secs, o->batch);
+    /* Near chance usually means the ids are not the ones the model was
+     * trained on (another vocabulary or tokenizer), not a bad model. */
+    double acc = n > 0 ? (double)correct / (double)n : 0.0;
+    double majority = n > 0 ? (double)largest / (double)n : 0.0;
+    if (n > 0 && acc < majority + 0.05)
+        fprintf(stderr,
+                "tokattr evaluate: warning: accuracy %.5f is within 5 points of the majority "
+                "class's share %.5f: the model may have been trained on other token ids: check "
+                "--tokenizer (the dataset's tokenizer must be the model's)\n",
+                acc, majority);
 }
 
 int tk_cmd_evaluate(int argc, char **argv)
@@ -183,10 +216,11 @@ int tk_cmd_evaluate(int argc, char **argv)
                      o.model_path);
         goto fail;
     }
-    if (m->n_outputs > MAX_CLASSES) {
-        tk_error_set(&err, TK_E_UNSUPPORTED, "%s: %d outputs, at most %d are supported",
-                     o.model_path, m->n_outputs, MAX_CLASSES);
-        goto fail;
+    if (o.threshold_given && m->n_outputs != 1) {
+        fprintf(stderr, "tokattr evaluate: --threshold applies to single-sigmoid models; %s has "
+                        "%d outputs (the arg-max decides)\n", o.model_path, m->n_outputs);
+        rc = TK_EXIT_USAGE;
+        goto done;
     }
     int num_words = o.num_words > 0 ? o.num_words : m->vocab_size;
     int maxlen = o.maxlen > 0 ? o.maxlen : m->maxlen;
@@ -214,7 +248,12 @@ int tk_cmd_evaluate(int argc, char **argv)
     x = tk_malloc((size_t)B * maxlen * D, sizeof *x, &err);
     logits = tk_malloc((size_t)B * K, sizeof *logits, &err);
     t = tk_calloc(1, sizeof *t, &err);
-    if (ws == NULL || ids == NULL || x == NULL || logits == NULL || t == NULL)
+    if (t != NULL) {
+        t->k = K == 1 ? 2 : K;
+        t->confusion = tk_calloc((size_t)t->k * (size_t)t->k, sizeof *t->confusion, &err);
+    }
+    if (ws == NULL || ids == NULL || x == NULL || logits == NULL || t == NULL ||
+        t->confusion == NULL)
         goto fail;
     tk_input_spec spec;
     tk_input_spec_default(&spec, num_words, maxlen);
@@ -239,7 +278,7 @@ int tk_cmd_evaluate(int argc, char **argv)
                              "classes", o.data_path, (long long)(start + b), label);
                 goto fail;
             }
-            score(m, logits + (size_t)b * K, label, t);
+            score(m, logits + (size_t)b * K, label, o.threshold, t);
         }
         tk_progress_update(&prog, start + nb);
     }
@@ -251,6 +290,8 @@ fail:
     fprintf(stderr, "tokattr evaluate: %s\n", err.msg);
     rc = TK_EXIT_FAILURE;
 done:
+    if (t != NULL)
+        free(t->confusion);
     free(t);
     free(logits);
     free(x);

@@ -25,17 +25,23 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void print_split(const char *name, const tk_split *s)
+/* Documents per class (class names from the dataset), unlabelled ones apart. */
+static void print_split(const tk_dataset *ds, const tk_split *s)
 {
-    int64_t per_label[2] = {0, 0};
+    int64_t *per_label = calloc((size_t)ds->n_classes + 1, sizeof *per_label); /* (C + 1), last: unlabelled */
     int64_t *len = malloc((size_t)(s->n ? s->n : 1) * sizeof *len); /* (n) review lengths */
     for (int64_t i = 0; i < s->n; i++) {
-        per_label[s->label[i]]++;
+        if (per_label != NULL)
+            per_label[s->label[i] >= 0 && s->label[i] < ds->n_classes ? s->label[i] : ds->n_classes]++;
         if (len != NULL)
             len[i] = s->offset[i + 1] - s->offset[i];
     }
-    printf("  %-5s %lld reviews (%lld neg, %lld pos), %lld tokens", name, (long long)s->n,
-           (long long)per_label[0], (long long)per_label[1], (long long)s->offset[s->n]);
+    printf("  %-5s %lld reviews (", s->name ? s->name : "?", (long long)s->n);
+    for (int c = 0; per_label != NULL && c <= ds->n_classes; c++)
+        if (c < ds->n_classes || per_label[c] > 0)
+            printf("%s%lld %s", c ? ", " : "", (long long)per_label[c],
+                   c < ds->n_classes ? ds->class_names[c] : "unlabelled");
+    printf("), %lld tokens", (long long)s->offset[s->n]);
     if (len != NULL && s->n > 0) {
         qsort(len, (size_t)s->n, sizeof *len, cmp_i64);
         printf(", length min %lld / median %lld / p90 %lld / max %lld", (long long)len[0],
@@ -43,6 +49,7 @@ static void print_split(const char *name, const tk_split *s)
     }
     printf("\n");
     free(len);
+    free(per_label);
 }
 
 static int inspect_dataset(const char *path, const inspect_opts *o)
@@ -54,8 +61,10 @@ static int inspect_dataset(const char *path, const inspect_opts *o)
         return TK_EXIT_FAILURE;
     }
     printf("dataset file %s (word index sha256 %s)\n", path, ds->word_index_sha256);
-    print_split("train", &ds->train);
-    print_split("test", &ds->test);
+    printf("  format %s, dataset version %d, tokenizer %s %s\n", ds->format, ds->dataset_version,
+           ds->tokenizer.kind, ds->tokenizer.params_json);
+    for (int k = 0; k < ds->n_splits; k++)
+        print_split(ds, &ds->splits[k]);
     printf("  vocabulary: %lld words", (long long)ds->vocab_size);
     for (int r = 0; r < o->top && r < ds->vocab_size; r++)
         printf(r ? ", %s (%lld)" : "; most frequent: %s (%lld)", ds->vocab[r], (long long)ds->counts[r]);
@@ -69,11 +78,26 @@ static int inspect_dataset(const char *path, const inspect_opts *o)
             rc = TK_EXIT_USAGE;
         } else {
             int64_t i = o->review;
-            printf("%s review %lld: file %d_%d.txt (%s), %lld tokens\n", o->split, (long long)i, s->review_id[i],
-                   s->rating[i], s->label[i] ? "pos" : "neg", (long long)(s->offset[i + 1] - s->offset[i]));
+            const char *cls = s->label[i] >= 0 && s->label[i] < ds->n_classes ? ds->class_names[s->label[i]]
+                                                                                : "unlabelled";
+            if (strcmp(ds->format, "imdb") == 0)
+                printf("%s review %lld: file %d_%d.txt (%s), %lld tokens\n", o->split, (long long)i,
+                       s->review_id[i], s->rating[i], cls, (long long)(s->offset[i + 1] - s->offset[i]));
+            else
+                printf("%s review %lld: id %s (%s), %lld tokens\n", o->split, (long long)i,
+                       s->doc_id ? s->doc_id[i] : "?", cls, (long long)(s->offset[i + 1] - s->offset[i]));
             for (int64_t k = s->offset[i]; k < s->offset[i + 1]; k++)
                 printf("%s%s", k > s->offset[i] ? " " : "  ", tk_dataset_word(ds, s->ids[k]));
             printf("\n");
+            if (s->word_offset != NULL) {
+                printf("  words:");
+                for (int64_t k = s->offset[i]; k < s->offset[i + 1]; k++) {
+                    size_t wl;
+                    const char *w = tk_split_word(s, k, &wl);
+                    printf(" %.*s", (int)wl, w);
+                }
+                printf("\n");
+            }
         }
     }
     tk_dataset_destroy(ds);
@@ -132,8 +156,15 @@ static int inspect_model(const char *path, const inspect_opts *o)
                                     "not exist yet)\n", o->vocabulary_out);
                     rc = TK_EXIT_FAILURE;
                 } else {
-                    printf("  wrote %s (pass --tokenizer text-vectorization:%s)\n",
-                           o->vocabulary_out, o->vocabulary_out);
+                    char extra[96] = "";
+                    size_t el = 0;
+                    if (strcmp(tv->standardize, "none") == 0)
+                        el += (size_t)snprintf(extra + el, sizeof extra - el, ",standardize=none");
+                    if (tv->output_sequence_length > 0)
+                        snprintf(extra + el, sizeof extra - el, ",output_sequence_length=%d",
+                                 tv->output_sequence_length);
+                    printf("  wrote %s: pass --tokenizer text-vectorization%s:%s\n",
+                           o->vocabulary_out, extra, o->vocabulary_out);
                 }
             }
         } else {

@@ -1,4 +1,5 @@
-/* tokattr prepare: IMDB archive or directory -> dataset HDF5 (DATA.md). */
+/* tokattr prepare: a corpus (CSV, TSV, JSONL, a tree, lines, the IMDB archive)
+ * and a tokenizer -> dataset HDF5 (DATA.md, src/data/README.md). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -12,9 +13,9 @@
 #include "cli/commands.h"
 #include "core/paths.h"
 #include "core/progress.h"
-#include "data/dataset.h"
+#include "data/corpus.h"
 #include "data/prepare.h"
-#include "data/vocab.h"
+#include "data/text_tokenizer.h"
 
 #define IMDB_URL "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 #define IMDB_BYTES 84125825L /* the official archive's size */
@@ -22,16 +23,31 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: tokattr prepare [--source PATH] --out DATASET.h5 [options]\n\n"
-            "Tokenizes the labelled IMDB reviews (DATA.md), builds the vocabulary on the\n"
-            "train split and writes token ids, labels, ratings, ids and the vocabulary.\n\n"
-            "  --source PATH              aclImdb_v1.tar.gz or an unpacked aclImdb/ directory\n"
+            "usage: tokattr prepare [--source PATH] [--tokenizer KIND[:FILE]] --out DATASET.h5 [options]\n\n"
+            "Reads a corpus, tokenizes it exactly as the model's tokenizer did and writes\n"
+            "token ids, the words, labels, class names, ids and the vocabulary.\n\n"
+            "  --source PATH              FILE.csv|.tsv|.jsonl|DIR|FILE.txt (each file also .gz) or\n"
+            "                             aclImdb_v1.tar.gz / an unpacked aclImdb/ directory\n"
             "                             (default: $TOKATTR_DATA, else <shared>/data/aclImdb_v1.tar.gz,\n"
             "                             else download " IMDB_URL "\n"
             "                             into ~/.cache/tokattr)\n"
+            "  --format F                 csv, tsv, jsonl, dir, lines or imdb (default: from the name)\n"
+            "  --text-column C            CSV/TSV column or JSONL key of the text (default: text)\n"
+            "  --label-column C           ... of the label: integers 0..C-1 or class names (default: none,\n"
+            "                             unlabelled)\n"
+            "  --id-column C              ... of the document id (default: none, the row number)\n"
+            "  --split-column C           ... of the split name (default: none, all in --split)\n"
+            "  --split NAME               the split of every document without a split column or\n"
+            "                             tree (default: test)\n"
+            "  --tokenizer KIND[:FILE]    keras-imdb, tokattr-imdb[:WORD_INDEX.json],\n"
+            "                             keras-tokenizer:TOKENIZER.json, text-vectorization:VOCAB.txt,\n"
+            "                             word-index:WORD_INDEX.json (default: keras-imdb for the IMDB\n"
+            "                             archive; required for other corpora)\n"
+            "  --index-from N --start-char N --oov-char N\n"
+            "                             word-index only: id = rank + N, the start marker, the OOV id\n"
+            "                             (defaults 3, 1, 2)\n"
             "  --out FILE                 the dataset file to write (required)\n"
-            "  --word-index FILE          take the vocabulary from a Keras word index JSON\n"
-            "                             (default: count the train split)\n"
+            "  --word-index FILE          same as --tokenizer tokattr-imdb:FILE\n"
             "  --export-word-index FILE   also write the vocabulary as a Keras word index JSON\n"
             "  --shared DIR               shared data directory (default: $TOKATTR_SHARED, else ../shared)\n"
             "  --quiet                    no progress bar\n"
@@ -118,14 +134,44 @@ static int check_writable(const char *out)
     return 0;
 }
 
+/* An output must never be one of the inputs (issue 20): same device and
+ * inode, through symlinks, checked before anything is opened for writing. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return a != NULL && b != NULL && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+static int parse_count(const char *opt, const char *text, int32_t *v)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || end == text || x < 0 || x > 1000000) {
+        fprintf(stderr, "tokattr prepare: %s '%s' is not an integer 0..1000000\n", opt, text);
+        return -1;
+    }
+    *v = (int32_t)x;
+    return 0;
+}
+
 int tk_cmd_prepare(int argc, char **argv)
 {
     const char *source = NULL, *out = NULL, *word_index = NULL, *export_wi = NULL, *shared = NULL;
+    const char *format = NULL, *tokenizer = NULL;
+    const char *idx_from = NULL, *start_char = NULL, *oov_char = NULL;
+    tk_corpus_options copt = {.split = "test"};
     int quiet = 0;
     static const struct option LONG[] = {
         {"source", required_argument, NULL, 's'},       {"out", required_argument, NULL, 'o'},
         {"word-index", required_argument, NULL, 'w'},   {"export-word-index", required_argument, NULL, 'e'},
         {"shared", required_argument, NULL, 'S'},       {"quiet", no_argument, NULL, 'q'},
+        {"format", required_argument, NULL, 'f'},       {"text-column", required_argument, NULL, 'T'},
+        {"label-column", required_argument, NULL, 'L'}, {"id-column", required_argument, NULL, 'I'},
+        {"split-column", required_argument, NULL, 'P'}, {"split", required_argument, NULL, 'p'},
+        {"tokenizer", required_argument, NULL, 't'},    {"index-from", required_argument, NULL, 'F'},
+        {"start-char", required_argument, NULL, 'C'},   {"oov-char", required_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -137,6 +183,16 @@ int tk_cmd_prepare(int argc, char **argv)
         case 'e': export_wi = optarg; break;
         case 'S': shared = optarg; break;
         case 'q': quiet = 1; break;
+        case 'f': format = optarg; break;
+        case 'T': copt.text_column = optarg; break;
+        case 'L': copt.label_column = optarg; break;
+        case 'I': copt.id_column = optarg; break;
+        case 'P': copt.split_column = optarg; break;
+        case 'p': copt.split = optarg; break;
+        case 't': tokenizer = optarg; break;
+        case 'F': idx_from = optarg; break;
+        case 'C': start_char = optarg; break;
+        case 'O': oov_char = optarg; break;
         case 'h': usage(stdout); return TK_EXIT_OK;
         default: usage(stderr); return TK_EXIT_USAGE;
         }
@@ -146,6 +202,11 @@ int tk_cmd_prepare(int argc, char **argv)
                                       : "tokattr prepare: --out is required%s\n",
                 optind < argc ? argv[optind] : "");
         usage(stderr);
+        return TK_EXIT_USAGE;
+    }
+    if (word_index != NULL && tokenizer != NULL) {
+        fprintf(stderr, "tokattr prepare: give --tokenizer or --word-index, not both "
+                        "(--word-index FILE is --tokenizer tokattr-imdb:FILE)\n");
         return TK_EXIT_USAGE;
     }
     char path[4096];
@@ -161,43 +222,96 @@ int tk_cmd_prepare(int argc, char **argv)
             source = path;
         }
     }
+    copt.source = source;
+    tk_error err = {0};
+    if ((format != NULL ? tk_corpus_format_parse(format, &copt.format, &err)
+                        : tk_corpus_format_guess(source, &copt.format, &err)) != TK_OK) {
+        fprintf(stderr, "tokattr prepare: %s\n", err.msg);
+        return format != NULL ? TK_EXIT_USAGE : TK_EXIT_FAILURE;
+    }
+    /* The tokenizer: --word-index keeps today's meaning; the IMDB archive
+     * defaults to Keras' own ids; other corpora must say. */
+    char spec_text[4200];
+    if (word_index != NULL)
+        snprintf(spec_text, sizeof spec_text, "tokattr-imdb:%s", word_index);
+    else if (tokenizer != NULL)
+        snprintf(spec_text, sizeof spec_text, "%s", tokenizer);
+    else if (copt.format == TK_CORPUS_IMDB)
+        snprintf(spec_text, sizeof spec_text, "keras-imdb");
+    else {
+        fprintf(stderr, "tokattr prepare: %s: a %s corpus needs --tokenizer KIND[:FILE] (the tokenizer the "
+                        "model was trained with, e.g. keras-tokenizer:tokenizer.json)\n",
+                source, tk_corpus_format_name(copt.format));
+        return TK_EXIT_USAGE;
+    }
+    tk_prepare_corpus_options opt = {.corpus = copt, .shared_dir = shared, .out = out,
+                                     .export_word_index = export_wi};
+    if (tk_tokenizer_spec_parse(spec_text, &opt.tokenizer, &err) != TK_OK) {
+        fprintf(stderr, "tokattr prepare: %s\n", err.msg);
+        return TK_EXIT_USAGE;
+    }
+    if ((idx_from || start_char || oov_char) && opt.tokenizer.kind != TK_TOKENIZER_WORD_INDEX) {
+        fprintf(stderr, "tokattr prepare: --index-from, --start-char and --oov-char go with --tokenizer "
+                        "word-index:FILE only\n");
+        return TK_EXIT_USAGE;
+    }
+    if ((idx_from && parse_count("--index-from", idx_from, &opt.tokenizer.index_from)) ||
+        (start_char && parse_count("--start-char", start_char, &opt.tokenizer.start_char)) ||
+        (oov_char && parse_count("--oov-char", oov_char, &opt.tokenizer.oov_char)))
+        return TK_EXIT_USAGE;
+    const char *inputs[] = {source, opt.tokenizer.file[0] ? opt.tokenizer.file : NULL};
+    const char *outputs[] = {out, export_wi};
+    for (int o = 0; o < 2; o++)
+        for (int i = 0; i < 2; i++)
+            if (same_file(outputs[o], inputs[i])) {
+                fprintf(stderr, "tokattr prepare: %s: the output is the input %s; refusing to overwrite it\n",
+                        outputs[o], inputs[i]);
+                return TK_EXIT_FAILURE;
+            }
+    if (same_file(out, export_wi)) {
+        fprintf(stderr, "tokattr prepare: %s: --out and --export-word-index are the same file\n", out);
+        return TK_EXIT_USAGE;
+    }
     if (check_writable(out) != 0 || (export_wi != NULL && check_writable(export_wi) != 0))
         return TK_EXIT_FAILURE;
 
     tk_progress prog;
-    tk_progress_start(&prog, stderr, "prepare", "reviews", 50000, 0, !quiet);
-    tk_prepare_options opt = {.source = source, .word_index = word_index, .progress = on_progress,
-                              .progress_ctx = &prog};
-    tk_prepare_stats stats;
-    tk_dataset *ds = NULL;
-    tk_error err = {0};
+    bool imdb = copt.format == TK_CORPUS_IMDB;
+    tk_progress_start(&prog, stderr, "prepare", imdb ? "reviews" : "docs", imdb ? 50000 : 0, 0, !quiet);
+    opt.progress = on_progress;
+    opt.progress_ctx = &prog;
+    tk_prepare_summary sum;
     double t0 = tk_now();
-    tk_status st = tk_prepare_dataset(&opt, &ds, &stats, &err);
+    tk_status st = tk_prepare_corpus(&opt, &sum, &err);
     if (st == TK_OK)
         tk_progress_finish(&prog);
-    if (st == TK_OK && export_wi != NULL)
-        st = tk_word_index_write(export_wi, ds->vocab, ds->vocab_size, &err);
-    if (st == TK_OK && (st = tk_dataset_write(ds, out, source, &err)) != TK_OK && export_wi != NULL)
-        remove(export_wi);
     double seconds = tk_now() - t0;
     if (st != TK_OK) {
         fprintf(stderr, "%stokattr prepare: %s\n", prog.tty && prog.done > 0 ? "\n" : "", err.msg);
-        tk_dataset_destroy(ds);
         return TK_EXIT_FAILURE;
     }
-    int64_t total = stats.reviews[0][0] + stats.reviews[0][1] + stats.reviews[1][0] + stats.reviews[1][1];
-    printf("prepared %s from %s\n", out, source);
-    for (int s = 0; s < 2; s++)
-        printf("  %-5s %6lld reviews (%lld neg, %lld pos), %lld tokens, %lld not in the vocabulary\n",
-               s ? "test" : "train", (long long)(stats.reviews[s][0] + stats.reviews[s][1]),
-               (long long)stats.reviews[s][0], (long long)stats.reviews[s][1], (long long)stats.tokens[s],
-               (long long)stats.oov_tokens[s]);
-    printf("  vocabulary: %lld words (%s), word index sha256 %s\n", (long long)ds->vocab_size,
-           word_index ? word_index : "counted on train", ds->word_index_sha256);
+    printf("prepared %s from %s (%s)\n", out, source, tk_corpus_format_name(copt.format));
+    for (int s = 0; s < sum.n_splits && s < TK_PREPARE_MAX_LISTED_SPLITS; s++) {
+        const tk_prepare_split_summary *ss = &sum.split[s];
+        if (imdb && sum.n_classes == 2)
+            printf("  %-5s %6lld reviews (%lld neg, %lld pos), %lld tokens, %lld not in the vocabulary\n", ss->name,
+                   (long long)ss->docs, (long long)ss->per_class[0], (long long)ss->per_class[1],
+                   (long long)ss->tokens, (long long)ss->oov);
+        else
+            printf("  %-5s %6lld documents (%s), %lld tokens, %lld not in the vocabulary, %lld dropped\n",
+                   ss->name, (long long)ss->docs, ss->labelled ? "labelled" : "unlabelled", (long long)ss->tokens,
+                   (long long)ss->oov, (long long)ss->dropped);
+    }
+    if (sum.n_splits > TK_PREPARE_MAX_LISTED_SPLITS)
+        printf("  ... %d splits in all\n", sum.n_splits);
+    if (sum.n_classes > 0)
+        printf("  classes: %d\n", sum.n_classes);
+    printf("  vocabulary: %lld words (tokenizer %s), word index sha256 %s\n", (long long)sum.vocab_size,
+           sum.tokenizer.kind, sum.tokenizer.vocab_sha256);
     if (export_wi != NULL)
         printf("  word index written to %s\n", export_wi);
-    printf("  time: %.2f s, %.0f reviews/s, %.1f MB of text\n", seconds, seconds > 0 ? (double)total / seconds : 0.0,
-           (double)stats.text_bytes / 1e6);
-    tk_dataset_destroy(ds);
+    printf("  time: %.2f s, %.0f %s/s, %.1f MB of text (%.1f MB/s)\n", seconds,
+           seconds > 0 ? (double)sum.docs / seconds : 0.0, imdb ? "reviews" : "docs", (double)sum.bytes / 1e6,
+           seconds > 0 ? (double)sum.bytes / 1e6 / seconds : 0.0);
     return TK_EXIT_OK;
 }

@@ -19,6 +19,7 @@
 #include "model/build.h"
 #include "model/init.h"
 #include "model/model.h"
+#include "model/model_tags.h"
 #include "model/train.h"
 
 static void usage(FILE *out)
@@ -61,9 +62,31 @@ static bool parse_long(const char *s, long lo, long hi, long *out)
     return true;
 }
 
+/* What the model file records of the dataset it was trained on. */
+typedef struct data_tags {
+    bool have;               /* false for synthetic data */
+    char vocab_sha256[65];   /* the dataset's word_index_sha256 */
+    char tokenizer[64];      /* its tokenizer_kind; v1 datasets are tokattr-imdb */
+} data_tags;
+
+static tk_status read_data_tags(const char *dataset, const char *sha, data_tags *tags,
+                                tk_error *err)
+{
+    bool found = false;
+    tk_status st = tk_model_tag_read(dataset, "tokenizer_kind", tags->tokenizer,
+                                     sizeof tags->tokenizer, &found, err);
+    if (st != TK_OK)
+        return st;
+    if (!found)
+        snprintf(tags->tokenizer, sizeof tags->tokenizer, "tokattr-imdb");
+    snprintf(tags->vocab_sha256, sizeof tags->vocab_sha256, "%s", sha);
+    tags->have = true;
+    return TK_OK;
+}
+
 /* Both splits as model input. */
 static tk_status load_data(const tk_train_config *cfg, tk_train_data **train,
-                           tk_train_data **test, tk_error *err)
+                           tk_train_data **test, data_tags *tags, tk_error *err)
 {
     tk_input_spec spec;
     tk_input_spec_default(&spec, cfg->num_words, cfg->maxlen);
@@ -89,9 +112,12 @@ static tk_status load_data(const tk_train_config *cfg, tk_train_data **train,
     st = tk_dataset_read(cfg->dataset, &ds, err);
     if (st != TK_OK)
         return st;
-    st = tk_train_data_from_split(&ds->train, &spec, cfg->target, train, err);
+    const tk_split *tr = tk_dataset_split(ds, "train", err), *te = tk_dataset_split(ds, "test", err);
+    st = tr && te ? tk_train_data_from_split(tr, &spec, cfg->target, train, err) : TK_E_INVALID;
     if (st == TK_OK)
-        st = tk_train_data_from_split(&ds->test, &spec, cfg->target, test, err);
+        st = tk_train_data_from_split(te, &spec, cfg->target, test, err);
+    if (st == TK_OK)
+        st = read_data_tags(cfg->dataset, ds->word_index_sha256, tags, err);
     tk_dataset_destroy(ds);
     return st;
 }
@@ -182,7 +208,8 @@ int tk_cmd_train(int argc, char **argv)
         st = tk_model_init_keras(model, cfg->seed, &err);
     if (st != TK_OK)
         goto done;
-    st = load_data(cfg, &train, &test, &err);
+    data_tags tags = {0};
+    st = load_data(cfg, &train, &test, &tags, &err);
     if (st != TK_OK)
         goto done;
     const tk_train_data *val = NULL;
@@ -229,12 +256,18 @@ int tk_cmd_train(int argc, char **argv)
     printf("test: loss %.4f accuracy %.5f (%lld reviews); %.1f s for %d epochs\n", loss, acc,
            (long long)test->n, train_seconds, cfg->epochs);
 
-    /* "x.keras" gets a Keras 3 archive, anything else the Keras 2 h5 layout. */
+    /* "x.keras" gets a Keras 3 archive, anything else the Keras 2 h5 layout
+     * with the vocabulary tags (root attributes: an .h5 file only). */
     size_t out_len = strlen(cfg->output);
-    if (out_len > 6 && strcmp(cfg->output + out_len - 6, ".keras") == 0)
+    if (out_len > 6 && strcmp(cfg->output + out_len - 6, ".keras") == 0) {
         st = tk_model_save_keras(model, tmp, &err);
-    else
+    } else {
         st = tk_model_save(model, tmp, &err);
+        if (st == TK_OK && tags.have)
+            st = tk_model_tag_write(tmp, TK_MODEL_TAG_VOCAB_SHA256, tags.vocab_sha256, &err);
+        if (st == TK_OK && tags.have)
+            st = tk_model_tag_write(tmp, TK_MODEL_TAG_TOKENIZER, tags.tokenizer, &err);
+    }
     if (st != TK_OK)
         goto done;
     if (rename(tmp, cfg->output) != 0) {

@@ -28,6 +28,7 @@ static const command COMMANDS[] = {
     {"report", tk_cmd_report, "HTML report with heatmaps and dataset-wide findings"},
     {"explain", tk_cmd_explain, "print one method's attributions of a few reviews"},
     {"inspect", tk_cmd_inspect, "what is in a dataset file (splits, lengths, vocabulary, a review)"},
+    {"tokenize", tk_cmd_tokenize, "a text's words, token ids and model input under a tokenizer"},
 };
 
 static void usage(FILE *out)

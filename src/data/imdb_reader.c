@@ -146,6 +146,15 @@ static tk_status read_archive(reader *r, tk_error *err)
         }
         if (kind == 0)
             continue; /* libarchive skips the data on the next header call */
+        /* A link would read as an empty review (issue 20): refuse it. */
+        if (archive_entry_hardlink(e) != NULL || archive_entry_filetype(e) != AE_IFREG) {
+            const char *what = archive_entry_hardlink(e) != NULL            ? "a hard link"
+                               : archive_entry_filetype(e) == AE_IFLNK ? "a symbolic link"
+                                                                        : "not a regular file";
+            st = tk_error_set(err, TK_E_FORMAT, "%s: entry '%s' is %s; reviews must be regular files",
+                              r->source, path, what);
+            goto done;
+        }
         size_t n = 0;
         for (;;) {
             if ((st = grow(r, n + (1 << 16), err)) != TK_OK)

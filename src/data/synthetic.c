@@ -90,7 +90,7 @@ static tk_status make_split(const tk_synthetic_spec *spec, int64_t n, uint64_t *
                 if (first < 0 || at < first)
                     first = at;
             }
-        s->label[i] = (int8_t)pos;
+        s->label[i] = (int32_t)pos;
         s->rating[i] = pos ? 10 : 1;
         s->review_id[i] = (int32_t)i;
         (*planted_pos)[i] = first;

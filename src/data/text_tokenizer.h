@@ -7,8 +7,10 @@
  *                              DATA.md splitting with ASCII-only lowercasing,
  *                              id = rank + 3, start 1, OOV 2, pad 0.
  *   tokattr-imdb[:FILE]        DATA.md exactly (utf8proc lowercasing); FILE the
- *                              word index (<shared>/models/imdb_word_index.json),
- *                              or no file: ranks counted on the train split.
+ *                              word index (default <shared>/models/imdb_word_index.json).
+ *   tokattr-imdb:count         the same, no file: ranks counted on the train split
+ *                              (tk_tokenizer_count, tk_tokenizer_fit). A file
+ *                              literally named "count" is ./count.
  *   keras-tokenizer:FILE.json  tokenizer.to_json(): text_to_word_sequence with the
  *                              config's filters/lower/split, word_index ids from 1,
  *                              oov_token (then id 1 for unknown words) or dropped,
@@ -21,6 +23,12 @@
  *   word-index:FILE.json       a plain {"word": rank} index with index_from,
  *                              start_char, oov_char (defaults 3, 1, 2), DATA.md
  *                              splitting.
+ *
+ * Options go between the kind and the file, comma-separated, in Keras'
+ * own names:
+ *   text-vectorization,standardize=none,output_sequence_length=200:vocab.txt
+ *   word-index,index_from=2,start_char=1,oov_char=2:index.json
+ * (the spec fields below say the same; a CLI may also set them directly).
  *
  * The model-input side (start marker, num_words clip, pad/truncate) is
  * data/model_input.h, parameterised by tk_id_convention. */
@@ -65,6 +73,8 @@ typedef struct tk_tokenizer_spec {
     bool strip_punctuation;
     /* text-vectorization only: output_sequence_length when known, else 0 */
     int32_t sequence_length;
+    /* tokattr-imdb:count: no file, the vocabulary is counted on train */
+    bool count_vocab;
 } tk_tokenizer_spec;
 
 /* "keras-imdb", "keras-tokenizer:tok.json", ... -> spec (defaults filled).
@@ -72,12 +82,14 @@ typedef struct tk_tokenizer_spec {
  * TK_E_INVALID naming the accepted spellings. */
 tk_status tk_tokenizer_spec_parse(const char *text, tk_tokenizer_spec *spec, tk_error *err);
 const char *tk_tokenizer_kind_name(tk_tokenizer_kind kind); /* "keras-imdb", ... */
+/* The accepted spellings, one line, for help texts and errors. */
+const char *tk_tokenizer_spellings(void);
 
 typedef struct tk_tokenizer tk_tokenizer;
 
 /* Loads the vocabulary the spec names. shared_dir resolves the default files
  * of keras-imdb and tokattr-imdb. Every file is untrusted: failures name the
- * file, the line or key, and the problem. tokattr-imdb without a file gets an
+ * file, the line or key, and the problem. tokattr-imdb:count gets an
  * empty vocabulary to be filled with tk_tokenizer_count / tk_tokenizer_fit. */
 tk_status tk_tokenizer_create(const tk_tokenizer_spec *spec, const char *shared_dir,
                               tk_tokenizer **out, tk_error *err);
@@ -111,6 +123,13 @@ tk_status tk_tokenizer_fit(tk_tokenizer *t, tk_error *err);
 
 tk_tokenizer_kind tk_tokenizer_kind_of(const tk_tokenizer *t);
 tk_id_convention tk_tokenizer_convention(const tk_tokenizer *t);
+/* The num_words a keras-tokenizer file records (0: none; other kinds 0):
+ * the default vocabulary cut of the model input. */
+int32_t tk_tokenizer_num_words(const tk_tokenizer *t);
+/* text-vectorization's output_sequence_length (0: none or other kinds). */
+int32_t tk_tokenizer_sequence_length(const tk_tokenizer *t);
+/* The vocabulary file read ("" for tokattr-imdb:count). */
+const char *tk_tokenizer_path(const tk_tokenizer *t);
 
 /* The vocabulary by rank: word of rank r (1-based) is tk_tokenizer_word(t, r),
  * "" for a rank the file skips. */

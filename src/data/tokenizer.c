@@ -50,6 +50,12 @@ static tk_status push_token(tk_tokens *t, size_t start, size_t end, tk_error *er
 
 tk_status tk_tokenize(tk_tokens *t, const char *text, size_t len, tk_error *err)
 {
+    return tk_tokenize_lower(t, text, len, TK_LOWER_UNICODE, err);
+}
+
+tk_status tk_tokenize_lower(tk_tokens *t, const char *text, size_t len, tk_lowercase lower,
+                            tk_error *err)
+{
     /* Lowercasing can lengthen a code point (U+023A, 2 bytes -> U+2C65, 3
      * bytes) but never beyond 3/2, so 2 * len + 1 always suffices. */
     if (len > (SIZE_MAX - 1) / 2 || len >= UINT32_MAX)
@@ -101,7 +107,9 @@ tk_status tk_tokenize(tk_tokens *t, const char *text, size_t len, tk_error *err)
             i++;
             continue;
         }
-        o += (size_t)utf8proc_encode_char(utf8proc_tolower(cp), out + o);
+        if (lower == TK_LOWER_UNICODE)
+            cp = utf8proc_tolower(cp);
+        o += (size_t)utf8proc_encode_char(cp, out + o);
         i += (size_t)used;
     }
     if (in_word) {

@@ -27,6 +27,16 @@ void tk_tokens_free(tk_tokens *t);
  * the previous tokens. Fails only when memory runs out. */
 tk_status tk_tokenize(tk_tokens *t, const char *text, size_t len, tk_error *err);
 
+/* How letters are lowercased before splitting. */
+typedef enum tk_lowercase {
+    TK_LOWER_UNICODE, /* DATA.md: utf8proc's simple lowercase mapping of every code point */
+    TK_LOWER_ASCII    /* A-Z only, as Keras' own imdb_word_index.json was built */
+} tk_lowercase;
+
+/* tk_tokenize with the lowercasing chosen; tk_tokenize is TK_LOWER_UNICODE. */
+tk_status tk_tokenize_lower(tk_tokens *t, const char *text, size_t len, tk_lowercase lower,
+                            tk_error *err);
+
 static inline const char *tk_token(const tk_tokens *t, size_t i, uint32_t *len)
 {
     *len = t->len[i];

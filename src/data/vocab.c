@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "data/vocab.h"
 
+#include "core/paths.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -131,6 +133,19 @@ tk_status tk_vocab_intern(tk_vocab *v, const char *w, uint32_t len, int32_t *ind
     return TK_OK;
 }
 
+int32_t tk_vocab_find(const tk_vocab *v, const char *w, uint32_t len)
+{
+    uint64_t h = hash_bytes(w, len);
+    for (uint64_t s = h & v->slot_mask;; s = (s + 1) & v->slot_mask) {
+        int32_t i = v->slots[s];
+        if (i < 0)
+            return -1;
+        const entry *e = &v->entries[i];
+        if (e->hash == h && e->len == len && memcmp(v->arena + e->off, w, len) == 0)
+            return i;
+    }
+}
+
 int32_t tk_vocab_distinct(const tk_vocab *v)
 {
     return v->n;
@@ -191,49 +206,23 @@ tk_status tk_vocab_rank_by_counts(tk_vocab *v, tk_error *err)
     return TK_OK;
 }
 
-static tk_status read_whole_file(const char *path, char **data, size_t *len, tk_error *err)
-{
-    *data = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return tk_error_set(err, TK_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf != NULL) {
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n < cap - 1)
-            break;
-        char *b = realloc(buf, 2 * cap);
-        if (b == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = b;
-        cap *= 2;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (buf == NULL)
-        return tk_error_set(err, TK_E_NOMEM, "%s: out of memory reading the file", path);
-    if (failed) {
-        free(buf);
-        return tk_error_set(err, TK_E_IO, "%s: read error", path);
-    }
-    buf[n] = '\0';
-    *data = buf;
-    *len = n;
-    return TK_OK;
-}
-
 tk_status tk_vocab_load_word_index(tk_vocab *v, const char *path, tk_error *err)
 {
     char *text = NULL;
     size_t len = 0;
-    cJSON *root = NULL;
-    tk_status st = read_whole_file(path, &text, &len, err);
+    tk_status st = tk_read_file(path, &text, &len, err);
     if (st != TK_OK)
         return st;
+    st = tk_vocab_load_word_index_text(v, text, len, path, err);
+    free(text);
+    return st;
+}
+
+tk_status tk_vocab_load_word_index_text(tk_vocab *v, const char *text, size_t len, const char *path,
+                                        tk_error *err)
+{
+    cJSON *root = NULL;
+    tk_status st = TK_OK;
     if (len == 0) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: word index is empty", path);
         goto done;
@@ -270,6 +259,15 @@ tk_status tk_vocab_load_word_index(tk_vocab *v, const char *path, tk_error *err)
             st = tk_error_set(err, TK_E_FORMAT, "%s: word \"%.64s\" appears twice", path, it->string);
             goto done;
         }
+        /* Ranks run 1..number of words; the table below is as long as the
+         * largest one, so it must stay within what the text can hold. */
+        if (r > (double)len) {
+            st = tk_error_set(err, TK_E_FORMAT,
+                              "%s: word \"%.64s\" has rank %.0f, more than a word index of %zu "
+                              "bytes can hold (ranks must run from 1 to the number of words)",
+                              path, it->string, r, len);
+            goto done;
+        }
         v->entries[index].rank = (int32_t)r;
         if (r > max_rank)
             max_rank = (int64_t)r;
@@ -296,7 +294,6 @@ tk_status tk_vocab_load_word_index(tk_vocab *v, const char *path, tk_error *err)
     v->from_word_index = 1;
 done:
     cJSON_Delete(root);
-    free(text);
     return st;
 }
 
@@ -435,4 +432,10 @@ done:
     free(tmp);
     free(json);
     return st;
+}
+
+const char *tk_vocab_text(const tk_vocab *v, int32_t index, uint32_t *len)
+{
+    *len = v->entries[index].len;
+    return v->arena + v->entries[index].off;
 }

@@ -19,6 +19,13 @@ void tk_vocab_destroy(tk_vocab *v);
  * bytes), interning it if new. */
 tk_status tk_vocab_intern(tk_vocab *v, const char *w, uint32_t len, int32_t *index, tk_error *err);
 
+/* The bytes of the word with this dense index (NUL-terminated), *len its length. */
+const char *tk_vocab_text(const tk_vocab *v, int32_t index, uint32_t *len);
+
+/* The dense index of word w (len bytes), or -1 when it was never interned.
+ * Does not change v: safe to call from many readers at once. */
+int32_t tk_vocab_find(const tk_vocab *v, const char *w, uint32_t len);
+
 /* Distinct words interned so far. */
 int32_t tk_vocab_distinct(const tk_vocab *v);
 
@@ -33,6 +40,12 @@ tk_status tk_vocab_rank_by_counts(tk_vocab *v, tk_error *err);
  * imdb_word_index.json works). Ranks must be distinct positive integers;
  * call before interning the text so words not in the file get rank 0. */
 tk_status tk_vocab_load_word_index(tk_vocab *v, const char *path, tk_error *err);
+
+/* The same from JSON text in memory (len bytes); path names it in errors.
+ * A rank larger than len is refused: tables sized by the largest rank stay
+ * bounded by the input's size. */
+tk_status tk_vocab_load_word_index_text(tk_vocab *v, const char *text, size_t len, const char *path,
+                                        tk_error *err);
 
 /* Rank of a dense index: 1 = most frequent, 0 = not in the vocabulary. */
 int32_t tk_vocab_rank(const tk_vocab *v, int32_t index);

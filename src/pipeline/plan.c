@@ -216,18 +216,20 @@ static tk_status check_fit(const tk_run_config *cfg, tk_plan *p, tk_error *err)
     }
     p->n_classes = m->n_outputs;
     int classes = m->n_outputs == 1 ? 2 : m->n_outputs;
+    const tk_split *bg_split = tk_dataset_split(p->ds, "train", NULL);
+    int64_t n_train = bg_split ? bg_split->n : 0;
     for (int k = 0; k < cfg->n_methods; k++) {
         const tk_method_params *mp = &cfg->methods[k];
         if (mp->target == TK_TARGET_CLASS && (mp->target_class < 0 || mp->target_class >= classes))
             return tk_error_set(err, TK_E_INVALID,
                                 "%s: method '%s' explains class %d but the model has %d classes",
                                 cfg->model_path, mp->name, mp->target_class, classes);
-        if (mp->kind == TK_METHOD_DEEPSHAP && mp->background_size > p->ds->train.n)
+        if (mp->kind == TK_METHOD_DEEPSHAP && mp->background_size > n_train)
             return tk_error_set(err, TK_E_INVALID,
                                 "%s: method '%s' wants %d background reviews, the train split has "
                                 "%lld",
                                 cfg->dataset_path, mp->name, mp->background_size,
-                                (long long)p->ds->train.n);
+                                (long long)n_train);
         if (mp->baseline == TK_BASELINE_TOKEN &&
             (mp->baseline_token < 0 || mp->baseline_token >= m->vocab_size))
             return tk_error_set(err, TK_E_INVALID,
@@ -408,7 +410,9 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
 tk_status tk_plan_background(const tk_run_config *cfg, const tk_plan *p,
                                  const tk_method_params *mp, int32_t *ids, tk_error *err)
 {
-    const tk_split *tr = &p->ds->train;
+    const tk_split *tr = tk_dataset_split(p->ds, "train", err);
+    if (tr == NULL)
+        return TK_E_INVALID;
     tk_input_spec spec;
     input_spec(cfg, p->num_words, p->steps, &spec);
     int64_t b = mp->background_size;

@@ -153,8 +153,8 @@ static int check_model(const char *label, const char *model_path, const tk_datas
         return 1;
     }
     int fails = 0;
-    int32_t *bg = prepare_ids(&ds->train, 100, num_words, maxlen);
-    int32_t *ids = prepare_ids(&ds->test, n, num_words, maxlen);
+    int32_t *bg = prepare_ids(tk_dataset_split(ds, "train", NULL), 100, num_words, maxlen);
+    int32_t *ids = prepare_ids(tk_dataset_split(ds, "test", NULL), n, num_words, maxlen);
     float *score = malloc(sizeof(float) * maxlen);
     if (!bg || !ids || !score) {
         fails = 1;
@@ -173,7 +173,7 @@ static int check_model(const char *label, const char *model_path, const tk_datas
         double worst = 0, t0 = tk_now();
         int bad = 0;
         for (int i = 0; i < n; i++) {
-            tk_review rv = {ids + (size_t)i * maxlen, NULL, maxlen, ds->test.label[i]};
+            tk_review rv = {ids + (size_t)i * maxlen, NULL, maxlen, tk_dataset_split(ds, "test", NULL)->label[i]};
             tk_attribution a = {0};
             a.score = score;
             if (tk_explain(ex, &rv, &a, &err) != TK_OK) {
@@ -216,9 +216,10 @@ static int check_dataset(const char *shared, const char *dataset, int n)
         fprintf(stderr, "bench_attr2: %s\n", err.msg);
         return 1;
     }
-    if (ds->test.n < n || ds->train.n < 100) {
+    const tk_split *tr = tk_dataset_split(ds, "train", NULL), *te = tk_dataset_split(ds, "test", NULL);
+    if (tr == NULL || te == NULL || te->n < n || tr->n < 100) {
         fprintf(stderr, "bench_attr2: %s has %lld test and %lld train reviews, need %d and 100\n", dataset,
-                (long long)ds->test.n, (long long)ds->train.n, n);
+                (long long)(te ? te->n : 0), (long long)(tr ? tr->n : 0), n);
         tk_dataset_destroy(ds);
         return 1;
     }
