@@ -21,7 +21,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # The same cached dataset as the training and evaluate tests.
 DATA="$BUILD/it_train_imdb.h5"
 if [ ! -s "$DATA" ]; then
-    "$BIN" prepare --source "$SHARED/data/aclImdb_v1.tar.gz" --out "$DATA.part.$$" --quiet
+    "$BIN" prepare --source "$SHARED/data/aclImdb_v1.tar.gz" --tokenizer tokattr-imdb --out "$DATA.part.$$" --quiet
     mv "$DATA.part.$$" "$DATA"
 fi
 
