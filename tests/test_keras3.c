@@ -666,6 +666,32 @@ static void test_keras_archive(void)
     }
 }
 
+/* A Sequential config without InputLayer or build_input_shape (built
+ * lazily): the length comes from the first layer's build_config. */
+static void test_no_input_layer(void)
+{
+    tk_model *ref = tk_test_load_model(tk_test_shared(SEEDS[0]));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ref);
+    char *cfg = k3_config(ref, SEQUENTIAL);
+    char *a = strstr(cfg, "{\"module\": \"keras.layers\", \"class_name\": \"InputLayer\"");
+    char *e = strstr(cfg, "{\"module\": \"keras.layers\", \"class_name\": \"Embedding\"");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    memmove(a, e, strlen(e) + 1);
+    char *lazy = replace_once(cfg, "\"layers\"", ", \"build_input_shape\": [null, 100]", "");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(lazy);
+    CU_ASSERT(strstr(lazy, "InputLayer") == NULL);
+    write_keras(tmp_path("lazy.keras"), ref, lazy, NULL, 0);
+    tk_model *m = load(tmp_path("lazy.keras"), NULL);
+    expect_same_model(ref, m);
+    if (m != NULL)
+        CU_ASSERT_EQUAL(m->maxlen, 100);
+    tk_model_destroy(m);
+    free(lazy);
+    free(cfg);
+    tk_model_destroy(ref);
+}
+
 static void test_functional(void)
 {
     for (int s = 0; s < 3; s++) {
@@ -1027,6 +1053,7 @@ int main(int argc, char **argv)
         {"Keras 3 .h5 (batch_shape, modules, dtype policies, vlen config) = Keras 2 file", test_keras3_h5},
         {".keras archives (weights by object path) = Keras 2 file", test_keras_archive},
         {"Keras 3 Functional chains load; branches and merges refused", test_functional},
+        {"Keras 3 Sequential without InputLayer: length from build_config", test_no_input_layer},
         {"weights-only h5 (Keras 2 and 3 layouts) + architecture JSON", test_weights_only},
         {"model_config as variable-length UTF-8 (h5py)", test_vlen_utf8_config},
         {"tk_model_save_keras round trip", test_save_keras_round_trip},

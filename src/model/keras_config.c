@@ -903,6 +903,7 @@ tk_status tk_keras_parse_config(const char *json, const char *path, tk_model **o
     const char *prev = NULL;
     tk_text_vectorization tv;
     memset(&tv, 0, sizeof tv);
+    const cJSON *first_item = NULL; /* the entry of layers[0] */
     for (int i = 0; i < n; i++) {
         const cJSON *item = cJSON_GetArrayItem(list, i);
         const cJSON *lcls = cJSON_GetObjectItemCaseSensitive(item, "class_name");
@@ -964,15 +965,15 @@ tk_status tk_keras_parse_config(const char *json, const char *path, tk_model **o
             int len = 0;
             if ((st = get_int(&w, lcfg, "input_length", 0, 0, MAX_DIM, &len, err)) != TK_OK)
                 goto done;
-            if (len > 0 && !tv.present)
+            if (len > 0 && tv.output_sequence_length == 0)
                 maxlen = len;
             if (count != 0) {
                 st = bad(&w, err, TK_E_UNSUPPORTED, "an Embedding must be the first layer");
                 goto done;
             }
         }
-        if (ce->kind != TK_LAYER_INPUT)
-            count++;
+        if (ce->kind != TK_LAYER_INPUT && count++ == 0)
+            first_item = item;
     }
     if (count == 0) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: model_config has no layers to compute", path);
@@ -980,10 +981,14 @@ tk_status tk_keras_parse_config(const char *json, const char *path, tk_model **o
     }
     if (functional && (st = check_output(path, cfg, layers[count - 1].name, err)) != TK_OK)
         goto done;
-    /* Keras 3 Sequential models built without an InputLayer keep the shape here. */
-    if (maxlen == 0 && input_dim == 0 && cJSON_IsObject(cfg)) {
+    /* Keras 3 models built without an InputLayer keep the shape in the
+     * Sequential's build_input_shape or the first layer's build_config. */
+    if (maxlen == 0 && input_dim == 0 && !tv.present) {
         where w = {path, &layers[0]};
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(cfg, "build_input_shape");
+        if (b == NULL || cJSON_IsNull(b))
+            b = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(first_item, "build_config"), "input_shape");
         if (b != NULL && !cJSON_IsNull(b)) {
             cJSON *tmp = cJSON_CreateObject();
             cJSON *bc = cJSON_Duplicate(b, true);
