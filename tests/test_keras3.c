@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/gemm.h"
+#include "model/keras_h5.h"
 #include "model/model.h"
 #include "support/testutil.h"
 
@@ -666,6 +667,31 @@ static void test_keras_archive(void)
     }
 }
 
+/* Keras 3 names weight groups by keras.src.utils.naming.to_snake_case of the
+ * class; the expected names are that function's output (its two re.sub
+ * rules run with python3), including classes other branches add. */
+static void test_snake_case(void)
+{
+    static const char *const CASES[][2] = {
+        {"Conv1D", "conv1d"}, {"GlobalMaxPooling1D", "global_max_pooling1d"},
+        {"GlobalAveragePooling1D", "global_average_pooling1d"}, {"LSTM", "lstm"},
+        {"SimpleRNN", "simple_rnn"}, {"GRU", "gru"},
+        {"BatchNormalization", "batch_normalization"}, {"SpatialDropout1D", "spatial_dropout1d"},
+        {"TextVectorization", "text_vectorization"}, {"InputLayer", "input_layer"},
+        {"MaxPooling1D", "max_pooling1d"}, {"Bidirectional", "bidirectional"},
+        {"ActivityRegularization", "activity_regularization"},
+        {"GaussianNoise", "gaussian_noise"}, {"ABcDe", "a_bc_de"}, {"aBC", "a_bc"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++) {
+        char out[64];
+        tk_keras_snake_case(CASES[i][0], out, sizeof out);
+        if (strcmp(out, CASES[i][1]) != 0)
+            fprintf(stderr, "\nsnake_case(%s) = %s, Keras gives %s\n", CASES[i][0], out,
+                    CASES[i][1]);
+        CU_ASSERT_STRING_EQUAL(out, CASES[i][1]);
+    }
+}
+
 /* A Sequential config without InputLayer or build_input_shape (built
  * lazily): the length comes from the first layer's build_config. */
 static void test_no_input_layer(void)
@@ -1054,6 +1080,7 @@ int main(int argc, char **argv)
         {".keras archives (weights by object path) = Keras 2 file", test_keras_archive},
         {"Keras 3 Functional chains load; branches and merges refused", test_functional},
         {"Keras 3 Sequential without InputLayer: length from build_config", test_no_input_layer},
+        {"weight group names: Keras' to_snake_case", test_snake_case},
         {"weights-only h5 (Keras 2 and 3 layouts) + architecture JSON", test_weights_only},
         {"model_config as variable-length UTF-8 (h5py)", test_vlen_utf8_config},
         {"tk_model_save_keras round trip", test_save_keras_round_trip},

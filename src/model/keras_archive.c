@@ -179,7 +179,7 @@ static hid_t open_h5_image(const void *data, size_t size, const char *path, tk_e
 /* keras.src.utils.naming.to_snake_case: "(.)([A-Z][a-z]+)" -> "\1_\2", then
  * "([a-z])([A-Z])" -> "\1_\2", lowercased ("GlobalMaxPooling1D" ->
  * "global_max_pooling1d", "LSTM" -> "lstm", "SimpleRNN" -> "simple_rnn"). */
-static void snake_case(const char *cls, char *out, size_t size)
+void tk_keras_snake_case(const char *cls, char *out, size_t size)
 {
     char a[256];
     size_t n = 0, len = strlen(cls);
@@ -215,10 +215,10 @@ static void snake_case(const char *cls, char *out, size_t size)
 static void layer_path(const tk_model *m, int i, const char *root, char *out, size_t size)
 {
     char snake[128], other[128];
-    snake_case(tk_keras_python_class(&m->layers[i]), snake, sizeof snake);
+    tk_keras_snake_case(tk_keras_python_class(&m->layers[i]), snake, sizeof snake);
     int seen = 0;
     for (int k = 0; k < i; k++) {
-        snake_case(tk_keras_python_class(&m->layers[k]), other, sizeof other);
+        tk_keras_snake_case(tk_keras_python_class(&m->layers[k]), other, sizeof other);
         seen += strcmp(snake, other) == 0;
     }
     /* A TextVectorization before the layers is its own class: no effect. */
@@ -241,6 +241,18 @@ static const char *weight_owner(const tk_weight_spec *specs, int n, int w)
         if (strcmp(specs[k].name, "recurrent_kernel") == 0)
             return "cell";
     return "";
+}
+
+/* "<layer path>[/<owner>]/vars": the group weight w of the layer lives in;
+ * *index its position there (earlier weights of the same owner first). */
+static void weight_group(const char *lp, const tk_weight_spec *specs, int n, int w, char *out,
+                         size_t size, int *index)
+{
+    const char *owner = weight_owner(specs, n, w);
+    *index = 0;
+    for (int k = 0; k < w; k++)
+        *index += strcmp(weight_owner(specs, n, k), owner) == 0;
+    snprintf(out, size, "%s%s%s/vars", lp, owner[0] ? "/" : "", owner);
 }
 
 static int count_links(hid_t f, const char *group)
@@ -289,12 +301,11 @@ tk_status tk_keras3_read_weights(hid_t f, const char *path, tk_model *m, tk_erro
             return tk_error_set(err, TK_E_FORMAT,
                                 "%s: layer '%s' (%s): its weights group '%s' is missing", path,
                                 l->name, l->class_name, lp);
-        int idx = 0;
         for (int w = 0; w < n; w++) {
-            const char *owner = weight_owner(specs, n, w);
-            if (w > 0 && strcmp(owner, weight_owner(specs, n, w - 1)) != 0)
-                idx = 0;
-            snprintf(name, sizeof name, "%s%s%s/vars/%d", lp, owner[0] ? "/" : "", owner, idx);
+            char group[MAX_GROUP_NAME + 32];
+            int idx;
+            weight_group(lp, specs, n, w, group, sizeof group, &idx);
+            snprintf(name, sizeof name, "%s/%d", group, idx);
             if (!path_exists(f, name))
                 return tk_error_set(err, TK_E_FORMAT,
                                     "%s: layer '%s' (%s): weight '%s'%s is missing (no dataset "
@@ -304,16 +315,18 @@ tk_status tk_keras3_read_weights(hid_t f, const char *path, tk_model *m, tk_erro
             tk_status st = tk_h5_read_weight(f, name, path, l, &specs[w], err);
             if (st != TK_OK)
                 return st;
-            idx++;
-            bool last_of_owner = w + 1 == n || strcmp(owner, weight_owner(specs, n, w + 1)) != 0;
-            if (last_of_owner) {
-                snprintf(name, sizeof name, "%s%s%s/vars", lp, owner[0] ? "/" : "", owner);
-                int have = count_links(f, name);
-                if (have != idx)
+            /* after the last weight of a group: nothing more in it */
+            char next[MAX_GROUP_NAME + 32];
+            int nidx;
+            if (w + 1 < n)
+                weight_group(lp, specs, n, w + 1, next, sizeof next, &nidx);
+            if (w + 1 == n || strcmp(next, group) != 0) {
+                int have = count_links(f, group);
+                if (have != idx + 1)
                     return tk_error_set(err, TK_E_FORMAT,
                                         "%s: layer '%s' (%s): '%s' holds %d weights but the "
                                         "config explains %d", path, l->name, l->class_name,
-                                        name, have, idx);
+                                        group, have, idx + 1);
             }
         }
         if (n == 0) {
@@ -340,26 +353,13 @@ tk_status tk_keras3_write_weights(hid_t f, const tk_model *m, const char *path, 
         int n = tk_layer_ops_of(copy.kind)->weights(&copy, specs);
         char lp[MAX_GROUP_NAME], name[MAX_GROUP_NAME + 64];
         layer_path(m, i, "layers", lp, sizeof lp);
-        int idx = 0;
         for (int w = 0; w < n && st == TK_OK; w++) {
-            const char *owner = weight_owner(specs, n, w);
-            if (w > 0 && strcmp(owner, weight_owner(specs, n, w - 1)) != 0)
-                idx = 0;
-            snprintf(name, sizeof name, "%s%s%s/vars/%d", lp, owner[0] ? "/" : "", owner, idx++);
-            hsize_t dims[3];
-            for (int d = 0; d < specs[w].rank; d++)
-                dims[d] = (hsize_t)specs[w].dims[d];
-            hid_t sp = H5Screate_simple(specs[w].rank, dims, NULL);
-            hid_t d = sp >= 0 ? H5Dcreate2(f, name, H5T_IEEE_F32LE, sp, lcpl, H5P_DEFAULT,
-                                           H5P_DEFAULT)
-                              : H5I_INVALID_HID;
-            if (d < 0 ||
-                H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, *specs[w].view) < 0)
+            char group[MAX_GROUP_NAME + 32];
+            int idx;
+            weight_group(lp, specs, n, w, group, sizeof group, &idx);
+            snprintf(name, sizeof name, "%s/%d", group, idx);
+            if (tk_h5_write_weight(f, name, lcpl, &specs[w]) < 0)
                 st = tk_error_set(err, TK_E_IO, "%s: cannot write weight '%s'", path, name);
-            if (d >= 0)
-                H5Dclose(d);
-            if (sp >= 0)
-                H5Sclose(sp);
         }
     }
     if (lcpl >= 0)

@@ -561,6 +561,23 @@ static void weight_path(const tk_layer *l, const tk_weight_spec *s, char *buf, s
         snprintf(buf, size, "%s/%s:0", l->name, s->name);
 }
 
+herr_t tk_h5_write_weight(hid_t loc, const char *name, hid_t lcpl, const tk_weight_spec *spec)
+{
+    hsize_t dims[3];
+    for (int d = 0; d < spec->rank; d++)
+        dims[d] = (hsize_t)spec->dims[d];
+    hid_t sp = H5Screate_simple(spec->rank, dims, NULL);
+    hid_t d = sp >= 0 ? H5Dcreate2(loc, name, H5T_IEEE_F32LE, sp, lcpl, H5P_DEFAULT, H5P_DEFAULT)
+                      : H5I_INVALID_HID;
+    herr_t r = d >= 0 ? H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, *spec->view)
+                      : -1;
+    if (d >= 0)
+        H5Dclose(d);
+    if (sp >= 0)
+        H5Sclose(sp);
+    return r;
+}
+
 static tk_status write_layer(hid_t mw, hid_t lcpl, const tk_layer *l, const char *path,
                              tk_error *err)
 {
@@ -576,21 +593,9 @@ static tk_status write_layer(hid_t mw, hid_t lcpl, const tk_layer *l, const char
         weight_path(l, &specs[w], names[w], sizeof names[w]);
     if (write_name_list(g, "weight_names", names, n) < 0)
         st = tk_error_set(err, TK_E_IO, "%s: cannot write weight_names of '%s'", path, l->name);
-    for (int w = 0; w < n && st == TK_OK; w++) {
-        hsize_t dims[3];
-        for (int d = 0; d < specs[w].rank; d++)
-            dims[d] = (hsize_t)specs[w].dims[d];
-        hid_t sp = H5Screate_simple(specs[w].rank, dims, NULL);
-        hid_t d = sp >= 0 ? H5Dcreate2(g, names[w], H5T_IEEE_F32LE, sp, lcpl, H5P_DEFAULT,
-                                       H5P_DEFAULT)
-                          : H5I_INVALID_HID;
-        if (d < 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, *specs[w].view) < 0)
+    for (int w = 0; w < n && st == TK_OK; w++)
+        if (tk_h5_write_weight(g, names[w], lcpl, &specs[w]) < 0)
             st = tk_error_set(err, TK_E_IO, "%s: cannot write weight '%s'", path, names[w]);
-        if (d >= 0)
-            H5Dclose(d);
-        if (sp >= 0)
-            H5Sclose(sp);
-    }
     H5Gclose(g);
     return st;
 }

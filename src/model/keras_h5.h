@@ -16,6 +16,14 @@ tk_status tk_h5_read_string(hid_t obj, const char *attr, const char *path, char 
 tk_status tk_h5_read_weight(hid_t g, const char *name, const char *path, const tk_layer *l,
                             const tk_weight_spec *spec, tk_error *err);
 
+/* Creates dataset name (relative to loc; lcpl may create the groups on the
+ * way) with spec's shape as float32 and writes the weight. */
+herr_t tk_h5_write_weight(hid_t loc, const char *name, hid_t lcpl, const tk_weight_spec *spec);
+
+/* keras.src.utils.naming.to_snake_case: "GlobalMaxPooling1D" ->
+ * "global_max_pooling1d", "SimpleRNN" -> "simple_rnn" (Keras 3 group names). */
+void tk_keras_snake_case(const char *cls, char *out, size_t size);
+
 /* Keras 3 weights (model.weights.h5 of a .keras archive, or a
  * save_weights("x.weights.h5") file): layers/<snake_case class>[_N]/vars/<i>,
  * recurrent layers' weights in their cell (layers/lstm/cell/vars/0),
