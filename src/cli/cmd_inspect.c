@@ -262,7 +262,10 @@ int tk_cmd_inspect(int argc, char **argv)
     for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++)
         if (KINDS[i].probe(path))
             return KINDS[i].print(path, &o);
-    fprintf(stderr, "tokattr inspect: %s: not a file tokattr knows (missing, not HDF5, or not a %s file)\n", path,
-            KINDS[0].name);
+    fprintf(stderr, "tokattr inspect: %s: not a file tokattr knows (missing, or not a", path);
+    for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++)
+        fprintf(stderr, "%s %s", i == 0 ? "" : i + 1 == sizeof KINDS / sizeof KINDS[0] ? " or" : ",",
+                KINDS[i].name);
+    fprintf(stderr, " file)\n");
     return TK_EXIT_FAILURE;
 }
