@@ -48,8 +48,8 @@ bool tk_keras_archive_probe(const char *path)
 /* ---- the archive ---- */
 
 typedef struct member {
-    const char *name;  /* wanted name ("config.json"), or NULL: any vocabulary.txt */
-    size_t max;
+    const char *name;  /* wanted name ("config.json") */
+    size_t max;        /* bytes; 0: only whether it is there */
     char *data;        /* NUL-terminated copy, NULL when absent */
     size_t size;
     char found_name[MAX_GROUP_NAME];
@@ -128,11 +128,7 @@ static tk_status read_archive(const char *path, member *members, int n_members, 
         }
         for (int i = 0; i < n_members; i++) {
             member *m = &members[i];
-            size_t len = strlen(name);
-            bool want = m->data == NULL &&
-                        (m->name != NULL ? strcmp(name, m->name) == 0
-                                         : strncmp(name, "assets/", 7) == 0 && len > 15 &&
-                                               strcmp(name + len - 15, "/vocabulary.txt") == 0);
+            bool want = m->data == NULL && strcmp(name, m->name) == 0;
             if (want && m->max == 0) { /* only whether it is there */
                 m->data = tk_calloc(1, 1, err);
                 snprintf(m->found_name, sizeof m->found_name, "%s", name);
@@ -369,7 +365,7 @@ tk_status tk_keras3_write_weights(hid_t f, const tk_model *m, const char *path, 
 
 /* ---- loading and saving .keras ---- */
 
-enum { M_CONFIG, M_WEIGHTS, M_METADATA, M_NPZ, M_VOCAB, M_COUNT };
+enum { M_CONFIG, M_WEIGHTS, M_METADATA, M_NPZ, M_VOCAB, M_VOCAB_213, M_COUNT };
 
 static void init_members(member *mm)
 {
@@ -378,13 +374,22 @@ static void init_members(member *mm)
     mm[M_WEIGHTS] = (member){.name = "model.weights.h5", .max = MAX_WEIGHTS_BYTES};
     mm[M_METADATA] = (member){.name = "metadata.json", .max = MAX_CONFIG};
     mm[M_NPZ] = (member){.name = "model.weights.npz", .max = 0};
-    mm[M_VOCAB] = (member){.name = NULL, .max = MAX_VOCAB};
+    /* A leading TextVectorization's adapted vocabulary (its save_assets):
+     * the layer is the first and only of its class, so its object path is
+     * layers/text_vectorization (tf.keras 2.13+: _layer_checkpoint_dependencies). */
+    mm[M_VOCAB] = (member){.name = "assets/layers/text_vectorization/vocabulary.txt",
+                           .max = MAX_VOCAB};
+    mm[M_VOCAB_213] = (member){
+        .name = "assets/_layer_checkpoint_dependencies/text_vectorization/vocabulary.txt",
+        .max = MAX_VOCAB};
 }
 
 /* The archive's members, with the ones every .keras file has checked. */
 static tk_status open_archive(const char *path, member *mm, tk_error *err)
 {
     init_members(mm);
+    /* the model alone: a vocabulary is read by tk_model_text_vocabulary */
+    mm[M_VOCAB].max = mm[M_VOCAB_213].max = 0;
     tk_status st = read_archive(path, mm, M_COUNT, err);
     if (st != TK_OK)
         return st;
@@ -641,8 +646,9 @@ tk_status tk_model_text_vocabulary(const char *path, const char *arch, char ***w
     else if (st == TK_OK)
         st = tk_keras_config_vocabulary(json, label, words, n, err);
     /* Adapted vocabularies are assets: assets/layers/text_vectorization/vocabulary.txt. */
-    if (st == TK_OK && *words == NULL && zip && mm[M_VOCAB].data != NULL)
-        st = split_lines(mm[M_VOCAB].data, mm[M_VOCAB].size, path, words, n, err);
+    const member *vm = mm[M_VOCAB].data != NULL ? &mm[M_VOCAB] : &mm[M_VOCAB_213];
+    if (st == TK_OK && *words == NULL && zip && vm->data != NULL)
+        st = split_lines(vm->data, vm->size, path, words, n, err);
     if (st == TK_OK && *words == NULL)
         st = tk_error_set(err, TK_E_UNSUPPORTED,
                           "%s: the TextVectorization layer '%s' has no vocabulary in this file "
