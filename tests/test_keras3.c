@@ -820,6 +820,34 @@ static void test_weights_only(void)
         tk_model_destroy(m);
         expect_error(tmp_path(name), "no-such-architecture.json", "no-such-architecture.json",
                      "no such file", NULL);
+        /* tf.keras 2.13-2.15 named the layers list _layer_checkpoint_dependencies. */
+        f = H5Fopen(tmp_path(name), H5F_ACC_RDWR, H5P_DEFAULT);
+        CU_ASSERT(H5Lmove(f, "layers", f, "_layer_checkpoint_dependencies", H5P_DEFAULT,
+                          H5P_DEFAULT) >= 0);
+        H5Fclose(f);
+        m = load(tmp_path(name), tmp_path(arch));
+        expect_same_model(ref, m);
+        tk_model_destroy(m);
+        /* a weight too many in a layer's vars */
+        f = H5Fopen(tmp_path(name), H5F_ACC_RDWR, H5P_DEFAULT);
+        hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+        CU_ASSERT(H5Lcreate_hard(f, "_layer_checkpoint_dependencies/dense/vars/0", f,
+                                 "_layer_checkpoint_dependencies/dense/vars/7", lcpl,
+                                 H5P_DEFAULT) >= 0);
+        H5Pclose(lcpl);
+        H5Fclose(f);
+        const tk_layer *dense = NULL;
+        for (int i = 0; i < ref->n_layers && dense == NULL; i++)
+            if (ref->layers[i].kind == TK_LAYER_DENSE)
+                dense = &ref->layers[i];
+        CU_ASSERT_PTR_NOT_NULL_FATAL(dense);
+        char who[200], holds[64], explains[64];
+        wview wv[8];
+        int nw = layer_weights(dense, wv);
+        snprintf(who, sizeof who, "'%s' (Dense)", dense->name);
+        snprintf(holds, sizeof holds, "holds %d weights", nw + 1);
+        snprintf(explains, sizeof explains, "explains %d", nw);
+        expect_error(tmp_path(name), tmp_path(arch), who, holds, explains);
         tk_model_destroy(ref);
     }
 }
