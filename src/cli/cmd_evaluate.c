@@ -17,7 +17,9 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: tokattr evaluate MODEL.h5 DATASET.h5 [options]\n\n"
+            "usage: tokattr evaluate MODEL DATASET.h5 [options]\n\n"
+            "MODEL: a Keras .h5 (Keras 2 or 3), a .keras archive, or weights-only .h5\n"
+            "with --architecture.\n"
             "Runs the model over every review of a split and prints accuracy, the\n"
             "confusion matrix, the mean loss and the speed. A single sigmoid output\n"
             "predicts positive when p > threshold; otherwise the arg-max (ties to the lower\n"
@@ -31,6 +33,8 @@ static void usage(FILE *out)
             "                    uses ('pre' like pad_sequences; TextVectorization 'post')\n"
             "                    (default: the model's input length)\n"
             "  --batch B         reviews per forward pass (default: 64)\n"
+            "  --architecture J  the model's architecture JSON (model.to_json()), for a\n"
+            "                    weights-only MODEL (model.save_weights)\n"
             "  --threshold T     single-sigmoid models: p > T is class 1 (default: 0.5)\n"
             "  --quiet           no progress bar\n"
             "  --help            this text\n");
@@ -48,6 +52,7 @@ static bool parse_int(const char *s, int lo, int hi, int *out)
 
 typedef struct eval_opts {
     const char *model_path, *data_path, *split;
+    const char *architecture; /* --architecture, NULL = the model file's own config */
     int num_words, maxlen, batch;
     double threshold; /* single sigmoid: p > threshold is class 1 */
     bool threshold_given;
@@ -60,6 +65,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         {"split", required_argument, NULL, 's'},   {"num-words", required_argument, NULL, 'n'},
         {"maxlen", required_argument, NULL, 'l'},  {"batch", required_argument, NULL, 'b'},
         {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+        {"architecture", required_argument, NULL, 'a'},
         {"threshold", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
@@ -74,6 +80,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         case 'l': if (!parse_int(optarg, 1, 1 << 20, &o->maxlen)) bad = "--maxlen"; break;
         case 'b': if (!parse_int(optarg, 1, 1 << 16, &o->batch)) bad = "--batch"; break;
         case 'q': o->quiet = true; break;
+        case 'a': o->architecture = optarg; break;
         case 't': {
             char *end;
             o->threshold = strtod(optarg, &end);
@@ -198,8 +205,13 @@ int tk_cmd_evaluate(int argc, char **argv)
     float *x = NULL, *logits = NULL;
     tally *t = NULL;
     rc = TK_EXIT_FAILURE;
-    if (tk_model_load(o.model_path, &m, &err) != TK_OK)
+    if (tk_model_load_with_architecture(o.model_path, o.architecture, &m, &err) != TK_OK)
         goto fail;
+    if (m->text_vectorization.present)
+        fprintf(stderr, "tokattr evaluate: note: %s starts with a TextVectorization: its ids "
+                        "are right only for a dataset prepared with its vocabulary (tokattr "
+                        "inspect %s --vocabulary-out VOCAB.txt, then --tokenizer "
+                        "text-vectorization:VOCAB.txt)\n", o.model_path, o.model_path);
     if (!m->has_embedding) {
         tk_error_set(&err, TK_E_UNSUPPORTED,
                      "%s: the model has no Embedding layer, so it cannot read token ids",

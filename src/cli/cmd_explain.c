@@ -22,6 +22,7 @@
 
 typedef struct explain_opts {
     const char *model_path;
+    const char *architecture; /* --architecture: NULL = the model file's own config */
     const char *dataset_path;
     const char *reviews; /* "0-9", "3,5,10-12" */
     const char *split;
@@ -43,7 +44,8 @@ static void explain_usage(FILE *out)
             "usage: tokattr explain MODEL DATASET [options]\n"
             "       tokattr explain MODEL --text T | --text-file F | --text - \n"
             "                       (--tokenizer KIND[:FILE] | --job JOB) [options]\n"
-            "  MODEL    a Keras 2 .h5 classifier with an Embedding layer\n"
+            "  MODEL    a Keras classifier with an Embedding layer: .h5 (Keras 2 or 3),\n"
+            "           .keras (Keras 3), or weights-only .h5 with --architecture\n"
             "  DATASET  a dataset file made by `tokattr prepare`\n"
             "raw text (no dataset):\n"
             "  --text T       the text to explain; '-' reads it from standard input\n"
@@ -60,6 +62,8 @@ static void explain_usage(FILE *out)
             "  --reviews R    review indices of the split, e.g. 0-9 or 3,7,10-12 [0]\n"
             "  --split S      a split of the dataset (train, test, dev, ...) [test]\n"
             "  --maxlen N     input length when the model does not fix one\n"
+            "  --architecture J  the architecture JSON (model.to_json()) of a\n"
+            "                 weights-only MODEL (model.save_weights)\n"
             "  --json         one JSON document instead of text\n",
             tk_tokenizer_spellings());
     fprintf(out, "method parameters (the job keys of README \"Running a job\"; a parameter\n"
@@ -203,6 +207,8 @@ static int parse_args(int argc, char **argv, explain_opts *o)
             slot = &o->job;
         } else if (strcmp(a, "--shared") == 0) {
             slot = &o->shared;
+        } else if (strcmp(a, "--architecture") == 0) {
+            slot = &o->architecture;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "tokattr explain: unknown option '%s'\n", a);
             return TK_EXIT_USAGE;
@@ -638,8 +644,13 @@ int tk_cmd_explain(int argc, char **argv)
     cJSON *doc = NULL;
     rc = TK_EXIT_FAILURE;
 
-    if (tk_model_load(o.model_path, &model, &err) != TK_OK)
+    if (tk_model_load_with_architecture(o.model_path, o.architecture, &model, &err) != TK_OK)
         goto fail;
+    if (model->text_vectorization.present)
+        fprintf(stderr, "tokattr explain: note: %s starts with a TextVectorization: its ids "
+                        "are right only for a dataset prepared with its vocabulary (tokattr "
+                        "inspect %s --vocabulary-out VOCAB.txt, then --tokenizer "
+                        "text-vectorization:VOCAB.txt)\n", o.model_path, o.model_path);
     if (!model->has_embedding) {
         tk_error_set(&err, TK_E_UNSUPPORTED,
                      "%s has no Embedding layer: explain works on token ids of a dataset",

@@ -10,11 +10,14 @@
 #include "cli/commands.h"
 #include "data/dataset.h"
 #include "report/results.h"
+#include "model/model.h"
 
 typedef struct inspect_opts {
     const char *split;  /* --split, default "test" */
     long review;        /* --review I, -1 = none */
     int top;            /* --top N vocabulary words */
+    const char *architecture; /* --architecture J for a weights-only model file */
+    const char *vocabulary_out; /* --vocabulary-out F: a TextVectorization's vocabulary */
 } inspect_opts;
 
 static int cmp_i64(const void *a, const void *b)
@@ -238,6 +241,94 @@ static int inspect_results(const char *path, const inspect_opts *o)
     return rc;
 }
 
+static void shape_text(tk_shape s, char *buf, size_t size)
+{
+    if (s.steps > 0)
+        snprintf(buf, size, "(%d, %d)", s.steps, s.channels);
+    else
+        snprintf(buf, size, "(%d)", s.channels);
+}
+
+/* A Keras model: the format read, the layers and their per-sample shapes. */
+static int inspect_model(const char *path, const inspect_opts *o)
+{
+    tk_model *m = NULL;
+    tk_error err = {0};
+    if (tk_model_load_with_architecture(path, o->architecture, &m, &err) != TK_OK) {
+        fprintf(stderr, "tokattr inspect: %s\n", err.msg);
+        return TK_EXIT_FAILURE;
+    }
+    printf("model file %s\n  format: %s (keras_version %s%s%s)\n", path, m->format,
+           m->keras_version[0] ? m->keras_version : "?", m->backend[0] ? ", backend " : "",
+           m->backend);
+    printf("  input: %s, maxlen %d%s; %d output%s; %zu parameters\n",
+           m->has_embedding ? "token ids" : "vectors", m->maxlen,
+           m->maxlen == 0 ? " (any length)" : "", m->n_outputs, m->n_outputs == 1 ? "" : "s",
+           m->n_params);
+    const tk_text_vectorization *tv = &m->text_vectorization;
+    if (tv->present)
+        printf("  TextVectorization '%s' (not computed): standardize %s, split %s, "
+               "output_sequence_length %d, max_tokens %d, vocabulary %s\n",
+               tv->name, tv->standardize, tv->split, tv->output_sequence_length, tv->max_tokens,
+               tv->vocabulary_in_config ? "in the config" : "in the assets or not stored");
+    int rc = TK_EXIT_OK;
+    if (tv->present) {
+        char **words = NULL;
+        int64_t n = 0;
+        if (tk_model_text_vocabulary(path, o->architecture, &words, &n, &err) == TK_OK) {
+            printf("  vocabulary: %lld tokens:", (long long)n);
+            for (int64_t k = 0; k < n && k < 8; k++)
+                printf(" '%s'", words[k]);
+            printf("%s\n", n > 8 ? " ..." : "");
+            if (o->vocabulary_out != NULL) {
+                FILE *f = fopen(o->vocabulary_out, "wx");
+                bool ok = f != NULL;
+                /* one token a line, get_vocabulary() order: --tokenizer text-vectorization:FILE */
+                for (int64_t k = 0; ok && k < n; k++)
+                    ok = strchr(words[k], '\n') == NULL && fprintf(f, "%s\n", words[k]) >= 0;
+                if (f != NULL && fclose(f) != 0)
+                    ok = false;
+                if (!ok) {
+                    fprintf(stderr, "tokattr inspect: %s: cannot write the vocabulary (it must "
+                                    "not exist yet)\n", o->vocabulary_out);
+                    rc = TK_EXIT_FAILURE;
+                } else {
+                    char extra[96] = "";
+                    size_t el = 0;
+                    if (strcmp(tv->standardize, "none") == 0)
+                        el += (size_t)snprintf(extra + el, sizeof extra - el, ",standardize=none");
+                    if (tv->output_sequence_length > 0)
+                        snprintf(extra + el, sizeof extra - el, ",output_sequence_length=%d",
+                                 tv->output_sequence_length);
+                    printf("  wrote %s: pass --tokenizer text-vectorization%s:%s\n",
+                           o->vocabulary_out, extra, o->vocabulary_out);
+                }
+            }
+        } else {
+            printf("  vocabulary: %s\n", err.msg);
+            if (o->vocabulary_out != NULL) {
+                fprintf(stderr, "tokattr inspect: %s\n", err.msg);
+                rc = TK_EXIT_FAILURE;
+            }
+        }
+        tk_model_free_words(words, n);
+    } else if (o->vocabulary_out != NULL) {
+        fprintf(stderr, "tokattr inspect: %s: --vocabulary-out: the model has no "
+                        "TextVectorization layer\n", path);
+        rc = TK_EXIT_USAGE;
+    }
+    for (int i = 0; i < m->n_layers; i++) {
+        const tk_layer *l = &m->layers[i];
+        char in[48], out[48];
+        shape_text(l->in, in, sizeof in);
+        shape_text(l->out, out, sizeof out);
+        printf("  %2d %-24s %-22s %s -> %s, %zu parameter floats\n", i, l->name, l->class_name, in, out,
+               l->param_count);
+    }
+    tk_model_destroy(m);
+    return rc;
+}
+
 /* One line per kind of file tokattr knows. */
 typedef struct kind {
     const char *name;
@@ -248,17 +339,23 @@ typedef struct kind {
 static const kind KINDS[] = {
     {"dataset", tk_dataset_probe, inspect_dataset},
     {"results", tk_results_probe, inspect_results},
+    {"Keras model", tk_model_probe, inspect_model},
 };
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: tokattr inspect FILE [options]\n\n"
                  "Prints what a tokattr file holds (dataset file: splits, lengths, vocabulary;\n"
-                 "results file: provenance, progress, counts, methods and their parameters).\n\n"
+                 "results file: provenance, progress, counts, methods and their parameters;\n"
+                 "Keras model: the format found, layers and shapes).\n\n"
                  "  --review I     also print review I of the split (results: of the file) as words\n"
                  "                 (default: none)\n"
                  "  --split NAME   train or test (default: test)\n"
                  "  --top N        most frequent vocabulary words to list (default: 10)\n"
+                 "  --architecture J  a model's architecture JSON (model.to_json()), for a\n"
+                 "                 weights-only model file\n"
+                 "  --vocabulary-out F  write a model's TextVectorization vocabulary to F\n"
+                 "                 (one token a line, for --tokenizer text-vectorization:F)\n"
                  "  --help         this text\n");
 }
 
@@ -268,10 +365,12 @@ int tk_cmd_inspect(int argc, char **argv)
     static const struct option LONG[] = {
         {"review", required_argument, NULL, 'r'}, {"split", required_argument, NULL, 's'},
         {"top", required_argument, NULL, 't'},    {"help", no_argument, NULL, 'h'},
+        {"architecture", required_argument, NULL, 'a'},
+        {"vocabulary-out", required_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "r:s:t:h", LONG, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "r:s:t:ha:v:", LONG, NULL)) != -1;) {
         char *end = NULL;
         switch (c) {
         case 'r':
@@ -282,6 +381,8 @@ int tk_cmd_inspect(int argc, char **argv)
             }
             break;
         case 's': o.split = optarg; break;
+        case 'a': o.architecture = optarg; break;
+        case 'v': o.vocabulary_out = optarg; break;
         case 't':
             o.top = (int)strtol(optarg, &end, 10);
             if (*optarg == '\0' || *end != '\0' || o.top < 0) {
@@ -301,7 +402,10 @@ int tk_cmd_inspect(int argc, char **argv)
     for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++)
         if (KINDS[i].probe(path))
             return KINDS[i].print(path, &o);
-    fprintf(stderr, "tokattr inspect: %s: not a file tokattr knows (missing, not HDF5, or not a "
-            "dataset or results file)\n", path);
+    fprintf(stderr, "tokattr inspect: %s: not a file tokattr knows (missing, or not a", path);
+    for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++)
+        fprintf(stderr, "%s %s", i == 0 ? "" : i + 1 == sizeof KINDS / sizeof KINDS[0] ? " or" : ",",
+                KINDS[i].name);
+    fprintf(stderr, " file)\n");
     return TK_EXIT_FAILURE;
 }

@@ -259,11 +259,18 @@ int tk_cmd_train(int argc, char **argv)
     printf("test: loss %.4f accuracy %.5f (%lld reviews); %.1f s for %d epochs\n", loss, acc,
            (long long)test->n, train_seconds, cfg->epochs);
 
-    st = tk_model_save(model, tmp, &err);
-    if (st == TK_OK && tags.have)
-        st = tk_model_tag_write(tmp, TK_MODEL_TAG_VOCAB_SHA256, tags.vocab_sha256, &err);
-    if (st == TK_OK && tags.have)
-        st = tk_model_tag_write(tmp, TK_MODEL_TAG_TOKENIZER, tags.tokenizer, &err);
+    /* "x.keras" gets a Keras 3 archive, anything else the Keras 2 h5 layout
+     * with the vocabulary tags (root attributes: an .h5 file only). */
+    size_t out_len = strlen(cfg->output);
+    if (out_len > 6 && strcmp(cfg->output + out_len - 6, ".keras") == 0) {
+        st = tk_model_save_keras(model, tmp, &err);
+    } else {
+        st = tk_model_save(model, tmp, &err);
+        if (st == TK_OK && tags.have)
+            st = tk_model_tag_write(tmp, TK_MODEL_TAG_VOCAB_SHA256, tags.vocab_sha256, &err);
+        if (st == TK_OK && tags.have)
+            st = tk_model_tag_write(tmp, TK_MODEL_TAG_TOKENIZER, tags.tokenizer, &err);
+    }
     if (st != TK_OK)
         goto done;
     if (rename(tmp, cfg->output) != 0) {

@@ -62,6 +62,7 @@ typedef struct raw_faith {
 
 typedef struct raw_job {
     char *model;
+    char *architecture; /* model.to_json() of a weights-only model file */
     char *dataset;
     char *split;
     raw_select *select;
@@ -132,6 +133,7 @@ static const cyaml_schema_value_t method_entry = {
 
 static const cyaml_schema_field_t job_fields[] = {
     CYAML_FIELD_STRING_PTR("model", CYAML_FLAG_POINTER, raw_job, model, 1, 4095),
+    CYAML_FIELD_STRING_PTR("architecture", OPT, raw_job, architecture, 1, 4095),
     CYAML_FIELD_STRING_PTR("dataset", CYAML_FLAG_POINTER, raw_job, dataset, 1, 4095),
     CYAML_FIELD_STRING_PTR("split", OPT, raw_job, split, 1, 63),
     CYAML_FIELD_MAPPING_PTR("select", OPT, raw_job, select, select_fields),
@@ -376,6 +378,10 @@ static tk_status resolve_job(const char *file, const raw_job *raw, const char *b
                            &job->dataset_path, err)) != TK_OK ||
         (st = resolve_path(file, "results", raw->results, base_dir, shared_dir,
                            &job->output_path, err)) != TK_OK)
+        return st;
+    if (raw->architecture &&
+        (st = resolve_path(file, "architecture", raw->architecture, base_dir, shared_dir,
+                           &job->architecture_path, err)) != TK_OK)
         return st;
     if (raw->word_vectors &&
         (st = resolve_path(file, "word_vectors", raw->word_vectors, base_dir, shared_dir,
@@ -671,6 +677,7 @@ void tk_job_destroy(tk_job *job)
         return;
     free(job->yaml_text);
     free(job->model_path);
+    free(job->architecture_path);
     free(job->dataset_path);
     free(job->indices);
     free(job->word_vectors);

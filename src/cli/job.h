@@ -21,6 +21,7 @@
 typedef struct tk_job {
     char *yaml_text;    /* the job file's bytes, NUL-terminated (stored in the results) */
     char *model_path;   /* resolved */
+    char *architecture_path; /* resolved `architecture:` (weights-only model), or NULL */
     char *dataset_path; /* resolved */
     char split[64];     /* a split of the dataset: "test" (default), "train", "dev", ... */
 

@@ -4,6 +4,7 @@
  * weight_names lists dataset paths relative to it ("conv1d/kernel:0",
  * "lstm/lstm_cell/kernel:0", "bidirectional_3/forward_lstm_3/kernel:0").
  * Every attribute and dataset is untrusted. */
+#include <cjson/cJSON.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "core/paths.h"
 #include "model/keras_config.h"
+#include "model/keras_h5.h"
 #include "model/layer_ops.h"
 
 enum { MAX_NAMES = 100000, MAX_STRING = 64 << 20 };
@@ -78,6 +80,14 @@ static tk_status read_strings(hid_t obj, const char *attr, const char *path, cha
     }
     htri_t var = H5Tis_variable_str(t);
     mt = H5Tcopy(H5T_C_S1);
+    /* h5py writes a str as variable-length UTF-8 (Keras 3's model_config):
+     * HDF5 converts no string between character sets, so the memory type
+     * takes the file's (ASCII or UTF-8; the bytes are the same). */
+    if (mt < 0 || H5Tset_cset(mt, H5Tget_cset(t)) < 0) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: attribute '%s' has an unknown character set",
+                          path, attr);
+        goto done;
+    }
     if (var > 0) {
         char **v = tk_calloc(count > 0 ? (size_t)count : 1, sizeof *v, err);
         if (v == NULL) {
@@ -139,8 +149,8 @@ done:
     return TK_OK;
 }
 
-static tk_status read_string(hid_t obj, const char *attr, const char *path, char **out,
-                             tk_error *err)
+tk_status tk_h5_read_string(hid_t obj, const char *attr, const char *path, char **out,
+                            tk_error *err)
 {
     char **list;
     int n;
@@ -188,8 +198,8 @@ static bool name_matches(const char *name, const tk_weight_spec *spec)
     return false;
 }
 
-static tk_status read_weight(hid_t g, const char *name, const char *path, const tk_layer *l,
-                             const tk_weight_spec *spec, tk_error *err)
+tk_status tk_h5_read_weight(hid_t g, const char *name, const char *path, const tk_layer *l,
+                            const tk_weight_spec *spec, tk_error *err)
 {
     tk_status st = TK_OK;
     hid_t d = H5I_INVALID_HID, sp = H5I_INVALID_HID, t = H5I_INVALID_HID;
@@ -283,7 +293,7 @@ static tk_status read_layer_weights(hid_t mw, const char *path, tk_layer *l, tk_
             break;
         }
         used[k] = true;
-        st = read_weight(g, names[k], path, l, &specs[w], err);
+        st = tk_h5_read_weight(g, names[k], path, l, &specs[w], err);
     }
     for (int i = 0; i < nn && st == TK_OK; i++)
         if (!used[i])
@@ -296,49 +306,181 @@ done:
     return st;
 }
 
+static tk_status read_keras2_weights(hid_t group, const char *path, tk_model *m, tk_error *err)
+{
+    tk_status st = TK_OK;
+    for (int i = 0; i < m->n_layers && st == TK_OK; i++)
+        st = read_layer_weights(group, path, &m->layers[i], err);
+    return st;
+}
+
+tk_status tk_read_text_file(const char *path, size_t max_bytes, char **out, size_t *len,
+                            tk_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return tk_error_set(err, TK_E_IO, "%s: cannot open the file", path);
+    size_t cap = 4096, n = 0;
+    char *buf = tk_malloc(cap + 1, 1, err);
+    tk_status st = buf != NULL ? TK_OK : TK_E_NOMEM;
+    while (st == TK_OK) {
+        if (n == cap) {
+            if (cap >= max_bytes) {
+                st = tk_error_set(err, TK_E_FORMAT, "%s: larger than %zu bytes", path, max_bytes);
+                break;
+            }
+            cap = cap * 2 > max_bytes ? max_bytes : cap * 2;
+            char *nb = realloc(buf, cap + 1);
+            if (nb == NULL) {
+                st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory", path);
+                break;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f))
+                st = tk_error_set(err, TK_E_IO, "%s: read error", path);
+            break;
+        }
+    }
+    fclose(f);
+    if (st != TK_OK) {
+        free(buf);
+        return st;
+    }
+    buf[n] = '\0';
+    if (strlen(buf) != n) {
+        free(buf);
+        return tk_error_set(err, TK_E_FORMAT, "%s: holds a NUL byte: not a text file", path);
+    }
+    *out = buf;
+    if (len != NULL)
+        *len = n;
+    return TK_OK;
+}
+
+enum { MAX_JSON = 64 << 20 };
+
+/* Where the weights of a file are: model.save()'s model_weights group,
+ * a Keras 2 save_weights() file (layer groups at the root, layer_names), or
+ * a Keras 3 save_weights() file (layers/.../vars). */
+static tk_status read_weights(hid_t f, const char *path, tk_model *m, bool has_config,
+                              tk_error *err)
+{
+    tk_status st;
+    bool k3 = strncmp(m->keras_version, "3.", 2) == 0;
+    if (H5Lexists(f, "model_weights", H5P_DEFAULT) > 0) {
+        hid_t mw = H5Gopen2(f, "model_weights", H5P_DEFAULT);
+        if (mw < 0)
+            return tk_error_set(err, TK_E_FORMAT, "%s: model_weights is not a group", path);
+        st = read_keras2_weights(mw, path, m, err);
+        H5Gclose(mw);
+        snprintf(m->format, sizeof m->format, "%s", has_config ? (k3 ? "Keras 3 h5" : "Keras 2 h5")
+                                                   : "Keras 2 h5 + architecture JSON");
+        return st;
+    }
+    if (H5Aexists(f, "layer_names") > 0) {
+        snprintf(m->format, sizeof m->format, "Keras %s weights h5 + architecture JSON",
+                 k3 ? "3 (legacy)" : "2");
+        return read_keras2_weights(f, path, m, err);
+    }
+    if (H5Lexists(f, "layers", H5P_DEFAULT) > 0 ||
+        H5Lexists(f, "_layer_checkpoint_dependencies", H5P_DEFAULT) > 0) {
+        snprintf(m->format, sizeof m->format, "Keras 3 weights h5 + architecture JSON");
+        return tk_keras3_read_weights(f, path, m, err);
+    }
+    return tk_error_set(err, TK_E_FORMAT,
+                        "%s: no weights: neither a model_weights group, nor a layer_names "
+                        "attribute (Keras 2 save_weights), nor a layers group (Keras 3 "
+                        "save_weights)", path);
+}
+
+bool tk_model_probe(const char *path)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (!tk_file_exists(path))
+        return false;
+    if (tk_keras_archive_probe(path))
+        return true;
+    if (H5Fis_hdf5(path) <= 0)
+        return false;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return false;
+    bool yes = H5Aexists(f, "model_config") > 0 || H5Aexists(f, "layer_names") > 0 ||
+               H5Lexists(f, "model_weights", H5P_DEFAULT) > 0 ||
+               H5Lexists(f, "layers", H5P_DEFAULT) > 0;
+    H5Fclose(f);
+    return yes;
+}
+
 tk_status tk_model_load(const char *path, tk_model **out, tk_error *err)
+{
+    return tk_model_load_with_architecture(path, NULL, out, err);
+}
+
+tk_status tk_model_load_with_architecture(const char *path, const char *arch, tk_model **out,
+                                          tk_error *err)
 {
     *out = NULL;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported as values, not printed */
     if (!tk_file_exists(path))
         return tk_error_set(err, TK_E_IO, "%s: no such file", path);
+    if (arch != NULL && !tk_file_exists(arch))
+        return tk_error_set(err, TK_E_IO, "%s: no such file (the architecture JSON for %s)",
+                            arch, path);
+    if (tk_keras_archive_probe(path))
+        return tk_keras_archive_load(path, arch, out, err);
     if (H5Fis_hdf5(path) <= 0)
-        return tk_error_set(err, TK_E_FORMAT, "%s: not an HDF5 file", path);
+        return tk_error_set(err, TK_E_FORMAT,
+                            "%s: not an HDF5 file (.h5), nor a zip archive (.keras)", path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0)
         return tk_error_set(err, TK_E_IO, "%s: cannot open the HDF5 file", path);
-    hid_t mw = H5I_INVALID_HID;
     char *json = NULL, *s = NULL;
     tk_model *m = NULL;
     tk_status st;
-    if (H5Aexists(f, "model_config") <= 0) {
+    bool has_config = H5Aexists(f, "model_config") > 0;
+    if (arch != NULL) {
+        st = tk_read_text_file(arch, MAX_JSON, &json, NULL, err);
+    } else if (!has_config) {
         st = tk_error_set(err, TK_E_FORMAT,
-                          "%s: no model_config attribute: not a Keras model.save() file "
-                          "(weights-only files are not supported)", path);
-        goto done;
+                          "%s: no model_config attribute: a weights-only file "
+                          "(model.save_weights): pass the model's architecture with "
+                          "--architecture model.json (the output of model.to_json())", path);
+    } else {
+        st = tk_h5_read_string(f, "model_config", path, &json, err);
     }
-    if ((st = read_string(f, "model_config", path, &json, err)) != TK_OK)
+    if (st != TK_OK)
         goto done;
-    if ((st = tk_keras_parse_config(json, path, &m, err)) != TK_OK)
+    if ((st = tk_keras_parse_config(json, arch != NULL ? arch : path, &m, err)) != TK_OK)
         goto done;
-    if (read_string(f, "keras_version", path, &s, NULL) == TK_OK)
+    /* The writer's version: the file's attributes, else what a Keras 2
+     * to_json() records; unknown otherwise. */
+    m->keras_version[0] = m->backend[0] = '\0';
+    if (arch != NULL) {
+        cJSON *doc = cJSON_Parse(json);
+        const cJSON *kv = cJSON_GetObjectItemCaseSensitive(doc, "keras_version");
+        const cJSON *be = cJSON_GetObjectItemCaseSensitive(doc, "backend");
+        if (cJSON_IsString(kv))
+            snprintf(m->keras_version, sizeof m->keras_version, "%s", kv->valuestring);
+        if (cJSON_IsString(be))
+            snprintf(m->backend, sizeof m->backend, "%s", be->valuestring);
+        cJSON_Delete(doc);
+    }
+    if (tk_h5_read_string(f, "keras_version", path, &s, NULL) == TK_OK)
         snprintf(m->keras_version, sizeof m->keras_version, "%s", s);
     free(s);
     s = NULL;
-    if (read_string(f, "backend", path, &s, NULL) == TK_OK)
+    if (tk_h5_read_string(f, "backend", path, &s, NULL) == TK_OK)
         snprintf(m->backend, sizeof m->backend, "%s", s);
     free(s);
     tk_model_apply_keras_version(m);
-    if (H5Lexists(f, "model_weights", H5P_DEFAULT) <= 0 ||
-        (mw = H5Gopen2(f, "model_weights", H5P_DEFAULT)) < 0) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: no model_weights group", path);
-        goto done;
-    }
-    for (int i = 0; i < m->n_layers && st == TK_OK; i++)
-        st = read_layer_weights(mw, path, &m->layers[i], err);
+    st = read_weights(f, path, m, arch == NULL, err);
 done:
-    if (mw >= 0)
-        H5Gclose(mw);
     H5Fclose(f);
     free(json);
     if (st != TK_OK) {
@@ -435,6 +577,23 @@ static void weight_path(const tk_layer *l, const tk_weight_spec *s, char *buf, s
         snprintf(buf, size, "%s/%s:0", l->name, s->name);
 }
 
+herr_t tk_h5_write_weight(hid_t loc, const char *name, hid_t lcpl, const tk_weight_spec *spec)
+{
+    hsize_t dims[3];
+    for (int d = 0; d < spec->rank; d++)
+        dims[d] = (hsize_t)spec->dims[d];
+    hid_t sp = H5Screate_simple(spec->rank, dims, NULL);
+    hid_t d = sp >= 0 ? H5Dcreate2(loc, name, H5T_IEEE_F32LE, sp, lcpl, H5P_DEFAULT, H5P_DEFAULT)
+                      : H5I_INVALID_HID;
+    herr_t r = d >= 0 ? H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, *spec->view)
+                      : -1;
+    if (d >= 0)
+        H5Dclose(d);
+    if (sp >= 0)
+        H5Sclose(sp);
+    return r;
+}
+
 static tk_status write_layer(hid_t mw, hid_t lcpl, const tk_layer *l, const char *path,
                              tk_error *err)
 {
@@ -450,21 +609,9 @@ static tk_status write_layer(hid_t mw, hid_t lcpl, const tk_layer *l, const char
         weight_path(l, &specs[w], names[w], sizeof names[w]);
     if (write_name_list(g, "weight_names", names, n) < 0)
         st = tk_error_set(err, TK_E_IO, "%s: cannot write weight_names of '%s'", path, l->name);
-    for (int w = 0; w < n && st == TK_OK; w++) {
-        hsize_t dims[3];
-        for (int d = 0; d < specs[w].rank; d++)
-            dims[d] = (hsize_t)specs[w].dims[d];
-        hid_t sp = H5Screate_simple(specs[w].rank, dims, NULL);
-        hid_t d = sp >= 0 ? H5Dcreate2(g, names[w], H5T_IEEE_F32LE, sp, lcpl, H5P_DEFAULT,
-                                       H5P_DEFAULT)
-                          : H5I_INVALID_HID;
-        if (d < 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, *specs[w].view) < 0)
+    for (int w = 0; w < n && st == TK_OK; w++)
+        if (tk_h5_write_weight(g, names[w], lcpl, &specs[w]) < 0)
             st = tk_error_set(err, TK_E_IO, "%s: cannot write weight '%s'", path, names[w]);
-        if (d >= 0)
-            H5Dclose(d);
-        if (sp >= 0)
-            H5Sclose(sp);
-    }
     H5Gclose(g);
     return st;
 }
@@ -475,7 +622,7 @@ tk_status tk_model_save(const tk_model *model, const char *path, tk_error *err)
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return tk_error_set(err, TK_E_INVALID, "%s: path too long", path);
-    char *json = tk_keras_config_json(model, err);
+    char *json = tk_keras_config_json(model, TK_KERAS_2, err);
     if (json == NULL)
         return TK_E_NOMEM;
     tk_status st = TK_OK;

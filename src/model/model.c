@@ -572,7 +572,8 @@ tk_rnn_trace tk_workspace_rnn_trace(const tk_workspace *ws, int layer, int dir)
 
 void tk_model_apply_keras_version(tk_model *m)
 {
-    if (strncmp(m->keras_version, "3.", 2) != 0)
+    /* "3.x.y", or "3" for a .keras archive without metadata */
+    if (m->keras_version[0] != '3' || (m->keras_version[1] != '.' && m->keras_version[1] != '\0'))
         return;
     for (int i = 0; i < m->n_layers; i++) {
         tk_layer *l = &m->layers[i];

@@ -150,6 +150,19 @@ typedef enum tk_identity_class {
     TK_IDENTITY_ALPHA_DROPOUT,
     TK_IDENTITY_ACTIVITY_REGULARIZATION
 } tk_identity_class;
+/* A leading TextVectorization layer (Keras 3 text models take strings): it
+ * is not computed, its config says how to build the tokenizer
+ * (data/text_tokenizer.h, text-vectorization); the vocabulary is read with
+ * tk_model_text_vocabulary. */
+typedef struct tk_text_vectorization {
+    bool present;
+    char name[128];
+    char standardize[40];        /* "lower_and_strip_punctuation", "lower", "none" ... */
+    char split[40];              /* "whitespace" or "none" */
+    int output_sequence_length;  /* 0 when not set */
+    int max_tokens;              /* 0 when not set */
+    bool vocabulary_in_config;   /* the config lists the vocabulary */
+} tk_text_vectorization;
 
 typedef struct tk_model {
     int n_layers;
@@ -169,12 +182,44 @@ typedef struct tk_model {
 
     char keras_version[32];
     char backend[32];
+
+    /* Added for Keras 3 (additive): */
+    char format[64];         /* what the file was: "Keras 2 h5", "Keras 3 h5", "Keras 3 .keras",
+                                "Keras 2 weights h5 + architecture JSON", ... */
+    tk_text_vectorization text_vectorization; /* a leading TextVectorization layer */
 } tk_model;
 
 /* Reads a Keras 2 HDF5 file (model.save("x.h5")): model_config (JSON) and
  * model_weights. Every attribute and dataset is untrusted: failures name the
  * file, the layer, the class and the option or weight at fault. */
 tk_status tk_model_load(const char *path, tk_model **out, tk_error *err);
+
+/* Every Keras file: Keras 2 and Keras 3 .h5 (model_config as fixed or
+ * variable-length string), Keras 3 .keras zip archives, weights-only .h5
+ * (Keras 2 layer_names layout, Keras 3 .weights.h5 layout) with
+ * architecture_json the output of model.to_json(). architecture_json may be
+ * NULL (then the file must hold its config); when given it replaces the
+ * file's own config. m->format says which layout was read. */
+tk_status tk_model_load_with_architecture(const char *path, const char *architecture_json,
+                                          tk_model **out, tk_error *err);
+
+/* The vocabulary of the model's leading TextVectorization layer, as
+ * get_vocabulary() gives it ("" and "[UNK]" first): from the config's
+ * "vocabulary" list, or from a .keras archive's
+ * assets/<layer path>/vocabulary.txt. A file that does not hold it is
+ * TK_E_UNSUPPORTED saying to pass --tokenizer text-vectorization:VOCAB.txt.
+ * *words is an array of *n malloc'd strings; free with tk_model_free_words. */
+tk_status tk_model_text_vocabulary(const char *path, const char *architecture_json,
+                                   char ***words, int64_t *n, tk_error *err);
+void tk_model_free_words(char **words, int64_t n);
+
+/* Does path look like a Keras model or weights file (a zip, or HDF5 with
+ * model_config, model_weights, layer_names or a Keras 3 layers group)? */
+bool tk_model_probe(const char *path);
+
+/* Writes a Keras 3 .keras archive (config.json, model.weights.h5,
+ * metadata.json) that Keras 3 and tk_model_load read back. */
+tk_status tk_model_save_keras(const tk_model *model, const char *path, tk_error *err);
 
 /* Writes a Keras 2 HDF5 file with the same groups, attributes and dataset
  * names that Keras writes, so tk_model_load (and Keras) reads it back. */
