@@ -366,13 +366,15 @@ static tk_status check_fit(const tk_run_config *cfg, tk_plan *p, tk_error *err)
     return TK_OK;
 }
 
-/* The dataset's id convention (start marker, OOV, padding ids); the sides
- * the job says (pre by default). */
+/* The dataset's id convention (start marker, OOV, padding ids and its
+ * tokenizer's default sides); the sides the job says win. */
 static void input_spec(const tk_run_config *cfg, const tk_plan *p, tk_input_spec *spec)
 {
     tk_input_spec_from_convention(spec, &p->ds->convention, p->num_words, p->steps);
-    spec->padding_post = cfg->padding_post;
-    spec->truncating_post = cfg->truncating_post;
+    if (cfg->padding_set)
+        spec->padding_post = cfg->padding_post;
+    if (cfg->truncating_set)
+        spec->truncating_post = cfg->truncating_post;
 }
 
 /* The word of token `token` of split sp as the tokenizer produced it
@@ -600,7 +602,9 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
                                .token_word_text = p->word_buf,
                                .doc_id = p->doc_id,
                                .truncated = p->truncated,
-                               .truncating_post = cfg->truncating_post,
+                               .truncating_post = cfg->truncating_set
+                                                      ? cfg->truncating_post
+                                                      : p->ds->convention.truncating_post,
                                .n_class_names = p->n_class_names,
                                .class_names = (const char *const *)p->ds->class_names,
                                .pad_id = p->ds->convention.pad_id,
