@@ -2,7 +2,9 @@
 # The report shows the words of a real run as the results file has them:
 # an out-of-vocabulary word (num_words cut) as itself with the OOV class and
 # the legend, the truncation mark "… N words before" with the count the
-# file records, and the class names of /classes/name.
+# file records, and the class names of /classes/name. The Methods table says
+# what each method's scores are of (LRP: the logit, whatever the job's
+# output) and lists only the method's own parameters; inspect says the same.
 # labels: mpi
 set -euo pipefail
 : "${TOKATTR_BIN:?}" "${TOKATTR_SHARED:?}" "${TOKATTR_BUILD:?}"
@@ -22,13 +24,19 @@ model: shared:models/imdb_cnn.h5
 dataset: $data
 word_index: shared:models/imdb_word_index.json
 select: {ids: [12490]}
+output: prob
 methods:
   - {name: sal, method: saliency}
+  - {name: lrp, method: lrp_epsilon, eps: 0.01}
 results: out/r.h5
 YAML
 "$TOKATTR_BIN" run "$work/job.yaml" --shared "$TOKATTR_SHARED" --quiet >"$work/run.log" 2>&1 \
     || { cat "$work/run.log"; fail "the run failed"; }
 "$TOKATTR_BIN" export "$work/out/r.h5" > "$work/t.csv"
+"$TOKATTR_BIN" inspect "$work/out/r.h5" > "$work/inspect.txt" || fail "inspect failed"
+grep -q "method lrp: scores of the logit" "$work/inspect.txt" || fail "inspect: LRP not said to explain the logit"
+grep -q "method sal: scores of the probability" "$work/inspect.txt" || fail "inspect: saliency's output"
+grep "method sal:" "$work/inspect.txt" | grep -q "eps=" && fail "inspect lists LRP's eps for saliency"
 "$TOKATTR_BIN" export "$work/out/r.h5" --per-review > "$work/r.csv"
 "$TOKATTR_BIN" report "$work/out/r.h5" --out "$work/report" --review 12490 >/dev/null \
     || fail "report failed"
@@ -50,6 +58,12 @@ assert shown, "no word styled as OOV"
 assert set(oov) <= shown, set(oov) - shown
 assert "out of the model's vocabulary" in page, "no OOV legend"
 assert "label: <b>neg</b>" in page, "class name of /classes/name not used"
+methods = {m: (of, params) for m, of, params in
+           re.findall(r"<tr><td>(sal|lrp)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", page)}
+assert set(methods) == {"sal", "lrp"}, methods
+assert "logit" in methods["lrp"][0] and "probability" in methods["sal"][0], methods
+assert "eps = 0.01" in methods["lrp"][1] and "eps" not in methods["sal"][1], methods
+assert "n_steps" not in methods["sal"][1] and "n_steps" not in methods["lrp"][1], methods
 print("report words ok:", len(oov), "OOV words, cut", cut)
 PY
 rm -rf "$work"

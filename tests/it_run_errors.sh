@@ -82,6 +82,43 @@ expect bad_kind 1 "bad_kind.yaml" "key 'tokenizer'" "sentencepiece"
 { head | sed 's|imdb_cnn.h5|no_such_model.h5|'; printf 'methods:\n  - {name: a, method: saliency}\n'; } > "$work/missing_model.yaml"
 expect missing_model 1 "no_such_model.h5"
 
+# a model `tokattr train` made records its tokenizer, vocabulary and test
+# accuracy: a job needs no tokenizer key on its own dataset, and is refused
+# on a dataset of another vocabulary, naming both
+cat > "$work/tiny_cnn.yaml" <<YAML
+name: tiny_cnn
+data: imdb
+dataset: $work/tiny.h5
+output: $work/tiny_cnn.h5
+num_words: 12
+maxlen: 8
+target: label
+layers:
+  - {type: embedding, input_dim: 12, output_dim: 4}
+  - {type: conv1d, filters: 4, kernel_size: 1, activation: relu}
+  - {type: global_max_pooling1d}
+  - {type: dense, units: 2, activation: softmax}
+optimizer: {name: adam, learning_rate: 0.01}
+batch_size: 2
+epochs: 1
+seed: 1
+validation: none
+YAML
+if "$TOKATTR_BIN" train "$work/tiny_cnn.yaml" --quiet > "$work/train.log" 2>&1; then
+    h5dump -a /tokattr_vocab_sha256 -a /tokattr_test_accuracy "$work/tiny_cnn.h5" > "$work/tags" 2>&1 \
+        || { echo "FAIL: the trained model lacks its tags"; cat "$work/tags"; fail=1; }
+    printf 'model: %s\ndataset: %s\nselect: {first: 0, count: 2}\nresults: out/r.h5\nmethods:\n  - {name: a, method: saliency}\n' \
+        "$work/tiny_cnn.h5" "$work/tiny.h5" > "$work/recorded_ok.yaml"
+    mkdir -p "$work/out"
+    "$TOKATTR_BIN" run "$work/recorded_ok.yaml" --quiet > "$work/recorded_ok.log" 2>&1 \
+        || { echo "FAIL: a trained model on its own dataset was refused"; cat "$work/recorded_ok.log"; fail=1; }
+    rm -rf "$work/out"
+    sed "s|^dataset: .*|dataset: $data|" "$work/recorded_ok.yaml" > "$work/recorded_other.yaml"
+    expect recorded_other 1 "tiny_cnn.h5" "trained with tokattr-imdb" "62e95995f633"
+else
+    echo "FAIL: could not train the tiny model"; cat "$work/train.log"; fail=1
+fi
+
 # the same error on 3 ranks: printed once, every rank exits non-zero
 mkdir -p "$work/out"
 mpirun -n 3 "$TOKATTR_BIN" run "$work/embedding_small.yaml" --shared "$TOKATTR_SHARED" --quiet > "$work/mpi.log" 2>&1

@@ -474,7 +474,7 @@ static int explain_text(const explain_opts *o, tk_model *model, tk_error *err)
             maxlen = job->maxlen;
         padding_post = job->padding_post;
         truncating_post = job->truncating_post;
-        sides_given = true;
+        sides_given = job->padding_set || job->truncating_set;
     }
     if (o->tokenizer && tk_tokenizer_spec_parse(o->tokenizer, &spec, err) != TK_OK) {
         tk_error_prefix(err, "--tokenizer");
@@ -517,10 +517,10 @@ static int explain_text(const explain_opts *o, tk_model *model, tk_error *err)
     tk_id_convention conv = tk_tokenizer_convention(tok);
     tk_input_spec is;
     tk_input_spec_from_convention(&is, &conv, num_words, maxlen);
-    if (sides_given) {
+    if (sides_given && job->padding_set)
         is.padding_post = padding_post;
+    if (sides_given && job->truncating_set)
         is.truncating_post = truncating_post;
-    }
     ids = tk_malloc((size_t)maxlen, sizeof *ids, err);
     pos = tk_malloc((size_t)maxlen, sizeof *pos, err);
     score = tk_malloc((size_t)maxlen, sizeof *score, err);

@@ -110,33 +110,6 @@ static const char *const PROVENANCE[] = {"tokattr_version", "command_line", "mod
                                          "model_sha256", "dataset_path", "dataset_sha256",
                                          "split", "ranks", "start_time", "finish_time"};
 
-/* A method's own parameters (the rest of its attributes are defaults that
- * do not apply to it). */
-static bool own_param(const char *method, const char *name)
-{
-    static const struct {
-        const char *method, *params;
-    } OWN[] = {
-        {"saliency", ""},
-        {"grad_input", ""},
-        {"integrated_gradients", " n_steps rule baseline baseline_token "},
-        {"occlusion", " window baseline baseline_token "},
-        {"deeplift", " baseline "},
-        {"deepshap", " background_size background_random seed "},
-        {"lrp_epsilon", " eps bias_factor "},
-    };
-    if (strcmp(name, "method") == 0 || strcmp(name, "target") == 0 ||
-        strcmp(name, "target_class") == 0 || strcmp(name, "output") == 0 ||
-        strcmp(name, "reduction") == 0)
-        return true;
-    char key[80];
-    snprintf(key, sizeof key, " %s ", name);
-    for (size_t i = 0; i < sizeof OWN / sizeof OWN[0]; i++)
-        if (strcmp(OWN[i].method, method) == 0)
-            return strstr(OWN[i].params, key) != NULL;
-    return true; /* a method this build does not know: show everything */
-}
-
 static int inspect_results(const char *path, const inspect_opts *o)
 {
     tk_results *r = NULL;
@@ -181,20 +154,11 @@ static int inspect_results(const char *path, const inspect_opts *o)
                                                       : "from /vocab/word (older file)");
     for (int m = 0; m < r->n_methods; m++) {
         const tk_results_method *mm = &r->methods[m];
-        const char *kind = tk_results_attr_find(mm->attrs, mm->n_attrs, "method");
-        printf("  method %s:", mm->name);
-        const char *target = tk_results_attr_find(mm->attrs, mm->n_attrs, "target");
-        const char *baseline = tk_results_attr_find(mm->attrs, mm->n_attrs, "baseline");
-        for (int a = 0; a < mm->n_attrs; a++) {
-            const char *name = mm->attrs[a].name;
-            /* a class or token number only says something when it is used */
-            if ((strcmp(name, "target_class") == 0 && !(target && strcmp(target, "class") == 0)) ||
-                (strcmp(name, "baseline_token") == 0 &&
-                 !(baseline && strcmp(baseline, "token") == 0)))
-                continue;
-            if (own_param(kind ? kind : "", name))
-                printf(" %s=%s", name, mm->attrs[a].value);
-        }
+        printf("  method %s: scores of the %s;", mm->name,
+               strcmp(tk_results_method_output(mm), "logit") == 0 ? "logit" : "probability");
+        for (int a = 0; a < mm->n_attrs; a++)
+            if (tk_results_method_own_param(mm, mm->attrs[a].name))
+                printf(" %s=%s", mm->attrs[a].name, mm->attrs[a].value);
         double sum = 0, mx = 0;
         int64_t n = 0;
         for (int64_t i = 0; mm->axiom_error && i < r->n; i++)

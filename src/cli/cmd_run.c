@@ -36,7 +36,8 @@ static void usage(FILE *out)
             "PSS at the end (Linux; README \"Cluster users\").\n"
             "\n"
             "Job defaults: split test, select all, num_words and maxlen from the model,\n"
-            "padding and truncating pre, chunk_size 16, checkpoint_every 1,\n"
+            "padding and truncating the dataset tokenizer's side (pre; post for\n"
+            "text-vectorization), chunk_size 16, checkpoint_every 1,\n"
             "checkpoint_seconds 2. faithfulness: off unless the key is there; {} = k 10,\n"
             "replace pad, seed 1.\n"
             "tokenizer: KIND[:FILE] (%s),\n"
@@ -277,6 +278,8 @@ int tk_cmd_run(int argc, char **argv)
                          .maxlen = job->maxlen,
                          .padding_post = job->padding_post,
                          .truncating_post = job->truncating_post,
+                         .padding_set = job->padding_set,
+                         .truncating_set = job->truncating_set,
                          .n_methods = job->n_methods,
                          .methods = job->methods,
                          .faith = job->faith_enabled ? &job->faith : NULL,

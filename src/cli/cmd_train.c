@@ -270,6 +270,10 @@ int tk_cmd_train(int argc, char **argv)
             st = tk_model_tag_write(tmp, TK_MODEL_TAG_VOCAB_SHA256, tags.vocab_sha256, &err);
         if (st == TK_OK && tags.have)
             st = tk_model_tag_write(tmp, TK_MODEL_TAG_TOKENIZER, tags.tokenizer, &err);
+        char acc_text[32]; /* what `tokattr run` compares its accuracy with */
+        snprintf(acc_text, sizeof acc_text, "%.5f", acc);
+        if (st == TK_OK && tags.have && isfinite(acc))
+            st = tk_model_tag_write(tmp, "tokattr_test_accuracy", acc_text, &err);
     }
     if (st != TK_OK)
         goto done;

@@ -501,12 +501,14 @@ static tk_status resolve_job(const char *file, const raw_job *raw, const char *b
             if ((st = pick(file, "input: ", "padding", in->padding, SIDES, &side, err)) != TK_OK)
                 return st;
             job->padding_post = side;
+            job->padding_set = true;
         }
         if (in->truncating) {
             if ((st = pick(file, "input: ", "truncating", in->truncating, SIDES, &side, err)) !=
                 TK_OK)
                 return st;
             job->truncating_post = side;
+            job->truncating_set = true;
         }
     }
 

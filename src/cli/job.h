@@ -36,6 +36,7 @@ typedef struct tk_job {
     int maxlen;
     bool padding_post;
     bool truncating_post;
+    bool padding_set, truncating_set; /* the job says; else the dataset's tokenizer's side */
 
     char *word_vectors; /* resolved path, or NULL (embedding-less models) */
     bool ids_as_feature; /* embedding-less models: the id itself is the 1-d input */

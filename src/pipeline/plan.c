@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <hdf5.h>
 #include <math.h>
 
 #include "core/outpath.h"
@@ -20,6 +19,7 @@
 #include "data/model_input.h"
 #include "data/text_tokenizer.h"
 #include "data/word_vectors.h"
+#include "model/model_tags.h"
 #include "report/results.h"
 
 void tk_plan_free(tk_plan *p)
@@ -205,57 +205,32 @@ static tk_status word_vector_table(const tk_run_config *cfg, tk_plan *p, tk_erro
     return st;
 }
 
-/* What `tokattr train` records in a model file's root: the SHA-256 of the
- * vocabulary (tokattr_vocab_sha256) and the test accuracy
- * (tokattr_test_accuracy). Keras' own files have neither. */
+/* What `tokattr train` records in a model file's root (model/model_tags.h):
+ * the vocabulary's SHA-256, the tokenizer kind and the test accuracy
+ * ("tokattr_test_accuracy"). Keras' own files have none of them; an
+ * unreadable tag counts as absent (the checks below then ask the job). */
 static void model_records(const char *path, tk_plan *p)
 {
-    p->model_vocab_sha[0] = '\0';
+    char buf[128];
+    bool found = false;
+    tk_error ignore = {0};
+    p->model_vocab_sha[0] = p->model_tokenizer[0] = '\0';
     p->recorded_accuracy = NAN;
-    H5E_auto2_t old_func;
-    void *old_data;
-    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f >= 0) {
-        if (H5Aexists(f, "tokattr_vocab_sha256") > 0) {
-            hid_t a = H5Aopen(f, "tokattr_vocab_sha256", H5P_DEFAULT);
-            hid_t ft = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
-            hid_t mt = H5Tcopy(H5T_C_S1);
-            char buf[128] = "";
-            if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
-                if (H5Tis_variable_str(ft) > 0) {
-                    char *v = NULL;
-                    H5Tset_size(mt, H5T_VARIABLE);
-                    if (H5Aread(a, mt, &v) >= 0 && v) {
-                        snprintf(buf, sizeof buf, "%s", v);
-                        H5free_memory(v);
-                    }
-                } else if (H5Tget_size(ft) < sizeof buf) {
-                    H5Tset_size(mt, sizeof buf - 1);
-                    if (H5Aread(a, mt, buf) < 0)
-                        buf[0] = '\0';
-                }
-            }
-            if (strlen(buf) == 64)
-                memcpy(p->model_vocab_sha, buf, 65);
-            H5Tclose(mt);
-            if (ft >= 0)
-                H5Tclose(ft);
-            if (a >= 0)
-                H5Aclose(a);
-        }
-        if (H5Aexists(f, "tokattr_test_accuracy") > 0) {
-            hid_t a = H5Aopen(f, "tokattr_test_accuracy", H5P_DEFAULT);
-            double v = NAN;
-            if (a >= 0 && H5Aread(a, H5T_NATIVE_DOUBLE, &v) >= 0 && v >= 0 && v <= 1)
-                p->recorded_accuracy = v;
-            if (a >= 0)
-                H5Aclose(a);
-        }
-        H5Fclose(f);
+    if (tk_model_tag_read(path, TK_MODEL_TAG_VOCAB_SHA256, buf, sizeof buf, &found, &ignore) ==
+            TK_OK &&
+        found && strlen(buf) == 64)
+        memcpy(p->model_vocab_sha, buf, 65);
+    if (tk_model_tag_read(path, TK_MODEL_TAG_TOKENIZER, buf, sizeof buf, &found, &ignore) == TK_OK &&
+        found && strlen(buf) < sizeof p->model_tokenizer)
+        memcpy(p->model_tokenizer, buf, strlen(buf) + 1);
+    if (tk_model_tag_read(path, "tokattr_test_accuracy", buf, sizeof buf, &found, &ignore) ==
+            TK_OK &&
+        found) {
+        char *end;
+        double v = strtod(buf, &end);
+        if (end != buf && *end == '\0' && v >= 0 && v <= 1)
+            p->recorded_accuracy = v;
     }
-    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
 }
 
 /* The tokenizer the dataset was prepared with (its record; a v1 file reads
@@ -304,12 +279,15 @@ static tk_status check_tokenizer(const tk_run_config *cfg, tk_plan *p, tk_error 
         return TK_OK;
     }
     if (p->model_vocab_sha[0]) {
-        if (strcmp(p->model_vocab_sha, ds_sha) != 0)
+        if (strcmp(p->model_vocab_sha, ds_sha) != 0 ||
+            (p->model_tokenizer[0] && strcmp(p->model_tokenizer, ds_kind) != 0))
             return tk_error_set(err, TK_E_INVALID,
-                                "%s: the model was trained on vocabulary SHA-256 %.12s... but the "
-                                "dataset %s was prepared with %s (vocabulary SHA-256 %.12s...)",
-                                cfg->model_path, p->model_vocab_sha, cfg->dataset_path, ds_kind,
-                                ds_sha);
+                                "%s: the model was trained with %s (vocabulary SHA-256 %.12s...) "
+                                "but the dataset %s was prepared with %s (vocabulary SHA-256 "
+                                "%.12s...)",
+                                cfg->model_path,
+                                p->model_tokenizer[0] ? p->model_tokenizer : "a tokenizer",
+                                p->model_vocab_sha, cfg->dataset_path, ds_kind, ds_sha);
         return TK_OK;
     }
     if (!cfg->word_index && !cfg->tokenizer_dataset && p->model->has_embedding)
@@ -396,13 +374,15 @@ static tk_status check_fit(const tk_run_config *cfg, tk_plan *p, tk_error *err)
     return TK_OK;
 }
 
-/* The dataset's id convention (start marker, OOV, padding ids); the sides
- * the job says (pre by default). */
+/* The dataset's id convention (start marker, OOV, padding ids and its
+ * tokenizer's default sides); the sides the job says win. */
 static void input_spec(const tk_run_config *cfg, const tk_plan *p, tk_input_spec *spec)
 {
     tk_input_spec_from_convention(spec, &p->ds->convention, p->num_words, p->steps);
-    spec->padding_post = cfg->padding_post;
-    spec->truncating_post = cfg->truncating_post;
+    if (cfg->padding_set)
+        spec->padding_post = cfg->padding_post;
+    if (cfg->truncating_set)
+        spec->truncating_post = cfg->truncating_post;
 }
 
 /* The word of token `token` of split sp as the tokenizer produced it
@@ -630,7 +610,9 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
                                .token_word_text = p->word_buf,
                                .doc_id = p->doc_id,
                                .truncated = p->truncated,
-                               .truncating_post = cfg->truncating_post,
+                               .truncating_post = cfg->truncating_set
+                                                      ? cfg->truncating_post
+                                                      : p->ds->convention.truncating_post,
                                .n_class_names = p->n_class_names,
                                .class_names = (const char *const *)p->ds->class_names,
                                .pad_id = p->ds->convention.pad_id,

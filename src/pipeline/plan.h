@@ -19,6 +19,7 @@ typedef struct tk_plan {
     tk_model *model;        /* rank 0's loaded model, until weights are shared */
     char model_sha[65], dataset_sha[65];
     char model_vocab_sha[65]; /* the model file's tokattr_vocab_sha256, "" when absent */
+    char model_tokenizer[32]; /* its tokattr_tokenizer, "" when absent */
     double recorded_accuracy; /* its tokattr_test_accuracy, NaN when absent */
     int steps, num_words, n_classes;
     int64_t n;              /* selected reviews */

@@ -54,6 +54,8 @@ typedef struct tk_run_config {
 
     int num_words, maxlen;      /* 0 = from the model */
     bool padding_post, truncating_post;
+    bool padding_set, truncating_set; /* false: the dataset's tokenizer's default side
+                                         (pre for the IMDB kinds, post for text-vectorization) */
 
     int n_methods;
     const tk_method_params *methods; /* (n_methods) */

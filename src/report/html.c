@@ -135,17 +135,27 @@ static void overview(FILE *out, const tk_results *r)
     }
     if (r->n_methods == 0)
         return;
-    /* One row per method: its parameters as written by the run. */
-    fputs("<h3>Methods</h3><table><tr><th>name</th><th>parameters</th></tr>", out);
+    /* One row per method: what its scores are of (and so their unit) and
+     * its own parameters as written by the run. */
+    fputs("<h3>Methods</h3><table><tr><th>name</th><th>scores are of</th><th>parameters</th></tr>",
+          out);
     for (int m = 0; m < r->n_methods; m++) {
+        const tk_results_method *mm = &r->methods[m];
         fputs("<tr><td>", out);
-        tk_html_escape(out, r->methods[m].name);
-        fputs("</td><td>", out);
-        for (int a = 0; a < r->methods[m].n_attrs; a++) {
-            fputs(a ? "; " : "", out);
-            tk_html_escape(out, r->methods[m].attrs[a].name);
+        tk_html_escape(out, mm->name);
+        fputs(strcmp(tk_results_method_output(mm), "logit") == 0
+                  ? "</td><td>the explained class's logit (units: logit)</td><td>"
+                  : "</td><td>the explained class's probability (units: probability)</td><td>",
+              out);
+        bool first = true;
+        for (int a = 0; a < mm->n_attrs; a++) {
+            if (!tk_results_method_own_param(mm, mm->attrs[a].name))
+                continue;
+            fputs(first ? "" : "; ", out);
+            first = false;
+            tk_html_escape(out, mm->attrs[a].name);
             fputs(" = ", out);
-            tk_html_escape(out, r->methods[m].attrs[a].value);
+            tk_html_escape(out, mm->attrs[a].value);
         }
         fputs("</td></tr>", out);
     }

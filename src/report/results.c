@@ -1034,3 +1034,47 @@ bool tk_results_probe(const char *path)
     H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
     return yes;
 }
+
+bool tk_results_method_own_param(const tk_results_method *m, const char *name)
+{
+    static const struct {
+        const char *method, *params;
+    } OWN[] = {
+        {"saliency", ""},
+        {"grad_input", ""},
+        {"integrated_gradients", " n_steps rule baseline baseline_token "},
+        {"occlusion", " window baseline baseline_token "},
+        {"deeplift", " baseline baseline_token "},
+        {"deepshap", " background_size background_random seed "},
+        {"lrp_epsilon", " eps bias_factor "},
+    };
+    const char *kind = tk_results_attr_find(m->attrs, m->n_attrs, "method");
+    const char *target = tk_results_attr_find(m->attrs, m->n_attrs, "target");
+    const char *baseline = tk_results_attr_find(m->attrs, m->n_attrs, "baseline");
+    if (strcmp(name, "target_class") == 0)
+        return target && strcmp(target, "class") == 0;
+    if (strcmp(name, "baseline_token") == 0 && !(baseline && strcmp(baseline, "token") == 0))
+        return false;
+    if (strcmp(name, "output") == 0) /* said by tk_results_method_output instead */
+        return false;
+    if (strcmp(name, "method") == 0 || strcmp(name, "target") == 0 ||
+        strcmp(name, "reduction") == 0)
+        return true;
+    char key[80];
+    snprintf(key, sizeof key, " %s ", name);
+    for (size_t i = 0; kind && i < sizeof OWN / sizeof OWN[0]; i++)
+        if (strcmp(OWN[i].method, kind) == 0)
+            return strstr(OWN[i].params, key) != NULL;
+    return true; /* a method this build does not know: show everything */
+}
+
+const char *tk_results_method_output(const tk_results_method *m)
+{
+    const char *kind = tk_results_attr_find(m->attrs, m->n_attrs, "method");
+    const char *output = tk_results_attr_find(m->attrs, m->n_attrs, "output");
+    /* LRP starts from the logit; files before the writer said so record
+     * the job's output for it */
+    if ((kind && strcmp(kind, "lrp_epsilon") == 0) || (output && strcmp(output, "logit") == 0))
+        return "logit";
+    return "prob";
+}

@@ -112,6 +112,15 @@ const char *tk_results_class_name(const tk_results *r, int c, char *buf, size_t 
 tk_status tk_results_accuracy(const char *path, int64_t *n_labelled, int64_t *correct,
                               int64_t *majority, tk_error *err);
 
+/* Whether attribute `name` of method m is one of its own parameters (or
+ * common to all: method, target, output, reduction), worth showing; a
+ * class or token number only when the target / baseline uses it. */
+bool tk_results_method_own_param(const tk_results_method *m, const char *name);
+
+/* What method m's scores are of: "logit" (LRP always, or output logit) or
+ * "prob" (the explained class's probability). */
+const char *tk_results_method_output(const tk_results_method *m);
+
 /* The value of an attribute by name, or NULL. */
 const char *tk_results_attr_find(const tk_results_attr *attrs, int n, const char *name);
 
