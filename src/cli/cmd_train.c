@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/guard.h"
 #include "cli/train_config.h"
 #include "core/gemm.h"
 #include "core/paths.h"
@@ -184,6 +185,13 @@ int tk_cmd_train(int argc, char **argv)
     if (no_validation)
         cfg->validation = TK_VAL_NONE;
 
+    /* The model never replaces an input or anything but a previous model. */
+    const tk_path_role train_inputs[] = {{config_path, "training config"},
+                                         {cfg->dataset[0] ? cfg->dataset : NULL, "dataset"}};
+    const tk_path_role train_out = {cfg->output, "output model"};
+    if ((st = tk_outpath_check(&train_out, train_inputs, 2, &err)) != TK_OK ||
+        (st = tk_outpath_replaceable(&train_out, "Keras model", tk_cli_is_model, &err)) != TK_OK)
+        goto done;
     /* Find out now, not after an hour of training, that the output cannot
      * be written; the model goes to a temporary name renamed at the end. */
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", cfg->output, (long)getpid());

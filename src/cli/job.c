@@ -350,6 +350,22 @@ static tk_status resolve_method(const char *file, const raw_job *raw, const raw_
     return TK_OK;
 }
 
+/* Line (1-based) of the first "key:" in the YAML text, or 0: for messages
+ * about a value libcyaml has already parsed without its position. */
+static int key_line(const char *text, const char *key)
+{
+    size_t klen = strlen(key);
+    int line = 1;
+    for (const char *p = text; p && *p; p++) {
+        if (*p == '\n')
+            line++;
+        else if (strncmp(p, key, klen) == 0 && p[klen] == ':' &&
+                 (p == text || strchr(" \t{,\n", p[-1]) != NULL))
+            return line;
+    }
+    return 0;
+}
+
 static tk_status resolve_job(const char *file, const raw_job *raw, const char *base_dir,
                              const char *shared_dir, tk_job *job, tk_error *err)
 {
@@ -438,8 +454,18 @@ static tk_status resolve_job(const char *file, const raw_job *raw, const char *b
                     return tk_error_set(err, TK_E_INVALID,
                                         "%s: key 'select.ids': %lld is negative", file,
                                         (long long)job->indices[i]);
-                if (n == 0 || job->indices[n - 1] != job->indices[i])
-                    job->indices[n++] = job->indices[i];
+                /* A review listed twice is a typo, not a wish for fewer rows. */
+                if (n > 0 && job->indices[n - 1] == job->indices[i]) {
+                    int line = key_line(job->yaml_text, "ids");
+                    char at[32] = "";
+                    if (line > 0)
+                        snprintf(at, sizeof at, ":%d", line);
+                    return tk_error_set(err, TK_E_INVALID,
+                                        "%s%s: key 'select.ids': review %lld is listed more than "
+                                        "once (each review can be selected once)",
+                                        file, at, (long long)job->indices[i]);
+                }
+                job->indices[n++] = job->indices[i];
             }
             job->n_indices = n;
         } else if (s->label) {

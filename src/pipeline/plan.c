@@ -13,11 +13,14 @@
 #include <hdf5.h>
 #include <math.h>
 
+#include "core/outpath.h"
 #include "core/paths.h"
+#include "core/rng.h"
 #include "core/sha256.h"
 #include "data/model_input.h"
 #include "data/text_tokenizer.h"
 #include "data/word_vectors.h"
+#include "report/results.h"
 
 void tk_plan_free(tk_plan *p)
 {
@@ -49,6 +52,30 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Outputs never touch inputs (core/outpath.h): the results file and its
+ * .partial are none of the job's inputs, and what --force (or --resume)
+ * would replace or reopen is a previous results file, nothing else. */
+static tk_status guard_output(const tk_run_config *cfg, const char *partial, tk_error *err)
+{
+    const tk_path_role inputs[] = {
+        {cfg->model_path, "model"},
+        {cfg->dataset_path, "dataset"},
+        {cfg->word_index, "word index"},
+        {cfg->word_vectors, "word vectors"},
+    };
+    const tk_path_role out = {cfg->output_path, "results file"};
+    const tk_path_role part = {partial, "partial results file"};
+    tk_status st;
+    if ((st = tk_outpath_check(&out, inputs, 4, err)) != TK_OK) /* and its .partial */
+        return st;
+    if (!cfg->force && !cfg->resume)
+        return TK_OK; /* an existing file is refused below */
+    if ((st = tk_outpath_replaceable(&out, "tokattr results file", tk_results_probe, err)) != TK_OK ||
+        (st = tk_outpath_replaceable(&part, "tokattr results file", tk_results_probe, err)) != TK_OK)
+        return st;
+    return TK_OK;
+}
+
 /* Before anything is read: where the results go, and whether we may write. */
 static tk_status check_output(const tk_run_config *cfg, tk_plan *p, bool *fresh, bool *complete,
                               tk_error *err)
@@ -64,6 +91,9 @@ static tk_status check_output(const tk_run_config *cfg, tk_plan *p, bool *fresh,
         return tk_error_set(err, TK_E_IO, "%s: the results directory '%s' is not writable",
                             cfg->output_path, d);
     tk_run_partial_path(cfg->output_path, p->partial, sizeof p->partial);
+    tk_status st = guard_output(cfg, p->partial, err);
+    if (st != TK_OK)
+        return st;
     bool final_exists = tk_file_exists(cfg->output_path);
     bool partial_exists = tk_file_exists(p->partial);
     *fresh = true;
@@ -666,7 +696,7 @@ tk_status tk_plan_background(const tk_run_config *cfg, const tk_plan *p,
         int64_t i = k;
         if (used) {
             do
-                i = (int64_t)(tk_model_rng_next(&state) % (uint64_t)tr->n);
+                i = (int64_t)(tk_rng_u64(&state) % (uint64_t)tr->n);
             while (used[i]);
             used[i] = 1;
         }

@@ -5,6 +5,7 @@
 #include "pipeline/run.h"
 
 #include <errno.h>
+#include <math.h>
 #include <limits.h>
 #include <math.h>
 #include <mpi.h>
@@ -212,6 +213,31 @@ static tk_status faith_review(worker *w, int k, const int32_t *row, int64_t file
     return TK_OK;
 }
 
+/* Numbers are checked where they leave a model or a method: a NaN or an
+ * infinity (a model or an input that overflows float32) stops the job,
+ * naming the review and the method, instead of reaching the results file
+ * and the summary. The reviews finished before stay resumable. */
+static tk_status check_finite(const float *v, int64_t n, const double *d, int64_t nd, const char *what,
+                              const char *method, int64_t review, tk_error *err)
+{
+    bool ok = true;
+    for (int64_t i = 0; i < n && ok; i++)
+        ok = isfinite(v[i]);
+    for (int64_t i = 0; i < nd && ok; i++)
+        ok = isfinite(d[i]);
+    if (ok)
+        return TK_OK;
+    if (method == NULL)
+        return tk_error_set(err, TK_E_FORMAT,
+                            "review %lld of the results: the model's %s is not finite (NaN or "
+                            "infinity: the model or its input overflows float32); the job stops",
+                            (long long)review, what);
+    return tk_error_set(err, TK_E_FORMAT,
+                        "method '%s', review %lld of the results: the %s is not finite (NaN or "
+                        "infinity: the model or its input overflows float32); the job stops",
+                        method, (long long)review, what);
+}
+
 /* Explains reviews [0, count) of ids (count, steps) into w->res; between
  * reviews calls poll (rank 0 serving the queue while it computes). */
 static tk_status compute_chunk(worker *w, const int32_t *ids, const int32_t *labels, int64_t first,
@@ -231,6 +257,10 @@ static tk_status compute_chunk(worker *w, const int32_t *ids, const int32_t *lab
     if (st != TK_OK)
         return st;
     tk_model_output_probs(w->model, (int)count, w->logits, r->prob);
+    for (int64_t i = 0; i < count; i++)
+        if ((st = check_finite(r->prob + i * r->n_classes, r->n_classes, NULL, 0, "output", NULL,
+                               first + i, err)) != TK_OK)
+            return st;
     for (int64_t i = 0; i < count; i++)
         r->predicted[i] = tk_predicted_class(w->model, w->logits + i * w->n_out);
 
@@ -252,6 +282,12 @@ static tk_status compute_chunk(worker *w, const int32_t *ids, const int32_t *lab
                                 (long long)(first + i));
                 return st;
             }
+            const double f3[3] = {a.axiom_error, a.f_input, a.f_baseline};
+            if ((st = check_finite(w->score, s, NULL, 0, "score of a token", w->cfg->methods[k].name,
+                                   first + i, err)) != TK_OK ||
+                (st = check_finite(NULL, 0, f3, 3, "axiom error (or F(x), F(x'))",
+                                   w->cfg->methods[k].name, first + i, err)) != TK_OK)
+                return st;
             float *dst = r->score + (int64_t)k * r->tc + t0;
             double pad = 0;
             int64_t t = 0;
@@ -487,6 +523,15 @@ static void record(coord *c, const tk_chunk_result *r)
             ms->mean_abs_error += e; /* a sum until the end */
             if (e > ms->max_abs_error)
                 ms->max_abs_error = e;
+        }
+        const int64_t *off = c->p->tok_off; /* (n + 1) file-wide token offsets */
+        for (int64_t i = 0; i < r->count; i++) {
+            int64_t b = off[r->first + i] - off[r->first], e = off[r->first + i + 1] - off[r->first];
+            const float *sc = r->score + (int64_t)k * r->tc; /* (tc) this method's chunk scores */
+            bool zero = e > b;
+            for (int64_t t = b; t < e && zero; t++)
+                zero = sc[t] == 0.0f;
+            ms->n_all_zero += zero;
         }
         for (int64_t i = 0; r->faith_k1 > 0 && i < r->count; i++) {
             int64_t o = (int64_t)k * r->count + i;

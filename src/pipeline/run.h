@@ -88,6 +88,8 @@ typedef struct tk_run_method_stats {
     int64_t n;            /* reviews explained in this run */
     double mean_abs_error;/* mean |axiom_error| */
     double max_abs_error;
+    int64_t n_all_zero;   /* reviews (with tokens) whose scores are all exactly 0: e.g. an
+                             lrp_epsilon eps so large it absorbs all relevance */
     bool has_faith;       /* the faithfulness step ran: mean AOPC over this run's reviews, */
     double faith_aopc, faith_random_aopc; /* of the method's order and of the random one */
 } tk_run_method_stats;
