@@ -1,6 +1,6 @@
 #!/bin/bash
 # The multi-node path on one host, through simulated nodes
-# (--ranks-per-node / TOKATTR_RANKS_PER_NODE): the smoke job on 4 ranks as
+# (--ranks-per-node / TOKATTR_RANKS_PER_NODE): a smoke job on 4 ranks as
 # 2 nodes x 2, 4 x 1 and 1 x 4 (oversubscribed) gives /attributions,
 # /predictions, /tokens, /reviews and /faithfulness bitwise identical to 1
 # rank; the kernel's view of the weight windows (TOKATTR_DEBUG_WINDOW: every
@@ -24,10 +24,21 @@ if [ ! -f "$data" ]; then
     mv -n "$work/imdb.h5" "$data"
 fi
 
-# The shipped smoke job (3 methods + faithfulness) on that dataset.
-sed -e "s#^dataset:.*#dataset: $data#" -e 's#^results:.*#results: out/r.h5#' \
-    "$TOKATTR_SOURCE/jobs/smoke.yaml" > "$work/job.yaml"
-grep -q '^results: out/r.h5$' "$work/job.yaml" || { echo "FAIL: smoke job has no results: line"; exit 1; }
+# A smoke job (as jobs/smoke.yaml: 40 reviews, 3 methods + faithfulness)
+# on the CNN of that dataset's vocabulary.
+cat > "$work/job.yaml" <<YAML
+model: shared:models/imdb_cnn.h5
+dataset: $data
+word_index: shared:models/imdb_word_index.json
+select: {first: 12480, count: 40}
+methods:
+  - {name: saliency, method: saliency}
+  - {name: grad_input, method: grad_input}
+  - {name: ig8, method: integrated_gradients, n_steps: 8}
+results: out/r.h5
+chunk_size: 4
+faithfulness: {k: 10}
+YAML
 mkdir -p "$work/out"
 
 # run NAME RANKS [ARGS...]: one run, results kept as NAME.h5, log NAME.log

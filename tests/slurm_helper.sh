@@ -206,6 +206,12 @@ EOF
     mkdir -p "$d/pmix"
     echo "PMIxCliTmpDirBase=$d/pmix" >"$d/mpi.conf"
     export SLURM_CONF=$d/slurm.conf
+    # Open MPI names its shared-memory files (/dev/shm/vader_segment.*,
+    # osc_sm.*) after the PMIx namespace, slurm.pmix.<job>.<step>, the same
+    # in every test cluster: two at once mapped each other's segments (a
+    # segfault in mca_btl_vader_poll_handle_frag). Jobs inherit these.
+    mkdir -p "$d/shm"
+    export OMPI_MCA_btl_vader_backing_directory=$d/shm OMPI_MCA_osc_sm_backing_directory=$d/shm
 
     slurm_start "$d/log/slurmctld.out" /usr/sbin/slurmctld -D -c -f "$SLURM_CONF"
     slurm_start "$d/log/slurmd.out" /usr/sbin/slurmd -D -N localhost -f "$SLURM_CONF"

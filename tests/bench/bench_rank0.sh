@@ -6,8 +6,8 @@
 # rank 0 would saturate (1 / that cost).
 #
 #   tests/bench/bench_rank0.sh [DATASET] [RANKS] [COUNT]
-#       DATASET  a prepared dataset (default out/dataset.h5; made with
-#                `tokattr prepare` when missing)
+#       DATASET  a dataset prepared with --tokenizer tokattr-imdb (default
+#                out/dataset.h5, as ./run-default.sh makes it; made when missing)
 #       RANKS    default 2: rank 0 computes too and receives half the results
 #       COUNT    test reviews per method (default 25000, all)
 #   TOKATTR_BIN=build/tokattr TOKATTR_SHARED=../shared  (environment)
@@ -30,9 +30,10 @@ count=${3:-25000}
 shared=()
 [ -n "${TOKATTR_SHARED:-}" ] && shared=(--shared "$TOKATTR_SHARED")
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+# the CNN's vocabulary is tokattr's IMDB word index (models/README.md)
 if [ ! -f "$data" ]; then
     mkdir -p "$(dirname "$data")"
-    "$bin" prepare "${shared[@]}" --quiet --out "$data" >/dev/null
+    "$bin" prepare "${shared[@]}" --quiet --tokenizer tokattr-imdb --out "$data" >/dev/null
 fi
 data=$(readlink -f "$data")
 work=$(mktemp -d)
