@@ -259,12 +259,13 @@ slurm_wait_gone() {
 
 # A dataset for the tests' jobs, made once per build directory by
 # `tokattr prepare` (about 10 s) and shared by the Slurm tests; written under
-# a temporary name first so a test killed mid-way leaves no half file.
+# a temporary name first so a test killed mid-way leaves no half file. DATA.md
+# ids (tokattr-imdb): the jobs run imdb_cnn.h5 with its imdb_word_index.json.
 slurm_test_dataset() {
     local dir=${TOKATTR_BUILD:-${TMPDIR:-/tmp}}/slurm-tests
     mkdir -p "$dir"
     if [ ! -s "$dir/imdb.h5" ]; then
-        "$TOKATTR_BIN" prepare --quiet --shared "$TOKATTR_SHARED" --out "$dir/imdb.h5.$$" >&2 ||
+        "$TOKATTR_BIN" prepare --quiet --shared "$TOKATTR_SHARED" --tokenizer tokattr-imdb --out "$dir/imdb.h5.$$" >&2 ||
             return 1
         mv -f "$dir/imdb.h5.$$" "$dir/imdb.h5"
     fi
