@@ -8,6 +8,7 @@ PACKAGES=(build-essential cmake pkg-config
           libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
           libopenblas-dev libcunit1-dev libcjson-dev libcyaml-dev
           libarchive-dev libutf8proc-dev libcsv-dev)
+PACKAGES+=(clang libclang-rt-14-dev) # the libFuzzer harnesses (tests/fuzz)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

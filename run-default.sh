@@ -34,11 +34,11 @@ build/tokattr prepare "${shared_args[@]}" --tokenizer tokattr-imdb --out out/dat
 # Step 2: the model. The shared CNN when it is there, else train it.
 shared_dir=${TOKATTR_SHARED:-../shared}
 job=jobs/ig_cnn_test.yaml
-if [ ! -f "$shared_dir/models/imdb_cnn.h5" ]; then
-  echo "== train: no $shared_dir/models/imdb_cnn.h5, training the CNN (configs/cnn_imdb.yaml)"
+if [ ! -f "$shared_dir/models/keras_imdb_cnn.h5" ]; then
+  echo "== train: no $shared_dir/models/keras_imdb_cnn.h5, training the CNN (configs/cnn_imdb.yaml)"
   build/tokattr train configs/cnn_imdb.yaml --dataset out/dataset.h5 --output out/imdb_cnn.h5
   # the same job over the model just trained (paths in a job are relative to it)
-  sed 's|^model: .*|model: imdb_cnn.h5|; s|^word_index: .*||' "$job" > out/ig_cnn_test.yaml
+  sed 's|^model: .*|model: imdb_cnn.h5|; s|^tokenizer: .*|tokenizer: dataset|' "$job" > out/ig_cnn_test.yaml
   sed -i 's|\.\./out/|./|g' out/ig_cnn_test.yaml
   job=out/ig_cnn_test.yaml
 fi

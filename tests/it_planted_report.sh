@@ -64,6 +64,7 @@ mkdir -p "$work/out"
 cat > "$work/job.yaml" <<YAML
 model: planted.h5
 dataset: data.h5
+tokenizer: dataset   # trained on this synthetic dataset's ids
 split: test
 methods:
   - {name: ig, method: integrated_gradients, n_steps: 50, rule: gausslegendre, baseline: pad}

@@ -28,6 +28,7 @@ head() {
     cat <<YAML
 model: shared:models/imdb_cnn.h5
 dataset: ${1:-$data}
+tokenizer: tokattr-imdb
 select: {first: 0, count: 4}
 results: out/r.h5
 YAML
@@ -51,10 +52,10 @@ expect() {
 expect unknown_method 1 "unknown_method.yaml" "unknown method 'shapley_values'"
 
 { head; printf 'methods:\n  - name: ig\n    method: integrated_gradients\n    n_stepz: 20\n'; } > "$work/unknown_param.yaml"
-expect unknown_param 1 "unknown_param.yaml" "n_stepz" "line 8"
+expect unknown_param 1 "unknown_param.yaml" "n_stepz" "line 9"
 
 { head; printf 'chunk_sise: 4\nmethods:\n  - {name: a, method: saliency}\n'; } > "$work/typo_key.yaml"
-expect typo_key 1 "typo_key.yaml" "chunk_sise" "line 5"
+expect typo_key 1 "typo_key.yaml" "chunk_sise" "line 6"
 
 { head; printf 'input: {num_words: 20000}\nmethods:\n  - {name: a, method: saliency}\n'; } > "$work/embedding_small.yaml"
 expect embedding_small 1 "imdb_cnn.h5" "Embedding has 10000 rows" "20000"
@@ -68,6 +69,15 @@ expect other_vocab 1 "tiny.h5" "another vocabulary"
 { head; printf 'word_index: shared:models/imdb_word_index.json\nmethods:\n  - {name: a, method: saliency}\n'; } \
     | sed "s|dataset: .*|dataset: $work/tiny.h5|" > "$work/other_vocab2.yaml"
 expect other_vocab2 1 "another vocabulary"
+
+# the model's tokenizer: required when the model file does not record its
+# vocabulary, and checked against the dataset's (both named)
+{ head | grep -v '^tokenizer:'; printf 'methods:\n  - {name: a, method: saliency}\n'; } > "$work/no_tokenizer.yaml"
+expect no_tokenizer 1 "imdb_cnn.h5" "does not record its vocabulary" "tokenizer: KIND"
+{ head | sed 's|^tokenizer: .*|tokenizer: keras-imdb|'; printf 'methods:\n  - {name: a, method: saliency}\n'; } > "$work/keras_ids.yaml"
+expect keras_ids 1 "keras-imdb" "tokattr-imdb" "027313fe9a32" "62e95995f633"
+{ head | sed 's|^tokenizer: .*|tokenizer: sentencepiece:x.model|'; printf 'methods:\n  - {name: a, method: saliency}\n'; } > "$work/bad_kind.yaml"
+expect bad_kind 1 "bad_kind.yaml" "key 'tokenizer'" "sentencepiece"
 
 { head | sed 's|imdb_cnn.h5|no_such_model.h5|'; printf 'methods:\n  - {name: a, method: saliency}\n'; } > "$work/missing_model.yaml"
 expect missing_model 1 "no_such_model.h5"

@@ -43,13 +43,17 @@ for n in 1 2 3 4; do
     [ -e "$work/out/r.h5.partial" ] && { echo "FAIL: .partial left behind"; fail=1; }
 done
 for n in 2 3 4; do
-    for g in attributions predictions tokens reviews; do
+    for g in attributions predictions tokens reviews classes; do
         if ! h5diff "$work/r1.h5" "$work/r$n.h5" "/$g" "/$g" > "$work/diff" 2>&1; then
             echo "FAIL: /$g differs between 1 and $n ranks"; head -20 "$work/diff"; fail=1
         fi
     done
 done
 h5dump -H "$work/r4.h5" > /dev/null || { echo "FAIL: h5dump cannot read the results"; fail=1; }
+# the words are there (h5diff passes when both files lack a dataset)
+for d in /tokens/word_offset /tokens/word_text /reviews/truncated /reviews/doc_id /classes/name; do
+    h5dump -H -d "$d" "$work/r4.h5" > /dev/null 2>&1 || { echo "FAIL: $d is missing"; fail=1; }
+done
 
 # every review done, every score finite, the ranks attribute recorded
 /usr/bin/python3 - "$work/r1.h5" "$work/r3.h5" <<'PY' || fail=1

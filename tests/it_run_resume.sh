@@ -24,6 +24,7 @@ job() {
     cat <<YAML
 model: shared:models/imdb_lstm.h5
 dataset: $data
+tokenizer: tokattr-imdb
 select: {first: 12100, count: 800}
 methods:
   - {name: ig50, method: integrated_gradients, n_steps: 50}
@@ -39,7 +40,7 @@ job out > "$work/job.yaml"
 run() { "$TOKATTR_BIN" run "$@" --shared "$TOKATTR_SHARED" --quiet; }
 same() { # same FILE: the results datasets equal the reference's
     local g ok=0
-    for g in attributions predictions tokens reviews; do
+    for g in attributions predictions tokens reviews classes; do
         h5diff "$work/ref/r.h5" "$1" "/$g" "/$g" > "$work/diff" 2>&1 \
             || { echo "FAIL: /$g differs from the uninterrupted run"; head "$work/diff"; ok=1; }
     done

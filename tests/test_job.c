@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/job.c"
+#include "cli/method_params.c" /* job.c sets method keys through the table */
 #include "support/testutil.h"
 
 static const char *MINIMAL = "model: shared:models/imdb_cnn.h5\n"
@@ -48,7 +49,7 @@ static void test_overrides(void)
     const char *y = "model: /abs/m.h5\n"
                     "dataset: d.h5\n"
                     "split: train\n"
-                    "select: {ids: [5, 1, 5, 3]}\n"
+                    "select: {ids: [5, 1, 3]}\n"
                     "input: {num_words: 5000, maxlen: 64, padding: post, truncating: post}\n"
                     "target: label\n"
                     "output: logit\n"
@@ -66,7 +67,7 @@ static void test_overrides(void)
     CU_ASSERT_STRING_EQUAL(job->model_path, "/abs/m.h5");
     CU_ASSERT_STRING_EQUAL(job->split, "train");
     CU_ASSERT_EQUAL(job->select, TK_SELECT_IDS);
-    CU_ASSERT_EQUAL_FATAL(job->n_indices, 3); /* sorted, duplicates dropped */
+    CU_ASSERT_EQUAL_FATAL(job->n_indices, 3); /* sorted */
     CU_ASSERT_EQUAL(job->indices[0], 1);
     CU_ASSERT_EQUAL(job->indices[2], 5);
     CU_ASSERT_EQUAL(job->num_words, 5000);
@@ -132,9 +133,9 @@ static void test_errors(void)
     expect_error("model: m.h5\ndataset: d.h5\nresults: r.h5\n"
                  "methods: [{name: a, method: saliency}, {name: a, method: grad_input}]\n",
                  "used twice", NULL);
-    expect_error("model: m.h5\ndataset: d.h5\nresults: r.h5\nsplit: dev\n"
+    expect_error("model: m.h5\ndataset: d.h5\nresults: r.h5\nsplit: a/b\n"
                  "methods: [{name: a, method: saliency}]\n",
-                 "split", "dev");
+                 "split", "a/b");
     expect_error("model: m.h5\ndataset: d.h5\nresults: r.h5\n"
                  "methods: [{name: a/b, method: saliency}]\n",
                  "name", NULL);
@@ -184,6 +185,40 @@ static void test_shipped_jobs(void)
     }
 }
 
+/* `tokenizer:` is parsed by the tokenizer module's parser, its file
+ * resolved like every path of the job. */
+static void test_tokenizer_key(void)
+{
+    char y[512];
+    tk_job *job = NULL;
+    tk_error err = {0};
+    snprintf(y, sizeof y, "%stokenizer: keras-imdb\n", MINIMAL);
+    CU_ASSERT_EQUAL_FATAL(tk_job_parse(y, "t.yaml", "jobs", "/sh", &job, &err), TK_OK);
+    CU_ASSERT_TRUE(job->has_tokenizer);
+    CU_ASSERT_EQUAL(job->tokenizer.kind, TK_TOKENIZER_KERAS_IMDB);
+    CU_ASSERT_STRING_EQUAL(job->tokenizer.file, "");
+    CU_ASSERT_STRING_EQUAL(job->shared_dir, "/sh");
+    tk_job_destroy(job);
+    snprintf(y, sizeof y, "%stokenizer: keras-tokenizer:tok.json\n", MINIMAL);
+    CU_ASSERT_EQUAL_FATAL(tk_job_parse(y, "t.yaml", "jobs", "/sh", &job, &err), TK_OK);
+    CU_ASSERT_EQUAL(job->tokenizer.kind, TK_TOKENIZER_KERAS_TOKENIZER);
+    CU_ASSERT_STRING_EQUAL(job->tokenizer.file, "jobs/tok.json");
+    tk_job_destroy(job);
+    snprintf(y, sizeof y, "%stokenizer: tokattr-imdb:shared:models/imdb_word_index.json\n", MINIMAL);
+    CU_ASSERT_EQUAL_FATAL(tk_job_parse(y, "t.yaml", "jobs", "/sh", &job, &err), TK_OK);
+    CU_ASSERT_STRING_EQUAL(job->tokenizer.file, "/sh/models/imdb_word_index.json");
+    tk_job_destroy(job);
+    snprintf(y, sizeof y, "%stokenizer: dataset\n", MINIMAL);
+    CU_ASSERT_EQUAL_FATAL(tk_job_parse(y, "t.yaml", "jobs", "/sh", &job, &err), TK_OK);
+    CU_ASSERT_TRUE(job->tokenizer_dataset);
+    CU_ASSERT_FALSE(job->has_tokenizer);
+    tk_job_destroy(job);
+    snprintf(y, sizeof y, "%stokenizer: keras-tokenizer\n", MINIMAL); /* needs a file */
+    expect_error(y, "tokenizer", "keras-tokenizer");
+    snprintf(y, sizeof y, "%stokenizer: bpe:x\n", MINIMAL);
+    expect_error(y, "tokenizer", "bpe");
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -193,6 +228,7 @@ int main(void)
                                          {"errors", test_errors},
                                          {"load_file", test_load_file},
                                          {"shipped_jobs", test_shipped_jobs},
+                                         {"tokenizer_key", test_tokenizer_key},
                                          {NULL, NULL}};
     tk_test_add_suite("job", cases);
     return tk_test_run_all();

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/job.c"
+#include "cli/method_params.c" /* job.c sets method keys through the table */
 #include "support/testutil.h"
 
 /* A minimal job followed by `extra` (one or more YAML lines). */

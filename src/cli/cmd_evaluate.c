@@ -24,9 +24,11 @@ static void usage(FILE *out)
             "class). Warns when the accuracy is near chance (within 5 points of the\n"
             "majority class's share): the model may expect other token ids.\n\n"
             "  --split NAME      train or test (default: test)\n"
-            "  --num-words N     ids >= N become the out-of-vocabulary id 2\n"
+            "  --num-words N     ids >= N become the out-of-vocabulary id (2 for IMDB;\n"
+            "                    dropped for a Tokenizer without oov_token)\n"
             "                    (default: the model's Embedding input_dim)\n"
-            "  --maxlen L        pad/truncate to L ids, 'pre' like Keras\n"
+            "  --maxlen L        pad/truncate to L ids, on the side the dataset's tokenizer\n"
+            "                    uses ('pre' like pad_sequences; TextVectorization 'post')\n"
             "                    (default: the model's input length)\n"
             "  --batch B         reviews per forward pass (default: 64)\n"
             "  --threshold T     single-sigmoid models: p > T is class 1 (default: 0.5)\n"
@@ -243,8 +245,9 @@ int tk_cmd_evaluate(int argc, char **argv)
     if (ws == NULL || ids == NULL || x == NULL || logits == NULL || t == NULL ||
         t->confusion == NULL)
         goto fail;
+    /* Start marker, OOV id, padding side: the dataset's tokenizer's. */
     tk_input_spec spec;
-    tk_input_spec_default(&spec, num_words, maxlen);
+    tk_input_spec_from_convention(&spec, &ds->convention, num_words, maxlen);
     tk_progress prog;
     tk_progress_start(&prog, stderr, "evaluate", "reviews", sp->n, 0, !o.quiet);
     double t0 = tk_now();

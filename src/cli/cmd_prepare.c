@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/guard.h"
 #include "core/paths.h"
 #include "core/progress.h"
 #include "data/corpus.h"
@@ -149,15 +150,6 @@ static int check_writable(const char *out)
     return 0;
 }
 
-/* An output must never be one of the inputs (issue 20): same device and
- * inode, through symlinks, checked before anything is opened for writing. */
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return a != NULL && b != NULL && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
-}
-
 static int parse_count(const char *opt, const char *text, int32_t *v)
 {
     char *end;
@@ -283,19 +275,16 @@ int tk_cmd_prepare(int argc, char **argv)
         (start_char && parse_count("--start-char", start_char, &opt.tokenizer.start_char)) ||
         (oov_char && parse_count("--oov-char", oov_char, &opt.tokenizer.oov_char)))
         return TK_EXIT_USAGE;
-    const char *inputs[] = {source, opt.tokenizer.file[0] ? opt.tokenizer.file : NULL};
-    const char *outputs[] = {out, export_wi};
-    for (int o = 0; o < 2; o++)
-        for (int i = 0; i < 2; i++)
-            if (same_file(outputs[o], inputs[i])) {
-                fprintf(stderr, "tokattr prepare: %s: the output is the input %s; refusing to overwrite it\n",
-                        outputs[o], inputs[i]);
-                return TK_EXIT_FAILURE;
-            }
-    if (same_file(out, export_wi)) {
-        fprintf(stderr, "tokattr prepare: %s: --out and --export-word-index are the same file\n", out);
-        return TK_EXIT_USAGE;
-    }
+    /* Outputs never touch inputs, nor each other (core/outpath.h); an
+     * existing output is replaced only when it is a previous dataset / word
+     * index. */
+    const tk_path_role prep_inputs[] = {{source, "source"},
+                                        {opt.tokenizer.file[0] ? opt.tokenizer.file : NULL, "tokenizer file"},
+                                        {export_wi, "exported word index"}};
+    const tk_path_role prep_out = {out, "output dataset"}, prep_wi = {export_wi, "exported word index"};
+    if (tk_cli_guard_output("prepare", &prep_out, prep_inputs, 3, "tokattr dataset", tk_dataset_probe) != 0 ||
+        tk_cli_guard_output("prepare", &prep_wi, prep_inputs, 2, "word index JSON", tk_cli_is_word_index) != 0)
+        return TK_EXIT_FAILURE;
     if (check_writable(out) != 0 || (export_wi != NULL && check_writable(export_wi) != 0))
         return TK_EXIT_FAILURE;
 

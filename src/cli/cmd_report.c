@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/outpath.h"
 #include "core/gemm.h"
 #include "core/progress.h"
 #include "model/model.h"
@@ -157,6 +158,22 @@ int tk_cmd_report(int argc, char **argv)
     if (results == NULL || out == NULL) {
         usage(stderr);
         goto fail;
+    }
+    /* The files a report writes into --out never replace its inputs. */
+    static const char *const report_files[] = {"index.html", "words.csv", "agreement.csv",
+                                               "faithfulness.csv", "words.json", "agreement.json",
+                                               "faithfulness.json"};
+    const tk_path_role report_inputs[] = {{results, "results file"}, {faith_model, "model"}};
+    for (size_t k = 0; k < sizeof report_files / sizeof report_files[0]; k++) {
+        char file[4200];
+        snprintf(file, sizeof file, "%s/%s", out, report_files[k]);
+        const tk_path_role report_out = {file, "report file"};
+        tk_error guard_err = {0};
+        if (tk_outpath_check(&report_out, report_inputs, 2, &guard_err) != TK_OK) {
+            fprintf(stderr, "tokattr report: %s\n", guard_err.msg);
+            rc = TK_EXIT_FAILURE;
+            goto fail;
+        }
     }
     o.review_ids = ids;
     o.n_review_ids = n_ids;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/guard.h"
 #include "cli/train_config.h"
 #include "core/gemm.h"
 #include "core/paths.h"
@@ -69,19 +70,12 @@ typedef struct data_tags {
     char tokenizer[64];      /* its tokenizer_kind; v1 datasets are tokattr-imdb */
 } data_tags;
 
-static tk_status read_data_tags(const char *dataset, const char *sha, data_tags *tags,
-                                tk_error *err)
+static void data_tags_of(const tk_dataset *ds, data_tags *tags)
 {
-    bool found = false;
-    tk_status st = tk_model_tag_read(dataset, "tokenizer_kind", tags->tokenizer,
-                                     sizeof tags->tokenizer, &found, err);
-    if (st != TK_OK)
-        return st;
-    if (!found)
-        snprintf(tags->tokenizer, sizeof tags->tokenizer, "tokattr-imdb");
-    snprintf(tags->vocab_sha256, sizeof tags->vocab_sha256, "%s", sha);
+    snprintf(tags->tokenizer, sizeof tags->tokenizer, "%s",
+             ds->tokenizer.kind[0] ? ds->tokenizer.kind : "tokattr-imdb");
+    snprintf(tags->vocab_sha256, sizeof tags->vocab_sha256, "%s", ds->word_index_sha256);
     tags->have = true;
-    return TK_OK;
 }
 
 /* Both splits as model input. */
@@ -112,12 +106,14 @@ static tk_status load_data(const tk_train_config *cfg, tk_train_data **train,
     st = tk_dataset_read(cfg->dataset, &ds, err);
     if (st != TK_OK)
         return st;
+    /* The dataset's tokenizer says where the start marker, OOV and padding go. */
+    tk_input_spec_from_convention(&spec, &ds->convention, cfg->num_words, cfg->maxlen);
     const tk_split *tr = tk_dataset_split(ds, "train", err), *te = tk_dataset_split(ds, "test", err);
     st = tr && te ? tk_train_data_from_split(tr, &spec, cfg->target, train, err) : TK_E_INVALID;
     if (st == TK_OK)
         st = tk_train_data_from_split(te, &spec, cfg->target, test, err);
     if (st == TK_OK)
-        st = read_data_tags(cfg->dataset, ds->word_index_sha256, tags, err);
+        data_tags_of(ds, tags);
     tk_dataset_destroy(ds);
     return st;
 }
@@ -189,6 +185,13 @@ int tk_cmd_train(int argc, char **argv)
     if (no_validation)
         cfg->validation = TK_VAL_NONE;
 
+    /* The model never replaces an input or anything but a previous model. */
+    const tk_path_role train_inputs[] = {{config_path, "training config"},
+                                         {cfg->dataset[0] ? cfg->dataset : NULL, "dataset"}};
+    const tk_path_role train_out = {cfg->output, "output model"};
+    if ((st = tk_outpath_check(&train_out, train_inputs, 2, &err)) != TK_OK ||
+        (st = tk_outpath_replaceable(&train_out, "Keras model", tk_cli_is_model, &err)) != TK_OK)
+        goto done;
     /* Find out now, not after an hour of training, that the output cannot
      * be written; the model goes to a temporary name renamed at the end. */
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", cfg->output, (long)getpid());

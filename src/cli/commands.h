@@ -15,5 +15,6 @@ int tk_cmd_report(int argc, char **argv);
 int tk_cmd_explain(int argc, char **argv);
 int tk_cmd_inspect(int argc, char **argv);
 int tk_cmd_tokenize(int argc, char **argv);
+int tk_cmd_export(int argc, char **argv);
 
 #endif

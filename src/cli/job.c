@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/method_params.h"
 #include "core/paths.h"
 
 /* ---- the raw YAML shape -------------------------------------------------- */
@@ -68,6 +69,7 @@ typedef struct raw_job {
     char *word_vectors;
     bool *ids_as_feature;
     char *word_index;
+    char *tokenizer;
     char *target;
     int *target_class;
     char *output;
@@ -131,12 +133,13 @@ static const cyaml_schema_value_t method_entry = {
 static const cyaml_schema_field_t job_fields[] = {
     CYAML_FIELD_STRING_PTR("model", CYAML_FLAG_POINTER, raw_job, model, 1, 4095),
     CYAML_FIELD_STRING_PTR("dataset", CYAML_FLAG_POINTER, raw_job, dataset, 1, 4095),
-    CYAML_FIELD_STRING_PTR("split", OPT, raw_job, split, 1, 7),
+    CYAML_FIELD_STRING_PTR("split", OPT, raw_job, split, 1, 63),
     CYAML_FIELD_MAPPING_PTR("select", OPT, raw_job, select, select_fields),
     CYAML_FIELD_MAPPING_PTR("input", OPT, raw_job, input, input_fields),
     CYAML_FIELD_STRING_PTR("word_vectors", OPT, raw_job, word_vectors, 1, 4095),
     CYAML_FIELD_BOOL_PTR("ids_as_feature", OPT, raw_job, ids_as_feature),
     CYAML_FIELD_STRING_PTR("word_index", OPT, raw_job, word_index, 1, 4095),
+    CYAML_FIELD_STRING_PTR("tokenizer", OPT, raw_job, tokenizer, 1, 4095),
     CYAML_FIELD_STRING_PTR("target", OPT, raw_job, target, 1, 32),
     CYAML_FIELD_INT_PTR("target_class", OPT, raw_job, target_class),
     CYAML_FIELD_STRING_PTR("output", OPT, raw_job, output, 1, 32),
@@ -224,23 +227,6 @@ typedef struct name_value {
     int value;
 } name_value;
 
-static const name_value TARGETS[] = {
-    {"predicted", TK_TARGET_PREDICTED}, {"label", TK_TARGET_LABEL}, {"class", TK_TARGET_CLASS}, {NULL, 0}};
-static const name_value OUTPUTS[] = {{"prob", TK_OUTPUT_PROB}, {"logit", TK_OUTPUT_LOGIT}, {NULL, 0}};
-static const name_value REDUCTIONS[] = {{"sum", TK_REDUCE_SUM}, {"l2", TK_REDUCE_L2}, {NULL, 0}};
-/* "gausslegendre" as METHODS.md and `tokattr explain` spell it; "gauss_legendre" too. */
-static const name_value RULES[] = {{"gausslegendre", TK_IG_GAUSS_LEGENDRE},
-                                   {"gauss_legendre", TK_IG_GAUSS_LEGENDRE},
-                                   {"riemann_left", TK_IG_RIEMANN_LEFT},
-                                   {"riemann_right", TK_IG_RIEMANN_RIGHT},
-                                   {"riemann_middle", TK_IG_RIEMANN_MIDDLE},
-                                   {"riemann_trapezoid", TK_IG_RIEMANN_TRAPEZOID},
-                                   {NULL, 0}};
-static const name_value BASELINES[] = {{"pad", TK_BASELINE_PAD},
-                                       {"zeros", TK_BASELINE_ZEROS},
-                                       {"oov", TK_BASELINE_OOV},
-                                       {"token", TK_BASELINE_TOKEN},
-                                       {NULL, 0}};
 static const name_value SIDES[] = {{"pre", 0}, {"post", 1}, {NULL, 0}};
 static const name_value REPLACES[] = {{"pad", TK_FAITH_PAD}, {"remove", TK_FAITH_REMOVE}, {NULL, 0}};
 
@@ -311,76 +297,73 @@ static tk_status resolve_method(const char *file, const raw_job *raw, const raw_
                                 "an HDF5 group)",
                                 file, where);
 
-    int v;
-    tk_status st;
+    /* every key through the one parameter table (cli/method_params.h):
+     * the job-wide target/output/reduction are defaults a method's own win */
     const char *target = rm->target ? rm->target : raw->target;
     const int *target_class = rm->target_class ? rm->target_class : raw->target_class;
     const char *output = rm->output ? rm->output : raw->output;
     const char *reduction = rm->reduction ? rm->reduction : raw->reduction;
-    if (target) {
-        if ((st = pick(file, where, "target", target, TARGETS, &v, err)) != TK_OK)
-            return st;
-        p->target = (tk_target_kind)v;
-    }
+    tk_status st;
+    sub = (tk_error){0};
+#define PARAM(call)                                                                            \
+    do {                                                                                       \
+        if ((st = (call)) != TK_OK)                                                            \
+            return tk_error_set(err, st, "%s: %s%s", file, where, sub.msg);                   \
+    } while (0)
+#define KEY(k) tk_method_param_find(k)
+    if (target)
+        PARAM(tk_method_param_set_text(KEY("target"), p, target, &sub));
     if (target_class)
-        p->target_class = *target_class;
+        PARAM(tk_method_param_set_int(KEY("target_class"), p, *target_class, &sub));
     if (p->target == TK_TARGET_CLASS && !target_class)
         return tk_error_set(err, TK_E_INVALID, "%s: %starget 'class' needs key 'target_class'",
                             file, where);
-    if (output) {
-        if ((st = pick(file, where, "output", output, OUTPUTS, &v, err)) != TK_OK)
-            return st;
-        p->output = (tk_output_kind)v;
-    }
-    if (reduction) {
-        if ((st = pick(file, where, "reduction", reduction, REDUCTIONS, &v, err)) != TK_OK)
-            return st;
-        p->reduce = (tk_reduce_kind)v;
-    }
-    if (rm->rule) {
-        if ((st = pick(file, where, "rule", rm->rule, RULES, &v, err)) != TK_OK)
-            return st;
-        p->rule = (tk_ig_rule)v;
-    }
-    if (rm->baseline) {
-        if ((st = pick(file, where, "baseline", rm->baseline, BASELINES, &v, err)) != TK_OK)
-            return st;
-        p->baseline = (tk_baseline_kind)v;
-    }
+    if (output)
+        PARAM(tk_method_param_set_text(KEY("output"), p, output, &sub));
+    if (reduction)
+        PARAM(tk_method_param_set_text(KEY("reduction"), p, reduction, &sub));
+    if (rm->rule)
+        PARAM(tk_method_param_set_text(KEY("rule"), p, rm->rule, &sub));
+    if (rm->baseline)
+        PARAM(tk_method_param_set_text(KEY("baseline"), p, rm->baseline, &sub));
     if (rm->baseline_token)
-        p->baseline_token = *rm->baseline_token;
+        PARAM(tk_method_param_set_int(KEY("baseline_token"), p, *rm->baseline_token, &sub));
     if (p->baseline == TK_BASELINE_TOKEN && !rm->baseline_token)
         return tk_error_set(err, TK_E_INVALID, "%s: %sbaseline 'token' needs key 'baseline_token'",
                             file, where);
-    if (rm->n_steps) {
-        if (*rm->n_steps < 1 || *rm->n_steps > 10000)
-            return tk_error_set(err, TK_E_INVALID, "%s: %skey 'n_steps': %d is not in [1, 10000]",
-                                file, where, *rm->n_steps);
-        p->n_steps = *rm->n_steps;
-    }
-    if (rm->window) {
-        if (*rm->window < 1)
-            return tk_error_set(err, TK_E_INVALID, "%s: %skey 'window': must be >= 1", file, where);
-        p->window = *rm->window;
-    }
-    if (rm->background_size) {
-        if (*rm->background_size < 1)
-            return tk_error_set(err, TK_E_INVALID, "%s: %skey 'background_size': must be >= 1",
-                                file, where);
-        p->background_size = *rm->background_size;
-    }
+    if (rm->n_steps)
+        PARAM(tk_method_param_set_int(KEY("n_steps"), p, *rm->n_steps, &sub));
+    if (rm->window)
+        PARAM(tk_method_param_set_int(KEY("window"), p, *rm->window, &sub));
+    if (rm->background_size)
+        PARAM(tk_method_param_set_int(KEY("background_size"), p, *rm->background_size, &sub));
     if (rm->background_random)
-        p->background_random = *rm->background_random;
+        PARAM(tk_method_param_set_bool(KEY("background_random"), p, *rm->background_random, &sub));
     if (rm->seed)
-        p->seed = *rm->seed;
-    if (rm->eps) {
-        if (!(*rm->eps >= 0))
-            return tk_error_set(err, TK_E_INVALID, "%s: %skey 'eps': must be >= 0", file, where);
-        p->eps = *rm->eps;
-    }
+        PARAM(tk_method_param_set_u64(KEY("seed"), p, *rm->seed, &sub));
+    if (rm->eps)
+        PARAM(tk_method_param_set_double(KEY("eps"), p, *rm->eps, &sub));
     if (rm->bias_factor)
-        p->bias_factor = *rm->bias_factor;
+        PARAM(tk_method_param_set_double(KEY("bias_factor"), p, *rm->bias_factor, &sub));
+#undef KEY
+#undef PARAM
     return TK_OK;
+}
+
+/* Line (1-based) of the first "key:" in the YAML text, or 0: for messages
+ * about a value libcyaml has already parsed without its position. */
+static int key_line(const char *text, const char *key)
+{
+    size_t klen = strlen(key);
+    int line = 1;
+    for (const char *p = text; p && *p; p++) {
+        if (*p == '\n')
+            line++;
+        else if (strncmp(p, key, klen) == 0 && p[klen] == ':' &&
+                 (p == text || strchr(" \t{,\n", p[-1]) != NULL))
+            return line;
+    }
+    return 0;
 }
 
 static tk_status resolve_job(const char *file, const raw_job *raw, const char *base_dir,
@@ -408,11 +391,38 @@ static tk_status resolve_job(const char *file, const raw_job *raw, const char *b
         (st = resolve_path(file, "word_index", raw->word_index, base_dir, shared_dir,
                            &job->word_index, err)) != TK_OK)
         return st;
+    if (raw->tokenizer && strcmp(raw->tokenizer, "dataset") == 0) {
+        job->tokenizer_dataset = true;
+    } else if (raw->tokenizer) {
+        tk_error sub = {0};
+        if (tk_tokenizer_spec_parse(raw->tokenizer, &job->tokenizer, &sub) != TK_OK)
+            return tk_error_set(err, TK_E_INVALID, "%s: key 'tokenizer': %s (or 'dataset': the "
+                                "model was trained on the dataset's own ids)", file, sub.msg);
+        job->has_tokenizer = true;
+        if (job->tokenizer.file[0]) {
+            char *resolved = NULL;
+            if ((st = resolve_path(file, "tokenizer", job->tokenizer.file, base_dir, shared_dir,
+                                   &resolved, err)) != TK_OK)
+                return st;
+            bool fits = strlen(resolved) < sizeof job->tokenizer.file;
+            if (fits)
+                memcpy(job->tokenizer.file, resolved, strlen(resolved) + 1);
+            free(resolved);
+            if (!fits)
+                return tk_error_set(err, TK_E_INVALID, "%s: key 'tokenizer': path too long", file);
+        }
+    }
+    if (shared_dir && !(job->shared_dir = strdup(shared_dir)))
+        return tk_error_set(err, TK_E_NOMEM, "%s: out of memory", file);
     if (raw->split) {
-        if (strcmp(raw->split, "train") != 0 && strcmp(raw->split, "test") != 0)
-            return tk_error_set(err, TK_E_INVALID,
-                                "%s: key 'split': unknown value '%s' (expected train or test)", file,
-                                raw->split);
+        /* any split of the dataset (train, test, dev, ...: the dataset
+         * says which it has); here only whether it can be a split's name */
+        for (const char *c = raw->split; *c; c++)
+            if (*c == '/' || *c == '.' || (unsigned char)*c < 0x20)
+                return tk_error_set(err, TK_E_INVALID,
+                                    "%s: key 'split': '%s' cannot name a split (no '/', '.' or "
+                                    "control characters)",
+                                    file, raw->split);
         snprintf(job->split, sizeof job->split, "%s", raw->split);
     }
 
@@ -444,8 +454,18 @@ static tk_status resolve_job(const char *file, const raw_job *raw, const char *b
                     return tk_error_set(err, TK_E_INVALID,
                                         "%s: key 'select.ids': %lld is negative", file,
                                         (long long)job->indices[i]);
-                if (n == 0 || job->indices[n - 1] != job->indices[i])
-                    job->indices[n++] = job->indices[i];
+                /* A review listed twice is a typo, not a wish for fewer rows. */
+                if (n > 0 && job->indices[n - 1] == job->indices[i]) {
+                    int line = key_line(job->yaml_text, "ids");
+                    char at[32] = "";
+                    if (line > 0)
+                        snprintf(at, sizeof at, ":%d", line);
+                    return tk_error_set(err, TK_E_INVALID,
+                                        "%s%s: key 'select.ids': review %lld is listed more than "
+                                        "once (each review can be selected once)",
+                                        file, at, (long long)job->indices[i]);
+                }
+                job->indices[n++] = job->indices[i];
             }
             job->n_indices = n;
         } else if (s->label) {
@@ -655,6 +675,7 @@ void tk_job_destroy(tk_job *job)
     free(job->indices);
     free(job->word_vectors);
     free(job->word_index);
+    free(job->shared_dir);
     free(job->methods);
     free(job->output_path);
     free(job);

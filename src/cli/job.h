@@ -14,6 +14,7 @@
 
 #include "attr/attr.h"
 #include "core/status.h"
+#include "data/text_tokenizer.h"
 #include "pipeline/run.h" /* tk_select_kind */
 
 
@@ -21,7 +22,7 @@ typedef struct tk_job {
     char *yaml_text;    /* the job file's bytes, NUL-terminated (stored in the results) */
     char *model_path;   /* resolved */
     char *dataset_path; /* resolved */
-    char split[8];      /* "train" or "test" */
+    char split[64];     /* a split of the dataset: "test" (default), "train", "dev", ... */
 
     tk_select_kind select;
     int64_t first, count; /* TK_SELECT_RANGE */
@@ -39,6 +40,14 @@ typedef struct tk_job {
     bool ids_as_feature; /* embedding-less models: the id itself is the 1-d input */
     char *word_index;   /* resolved path of the word index the model was trained with, or
                            NULL; its SHA-256 must equal the dataset's word_index_sha256 */
+    /* `tokenizer: KIND[:FILE]`: the tokenizer the model was trained with
+     * (file resolved like every path), checked against the dataset's
+     * record; `tokenizer: dataset` says the model was trained on the
+     * dataset's own ids (tokattr train, synthetic data). */
+    bool has_tokenizer;
+    tk_tokenizer_spec tokenizer;
+    bool tokenizer_dataset;
+    char *shared_dir;   /* the shared directory the job was read with, or NULL */
 
     int n_methods;
     tk_method_params *methods; /* (n_methods) */

@@ -29,6 +29,7 @@ static const command COMMANDS[] = {
     {"explain", tk_cmd_explain, "print one method's attributions of a few reviews"},
     {"inspect", tk_cmd_inspect, "what is in a dataset file (splits, lengths, vocabulary, a review)"},
     {"tokenize", tk_cmd_tokenize, "a text's words, token ids and model input under a tokenizer"},
+    {"export", tk_cmd_export, "results as CSV / JSON Lines tables (per token, per review, words)"},
 };
 
 static void usage(FILE *out)

@@ -174,6 +174,7 @@ tk_status tk_line_reader_next(tk_line_reader *r, const char **line, size_t *len,
     *len = 0;
     size_t scanned = r->start;
     for (;;) {
+        /* buf is NULL before the first chunk: no arithmetic on it (UB) */
         char *nl = r->end > scanned ? memchr(r->buf + scanned, '\n', r->end - scanned) : NULL;
         if (nl != NULL || (r->eof && r->end > r->start)) {
             size_t stop = nl != NULL ? (size_t)(nl - r->buf) : r->end;

@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
+
+#include "core/utf8.h"
 
 /* Every HDF5 call is checked; a failure names the file, the object and the
  * source line. HDF5's own error stack printing is turned off around calls. */
@@ -35,36 +36,13 @@ tk_id_convention tk_dataset_imdb_convention(void)
  * tagged UTF-8 in our files is always valid. dst needs 3 * len bytes. */
 static size_t utf8_clean(char *dst, const char *s, size_t len)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x80) {
-            dst[k++] = (char)c;
-            i++;
-            continue;
-        }
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t got = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
-        if (got > 0) {
-            memcpy(dst + k, s + i, (size_t)got);
-            k += (size_t)got;
-            i += (size_t)got;
-        } else {
-            memcpy(dst + k, "\xEF\xBF\xBD", 3);
-            k += 3;
-            i++;
-        }
-    }
-    return k;
+    return tk_utf8_replace_into(dst, s, len); /* the one rule: core/utf8.h */
 }
 
 /* A NUL-terminated clean copy of s (len bytes), or NULL when memory runs out. */
 static char *utf8_clean_dup(const char *s, size_t len)
 {
-    char *d = malloc(3 * len + 1);
-    if (d != NULL)
-        d[utf8_clean(d, s, len)] = '\0';
-    return d;
+    return tk_utf8_replace_invalid(s, len, NULL, NULL);
 }
 
 static hid_t utf8_string_type(void)

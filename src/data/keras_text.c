@@ -125,8 +125,12 @@ static int python_lower(const unsigned char *text, size_t len, size_t next, int3
     return 1;
 }
 
-static bool is_filter(const tk_keras_text_rules *r, int32_t cp)
+/* ascii: the filters below 128 as a table (built per text: the filters
+ * are few, the characters many); the others are looked up in the list. */
+static bool is_filter(const tk_keras_text_rules *r, const bool ascii[128], int32_t cp)
 {
+    if (cp < 128)
+        return ascii[cp];
     for (size_t k = 0; k < r->n_filters; k++)
         if (r->filters[k] == cp)
             return true;
@@ -139,6 +143,10 @@ tk_status tk_keras_text_words(const tk_keras_text_rules *r, const char *text, si
     const unsigned char *in = (const unsigned char *)text;
     e->n = 0;
     size_t o = 0;
+    bool ascii[128] = {false};
+    for (size_t k = 0; k < r->n_filters; k++)
+        if (r->filters[k] >= 0 && r->filters[k] < 128)
+            ascii[r->filters[k]] = true;
     bool after_cased = false;
     /* Per output code point at most 4 bytes, or the split string. */
     size_t unit = r->split_len > 4 ? r->split_len : 4;
@@ -157,7 +165,7 @@ tk_status tk_keras_text_words(const tk_keras_text_rules *r, const char *text, si
             size_t start = o;
             if (low[k] < 0)
                 e->buf[o++] = (char)in[at]; /* an invalid byte, kept */
-            else if (!r->char_level && is_filter(r, low[k])) {
+            else if (!r->char_level && is_filter(r, ascii, low[k])) {
                 memcpy(e->buf + o, r->split, r->split_len);
                 o += r->split_len;
                 continue;

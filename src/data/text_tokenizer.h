@@ -2,7 +2,7 @@
  * -> token ids, byte for byte what Keras produces (issue 15).
  *
  * Kinds (the `--tokenizer KIND[:FILE]` spelling):
- *   keras-imdb                 keras.datasets.imdb: Keras' imdb_word_index.json
+ *   keras-imdb[:FILE]          keras.datasets.imdb: Keras' imdb_word_index.json
  *                              (default <shared>/models/keras_imdb_word_index.json),
  *                              DATA.md splitting with ASCII-only lowercasing,
  *                              id = rank + 3, start 1, OOV 2, pad 0.
@@ -12,9 +12,11 @@
  *                              (tk_tokenizer_count, tk_tokenizer_fit). A file
  *                              literally named "count" is ./count.
  *   keras-tokenizer:FILE.json  tokenizer.to_json(): text_to_word_sequence with the
- *                              config's filters/lower/split, word_index ids from 1,
- *                              oov_token (then id 1 for unknown words) or dropped,
- *                              num_words cut; no start marker.
+ *                              config's filters/lower (Python's str.lower())/split,
+ *                              or char_level; word_index ids from 1; unknown words
+ *                              get word_index[oov_token] (normally 1) or, without
+ *                              one, are dropped; num_words cut (at model input);
+ *                              no start marker.
  *   text-vectorization:VOCAB   one token a line (get_vocabulary(): "" and [UNK]
  *                              first, else they are prepended); standardize
  *                              lower_and_strip_punctuation (default) or none;

@@ -2,6 +2,7 @@
 #include "data/vocab.h"
 
 #include "core/paths.h"
+#include "core/utf8.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -251,6 +252,11 @@ tk_status tk_vocab_load_word_index_text(tk_vocab *v, const char *text, size_t le
             st = tk_error_set(err, TK_E_FORMAT, "%s: word index holds an empty word", path);
             goto done;
         }
+        if (!tk_utf8_valid(it->string, strlen(it->string))) {
+            st = tk_error_set(err, TK_E_FORMAT, "%s: word \"%.64s\" is not valid UTF-8 (JSON text must be)",
+                              path, it->string);
+            goto done;
+        }
         int32_t index;
         st = tk_vocab_intern(v, it->string, (uint32_t)strlen(it->string), &index, err);
         if (st != TK_OK)
@@ -271,6 +277,18 @@ tk_status tk_vocab_load_word_index_text(tk_vocab *v, const char *text, size_t le
         v->entries[index].rank = (int32_t)r;
         if (r > max_rank)
             max_rank = (int64_t)r;
+    }
+    /* Sizes come from the data: a rank far beyond the number of words would
+     * make the vocabulary (and every table indexed by id) that large, filled
+     * with empty words. Keras writes dense ranks 1..n. */
+    int64_t n_words = cJSON_GetArraySize(root);
+    if (max_rank > TK_WORD_INDEX_MAX_RANK(n_words)) {
+        st = tk_error_set(err, TK_E_FORMAT,
+                          "%s: largest rank %lld is far beyond the %lld words the index holds "
+                          "(at most 2 * words + 1000 = %lld; Keras' ranks are 1..n)",
+                          path, (long long)max_rank, (long long)n_words,
+                          (long long)TK_WORD_INDEX_MAX_RANK(n_words));
+        goto done;
     }
     /* Distinct ranks: two words sharing a rank would make ids ambiguous. */
     uint8_t *seen = tk_calloc((size_t)max_rank + 1, 1, err);
@@ -314,7 +332,9 @@ tk_status tk_vocab_export(const tk_vocab *v, char ***words_out, int64_t **counts
         const entry *e = &v->entries[i];
         if (e->rank == 0)
             continue;
-        words[e->rank - 1] = strdup(v->arena + e->off);
+        /* Stored and exported words are valid UTF-8 (core/utf8.h's rule);
+         * the ids were computed from the bytes as read. */
+        words[e->rank - 1] = tk_utf8_replace_invalid(v->arena + e->off, e->len, NULL, NULL);
         if (words[e->rank - 1] == NULL)
             goto fail;
         if (!v->from_word_index)
@@ -387,7 +407,19 @@ tk_status tk_word_index_serialize(char *const *words, int64_t n, char **json, si
             buf[o++] = ' ';
         }
         buf[o++] = '"';
-        o += escape_json(words[r], buf + o);
+        /* We say UTF-8: a word with invalid bytes is written by core/utf8.h's
+         * rule (it takes at most 3x its bytes, within the 6x budget above). */
+        if (!tk_utf8_valid(words[r], strlen(words[r]))) {
+            char *clean = tk_utf8_replace_invalid(words[r], strlen(words[r]), NULL, err);
+            if (clean == NULL) {
+                free(buf);
+                return TK_E_NOMEM;
+            }
+            o += escape_json(clean, buf + o);
+            free(clean);
+        } else {
+            o += escape_json(words[r], buf + o);
+        }
         o += (size_t)sprintf(buf + o, "\": %lld", (long long)(r + 1));
     }
     buf[o++] = '}';

@@ -37,8 +37,11 @@ void tk_vocab_count(tk_vocab *v, int32_t index);
 tk_status tk_vocab_rank_by_counts(tk_vocab *v, tk_error *err);
 
 /* Takes the ranks from a word index JSON file instead (Keras'
- * imdb_word_index.json works). Ranks must be distinct positive integers;
+ * imdb_word_index.json works). Ranks must be distinct positive integers,
+ * the largest at most TK_WORD_INDEX_MAX_RANK(number of words) (a gap-riddled
+ * index would give a vocabulary of empty words), words valid UTF-8;
  * call before interning the text so words not in the file get rank 0. */
+#define TK_WORD_INDEX_MAX_RANK(n_words) (2 * (int64_t)(n_words) + 1000)
 tk_status tk_vocab_load_word_index(tk_vocab *v, const char *path, tk_error *err);
 
 /* The same from JSON text in memory (len bytes); path names it in errors.
@@ -54,7 +57,8 @@ int32_t tk_vocab_rank(const tk_vocab *v, int32_t index);
 int64_t tk_vocab_size(const tk_vocab *v);
 
 /* Copies out the ranked vocabulary: words (size), words[r - 1] the word of
- * rank r ("" for a rank a word index skipped), counts (size) the train
+ * rank r ("" for a rank a word index skipped) made valid UTF-8 by
+ * core/utf8.h's rule (invalid bytes -> U+FFFD), counts (size) the train
  * counts, or -1 for every word when the ranks came from a word index.
  * Free each word, then the arrays. */
 tk_status tk_vocab_export(const tk_vocab *v, char ***words, int64_t **counts, int64_t *size,
@@ -64,6 +68,7 @@ tk_status tk_vocab_export(const tk_vocab *v, char ***words, int64_t **counts, in
  * writes {"word": rank} in rank order: ", " and ": " separators, UTF-8 kept,
  * control characters escaped. Byte-identical to ../shared/models/
  * imdb_word_index.json for the same vocabulary, so its SHA-256 matches.
+ * Invalid UTF-8 in a word is written as core/utf8.h's rule makes it.
  * words (n) in rank order; *json is NUL-terminated, free() it. */
 tk_status tk_word_index_serialize(char *const *words, int64_t n, char **json, size_t *len,
                                   tk_error *err);

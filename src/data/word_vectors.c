@@ -8,12 +8,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "data/model_input.h"
 
 /* Limits that keep a hostile header from asking for absurd allocations. */
 enum { TK_WV_MAX_DIM = 100000 };
 #define TK_WV_MAX_WORDS ((int64_t)1 << 31)
+/* Sizes come from the data: word2vec text is allocated for the rows the
+ * file's size can hold (below); an HDF5 table may be compressed, but not
+ * by more than this factor. */
+#define TK_WV_MAX_H5_RATIO 1024
+/* Values larger than this are refused: they are no embedding, and their
+ * squares and sums of products must stay finite in float32 (1e38 overflows,
+ * making every probability and score NaN). */
+#define TK_WV_MAX_ABS 1e15
 
 void tk_word_vectors_destroy(tk_word_vectors *wv)
 {
@@ -113,16 +122,28 @@ tk_status tk_word_vectors_load_text(const char *path, tk_word_vectors **out, tk_
                           path, TK_WV_MAX_DIM);
         goto done;
     }
+    /* Allocate for the rows the file can hold, not for the header's count:
+     * a row takes at least 2 * dim + 1 bytes ("w" and " v" per value), so a
+     * header announcing more gets "the file ends after N of M words". */
+    long long rows = count;
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
+        long long room = (long long)sb.st_size - (long long)len;
+        long long fit = room > 0 ? room / (2 * dim + 1) + 1 : 1;
+        if (fit < rows)
+            rows = fit;
+    }
     wv->dim = (int)dim;
-    wv->words = tk_calloc((size_t)count, sizeof *wv->words, err);
-    wv->vectors = tk_malloc((size_t)count * (size_t)dim, sizeof *wv->vectors, err);
+    wv->words = tk_calloc((size_t)rows, sizeof *wv->words, err);
+    wv->vectors = tk_malloc((size_t)rows * (size_t)dim, sizeof *wv->vectors, err);
     if (!wv->words || !wv->vectors) {
         st = TK_E_NOMEM;
+        tk_error_prefix(err, "%s: %lld words of %lld values", path, rows, dim);
         goto done;
     }
     for (int64_t i = 0; i < count; i++) {
         lineno++;
-        if ((len = getline(&line, &cap, f)) < 0) {
+        if (i == rows || (len = getline(&line, &cap, f)) < 0) {
             st = tk_error_set(err, TK_E_FORMAT, "%s:%lld: the file ends after %lld of the %lld words its header announces",
                               path, lineno, (long long)i, count);
             goto done;
@@ -152,6 +173,11 @@ tk_status tk_word_vectors_load_text(const char *path, tk_word_vectors **out, tk_
             if (end == q || !isfinite(v) || (*end != ' ' && *end != '\0')) {
                 st = tk_error_set(err, TK_E_FORMAT, "%s:%lld: value %d of '%s' is missing or not a finite number",
                                   path, lineno, d + 1, wv->words[i]);
+                goto done;
+            }
+            if (fabsf(v) > TK_WV_MAX_ABS) {
+                st = tk_error_set(err, TK_E_FORMAT, "%s:%lld: value %d of '%s' is %g, beyond the limit |v| <= %g",
+                                  path, lineno, d + 1, wv->words[i], (double)v, TK_WV_MAX_ABS);
                 goto done;
             }
             row[d] = v;
@@ -251,6 +277,16 @@ tk_status tk_word_vectors_load_hdf5(const char *path, tk_word_vectors **out, tk_
         st = tk_error_set(err, TK_E_FORMAT, "%s: /words must hold variable-length strings", path);
         goto done;
     }
+    struct stat sb;
+    if (stat(path, &sb) == 0 &&
+        (double)dims[0] * (double)dims[1] * sizeof(float) > (double)sb.st_size * TK_WV_MAX_H5_RATIO) {
+        st = tk_error_set(err, TK_E_FORMAT,
+                          "%s: /vectors [%llu, %llu] would take %.0f bytes, more than %d times the file's %lld",
+                          path, (unsigned long long)dims[0], (unsigned long long)dims[1],
+                          (double)dims[0] * (double)dims[1] * sizeof(float), TK_WV_MAX_H5_RATIO,
+                          (long long)sb.st_size);
+        goto done;
+    }
     wv->n = (int64_t)dims[0];
     wv->dim = (int)dims[1];
     wv->words = tk_calloc((size_t)wv->n, sizeof *wv->words, err);
@@ -267,7 +303,9 @@ tk_status tk_word_vectors_load_hdf5(const char *path, tk_word_vectors **out, tk_
     }
     WV_H5CHECK(str = H5Tcopy(H5T_C_S1), "copy a string type");
     WV_H5CHECK(H5Tset_size(str, H5T_VARIABLE), "set a string size");
-    WV_H5CHECK(H5Tset_cset(str, H5T_CSET_UTF8), "set a string character set");
+    /* The file's own character set: HDF5 does not convert ASCII <-> UTF-8,
+     * and h5py writes either (str -> UTF-8, bytes -> ASCII). */
+    WV_H5CHECK(H5Tset_cset(str, H5Tget_cset(wtype)), "set a string character set");
     if (H5Dread(wset, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: /words cannot be read as strings", path);
         goto done;
@@ -280,9 +318,11 @@ tk_status tk_word_vectors_load_hdf5(const char *path, tk_word_vectors **out, tk_
     }
     for (int64_t i = 0; i < wv->n && st == TK_OK; i++)
         for (int d = 0; d < wv->dim; d++)
-            if (!isfinite(wv->vectors[i * wv->dim + d])) {
-                st = tk_error_set(err, TK_E_FORMAT, "%s: /vectors row %lld ('%s') holds a non-finite value", path,
-                                  (long long)i, wv->words[i]);
+            if (!isfinite(wv->vectors[i * wv->dim + d]) || fabsf(wv->vectors[i * wv->dim + d]) > TK_WV_MAX_ABS) {
+                st = tk_error_set(err, TK_E_FORMAT,
+                                  "%s: /vectors row %lld ('%s') value %d is %g: not finite or beyond |v| <= %g",
+                                  path, (long long)i, wv->words[i], d + 1, (double)wv->vectors[i * wv->dim + d],
+                                  TK_WV_MAX_ABS);
                 break;
             }
     if (st == TK_OK)

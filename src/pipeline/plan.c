@@ -10,10 +10,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <hdf5.h>
+#include <math.h>
+
+#include "core/outpath.h"
 #include "core/paths.h"
+#include "core/rng.h"
 #include "core/sha256.h"
 #include "data/model_input.h"
+#include "data/text_tokenizer.h"
 #include "data/word_vectors.h"
+#include "report/results.h"
 
 void tk_plan_free(tk_plan *p)
 {
@@ -28,6 +35,11 @@ void tk_plan_free(tk_plan *p)
     free(p->tok_off);
     free(p->tok_id);
     free(p->word_pos);
+    free(p->word_buf);
+    free(p->doc_buf);
+    free(p->word_off);
+    free(p->doc_id);
+    free(p->truncated);
     free(p->order);
     free(p->done);
     tk_writer_abandon(p->writer);
@@ -38,6 +50,30 @@ static bool is_dir(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Outputs never touch inputs (core/outpath.h): the results file and its
+ * .partial are none of the job's inputs, and what --force (or --resume)
+ * would replace or reopen is a previous results file, nothing else. */
+static tk_status guard_output(const tk_run_config *cfg, const char *partial, tk_error *err)
+{
+    const tk_path_role inputs[] = {
+        {cfg->model_path, "model"},
+        {cfg->dataset_path, "dataset"},
+        {cfg->word_index, "word index"},
+        {cfg->word_vectors, "word vectors"},
+    };
+    const tk_path_role out = {cfg->output_path, "results file"};
+    const tk_path_role part = {partial, "partial results file"};
+    tk_status st;
+    if ((st = tk_outpath_check(&out, inputs, 4, err)) != TK_OK) /* and its .partial */
+        return st;
+    if (!cfg->force && !cfg->resume)
+        return TK_OK; /* an existing file is refused below */
+    if ((st = tk_outpath_replaceable(&out, "tokattr results file", tk_results_probe, err)) != TK_OK ||
+        (st = tk_outpath_replaceable(&part, "tokattr results file", tk_results_probe, err)) != TK_OK)
+        return st;
+    return TK_OK;
 }
 
 /* Before anything is read: where the results go, and whether we may write. */
@@ -55,6 +91,9 @@ static tk_status check_output(const tk_run_config *cfg, tk_plan *p, bool *fresh,
         return tk_error_set(err, TK_E_IO, "%s: the results directory '%s' is not writable",
                             cfg->output_path, d);
     tk_run_partial_path(cfg->output_path, p->partial, sizeof p->partial);
+    tk_status st = guard_output(cfg, p->partial, err);
+    if (st != TK_OK)
+        return st;
     bool final_exists = tk_file_exists(cfg->output_path);
     bool partial_exists = tk_file_exists(p->partial);
     *fresh = true;
@@ -166,6 +205,124 @@ static tk_status word_vector_table(const tk_run_config *cfg, tk_plan *p, tk_erro
     return st;
 }
 
+/* What `tokattr train` records in a model file's root: the SHA-256 of the
+ * vocabulary (tokattr_vocab_sha256) and the test accuracy
+ * (tokattr_test_accuracy). Keras' own files have neither. */
+static void model_records(const char *path, tk_plan *p)
+{
+    p->model_vocab_sha[0] = '\0';
+    p->recorded_accuracy = NAN;
+    H5E_auto2_t old_func;
+    void *old_data;
+    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f >= 0) {
+        if (H5Aexists(f, "tokattr_vocab_sha256") > 0) {
+            hid_t a = H5Aopen(f, "tokattr_vocab_sha256", H5P_DEFAULT);
+            hid_t ft = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            char buf[128] = "";
+            if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
+                if (H5Tis_variable_str(ft) > 0) {
+                    char *v = NULL;
+                    H5Tset_size(mt, H5T_VARIABLE);
+                    if (H5Aread(a, mt, &v) >= 0 && v) {
+                        snprintf(buf, sizeof buf, "%s", v);
+                        H5free_memory(v);
+                    }
+                } else if (H5Tget_size(ft) < sizeof buf) {
+                    H5Tset_size(mt, sizeof buf - 1);
+                    if (H5Aread(a, mt, buf) < 0)
+                        buf[0] = '\0';
+                }
+            }
+            if (strlen(buf) == 64)
+                memcpy(p->model_vocab_sha, buf, 65);
+            H5Tclose(mt);
+            if (ft >= 0)
+                H5Tclose(ft);
+            if (a >= 0)
+                H5Aclose(a);
+        }
+        if (H5Aexists(f, "tokattr_test_accuracy") > 0) {
+            hid_t a = H5Aopen(f, "tokattr_test_accuracy", H5P_DEFAULT);
+            double v = NAN;
+            if (a >= 0 && H5Aread(a, H5T_NATIVE_DOUBLE, &v) >= 0 && v >= 0 && v <= 1)
+                p->recorded_accuracy = v;
+            if (a >= 0)
+                H5Aclose(a);
+        }
+        H5Fclose(f);
+    }
+    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+}
+
+/* The tokenizer the dataset was prepared with (its record; a v1 file reads
+ * as tokattr-imdb over its word index, the only way v1 files were made). */
+static void dataset_tokenizer(const tk_dataset *ds, const char **kind, const char **vocab_sha)
+{
+    *kind = ds->tokenizer.kind[0] ? ds->tokenizer.kind
+                                  : tk_tokenizer_kind_name(TK_TOKENIZER_TOKATTR_IMDB);
+    *vocab_sha = ds->tokenizer.vocab_sha256[0] ? ds->tokenizer.vocab_sha256 : ds->word_index_sha256;
+}
+
+/* A model file says nothing about its vocabulary unless `tokattr train`
+ * wrote it (tokattr_vocab_sha256); a dataset records its tokenizer. The
+ * job's `tokenizer:` (or `word_index:`, which means tokattr-imdb over that
+ * file) must match the dataset, and the model when it records one; one of
+ * them is required for a model with an Embedding that records nothing,
+ * since its ids would otherwise be taken on trust (issue 15: a Keras
+ * model on tokattr's ids loads, runs and explains the wrong words). */
+static tk_status check_tokenizer(const tk_run_config *cfg, tk_plan *p, tk_error *err)
+{
+    const char *ds_kind, *ds_sha;
+    dataset_tokenizer(p->ds, &ds_kind, &ds_sha);
+    if (cfg->tokenizer) {
+        tk_tokenizer *t = NULL;
+        tk_status st = tk_tokenizer_create(cfg->tokenizer, cfg->shared_dir, &t, err);
+        if (st != TK_OK) {
+            tk_error_prefix(err, "job key 'tokenizer'");
+            return st;
+        }
+        tk_tokenizer_record rec;
+        tk_tokenizer_record_of(t, &rec);
+        tk_tokenizer_destroy(t);
+        if (strcmp(rec.kind, ds_kind) != 0 || strcmp(rec.vocab_sha256, ds_sha) != 0)
+            return tk_error_set(err, TK_E_INVALID,
+                                "%s: the job's tokenizer is %s (vocabulary SHA-256 %.12s...) but the "
+                                "dataset was prepared with %s (vocabulary SHA-256 %.12s...): "
+                                "prepare the dataset with --tokenizer %s, or name the tokenizer "
+                                "the model was trained with",
+                                cfg->dataset_path, rec.kind, rec.vocab_sha256, ds_kind, ds_sha,
+                                rec.kind);
+        if (p->model_vocab_sha[0] && strcmp(p->model_vocab_sha, rec.vocab_sha256) != 0)
+            return tk_error_set(err, TK_E_INVALID,
+                                "%s: the model records vocabulary SHA-256 %.12s..., the job's "
+                                "tokenizer %s has %.12s...",
+                                cfg->model_path, p->model_vocab_sha, rec.kind, rec.vocab_sha256);
+        return TK_OK;
+    }
+    if (p->model_vocab_sha[0]) {
+        if (strcmp(p->model_vocab_sha, ds_sha) != 0)
+            return tk_error_set(err, TK_E_INVALID,
+                                "%s: the model was trained on vocabulary SHA-256 %.12s... but the "
+                                "dataset %s was prepared with %s (vocabulary SHA-256 %.12s...)",
+                                cfg->model_path, p->model_vocab_sha, cfg->dataset_path, ds_kind,
+                                ds_sha);
+        return TK_OK;
+    }
+    if (!cfg->word_index && !cfg->tokenizer_dataset && p->model->has_embedding)
+        return tk_error_set(err, TK_E_INVALID,
+                            "%s: the model file does not record its vocabulary (no "
+                            "tokattr_vocab_sha256 attribute), so the job must say which "
+                            "tokenizer it was trained with: add 'tokenizer: KIND[:FILE]' (%s; "
+                            "e.g. tokattr-imdb for imdb_cnn.h5, keras-imdb for keras_imdb_cnn.h5), "
+                            "or 'tokenizer: dataset' when it was trained on this dataset's ids",
+                            cfg->model_path, tk_tokenizer_spellings());
+    return TK_OK;
+}
+
 /* Does the model fit the dataset and the job? Said before any work. */
 static tk_status check_fit(const tk_run_config *cfg, tk_plan *p, tk_error *err)
 {
@@ -195,10 +352,10 @@ static tk_status check_fit(const tk_run_config *cfg, tk_plan *p, tk_error *err)
                             cfg->model_path, m->maxlen, p->steps);
     if ((st = tk_model_check_steps(m, p->steps, err)) != TK_OK)
         return st;
-    /* The dataset's largest id is its last word's, vocab_size + 3; the
+    /* The dataset's largest id is its last word's, vocab_size + index_from; the
      * model takes ids up to num_words - 1. Fewer words than that means the
      * dataset was made with another vocabulary. */
-    if (p->ds->vocab_size + TK_INDEX_FROM < (int64_t)p->num_words - 1)
+    if (p->ds->vocab_size + p->ds->convention.index_from < (int64_t)p->num_words - 1)
         return tk_error_set(err, TK_E_INVALID,
                             "%s: the dataset's vocabulary has %lld words but the model's "
                             "Embedding expects %d ids: the dataset was prepared from another "
@@ -239,31 +396,74 @@ static tk_status check_fit(const tk_run_config *cfg, tk_plan *p, tk_error *err)
     return TK_OK;
 }
 
-static void input_spec(const tk_run_config *cfg, int num_words, int steps, tk_input_spec *spec)
+/* The dataset's id convention (start marker, OOV, padding ids); the sides
+ * the job says (pre by default). */
+static void input_spec(const tk_run_config *cfg, const tk_plan *p, tk_input_spec *spec)
 {
-    tk_input_spec_default(spec, num_words, steps);
+    tk_input_spec_from_convention(spec, &p->ds->convention, p->num_words, p->steps);
     spec->padding_post = cfg->padding_post;
     spec->truncating_post = cfg->truncating_post;
+}
+
+/* The word of token `token` of split sp as the tokenizer produced it
+ * (*len bytes, not NUL-terminated): the stored word of a v2 dataset, also
+ * for OOV words. A v1 dataset stores ids only: then the word comes from
+ * the vocabulary and an out-of-vocabulary word is "<oov>". */
+static const char *split_word(const tk_dataset *ds, const tk_split *sp, int64_t token, size_t *len)
+{
+    const char *w = tk_split_word(sp, token, len);
+    if (w)
+        return w;
+    w = tk_dataset_word(ds, sp->ids[token]);
+    *len = strlen(w);
+    return w;
+}
+
+/* Appends len bytes (and a NUL when nul) to a growing buffer; *at gets
+ * their offset. */
+static tk_status buf_add(char **buf, size_t *used, size_t *cap, const char *s, size_t len,
+                         bool nul, size_t *at, tk_error *err)
+{
+    if (*used + len + 1 > *cap) {
+        size_t c = *cap ? *cap : 1 << 16;
+        while (c < *used + len + 1)
+            c *= 2;
+        char *b = realloc(*buf, c);
+        if (!b)
+            return tk_error_set(err, TK_E_NOMEM, "out of memory collecting the words");
+        *buf = b;
+        *cap = c;
+    }
+    memcpy(*buf + *used, s, len);
+    (*buf)[*used + len] = '\0';
+    *at = *used;
+    *used += len + nul;
+    return TK_OK;
 }
 
 static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk_plan *p,
                                 tk_error *err)
 {
     tk_input_spec spec;
-    input_spec(cfg, p->num_words, p->steps, &spec);
+    input_spec(cfg, p, &spec);
     size_t n = (size_t)p->n, s = (size_t)p->steps;
     int32_t *wp = tk_malloc(s, sizeof *wp, err); /* (steps) word positions, -2 padding */
+    size_t *doff = tk_malloc(n, sizeof *doff, err); /* (n) offsets in doc_buf until it stops moving */
+    size_t wused = 0, wcap = 0, dused = 0, dcap = 0;
+    tk_status st = TK_OK;
     p->review_id = tk_malloc(n, sizeof *p->review_id, err);
     p->label = tk_malloc(n, sizeof *p->label, err);
     p->rating = tk_malloc(n, sizeof *p->rating, err);
+    p->truncated = tk_malloc(n, sizeof *p->truncated, err);
     p->inputs = tk_malloc(n * s, sizeof *p->inputs, err);
     p->tok_off = tk_malloc(n + 1, sizeof *p->tok_off, err);
     p->tok_id = tk_malloc(n * s + 1, sizeof *p->tok_id, err);
     p->word_pos = tk_malloc(n * s + 1, sizeof *p->word_pos, err);
-    if (!wp || !p->review_id || !p->label || !p->rating || !p->inputs || !p->tok_off ||
-        !p->tok_id || !p->word_pos) {
-        free(wp);
-        return TK_E_NOMEM;
+    p->word_off = tk_malloc(n * s + 1, sizeof *p->word_off, err);
+    if (!wp || !p->word_off || !doff || !p->review_id || !p->label || !p->rating || !p->truncated ||
+        !p->inputs || !p->tok_off || !p->tok_id || !p->word_pos) {
+        st = TK_E_NOMEM;
+        goto done;
     }
     p->tok_off[0] = 0;
     for (size_t r = 0; r < n; r++) {
@@ -272,19 +472,72 @@ static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk
         p->label[r] = sp->label[i];
         p->rating[r] = sp->rating[i];
         int32_t *row = p->inputs + r * s;
-        tk_prepare_input(&spec, sp->ids + sp->offset[i], sp->offset[i + 1] - sp->offset[i], row,
-                         wp);
+        int64_t n_words = sp->offset[i + 1] - sp->offset[i], cut = 0;
+        tk_prepare_input_ex(&spec, sp->ids + sp->offset[i], n_words, row, wp, &cut);
         int64_t t = p->tok_off[r];
         for (size_t j = 0; j < s; j++)
-            if (row[j] != TK_ID_PAD) { /* padding excluded: only padding has id 0 */
+            if (wp[j] != -2) { /* padding excluded */
                 p->tok_id[t] = row[j];
                 p->word_pos[t] = wp[j];
+                size_t len = 7;
+                const char *word = "<start>";
+                if (wp[j] >= 0)
+                    word = split_word(p->ds, sp, sp->offset[i] + wp[j], &len);
+                size_t at = 0;
+                if ((st = buf_add(&p->word_buf, &wused, &wcap, word, len, false, &at, err)) != TK_OK)
+                    goto done;
+                p->word_off[t] = (int64_t)at;
                 t++;
             }
         p->tok_off[r + 1] = t;
+        p->truncated[r] = (int32_t)cut;
+        char num[24];
+        const char *id = num; /* the user's id as written; else the review id */
+        if (sp->doc_id && sp->doc_id[i])
+            id = sp->doc_id[i];
+        else
+            snprintf(num, sizeof num, "%d", (int)sp->review_id[i]);
+        if ((st = buf_add(&p->doc_buf, &dused, &dcap, id, strlen(id), true, &doff[r], err)) !=
+            TK_OK)
+            goto done;
     }
+    p->word_off[p->tok_off[n]] = (int64_t)wused;
+    if (!p->word_buf && (st = buf_add(&p->word_buf, &wused, &wcap, "", 0, false, &(size_t){0},
+                                      err)) != TK_OK)
+        goto done; /* no token at all: still a buffer to point at */
+    p->doc_id = tk_malloc(n, sizeof *p->doc_id, err);
+    if (!p->doc_id) {
+        st = TK_E_NOMEM;
+        goto done;
+    }
+    for (size_t r = 0; r < n; r++)
+        p->doc_id[r] = p->doc_buf + doff[r];
+done:
     free(wp);
-    return TK_OK;
+    free(doff);
+    return st;
+}
+
+/* Class names for /classes/name: the dataset's (a v1 file is IMDB: neg,
+ * pos), which name the model's classes only when there are as many. */
+static void class_names(tk_plan *p)
+{
+    int classes = p->n_classes == 1 ? 2 : p->n_classes;
+    p->n_class_names = 0;
+    if (p->ds->class_names && p->ds->n_classes == classes)
+        p->n_class_names = classes;
+}
+
+/* The words are in the file once it is laid out. */
+static void free_words(tk_plan *p)
+{
+    free(p->word_buf);
+    free(p->doc_buf);
+    free(p->word_off);
+    free(p->doc_id);
+    p->word_buf = p->doc_buf = NULL;
+    p->word_off = NULL;
+    p->doc_id = NULL;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -346,14 +599,19 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
         (st = tk_sha256_file_hex(cfg->model_path, p->model_sha, err)) != TK_OK)
         return st;
     const tk_split *sp = tk_dataset_split(p->ds, cfg->split, err);
-    if (!sp)
+    if (!sp) {
+        tk_error_prefix(err, "%s: job key 'split'", cfg->dataset_path);
         return TK_E_INVALID;
-    if ((st = check_fit(cfg, p, err)) != TK_OK || (st = select_reviews(cfg, sp, p, err)) != TK_OK ||
+    }
+    model_records(cfg->model_path, p);
+    if ((st = check_fit(cfg, p, err)) != TK_OK || (st = check_tokenizer(cfg, p, err)) != TK_OK ||
+        (st = select_reviews(cfg, sp, p, err)) != TK_OK ||
         (st = prepare_inputs(cfg, sp, p, err)) != TK_OK)
         return st;
     p->done = tk_calloc((size_t)p->n, 1, err);
     if (!p->done)
         return TK_E_NOMEM;
+    class_names(p);
 
     tk_writer_layout layout = {.n = p->n,
                                .index = p->index,
@@ -368,6 +626,16 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
                                .methods = cfg->methods,
                                .vocab_size = p->ds->vocab_size,
                                .vocab = p->ds->vocab,
+                               .token_word_offset = p->word_off,
+                               .token_word_text = p->word_buf,
+                               .doc_id = p->doc_id,
+                               .truncated = p->truncated,
+                               .truncating_post = cfg->truncating_post,
+                               .n_class_names = p->n_class_names,
+                               .class_names = (const char *const *)p->ds->class_names,
+                               .pad_id = p->ds->convention.pad_id,
+                               .start_id = p->ds->convention.start_id,
+                               .oov_id = p->ds->convention.oov_id,
                                .faith = cfg->faith};
     tk_writer_meta meta = {.command_line = cfg->command_line,
                            .job_yaml = cfg->job_yaml,
@@ -398,6 +666,7 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
                               strerror(errno));
     } else
         st = tk_writer_open_resume(p->partial, &layout, &meta, p->done, &p->writer, err);
+    free_words(p);
     if (st != TK_OK)
         return st;
     for (int64_t i = 0; i < p->n; i++)
@@ -414,7 +683,7 @@ tk_status tk_plan_background(const tk_run_config *cfg, const tk_plan *p,
     if (tr == NULL)
         return TK_E_INVALID;
     tk_input_spec spec;
-    input_spec(cfg, p->num_words, p->steps, &spec);
+    input_spec(cfg, p, &spec);
     int64_t b = mp->background_size;
     uint8_t *used = NULL;
     uint64_t state = mp->seed;
@@ -427,7 +696,7 @@ tk_status tk_plan_background(const tk_run_config *cfg, const tk_plan *p,
         int64_t i = k;
         if (used) {
             do
-                i = (int64_t)(tk_model_rng_next(&state) % (uint64_t)tr->n);
+                i = (int64_t)(tk_rng_u64(&state) % (uint64_t)tr->n);
             while (used[i]);
             used[i] = 1;
         }

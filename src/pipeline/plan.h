@@ -18,6 +18,8 @@ typedef struct tk_plan {
     tk_dataset *ds;
     tk_model *model;        /* rank 0's loaded model, until weights are shared */
     char model_sha[65], dataset_sha[65];
+    char model_vocab_sha[65]; /* the model file's tokattr_vocab_sha256, "" when absent */
+    double recorded_accuracy; /* its tokattr_test_accuracy, NaN when absent */
     int steps, num_words, n_classes;
     int64_t n;              /* selected reviews */
     int64_t *index;         /* (n) canonical positions in the split */
@@ -29,6 +31,14 @@ typedef struct tk_plan {
     int wv_dim;
     int64_t *tok_off;       /* (n + 1) */
     int32_t *tok_id, *word_pos; /* (T) */
+    /* The words, needed only to lay out the results file (freed after):
+     * token t's word is word_buf[word_off[t] .. word_off[t + 1]); doc_id (n)
+     * points into doc_buf (NUL-terminated). */
+    char *word_buf, *doc_buf;
+    int64_t *word_off;      /* (T + 1) */
+    const char **doc_id;
+    int32_t *truncated;     /* (n) words cut by truncation */
+    int n_class_names;      /* the dataset's class names name the model's: n, else 0 */
     int64_t n_chunks;
     int64_t *order;         /* (n_chunks) chunk numbers, most tokens first */
     uint8_t *done;          /* (n) */

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/results_schema.h"
+
 #define HCHK(call, what)                                                                    \
     do {                                                                                       \
         if ((call) < 0) {                                                                      \
@@ -47,8 +49,13 @@ struct tk_writer {
 /* /faithfulness/<method>/...: the first two are (N, K+1), the rest (N); the
  * names src/report/results.c reads. */
 enum { N_FAITH = 5 };
-static const char *FAITH_NAMES[N_FAITH] = {"curve", "random_curve", "aopc", "comprehensiveness",
-                                           "sufficiency"};
+static const char *FAITH_NAMES[N_FAITH] = {TK_RS_F_CURVE, TK_RS_F_RANDOM_CURVE, TK_RS_F_AOPC,
+                                           TK_RS_F_COMPREHENSIVENESS, TK_RS_F_SUFFICIENCY};
+/* /attributions/<method>/...: the order of method_dsets */
+enum { N_METHOD_DSETS = 6 };
+static const char *METHOD_NAMES[N_METHOD_DSETS] = {TK_RS_M_SCORE,   TK_RS_M_PADDING_SCORE,
+                                                   TK_RS_M_AXIOM_ERROR, TK_RS_M_F_INPUT,
+                                                   TK_RS_M_F_BASELINE,  TK_RS_M_TARGET};
 
 static const char *TARGET_NAMES[] = {"predicted", "label", "class"};
 static const char *OUTPUT_NAMES[] = {"prob", "logit"};
@@ -203,7 +210,10 @@ static herr_t method_attrs(hid_t g, const tk_method_params *p)
     rc |= attr_str(g, "method", tk_method_kind_name(p->kind));
     rc |= attr_str(g, "target", TARGET_NAMES[p->target]);
     rc |= attr_num(g, "target_class", H5T_NATIVE_INT, &p->target_class);
-    rc |= attr_str(g, "output", OUTPUT_NAMES[p->output]);
+    /* LRP starts from the logit whatever the job's output says: the file
+     * states what the scores are of */
+    rc |= attr_str(g, "output",
+                   p->kind == TK_METHOD_LRP_EPSILON ? "logit" : OUTPUT_NAMES[p->output]);
     rc |= attr_str(g, "reduction", REDUCE_NAMES[p->reduce]);
     rc |= attr_num(g, "n_steps", H5T_NATIVE_INT, &p->n_steps);
     rc |= attr_str(g, "rule", RULE_NAMES[p->rule]);
@@ -326,62 +336,115 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
     HCHK(attr_str(w->file, "start_time", now), "write attributes");
     HCHK(attr_str(w->file, "finish_time", ""), "write attributes");
 
-    HCHK(g = H5Gcreate2(w->file, "reviews", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-            "create /reviews");
-    HCHK(d = make_write(g, "index", H5T_STD_I64LE, H5T_NATIVE_INT64, L->n, 0, L->index),
-            "write /reviews/index");
+    HCHK(g = H5Gcreate2(w->file, TK_RS_REVIEWS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+            "create " TK_RS_REVIEWS);
+    H5Gclose(g);
+    g = H5I_INVALID_HID;
+    HCHK(d = make_write(w->file, TK_RS_REVIEW_INDEX, H5T_STD_I64LE, H5T_NATIVE_INT64, L->n, 0,
+                        L->index),
+            "write " TK_RS_REVIEW_INDEX);
     H5Dclose(d);
-    HCHK(d = make_write(g, "id", H5T_STD_I32LE, H5T_NATIVE_INT32, L->n, 0, L->review_id),
-            "write /reviews/id");
+    HCHK(d = make_write(w->file, TK_RS_REVIEW_ID, H5T_STD_I32LE, H5T_NATIVE_INT32, L->n, 0,
+                        L->review_id),
+            "write " TK_RS_REVIEW_ID);
     H5Dclose(d);
-    HCHK(d = make_write(g, "label", H5T_STD_I32LE, H5T_NATIVE_INT32, L->n, 0, L->label),
-            "write /reviews/label");
+    HCHK(d = make_write(w->file, TK_RS_REVIEW_LABEL, H5T_STD_I32LE, H5T_NATIVE_INT32, L->n, 0,
+                        L->label),
+            "write " TK_RS_REVIEW_LABEL);
     H5Dclose(d);
-    HCHK(d = make_write(g, "rating", H5T_STD_I32LE, H5T_NATIVE_INT32, L->n, 0, L->rating),
-            "write /reviews/rating");
+    HCHK(d = make_write(w->file, TK_RS_REVIEW_RATING, H5T_STD_I32LE, H5T_NATIVE_INT32, L->n, 0,
+                        L->rating),
+            "write " TK_RS_REVIEW_RATING);
     H5Dclose(d);
-    HCHK(d = make_write(g, "token_offset", H5T_STD_I64LE, H5T_NATIVE_INT64, L->n + 1, 0,
-                           L->token_offset),
-            "write /reviews/token_offset");
+    HCHK(d = make_write(w->file, TK_RS_TOKEN_OFFSET, H5T_STD_I64LE, H5T_NATIVE_INT64, L->n + 1, 0,
+                        L->token_offset),
+            "write " TK_RS_TOKEN_OFFSET);
     H5Dclose(d);
     d = H5I_INVALID_HID;
-    H5Gclose(g);
+    if (L->truncated) {
+        HCHK(d = make_write(w->file, TK_RS_REVIEW_TRUNCATED, H5T_STD_I32LE, H5T_NATIVE_INT32, L->n,
+                            0, L->truncated),
+                "write " TK_RS_REVIEW_TRUNCATED);
+        HCHK(attr_str(d, "truncating", L->truncating_post ? "post" : "pre"),
+                "write " TK_RS_REVIEW_TRUNCATED " attributes");
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
+    HCHK(strtype = H5Tcopy(H5T_C_S1), "make a string type");
+    HCHK(H5Tset_size(strtype, H5T_VARIABLE), "make a string type");
+    HCHK(H5Tset_cset(strtype, H5T_CSET_UTF8), "make a string type");
+    if (L->doc_id) {
+        HCHK(d = make_write(w->file, TK_RS_REVIEW_DOC_ID, strtype, strtype, L->n, 0, L->doc_id),
+                "write " TK_RS_REVIEW_DOC_ID);
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
 
-    HCHK(g = H5Gcreate2(w->file, "tokens", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-            "create /tokens");
-    HCHK(d = make_write(g, "id", H5T_STD_I32LE, H5T_NATIVE_INT32, w->t, 0, L->token_id),
-            "write /tokens/id");
+    HCHK(g = H5Gcreate2(w->file, TK_RS_TOKENS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+            "create " TK_RS_TOKENS);
+    HCHK(attr_num(g, TK_RS_TOKEN_ATTR_PAD, H5T_NATIVE_INT32, &L->pad_id), "write /tokens attributes");
+    HCHK(attr_num(g, TK_RS_TOKEN_ATTR_START, H5T_NATIVE_INT32, &L->start_id),
+            "write /tokens attributes");
+    HCHK(attr_num(g, TK_RS_TOKEN_ATTR_OOV, H5T_NATIVE_INT32, &L->oov_id), "write /tokens attributes");
+    H5Gclose(g);
+    g = H5I_INVALID_HID;
+    HCHK(d = make_write(w->file, TK_RS_TOKEN_ID, H5T_STD_I32LE, H5T_NATIVE_INT32, w->t, 0,
+                        L->token_id),
+            "write " TK_RS_TOKEN_ID);
     H5Dclose(d);
-    HCHK(d = make_write(g, "word_pos", H5T_STD_I32LE, H5T_NATIVE_INT32, w->t, 0, L->word_pos),
-            "write /tokens/word_pos");
+    HCHK(d = make_write(w->file, TK_RS_TOKEN_WORD_POS, H5T_STD_I32LE, H5T_NATIVE_INT32, w->t, 0,
+                        L->word_pos),
+            "write " TK_RS_TOKEN_WORD_POS);
     H5Dclose(d);
     d = H5I_INVALID_HID;
-    H5Gclose(g);
+    if (L->token_word_offset) {
+        HCHK(d = make_write(w->file, TK_RS_TOKEN_WORD_OFFSET, H5T_STD_I64LE, H5T_NATIVE_INT64,
+                            w->t + 1, 0, L->token_word_offset),
+                "write " TK_RS_TOKEN_WORD_OFFSET);
+        H5Dclose(d);
+        HCHK(d = make_write(w->file, TK_RS_TOKEN_WORD_TEXT, H5T_STD_U8LE, H5T_NATIVE_UINT8,
+                            L->token_word_offset[w->t], 0, L->token_word_text),
+                "write " TK_RS_TOKEN_WORD_TEXT);
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
+    if (L->class_names && L->n_class_names > 0) {
+        HCHK(g = H5Gcreate2(w->file, TK_RS_CLASSES, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                "create " TK_RS_CLASSES);
+        H5Gclose(g);
+        g = H5I_INVALID_HID;
+        HCHK(d = make_write(w->file, TK_RS_CLASS_NAME, strtype, strtype, L->n_class_names, 0,
+                            L->class_names),
+                "write " TK_RS_CLASS_NAME);
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
 
-    HCHK(g = H5Gcreate2(w->file, "predictions", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-            "create /predictions");
-    HCHK(w->prob = make_dset(g, "prob", H5T_IEEE_F32LE, L->n, L->n_classes, true),
-            "create /predictions/prob");
-    HCHK(w->predicted = make_dset(g, "predicted", H5T_STD_I32LE, L->n, 0, true),
-            "create /predictions/predicted");
-    HCHK(w->target = make_dset(g, "target", H5T_STD_I32LE, L->n, 0, true),
-            "create /predictions/target");
+    HCHK(g = H5Gcreate2(w->file, TK_RS_PREDICTIONS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+            "create " TK_RS_PREDICTIONS);
     H5Gclose(g);
+    g = H5I_INVALID_HID;
+    HCHK(w->prob = make_dset(w->file, TK_RS_PROB, H5T_IEEE_F32LE, L->n, L->n_classes, true),
+            "create " TK_RS_PROB);
+    HCHK(w->predicted = make_dset(w->file, TK_RS_PREDICTED, H5T_STD_I32LE, L->n, 0, true),
+            "create " TK_RS_PREDICTED);
+    HCHK(w->target = make_dset(w->file, TK_RS_TARGET, H5T_STD_I32LE, L->n, 0, true),
+            "create " TK_RS_TARGET);
 
-    HCHK(g = H5Gcreate2(w->file, "attributions", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-            "create /attributions");
+    HCHK(g = H5Gcreate2(w->file, TK_RS_ATTRIBUTIONS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+            "create " TK_RS_ATTRIBUTIONS);
     for (int k = 0; k < L->n_methods; k++) {
         hid_t mg;
         HCHK(mg = H5Gcreate2(g, L->methods[k].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                 "create a method group");
         herr_t rc = method_attrs(mg, &L->methods[k]);
         method_dsets *m = &w->m[k];
-        m->score = make_dset(mg, "score", H5T_IEEE_F32LE, w->t, 0, true);
-        m->padding_score = make_dset(mg, "padding_score", H5T_IEEE_F32LE, L->n, 0, true);
-        m->axiom_error = make_dset(mg, "axiom_error", H5T_IEEE_F64LE, L->n, 0, true);
-        m->f_input = make_dset(mg, "f_input", H5T_IEEE_F64LE, L->n, 0, true);
-        m->f_baseline = make_dset(mg, "f_baseline", H5T_IEEE_F64LE, L->n, 0, true);
-        m->target = make_dset(mg, "target", H5T_STD_I32LE, L->n, 0, true);
+        m->score = make_dset(mg, TK_RS_M_SCORE, H5T_IEEE_F32LE, w->t, 0, true);
+        m->padding_score = make_dset(mg, TK_RS_M_PADDING_SCORE, H5T_IEEE_F32LE, L->n, 0, true);
+        m->axiom_error = make_dset(mg, TK_RS_M_AXIOM_ERROR, H5T_IEEE_F64LE, L->n, 0, true);
+        m->f_input = make_dset(mg, TK_RS_M_F_INPUT, H5T_IEEE_F64LE, L->n, 0, true);
+        m->f_baseline = make_dset(mg, TK_RS_M_F_BASELINE, H5T_IEEE_F64LE, L->n, 0, true);
+        m->target = make_dset(mg, TK_RS_M_TARGET, H5T_STD_I32LE, L->n, 0, true);
         H5Gclose(mg);
         HCHK(rc < 0 || m->score < 0 || m->padding_score < 0 || m->axiom_error < 0 ||
                         m->f_input < 0 || m->f_baseline < 0 || m->target < 0
@@ -393,8 +456,8 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
     g = H5I_INVALID_HID;
 
     if (L->faith) {
-        HCHK(g = H5Gcreate2(w->file, "faithfulness", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                "create /faithfulness");
+        HCHK(g = H5Gcreate2(w->file, TK_RS_FAITHFULNESS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                "create " TK_RS_FAITHFULNESS);
         const char *replace = L->faith->mode == TK_FAITH_REMOVE ? "remove" : "pad";
         HCHK(attr_num(g, "k", H5T_NATIVE_INT, &L->faith->k_max), "write /faithfulness attributes");
         HCHK(attr_str(g, "replace", replace), "write /faithfulness attributes");
@@ -419,12 +482,10 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
     }
 
     if (L->vocab && L->vocab_size > 0) {
-        HCHK(g = H5Gcreate2(w->file, "vocab", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                "create /vocab");
-        HCHK(strtype = H5Tcopy(H5T_C_S1), "make a string type");
-        HCHK(H5Tset_size(strtype, H5T_VARIABLE), "make a string type");
-        HCHK(H5Tset_cset(strtype, H5T_CSET_UTF8), "make a string type");
-        HCHK(d = make_dset(g, "word", strtype, L->vocab_size, 0, false), "create /vocab/word");
+        HCHK(g = H5Gcreate2(w->file, TK_RS_VOCAB, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                "create " TK_RS_VOCAB);
+        HCHK(d = make_dset(w->file, TK_RS_VOCAB_WORD, strtype, L->vocab_size, 0, false),
+                "create " TK_RS_VOCAB_WORD);
         HCHK(H5Dwrite(d, strtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, L->vocab),
                 "write /vocab/word");
         H5Dclose(d);
@@ -434,9 +495,10 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
 
     /* /progress/done: contiguous and uncompressed, so marking a chunk done
      * rewrites a few bytes in place and never moves data. */
-    HCHK(g = H5Gcreate2(w->file, "progress", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-            "create /progress");
-    HCHK(w->done = make_dset(g, "done", H5T_STD_U8LE, L->n, 0, false), "create /progress/done");
+    HCHK(g = H5Gcreate2(w->file, TK_RS_PROGRESS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+            "create " TK_RS_PROGRESS);
+    HCHK(w->done = make_dset(w->file, TK_RS_DONE, H5T_STD_U8LE, L->n, 0, false),
+            "create " TK_RS_DONE);
     zeros = tk_calloc((size_t)(L->n > 0 ? L->n : 1), 1, err);
     if (!zeros) {
         st = TK_E_NOMEM;
@@ -520,10 +582,10 @@ tk_status tk_writer_open_resume(const char *path, const tk_writer_layout *L,
         goto fail;
 
     hsize_t cols = 0;
-    w->prob = H5Dopen2(w->file, "/predictions/prob", H5P_DEFAULT);
-    w->predicted = H5Dopen2(w->file, "/predictions/predicted", H5P_DEFAULT);
-    w->target = H5Dopen2(w->file, "/predictions/target", H5P_DEFAULT);
-    w->done = H5Dopen2(w->file, "/progress/done", H5P_DEFAULT);
+    w->prob = H5Dopen2(w->file, TK_RS_PROB, H5P_DEFAULT);
+    w->predicted = H5Dopen2(w->file, TK_RS_PREDICTED, H5P_DEFAULT);
+    w->target = H5Dopen2(w->file, TK_RS_TARGET, H5P_DEFAULT);
+    w->done = H5Dopen2(w->file, TK_RS_DONE, H5P_DEFAULT);
     if (w->prob < 0 || w->predicted < 0 || w->target < 0 || w->done < 0 ||
         dset_len(w->prob, 2, &cols) != L->n || cols != (hsize_t)L->n_classes ||
         dset_len(w->done, 1, NULL) != L->n) {
@@ -538,10 +600,9 @@ tk_status tk_writer_open_resume(const char *path, const tk_writer_layout *L,
         method_dsets *m = &w->m[k];
         hid_t *slots[] = {&m->score,     &m->padding_score, &m->axiom_error,
                           &m->f_input,   &m->f_baseline,    &m->target};
-        const char *names[] = {"score", "padding_score", "axiom_error",
-                               "f_input", "f_baseline", "target"};
-        for (int i = 0; i < 6; i++) {
-            snprintf(name, sizeof name, "/attributions/%s/%s", L->methods[k].name, names[i]);
+        for (int i = 0; i < N_METHOD_DSETS; i++) {
+            snprintf(name, sizeof name, TK_RS_ATTRIBUTIONS "/%s/%s", L->methods[k].name,
+                     METHOD_NAMES[i]);
             *slots[i] = H5Dopen2(w->file, name, H5P_DEFAULT);
             int64_t want = i == 0 ? w->t : L->n;
             if (*slots[i] < 0 || dset_len(*slots[i], 1, NULL) != want) {
@@ -555,7 +616,8 @@ tk_status tk_writer_open_resume(const char *path, const tk_writer_layout *L,
     for (int k = 0; L->faith && k < L->n_methods; k++) {
         for (int i = 0; i < N_FAITH; i++) {
             char name[300];
-            snprintf(name, sizeof name, "/faithfulness/%s/%s", L->methods[k].name, FAITH_NAMES[i]);
+            snprintf(name, sizeof name, TK_RS_FAITHFULNESS "/%s/%s", L->methods[k].name,
+                     FAITH_NAMES[i]);
             hid_t *d_ = &w->fd[k * N_FAITH + i];
             *d_ = H5Dopen2(w->file, name, H5P_DEFAULT);
             hsize_t c2 = 0;

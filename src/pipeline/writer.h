@@ -45,6 +45,15 @@ typedef struct tk_writer_layout {
     const tk_method_params *methods; /* (n_methods) */
     int64_t vocab_size;
     char *const *vocab;          /* (vocab_size) or NULL */
+    /* The words (README "Results file"); each may be NULL (not written). */
+    const int64_t *token_word_offset; /* (T + 1) token t's word is text[off[t] .. off[t+1]) */
+    const char *token_word_text;      /* the words as the tokenizer produced them, "<start>" */
+    const char *const *doc_id;   /* (n) the user's id as written */
+    const int32_t *truncated;    /* (n) words cut by truncation */
+    bool truncating_post;        /* where they were cut: false = before the kept words */
+    int n_class_names;
+    const char *const *class_names; /* (n_class_names) or NULL */
+    int32_t pad_id, start_id, oov_id; /* the model-input id convention (-1 = none) */
     const tk_faith_params *faith;/* NULL, or /faithfulness/<method>/... with K + 1 curve points */
 } tk_writer_layout;
 

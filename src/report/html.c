@@ -28,6 +28,8 @@ static const char CSS[] =
     ".txt{line-height:1.9;font-size:14px;word-wrap:break-word}"
     ".txt span{padding:1px 2px;border-radius:3px}"
     ".mk{color:#888;font-style:italic}"
+    ".oov{text-decoration:underline dotted #555;font-style:italic}"
+    ".cut{color:#888;font-size:12px;font-style:italic}"
     ".right{color:#1a7a3a}.wrong{color:#b0106f}"
     ".chart{border:1px solid #ddd;background:#fff}.chart .ct{font-size:13px;font-weight:bold}"
     ".chart .cl,.chart .tk{font-size:11px;fill:#444}.chart .ax{stroke:#666}.chart .bar{fill:#5b7fb5}"
@@ -64,6 +66,20 @@ static void legend(FILE *out)
           "<text x=\"160\" y=\"30\" font-size=\"11\" text-anchor=\"middle\">0</text>"
           "<text x=\"310\" y=\"30\" font-size=\"11\" text-anchor=\"end\">+max (for the class)</text></svg>",
           out);
+    fputs("<p class=\"note\"><span class=\"oov\">word</span>: out of the model's vocabulary "
+          "(the model saw the OOV id; the text is the word as tokenized). <span class=\"mk\">"
+          "[start]</span>: the start marker. <span class=\"cut\">\xE2\x80\xA6 N words "
+          "before</span>: words cut by truncation.</p>",
+          out);
+}
+
+/* "... 312 words before" (or after): the words truncation cut from review i. */
+static void cut_mark(FILE *out, const tk_results *r, int64_t i, bool after)
+{
+    if (r->truncated == NULL || r->truncated[i] <= 0 || r->truncating_post != after)
+        return;
+    fprintf(out, "<span class=\"cut\">\xE2\x80\xA6 %" PRId32 " word%s %s</span> ", r->truncated[i],
+            r->truncated[i] == 1 ? "" : "s", after ? "after" : "before");
 }
 
 static void word_text(FILE *out, const tk_results *r, int32_t id)
@@ -224,16 +240,23 @@ static void review_view(FILE *out, const tk_results *r, int64_t i)
         if (r->methods[m].padding_score != NULL)
             fprintf(out, " \xC2\xB7 on padding %.2g", (double)r->methods[m].padding_score[i]);
         fputs("</span></h4><div class=\"txt\">", out);
+        cut_mark(out, r, i, false);
         for (int64_t t = lo; t < hi; t++) {
             colour(scale > 0 ? s[t] / scale : 0, buf, sizeof buf);
-            bool marker = r->token_id[t] == 1 || (r->word_pos != NULL && r->word_pos[t] < 0);
-            fprintf(out, "<span style=\"%s\" title=\"%.4g\"%s>", buf, (double)s[t], marker ? " class=\"mk\"" : "");
-            if (marker)
+            bool marker = r->word_pos != NULL ? r->word_pos[t] < 0 : r->token_id[t] == r->start_id;
+            bool oov = !marker && tk_results_token_is_oov(r, t);
+            fprintf(out, "<span style=\"%s\" title=\"%.4g%s\"%s>", buf, (double)s[t],
+                    oov ? " (out of vocabulary)" : "",
+                    marker ? " class=\"mk\"" : oov ? " class=\"oov\"" : "");
+            if (marker) {
                 fputs("[start]", out);
-            else
-                word_text(out, r, r->token_id[t]);
+            } else {
+                char wb[32];
+                tk_html_escape(out, tk_results_token_word(r, t, wb, sizeof wb));
+            }
             fputs("</span> ", out);
         }
+        cut_mark(out, r, i, true);
         fputs("</div></div>", out);
     }
     fputs("</div></div>", out);

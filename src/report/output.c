@@ -56,6 +56,8 @@ void tk_out_abort(tk_out_file *o)
 
 const char *tk_report_class_name(const tk_results *r, int c, char *buf, size_t size)
 {
+    if (c >= 0 && c < r->class_name.n) /* the file's own names (/classes/name) */
+        return r->class_name.s[c];
     if (tk_results_n_classes(r) == 2 && (c == 0 || c == 1))
         return c == 0 ? "negative" : "positive";
     snprintf(buf, size, "class %d", c);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/results_schema.h"
+
 /* The most elements of an array attribute rendered as text: parameters are
  * scalars or short lists; anything longer is cut with "...". */
 #define ATTR_MAX_ELEMENTS 64
@@ -218,6 +220,19 @@ static char *attr_text(hid_t a, tk_error *err)
     return b.s;
 }
 
+/* A named attribute of obj as text (malloc'd), or NULL. */
+static char *attr_read_text(hid_t obj, const char *name)
+{
+    if (H5Aexists(obj, name) <= 0)
+        return NULL;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0)
+        return NULL;
+    char *v = attr_text(a, NULL);
+    H5Aclose(a);
+    return v;
+}
+
 typedef struct attr_list {
     tk_results_attr *items;
     int n, cap;
@@ -286,10 +301,197 @@ const char *tk_results_attr_find(const tk_results_attr *attrs, int n, const char
     return NULL;
 }
 
+/* A 1-D string dataset (variable or fixed length) into one buffer.
+ * Absent: out stays empty. expect >= 0: the length it must have. */
+static tk_status read_strings(hid_t file, const char *fp, const char *dpath, int64_t expect,
+                              tk_results_strings *out, tk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!path_exists(file, dpath))
+        return TK_OK;
+    tk_status st = TK_OK;
+    hid_t d = H5Dopen2(file, dpath, H5P_DEFAULT);
+    hid_t s = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
+    hid_t ft = d >= 0 ? H5Dget_type(d) : H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    char **tmp = NULL;
+    char *fixed = NULL;
+    hsize_t n = 0;
+    if (s < 0 || ft < 0 || H5Tget_class(ft) != H5T_STRING || H5Sget_simple_extent_ndims(s) != 1) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: %s is not a one-dimensional string dataset", fp,
+                          dpath);
+        goto done;
+    }
+    H5Sget_simple_extent_dims(s, &n, NULL);
+    if (expect >= 0 && (int64_t)n != expect) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: %s has %" PRIu64 " entries, expected %" PRId64,
+                          fp, dpath, (uint64_t)n, expect);
+        goto done;
+    }
+    bool vlen = H5Tis_variable_str(ft) > 0;
+    size_t sz = vlen ? 0 : H5Tget_size(ft);
+    mt = H5Tcopy(vlen ? H5T_C_S1 : ft);
+    if (mt < 0 || (vlen && (H5Tset_size(mt, H5T_VARIABLE) < 0 ||
+                            H5Tset_cset(mt, H5Tget_cset(ft)) < 0))) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: %s has an unreadable string type", fp, dpath);
+        goto done;
+    }
+    out->s = tk_calloc(n ? n : 1, sizeof *out->s, err);
+    if (vlen)
+        tmp = tk_calloc(n ? n : 1, sizeof *tmp, err);
+    else
+        fixed = tk_malloc(n ? n : 1, sz + 1, err);
+    if (!out->s || (vlen ? !tmp : !fixed)) {
+        st = TK_E_NOMEM;
+        goto done;
+    }
+    if (n > 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, vlen ? (void *)tmp : fixed) < 0) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: %s cannot be read", fp, dpath);
+        if (vlen)
+            memset(tmp, 0, n * sizeof *tmp); /* nothing to reclaim */
+        goto done;
+    }
+    size_t total = 0;
+    for (hsize_t i = 0; i < n; i++)
+        total += (vlen ? (tmp[i] ? strlen(tmp[i]) : 0) : strnlen(fixed + i * sz, sz)) + 1;
+    out->buf = tk_malloc(total ? total : 1, 1, err);
+    if (!out->buf) {
+        st = TK_E_NOMEM;
+        goto done;
+    }
+    size_t at = 0;
+    for (hsize_t i = 0; i < n; i++) {
+        const char *src = vlen ? (tmp[i] ? tmp[i] : "") : fixed + i * sz;
+        size_t len = vlen ? strlen(src) : strnlen(src, sz);
+        memcpy(out->buf + at, src, len);
+        out->buf[at + len] = '\0';
+        out->s[i] = out->buf + at;
+        at += len + 1;
+    }
+    out->n = (int64_t)n;
+done:
+    if (tmp && n > 0)
+        H5Dvlen_reclaim(mt, s, H5P_DEFAULT, tmp);
+    free(tmp);
+    free(fixed);
+    if (st != TK_OK) {
+        free(out->s);
+        free(out->buf);
+        memset(out, 0, sizeof *out);
+    }
+    if (mt >= 0)
+        H5Tclose(mt);
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (s >= 0)
+        H5Sclose(s);
+    if (d >= 0)
+        H5Dclose(d);
+    return st;
+}
+
+static void free_strings(tk_results_strings *s)
+{
+    free(s->s);
+    free(s->buf);
+    memset(s, 0, sizeof *s);
+}
+
+/* An int32 attribute of an object, or dflt when it is absent or unreadable. */
+static int32_t attr_i32(hid_t file, const char *obj, const char *name, int32_t dflt)
+{
+    int32_t v = dflt;
+    if (!path_exists(file, obj) || H5Aexists_by_name(file, obj, name, H5P_DEFAULT) <= 0)
+        return dflt;
+    hid_t a = H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0)
+        return dflt;
+    if (H5Aread(a, H5T_NATIVE_INT32, &v) < 0)
+        v = dflt;
+    H5Aclose(a);
+    return v;
+}
+
+/* /tokens/word_{offset,text} into NUL-terminated strings. */
+static tk_status read_token_words(hid_t file, const char *fp, tk_results *r, tk_error *err)
+{
+    void *o = NULL, *text = NULL;
+    int64_t n_text = 0;
+    tk_status st = read_vec(file, fp, TK_RS_TOKEN_WORD_OFFSET, H5T_NATIVE_INT64, 8, r->t + 1, false,
+                            &o, NULL, err);
+    if (st != TK_OK || o == NULL)
+        return st;
+    const int64_t *off = o;
+    if ((st = read_vec(file, fp, TK_RS_TOKEN_WORD_TEXT, H5T_NATIVE_UINT8, 1, -1, true, &text,
+                       &n_text, err)) != TK_OK)
+        goto done;
+    if (off[0] != 0 || off[r->t] != n_text) {
+        st = tk_error_set(err, TK_E_FORMAT,
+                          "%s: " TK_RS_TOKEN_WORD_OFFSET " must run from 0 to %" PRId64
+                          " (the length of " TK_RS_TOKEN_WORD_TEXT ")",
+                          fp, n_text);
+        goto done;
+    }
+    for (int64_t t = 0; t < r->t; t++)
+        if (off[t + 1] < off[t]) {
+            st = tk_error_set(err, TK_E_FORMAT, "%s: " TK_RS_TOKEN_WORD_OFFSET " decreases at %" PRId64,
+                              fp, t);
+            goto done;
+        }
+    tk_results_strings *w = &r->token_word;
+    w->s = tk_malloc((size_t)(r->t > 0 ? r->t : 1), sizeof *w->s, err);
+    w->buf = tk_malloc((size_t)(n_text + r->t + 1), 1, err);
+    if (!w->s || !w->buf) {
+        free_strings(w);
+        st = TK_E_NOMEM;
+        goto done;
+    }
+    size_t at = 0;
+    for (int64_t t = 0; t < r->t; t++) {
+        size_t len = (size_t)(off[t + 1] - off[t]);
+        memcpy(w->buf + at, (const char *)text + off[t], len);
+        w->buf[at + len] = '\0'; /* a NUL inside a word cuts it short: only display suffers */
+        w->s[t] = w->buf + at;
+        at += len + 1;
+    }
+    w->n = r->t;
+done:
+    free(o);
+    free(text);
+    return st;
+}
+
+/* The words of a file that has them (README "Results file"). */
+static tk_status read_words(hid_t file, const char *fp, tk_results *r, tk_error *err)
+{
+    tk_status st;
+    void *buf;
+    if ((st = read_token_words(file, fp, r, err)) != TK_OK ||
+        (st = read_strings(file, fp, TK_RS_REVIEW_DOC_ID, r->n, &r->doc_id, err)) != TK_OK ||
+        (st = read_strings(file, fp, TK_RS_CLASS_NAME, -1, &r->class_name, err)) != TK_OK)
+        return st;
+    if ((st = read_vec(file, fp, TK_RS_REVIEW_TRUNCATED, H5T_NATIVE_INT32, 4, r->n, false, &buf,
+                       NULL, err)) != TK_OK)
+        return st;
+    r->truncated = buf;
+    if (r->truncated) {
+        hid_t d = H5Dopen2(file, TK_RS_REVIEW_TRUNCATED, H5P_DEFAULT);
+        if (d >= 0) {
+            char *side = attr_read_text(d, "truncating");
+            r->truncating_post = side && strcmp(side, "post") == 0;
+            free(side);
+            H5Dclose(d);
+        }
+    }
+    r->pad_id = attr_i32(file, TK_RS_TOKENS, TK_RS_TOKEN_ATTR_PAD, 0);
+    r->start_id = attr_i32(file, TK_RS_TOKENS, TK_RS_TOKEN_ATTR_START, 1);
+    r->oov_id = attr_i32(file, TK_RS_TOKENS, TK_RS_TOKEN_ATTR_OOV, 2);
+    return TK_OK;
+}
+
 /* /vocab/word: variable-length or fixed-length strings, one per token id. */
 static tk_status read_vocab(hid_t file, const char *fp, tk_results *r, tk_error *err)
 {
-    const char *dpath = "/vocab/word";
+    const char *dpath = TK_RS_VOCAB_WORD;
     if (!path_exists(file, dpath))
         return TK_OK;
     tk_status st = TK_OK;
@@ -402,7 +604,7 @@ static tk_status read_faith(hid_t file, const char *fp, tk_results *r, tk_result
                             tk_error *err)
 {
     char p[512];
-    snprintf(p, sizeof p, "/faithfulness/%s/curve", m->name);
+    snprintf(p, sizeof p, TK_RS_FAITHFULNESS "/%s/" TK_RS_F_CURVE, m->name);
     if (strlen(m->name) > 200 || !path_exists(file, p))
         return TK_OK;
     m->faith = tk_calloc(1, sizeof *m->faith, err);
@@ -420,7 +622,7 @@ static tk_status read_faith(hid_t file, const char *fp, tk_results *r, tk_result
                             "], expected [%" PRId64 ", K+1]",
                             fp, p, (uint64_t)dims[0], (uint64_t)dims[1], r->n);
     f->k1 = (int)dims[1];
-    snprintf(p, sizeof p, "/faithfulness/%s/random_curve", m->name);
+    snprintf(p, sizeof p, TK_RS_FAITHFULNESS "/%s/" TK_RS_F_RANDOM_CURVE, m->name);
     hsize_t d2[2];
     st = read_array(file, fp, p, H5T_NATIVE_FLOAT, sizeof(float), 2, false, &buf, d2, err);
     if (st != TK_OK)
@@ -428,10 +630,10 @@ static tk_status read_faith(hid_t file, const char *fp, tk_results *r, tk_result
     f->random_curve = buf;
     if (buf != NULL && (d2[0] != dims[0] || d2[1] != dims[1]))
         return tk_error_set(err, TK_E_FORMAT, "%s: %s does not have the shape of curve", fp, p);
-    const char *names[3] = {"aopc", "comprehensiveness", "sufficiency"};
+    const char *names[3] = {TK_RS_F_AOPC, TK_RS_F_COMPREHENSIVENESS, TK_RS_F_SUFFICIENCY};
     float **dst[3] = {&f->aopc, &f->comprehensiveness, &f->sufficiency};
     for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "/faithfulness/%s/%s", m->name, names[i]);
+        snprintf(p, sizeof p, TK_RS_FAITHFULNESS "/%s/%s", m->name, names[i]);
         st = read_vec(file, fp, p, H5T_NATIVE_FLOAT, sizeof(float), r->n, false, &buf, NULL, err);
         if (st != TK_OK)
             return st;
@@ -442,17 +644,17 @@ static tk_status read_faith(hid_t file, const char *fp, tk_results *r, tk_result
 
 static tk_status read_methods(hid_t file, const char *fp, tk_results *r, tk_error *err)
 {
-    if (!path_exists(file, "/attributions"))
+    if (!path_exists(file, TK_RS_ATTRIBUTIONS))
         return TK_OK;
-    hid_t g = H5Gopen2(file, "/attributions", H5P_DEFAULT);
+    hid_t g = H5Gopen2(file, TK_RS_ATTRIBUTIONS, H5P_DEFAULT);
     if (g < 0)
-        return tk_error_set(err, TK_E_FORMAT, "%s: /attributions is not a group", fp);
+        return tk_error_set(err, TK_E_FORMAT, "%s: " TK_RS_ATTRIBUTIONS " is not a group", fp);
     name_list l = {0};
     hsize_t idx = 0;
     H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_link, &l);
     tk_status st = TK_OK;
     if (l.failed) {
-        st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory listing /attributions", fp);
+        st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory listing " TK_RS_ATTRIBUTIONS, fp);
         goto done;
     }
     r->methods = tk_calloc(l.n ? (size_t)l.n : 1, sizeof *r->methods, err);
@@ -466,30 +668,40 @@ static tk_status read_methods(hid_t file, const char *fp, tk_results *r, tk_erro
         l.names[i] = NULL;
         char p[512];
         if (strlen(m->name) > 200) {
-            st = tk_error_set(err, TK_E_FORMAT, "%s: a method name under /attributions is too long", fp);
+            st = tk_error_set(err, TK_E_FORMAT, "%s: a method name under " TK_RS_ATTRIBUTIONS " is too long", fp);
             break;
         }
         void *buf;
-        snprintf(p, sizeof p, "/attributions/%s/score", m->name);
+        snprintf(p, sizeof p, TK_RS_ATTRIBUTIONS "/%s/" TK_RS_M_SCORE, m->name);
         st = read_vec(file, fp, p, H5T_NATIVE_FLOAT, sizeof(float), r->t, true, &buf, NULL, err);
         m->score = buf;
-        snprintf(p, sizeof p, "/attributions/%s/padding_score", m->name);
+        snprintf(p, sizeof p, TK_RS_ATTRIBUTIONS "/%s/" TK_RS_M_PADDING_SCORE, m->name);
         if (st == TK_OK)
             st = read_vec(file, fp, p, H5T_NATIVE_FLOAT, sizeof(float), r->n, false, &buf, NULL, err);
         if (st == TK_OK)
             m->padding_score = buf;
-        snprintf(p, sizeof p, "/attributions/%s/axiom_error", m->name);
+        snprintf(p, sizeof p, TK_RS_ATTRIBUTIONS "/%s/" TK_RS_M_AXIOM_ERROR, m->name);
         if (st == TK_OK)
             st = read_vec(file, fp, p, H5T_NATIVE_FLOAT, sizeof(float), r->n, false, &buf, NULL, err);
         if (st == TK_OK)
             m->axiom_error = buf;
-        snprintf(p, sizeof p, "/attributions/%s/target", m->name);
+        snprintf(p, sizeof p, TK_RS_ATTRIBUTIONS "/%s/" TK_RS_M_TARGET, m->name);
         if (st == TK_OK)
             st = read_vec(file, fp, p, H5T_NATIVE_INT32, 4, r->n, false, &buf, NULL, err);
         if (st == TK_OK)
             m->target = buf;
+        snprintf(p, sizeof p, TK_RS_ATTRIBUTIONS "/%s/" TK_RS_M_F_INPUT, m->name);
+        if (st == TK_OK)
+            st = read_vec(file, fp, p, H5T_NATIVE_DOUBLE, 8, r->n, false, &buf, NULL, err);
+        if (st == TK_OK)
+            m->f_input = buf;
+        snprintf(p, sizeof p, TK_RS_ATTRIBUTIONS "/%s/" TK_RS_M_F_BASELINE, m->name);
+        if (st == TK_OK)
+            st = read_vec(file, fp, p, H5T_NATIVE_DOUBLE, 8, r->n, false, &buf, NULL, err);
+        if (st == TK_OK)
+            m->f_baseline = buf;
         if (st == TK_OK) {
-            snprintf(p, sizeof p, "/attributions/%s", m->name);
+            snprintf(p, sizeof p, TK_RS_ATTRIBUTIONS "/%s", m->name);
             hid_t mg = H5Oopen(file, p, H5P_DEFAULT);
             if (mg >= 0) {
                 st = read_attrs(mg, fp, &m->attrs, &m->n_attrs, err);
@@ -511,16 +723,16 @@ static tk_status check_consistency(const char *fp, tk_results *r, tk_error *err)
 {
     if (r->token_offset[0] != 0 || r->token_offset[r->n] != r->t)
         return tk_error_set(err, TK_E_FORMAT,
-                            "%s: /reviews/token_offset must start at 0 and end at %" PRId64
-                            " (the length of /tokens/id)",
+                            "%s: " TK_RS_TOKEN_OFFSET " must start at 0 and end at %" PRId64
+                            " (the length of " TK_RS_TOKEN_ID ")",
                             fp, r->t);
     for (int64_t i = 0; i < r->n; i++)
         if (r->token_offset[i + 1] < r->token_offset[i])
             return tk_error_set(err, TK_E_FORMAT,
-                                "%s: /reviews/token_offset decreases at review %" PRId64, fp, i);
+                                "%s: " TK_RS_TOKEN_OFFSET " decreases at review %" PRId64, fp, i);
     for (int64_t i = 0; i < r->t; i++)
         if (r->token_id[i] < 0)
-            return tk_error_set(err, TK_E_FORMAT, "%s: /tokens/id has a negative id at %" PRId64,
+            return tk_error_set(err, TK_E_FORMAT, "%s: " TK_RS_TOKEN_ID " has a negative id at %" PRId64,
                                 fp, i);
     return TK_OK;
 }
@@ -566,50 +778,54 @@ tk_status tk_results_load(const char *path, tk_results **out, tk_error *err)
     void *buf;
     int64_t n1 = 0;
     hsize_t dims[2];
-    if ((st = read_vec(file, path, "/reviews/id", H5T_NATIVE_INT64, 8, -1, true, &buf, &r->n, err)))
+    if ((st = read_vec(file, path, TK_RS_REVIEW_ID, H5T_NATIVE_INT64, 8, -1, true, &buf, &r->n, err)))
         goto done;
     r->review_id = buf;
-    if ((st = read_vec(file, path, "/reviews/label", H5T_NATIVE_INT32, 4, r->n, true, &buf, NULL, err)))
+    if ((st = read_vec(file, path, TK_RS_REVIEW_LABEL, H5T_NATIVE_INT32, 4, r->n, true, &buf, NULL, err)))
         goto done;
     r->label = buf;
-    if ((st = read_vec(file, path, "/reviews/rating", H5T_NATIVE_INT32, 4, r->n, false, &buf, NULL, err)))
+    if ((st = read_vec(file, path, TK_RS_REVIEW_INDEX, H5T_NATIVE_INT64, 8, r->n, false, &buf, NULL,
+                       err)))
+        goto done;
+    r->index = buf;
+    if ((st = read_vec(file, path, TK_RS_REVIEW_RATING, H5T_NATIVE_INT32, 4, r->n, false, &buf, NULL, err)))
         goto done;
     r->rating = buf;
-    if ((st = read_vec(file, path, "/reviews/token_offset", H5T_NATIVE_INT64, 8, r->n + 1, true, &buf,
+    if ((st = read_vec(file, path, TK_RS_TOKEN_OFFSET, H5T_NATIVE_INT64, 8, r->n + 1, true, &buf,
                        &n1, err)))
         goto done;
     r->token_offset = buf;
-    if ((st = read_vec(file, path, "/tokens/id", H5T_NATIVE_INT32, 4, -1, true, &buf, &r->t, err)))
+    if ((st = read_vec(file, path, TK_RS_TOKEN_ID, H5T_NATIVE_INT32, 4, -1, true, &buf, &r->t, err)))
         goto done;
     r->token_id = buf;
-    if ((st = read_vec(file, path, "/tokens/word_pos", H5T_NATIVE_INT32, 4, r->t, false, &buf, NULL, err)))
+    if ((st = read_vec(file, path, TK_RS_TOKEN_WORD_POS, H5T_NATIVE_INT32, 4, r->t, false, &buf, NULL, err)))
         goto done;
     r->word_pos = buf;
-    if ((st = read_array(file, path, "/predictions/prob", H5T_NATIVE_FLOAT, 4, 2, true, &buf, dims, err)))
+    if ((st = read_array(file, path, TK_RS_PROB, H5T_NATIVE_FLOAT, 4, 2, true, &buf, dims, err)))
         goto done;
     r->prob = buf;
     if ((int64_t)dims[0] != r->n || dims[1] < 1 || dims[1] > 100000) {
         st = tk_error_set(err, TK_E_FORMAT,
-                          "%s: /predictions/prob has shape [%" PRIu64 ", %" PRIu64 "], expected [%" PRId64 ", C]",
+                          "%s: " TK_RS_PROB " has shape [%" PRIu64 ", %" PRIu64 "], expected [%" PRId64 ", C]",
                           path, (uint64_t)dims[0], (uint64_t)dims[1], r->n);
         goto done;
     }
     r->c = (int)dims[1];
-    if ((st = read_vec(file, path, "/predictions/target", H5T_NATIVE_INT32, 4, r->n, false, &buf, NULL, err)))
+    if ((st = read_vec(file, path, TK_RS_TARGET, H5T_NATIVE_INT32, 4, r->n, false, &buf, NULL, err)))
         goto done;
     r->target = buf;
-    if ((st = read_vec(file, path, "/predictions/predicted", H5T_NATIVE_INT32, 4, r->n, false, &buf, NULL,
+    if ((st = read_vec(file, path, TK_RS_PREDICTED, H5T_NATIVE_INT32, 4, r->n, false, &buf, NULL,
                        err)))
         goto done;
     r->predicted = buf;
     for (int64_t i = 0; r->predicted != NULL && i < r->n; i++)
         if (r->predicted[i] < 0 || r->predicted[i] >= tk_results_n_classes(r)) {
-            st = tk_error_set(err, TK_E_FORMAT, "%s: /predictions/predicted[%" PRId64 "] = %" PRId32
-                              " is not a class of the %d in /predictions/prob",
+            st = tk_error_set(err, TK_E_FORMAT, "%s: " TK_RS_PREDICTED "[%" PRId64 "] = %" PRId32
+                              " is not a class of the %d in " TK_RS_PROB,
                               path, i, r->predicted[i], tk_results_n_classes(r));
             goto done;
         }
-    if ((st = read_vec(file, path, "/progress/done", H5T_NATIVE_UINT8, 1, r->n, false, &buf, NULL, err)))
+    if ((st = read_vec(file, path, TK_RS_DONE, H5T_NATIVE_UINT8, 1, r->n, false, &buf, NULL, err)))
         goto done;
     r->done = buf;
     if (r->done == NULL) {
@@ -623,6 +839,8 @@ tk_status tk_results_load(const char *path, tk_results **out, tk_error *err)
     if ((st = check_consistency(path, r, err)))
         goto done;
     if ((st = read_vocab(file, path, r, err)))
+        goto done;
+    if ((st = read_words(file, path, r, err)))
         goto done;
     r->vocab_first_id = r->vocab != NULL && r->v > 0 && strcmp(r->vocab[0], "<pad>") == 0 ? 0 : 4;
     if ((st = read_methods(file, path, r, err)))
@@ -655,6 +873,8 @@ void tk_results_destroy(tk_results *r)
         free(m->padding_score);
         free(m->axiom_error);
         free(m->target);
+        free(m->f_input);
+        free(m->f_baseline);
         free_attrs(m->attrs, m->n_attrs);
         if (m->faith != NULL) {
             free(m->faith->curve);
@@ -670,9 +890,14 @@ void tk_results_destroy(tk_results *r)
         for (int64_t i = 0; i < r->v; i++)
             free(r->vocab[i]);
     free(r->vocab);
+    free_strings(&r->token_word);
+    free_strings(&r->doc_id);
+    free_strings(&r->class_name);
+    free(r->truncated);
     free_attrs(r->root_attrs, r->n_root_attrs);
     free(r->path);
     free(r->review_id);
+    free(r->index);
     free(r->label);
     free(r->rating);
     free(r->token_offset);
@@ -723,4 +948,89 @@ const char *tk_results_word(const tk_results *r, int32_t id, char *buf, size_t s
         return special[id];
     snprintf(buf, size, "#%" PRId32, id);
     return buf;
+}
+
+const char *tk_results_token_word(const tk_results *r, int64_t t, char *buf, size_t size)
+{
+    if (r->token_word.s != NULL)
+        return r->token_word.s[t];
+    return tk_results_word(r, r->token_id[t], buf, size);
+}
+
+bool tk_results_token_is_oov(const tk_results *r, int64_t t)
+{
+    return r->oov_id >= 0 && r->token_id[t] == r->oov_id;
+}
+
+const char *tk_results_class_name(const tk_results *r, int c, char *buf, size_t size)
+{
+    if (c >= 0 && c < r->class_name.n)
+        return r->class_name.s[c];
+    snprintf(buf, size, "%d", c);
+    return buf;
+}
+
+tk_status tk_results_accuracy(const char *path, int64_t *n_labelled, int64_t *correct,
+                              int64_t *majority, tk_error *err)
+{
+    *n_labelled = *correct = *majority = 0;
+    int64_t per[64] = {0}; /* labels past 63 do not count toward the majority */
+    H5E_auto2_t old_func;
+    void *old_data;
+    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    tk_status st = TK_OK;
+    void *label = NULL, *pred = NULL, *done = NULL;
+    int64_t n = 0;
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        st = tk_error_set(err, TK_E_IO, "%s: HDF5 cannot open the results file", path);
+        goto out;
+    }
+    if ((st = read_vec(file, path, TK_RS_REVIEW_LABEL, H5T_NATIVE_INT32, 4, -1, true, &label, &n,
+                       err)) != TK_OK ||
+        (st = read_vec(file, path, TK_RS_PREDICTED, H5T_NATIVE_INT32, 4, n, true, &pred, NULL,
+                       err)) != TK_OK ||
+        (st = read_vec(file, path, TK_RS_DONE, H5T_NATIVE_UINT8, 1, n, false, &done, NULL, err)) !=
+            TK_OK)
+        goto out;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t l = ((int32_t *)label)[i];
+        if (l < 0 || (done && !((uint8_t *)done)[i]))
+            continue;
+        (*n_labelled)++;
+        *correct += ((int32_t *)pred)[i] == l;
+        if (l < 64 && ++per[l] > *majority)
+            *majority = per[l];
+    }
+out:
+    free(label);
+    free(pred);
+    free(done);
+    if (file >= 0)
+        H5Fclose(file);
+    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+    return st;
+}
+
+bool tk_results_probe(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return false;
+    fclose(f);
+    H5E_auto2_t old_func;
+    void *old_data;
+    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    bool yes = false;
+    if (H5Fis_hdf5(path) > 0) {
+        hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        if (file >= 0) {
+            yes = path_exists(file, TK_RS_TOKEN_OFFSET) && path_exists(file, TK_RS_ATTRIBUTIONS);
+            H5Fclose(file);
+        }
+    }
+    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+    return yes;
 }

@@ -33,10 +33,19 @@ typedef struct tk_results_method {
     float *padding_score;    /* (N), or NULL */
     float *axiom_error;      /* (N), or NULL */
     int32_t *target;         /* (N) class this method explained, or NULL */
+    double *f_input;         /* (N) explained scalar at the input, or NULL */
+    double *f_baseline;      /* (N) at the baseline, or NULL */
     tk_results_attr *attrs;  /* (n_attrs): method and parameters */
     int n_attrs;
     tk_results_faith *faith; /* NULL when /faithfulness/<name> is absent */
 } tk_results_method;
+
+/* A string dataset read into one buffer: s[i] points into buf. */
+typedef struct tk_results_strings {
+    int64_t n;
+    char **s;                /* (n), NUL-terminated, bytes as stored */
+    char *buf;
+} tk_results_strings;
 
 typedef struct tk_results {
     char *path;
@@ -46,6 +55,7 @@ typedef struct tk_results {
     int c;                   /* columns of /predictions/prob */
 
     int64_t *review_id;      /* (N) */
+    int64_t *index;          /* (N) position in the split, or NULL */
     int32_t *label;          /* (N) */
     int32_t *rating;         /* (N), or NULL */
     int64_t *token_offset;   /* (N + 1), ascending, [0] = 0, [N] = T */
@@ -56,6 +66,13 @@ typedef struct tk_results {
     int32_t *target;         /* (N), or NULL */
     uint8_t *done;           /* (N) 1 = results on disk; all 1 when /progress/done is absent */
     char **vocab;            /* (V) valid or not UTF-8 as stored, or NULL */
+    /* The words (files before them lack these: n = 0, pointers NULL). */
+    tk_results_strings token_word;  /* (T) /tokens/word_{offset,text} */
+    tk_results_strings doc_id;      /* (N) /reviews/doc_id */
+    tk_results_strings class_name;  /* (n) /classes/name */
+    int32_t *truncated;      /* (N) words cut by truncation, or NULL */
+    bool truncating_post;    /* they were cut after the kept words */
+    int32_t pad_id, start_id, oov_id; /* /tokens attrs; 0, 1, 2 when absent */
     int vocab_first_id;      /* token id of vocab[0]: 4 (DATA.md: word of rank r is
                                 vocab[r-1], id = r + 3), or 0 when vocab[0] is "<pad>" */
 
@@ -67,12 +84,33 @@ typedef struct tk_results {
 } tk_results;
 
 tk_status tk_results_load(const char *path, tk_results **out, tk_error *err);
+
+/* True when path is an HDF5 file with a results layout (/reviews/token_offset
+ * and /attributions); false for anything else, a missing file included. */
+bool tk_results_probe(const char *path);
 void tk_results_destroy(tk_results *r); /* NULL is fine */
 
 /* The text of token id: DATA.md's special names for 0..3 ("<pad>",
  * "<start>", "<oov>", "<unused>"), the vocabulary word, or "#id" when the
  * id is outside the vocabulary. Not escaped; buf (size >= 24) may be used. */
 const char *tk_results_word(const tk_results *r, int32_t id, char *buf, size_t size);
+
+/* The word of token t: /tokens/word when the file has it, else
+ * tk_results_word of its id. */
+const char *tk_results_token_word(const tk_results *r, int64_t t, char *buf, size_t size);
+
+/* Token t is out of the model's vocabulary (its id is the OOV id). */
+bool tk_results_token_is_oov(const tk_results *r, int64_t t);
+
+/* The name of class c: /classes/name[c], else its number in buf. */
+const char *tk_results_class_name(const tk_results *r, int c, char *buf, size_t size);
+
+/* Reads only what an accuracy needs: the labels (-1 unlabelled) and the
+ * predicted class of the reviews marked done. *n_labelled counts those
+ * with a label, *correct the right ones among them, *majority the reviews
+ * of the most frequent label (what always guessing it would get right). */
+tk_status tk_results_accuracy(const char *path, int64_t *n_labelled, int64_t *correct,
+                              int64_t *majority, tk_error *err);
 
 /* The value of an attribute by name, or NULL. */
 const char *tk_results_attr_find(const tk_results_attr *attrs, int n, const char *name);
