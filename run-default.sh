@@ -28,8 +28,7 @@ if [ -n "${TOKATTR_SHARED:-}" ]; then
   shared_args=(--shared "$TOKATTR_SHARED")
 fi
 echo "== prepare: IMDB reviews -> out/dataset.h5"
-# DATA.md's ids (tokattr-imdb): the ids imdb_cnn.h5 and the main job's word_index use.
-build/tokattr prepare "${shared_args[@]}" --tokenizer tokattr-imdb --out out/dataset.h5
+build/tokattr prepare "${shared_args[@]}" --out out/dataset.h5
 
 # Step 2: the model. The shared CNN when it is there, else train it.
 shared_dir=${TOKATTR_SHARED:-../shared}

@@ -275,7 +275,7 @@ ln -s victim.csv link.csv
 sum_before=$(sha256sum victim.csv)
 msg=$("$TOKATTR_BIN" prepare --quiet --source victim.csv "${cols[@]}" "${wi[@]}" --out link.csv 2>&1) \
     && fail "--out = --source accepted"
-grep -Eq "the output is the input|is the same file as the source" <<<"$msg" || fail "--out = --source message: $msg"
+grep -q "is the same file as the source" <<<"$msg" || fail "--out = --source message: $msg"
 [ "$(sha256sum victim.csv)" = "$sum_before" ] || fail "the source was touched"
 [ ! -e link.csv.tmp ] || fail "temporary file left behind"
 echo "ok   out_is_source: $msg"

@@ -21,7 +21,7 @@ source "$TOKATTR_SOURCE/tests/slurm_helper.sh"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "== [$SECONDS s] $*"; }
 
-dataset=$(slurm_test_dataset) || fail "tokattr prepare failed"
+dataset=$(slurm_test_dataset tokattr-imdb) || fail "tokattr prepare failed" # imdb_lstm.h5's ids
 slurm_up || fail "could not start Slurm"
 work=$SLURM_TEST_DIR/work
 mkdir -p "$work"

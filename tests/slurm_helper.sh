@@ -266,13 +266,15 @@ slurm_wait_gone() {
 # A dataset for the tests' jobs, made once per build directory by
 # `tokattr prepare` (about 10 s) and shared by the Slurm tests; written under
 # a temporary name first so a test killed mid-way leaves no half file.
+# slurm_test_dataset [TOKENIZER]: prepare's default ids (keras-imdb), or those
+# of the tokenizer named (tokattr-imdb for imdb_cnn.h5 / imdb_lstm.h5 jobs).
 slurm_test_dataset() {
-    local dir=${TOKATTR_BUILD:-${TMPDIR:-/tmp}}/slurm-tests
+    local dir=${TOKATTR_BUILD:-${TMPDIR:-/tmp}}/slurm-tests tok=${1:-keras-imdb}
     mkdir -p "$dir"
-    if [ ! -s "$dir/imdb.h5" ]; then
-        "$TOKATTR_BIN" prepare --quiet --shared "$TOKATTR_SHARED" --out "$dir/imdb.h5.$$" >&2 ||
+    if [ ! -s "$dir/imdb_$tok.h5" ]; then
+        "$TOKATTR_BIN" prepare --quiet --shared "$TOKATTR_SHARED" --tokenizer "$tok" --out "$dir/imdb_$tok.h5.$$" >&2 ||
             return 1
-        mv -f "$dir/imdb.h5.$$" "$dir/imdb.h5"
+        mv -f "$dir/imdb_$tok.h5.$$" "$dir/imdb_$tok.h5"
     fi
-    echo "$dir/imdb.h5"
+    echo "$dir/imdb_$tok.h5"
 }
