@@ -510,10 +510,9 @@ tk_status tk_workspace_keep_pre(tk_workspace *ws, const tk_model *model, tk_erro
     if (ws->pre == NULL)
         return TK_E_NOMEM;
     tk_shape *in = tk_calloc((size_t)ws->n_layers * 2, sizeof *in, err);
-    if (in == NULL)
-        return TK_E_NOMEM;
-    tk_shape *out = in + ws->n_layers;
-    tk_status st = resolve_shapes(model, ws->max_steps, in, out, err);
+    tk_status st = in == NULL ? TK_E_NOMEM : resolve_shapes(model, ws->max_steps, in,
+                                                           in + ws->n_layers, err);
+    tk_shape *out = in ? in + ws->n_layers : NULL;
     for (int i = model->first_body_layer; st == TK_OK && i < model->n_layers - 1; i++) {
         const tk_layer *l = &model->layers[i];
         const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
@@ -522,6 +521,12 @@ tk_status tk_workspace_keep_pre(tk_workspace *ws, const tk_model *model, tk_erro
             st = TK_E_NOMEM;
     }
     free(in);
+    if (st != TK_OK) { /* all or nothing: a later call tries again */
+        for (int i = 0; i < ws->n_layers; i++)
+            free(ws->pre[i]);
+        free(ws->pre);
+        ws->pre = NULL;
+    }
     return st;
 }
 
