@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/job.c" /* the parser lives with the command line, outside tokattr_lib */
+#include "cli/method_params.c" /* job.c sets method keys through the table */
 #include "core/outpath.h"
 #include "core/utf8.h"
 #include "data/dataset.h"
@@ -368,7 +369,7 @@ static void test_run_nonfinite_output(void)
     const char *model = small_model("overflow.h5", 1e30f); /* logits overflow float32 */
     char yaml[8192];
     snprintf(yaml, sizeof yaml,
-             "model: %s\ndataset: %s\nmethods: [{name: ig, method: integrated_gradients, n_steps: 4}]\n"
+             "model: %s\ndataset: %s\ntokenizer: dataset\nmethods: [{name: ig, method: integrated_gradients, n_steps: 4}]\n"
              "results: %s\n",
              model, ds, tmp_path("overflow_results.h5"));
     char *log = NULL;
@@ -394,7 +395,7 @@ static void test_run_lrp_eps_warning(void)
     const char *model = small_model("plain.h5", 0);
     char yaml[8192];
     snprintf(yaml, sizeof yaml,
-             "model: %s\ndataset: %s\nmethods:\n  - {name: lrp, method: lrp_epsilon, eps: 1e300}\n"
+             "model: %s\ndataset: %s\ntokenizer: dataset\nmethods:\n  - {name: lrp, method: lrp_epsilon, eps: 1e300}\n"
              "  - {name: lrp_ok, method: lrp_epsilon}\nresults: %s\n",
              model, ds, tmp_path("lrp_results.h5"));
     char *log = NULL;

@@ -19,7 +19,7 @@
 #include "data/model_input.h"
 #include "data/text_tokenizer.h"
 #include "data/word_vectors.h"
-#include "pipeline/results_probe.h"
+#include "report/results.h" /* tk_results_probe: the one test of "is a results file" */
 
 void tk_plan_free(tk_plan *p)
 {
