@@ -25,6 +25,10 @@
 #                        not a plain path this script can read
 #   TOKATTR_MAX_REQUEUES give up after this many requeues (default 20), so a
 #                        job that never makes progress does not loop forever
+#   TOKATTR_NODE_LOCAL   more node-local directories (colon-separated, e.g.
+#                        /scratch/local) that a job on several nodes refuses
+#   TOKATTR_ALLOW_NODE_LOCAL=1  skip that check, for a path that looks
+#                        node-local but is shared on this cluster
 
 tk_slurm_say() { echo "[tokattr-slurm $(date -u +%H:%M:%S)] $*"; }
 
@@ -77,6 +81,130 @@ tk_slurm_results_progress() {
     echo "$(printf '%s\n' "$values" | grep -cvx 0)/$(printf '%s\n' "$values" | wc -l)"
 }
 
+# ---- several nodes: what the job touches must be the same file everywhere
+
+# tk_slurm_node_local PATH: succeeds, printing why, when PATH (or, if it
+# does not exist yet, the nearest directory above it) is node-local: under
+# /tmp, /var/tmp, /dev/shm, /run, $TMPDIR or a $TOKATTR_NODE_LOCAL
+# directory, or on a tmpfs, ramfs or overlay filesystem (stat -f). A
+# filesystem this cannot tell (a node's own ext4 scratch disk) is caught by
+# tk_slurm_check_visible.
+tk_slurm_node_local() {
+    local d=$1 real pre fs
+    while [ ! -e "$d" ] && [ "$d" != / ] && [ "$d" != . ]; do d=$(dirname "$d"); done
+    real=$(readlink -f -- "$d" 2>/dev/null) || real=$d
+    fs=$(stat -f -c %T -- "$real" 2>/dev/null) || fs=""
+    case "$fs" in tmpfs | ramfs | devtmpfs | overlay | overlayfs)
+        echo "on a $fs filesystem"
+        return 0
+        ;;
+    esac
+    local dirs=()
+    IFS=: read -r -a dirs <<<"/tmp:/var/tmp:/dev/shm:/run:${TMPDIR:-}:${TOKATTR_NODE_LOCAL:-}"
+    for pre in "${dirs[@]}"; do
+        [ -n "$pre" ] || continue
+        pre=$(readlink -f -- "$pre" 2>/dev/null || printf '%s' "$pre")
+        pre=${pre%/}
+        [ -n "$pre" ] || continue # "/" itself is no node-local directory
+        case "$real/" in "$pre"/*)
+            echo "under $pre"
+            return 0
+            ;;
+        esac
+    done
+    return 1
+}
+
+# tk_slurm_job_paths JOB BIN [TOKATTR-RUN-ARGS...]: "what<TAB>path" lines for
+# the job file, the binary and every file the job reads or writes (from
+# `tokattr run JOB --list-paths`, which resolves them as the run will; only
+# --shared DIR of the run's options matters). The results file becomes its
+# directory.
+tk_slurm_job_paths() {
+    local job=$1 bin=$2 a prev="" shared=() list key path
+    shift 2
+    for a in "$@"; do
+        [ "$prev" = --shared ] && shared=(--shared "$a")
+        prev=$a
+    done
+    list=$("$bin" run "$job" --list-paths "${shared[@]}" 2>&1) || {
+        echo "$list" >&2
+        return 1
+    }
+    printf 'job file\t%s\nbinary\t%s\n' "$job" "$bin"
+    while IFS=$'\t' read -r key path; do
+        [ -n "$key" ] || continue
+        if [ "$key" = results ]; then
+            printf 'results directory\t%s\n' "$(dirname "$path")"
+        else
+            printf '%s\t%s\n' "${key/_/ }" "$path"
+        fi
+    done <<<"$list"
+}
+
+# tk_slurm_check_shared NODES JOB BIN [TOKATTR-RUN-ARGS...]: on more than
+# one node, refuses (status 2, one line per path) a job whose files are
+# node-local: the ranks of other nodes would not find the binary or the job
+# file, and a requeued job, whose rank 0 may land on another node, would
+# find neither its model and dataset nor its partial results.
+tk_slurm_check_shared() {
+    local nodes=$1 job=$2 bin=$3 paths what path why bad=0
+    shift 3
+    [ "$nodes" -gt 1 ] || return 0
+    [ "${TOKATTR_ALLOW_NODE_LOCAL:-0}" = 1 ] && return 0
+    if ! paths=$(tk_slurm_job_paths "$job" "$bin" "$@" 2>&1); then
+        tk_slurm_say "error: $paths"
+        return 2
+    fi
+    while IFS=$'\t' read -r what path; do
+        [ -n "$what" ] || continue
+        if why=$(tk_slurm_node_local "$path"); then
+            tk_slurm_say "error: the $what $path is node-local ($why), but this job runs on" \
+                         "$nodes nodes, which must all see the same files: put it on a shared" \
+                         "filesystem (README \"Cluster users\"; TOKATTR_ALLOW_NODE_LOCAL=1 if it is shared)"
+            bad=1
+        fi
+    done <<<"$paths"
+    return $((bad * 2))
+}
+
+# tk_slurm_check_visible NODES JOB BIN [TOKATTR-RUN-ARGS...]: on more than
+# one node, every node must see the job file, the binary, the inputs and a
+# file this shell creates in the results directory (one task per node via
+# srun): this catches node-local disks that tk_slurm_check_shared cannot
+# tell from shared ones.
+tk_slurm_check_visible() {
+    local nodes=$1 job=$2 bin=$3 paths what path files=() marker="" out rc=0
+    shift 3
+    [ "$nodes" -gt 1 ] || return 0
+    [ "${TOKATTR_ALLOW_NODE_LOCAL:-0}" = 1 ] && return 0
+    command -v srun >/dev/null 2>&1 || return 0
+    paths=$(tk_slurm_job_paths "$job" "$bin" "$@" 2>/dev/null) || return 0
+    while IFS=$'\t' read -r what path; do
+        [ -n "$what" ] || continue
+        if [ "$what" = "results directory" ]; then
+            marker=$path/.tokattr-visible-${SLURM_JOB_ID:-$$}
+            : >"$marker" 2>/dev/null || {
+                tk_slurm_say "error: cannot write to the results directory $path"
+                return 2
+            }
+            files+=("$marker")
+        else
+            files+=("$path")
+        fi
+    done <<<"$paths"
+    # shellcheck disable=SC2016
+    out=$(srun --nodes="$nodes" --ntasks="$nodes" --ntasks-per-node=1 bash -c \
+        'for f; do [ -e "$f" ] || echo "node $(hostname): $f is not there"; done' _ "${files[@]}" 2>&1) || rc=$?
+    [ -n "$marker" ] && rm -f "$marker"
+    if [ "$rc" != 0 ] || [ -n "$out" ]; then
+        tk_slurm_say "error: not every node of the job sees its files (they must be on a" \
+                     "shared filesystem, README \"Cluster users\"):"
+        printf '%s\n' "$out"
+        return 2
+    fi
+}
+
 # The batch shell's trap (runs inside tk_slurm_main, whose locals signal,
 # interrupted and step it sets and reads). tokattr stops the same way on
 # SIGUSR1 and SIGTERM; we always pass on SIGUSR1 because mpirun turns its
@@ -121,6 +249,8 @@ tk_slurm_main() {
 
     local nodes=${SLURM_JOB_NUM_NODES:-${SLURM_NNODES:-1}}
     local ranks=$((nodes * per_node))
+    tk_slurm_check_shared "$nodes" "$job" "$bin" "${extra[@]}" || return 2
+    tk_slurm_check_visible "$nodes" "$job" "$bin" "${extra[@]}" || return 2
     local launcher=${TOKATTR_LAUNCHER:-}
     if [ -z "$launcher" ]; then
         if srun --mpi=list 2>&1 | grep -qw pmix; then launcher=srun; else launcher=mpirun; fi

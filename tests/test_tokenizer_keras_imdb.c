@@ -1,3 +1,4 @@
+/* labels: corpus */
 /* The tokenizers on the real corpus, end to end:
  * - keras-imdb from the raw archive gives exactly the ids keras_imdb_cnn.h5
  *   and keras_imdb_lstm.h5 were trained on: they score the published

@@ -1,7 +1,10 @@
 #include "attr/attr_common.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "attr/rules.h"
 
 tk_status tk_attr_input(const tk_model *model, const tk_review *review, float *x, tk_error *err)
 {
@@ -59,94 +62,37 @@ void tk_attr_reduce(tk_reduce_kind reduce, const float *a, int steps, int dim, f
     }
 }
 
-/* Output length of a sliding window over n positions. */
-static int window_out(int n, int size, int stride, int dilation, bool same)
+/* Per body layer, forward FLOPs (the model's table) and whether a global
+ * max pooling follows it through element-wise layers only (the rules'
+ * routing): then its backward costs one window instead of `steps`. */
+static double flops(const tk_model *model, int steps, bool backward)
 {
-    if (stride < 1)
-        stride = 1;
-    if (same)
-        return (n + stride - 1) / stride;
-    int span = dilation * (size - 1) + 1;
-    return n < span ? 0 : (n - span) / stride + 1;
-}
-
-/* Per layer: forward FLOPs, and whether a global max pooling follows it
- * before the next layer with weights (then its backward costs one window). */
-static double layer_flops(const tk_layer *l, int *steps, int *channels)
-{
-    int n = *steps, c = *channels;
-    double f = 0.0;
-    switch (l->kind) {
-    case TK_LAYER_CONV1D: {
-        int out = window_out(n, l->kernel_size, l->strides, l->dilation < 1 ? 1 : l->dilation,
-                             l->padding_same);
-        f = 2.0 * out * l->kernel_size * c * l->filters;
-        *steps = out;
-        *channels = l->filters;
-        break;
-    }
-    case TK_LAYER_DENSE:
-        f = 2.0 * (n > 0 ? n : 1) * c * l->units;
-        *channels = l->units;
-        break;
-    case TK_LAYER_LSTM:
-    case TK_LAYER_BIDIRECTIONAL: {
-        int dirs = l->kind == TK_LAYER_BIDIRECTIONAL ? 2 : 1;
-        int units = l->units > 0 ? l->units : l->out.channels / dirs;
-        f = dirs * 2.0 * n * (double)(c + units) * 4.0 * units;
-        int outc = l->out.channels;
-        *channels = outc;
-        *steps = l->return_sequences ? n : 0;
-        break;
-    }
-    case TK_LAYER_MAX_POOL1D:
-    case TK_LAYER_AVG_POOL1D:
-        *steps = window_out(n, l->pool_size, l->pool_strides, 1, l->pool_padding_same);
-        break;
-    case TK_LAYER_GLOBAL_MAX_POOL1D:
-    case TK_LAYER_GLOBAL_AVG_POOL1D:
-        *steps = 0;
-        break;
-    case TK_LAYER_FLATTEN:
-        *channels = (n > 0 ? n : 1) * c;
-        *steps = 0;
-        break;
-    default:
-        break;
-    }
-    return f;
+    int n = model->n_layers;
+    tk_shape *in = tk_calloc((size_t)n * 2, sizeof *in, NULL), *out = in ? in + n : NULL;
+    if (!in)
+        return 0.0;
+    double total = 0.0;
+    if (tk_model_shapes(model, steps, in, out, NULL) == TK_OK)
+        for (int i = model->first_body_layer; i < n; i++) {
+            double f = tk_model_layer_flops(model, i, in[i], out[i]);
+            int j = i + 1;
+            while (j < n && tk_attr_rules_of(model->layers[j].kind)->route == TK_ROUTE_PASS)
+                j++;
+            bool gated = j < n && tk_attr_rules_of(model->layers[j].kind)->route == TK_ROUTE_ONE;
+            if (backward && gated && out[i].steps > 0)
+                f /= out[i].steps;
+            total += f;
+        }
+    free(in);
+    return total;
 }
 
 double tk_attr_forward_flops(const tk_model *model, int steps)
 {
-    int n = steps, c = model->input_dim;
-    double total = 0.0;
-    for (int i = model->first_body_layer; i < model->n_layers; i++)
-        total += layer_flops(&model->layers[i], &n, &c);
-    return total;
+    return flops(model, steps, false);
 }
 
 double tk_attr_backward_flops(const tk_model *model, int steps)
 {
-    int n = steps, c = model->input_dim;
-    double total = 0.0;
-    for (int i = model->first_body_layer; i < model->n_layers; i++) {
-        double f = layer_flops(&model->layers[i], &n, &c);
-        /* Only the arg-max window of each channel receives gradient when a
-         * global max pooling comes next (activations and dropout between). */
-        bool gated = false;
-        for (int j = i + 1; j < model->n_layers; j++) {
-            tk_layer_kind k = model->layers[j].kind;
-            if (k == TK_LAYER_GLOBAL_MAX_POOL1D) {
-                gated = true;
-                break;
-            }
-            if (k != TK_LAYER_ACTIVATION && k != TK_LAYER_DROPOUT)
-                break;
-        }
-        if (gated && n > 0)
-            f /= n;
-        total += f;
-    }
-    return total;
+    return flops(model, steps, true);
 }

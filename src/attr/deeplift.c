@@ -2,9 +2,10 @@
  * (Lundberg & Lee 2017): multipliers propagated backwards from the
  * explained scalar, one row per reference, with the local rules of
  * METHODS.md. The B references of a job are pushed forward once at create
- * time (tk_dl_forward on a batch of B) and kept; a review then costs one
+ * time (the model's forward on a batch of B) and kept; a review then costs one
  * forward pass of its own and one multiplier backward pass of B rows, every
- * layer's transpose being one GEMM of B (or B x steps) rows.
+ * layer's transpose being one GEMM of B (or B x steps) rows. Each layer's
+ * rule comes from the rules table (rules.h), never from a switch here.
  *
  * Exactness: every local rule satisfies Δout = Σ m Δin exactly (rescale:
  * m = Δf/Δz from the stored activations; products: the Shapley split
@@ -16,8 +17,8 @@
 
 #include "attr/deeplift_net.h"
 #include "attr/method.h"
+#include "attr/rules.h"
 #include "attr/target.h"
-#include "core/gemm.h"
 
 typedef struct dl_state {
     const tk_model *model;
@@ -30,22 +31,18 @@ typedef struct dl_state {
     tk_dl_plan plan;       /* for plan.steps == the references' steps */
     tk_dl_acts *ref;       /* (B) reference activations */
     float *ref_x;          /* (B, max_steps, D) reference inputs */
-    int **ref_argmax;      /* (layers) global max pool: (B, channels) arg-max of each reference */
+    void **aux;            /* (n_aux) what each body layer's dl_prepare made */
+    int n_aux;
 
     tk_dl_acts *xa;        /* (1) the review's activations */
     float *x;              /* (max_steps, D) */
-    float **conv_wt;       /* (layers) Conv1D kernel transposed: (filters, kernel * channels) */
     float *m_a, *m_b;      /* (B, max_size) multipliers, ping-pong */
-    float *m_pre;          /* (max_steps, B, 4 units) LSTM gate pre-activation multipliers */
-    float *m_proj;         /* (max_steps, B, LSTM input dim): m_pre through the input kernel */
-    float *m_h, *m_c;      /* (B, units) carried through the recurrence */
+    float *scratch;        /* the largest dl_scratch of the layers */
     double *acc;           /* (max_steps, D) per-position sums */
     /* Global max pooling lets at most two cells per (reference, channel)
-     * through: it lists them, so that the Conv1D below touches only those
+     * through: it lists them, so that the layers below touch only those
      * instead of scanning (B, steps, filters). */
-    size_t *nz;            /* (B * 2 * channels) flat indices into the multiplier buffer */
-    size_t n_nz;
-    bool nz_valid;
+    tk_dl_sparse nz;
 } dl_state;
 
 static void dl_destroy(void *p)
@@ -53,14 +50,9 @@ static void dl_destroy(void *p)
     dl_state *st = p;
     if (!st)
         return;
-    if (st->ref_argmax)
-        for (int k = 0; k < st->plan.n; k++)
-            free(st->ref_argmax[k]);
-    if (st->conv_wt)
-        for (int k = 0; k < st->plan.n; k++)
-            free(st->conv_wt[k]);
-    free(st->ref_argmax);
-    free(st->conv_wt);
+    for (int k = 0; k < st->n_aux; k++)
+        free(st->aux[k]);
+    free(st->aux);
     tk_dl_plan_free(&st->plan);
     tk_dl_acts_destroy(st->ref);
     tk_dl_acts_destroy(st->xa);
@@ -68,12 +60,9 @@ static void dl_destroy(void *p)
     free(st->x);
     free(st->m_a);
     free(st->m_b);
-    free(st->m_pre);
-    free(st->m_proj);
-    free(st->m_h);
-    free(st->m_c);
+    free(st->scratch);
     free(st->acc);
-    free(st->nz);
+    free(st->nz.idx);
     free(st);
 }
 
@@ -82,8 +71,24 @@ static const tk_layer *body(const dl_state *st, int k)
     return &st->model->layers[st->model->first_body_layer + k];
 }
 
+/* Layer k's rule context: shapes, both sides' activations, its data. */
+static tk_dl_layer layer_ctx(dl_state *st, int k)
+{
+    return (tk_dl_layer){
+        .layer = body(st, k),
+        .nb = st->n_refs,
+        .in = st->plan.in[k],
+        .out = st->plan.out[k],
+        .x = tk_dl_side_of(&st->plan, st->xa, k),
+        .ref = tk_dl_side_of(&st->plan, st->ref, k),
+        .nz = &st->nz,
+        .aux = st->aux[k],
+        .scratch = st->scratch,
+    };
+}
+
 /* The reference forward passes for `steps` positions, and what the rules
- * read from them that does not depend on the review (global max arg-max). */
+ * read from them that does not depend on the review (dl_refs). */
 static tk_status refs_forward(dl_state *st, int steps, tk_error *err)
 {
     const tk_model *m = st->model;
@@ -94,35 +99,28 @@ static tk_status refs_forward(dl_state *st, int steps, tk_error *err)
         return s;
     if (!st->fixed_refs) {
         /* DeepLIFT: the same vector at every position */
-        const float *row = NULL;
         if (st->ref_token >= 0) {
-            const tk_layer *emb = NULL;
-            for (int i = 0; i < m->n_layers; i++)
-                if (m->layers[i].kind == TK_LAYER_EMBEDDING)
-                    emb = &m->layers[i];
-            if (!emb || st->ref_token >= m->vocab_size)
+            if (!m->has_embedding || st->ref_token >= m->vocab_size)
                 return tk_error_set(err, TK_E_INVALID,
                                     "method %s: reference token %d needs an embedding with that row",
                                     st->params.name, st->ref_token);
-            row = emb->embeddings + (size_t)st->ref_token * d;
+            if ((s = tk_model_embed(m, &st->ref_token, 1, 1, st->ref_x, err)) != TK_OK)
+                return s;
+        } else {
+            memset(st->ref_x, 0, sizeof(float) * (size_t)d);
         }
-        for (int t = 0; t < steps; t++)
-            for (int j = 0; j < d; j++)
-                st->ref_x[(size_t)t * d + j] = row ? row[j] : 0.0f;
+        for (int t = 1; t < steps; t++)
+            memcpy(st->ref_x + (size_t)t * d, st->ref_x, sizeof(float) * (size_t)d);
     }
     s = tk_dl_forward(&st->plan, st->ref, nb, st->ref_x, err);
     if (s != TK_OK)
         return s;
     for (int k = 0; k < st->plan.n; k++) {
-        if (body(st, k)->kind != TK_LAYER_GLOBAL_MAX_POOL1D)
-            continue;
-        tk_shape si = st->plan.in[k];
-        const float *in = k == 0 ? st->ref_x : st->ref->out[k - 1];
-        for (int b = 0; b < nb; b++)
-            for (int c = 0; c < si.channels; c++) {
-                st->ref_argmax[k][(size_t)b * si.channels + c] =
-                    tk_dl_argmax(in + (size_t)b * si.steps * si.channels + c, si.steps, si.channels);
-            }
+        const tk_attr_rules *r = tk_attr_rules_of(body(st, k)->kind);
+        if (r->dl_refs) {
+            tk_dl_layer c = layer_ctx(st, k);
+            r->dl_refs(&c);
+        }
     }
     return TK_OK;
 }
@@ -181,62 +179,38 @@ static tk_status dl_create(const tk_model *model, const tk_method_params *params
     int nb = st->n_refs;
     if ((s = tk_dl_plan_init(&st->plan, model, max_steps, err)) != TK_OK)
         goto fail;
+    size_t ms = (size_t)st->plan.max_size, scratch = 1, sparse = 1;
+    if (!(st->aux = tk_calloc((size_t)st->plan.n, sizeof *st->aux, err))) {
+        s = TK_E_NOMEM;
+        goto fail;
+    }
+    st->n_aux = st->plan.n;
     for (int k = 0; k < st->plan.n; k++) {
         const tk_layer *l = body(st, k);
-        if (l->kind == TK_LAYER_BIDIRECTIONAL && l->merge_mode == TK_MERGE_MUL) {
-            s = tk_error_set(err, TK_E_UNSUPPORTED, "layer %s: Bidirectional merge_mode 'mul' has no DeepLIFT rule in tokattr",
-                             l->name);
+        const tk_attr_rules *r = tk_attr_rules_of(l->kind);
+        tk_shape si = st->plan.in[k], so = st->plan.out[k];
+        if (!r->dl_backward) {
+            s = tk_error_set(err, TK_E_UNSUPPORTED, "layer %s (%s) has no DeepLIFT rule in tokattr",
+                             l->name, l->class_name);
             goto fail;
         }
+        if (r->dl_prepare && (s = r->dl_prepare(l, si, so, nb, &st->aux[k], err)) != TK_OK)
+            goto fail;
+        size_t n = r->dl_scratch ? r->dl_scratch(l, si, so, nb) : 0;
+        scratch = n > scratch ? n : scratch;
+        n = r->dl_sparse ? r->dl_sparse(l, si, so) : 0;
+        sparse = n > sparse ? n : sparse;
     }
-    size_t ms = (size_t)st->plan.max_size;
-    int units = 1;
-    for (int k = 0; k < st->plan.n; k++)
-        if (body(st, k)->units > units)
-            units = body(st, k)->units;
-    st->ref_argmax = tk_calloc((size_t)st->plan.n, sizeof *st->ref_argmax, err);
-    st->conv_wt = tk_calloc((size_t)st->plan.n, sizeof *st->conv_wt, err);
     st->ref_x = tk_calloc((size_t)nb * max_steps * d, sizeof(float), err);
     st->x = tk_calloc((size_t)max_steps * d, sizeof(float), err);
     st->m_a = tk_malloc((size_t)nb * ms, sizeof(float), err);
     st->m_b = tk_malloc((size_t)nb * ms, sizeof(float), err);
-    st->m_pre = tk_malloc((size_t)nb * max_steps * 4 * units, sizeof(float), err);
-    int lstm_in = 1;
-    for (int k = 0; k < st->plan.n; k++)
-        if ((body(st, k)->kind == TK_LAYER_LSTM || body(st, k)->kind == TK_LAYER_BIDIRECTIONAL) &&
-            st->plan.in[k].channels > lstm_in)
-            lstm_in = st->plan.in[k].channels;
-    st->m_proj = tk_malloc((size_t)nb * max_steps * lstm_in, sizeof(float), err);
-    st->m_h = tk_malloc((size_t)nb * units, sizeof(float), err);
-    st->m_c = tk_malloc((size_t)nb * units, sizeof(float), err);
+    st->scratch = tk_malloc(scratch, sizeof(float), err);
     st->acc = tk_malloc((size_t)max_steps * d, sizeof(double), err);
-    size_t nz_cap = 1;
-    for (int k = 0; k < st->plan.n; k++)
-        if (body(st, k)->kind == TK_LAYER_GLOBAL_MAX_POOL1D && 2 * (size_t)st->plan.in[k].channels > nz_cap)
-            nz_cap = 2 * (size_t)st->plan.in[k].channels;
-    st->nz = tk_malloc(nz_cap * nb, sizeof(size_t), err);
-    if (!st->ref_argmax || !st->conv_wt || !st->ref_x || !st->x || !st->m_a || !st->m_b ||
-        !st->m_pre || !st->m_proj || !st->m_h || !st->m_c || !st->acc || !st->nz) {
+    st->nz.idx = tk_malloc(sparse * nb, sizeof(size_t), err);
+    if (!st->ref_x || !st->x || !st->m_a || !st->m_b || !st->scratch || !st->acc || !st->nz.idx) {
         s = TK_E_NOMEM;
         goto fail;
-    }
-    for (int k = 0; k < st->plan.n; k++) {
-        const tk_layer *l = body(st, k);
-        if (l->kind == TK_LAYER_GLOBAL_MAX_POOL1D &&
-            !(st->ref_argmax[k] = tk_malloc((size_t)nb * st->plan.in[k].channels, sizeof(int), err))) {
-            s = TK_E_NOMEM;
-            goto fail;
-        }
-        if (l->kind == TK_LAYER_CONV1D) {
-            int kc = l->kernel_size * st->plan.in[k].channels;
-            if (!(st->conv_wt[k] = tk_malloc((size_t)kc * l->filters, sizeof(float), err))) {
-                s = TK_E_NOMEM;
-                goto fail;
-            }
-            for (int i = 0; i < kc; i++)
-                for (int f = 0; f < l->filters; f++)
-                    st->conv_wt[k][(size_t)f * kc + i] = l->kernel[(size_t)i * l->filters + f];
-        }
     }
     if ((s = tk_dl_acts_create(model, nb, max_steps, &st->ref, err)) != TK_OK ||
         (s = tk_dl_acts_create(model, 1, max_steps, &st->xa, err)) != TK_OK)
@@ -245,7 +219,7 @@ static tk_status dl_create(const tk_model *model, const tk_method_params *params
     if (st->fixed_refs) {
         ref_steps = bg->steps;
         if (bg->ids)
-            s = tk_dl_embed(model, bg->ids, nb, bg->steps, st->ref_x, err);
+            s = tk_model_embed(model, bg->ids, nb, bg->steps, st->ref_x, err);
         else
             memcpy(st->ref_x, bg->vectors, sizeof(float) * (size_t)nb * bg->steps * d);
         if (s != TK_OK) {
@@ -262,28 +236,14 @@ fail:
     return s;
 }
 
-/* m = Δf / Δz from the stored values (so that m Δz = Δy to rounding), or
- * f'((z + z') / 2) when the difference is too small to divide by. */
-static inline float rescale(tk_activation act, float zx, float zr, float yx, float yr)
-{
-    float dz = zx - zr;
-    if (fabsf(dz) < 1e-6f)
-        return (float)tk_dl_act_grad(act, 0.5 * ((double)zx + zr));
-    return (yx - yr) / dz;
-}
-
-static double sigmoid_d(double z)
-{
-    return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
-}
-
+/* The rescale multiplier of the output sigmoid, in double. */
 static double rescale_sigmoid_d(double zx, double zr)
 {
     if (fabs(zx - zr) < 1e-6) {
-        double s = sigmoid_d(0.5 * (zx + zr));
+        double s = tk_act_value_d(TK_ACT_SIGMOID, 0.5 * (zx + zr));
         return s * (1 - s);
     }
-    return (sigmoid_d(zx) - sigmoid_d(zr)) / (zx - zr);
+    return (tk_act_value_d(TK_ACT_SIGMOID, zx) - tk_act_value_d(TK_ACT_SIGMOID, zr)) / (zx - zr);
 }
 
 /* Multipliers of the explained scalar w.r.t. the logits for one reference
@@ -338,289 +298,36 @@ static void start_multipliers(const tk_model *m, tk_output_kind output, int targ
     }
 }
 
-/* Cross-max (METHODS.md): the pooled unit's Δ goes to the arg-max of x and
- * of the reference, each divided by that position's own Δ. */
-static inline void cross_max(float mo, float yx, float yr, float dx_at_ax, float dx_at_ar, float *m_ax,
-                             float *m_ar)
-{
-    float mm = yx > yr ? yx : yr;
-    if (fabsf(dx_at_ax) >= 1e-7f)
-        *m_ax += mo * (mm - yr) / dx_at_ax;
-    if (fabsf(dx_at_ar) >= 1e-7f)
-        *m_ar += mo * (yx - mm) / dx_at_ar;
-}
-
-/* Conv1D transpose: only the few (reference, position, filter) cells that
- * carry a multiplier after global max pooling are scattered through the
- * kernel; a dense map takes the im2col GEMM. */
-static void conv_backward(const dl_state *st, int k, int nb, const float *mz, float *min)
-{
-    const tk_layer *l = body(st, k);
-    tk_shape si = st->plan.in[k], so = st->plan.out[k];
-    int ch = si.channels, kc = l->kernel_size * ch, nf = l->filters;
-    memset(min, 0, sizeof(float) * (size_t)nb * si.steps * ch);
-    size_t osz = (size_t)so.steps * nf;
-    if (st->nz_valid) {
-        for (size_t e = 0; e < st->n_nz; e++) {
-            size_t i = st->nz[e];
-            float v = mz[i];
-            if (v == 0.0f)
-                continue;
-            int b = (int)(i / osz), t = (int)(i % osz / nf), f = (int)(i % nf);
-            const float *w = st->conv_wt[k] + (size_t)f * kc; /* (kernel, channels) */
-            for (int tap = 0; tap < l->kernel_size; tap++) {
-                int p = tk_dl_conv_pos(l, si.steps, t, tap);
-                if (p < 0 || p >= si.steps)
-                    continue;
-                float *dst = min + ((size_t)b * si.steps + p) * ch;
-                for (int c = 0; c < ch; c++)
-                    dst[c] += v * w[(size_t)tap * ch + c];
-            }
-        }
-        return;
-    }
-    size_t cells = (size_t)nb * osz, nnz = 0;
-    for (size_t i = 0; i < cells; i++)
-        nnz += mz[i] != 0.0f;
-    if (nnz * 8 < cells) {
-        for (int b = 0; b < nb; b++)
-            for (int t = 0; t < so.steps; t++) {
-                const float *row = mz + ((size_t)b * so.steps + t) * nf;
-                for (int f = 0; f < nf; f++) {
-                    if (row[f] == 0.0f)
-                        continue;
-                    const float *w = st->conv_wt[k] + (size_t)f * kc; /* (kernel, channels) */
-                    for (int tap = 0; tap < l->kernel_size; tap++) {
-                        int p = tk_dl_conv_pos(l, si.steps, t, tap);
-                        if (p < 0 || p >= si.steps)
-                            continue;
-                        float *dst = min + ((size_t)b * si.steps + p) * ch;
-                        for (int c = 0; c < ch; c++)
-                            dst[c] += row[f] * w[(size_t)tap * ch + c];
-                    }
-                }
-            }
-        return;
-    }
-    float *cols = st->ref->cols; /* (nb * out steps, kernel * channels), free after the forward */
-    tk_sgemm(false, true, nb * so.steps, kc, nf, 1.0f, mz, nf, l->kernel, nf, 0.0f, cols, kc);
-    for (int b = 0; b < nb; b++)
-        for (int t = 0; t < so.steps; t++)
-            for (int tap = 0; tap < l->kernel_size; tap++) {
-                int p = tk_dl_conv_pos(l, si.steps, t, tap);
-                if (p < 0 || p >= si.steps)
-                    continue;
-                const float *src = cols + ((size_t)b * so.steps + t) * kc + (size_t)tap * ch;
-                float *dst = min + ((size_t)b * si.steps + p) * ch;
-                for (int c = 0; c < ch; c++)
-                    dst[c] += src[c];
-            }
-}
-
-/* One LSTM direction: multipliers of its hidden states arrive from the layer
- * output mo (nb, out rows, out channels) at channel offset off (scaled by
- * scale for merge 'ave'; flip: the Bidirectional backward half, whose
- * output rows are re-reversed); the gate pre-activation multipliers of every step
- * are kept and projected onto the input (nb, steps, in) at the end. */
-static void lstm_backward(dl_state *st, int k, int dir, bool reverse, bool flip, const float *mo, int off,
-                          float scale, float *min)
-{
-    const tk_layer *l = body(st, k);
-    const tk_lstm_weights *w = &l->lstm[dir];
-    int nb = st->n_refs, steps = st->plan.in[k].steps, in_dim = st->plan.in[k].channels;
-    int u = l->units, g4 = 4 * u, out_ch = st->plan.out[k].channels;
-    int nout = l->return_sequences ? steps : 1;
-    const tk_dl_lstm *tx = &st->xa->lstm[k][dir], *tr = &st->ref->lstm[k][dir];
-    tk_activation ra = l->recurrent_activation, ca = l->activation;
-    memset(st->m_h, 0, sizeof(float) * (size_t)nb * u);
-    memset(st->m_c, 0, sizeof(float) * (size_t)nb * u);
-    for (int s = steps - 1; s >= 0; s--) {
-        int r = -1; /* output row fed by this step */
-        if (l->return_sequences)
-            r = flip ? steps - 1 - s : s;
-        else if (s == steps - 1)
-            r = 0;
-        const float *px = tx->pre + (size_t)s * g4, *ax = tx->act + (size_t)s * g4;
-        const float *cx = tx->c + (size_t)s * u, *tcx = tx->tc + (size_t)s * u;
-        const float *cpx = s > 0 ? tx->c + (size_t)(s - 1) * u : NULL;
-        float *mp = st->m_pre + (size_t)s * nb * g4;
-        for (int b = 0; b < nb; b++) {
-            size_t rb = (size_t)s * nb + b;
-            const float *pr = tr->pre + rb * g4, *ar = tr->act + rb * g4;
-            const float *cr = tr->c + rb * u, *tcr = tr->tc + rb * u;
-            const float *cpr = s > 0 ? tr->c + (rb - nb) * u : NULL;
-            float *mh = st->m_h + (size_t)b * u, *mc = st->m_c + (size_t)b * u;
-            const float *mob = r >= 0 ? mo + ((size_t)b * nout + r) * out_ch + off : NULL;
-            float *mpb = mp + (size_t)b * g4;
-            for (int j = 0; j < u; j++) {
-                float m_h = mh[j] + (mob ? scale * mob[j] : 0.0f);
-                float ox = ax[3 * u + j], orr = ar[3 * u + j];
-                /* h = o ⊙ tanh(c): Shapley split */
-                float m_o = m_h * 0.5f * (tcx[j] + tcr[j]);
-                float m_tc = m_h * 0.5f * (ox + orr);
-                float m_c = mc[j] + m_tc * rescale(ca, cx[j], cr[j], tcx[j], tcr[j]);
-                /* c = f ⊙ c_prev + i ⊙ g: Shapley split of both products */
-                float cpxj = cpx ? cpx[j] : 0.0f, cprj = cpr ? cpr[j] : 0.0f;
-                float ix = ax[j], ir = ar[j], fx = ax[u + j], fr = ar[u + j];
-                float gx = ax[2 * u + j], gr = ar[2 * u + j];
-                float m_f = m_c * 0.5f * (cpxj + cprj);
-                mc[j] = m_c * 0.5f * (fx + fr); /* to c_prev */
-                float m_i = m_c * 0.5f * (gx + gr);
-                float m_g = m_c * 0.5f * (ix + ir);
-                mpb[j] = m_i * rescale(ra, px[j], pr[j], ix, ir);
-                mpb[u + j] = m_f * rescale(ra, px[u + j], pr[u + j], fx, fr);
-                mpb[2 * u + j] = m_g * rescale(ca, px[2 * u + j], pr[2 * u + j], gx, gr);
-                mpb[3 * u + j] = m_o * rescale(ra, px[3 * u + j], pr[3 * u + j], ox, orr);
-            }
-        }
-        if (s > 0) /* to h_prev through the recurrent kernel (units, 4 units) */
-            tk_sgemm(false, true, nb, u, g4, 1.0f, mp, g4, w->recurrent, g4, 0.0f, st->m_h, u);
-    }
-    /* every step and reference through the input kernel in one GEMM of
-     * steps x B rows, then added at each reference's position */
-    tk_sgemm(false, true, steps * nb, in_dim, g4, 1.0f, st->m_pre, g4, w->kernel, g4, 0.0f,
-             st->m_proj, in_dim);
-    for (int s = 0; s < steps; s++) {
-        int pos = reverse ? steps - 1 - s : s;
-        for (int b = 0; b < nb; b++) {
-            const float *src = st->m_proj + ((size_t)s * nb + b) * in_dim;
-            float *dst = min + ((size_t)b * steps + pos) * in_dim;
-            for (int i = 0; i < in_dim; i++)
-                dst[i] += src[i];
-        }
-    }
-}
-
-/* Backwards through layer k: mo (nb, out size) -> min (nb, in size). */
+/* Backwards through layer k: mo (nb, out size) -> min (nb, in size).
+ * Returns false when the multipliers stay in mo (identity layers). */
 static bool layer_backward(dl_state *st, int k, float *mo, float *min)
 {
     const tk_layer *l = body(st, k);
-    int nb = st->n_refs;
-    tk_shape si = st->plan.in[k], so = st->plan.out[k];
-    size_t isz = (size_t)(si.steps > 0 ? si.steps : 1) * si.channels;
-    size_t osz = (size_t)(so.steps > 0 ? so.steps : 1) * so.channels;
-    const float *inx = k == 0 ? st->xa->x : st->xa->out[k - 1];
-    const float *inr = k == 0 ? st->ref->x : st->ref->out[k - 1];
-
-    /* output activation of Dense / Conv1D / Activation: rescale in place */
-    if (l->kind == TK_LAYER_DROPOUT || l->kind == TK_LAYER_FLATTEN || l->kind == TK_LAYER_INPUT)
-        return false; /* identity: the multipliers stay where they are */
-    if (st->xa->pre[k] && k != st->plan.n - 1 && st->nz_valid) {
-        const float *zx = st->xa->pre[k], *yx = st->xa->out[k];
-        for (size_t e = 0; e < st->n_nz; e++) {
-            size_t i = st->nz[e], j = i % osz, b = i / osz;
-            if (mo[i] != 0.0f)
-                mo[i] *= rescale(l->activation, zx[j], st->ref->pre[k][b * osz + j], yx[j],
-                                 st->ref->out[k][b * osz + j]);
-        }
-    } else if (st->xa->pre[k] && k != st->plan.n - 1) {
-        const float *zx = st->xa->pre[k], *yx = st->xa->out[k];
-        for (int b = 0; b < nb; b++) {
-            const float *zr = st->ref->pre[k] + b * osz, *yr = st->ref->out[k] + b * osz;
-            float *m = mo + b * osz;
-            for (size_t i = 0; i < osz; i++)
-                if (m[i] != 0.0f)
-                    m[i] *= rescale(l->activation, zx[i], zr[i], yx[i], yr[i]);
-        }
-    }
-    switch (l->kind) {
-    case TK_LAYER_DENSE: {
-        int rows = nb * (si.steps > 0 ? si.steps : 1);
-        tk_sgemm(false, true, rows, si.channels, l->units, 1.0f, mo, l->units, l->kernel, l->units,
-                 0.0f, min, si.channels);
-        st->nz_valid = false;
-        return true;
-    }
-    case TK_LAYER_CONV1D:
-        conv_backward(st, k, nb, mo, min);
-        st->nz_valid = false;
-        return true;
-    case TK_LAYER_GLOBAL_MAX_POOL1D:
-    case TK_LAYER_MAX_POOL1D: {
-        memset(min, 0, sizeof(float) * nb * isz);
-        bool global = l->kind == TK_LAYER_GLOBAL_MAX_POOL1D;
-        st->n_nz = 0;
-        int nout = global ? 1 : so.steps, ch = si.channels;
-        int pad = 0, win = global ? si.steps : l->pool_size, stride = global ? 0 : l->pool_strides;
-        if (!global && l->pool_padding_same) {
-            int total = (so.steps - 1) * l->pool_strides + l->pool_size - si.steps;
-            pad = total > 0 ? total / 2 : 0;
-        }
-        for (int t = 0; t < nout; t++)
-            for (int c = 0; c < ch; c++) {
-                /* the window's valid positions: [lo, hi) */
-                int lo = t * stride - pad, hi = lo + win;
-                lo = lo < 0 ? 0 : lo;
-                hi = hi > si.steps ? si.steps : hi;
-                int ax = lo + tk_dl_argmax(inx + (size_t)lo * ch + c, hi - lo, (size_t)ch);
-                for (int b = 0; b < nb; b++) {
-                    const float *rb = inr + b * isz;
-                    int ar = global ? st->ref_argmax[k][(size_t)b * ch + c]
-                                    : lo + tk_dl_argmax(rb + (size_t)lo * ch + c, hi - lo, (size_t)ch);
-                    float m = mo[b * osz + (size_t)t * ch + c];
-                    if (m == 0.0f)
-                        continue;
-                    /* the pooled values as the forward computed them */
-                    float yx = st->xa->out[k][(size_t)t * ch + c];
-                    float yr = st->ref->out[k][b * osz + (size_t)t * ch + c];
-                    float dax = yx - rb[(size_t)ax * ch + c];
-                    float dar = inx[(size_t)ar * ch + c] - yr;
-                    float *mb = min + b * isz;
-                    cross_max(m, yx, yr, dax, dar, &mb[(size_t)ax * ch + c], &mb[(size_t)ar * ch + c]);
-                    if (global) {
-                        st->nz[st->n_nz++] = b * isz + (size_t)ax * ch + c;
-                        if (ar != ax)
-                            st->nz[st->n_nz++] = b * isz + (size_t)ar * ch + c;
-                    }
-                }
+    tk_dl_layer c = layer_ctx(st, k);
+    c.mo = mo;
+    c.mi = min;
+    /* the layer's output activation (Dense, Conv1D, Activation): rescale in place */
+    if (c.x.pre && c.ref.pre) {
+        size_t osz = tk_rules_size(c.out);
+        const float *zx = c.x.pre, *yx = c.x.out;
+        if (st->nz.valid) {
+            for (size_t e = 0; e < st->nz.n; e++) {
+                size_t i = st->nz.idx[e], j = i % osz, b = i / osz;
+                if (mo[i] != 0.0f)
+                    mo[i] *= tk_dl_rescale(l->activation, zx[j], c.ref.pre[b * osz + j], yx[j],
+                                           c.ref.out[b * osz + j]);
             }
-        st->nz_valid = global;
-        return true;
-    }
-    case TK_LAYER_AVG_POOL1D:
-    case TK_LAYER_GLOBAL_AVG_POOL1D: {
-        memset(min, 0, sizeof(float) * nb * isz);
-        bool global = l->kind == TK_LAYER_GLOBAL_AVG_POOL1D;
-        int nout = global ? 1 : so.steps, ch = si.channels;
-        int pad = 0, win = global ? si.steps : l->pool_size, stride = global ? 0 : l->pool_strides;
-        if (!global && l->pool_padding_same) {
-            int total = (so.steps - 1) * l->pool_strides + l->pool_size - si.steps;
-            pad = total > 0 ? total / 2 : 0;
-        }
-        for (int b = 0; b < nb; b++)
-            for (int t = 0; t < nout; t++) {
-                int first = t * stride - pad, cnt = 0;
-                for (int q = 0; q < win; q++)
-                    cnt += first + q >= 0 && first + q < si.steps;
-                for (int q = 0; q < win; q++) {
-                    int p = first + q;
-                    if (p < 0 || p >= si.steps)
-                        continue;
-                    for (int c = 0; c < ch; c++)
-                        min[b * isz + (size_t)p * ch + c] += mo[b * osz + (size_t)t * ch + c] / cnt;
-                }
+        } else {
+            for (int b = 0; b < c.nb; b++) {
+                const float *zr = c.ref.pre + b * osz, *yr = c.ref.out + b * osz;
+                float *m = mo + b * osz;
+                for (size_t i = 0; i < osz; i++)
+                    if (m[i] != 0.0f)
+                        m[i] *= tk_dl_rescale(l->activation, zx[i], zr[i], yx[i], yr[i]);
             }
-        st->nz_valid = false;
-        return true;
+        }
     }
-    case TK_LAYER_LSTM:
-        memset(min, 0, sizeof(float) * nb * isz);
-        lstm_backward(st, k, 0, l->go_backwards, false, mo, 0, 1.0f, min);
-        st->nz_valid = false;
-        return true;
-    case TK_LAYER_BIDIRECTIONAL: {
-        memset(min, 0, sizeof(float) * nb * isz);
-        bool concat = l->merge_mode == TK_MERGE_CONCAT;
-        float scale = l->merge_mode == TK_MERGE_AVE ? 0.5f : 1.0f;
-        lstm_backward(st, k, 0, l->go_backwards, false, mo, 0, scale, min);
-        lstm_backward(st, k, 1, !l->go_backwards, true, mo, concat ? l->units : 0, scale, min);
-        st->nz_valid = false;
-        return true;
-    }
-    default: /* Activation (rescaled above): identity, same sparsity */
-        memcpy(min, mo, sizeof(float) * nb * isz);
-        return true;
-    }
+    return tk_attr_rules_of(l->kind)->dl_backward(&c);
 }
 
 static tk_status dl_explain(void *p, const tk_review *rv, tk_attribution *out, tk_error *err)
@@ -641,7 +348,7 @@ static tk_status dl_explain(void *p, const tk_review *rv, tk_attribution *out, t
             return s;
     }
     if (rv->ids)
-        s = m->has_embedding ? tk_dl_embed(m, rv->ids, 1, steps, st->x, err)
+        s = m->has_embedding ? tk_model_embed(m, rv->ids, 1, steps, st->x, err)
                              : tk_error_set(err, TK_E_INVALID, "method %s: token ids given to a model without an embedding",
                                             st->params.name);
     else if (rv->vectors)
@@ -670,7 +377,7 @@ static tk_status dl_explain(void *p, const tk_review *rv, tk_attribution *out, t
     out->f_baseline = e / nb;
 
     float *mo = st->m_a, *mi = st->m_b;
-    st->nz_valid = false;
+    st->nz.valid = false;
     for (int k = st->plan.n - 1; k >= 0; k--) {
         if (!layer_backward(st, k, mo, mi))
             continue;

@@ -1,11 +1,9 @@
-/* Inside src/attr, shared by deeplift.c and lrp.c: a forward pass over the
- * model's body that keeps everything DeepLIFT's and LRP's rules need (the
- * pre-activations of every non-linear layer, the LSTM gates before and after
- * their activations, cells and hidden states), for a batch of sequences.
- *
- * Why not the model module's workspace: the rules need pre-activations and
- * gate pre-activations it does not expose, and DeepSHAP keeps one of these
- * per job for the background (computed once at create time). */
+/* Inside src/attr, shared by deeplift.c and lrp.c: the forward passes their
+ * rules read, taken from the model's own forward pass (tk_model_forward on
+ * a workspace that keeps pre-activations, tk_workspace_keep_pre), and the
+ * views of one layer's stored activations that the rules take (rules.h).
+ * DeepSHAP keeps one of these per job for the background (one forward of
+ * B references at create time). */
 #ifndef TOKATTR_ATTR_DEEPLIFT_NET_H
 #define TOKATTR_ATTR_DEEPLIFT_NET_H
 
@@ -25,41 +23,25 @@ typedef struct tk_dl_plan {
     int max_size;   /* largest per-sample activation size, input included */
 } tk_dl_plan;
 
+/* Shapes from the model (tk_model_shapes); the body must end in a vector
+ * of the model's outputs. */
 tk_status tk_dl_plan_init(tk_dl_plan *plan, const tk_model *model, int steps, tk_error *err);
 void tk_dl_plan_free(tk_dl_plan *plan);
 
-/* One LSTM direction's trace, in processing order (step 0 of the backward
- * direction is the last position). */
-typedef struct tk_dl_lstm {
-    float *pre;  /* (steps, batch, 4 units): gate pre-activations, Keras order i, f, g, o */
-    float *act;  /* (steps, batch, 4 units): activated gates */
-    float *c;    /* (steps, batch, units): cell states */
-    float *tc;   /* (steps, batch, units): tanh(c), as the forward used it */
-    float *h;    /* (steps, batch, units): hidden states */
-} tk_dl_lstm;
-
-/* Activations of `batch` sequences. For layer k:
- * out[k] (batch, out size); pre[k] (batch, out size) the pre-activation of
- * Dense/Conv1D/Activation (== out[k] when the activation is linear, and
- * then not allocated separately); lstm[k][dir] for LSTM/Bidirectional. */
+/* The activations of the last forward pass of up to cap_batch sequences
+ * of up to cap_steps positions: a model workspace that keeps
+ * pre-activations. */
 typedef struct tk_dl_acts {
+    tk_workspace *ws;
     int cap_batch, cap_steps;
-    int batch;        /* of the last forward */
-    int n;
-    const float *x;   /* (batch, steps, input_dim) the input of the last forward (caller's) */
-    float **out;      /* (n) */
-    float **pre;      /* (n) */
-    tk_dl_lstm (*lstm)[2]; /* (n) */
-    float *cols;      /* im2col scratch: (batch * out steps, kernel * channels) */
-    size_t cols_size;
+    int batch; /* of the last forward */
 } tk_dl_acts;
 
 tk_status tk_dl_acts_create(const tk_model *model, int cap_batch, int cap_steps,
                             tk_dl_acts **out, tk_error *err);
 void tk_dl_acts_destroy(tk_dl_acts *a);
 
-/* x (batch, plan->steps, input_dim) -> every layer's activations in acts;
- * acts->x keeps the pointer, so x must outlive the use of acts. */
+/* x (batch, plan->steps, input_dim) -> every layer's activations in acts. */
 tk_status tk_dl_forward(const tk_dl_plan *plan, tk_dl_acts *acts, int batch, const float *x,
                         tk_error *err);
 
@@ -67,17 +49,20 @@ tk_status tk_dl_forward(const tk_dl_plan *plan, tk_dl_acts *acts, int batch, con
  * layer's pre-activation. */
 const float *tk_dl_logits(const tk_dl_plan *plan, const tk_dl_acts *acts, int b);
 
-/* Element-wise activation and its derivative, as the forward computes them. */
-float tk_dl_act(tk_activation act, float z);
-double tk_dl_act_grad(tk_activation act, double z);
+/* What the last forward kept of body layer k, for all its rows:
+ * in (rows, in size), out (rows, out size), pre (rows, out size) the input
+ * of the layer's output activation or NULL (linear, or the last layer),
+ * rnn[dir] the recurrent trace of each direction (gates, cells, hidden,
+ * pre, tanh_cells; see model.h). */
+typedef struct tk_dl_side {
+    const float *in;
+    const float *out;
+    const float *pre;
+    tk_lstm_trace rnn[2];
+    tk_rnn_trace cell[2]; /* SimpleRNN/GRU directions (model.h tk_rnn_trace) */
+} tk_dl_side;
 
-/* The number of input channels a Conv1D unit reads at output position t
- * (less than kernel * channels at the borders of "same" padding). */
-int tk_dl_conv_window(const tk_layer *l, int in_steps, int t, int *first_tap, int *last_tap);
-
-/* Input position of tap k for output position t (may be out of range with
- * "same" padding: then the tap reads zero). */
-int tk_dl_conv_pos(const tk_layer *l, int in_steps, int t, int k);
+tk_dl_side tk_dl_side_of(const tk_dl_plan *plan, const tk_dl_acts *acts, int k);
 
 /* The arg-max of v[0], v[stride], ... v[(n-1) stride]: the FIRST position
  * within 1e-7 max(1, |max|) of the maximum. Identical windows (runs of
@@ -86,20 +71,16 @@ int tk_dl_conv_pos(const tk_layer *l, int in_steps, int t, int k);
  * same position an exact computation would (the first of equal values). */
 int tk_dl_argmax(const float *v, int n, size_t stride);
 
-/* ids (batch, steps) -> x (batch, steps, input_dim), the Embedding rows;
- * an id outside the vocabulary is TK_E_INVALID. */
-tk_status tk_dl_embed(const tk_model *model, const int32_t *ids, int batch, int steps, float *x,
-                      tk_error *err);
-
 /* Multiply-adds of one forward pass of one sequence, times two. */
 double tk_dl_forward_flops(const tk_dl_plan *plan);
 
 /* FLOPs of one backward pass that touches every weight of the plan's
- * linear maps: mac_flops per multiply-add; a Conv1D followed by global max
- * pooling only in routed_windows windows per filter (else every output
- * position); an LSTM's input projection and recurrence in lstm_gates of
- * their 4 gate blocks. DeepLIFT's multipliers and epsilon-LRP's relevance
- * differ only in these three factors. */
+ * linear maps: mac_flops per multiply-add; a layer whose output reaches a
+ * global max pooling only through element-wise layers only in
+ * routed_windows windows per filter (else every output position); a
+ * recurrent layer's input projection and recurrence in lstm_gates of their
+ * 4 gate blocks. DeepLIFT's multipliers and epsilon-LRP's relevance differ
+ * only in these three factors; the rules table says each kind's count. */
 double tk_dl_backward_flops(const tk_dl_plan *plan, double mac_flops, int routed_windows,
                             int lstm_gates);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "attr/target.h"
+#include "core/rng.h"
 
 void tk_faith_params_default(tk_faith_params *p)
 {
@@ -104,13 +105,6 @@ static int cmp_ranked(const void *pa, const void *pb)
     return a->pos - b->pos;
 }
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 /* Writes one variant: ids with the positions flagged in `removed` taken out
  * (replaced by pad in place, or deleted and padded at the front). */
@@ -177,7 +171,7 @@ tk_status tk_faith_review(tk_faith_workspace *ws, const tk_faith_params *p, tk_f
             ws->rorder[k++] = t;
     uint64_t rng = p->seed ^ (review_key * 0xD1B54A32D192ED03ull);
     for (int j = n - 1; j > 0; j--) {
-        int r = (int)(splitmix64(&rng) % (uint64_t)(j + 1));
+        int r = (int)(tk_rng_u64(&rng) % (uint64_t)(j + 1));
         int tmp = ws->rorder[j];
         ws->rorder[j] = ws->rorder[r];
         ws->rorder[r] = tmp;

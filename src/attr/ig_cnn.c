@@ -16,6 +16,7 @@
 #include "attr/ig_fast.h"
 #include "attr/target.h"
 #include "core/gemm.h"
+#include "model/window.h"
 
 enum { IG_CNN_MAX_DENSE = 8 };
 
@@ -111,7 +112,8 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
     c->k = conv->kernel_size;
     c->c = model->input_dim;
     c->f = conv->filters;
-    c->pad_left = conv->padding_same ? (c->k - 1) / 2 : 0;
+    /* the fast path takes stride 1 only: the padding is the same for every length */
+    c->pad_left = tk_window_pad_left(tk_window_conv(conv), max_steps);
     size_t kc = (size_t)c->k * (size_t)c->c;
     int width = c->f;
     bool ok = true;
@@ -152,7 +154,7 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
 
 static int conv_out_steps(const tk_ig_cnn *c, int steps)
 {
-    return c->conv->padding_same ? steps : steps - c->k + 1;
+    return tk_window_out(tk_window_conv(c->conv), steps);
 }
 
 /* z (out_steps, f) = conv(x) + bias, as im2col + one GEMM. */

@@ -20,6 +20,7 @@
 #include "attr/ig_fast.h"
 #include "attr/target.h"
 #include "core/gemm.h"
+#include "model/activation.h"
 
 enum { IG_LSTM_MAX_DENSE = 8 };
 
@@ -152,46 +153,9 @@ tk_status tk_ig_lstm_create(const tk_model *model, int max_steps, int max_points
     return TK_OK;
 }
 
-/* exp(x) for float, branch-free so that the gate loops vectorise (libm's
- * expf does not, and the n * U * 4 gate activations per step would cost
- * more than the recurrent GEMM): Cody-Waite reduction x = k ln2 + r,
- * |r| <= ln2/2, and a degree-6 Taylor polynomial, relative error < 2e-7. */
-static inline float fast_exp(float x)
-{
-    /* Ternaries, not fminf/fmaxf: those are libm calls here and stop vectorisation. */
-    x = x < -87.0f ? -87.0f : x;
-    x = x > 88.0f ? 88.0f : x;
-    const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    float k = (x * 1.44269504f + magic) - magic;
-    float r = x - k * 0.693145752f - k * 1.42860677e-06f;
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f +
-              r * (0.00833333377f + r * 0.00138888892f)))));
-    int32_t bits = ((int32_t)k + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
-
-static inline float fast_sigmoid(float v)
-{
-    return 1.0f / (1.0f + fast_exp(-v));
-}
-
-static inline float fast_tanh(float v)
-{
-    /* 1 - 2 / (exp(2v) + 1): exact limits +-1, no cancellation problem for
-     * the |v| where tanh is not already +-1 in float. */
-    return 1.0f - 2.0f / (fast_exp(2.0f * v) + 1.0f);
-}
-
 static inline float rec_act(tk_activation a, float v)
 {
-    if (a == TK_ACT_HARD_SIGMOID) {
-        float y = 0.2f * v + 0.5f;
-        y = y < 0.0f ? 0.0f : y;
-        return y > 1.0f ? 1.0f : y;
-    }
-    return fast_sigmoid(v);
+    return a == TK_ACT_HARD_SIGMOID ? tk_hard_sigmoid_vec(v) : tk_sigmoid_vec(v);
 }
 
 /* Derivative of the recurrent activation from its value y. */
@@ -215,14 +179,14 @@ TK_ALWAYS_INLINE static inline void forward_row(float *restrict row, const float
     for (int j = 0; j < U; j++) {
         float ig = rec_act(a, row[j]);
         float fg = rec_act(a, row[U + j]);
-        float gg = fast_tanh(row[2 * U + j]);
+        float gg = tk_tanh_vec(row[2 * U + j]);
         float og = rec_act(a, row[3 * U + j]);
         row[j] = ig;
         row[U + j] = fg;
         row[2 * U + j] = gg;
         row[3 * U + j] = og;
         c[j] = ig * gg + fg * cprev[j];
-        tc[j] = fast_tanh(c[j]);
+        tc[j] = tk_tanh_vec(c[j]);
         h[j] = og * tc[j];
     }
 }

@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "model/activation.h"
+
 int tk_predicted_class(const tk_model *model, const float *logits)
 {
     if (model->n_outputs == 1)
@@ -47,7 +49,7 @@ tk_status tk_choose_target(const tk_model *model, const tk_method_params *params
 
 static double sigmoid(double z)
 {
-    return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+    return tk_act_value_d(TK_ACT_SIGMOID, z);
 }
 
 double tk_explained_scalar(const tk_model *model, tk_output_kind output, int target,

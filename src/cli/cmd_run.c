@@ -14,6 +14,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: mpirun -n N tokattr run JOB.yaml [--resume | --force] [--shared DIR] [--quiet]\n"
+            "                                        [--ranks-per-node K]\n"
+            "       tokattr run JOB.yaml --list-paths [--shared DIR]\n"
             "\n"
             "Computes the job's attributions for every selected review and writes one HDF5\n"
             "results file (README \"Running a job\", \"Results file\").\n"
@@ -23,6 +25,15 @@ static void usage(FILE *out)
             "  --shared DIR  where \"shared:\" paths in the job point (default $TOKATTR_SHARED,\n"
             "                else ../shared)\n"
             "  --quiet       no progress output\n"
+            "  --ranks-per-node K  treat each K consecutive ranks of a host as one node (own\n"
+            "                weight window, own leader), to run the multi-node path on one\n"
+            "                host (default $TOKATTR_RANKS_PER_NODE, else the real nodes)\n"
+            "  --list-paths  print the files the job reads and writes, one 'key<TAB>path' a line\n"
+            "                (model, dataset, word_index, word_vectors, results), and exit;\n"
+            "                slurm/ uses it to refuse node-local paths on several nodes\n"
+            "\n"
+            "Environment: TOKATTR_DEBUG_WINDOW=1 lists every rank's weight window mapping and\n"
+            "PSS at the end (Linux; README \"Cluster users\").\n"
             "\n"
             "Job defaults: split test, select all, num_words and maxlen from the model,\n"
             "padding and truncating pre, chunk_size 16, checkpoint_every 1,\n"
@@ -53,6 +64,17 @@ static int env_rank(void)
             return atoi(v);
     }
     return 0;
+}
+
+/* A node size from --ranks-per-node or $TOKATTR_RANKS_PER_NODE: a positive
+ * integer; 0 (real nodes) when text is NULL or empty, -1 when invalid. */
+static int parse_ranks_per_node(const char *text)
+{
+    if (!text || !*text)
+        return 0;
+    char *end = NULL;
+    long v = strtol(text, &end, 10);
+    return (*end || v < 1 || v > 1 << 20) ? -1 : (int)v;
 }
 
 /* On a labelled split: the accuracy over every review in the file, and a
@@ -97,10 +119,53 @@ static int exit_code(tk_status st)
     return st == TK_E_INTERRUPTED ? TK_EXIT_RESUMABLE : TK_EXIT_FAILURE;
 }
 
+/* The node layout, and the phase timers over the ranks (CoMD's table) with
+ * rank 0's cost per review and the rate at which it would saturate. */
+static void print_nodes_and_timers(const tk_run_summary *s, int64_t computed)
+{
+    if (s->node_ranks_min == s->node_ranks_max)
+        printf("  nodes: %d x %d rank%s, one %.1f MB weight window per node\n", s->nodes,
+               s->node_ranks_max, s->node_ranks_max == 1 ? "" : "s", s->weight_bytes / 1e6);
+    else
+        printf("  nodes: %d of %d-%d ranks, one %.1f MB weight window per node\n", s->nodes,
+               s->node_ranks_min, s->node_ranks_max, s->weight_bytes / 1e6);
+    static const char *names[TK_PHASE_N] = {"compute", "wait", "receive", "write", "flush"};
+    printf("  %-10s %10s %10s %10s %10s %6s\n", "timer (s)", "rank 0", "min", "mean", "max",
+           "ranks");
+    for (int i = 0; i < TK_PHASE_N; i++) {
+        const tk_run_timer *t = &s->timers[i];
+        printf("  %-10s %10.3f %10.3f %10.3f %10.3f %6d\n", names[i], t->rank0, t->min, t->mean,
+               t->max, t->ranks);
+    }
+    if (computed <= 0)
+        return;
+    /* receiving is paid for the reviews other ranks computed, writing and
+     * flushing for all; in wall time and in CPU time (the cost on a core
+     * of its own, when others share rank 0's) */
+    for (int cpu = 0; cpu < 2; cpu++) {
+        const double *t = cpu ? s->root_cpu : NULL;
+        double tr = t ? t[TK_PHASE_RECEIVE] : s->timers[TK_PHASE_RECEIVE].rank0;
+        double tw = t ? t[TK_PHASE_WRITE] : s->timers[TK_PHASE_WRITE].rank0;
+        double tf = t ? t[TK_PHASE_FLUSH] : s->timers[TK_PHASE_FLUSH].rank0;
+        double recv = s->root_received > 0 ? tr / (double)s->root_received : 0;
+        double write = tw / (double)computed, flush = tf / (double)computed;
+        double per = recv + write + flush;
+        printf("  rank 0 per review (%s): receive %.4f + write %.4f + flush %.4f = %.4f ms",
+               cpu ? "CPU" : "wall", 1e3 * recv, 1e3 * write, 1e3 * flush, 1e3 * per);
+        if (per > 0)
+            printf(": saturates at %.0f reviews/s", 1.0 / per);
+        if (s->root_flushes > 0)
+            printf(" (%lld flushes, %.1f ms each)", (long long)s->root_flushes,
+                   1e3 * tf / (double)s->root_flushes);
+        printf("\n");
+    }
+}
+
 int tk_cmd_run(int argc, char **argv)
 {
     const char *job_path = NULL, *shared = NULL;
-    bool resume = false, force = false, quiet = false;
+    const char *per_node = getenv("TOKATTR_RANKS_PER_NODE"), *per_node_from = "TOKATTR_RANKS_PER_NODE";
+    bool resume = false, force = false, quiet = false, list_paths = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -111,8 +176,13 @@ int tk_cmd_run(int argc, char **argv)
             force = true;
         } else if (strcmp(argv[i], "--quiet") == 0) {
             quiet = true;
+        } else if (strcmp(argv[i], "--list-paths") == 0) {
+            list_paths = true;
         } else if (strcmp(argv[i], "--shared") == 0 && i + 1 < argc) {
             shared = argv[++i];
+        } else if (strcmp(argv[i], "--ranks-per-node") == 0 && i + 1 < argc) {
+            per_node = argv[++i];
+            per_node_from = "--ranks-per-node";
         } else if (argv[i][0] == '-') {
             if (env_rank() == 0) {
                 fprintf(stderr, "tokattr run: unknown option '%s'\n", argv[i]);
@@ -136,12 +206,33 @@ int tk_cmd_run(int argc, char **argv)
         return TK_EXIT_USAGE;
     }
 
+    int ranks_per_node = parse_ranks_per_node(per_node);
+    if (ranks_per_node < 0) {
+        if (env_rank() == 0)
+            fprintf(stderr, "tokattr run: %s must be a positive number of ranks, not '%s'\n",
+                    per_node_from, per_node);
+        return TK_EXIT_USAGE;
+    }
+    const char *corrupt = getenv("TOKATTR_TEST_CORRUPT_WEIGHTS");
+    const char *debug_window = getenv("TOKATTR_DEBUG_WINDOW");
+
     tk_error err = {0};
     tk_job *job = NULL;
     if (tk_job_load(job_path, shared, &job, &err) != TK_OK) {
         if (env_rank() == 0)
             fprintf(stderr, "tokattr run: %s\n", err.msg);
         return TK_EXIT_FAILURE;
+    }
+
+    if (list_paths) {
+        const char *key[] = {"model", "dataset", "word_index", "word_vectors", "results"};
+        const char *path[] = {job->model_path, job->dataset_path, job->word_index,
+                              job->word_vectors, job->output_path};
+        for (size_t i = 0; i < sizeof key / sizeof key[0]; i++)
+            if (path[i])
+                printf("%s\t%s\n", key[i], path[i]);
+        tk_job_destroy(job);
+        return TK_EXIT_OK;
     }
 
     /* the command line, stored in the results file; --force, --resume and
@@ -186,12 +277,19 @@ int tk_cmd_run(int argc, char **argv)
                          .command_line = cmd,
                          .resume = resume,
                          .force = force,
-                         .progress = quiet ? NULL : stderr};
+                         .progress = quiet ? NULL : stderr,
+                         .ranks_per_node = ranks_per_node,
+                         .errors = stderr,
+                         .window_report = debug_window && *debug_window && strcmp(debug_window, "0")
+                                              ? stderr
+                                              : NULL,
+                         .test_corrupt_rank = corrupt ? atoi(corrupt) : 0};
     tk_run_summary sum;
     tk_status st = tk_run(&argc, &argv, &cfg, &sum, &err);
     if (sum.is_root) {
         if (st != TK_OK) {
-            fprintf(stderr, "tokattr run: %s\n", err.msg);
+            if (!sum.error_printed)
+                fprintf(stderr, "tokattr run: %s\n", err.msg);
         } else if (sum.already_complete) {
             printf("tokattr run: %s is already complete (%lld reviews); nothing to do\n",
                    sum.final_path, (long long)sum.n_reviews);
@@ -203,6 +301,7 @@ int tk_cmd_run(int argc, char **argv)
                    sum.seconds, sum.ranks, sum.ranks == 1 ? "" : "s",
                    sum.seconds > 0 ? (double)computed / sum.seconds : 0.0, sum.setup_seconds,
                    sum.root_busy_seconds);
+            print_nodes_and_timers(&sum, computed);
             for (int k = 0; k < sum.n_methods; k++)
                 printf("  %-20s axiom error |mean| %.3g, |max| %.3g over %lld reviews\n",
                        sum.methods[k].name, sum.methods[k].mean_abs_error,

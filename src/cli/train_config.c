@@ -56,6 +56,9 @@ static const cyaml_strval_t LAYER_TYPES[] = {
     {"activation", TK_LAYER_ACTIVATION},
     {"dropout", TK_LAYER_DROPOUT},
     {"lstm", TK_LAYER_LSTM},
+    {"gru", TK_LAYER_GRU},
+    {"simple_rnn", TK_LAYER_SIMPLE_RNN},
+    {"batch_normalization", TK_LAYER_BATCH_NORM},
 };
 static const cyaml_strval_t ACTIVATIONS[] = {
     {"linear", TK_ACT_LINEAR}, {"relu", TK_ACT_RELU},       {"sigmoid", TK_ACT_SIGMOID},
@@ -299,6 +302,13 @@ static tk_status convert(const char *path, const yaml_config *y, tk_train_config
         s->padding_same = l->padding == 1;
         s->activation = (tk_activation)l->activation;
         s->rate = s->kind == TK_LAYER_LSTM ? l->dropout : l->rate;
+        if (s->kind == TK_LAYER_GRU || s->kind == TK_LAYER_SIMPLE_RNN) {
+            if (l->dropout != 0 || l->rate != 0)
+                return tk_error_set(err, TK_E_UNSUPPORTED,
+                                    "%s: layer %u: dropout is not supported for gru and "
+                                    "simple_rnn (tokattr trains them without it)", path, i + 1);
+            s->rate = 0;
+        }
         s->return_sequences = l->return_sequences;
         if (l->l2 < 0)
             return tk_error_set(err, TK_E_INVALID, "%s: layer %u: l2 must be >= 0", path,

@@ -2,22 +2,11 @@
 
 #include <stdlib.h>
 
-/* splitmix64, local so that the data module does not depend on the model's. */
-static uint64_t next_u64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+#include "core/rng.h"
 
 static int64_t below(uint64_t *state, int64_t n)
 {
-    uint64_t un = (uint64_t)n, limit = UINT64_MAX - UINT64_MAX % un, r;
-    do
-        r = next_u64(state);
-    while (r >= limit);
-    return (int64_t)(r % un);
+    return (int64_t)tk_rng_below(state, (uint64_t)n);
 }
 
 void tk_synthetic_spec_default(tk_synthetic_spec *spec)

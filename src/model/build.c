@@ -4,69 +4,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/layer_ops.h"
+
 const char *tk_layer_class_name(tk_layer_kind kind)
 {
-    switch (kind) {
-    case TK_LAYER_INPUT: return "InputLayer";
-    case TK_LAYER_EMBEDDING: return "Embedding";
-    case TK_LAYER_CONV1D: return "Conv1D";
-    case TK_LAYER_MAX_POOL1D: return "MaxPooling1D";
-    case TK_LAYER_AVG_POOL1D: return "AveragePooling1D";
-    case TK_LAYER_GLOBAL_MAX_POOL1D: return "GlobalMaxPooling1D";
-    case TK_LAYER_GLOBAL_AVG_POOL1D: return "GlobalAveragePooling1D";
-    case TK_LAYER_FLATTEN: return "Flatten";
-    case TK_LAYER_DENSE: return "Dense";
-    case TK_LAYER_ACTIVATION: return "Activation";
-    case TK_LAYER_DROPOUT: return "Dropout";
-    case TK_LAYER_LSTM: return "LSTM";
-    case TK_LAYER_BIDIRECTIONAL: return "Bidirectional";
-    case TK_LAYER_KIND_COUNT: break;
-    }
-    return "?";
+    const tk_layer_ops *ops = tk_layer_ops_of(kind);
+    return ops && ops->class_name ? ops->class_name : "?";
 }
 
 /* tf.keras' snake_case base names. */
 static const char *base_name(tk_layer_kind kind)
 {
-    switch (kind) {
-    case TK_LAYER_EMBEDDING: return "embedding";
-    case TK_LAYER_CONV1D: return "conv1d";
-    case TK_LAYER_MAX_POOL1D: return "max_pooling1d";
-    case TK_LAYER_AVG_POOL1D: return "average_pooling1d";
-    case TK_LAYER_GLOBAL_MAX_POOL1D: return "global_max_pooling1d";
-    case TK_LAYER_GLOBAL_AVG_POOL1D: return "global_average_pooling1d";
-    case TK_LAYER_FLATTEN: return "flatten";
-    case TK_LAYER_DENSE: return "dense";
-    case TK_LAYER_ACTIVATION: return "activation";
-    case TK_LAYER_DROPOUT: return "dropout";
-    case TK_LAYER_LSTM: return "lstm";
-    case TK_LAYER_BIDIRECTIONAL: return "bidirectional";
-    default: return "layer";
-    }
+    const tk_layer_ops *ops = tk_layer_ops_of(kind);
+    return ops && ops->base_name ? ops->base_name : "layer";
 }
 
 /* Sizes the model module cannot judge (it reads them from trusted-looking
  * Keras files): zero or negative widths, rates outside [0, 1). */
-static tk_status check_spec(const tk_layer *l, const tk_layer_spec *s, tk_error *err)
+static tk_status check_sizes(const tk_layer *l, tk_error *err)
 {
-    bool bad = false;
-    switch (s->kind) {
-    case TK_LAYER_EMBEDDING: bad = s->input_dim <= 0 || s->output_dim <= 0; break;
-    case TK_LAYER_CONV1D: bad = s->filters <= 0 || s->kernel_size <= 0; break;
-    case TK_LAYER_MAX_POOL1D:
-    case TK_LAYER_AVG_POOL1D: bad = s->pool_size <= 0; break;
-    case TK_LAYER_DENSE: bad = s->units <= 0; break;
-    case TK_LAYER_LSTM: bad = s->units <= 0 || s->rate < 0 || s->rate >= 1; break;
-    case TK_LAYER_DROPOUT: bad = s->rate < 0 || s->rate >= 1; break;
-    case TK_LAYER_GLOBAL_MAX_POOL1D:
-    case TK_LAYER_GLOBAL_AVG_POOL1D:
-    case TK_LAYER_FLATTEN:
-    case TK_LAYER_ACTIVATION: break;
-    default:
+    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+    if (ops->sizes_ok == NULL)
         return tk_error_set(err, TK_E_UNSUPPORTED, "layer %s: training a %s is not supported",
                             l->name, l->class_name);
-    }
-    if (bad)
+    if (!ops->sizes_ok(l))
         return tk_error_set(err, TK_E_INVALID,
                             "layer %s (%s): sizes must be positive (input_dim, output_dim, "
                             "filters, kernel_size, pool_size, units) and rates in [0, 1)",
@@ -92,11 +53,10 @@ static void fill_layer(tk_layer *l, const tk_layer_spec *s)
     l->activation = s->activation;
     l->use_bias = true;
     l->dropout_rate = s->rate;
-    if (s->kind == TK_LAYER_LSTM) {
-        l->activation = TK_ACT_TANH;
-        l->recurrent_activation = TK_ACT_SIGMOID;
-        l->return_sequences = s->return_sequences;
-    }
+    l->return_sequences = s->return_sequences;
+    const tk_layer_ops *ops = tk_layer_ops_of(s->kind);
+    if (ops->build_defaults)
+        ops->build_defaults(l);
 }
 
 tk_status tk_model_build(const tk_layer_spec *specs, int n_specs, int maxlen, tk_model **out,
@@ -129,9 +89,9 @@ tk_status tk_model_build(const tk_layer_spec *specs, int n_specs, int maxlen, tk
             st = tk_error_set(err, TK_E_UNSUPPORTED,
                               "layer %s: the Embedding must be the first layer, and only it",
                               l->name);
-        if (st == TK_OK)
-            st = check_spec(l, s, err);
         fill_layer(l, s);
+        if (st == TK_OK)
+            st = check_sizes(l, err);
     }
     const tk_layer_spec *last = &specs[n_specs - 1];
     if (st == TK_OK && last->kind != TK_LAYER_DENSE)
@@ -146,22 +106,9 @@ tk_status tk_model_build(const tk_layer_spec *specs, int n_specs, int maxlen, tk
 void tk_layer_kernel_range(const tk_model *model, int layer, size_t *offset, size_t *count)
 {
     const tk_layer *l = &model->layers[layer];
-    *offset = 0;
-    *count = 0;
-    switch (l->kind) {
-    case TK_LAYER_DENSE:
-        *offset = (size_t)(l->kernel - model->params);
-        *count = (size_t)l->in.channels * l->units;
-        break;
-    case TK_LAYER_CONV1D:
-        *offset = (size_t)(l->kernel - model->params);
-        *count = (size_t)l->kernel_size * l->in.channels * l->filters;
-        break;
-    case TK_LAYER_LSTM:
-        *offset = (size_t)(l->lstm[0].kernel - model->params);
-        *count = (size_t)l->in.channels * 4 * l->units;
-        break;
-    default:
-        break;
-    }
+    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+    const float *k = ops->kernel ? ops->kernel(l, count) : NULL;
+    *offset = k ? (size_t)(k - model->params) : 0;
+    if (k == NULL)
+        *count = 0;
 }

@@ -4,38 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t tk_rng_u64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+#include "model/layer_ops.h"
 
-float tk_rng_uniform(uint64_t *state)
-{
-    return (float)(tk_rng_u64(state) >> 40) * (1.0f / 16777216.0f);
-}
-
-double tk_rng_normal(uint64_t *state)
-{
-    /* 53-bit uniforms; u1 in (0, 1] so that log never sees 0. */
-    double u1 = ((double)(tk_rng_u64(state) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
-    double u2 = (double)(tk_rng_u64(state) >> 11) * (1.0 / 9007199254740992.0);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-uint64_t tk_rng_below(uint64_t *state, uint64_t n)
-{
-    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    uint64_t r;
-    do
-        r = tk_rng_u64(state);
-    while (r >= limit);
-    return r % n;
-}
-
-static void fill_uniform(float *w, size_t count, float limit, uint64_t *state)
+void tk_init_uniform(float *w, size_t count, float limit, uint64_t *state)
 {
     for (size_t i = 0; i < count; i++)
         w[i] = (2.0f * tk_rng_uniform(state) - 1.0f) * limit;
@@ -44,7 +15,7 @@ static void fill_uniform(float *w, size_t count, float limit, uint64_t *state)
 void tk_init_glorot_uniform(float *w, size_t count, double fan_in, double fan_out,
                             uint64_t *state)
 {
-    fill_uniform(w, count, (float)sqrt(6.0 / (fan_in + fan_out)), state);
+    tk_init_uniform(w, count, (float)sqrt(6.0 / (fan_in + fan_out)), state);
 }
 
 tk_status tk_init_orthogonal(float *w, int rows, int cols, uint64_t *state, tk_error *err)
@@ -86,56 +57,13 @@ tk_status tk_init_orthogonal(float *w, int rows, int cols, uint64_t *state, tk_e
     return TK_OK;
 }
 
-static tk_status init_lstm(tk_lstm_weights *lw, int in_dim, int units, uint64_t *state,
-                           tk_error *err)
-{
-    tk_init_glorot_uniform(lw->kernel, (size_t)in_dim * 4 * units, in_dim, 4.0 * units, state);
-    tk_status st = tk_init_orthogonal(lw->recurrent, units, 4 * units, state, err);
-    if (st != TK_OK)
-        return st;
-    if (lw->bias) {
-        memset(lw->bias, 0, sizeof(float) * 4 * (size_t)units);
-        for (int u = 0; u < units; u++)
-            lw->bias[units + u] = 1.0f; /* unit_forget_bias: gate block f */
-    }
-    return TK_OK;
-}
-
 tk_status tk_model_init_keras(tk_model *model, uint64_t seed, tk_error *err)
 {
     uint64_t state = seed;
     for (int i = 0; i < model->n_layers; i++) {
         tk_layer *l = &model->layers[i];
-        tk_status st = TK_OK;
-        switch (l->kind) {
-        case TK_LAYER_EMBEDDING:
-            fill_uniform(l->embeddings, (size_t)l->input_dim * l->output_dim, 0.05f, &state);
-            break;
-        case TK_LAYER_DENSE:
-            tk_init_glorot_uniform(l->kernel, (size_t)l->in.channels * l->units,
-                                   l->in.channels, l->units, &state);
-            if (l->bias)
-                memset(l->bias, 0, sizeof(float) * (size_t)l->units);
-            break;
-        case TK_LAYER_CONV1D:
-            tk_init_glorot_uniform(l->kernel,
-                                   (size_t)l->kernel_size * l->in.channels * l->filters,
-                                   (double)l->kernel_size * l->in.channels,
-                                   (double)l->kernel_size * l->filters, &state);
-            if (l->bias)
-                memset(l->bias, 0, sizeof(float) * (size_t)l->filters);
-            break;
-        case TK_LAYER_LSTM:
-            st = init_lstm(&l->lstm[0], l->in.channels, l->units, &state, err);
-            break;
-        case TK_LAYER_BIDIRECTIONAL:
-            st = init_lstm(&l->lstm[0], l->in.channels, l->units, &state, err);
-            if (st == TK_OK)
-                st = init_lstm(&l->lstm[1], l->in.channels, l->units, &state, err);
-            break;
-        default:
-            break;
-        }
+        const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+        tk_status st = ops->init ? ops->init(l, &state, err) : TK_OK;
         if (st != TK_OK)
             return st;
     }

@@ -8,15 +8,12 @@
 #include "core/status.h"
 #include "model/model.h"
 
-/* splitmix64: tiny state, full period over 2^64, good enough for
- * initialisation, shuffling and dropout masks. *state is the whole state. */
-uint64_t tk_rng_u64(uint64_t *state);
-/* Uniform in [0, 1), 24 random bits (exactly representable in float). */
-float tk_rng_uniform(uint64_t *state);
-/* Standard normal (Box-Muller, both values from fresh draws: no hidden cache). */
-double tk_rng_normal(uint64_t *state);
-/* Uniform integer in [0, n), n > 0 (rejection: no modulo bias). */
-uint64_t tk_rng_below(uint64_t *state, uint64_t n);
+/* The PRNG is core/rng.h (splitmix64); included here for the callers
+ * that drew from init.h before it moved. */
+#include "core/rng.h"
+
+/* U(-limit, limit): w (count) */
+void tk_init_uniform(float *w, size_t count, float limit, uint64_t *state);
 
 /* glorot_uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out)).
  * w (count) */

@@ -16,6 +16,7 @@ enum { MAX_LAYERS = 4096, MAX_DIM = 1 << 24 };
 static const char *const ACTIVATIONS[] = {
     [TK_ACT_LINEAR] = "linear",   [TK_ACT_RELU] = "relu", [TK_ACT_SIGMOID] = "sigmoid",
     [TK_ACT_HARD_SIGMOID] = "hard_sigmoid", [TK_ACT_TANH] = "tanh", [TK_ACT_SOFTMAX] = "softmax",
+    [TK_ACT_HARD_SIGMOID_K3] = "hard_sigmoid", /* never parsed: see tk_model_apply_keras_version */
 };
 static const char *const MERGES[] = {"concat", "sum", "ave", "mul"};
 
@@ -197,13 +198,123 @@ static tk_status parse_lstm(const where *w, const cJSON *c, tk_layer *l, tk_erro
     TRY(require_false(w, c, "stateful", err));
     TRY(require_false(w, c, "time_major", err));
     TRY(get_float(w, c, "dropout", &l->dropout_rate, err));
+    /* recurrent_dropout acts only in training: the identity at inference. */
     float rd;
     TRY(get_float(w, c, "recurrent_dropout", &rd, err));
-    if (rd > 0.0f)
-        return bad(w, err, TK_E_UNSUPPORTED,
-                   "option recurrent_dropout > 0 is not supported (supported: 0)");
     TRY(get_int(w, c, "implementation", 2, 1, 2, &impl, err));
     return TK_OK;
+}
+
+/* ---- issue 16: SimpleRNN, GRU, BatchNormalization, inference-identity layers ---- */
+
+/* The options SimpleRNN and GRU share with LSTM. */
+static tk_status parse_rnn_common(const where *w, const cJSON *c, tk_layer *l, tk_error *err)
+{
+    static const char *const CELL_ACTS[] = {"linear", "relu", "sigmoid", NULL, "tanh"};
+    int act, impl;
+    float rd;
+    TRY(get_int(w, c, "units", -1, 1, MAX_DIM, &l->units, err));
+    TRY(get_choice(w, c, "activation", "tanh", CELL_ACTS, 5, &act, err));
+    l->activation = (tk_activation)act;
+    TRY(get_bool(w, c, "use_bias", true, &l->use_bias, err));
+    TRY(get_bool(w, c, "return_sequences", false, &l->return_sequences, err));
+    TRY(get_bool(w, c, "go_backwards", false, &l->go_backwards, err));
+    TRY(require_false(w, c, "return_state", err));
+    TRY(require_false(w, c, "stateful", err));
+    TRY(require_false(w, c, "time_major", err));
+    /* dropout and recurrent_dropout act only in training: the identity at inference */
+    TRY(get_float(w, c, "dropout", &l->dropout_rate, err));
+    TRY(get_float(w, c, "recurrent_dropout", &rd, err));
+    return get_int(w, c, "implementation", 2, 0, 2, &impl, err);
+}
+
+static tk_status parse_simple_rnn(const where *w, const cJSON *c, tk_layer *l, tk_error *err)
+{
+    return parse_rnn_common(w, c, l, err);
+}
+
+/* reset_after: absent in configs of Keras < 2.1.4, whose GRU was the
+ * reset-before variant; tf.keras 2 and Keras 3 write it (default true). */
+static tk_status parse_gru(const where *w, const cJSON *c, tk_layer *l, tk_error *err)
+{
+    tk_activation act;
+    TRY(parse_rnn_common(w, c, l, err));
+    TRY(get_activation(w, c, "recurrent_activation", "hard_sigmoid", &act, err));
+    if (act != TK_ACT_SIGMOID && act != TK_ACT_HARD_SIGMOID) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "recurrent_activation '%s' is not supported (supported: sigmoid hard_sigmoid)",
+                 tk_activation_name(act));
+        return bad(w, err, TK_E_UNSUPPORTED, msg);
+    }
+    l->recurrent_activation = act;
+    return get_bool(w, c, "reset_after", false, &l->reset_after, err);
+}
+
+static tk_status parse_batch_norm(const where *w, const cJSON *c, tk_layer *l, tk_error *err)
+{
+    const cJSON *axis = cJSON_GetObjectItemCaseSensitive(c, "axis");
+    if (cJSON_IsArray(axis) && cJSON_GetArraySize(axis) == 1)
+        axis = cJSON_GetArrayItem(axis, 0);
+    if (axis == NULL || cJSON_IsNull(axis))
+        l->bn_axis = -1;
+    else if (cJSON_IsNumber(axis) && axis->valuedouble == floor(axis->valuedouble) &&
+             (axis->valuedouble == -1 || (axis->valuedouble >= 1 && axis->valuedouble <= 2)))
+        l->bn_axis = (int)axis->valuedouble;
+    else
+        return bad(w, err, TK_E_UNSUPPORTED,
+                   "option axis is not supported (supported: -1, the channel axis)");
+    const cJSON *eps = cJSON_GetObjectItemCaseSensitive(c, "epsilon");
+    l->bn_epsilon = 1e-3f;
+    if (eps != NULL && !cJSON_IsNull(eps)) {
+        if (!cJSON_IsNumber(eps) || !(eps->valuedouble > 0.0 && eps->valuedouble < 1.0))
+            return bad(w, err, TK_E_FORMAT, "option 'epsilon' must be a number in (0, 1)");
+        l->bn_epsilon = (float)eps->valuedouble;
+    }
+    TRY(get_bool(w, c, "center", true, &l->bn_center, err));
+    TRY(get_bool(w, c, "scale", true, &l->bn_scale, err));
+    TRY(require_false(w, c, "renorm", err));
+    const cJSON *vb = cJSON_GetObjectItemCaseSensitive(c, "virtual_batch_size");
+    if (vb != NULL && !cJSON_IsNull(vb))
+        return bad(w, err, TK_E_UNSUPPORTED,
+                   "option virtual_batch_size is not supported (supported: null)");
+    return TK_OK;
+}
+
+/* A non-negative number option (stddev, l1, l2: not limited to [0, 1)). */
+static tk_status get_nonneg(const where *w, const cJSON *cfg, const char *key, float *out,
+                            tk_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+    *out = 0.0f;
+    if (v == NULL || cJSON_IsNull(v))
+        return TK_OK;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0.0 && v->valuedouble < 1e30)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "option '%s' must be a non-negative number", key);
+        return bad(w, err, TK_E_FORMAT, msg);
+    }
+    *out = (float)v->valuedouble;
+    return TK_OK;
+}
+
+/* GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization: the
+ * identity at inference, kept as a Dropout of rate 0 (model.h). */
+static tk_status parse_identity(const where *w, const cJSON *c, tk_layer *l, tk_error *err)
+{
+    l->dropout_rate = 0.0f;
+    if (strcmp(l->class_name, "GaussianNoise") == 0) {
+        l->identity_class = TK_IDENTITY_GAUSSIAN_NOISE;
+        return get_nonneg(w, c, "stddev", &l->identity_args[0], err);
+    }
+    if (strcmp(l->class_name, "ActivityRegularization") == 0) {
+        l->identity_class = TK_IDENTITY_ACTIVITY_REGULARIZATION;
+        TRY(get_nonneg(w, c, "l1", &l->identity_args[0], err));
+        return get_nonneg(w, c, "l2", &l->identity_args[1], err);
+    }
+    l->identity_class = strcmp(l->class_name, "AlphaDropout") == 0 ? TK_IDENTITY_ALPHA_DROPOUT
+                                                                     : TK_IDENTITY_GAUSSIAN_DROPOUT;
+    return get_float(w, c, "rate", &l->identity_args[0], err);
 }
 
 /* One parser per Keras class; all alias names map to the same kind. */
@@ -294,16 +405,29 @@ static tk_status parse_bidirectional(const where *w, const cJSON *c, tk_layer *l
     const cJSON *icfg = cJSON_GetObjectItemCaseSensitive(inner, "config");
     if (!cJSON_IsString(cls) || !cJSON_IsObject(icfg))
         return bad(w, err, TK_E_FORMAT, "option 'layer' must be an object with class_name and config");
-    if (strcmp(cls->valuestring, "LSTM") != 0) {
+    const char *dflt_name = "lstm";
+    if (strcmp(cls->valuestring, "GRU") == 0) {
+        l->kind = TK_LAYER_BIDIRECTIONAL_GRU;
+        dflt_name = "gru";
+    } else if (strcmp(cls->valuestring, "SimpleRNN") == 0) {
+        l->kind = TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN;
+        dflt_name = "simple_rnn";
+    } else if (strcmp(cls->valuestring, "LSTM") != 0) {
         char msg[200];
-        snprintf(msg, sizeof msg, "wrapped layer class '%.64s' is not supported (supported: LSTM)",
+        snprintf(msg, sizeof msg,
+                 "wrapped layer class '%.64s' is not supported (supported: LSTM GRU SimpleRNN)",
                  cls->valuestring);
         return bad(w, err, TK_E_UNSUPPORTED, msg);
     }
     const cJSON *iname = cJSON_GetObjectItemCaseSensitive(icfg, "name");
     snprintf(l->inner_name, sizeof l->inner_name, "%s",
-             cJSON_IsString(iname) ? iname->valuestring : "lstm");
-    TRY(parse_lstm(w, icfg, l, err));
+             cJSON_IsString(iname) ? iname->valuestring : dflt_name);
+    if (l->kind == TK_LAYER_BIDIRECTIONAL_GRU)
+        TRY(parse_gru(w, icfg, l, err));
+    else if (l->kind == TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN)
+        TRY(parse_simple_rnn(w, icfg, l, err));
+    else
+        TRY(parse_lstm(w, icfg, l, err));
     TRY(get_choice(w, c, "merge_mode", "concat", MERGES, 4, &merge, err));
     l->merge_mode = (tk_merge_mode)merge;
     return TK_OK;
@@ -335,6 +459,13 @@ static const class_entry CLASSES[] = {
     {"SpatialDropout1D", TK_LAYER_DROPOUT, parse_spatial_dropout},
     {"LSTM", TK_LAYER_LSTM, parse_lstm},
     {"Bidirectional", TK_LAYER_BIDIRECTIONAL, parse_bidirectional},
+    {"SimpleRNN", TK_LAYER_SIMPLE_RNN, parse_simple_rnn},
+    {"GRU", TK_LAYER_GRU, parse_gru},
+    {"BatchNormalization", TK_LAYER_BATCH_NORM, parse_batch_norm},
+    {"GaussianNoise", TK_LAYER_DROPOUT, parse_identity},
+    {"GaussianDropout", TK_LAYER_DROPOUT, parse_identity},
+    {"AlphaDropout", TK_LAYER_DROPOUT, parse_identity},
+    {"ActivityRegularization", TK_LAYER_DROPOUT, parse_identity},
 };
 enum { N_CLASSES = sizeof CLASSES / sizeof CLASSES[0] };
 
@@ -343,6 +474,17 @@ static const char *class_of_kind(const tk_layer *l)
 {
     if (l->kind == TK_LAYER_DROPOUT && l->dropout_spatial)
         return "SpatialDropout1D";
+    static const char *const IDENTITY[] = {
+        [TK_IDENTITY_GAUSSIAN_NOISE] = "GaussianNoise",
+        [TK_IDENTITY_GAUSSIAN_DROPOUT] = "GaussianDropout",
+        [TK_IDENTITY_ALPHA_DROPOUT] = "AlphaDropout",
+        [TK_IDENTITY_ACTIVITY_REGULARIZATION] = "ActivityRegularization",
+    };
+    if (l->kind == TK_LAYER_DROPOUT && l->identity_class > 0 &&
+        l->identity_class <= TK_IDENTITY_ACTIVITY_REGULARIZATION)
+        return IDENTITY[l->identity_class];
+    if (l->kind == TK_LAYER_BIDIRECTIONAL_GRU || l->kind == TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN)
+        return "Bidirectional";
     for (int i = 0; i < N_CLASSES; i++)
         if (CLASSES[i].kind == l->kind)
             return CLASSES[i].name;
@@ -463,7 +605,9 @@ tk_status tk_keras_parse_config(const char *json, const char *path, tk_model **o
                               "(supported: InputLayer Embedding Conv1D MaxPooling1D "
                               "AveragePooling1D GlobalMaxPooling1D GlobalAveragePooling1D "
                               "Flatten Dense Activation Dropout SpatialDropout1D LSTM "
-                              "Bidirectional)", path, l->name, l->class_name);
+                              "Bidirectional SimpleRNN GRU BatchNormalization GaussianNoise "
+                              "GaussianDropout AlphaDropout ActivityRegularization)",
+                              path, l->name, l->class_name);
             goto done;
         }
         l->kind = ce->kind;
@@ -545,6 +689,79 @@ static void add_lstm(cJSON *c, const tk_layer *l)
     cJSON_AddNumberToObject(c, "implementation", 2);
 }
 
+/* SimpleRNN and GRU options, as tf.keras writes them. */
+static void add_rnn(cJSON *c, const tk_layer *l)
+{
+    bool gru = l->kind == TK_LAYER_GRU || l->kind == TK_LAYER_BIDIRECTIONAL_GRU;
+    cJSON_AddBoolToObject(c, "return_sequences", l->return_sequences);
+    cJSON_AddBoolToObject(c, "return_state", false);
+    cJSON_AddBoolToObject(c, "go_backwards", l->go_backwards);
+    cJSON_AddBoolToObject(c, "stateful", false);
+    cJSON_AddBoolToObject(c, "unroll", false);
+    cJSON_AddBoolToObject(c, "time_major", false);
+    cJSON_AddNumberToObject(c, "units", l->units);
+    add_act(c, "activation", l->activation);
+    if (gru)
+        add_act(c, "recurrent_activation", l->recurrent_activation);
+    cJSON_AddBoolToObject(c, "use_bias", l->use_bias);
+    cJSON_AddNumberToObject(c, "dropout", l->dropout_rate);
+    cJSON_AddNumberToObject(c, "recurrent_dropout", 0.0);
+    if (gru) {
+        cJSON_AddNumberToObject(c, "implementation", 2);
+        cJSON_AddBoolToObject(c, "reset_after", l->reset_after);
+    }
+}
+
+/* Issue 16's layers; false when l is none of them. */
+static bool add_new_layer(cJSON *c, const tk_layer *l)
+{
+    switch (l->kind) {
+    case TK_LAYER_SIMPLE_RNN:
+    case TK_LAYER_GRU:
+        add_rnn(c, l);
+        return true;
+    case TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN:
+    case TK_LAYER_BIDIRECTIONAL_GRU: {
+        bool gru = l->kind == TK_LAYER_BIDIRECTIONAL_GRU;
+        cJSON *inner = cJSON_AddObjectToObject(c, "layer");
+        cJSON_AddStringToObject(inner, "class_name", gru ? "GRU" : "SimpleRNN");
+        cJSON *ic = cJSON_AddObjectToObject(inner, "config");
+        cJSON_AddStringToObject(ic, "name",
+                                l->inner_name[0] ? l->inner_name : gru ? "gru" : "simple_rnn");
+        cJSON_AddBoolToObject(ic, "trainable", true);
+        cJSON_AddStringToObject(ic, "dtype", "float32");
+        add_rnn(ic, l);
+        cJSON_AddStringToObject(c, "merge_mode", MERGES[l->merge_mode]);
+        return true;
+    }
+    case TK_LAYER_BATCH_NORM:
+        cJSON_AddNumberToObject(c, "axis", l->bn_axis != 0 ? l->bn_axis : -1);
+        cJSON_AddNumberToObject(c, "momentum", 0.99);
+        cJSON_AddNumberToObject(c, "epsilon", l->bn_epsilon);
+        cJSON_AddBoolToObject(c, "center", l->bn_center);
+        cJSON_AddBoolToObject(c, "scale", l->bn_scale);
+        return true;
+    case TK_LAYER_DROPOUT:
+        switch (l->identity_class) {
+        case TK_IDENTITY_GAUSSIAN_NOISE:
+            cJSON_AddNumberToObject(c, "stddev", l->identity_args[0]);
+            return true;
+        case TK_IDENTITY_GAUSSIAN_DROPOUT:
+        case TK_IDENTITY_ALPHA_DROPOUT:
+            cJSON_AddNumberToObject(c, "rate", l->identity_args[0]);
+            return true;
+        case TK_IDENTITY_ACTIVITY_REGULARIZATION:
+            cJSON_AddNumberToObject(c, "l1", l->identity_args[0]);
+            cJSON_AddNumberToObject(c, "l2", l->identity_args[1]);
+            return true;
+        default:
+            return false;
+        }
+    default:
+        return false;
+    }
+}
+
 static cJSON *layer_config(const tk_model *m, const tk_layer *l, int index)
 {
     cJSON *c = cJSON_CreateObject();
@@ -559,6 +776,8 @@ static cJSON *layer_config(const tk_model *m, const tk_layer *l, int index)
         cJSON_AddItemToArray(s, cJSON_CreateNumber(m->input_dim));
     }
     cJSON_AddStringToObject(c, "dtype", "float32");
+    if (add_new_layer(c, l))
+        return c;
     switch (l->kind) {
     case TK_LAYER_EMBEDDING: {
         cJSON *s = cJSON_AddArrayToObject(c, "batch_input_shape");

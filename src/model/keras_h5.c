@@ -328,6 +328,7 @@ tk_status tk_model_load(const char *path, tk_model **out, tk_error *err)
     if (read_string(f, "backend", path, &s, NULL) == TK_OK)
         snprintf(m->backend, sizeof m->backend, "%s", s);
     free(s);
+    tk_model_apply_keras_version(m);
     if (H5Lexists(f, "model_weights", H5P_DEFAULT) <= 0 ||
         (mw = H5Gopen2(f, "model_weights", H5P_DEFAULT)) < 0) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: no model_weights group", path);
@@ -407,14 +408,29 @@ done:
 
 /* tf.keras paths: "dense/kernel:0", "lstm/lstm_cell/kernel:0",
  * "bidirectional/forward_lstm/lstm_cell/kernel:0". */
+/* The recurrent cell of a layer kind ("gru" -> "gru/gru_cell/kernel:0"), NULL for others. */
+static const char *cell_of(tk_layer_kind kind)
+{
+    switch (kind) {
+    case TK_LAYER_LSTM:
+    case TK_LAYER_BIDIRECTIONAL: return "lstm";
+    case TK_LAYER_GRU:
+    case TK_LAYER_BIDIRECTIONAL_GRU: return "gru";
+    case TK_LAYER_SIMPLE_RNN:
+    case TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN: return "simple_rnn";
+    default: return NULL;
+    }
+}
+
 static void weight_path(const tk_layer *l, const tk_weight_spec *s, char *buf, size_t size)
 {
-    const char *inner = l->inner_name[0] ? l->inner_name : "lstm";
+    const char *cell = cell_of(l->kind);
+    const char *inner = l->inner_name[0] ? l->inner_name : cell != NULL ? cell : "lstm";
     if (s->dir >= 0)
-        snprintf(buf, size, "%s/%s_%s/lstm_cell/%s:0", l->name, s->dir == 0 ? "forward" : "backward",
-                 inner, s->name);
-    else if (l->kind == TK_LAYER_LSTM)
-        snprintf(buf, size, "%s/lstm_cell/%s:0", l->name, s->name);
+        snprintf(buf, size, "%s/%s_%s/%s_cell/%s:0", l->name, s->dir == 0 ? "forward" : "backward",
+                 inner, cell != NULL ? cell : "lstm", s->name);
+    else if (cell != NULL)
+        snprintf(buf, size, "%s/%s_cell/%s:0", l->name, cell, s->name);
     else
         snprintf(buf, size, "%s/%s:0", l->name, s->name);
 }

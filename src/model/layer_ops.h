@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/activation.h"
 #include "model/model.h"
 
 /* Everything one layer's forward or backward pass sees. Activations are
@@ -25,6 +26,7 @@ typedef struct tk_layer_ctx {
     bool last;            /* last layer: y holds the pre-activation (logits) */
     bool training;
     uint64_t *rng;        /* training: dropout masks */
+    float *pre;           /* NULL, or pre_floats(...) floats: keep the pre-activations here */
     /* backward only */
     const float *dy;      /* (batch, out) */
     float *dx;            /* (batch, in), overwritten; NULL when not wanted */
@@ -55,21 +57,53 @@ typedef struct tk_layer_ops {
     int (*weights)(tk_layer *l, tk_weight_spec *specs);
     /* Dropout at inference: the output is the input, no copy is made. */
     bool identity_at_inference;
+
+    /* Per-kind facts, so that build.c and init.c do not switch on the kind.
+     * A NULL function means "none" as each comment says. */
+    const char *class_name; /* Keras class ("Conv1D"), for built models and messages */
+    const char *base_name;  /* tf.keras' automatic name stem ("conv1d", "conv1d_1", ...) */
+    /* tk_model_build: sizes valid for training (widths > 0, rates in
+     * [0, 1)). NULL: this kind cannot be built for training. */
+    bool (*sizes_ok)(const tk_layer *l);
+    /* tk_model_build: the options a built layer of this kind takes
+     * besides those of tk_layer_spec (LSTM: tanh and sigmoid). NULL: none. */
+    void (*build_defaults)(tk_layer *l);
+    /* Keras' default initialisers, drawing from *rng in weight order.
+     * NULL: no weights to initialise. */
+    tk_status (*init)(tk_layer *l, uint64_t *rng, tk_error *err);
+    /* FLOPs (2 per multiply-add) of one forward pass of one sample. NULL: 0. */
+    double (*flops)(const tk_layer *l, tk_shape in, tk_shape out);
+    /* The kernel that L2 regularisation takes: first float and count.
+     * NULL: none. */
+    const float *(*kernel)(const tk_layer *l, size_t *count);
+    /* Floats of pre-activations the forward keeps when the workspace asks
+     * for them (tk_workspace_keep_pre); written through tk_layer_ctx.pre.
+     * NULL: 0 (the output is its own pre-activation). */
+    size_t (*pre_floats)(const tk_layer *l, int batch, tk_shape in, tk_shape out);
+    /* The kept block is the recurrent trace's (tk_lstm_trace pre,
+     * tanh_cells), not the input of an output activation. */
+    bool pre_in_trace;
+    /* Recurrent layers run over the sequence in this many directions
+     * (lstm[0], lstm[1]); 0 means 1. */
+    int directions;
 } tk_layer_ops;
 
 const tk_layer_ops *tk_layer_ops_of(tk_layer_kind kind);
 
 /* Shared helpers (layers_basic.c). */
 size_t tk_layer_size(int batch, tk_shape s); /* floats of (batch, s) */
-void tk_act_forward(tk_activation act, float *y, size_t rows, int n);
-/* dz = dy * act'(.) written from the activated values y; dz may alias dy. */
-void tk_act_backward(tk_activation act, const float *y, const float *dy, float *dz, size_t rows,
-                     int n);
 float *tk_grad_of(const tk_layer_ctx *c, const float *weight);
 
 /* LSTM/Bidirectional trace views inside a layer's state block (layers_lstm.c). */
 tk_lstm_trace tk_lstm_trace_of(const tk_layer *l, float *state, int batch, int steps, int in_dim,
                                int dir);
+/* SimpleRNN/GRU trace views inside a layer's state block (layers_rnn.c). */
+tk_rnn_trace tk_rnn_trace_of(const tk_layer *l, const float *state, int batch, int steps,
+                             int dir);
+
+/* Sets t->pre and t->tanh_cells from a layer's kept pre-activations. */
+void tk_lstm_pre_of(const tk_layer *l, float *pre, int batch, int steps, int dir,
+                    tk_lstm_trace *t);
 
 /* Batch independence, measured (OpenBLAS 0.3.21, Haswell kernels, one
  * thread): a GEMM row's result depends on its position in the kernel's
@@ -83,5 +117,11 @@ tk_lstm_trace tk_lstm_trace_of(const tk_layer *l, float *state, int batch, int s
 /* Per-kind tables (layers_basic.c, layers_lstm.c). */
 extern const tk_layer_ops tk_ops_lstm;
 extern const tk_layer_ops tk_ops_bidirectional;
+/* SimpleRNN, GRU and their Bidirectional (layers_rnn.c), BatchNormalization (layers_norm.c). */
+extern const tk_layer_ops tk_ops_simple_rnn;
+extern const tk_layer_ops tk_ops_gru;
+extern const tk_layer_ops tk_ops_bidirectional_simple_rnn;
+extern const tk_layer_ops tk_ops_bidirectional_gru;
+extern const tk_layer_ops tk_ops_batch_norm;
 
 #endif

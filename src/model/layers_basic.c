@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "core/gemm.h"
+#include "core/rng.h"
+#include "model/init.h"
 #include "model/layer_ops.h"
+#include "model/window.h"
 
 size_t tk_layer_size(int batch, tk_shape s)
 {
@@ -25,88 +28,11 @@ float *tk_grad_of(const tk_layer_ctx *c, const float *weight)
     return c->d_params + (weight - c->params);
 }
 
-static float sigmoidf(float v)
+/* y (rows, n) before the activation, when the workspace keeps it. */
+static void keep_pre(const tk_layer_ctx *c, size_t rows, int n)
 {
-    return 1.0f / (1.0f + expf(-v));
-}
-
-void tk_act_forward(tk_activation act, float *y, size_t rows, int n)
-{
-    size_t total = rows * (size_t)n;
-    switch (act) {
-    case TK_ACT_LINEAR: break;
-    case TK_ACT_RELU:
-        for (size_t i = 0; i < total; i++)
-            y[i] = y[i] > 0.0f ? y[i] : 0.0f;
-        break;
-    case TK_ACT_SIGMOID:
-        for (size_t i = 0; i < total; i++)
-            y[i] = sigmoidf(y[i]);
-        break;
-    case TK_ACT_HARD_SIGMOID:
-        for (size_t i = 0; i < total; i++)
-            y[i] = fminf(fmaxf(0.2f * y[i] + 0.5f, 0.0f), 1.0f);
-        break;
-    case TK_ACT_TANH:
-        for (size_t i = 0; i < total; i++)
-            y[i] = tanhf(y[i]);
-        break;
-    case TK_ACT_SOFTMAX:
-        for (size_t r = 0; r < rows; r++) {
-            float *v = y + r * (size_t)n;
-            float mx = -FLT_MAX;
-            for (int j = 0; j < n; j++)
-                mx = fmaxf(mx, v[j]);
-            double sum = 0.0;
-            for (int j = 0; j < n; j++) {
-                v[j] = expf(v[j] - mx);
-                sum += v[j];
-            }
-            for (int j = 0; j < n; j++)
-                v[j] = (float)(v[j] / sum);
-        }
-        break;
-    }
-}
-
-void tk_act_backward(tk_activation act, const float *y, const float *dy, float *dz, size_t rows,
-                     int n)
-{
-    size_t total = rows * (size_t)n;
-    switch (act) {
-    case TK_ACT_LINEAR:
-        if (dz != dy)
-            memmove(dz, dy, total * sizeof *dz);
-        break;
-    case TK_ACT_RELU:
-        for (size_t i = 0; i < total; i++)
-            dz[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-        break;
-    case TK_ACT_SIGMOID:
-        for (size_t i = 0; i < total; i++)
-            dz[i] = dy[i] * y[i] * (1.0f - y[i]);
-        break;
-    case TK_ACT_HARD_SIGMOID:
-        for (size_t i = 0; i < total; i++)
-            dz[i] = (y[i] > 0.0f && y[i] < 1.0f) ? 0.2f * dy[i] : 0.0f;
-        break;
-    case TK_ACT_TANH:
-        for (size_t i = 0; i < total; i++)
-            dz[i] = dy[i] * (1.0f - y[i] * y[i]);
-        break;
-    case TK_ACT_SOFTMAX:
-        /* dz_j = y_j (dy_j - sum_k dy_k y_k): the softmax Jacobian. */
-        for (size_t r = 0; r < rows; r++) {
-            const float *v = y + r * (size_t)n, *g = dy + r * (size_t)n;
-            float *o = dz + r * (size_t)n;
-            double dot = 0.0;
-            for (int j = 0; j < n; j++)
-                dot += (double)g[j] * v[j];
-            for (int j = 0; j < n; j++)
-                o[j] = v[j] * (float)(g[j] - dot);
-        }
-        break;
-    }
+    if (c->pre != NULL && !c->last && c->layer->activation != TK_ACT_LINEAR)
+        memcpy(c->pre, c->y, rows * (size_t)n * sizeof *c->pre);
 }
 
 /* Adds the column sums of m (rows, n) to acc (n). */
@@ -188,6 +114,7 @@ static void dense_forward(const tk_layer_ctx *c)
         beta = 1.0f;
     }
     tk_sgemm(false, false, (int)rows, n, k, 1.0f, c->x, k, l->kernel, n, beta, c->y, n);
+    keep_pre(c, rows, n);
     if (!c->last)
         tk_act_forward(l->activation, c->y, rows, n);
 }
@@ -219,19 +146,6 @@ static int dense_weights(tk_layer *l, tk_weight_spec *s)
 
 /* ---- Conv1D as im2col + one GEMM ---- */
 
-/* Output length and left padding of a window op (TensorFlow's rules). */
-static int window_out(int steps, int span, int stride, bool same, int *pad_left)
-{
-    if (same) {
-        int out = (steps + stride - 1) / stride;
-        int total = (out - 1) * stride + span - steps;
-        *pad_left = total > 0 ? total / 2 : 0;
-        return out;
-    }
-    *pad_left = 0;
-    return steps >= span ? (steps - span) / stride + 1 : 0;
-}
-
 static tk_status conv_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_error *err)
 {
     tk_status st = need_sequence(l, in, err);
@@ -241,8 +155,8 @@ static tk_status conv_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_er
         return tk_error_set(err, TK_E_INVALID,
                             "layer '%s' (Conv1D) has a kernel for %d channels but gets %d",
                             l->name, l->input_dim, in.channels);
-    int pad, span = l->dilation * (l->kernel_size - 1) + 1;
-    int t = window_out(in.steps, span, l->strides, l->padding_same, &pad);
+    tk_window w = tk_window_conv(l);
+    int span = tk_window_span(w), t = tk_window_out(w, in.steps);
     if (t <= 0)
         return tk_error_set(err, TK_E_INVALID,
                             "layer '%s' (Conv1D) needs at least %d steps but gets %d", l->name,
@@ -262,13 +176,13 @@ static size_t conv_scratch(const tk_layer *l, int batch, tk_shape in, tk_shape o
 static void im2col(const tk_layer_ctx *c, float *col)
 {
     const tk_layer *l = c->layer;
-    int T = c->in.steps, C = c->in.channels, To = c->out.steps, K = l->kernel_size, pad;
-    window_out(T, l->dilation * (K - 1) + 1, l->strides, l->padding_same, &pad);
+    int T = c->in.steps, C = c->in.channels, To = c->out.steps, K = l->kernel_size;
+    tk_window w = tk_window_conv(l);
     for (int b = 0; b < c->batch; b++)
         for (int t = 0; t < To; t++) {
             float *row = col + ((size_t)b * To + t) * (size_t)K * C;
             for (int j = 0; j < K; j++) {
-                int src = t * l->strides + j * l->dilation - pad;
+                int src = tk_window_pos(w, T, t, j);
                 if (src < 0 || src >= T)
                     memset(row + (size_t)j * C, 0, (size_t)C * sizeof *row);
                 else
@@ -292,6 +206,7 @@ static void conv_forward(const tk_layer_ctx *c)
         beta = 1.0f;
     }
     tk_sgemm(false, false, (int)rows, n, kc, 1.0f, col, kc, l->kernel, n, beta, c->y, n);
+    keep_pre(c, rows, n);
     if (!c->last)
         tk_act_forward(l->activation, c->y, rows, n);
 }
@@ -313,7 +228,7 @@ static void conv_backward(const tk_layer_ctx *c)
         add_colsum(db, dz, rows, n);
     if (c->dx == NULL)
         return;
-    int T = c->in.steps, C = c->in.channels, To = c->out.steps, K = l->kernel_size, pad;
+    int T = c->in.steps, C = c->in.channels, To = c->out.steps, K = l->kernel_size;
     /* dcol = dz W^T, then scattered back onto the taps' input positions.
      * Behind a max pooling most of dz is zero (GlobalMaxPooling1D passes one
      * position per filter), so a sample whose dz is sparse takes its
@@ -343,13 +258,13 @@ static void conv_backward(const tk_layer_ctx *c)
                     row[j] += v * wf[(size_t)j * n];
             }
     }
-    window_out(T, l->dilation * (K - 1) + 1, l->strides, l->padding_same, &pad);
+    tk_window w = tk_window_conv(l);
     memset(c->dx, 0, tk_layer_size(c->batch, c->in) * sizeof *c->dx);
     for (int b = 0; b < c->batch; b++)
         for (int t = 0; t < To; t++) {
             const float *row = col + ((size_t)b * To + t) * (size_t)kc;
             for (int j = 0; j < K; j++) {
-                int src = t * l->strides + j * l->dilation - pad;
+                int src = tk_window_pos(w, T, t, j);
                 if (src < 0 || src >= T)
                     continue;
                 float *d = c->dx + ((size_t)b * T + src) * C;
@@ -375,7 +290,7 @@ static tk_status pool_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_er
     tk_status st = need_sequence(l, in, err);
     if (st != TK_OK)
         return st;
-    int pad, t = window_out(in.steps, l->pool_size, l->pool_strides, l->pool_padding_same, &pad);
+    int t = tk_window_out(tk_window_pool(l), in.steps);
     if (t <= 0)
         return tk_error_set(err, TK_E_INVALID, "layer '%s' (%s) needs at least %d steps but gets %d",
                             l->name, l->class_name, l->pool_size, in.steps);
@@ -392,15 +307,7 @@ static size_t pool_ints(const tk_layer *l, int batch, tk_shape in, tk_shape out)
 /* Window of output t over the input, clipped to the valid positions. */
 static void pool_window(const tk_layer_ctx *c, int t, int *lo, int *hi)
 {
-    const tk_layer *l = c->layer;
-    int pad;
-    window_out(c->in.steps, l->pool_size, l->pool_strides, l->pool_padding_same, &pad);
-    *lo = t * l->pool_strides - pad;
-    *hi = *lo + l->pool_size;
-    if (*lo < 0)
-        *lo = 0;
-    if (*hi > c->in.steps)
-        *hi = c->in.steps;
+    tk_window_range(tk_window_pool(c->layer), c->in.steps, t, lo, hi);
 }
 
 static void pool_forward(const tk_layer_ctx *c)
@@ -559,6 +466,7 @@ static void copy_backward(const tk_layer_ctx *c)
 static void activation_forward(const tk_layer_ctx *c)
 {
     copy_forward(c);
+    keep_pre(c, rows_of(c->batch, c->out), c->out.channels);
     if (!c->last)
         tk_act_forward(c->layer->activation, c->y, rows_of(c->batch, c->out), c->out.channels);
 }
@@ -596,7 +504,7 @@ static void dropout_forward(const tk_layer_ctx *c)
     size_t n_mask = dropout_state(l, c->batch, c->in, c->out);
     float keep = 1.0f / (1.0f - l->dropout_rate);
     for (size_t i = 0; i < n_mask; i++)
-        c->state[i] = tk_model_rng_uniform(c->rng) >= l->dropout_rate ? keep : 0.0f;
+        c->state[i] = tk_rng_uniform(c->rng) >= l->dropout_rate ? keep : 0.0f;
     size_t per = tk_layer_size(1, c->in);
     for (size_t b = 0; b < (size_t)c->batch; b++)
         for (size_t i = 0; i < per; i++)
@@ -622,24 +530,165 @@ static tk_status input_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_e
     return same_shape(l, in, out, err);
 }
 
-static const tk_layer_ops OPS_INPUT = {input_shape, zero_size, zero_size, zero_size,
-                                       copy_forward, copy_backward, no_weights, false};
-static const tk_layer_ops OPS_EMBEDDING = {embedding_shape, zero_size, zero_size, zero_size,
-                                           copy_forward, copy_backward, embedding_weights, false};
-static const tk_layer_ops OPS_CONV = {conv_shape, zero_size, zero_size, conv_scratch,
-                                      conv_forward, conv_backward, conv_weights, false};
-static const tk_layer_ops OPS_POOL = {pool_shape, zero_size, pool_ints, zero_size,
-                                      pool_forward, pool_backward, no_weights, false};
-static const tk_layer_ops OPS_GLOBAL = {global_shape, zero_size, global_ints, zero_size,
-                                        global_forward, global_backward, no_weights, false};
-static const tk_layer_ops OPS_FLATTEN = {flatten_shape, zero_size, zero_size, zero_size,
-                                         copy_forward, copy_backward, no_weights, false};
-static const tk_layer_ops OPS_DENSE = {dense_shape, zero_size, zero_size, dense_scratch,
-                                       dense_forward, dense_backward, dense_weights, false};
-static const tk_layer_ops OPS_ACTIVATION = {same_shape, zero_size, zero_size, zero_size,
-                                            activation_forward, activation_backward, no_weights, false};
-static const tk_layer_ops OPS_DROPOUT = {same_shape, dropout_state, zero_size, zero_size,
-                                         dropout_forward, dropout_backward, no_weights, true};
+/* ---- per-kind facts: sizes, initialisers, FLOPs ---- */
+
+static bool embedding_sizes_ok(const tk_layer *l)
+{
+    return l->input_dim > 0 && l->output_dim > 0;
+}
+
+static bool dense_sizes_ok(const tk_layer *l)
+{
+    return l->units > 0;
+}
+
+static bool conv_sizes_ok(const tk_layer *l)
+{
+    return l->filters > 0 && l->kernel_size > 0;
+}
+
+static bool pool_sizes_ok(const tk_layer *l)
+{
+    return l->pool_size > 0;
+}
+
+static bool always_ok(const tk_layer *l)
+{
+    (void)l;
+    return true;
+}
+
+static bool dropout_sizes_ok(const tk_layer *l)
+{
+    return l->dropout_rate >= 0.0f && l->dropout_rate < 1.0f;
+}
+
+static tk_status embedding_init(tk_layer *l, uint64_t *rng, tk_error *err)
+{
+    (void)err;
+    tk_init_uniform(l->embeddings, (size_t)l->input_dim * l->output_dim, 0.05f, rng);
+    return TK_OK;
+}
+
+static tk_status dense_init(tk_layer *l, uint64_t *rng, tk_error *err)
+{
+    (void)err;
+    tk_init_glorot_uniform(l->kernel, (size_t)l->in.channels * l->units, l->in.channels, l->units,
+                           rng);
+    if (l->bias)
+        memset(l->bias, 0, sizeof(float) * (size_t)l->units);
+    return TK_OK;
+}
+
+static tk_status conv_init(tk_layer *l, uint64_t *rng, tk_error *err)
+{
+    (void)err;
+    tk_init_glorot_uniform(l->kernel, (size_t)l->kernel_size * l->in.channels * l->filters,
+                           (double)l->kernel_size * l->in.channels,
+                           (double)l->kernel_size * l->filters, rng);
+    if (l->bias)
+        memset(l->bias, 0, sizeof(float) * (size_t)l->filters);
+    return TK_OK;
+}
+
+static double dense_flops(const tk_layer *l, tk_shape in, tk_shape out)
+{
+    (void)out;
+    return 2.0 * (in.steps > 0 ? in.steps : 1) * in.channels * l->units;
+}
+
+static double conv_flops(const tk_layer *l, tk_shape in, tk_shape out)
+{
+    return 2.0 * out.steps * l->kernel_size * in.channels * l->filters;
+}
+
+static const float *dense_kernel(const tk_layer *l, size_t *count)
+{
+    *count = (size_t)l->in.channels * l->units;
+    return l->kernel;
+}
+
+static const float *conv_kernel(const tk_layer *l, size_t *count)
+{
+    *count = (size_t)l->kernel_size * l->in.channels * l->filters;
+    return l->kernel;
+}
+
+/* Dense, Conv1D and Activation keep act's input when asked (not for the
+ * last layer: its output is the logits, the pre-activation already). */
+static size_t act_pre_floats(const tk_layer *l, int batch, tk_shape in, tk_shape out)
+{
+    (void)in;
+    return l->activation == TK_ACT_LINEAR ? 0 : tk_layer_size(batch, out);
+}
+
+static const tk_layer_ops OPS_INPUT = {
+    .shape = input_shape, .state_floats = zero_size, .state_ints = zero_size,
+    .scratch_floats = zero_size, .forward = copy_forward, .backward = copy_backward,
+    .weights = no_weights, .class_name = "InputLayer", .base_name = "input",
+};
+static const tk_layer_ops OPS_EMBEDDING = {
+    .shape = embedding_shape, .state_floats = zero_size, .state_ints = zero_size,
+    .scratch_floats = zero_size, .forward = copy_forward, .backward = copy_backward,
+    .weights = embedding_weights, .class_name = "Embedding", .base_name = "embedding",
+    .sizes_ok = embedding_sizes_ok, .init = embedding_init,
+};
+static const tk_layer_ops OPS_CONV = {
+    .shape = conv_shape, .state_floats = zero_size, .state_ints = zero_size,
+    .scratch_floats = conv_scratch, .forward = conv_forward, .backward = conv_backward,
+    .weights = conv_weights, .class_name = "Conv1D", .base_name = "conv1d",
+    .sizes_ok = conv_sizes_ok, .init = conv_init, .flops = conv_flops, .kernel = conv_kernel,
+    .pre_floats = act_pre_floats,
+};
+static const tk_layer_ops OPS_MAX_POOL = {
+    .shape = pool_shape, .state_floats = zero_size, .state_ints = pool_ints,
+    .scratch_floats = zero_size, .forward = pool_forward, .backward = pool_backward,
+    .weights = no_weights, .class_name = "MaxPooling1D", .base_name = "max_pooling1d",
+    .sizes_ok = pool_sizes_ok,
+};
+static const tk_layer_ops OPS_AVG_POOL = {
+    .shape = pool_shape, .state_floats = zero_size, .state_ints = pool_ints,
+    .scratch_floats = zero_size, .forward = pool_forward, .backward = pool_backward,
+    .weights = no_weights, .class_name = "AveragePooling1D", .base_name = "average_pooling1d",
+    .sizes_ok = pool_sizes_ok,
+};
+static const tk_layer_ops OPS_GLOBAL_MAX = {
+    .shape = global_shape, .state_floats = zero_size, .state_ints = global_ints,
+    .scratch_floats = zero_size, .forward = global_forward, .backward = global_backward,
+    .weights = no_weights, .class_name = "GlobalMaxPooling1D",
+    .base_name = "global_max_pooling1d", .sizes_ok = always_ok,
+};
+static const tk_layer_ops OPS_GLOBAL_AVG = {
+    .shape = global_shape, .state_floats = zero_size, .state_ints = global_ints,
+    .scratch_floats = zero_size, .forward = global_forward, .backward = global_backward,
+    .weights = no_weights, .class_name = "GlobalAveragePooling1D",
+    .base_name = "global_average_pooling1d", .sizes_ok = always_ok,
+};
+static const tk_layer_ops OPS_FLATTEN = {
+    .shape = flatten_shape, .state_floats = zero_size, .state_ints = zero_size,
+    .scratch_floats = zero_size, .forward = copy_forward, .backward = copy_backward,
+    .weights = no_weights, .class_name = "Flatten", .base_name = "flatten",
+    .sizes_ok = always_ok,
+};
+static const tk_layer_ops OPS_DENSE = {
+    .shape = dense_shape, .state_floats = zero_size, .state_ints = zero_size,
+    .scratch_floats = dense_scratch, .forward = dense_forward, .backward = dense_backward,
+    .weights = dense_weights, .class_name = "Dense", .base_name = "dense",
+    .sizes_ok = dense_sizes_ok, .init = dense_init, .flops = dense_flops,
+    .kernel = dense_kernel, .pre_floats = act_pre_floats,
+};
+static const tk_layer_ops OPS_ACTIVATION = {
+    .shape = same_shape, .state_floats = zero_size, .state_ints = zero_size,
+    .scratch_floats = zero_size, .forward = activation_forward,
+    .backward = activation_backward, .weights = no_weights, .class_name = "Activation",
+    .base_name = "activation", .sizes_ok = always_ok, .pre_floats = act_pre_floats,
+};
+static const tk_layer_ops OPS_DROPOUT = {
+    .shape = same_shape, .state_floats = dropout_state, .state_ints = zero_size,
+    .scratch_floats = zero_size, .forward = dropout_forward, .backward = dropout_backward,
+    .weights = no_weights, .identity_at_inference = true, .class_name = "Dropout",
+    .base_name = "dropout", .sizes_ok = dropout_sizes_ok,
+};
 
 const tk_layer_ops *tk_layer_ops_of(tk_layer_kind kind)
 {
@@ -647,16 +696,21 @@ const tk_layer_ops *tk_layer_ops_of(tk_layer_kind kind)
         [TK_LAYER_INPUT] = &OPS_INPUT,
         [TK_LAYER_EMBEDDING] = &OPS_EMBEDDING,
         [TK_LAYER_CONV1D] = &OPS_CONV,
-        [TK_LAYER_MAX_POOL1D] = &OPS_POOL,
-        [TK_LAYER_AVG_POOL1D] = &OPS_POOL,
-        [TK_LAYER_GLOBAL_MAX_POOL1D] = &OPS_GLOBAL,
-        [TK_LAYER_GLOBAL_AVG_POOL1D] = &OPS_GLOBAL,
+        [TK_LAYER_MAX_POOL1D] = &OPS_MAX_POOL,
+        [TK_LAYER_AVG_POOL1D] = &OPS_AVG_POOL,
+        [TK_LAYER_GLOBAL_MAX_POOL1D] = &OPS_GLOBAL_MAX,
+        [TK_LAYER_GLOBAL_AVG_POOL1D] = &OPS_GLOBAL_AVG,
         [TK_LAYER_FLATTEN] = &OPS_FLATTEN,
         [TK_LAYER_DENSE] = &OPS_DENSE,
         [TK_LAYER_ACTIVATION] = &OPS_ACTIVATION,
         [TK_LAYER_DROPOUT] = &OPS_DROPOUT,
         [TK_LAYER_LSTM] = &tk_ops_lstm,
         [TK_LAYER_BIDIRECTIONAL] = &tk_ops_bidirectional,
+        [TK_LAYER_SIMPLE_RNN] = &tk_ops_simple_rnn,
+        [TK_LAYER_GRU] = &tk_ops_gru,
+        [TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN] = &tk_ops_bidirectional_simple_rnn,
+        [TK_LAYER_BIDIRECTIONAL_GRU] = &tk_ops_bidirectional_gru,
+        [TK_LAYER_BATCH_NORM] = &tk_ops_batch_norm,
     };
     if ((int)kind < 0 || kind >= TK_LAYER_KIND_COUNT)
         return NULL;

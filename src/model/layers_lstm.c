@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "core/gemm.h"
+#include "core/rng.h"
+#include "model/init.h"
 #include "model/layer_ops.h"
 
 /* Per direction, the state block holds, in order:
@@ -109,19 +111,9 @@ static size_t lstm_scratch(const tk_layer *l, int batch, tk_shape in, tk_shape o
            tb * (size_t)in.channels;
 }
 
-/* tanh from one expf: glibc's tanhf (through expm1f) was 13% of an LSTM
- * forward pass. Absolute error below 1e-7; odd by construction. */
-static inline float tanh_fast(float v)
-{
-    float e = expf(-2.0f * fabsf(v));
-    return copysignf((1.0f - e) / (1.0f + e), v);
-}
-
 static float rec_act(tk_activation a, float v)
 {
-    if (a == TK_ACT_HARD_SIGMOID)
-        return fminf(fmaxf(0.2f * v + 0.5f, 0.0f), 1.0f);
-    return 1.0f / (1.0f + expf(-v));
+    return tk_act_value(a, v);
 }
 
 /* Derivative of the recurrent activation from its value y. */
@@ -129,7 +121,26 @@ static float rec_grad(tk_activation a, float y)
 {
     if (a == TK_ACT_HARD_SIGMOID)
         return (y > 0.0f && y < 1.0f) ? 0.2f : 0.0f;
+    if (a == TK_ACT_HARD_SIGMOID_K3)
+        return tk_act_grad_from_output(a, y);
     return y * (1.0f - y);
+}
+
+/* The kept pre-activations of direction dir (tk_workspace_keep_pre):
+ * gate pre-activations (T, B, 4U), then tanh(c_t) (T, B, U). */
+static size_t dir_pre_floats(const tk_layer *l, int batch, int steps)
+{
+    return (size_t)batch * (size_t)steps * 5 * (size_t)l->units;
+}
+
+void tk_lstm_pre_of(const tk_layer *l, float *pre, int batch, int steps, int dir,
+                    tk_lstm_trace *t)
+{
+    if (pre == NULL || dir < 0 || dir >= n_dirs(l))
+        return;
+    float *p = pre + (size_t)dir * dir_pre_floats(l, batch, steps);
+    t->pre = p;
+    t->tanh_cells = p + (size_t)batch * (size_t)steps * 4 * (size_t)l->units;
 }
 
 static void dir_forward(const tk_layer_ctx *c, int dir, const float *x, dir_state *s, float *xp)
@@ -138,6 +149,8 @@ static void dir_forward(const tk_layer_ctx *c, int dir, const float *x, dir_stat
     const tk_lstm_weights *w = &l->lstm[dir];
     int B = c->batch, T = c->in.steps, D = c->in.channels, U = l->units, G = 4 * U;
     bool back = dir_backwards(l, dir);
+    tk_lstm_trace kp = {0};
+    tk_lstm_pre_of(l, c->pre, B, T, dir, &kp);
 
     /* xp (B * T, 4U) = x W + b for every step of every sequence at once. */
     float beta = 0.0f;
@@ -157,13 +170,15 @@ static void dir_forward(const tk_layer_ctx *c, int dir, const float *x, dir_stat
             memcpy(g + (size_t)b * G, xp + ((size_t)b * T + t) * G, (size_t)G * sizeof *g);
         if (st > 0)
             tk_sgemm(false, false, B, G, U, 1.0f, h - (size_t)B * U, U, w->recurrent, G, 1.0f, g, G);
+        if (kp.pre != NULL)
+            memcpy((float *)kp.pre + (size_t)st * B * G, g, (size_t)B * G * sizeof *g);
         for (int b = 0; b < B; b++) {
             float *gb = g + (size_t)b * G;
             const float *cprev = st > 0 ? cc - (size_t)B * U + (size_t)b * U : NULL;
             for (int j = 0; j < U; j++) {
                 float i = rec_act(l->recurrent_activation, gb[j]);
                 float f = rec_act(l->recurrent_activation, gb[U + j]);
-                float gg = tanh_fast(gb[2 * U + j]);
+                float gg = tk_tanh_cell(gb[2 * U + j]);
                 float o = rec_act(l->recurrent_activation, gb[3 * U + j]);
                 gb[j] = i;
                 gb[U + j] = f;
@@ -171,7 +186,10 @@ static void dir_forward(const tk_layer_ctx *c, int dir, const float *x, dir_stat
                 gb[3 * U + j] = o;
                 float cv = i * gg + (cprev != NULL ? f * cprev[j] : 0.0f);
                 cc[(size_t)b * U + j] = cv;
-                h[(size_t)b * U + j] = o * tanh_fast(cv);
+                float tc = tk_tanh_cell(cv);
+                if (kp.tanh_cells != NULL)
+                    ((float *)kp.tanh_cells)[((size_t)st * B + b) * U + j] = tc;
+                h[(size_t)b * U + j] = o * tc;
             }
         }
     }
@@ -205,7 +223,7 @@ static void dir_backward(const tk_layer_ctx *c, int dir, const float *x, const d
                 const float *gb = g + (size_t)b * G;
                 float i = gb[j], f = gb[U + j], gg = gb[2 * U + j], o = gb[3 * U + j];
                 float cprev = st > 0 ? cc[k - (size_t)B * U] : 0.0f;
-                float tc = tanh_fast(cc[k]);
+                float tc = tk_tanh_cell(cc[k]);
                 float dhv = dh[k] + dH[(size_t)st * B * U + k];
                 float dcv = dc[k] + dhv * o * (1.0f - tc * tc);
                 float *dzb = dz + (size_t)b * G;
@@ -251,7 +269,7 @@ static const float *dir_input(const tk_layer_ctx *c, dir_state *s, bool draw)
     if (draw) {
         float keep = 1.0f / (1.0f - l->dropout_rate);
         for (size_t i = 0; i < (size_t)B * D; i++)
-            s->mask[i] = tk_model_rng_uniform(c->rng) >= l->dropout_rate ? keep : 0.0f;
+            s->mask[i] = tk_rng_uniform(c->rng) >= l->dropout_rate ? keep : 0.0f;
         for (int b = 0; b < B; b++)
             for (int t = 0; t < T; t++)
                 for (int k = 0; k < D; k++)
@@ -372,7 +390,69 @@ static size_t no_ints(const tk_layer *l, int batch, tk_shape in, tk_shape out)
     return 0;
 }
 
-const tk_layer_ops tk_ops_lstm = {lstm_shape, lstm_state, no_ints, lstm_scratch,
-                                  lstm_forward, lstm_backward, lstm_weights, false};
-const tk_layer_ops tk_ops_bidirectional = {lstm_shape, lstm_state, no_ints, lstm_scratch,
-                                           lstm_forward, lstm_backward, lstm_weights, false};
+static bool lstm_sizes_ok(const tk_layer *l)
+{
+    return l->units > 0 && l->dropout_rate >= 0.0f && l->dropout_rate < 1.0f;
+}
+
+/* tk_model_build's LSTM is Keras 2's default one. */
+static void lstm_build_defaults(tk_layer *l)
+{
+    l->activation = TK_ACT_TANH;
+    l->recurrent_activation = TK_ACT_SIGMOID;
+}
+
+/* kernel glorot_uniform, recurrent kernel orthogonal, bias zero except the
+ * forget gate's (unit_forget_bias); Bidirectional: forward then backward. */
+static tk_status lstm_init(tk_layer *l, uint64_t *rng, tk_error *err)
+{
+    int in_dim = l->in.channels, units = l->units;
+    for (int d = 0; d < n_dirs(l); d++) {
+        tk_lstm_weights *lw = &l->lstm[d];
+        tk_init_glorot_uniform(lw->kernel, (size_t)in_dim * 4 * units, in_dim, 4.0 * units, rng);
+        tk_status st = tk_init_orthogonal(lw->recurrent, units, 4 * units, rng, err);
+        if (st != TK_OK)
+            return st;
+        if (lw->bias) {
+            memset(lw->bias, 0, sizeof(float) * 4 * (size_t)units);
+            for (int u = 0; u < units; u++)
+                lw->bias[units + u] = 1.0f; /* gate block f */
+        }
+    }
+    return TK_OK;
+}
+
+static double lstm_flops(const tk_layer *l, tk_shape in, tk_shape out)
+{
+    (void)out;
+    return n_dirs(l) * 2.0 * in.steps * (double)(in.channels + l->units) * 4.0 * l->units;
+}
+
+/* A plain LSTM's input kernel (Bidirectional: none, as before the table). */
+static const float *lstm_kernel(const tk_layer *l, size_t *count)
+{
+    *count = (size_t)l->in.channels * 4 * l->units;
+    return l->lstm[0].kernel;
+}
+
+static size_t lstm_pre_floats(const tk_layer *l, int batch, tk_shape in, tk_shape out)
+{
+    (void)out;
+    return (size_t)n_dirs(l) * dir_pre_floats(l, batch, in.steps);
+}
+
+const tk_layer_ops tk_ops_lstm = {
+    .shape = lstm_shape, .state_floats = lstm_state, .state_ints = no_ints,
+    .scratch_floats = lstm_scratch, .forward = lstm_forward, .backward = lstm_backward,
+    .weights = lstm_weights, .class_name = "LSTM", .base_name = "lstm",
+    .sizes_ok = lstm_sizes_ok, .build_defaults = lstm_build_defaults, .init = lstm_init,
+    .flops = lstm_flops, .kernel = lstm_kernel, .pre_floats = lstm_pre_floats,
+    .pre_in_trace = true,
+};
+const tk_layer_ops tk_ops_bidirectional = {
+    .shape = lstm_shape, .state_floats = lstm_state, .state_ints = no_ints,
+    .scratch_floats = lstm_scratch, .forward = lstm_forward, .backward = lstm_backward,
+    .weights = lstm_weights, .class_name = "Bidirectional", .base_name = "bidirectional",
+    .init = lstm_init, .flops = lstm_flops, .pre_floats = lstm_pre_floats, .directions = 2,
+    .pre_in_trace = true,
+};

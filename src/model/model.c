@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
 #include "model/layer_ops.h"
 #include "model/model_build.h"
 
@@ -28,21 +29,20 @@ struct tk_workspace {
                            * identity layer (Dropout at inference) */
     float **state;        /* (n_layers) kept for backward */
     int32_t **istate;     /* (n_layers) kept for backward (arg-max indices) */
+    float **pre;          /* (n_layers) kept pre-activations (tk_workspace_keep_pre), or NULL */
     float *scratch;       /* temporary, the largest any layer needs */
     float *grad[2];       /* ping-pong gradients, the largest activation */
 };
 
+/* Kept for callers of the model's API; the generator is core/rng.h. */
 uint64_t tk_model_rng_next(uint64_t *rng_state)
 {
-    uint64_t z = (*rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return tk_rng_u64(rng_state);
 }
 
 float tk_model_rng_uniform(uint64_t *rng_state)
 {
-    return (float)(tk_model_rng_next(rng_state) >> 40) * (1.0f / 16777216.0f);
+    return tk_rng_uniform(rng_state);
 }
 
 static tk_status resolve_shapes(const tk_model *m, int steps, tk_shape *in, tk_shape *out,
@@ -185,6 +185,8 @@ tk_status tk_model_from_layers(const tk_layer *layers, int n_layers, int maxlen,
         tk_layer *l = &m->layers[i];
         l->kernel = l->bias = l->embeddings = NULL;
         memset(l->lstm, 0, sizeof l->lstm);
+        memset(l->rnn, 0, sizeof l->rnn);
+        l->bn_gamma = l->bn_beta = l->bn_mean = l->bn_var = NULL;
         if (l->kind == TK_LAYER_INPUT || (i > 0 && l->kind == TK_LAYER_EMBEDDING)) {
             tk_model_destroy(m);
             return tk_error_set(err, TK_E_UNSUPPORTED,
@@ -283,7 +285,10 @@ void tk_workspace_destroy(tk_workspace *ws)
             free(ws->state[i]);
         if (ws->istate != NULL)
             free(ws->istate[i]);
+        if (ws->pre != NULL)
+            free(ws->pre[i]);
     }
+    free(ws->pre);
     free(ws->y);
     free(ws->act);
     free(ws->state);
@@ -384,7 +389,7 @@ static tk_status forward(const tk_model *model, tk_workspace *ws, int batch, int
             .y = ws->y[i], .state = ws->state[i], .istate = ws->istate[i],
             .scratch = ws->scratch, .last = i == model->n_layers - 1,
             .training = training,
-            .rng = rng, .params = model->params,
+            .rng = rng, .params = model->params, .pre = ws->pre ? ws->pre[i] : NULL,
         };
         const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
         if (!training && ops->identity_at_inference) {
@@ -488,6 +493,94 @@ tk_lstm_trace tk_workspace_lstm_trace(const tk_workspace *ws, int layer, int dir
     const tk_layer *l = &ws->model->layers[layer];
     if (l->kind != TK_LAYER_LSTM && l->kind != TK_LAYER_BIDIRECTIONAL)
         return none;
-    return tk_lstm_trace_of(l, ws->state[layer], ws->batch, ws->steps, ws->in[layer].channels,
-                            dir);
+    tk_lstm_trace t = tk_lstm_trace_of(l, ws->state[layer], ws->batch, ws->steps,
+                                       ws->in[layer].channels, dir);
+    if (t.gates != NULL && ws->pre != NULL && !ws->training)
+        tk_lstm_pre_of(l, ws->pre[layer], ws->batch, ws->steps, dir, &t);
+    return t;
+}
+
+tk_status tk_workspace_keep_pre(tk_workspace *ws, const tk_model *model, tk_error *err)
+{
+    if (ws->pre != NULL)
+        return TK_OK;
+    if (ws->n_layers != model->n_layers)
+        return tk_error_set(err, TK_E_INVALID, "workspace was made for another model");
+    ws->pre = tk_calloc((size_t)ws->n_layers, sizeof *ws->pre, err);
+    if (ws->pre == NULL)
+        return TK_E_NOMEM;
+    tk_shape *in = tk_calloc((size_t)ws->n_layers * 2, sizeof *in, err);
+    if (in == NULL)
+        return TK_E_NOMEM;
+    tk_shape *out = in + ws->n_layers;
+    tk_status st = resolve_shapes(model, ws->max_steps, in, out, err);
+    for (int i = model->first_body_layer; st == TK_OK && i < model->n_layers - 1; i++) {
+        const tk_layer *l = &model->layers[i];
+        const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+        size_t n = ops->pre_floats ? ops->pre_floats(l, ws->max_batch, in[i], out[i]) : 0;
+        if (n > 0 && (ws->pre[i] = tk_malloc(n, sizeof(float), err)) == NULL)
+            st = TK_E_NOMEM;
+    }
+    free(in);
+    return st;
+}
+
+const float *tk_workspace_layer_pre(const tk_workspace *ws, int layer)
+{
+    if (ws == NULL || ws->pre == NULL || layer < 0 || layer >= ws->n_layers || !ws->have_forward ||
+        ws->training)
+        return NULL;
+    const tk_layer *l = &ws->model->layers[layer];
+    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+    if (ops->pre_floats == NULL || ops->pre_in_trace)
+        return NULL;
+    return ws->pre[layer];
+}
+
+tk_status tk_model_shapes(const tk_model *model, int steps, tk_shape *in, tk_shape *out,
+                          tk_error *err)
+{
+    if (steps <= 0)
+        return tk_error_set(err, TK_E_INVALID, "sequences of %d steps", steps);
+    return resolve_shapes(model, steps, in, out, err);
+}
+
+int tk_layer_directions(const tk_layer *l)
+{
+    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+    return ops && ops->directions > 1 ? ops->directions : 1;
+}
+
+double tk_model_layer_flops(const tk_model *model, int layer, tk_shape in, tk_shape out)
+{
+    const tk_layer *l = &model->layers[layer];
+    const tk_layer_ops *ops = tk_layer_ops_of(l->kind);
+    return ops->flops ? ops->flops(l, in, out) : 0.0;
+}
+
+/* ---- issue 16: SimpleRNN/GRU traces, Keras 3 names ---- */
+
+tk_rnn_trace tk_workspace_rnn_trace(const tk_workspace *ws, int layer, int dir)
+{
+    tk_rnn_trace none = {0};
+    if (ws == NULL || layer < 0 || layer >= ws->n_layers || ws->state[layer] == NULL ||
+        !ws->have_forward)
+        return none;
+    return tk_rnn_trace_of(&ws->model->layers[layer], ws->state[layer], ws->batch, ws->steps,
+                           dir);
+}
+
+void tk_model_apply_keras_version(tk_model *m)
+{
+    if (strncmp(m->keras_version, "3.", 2) != 0)
+        return;
+    for (int i = 0; i < m->n_layers; i++) {
+        tk_layer *l = &m->layers[i];
+        if (l->activation == TK_ACT_HARD_SIGMOID)
+            l->activation = TK_ACT_HARD_SIGMOID_K3;
+        if (l->recurrent_activation == TK_ACT_HARD_SIGMOID)
+            l->recurrent_activation = TK_ACT_HARD_SIGMOID_K3;
+    }
+    if (m->output_activation == TK_ACT_HARD_SIGMOID)
+        m->output_activation = TK_ACT_HARD_SIGMOID_K3;
 }

@@ -29,6 +29,12 @@ typedef enum tk_layer_kind {
     TK_LAYER_DROPOUT,          /* Dropout, SpatialDropout1D: identity at inference */
     TK_LAYER_LSTM,
     TK_LAYER_BIDIRECTIONAL,    /* Bidirectional(LSTM) */
+    /* Added for issue 16 (layers_rnn.c, layers_norm.c): */
+    TK_LAYER_SIMPLE_RNN,
+    TK_LAYER_GRU,
+    TK_LAYER_BIDIRECTIONAL_SIMPLE_RNN, /* Bidirectional(SimpleRNN) */
+    TK_LAYER_BIDIRECTIONAL_GRU,        /* Bidirectional(GRU) */
+    TK_LAYER_BATCH_NORM,               /* BatchNormalization at inference: one affine map per channel */
     TK_LAYER_KIND_COUNT
 } tk_layer_kind;
 
@@ -38,7 +44,11 @@ typedef enum tk_activation {
     TK_ACT_SIGMOID,
     TK_ACT_HARD_SIGMOID, /* old Keras LSTM default: clip(0.2 x + 0.5, 0, 1) */
     TK_ACT_TANH,
-    TK_ACT_SOFTMAX
+    TK_ACT_SOFTMAX,
+    /* Keras 3's hard_sigmoid: relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1). Written
+     * "hard_sigmoid" like TK_ACT_HARD_SIGMOID; which one a file means is decided
+     * by its keras_version (tk_model_apply_keras_version). */
+    TK_ACT_HARD_SIGMOID_K3
 } tk_activation;
 
 typedef enum tk_merge_mode { TK_MERGE_CONCAT, TK_MERGE_SUM, TK_MERGE_AVE, TK_MERGE_MUL } tk_merge_mode;
@@ -57,6 +67,15 @@ typedef struct tk_lstm_weights {
     float *recurrent; /* (units, 4 * units), row-major */
     float *bias;      /* (4 * units), or NULL when !use_bias */
 } tk_lstm_weights;
+
+/* One SimpleRNN or GRU direction. G = units (SimpleRNN) or 3 units (GRU,
+ * Keras gate order z, r, h). */
+typedef struct tk_rnn_weights {
+    float *kernel;    /* (input_dim, G), row-major */
+    float *recurrent; /* (units, G), row-major */
+    float *bias;      /* (G); GRU reset_after: (2, G), row 0 input bias, row 1 recurrent
+                       * bias; NULL when !use_bias */
+} tk_rnn_weights;
 
 typedef struct tk_layer {
     tk_layer_kind kind;
@@ -99,7 +118,38 @@ typedef struct tk_layer {
     char inner_name[128];   /* Bidirectional: the wrapped LSTM's name (weight paths) */
     size_t param_offset;    /* first float of this layer's weights in model->params */
     size_t param_count;     /* floats of this layer's weights (alignment gaps included) */
+
+    /* SimpleRNN, GRU and Bidirectional over them (issue 16). units,
+     * activation (SimpleRNN: tanh/relu/linear; GRU candidate: tanh),
+     * recurrent_activation (GRU gates), use_bias, return_sequences,
+     * go_backwards, merge_mode and dropout_rate are the fields above;
+     * rnn[0] forward, rnn[1] backward direction. */
+    bool reset_after;       /* GRU: reset gate applied after the recurrent product */
+    tk_rnn_weights rnn[2];
+
+    /* BatchNormalization (inference): y = gamma (x - mean) / sqrt(var + eps) + beta
+     * per channel of the last axis. channels = input_dim. */
+    float bn_epsilon;
+    int bn_axis;                       /* as written: -1, or the last axis counted with the batch */
+    bool bn_center, bn_scale;          /* beta / gamma present */
+    float *bn_gamma, *bn_beta;         /* (channels); NULL when !scale / !center */
+    float *bn_mean, *bn_var;           /* (channels) moving statistics */
+
+    /* Layers kept as TK_LAYER_DROPOUT with dropout_rate 0 because they are the
+     * identity at inference (and tokattr trains them as the identity):
+     * GaussianNoise (stddev), GaussianDropout and AlphaDropout (rate),
+     * ActivityRegularization (l1, l2). 0: a real Dropout/SpatialDropout1D. */
+    int identity_class;     /* tk_identity_class */
+    float identity_args[2]; /* the options above, to write the config back */
 } tk_layer;
+
+typedef enum tk_identity_class {
+    TK_IDENTITY_NONE,
+    TK_IDENTITY_GAUSSIAN_NOISE,
+    TK_IDENTITY_GAUSSIAN_DROPOUT,
+    TK_IDENTITY_ALPHA_DROPOUT,
+    TK_IDENTITY_ACTIVITY_REGULARIZATION
+} tk_identity_class;
 
 typedef struct tk_model {
     int n_layers;
@@ -149,9 +199,8 @@ tk_status tk_model_from_layers(const tk_layer *layers, int n_layers, int maxlen,
 /* A deep copy that owns its own parameter buffer. */
 tk_status tk_model_clone(const tk_model *src, tk_model **out, tk_error *err);
 
-/* The PRNG of tk_model_forward_train: splitmix64 (Steele, Lea, Flood 2014),
- * state advanced by 0x9e3779b97f4a7c15 per draw; uniform floats are the top
- * 24 bits / 2^24. Seed *rng_state with any value. */
+/* The PRNG of tk_model_forward_train: core/rng.h's splitmix64
+ * (tk_rng_u64, tk_rng_uniform), under the model's names for its callers. */
 uint64_t tk_model_rng_next(uint64_t *rng_state);
 float tk_model_rng_uniform(uint64_t *rng_state);
 
@@ -216,7 +265,65 @@ typedef struct tk_lstm_trace {
     const float *gates;
     const float *cells;
     const float *hidden;
+    /* With tk_workspace_keep_pre, else NULL: pre (steps, batch, 4 * units)
+     * the gate pre-activations i, f, g, o; tanh_cells (steps, batch, units)
+     * tanh(c_t) as h_t = o tanh(c_t) used it. */
+    const float *pre;
+    const float *tanh_cells;
 } tk_lstm_trace;
 tk_lstm_trace tk_workspace_lstm_trace(const tk_workspace *ws, int layer, int dir);
+
+/* From now on the forward passes on ws also keep what DeepLIFT's rules
+ * need besides the outputs: the input of each layer's output activation
+ * (Dense, Conv1D, Activation with a non-linear activation, except the last
+ * layer, whose output is the logits) and the LSTM traces' pre and
+ * tanh_cells. Allocates them for the workspace's max batch and steps. */
+tk_status tk_workspace_keep_pre(tk_workspace *ws, const tk_model *model, tk_error *err);
+
+/* Layer i's kept pre-activation, laid out like its output; NULL when the
+ * layer has none (its output is its own pre-activation) or none is kept. */
+const float *tk_workspace_layer_pre(const tk_workspace *ws, int layer);
+
+/* Every body layer's shapes for sequences of `steps` positions: in and out
+ * have model->n_layers entries (those before first_body_layer untouched).
+ * The error names the layer that cannot take its input. */
+tk_status tk_model_shapes(const tk_model *model, int steps, tk_shape *in, tk_shape *out,
+                          tk_error *err);
+
+/* 2 for a Bidirectional wrapper (lstm[0] forward, lstm[1] backward), else 1. */
+int tk_layer_directions(const tk_layer *l);
+
+/* FLOPs (2 per multiply-add) of layer i's forward pass of one sample of
+ * input shape in and output shape out (0 for layers without weights). */
+double tk_model_layer_flops(const tk_model *model, int layer, tk_shape in, tk_shape out);
+
+/* ---- SimpleRNN / GRU / BatchNormalization (issue 16): the views their
+ * rules read (attr/rules_rnn.c, rules_norm.c). ---- */
+
+/* SimpleRNN/GRU internals of one direction, per processing step (step 0
+ * of a backward direction is the last position), G as in tk_rnn_weights;
+ * always kept by the forward pass (no tk_workspace_keep_pre needed):
+ * pre (steps, batch, G): pre-activations (SimpleRNN: a; GRU: z, r and the
+ *   candidate's x_h + recurrent term);
+ * act (steps, batch, G): activated (SimpleRNN: h; GRU: z, r, candidate hh);
+ * aux (steps, batch, units), GRU only: reset_after: q = h_{t-1} U_h + b_rh
+ *   (so the candidate is act(x_h + r q)); else r h_{t-1} (the candidate is
+ *   act(x_h + (r h_{t-1}) U_h));
+ * hidden (steps, batch, units): h_t. */
+typedef struct tk_rnn_trace {
+    const float *pre, *act, *aux, *hidden;
+} tk_rnn_trace;
+
+/* The trace of direction dir (0, or 1 for Bidirectional) of layer i after a
+ * forward pass on ws; all NULL for kinds other than SimpleRNN/GRU. */
+tk_rnn_trace tk_workspace_rnn_trace(const tk_workspace *ws, int layer, int dir);
+
+/* BatchNormalization folded: y = scale[c] x + shift[c] for every channel. */
+void tk_batchnorm_affine(const tk_layer *l, float *scale, float *shift);
+
+/* Activations whose name a file's keras_version decides: Keras >= 3 files
+ * get TK_ACT_HARD_SIGMOID_K3 wherever they say "hard_sigmoid". Called by
+ * the loaders once keras_version is known. */
+void tk_model_apply_keras_version(tk_model *m);
 
 #endif

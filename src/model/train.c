@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/progress.h"
+#include "model/activation.h"
 #include "model/build.h"
 #include "model/init.h"
 
@@ -136,7 +137,7 @@ static double batch_loss(const tk_model *m, int batch, const float *logits, cons
             double zz = z[0], t = y[b] ? 1.0 : 0.0;
             /* -[t log p + (1 - t) log(1 - p)], p = sigmoid(z), without overflow */
             total += fmax(zz, 0.0) - t * zz + log1p(exp(-fabs(zz)));
-            double p = 1.0 / (1.0 + exp(-zz));
+            double p = tk_act_value_d(TK_ACT_SIGMOID, zz);
             *correct += (p > 0.5) == (y[b] == 1);
             if (d_logits)
                 d_logits[b] = (float)((p - t) / batch);

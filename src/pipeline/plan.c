@@ -15,11 +15,12 @@
 
 #include "core/outpath.h"
 #include "core/paths.h"
+#include "core/rng.h"
 #include "core/sha256.h"
 #include "data/model_input.h"
 #include "data/text_tokenizer.h"
 #include "data/word_vectors.h"
-#include "report/results.h" /* tk_results_probe: the one test of "is a results file" */
+#include "report/results.h"
 
 void tk_plan_free(tk_plan *p)
 {
@@ -695,7 +696,7 @@ tk_status tk_plan_background(const tk_run_config *cfg, const tk_plan *p,
         int64_t i = k;
         if (used) {
             do
-                i = (int64_t)(tk_model_rng_next(&state) % (uint64_t)tr->n);
+                i = (int64_t)(tk_rng_u64(&state) % (uint64_t)tr->n);
             while (used[i]);
             used[i] = 1;
         }

@@ -12,10 +12,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "attr/target.h"
 #include "core/gemm.h"
 #include "core/progress.h"
+#include "core/sha256.h"
 #include "data/dataset.h"
 #include "data/model_input.h"
 #include "data/word_vectors.h"
@@ -96,6 +98,7 @@ typedef struct worker {
     tk_chunk_result res;  /* (cs reviews, cs * steps tokens) */
     tk_faith_workspace *fws;     /* the faithfulness step, or NULL */
     tk_faith_model_ctx *fctx[2]; /* per tk_output_kind the methods explain (prob, logit) */
+    double phase[TK_PHASE_N];    /* seconds: compute, wait */
 } worker;
 
 static void worker_free(worker *w)
@@ -425,8 +428,22 @@ typedef struct coord {
     int64_t n_done;
     tk_progress prog;
     double busy;          /* seconds spent receiving and writing */
+    double phase[TK_PHASE_N]; /* seconds: receive, write, flush */
+    double cpu[TK_PHASE_N];   /* the same in CPU time: what they cost on an idle core */
+    int64_t received;     /* reviews received from other ranks */
+    int64_t flushes;      /* checkpoints */
     tk_run_summary *sum;
 } coord;
+
+/* This process's CPU time (user + system), seconds: rank 0's phases in CPU
+ * time are its cost, however many other processes share its core. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static void coord_fail(coord *c, tk_status st)
 {
@@ -480,13 +497,19 @@ static void record(coord *c, const tk_chunk_result *r)
 {
     if (c->p->writer == NULL)
         return;
-    double t0 = tk_now();
+    double t0 = tk_now(), u0 = cpu_now();
     tk_status st = tk_writer_put(c->p->writer, r, c->err);
+    double t1 = tk_now(), u1 = cpu_now();
+    c->phase[TK_PHASE_WRITE] += t1 - t0;
+    c->cpu[TK_PHASE_WRITE] += u1 - u0;
     if (st == TK_OK && ++c->since_ckpt >= c->cfg->checkpoint_every &&
         t0 - c->last_ckpt >= c->cfg->checkpoint_seconds) {
         st = tk_writer_checkpoint(c->p->writer, c->err);
         c->since_ckpt = 0;
         c->last_ckpt = tk_now();
+        c->phase[TK_PHASE_FLUSH] += c->last_ckpt - t1;
+        c->cpu[TK_PHASE_FLUSH] += cpu_now() - u1;
+        c->flushes++;
     }
     if (st != TK_OK) {
         coord_fail(c, st);
@@ -541,6 +564,7 @@ static bool serve_one(coord *c, bool wait)
     if (!flag)
         return false;
     int bytes = 0;
+    double t0 = tk_now(), u0 = cpu_now();
     MPICHK(MPI_Get_count(&s, MPI_BYTE, &bytes));
     if ((size_t)bytes > c->rbuf_size) {
         st = tk_error_set(err, TK_E_INTERNAL, "rank %d sent a message larger than any result",
@@ -559,6 +583,9 @@ static bool serve_one(coord *c, bool wait)
     }
     int64_t chunk, stop;
     unpack_result(c->rbuf, &c->in, &chunk, &stop);
+    c->phase[TK_PHASE_RECEIVE] += tk_now() - t0;
+    c->cpu[TK_PHASE_RECEIVE] += cpu_now() - u0;
+    c->received += c->in.count;
     if (stop && !c->stop) {
         c->stop = true;
         c->interrupted = true;
@@ -590,8 +617,13 @@ static tk_status coordinate(coord *c, worker *self, tk_error *err)
         check_signal(c);
         int64_t chunk, first, count;
         if (self && take_chunk(c, &chunk, &first, &count)) {
+            double t0 = tk_now(), served = c->phase[TK_PHASE_RECEIVE] + c->phase[TK_PHASE_WRITE] +
+                                           c->phase[TK_PHASE_FLUSH];
             st = compute_chunk(self, c->p->inputs + first * c->p->steps, c->p->label + first,
                                first, count, c->active > 0 ? serve_pending : NULL, c, err);
+            served = c->phase[TK_PHASE_RECEIVE] + c->phase[TK_PHASE_WRITE] +
+                     c->phase[TK_PHASE_FLUSH] - served;
+            self->phase[TK_PHASE_COMPUTE] += tk_now() - t0 - served;
             if (st != TK_OK)
                 coord_fail(c, st);
             else
@@ -625,8 +657,11 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
     empty.count = empty.tc = 0;
     size_t n = pack_result(&empty, -1, 0, rbuf);
     MPICHK(MPI_Send(rbuf, (int)n, MPI_BYTE, ROOT, TAG_RESULT, comm));
+    double t_wait = tk_now();
     for (;;) {
         MPICHK(MPI_Recv(wbuf, (int)wmax, MPI_BYTE, ROOT, TAG_WORK, comm, MPI_STATUS_IGNORE));
+        double t_compute = tk_now();
+        w->phase[TK_PHASE_WAIT] += t_compute - t_wait;
         int64_t h[3];
         const unsigned char *c = wbuf;
         get(&c, h, sizeof h);
@@ -636,6 +671,8 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
         get(&c, labels, (size_t)h[2] * 4);
         tk_error werr = {0};
         tk_status cst = compute_chunk(w, ids, labels, h[1], h[2], NULL, NULL, &werr);
+        t_wait = tk_now();
+        w->phase[TK_PHASE_COMPUTE] += t_wait - t_compute;
         if (cst != TK_OK) {
             failed = cst;
             tk_error_set(err, cst, "%s", werr.msg);
@@ -658,25 +695,92 @@ fail:
 
 /* ---- weights: one copy per node -------------------------------------------- */
 
+/* The ranks' nodes: a node is one shared-memory domain (a host), or, with
+ * ranks_per_node k > 0, each group of k consecutive ranks of a host, so
+ * that one host runs the multi-node path (a window and a leader per group,
+ * the broadcast among leaders). Key: the world rank, so node rank 0 of
+ * rank 0's node is rank 0. */
+static tk_status split_nodes(MPI_Comm world, int k, MPI_Comm *node, tk_error *err)
+{
+    tk_status st = TK_OK;
+    int rank = 0, host_rank = 0;
+    MPI_Comm host = MPI_COMM_NULL;
+    MPICHK(MPI_Comm_rank(world, &rank));
+    MPICHK(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &host));
+    if (k <= 0) {
+        *node = host;
+        return TK_OK;
+    }
+    MPICHK(MPI_Comm_rank(host, &host_rank));
+    MPICHK(MPI_Comm_split(host, host_rank / k, rank, node));
+    MPI_Comm_free(&host);
+    return TK_OK;
+fail:
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    return st;
+}
+
+/* Each node leader checks that the weights in its window are rank 0's
+ * (SHA-256, rank 0's digest broadcast): a wrong copy would silently give
+ * one node's reviews other scores. Once, about 10 ms per MB on a loaded
+ * core (SHA-256 here runs near 100 MB/s). */
+static tk_status check_weights(MPI_Comm world, MPI_Comm leaders, const float *base,
+                               size_t n_params, int rank, int node_index, tk_error *err)
+{
+    tk_status st = TK_OK;
+    char mine[65], root[65];
+    if (leaders != MPI_COMM_NULL) {
+        tk_sha256_buffer_hex(base, n_params * sizeof *base, mine);
+        memcpy(root, mine, sizeof root);
+        MPICHK(MPI_Bcast(root, (int)sizeof root, MPI_CHAR, 0, leaders));
+        if (memcmp(root, mine, sizeof root) != 0)
+            st = tk_error_set(err, TK_E_MPI,
+                              "rank %d (leader of node %d): the model weights it received from "
+                              "rank 0 differ from rank 0's (SHA-256 %.16s..., rank 0 %.16s...)",
+                              rank, node_index, mine, root);
+    }
+    return agree(world, st, err);
+fail:
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    return st;
+}
+
 /* Only rank 0 reads the model file. The other ranks get the layer configs
  * (plain structs; their weight pointers are ignored by
  * tk_model_from_layers) and build the same model over the node's shared
  * window; the first rank of every other node receives the weights once, by
  * broadcast among the node leaders. */
-static tk_status share_model(MPI_Comm world, tk_model **loaded, tk_model **out, MPI_Comm *node,
-                             MPI_Win *win, tk_error *err)
+static tk_status share_model(MPI_Comm world, const tk_run_config *cfg, tk_model **loaded,
+                             tk_model **out, MPI_Comm *node, MPI_Win *win, float **window,
+                             int *node_index, tk_run_summary *sum, tk_error *err)
 {
     tk_status st = TK_OK;
-    int rank = 0, node_rank = 0;
+    int rank = 0, node_rank = 0, node_size = 1;
     float *base = NULL;
     tk_model *shape = NULL; /* non-root ranks: the structure, zeroed params */
     tk_layer *layers = NULL;
     MPI_Comm leaders = MPI_COMM_NULL;
     MPICHK(MPI_Comm_rank(world, &rank));
-    MPICHK(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, node));
+    /* rank 0's node settings for all: the environment may differ per host */
+    int opt[2] = {cfg->ranks_per_node, cfg->test_corrupt_rank};
+    MPICHK(MPI_Bcast(opt, 2, MPI_INT, ROOT, world));
+    if ((st = split_nodes(world, opt[0], node, err)) != TK_OK)
+        goto done;
     MPICHK(MPI_Comm_rank(*node, &node_rank));
-    /* rank 0 is node rank 0 of its node (key 0: ties keep world order) */
+    MPICHK(MPI_Comm_size(*node, &node_size));
+    /* rank 0 is node rank 0 of its node, and leader 0 */
     MPICHK(MPI_Comm_split(world, node_rank == 0 ? 0 : MPI_UNDEFINED, rank, &leaders));
+    *node_index = 0;
+    if (leaders != MPI_COMM_NULL)
+        MPICHK(MPI_Comm_rank(leaders, node_index));
+    MPICHK(MPI_Bcast(node_index, 1, MPI_INT, 0, *node));
+    int is_leader = node_rank == 0, size_max = node_size, size_min = node_size;
+    MPICHK(MPI_Allreduce(MPI_IN_PLACE, &is_leader, 1, MPI_INT, MPI_SUM, world));
+    MPICHK(MPI_Allreduce(MPI_IN_PLACE, &size_max, 1, MPI_INT, MPI_MAX, world));
+    MPICHK(MPI_Allreduce(MPI_IN_PLACE, &size_min, 1, MPI_INT, MPI_MIN, world));
+    sum->nodes = is_leader;
+    sum->node_ranks_min = size_min;
+    sum->node_ranks_max = size_max;
 
     long long head[4] = {0, 0, 0, 0}; /* n_layers, maxlen, input_dim, n_params */
     if (rank == ROOT)
@@ -684,6 +788,7 @@ static tk_status share_model(MPI_Comm world, tk_model **loaded, tk_model **out, 
         head[2] = (*loaded)->input_dim, head[3] = (long long)(*loaded)->n_params;
     MPICHK(MPI_Bcast(head, 4, MPI_LONG_LONG, ROOT, world));
     size_t n_params = (size_t)head[3];
+    sum->weight_bytes = n_params * sizeof(float);
     layers = rank == ROOT ? (*loaded)->layers : tk_calloc((size_t)head[0], sizeof *layers, err);
     if (!layers) {
         st = TK_E_NOMEM;
@@ -708,6 +813,7 @@ static tk_status share_model(MPI_Comm world, tk_model **loaded, tk_model **out, 
         int disp;
         MPICHK(MPI_Win_shared_query(*win, 0, &size, &disp, &base));
     }
+    *window = base;
     MPICHK(MPI_Win_fence(0, *win));
     if (rank == ROOT)
         memcpy(base, (*loaded)->params, n_params * sizeof(float));
@@ -717,7 +823,13 @@ static tk_status share_model(MPI_Comm world, tk_model **loaded, tk_model **out, 
             size_t c = n_params - o < ((size_t)1 << 30) ? n_params - o : (size_t)1 << 30;
             MPICHK(MPI_Bcast(base + o, (int)c, MPI_FLOAT, 0, leaders));
         }
+        if (opt[1] > 0 && rank == opt[1] && n_params > 0)
+            ((unsigned char *)base)[0] ^= 1; /* the test of the check below */
     }
+    /* (one node: nothing was broadcast) */
+    if (sum->nodes > 1 &&
+        (st = check_weights(world, leaders, base, n_params, rank, *node_index, err)) != TK_OK)
+        goto done;
     MPICHK(MPI_Win_fence(0, *win));
     st = tk_model_clone_with_params(rank == ROOT ? *loaded : shape, base, false, out, err);
     st = agree(world, st, err);
@@ -733,6 +845,117 @@ done:
 fail:
     MPI_Abort(MPI_COMM_WORLD, 1);
     return st;
+}
+
+/* ---- the weight windows as the kernel sees them (Linux) ------------------- */
+
+typedef struct mapping_info {
+    long long pss_kb, size_kb; /* of the mapping that holds the window */
+    long long rank_pss_kb;     /* the whole process (smaps_rollup) */
+    long long dev, inode;      /* which file backs it: the same on one node */
+} mapping_info;
+
+/* The mapping of /proc/self/smaps that contains addr; -1 where unknown. */
+static void find_mapping(const void *addr, mapping_info *m)
+{
+    m->pss_kb = m->size_kb = m->rank_pss_kb = m->dev = m->inode = -1;
+    uintptr_t a = (uintptr_t)addr;
+    char line[1024];
+    FILE *f = fopen("/proc/self/smaps", "r");
+    bool in = false, found = false;
+    while (f && addr && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, off;
+        unsigned maj, min;
+        unsigned long long ino;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %llu", &lo, &hi, perms, &off, &maj, &min, &ino) ==
+            7) {
+            if (found)
+                break;
+            in = found = a >= lo && a < hi;
+            if (in) {
+                m->size_kb = (long long)((hi - lo) / 1024);
+                m->dev = (long long)maj << 20 | min;
+                m->inode = (long long)ino;
+            }
+        } else if (in) {
+            sscanf(line, "Pss: %lld kB", &m->pss_kb);
+        }
+    }
+    if (f)
+        fclose(f);
+    if ((f = fopen("/proc/self/smaps_rollup", "r"))) {
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "Pss: %lld kB", &m->rank_pss_kb) == 1)
+                break;
+        fclose(f);
+    }
+}
+
+/* Every rank's window mapping, listed by rank 0 (cfg->window_report): the
+ * tests count the distinct windows and sum their PSS. Called while every
+ * rank still maps its window. */
+static void report_windows(MPI_Comm world, const float *window, int node_index,
+                           const tk_run_summary *sum, FILE *out)
+{
+    int rank = 0, size = 1;
+    MPI_Comm_rank(world, &rank);
+    MPI_Comm_size(world, &size);
+    mapping_info m;
+    find_mapping(window, &m);
+    long long row[6] = {node_index, m.dev, m.inode, m.size_kb, m.pss_kb, m.rank_pss_kb};
+    if (rank == ROOT)
+        fprintf(out, "windows: %d node(s), weights %zu bytes\n", sum->nodes, sum->weight_bytes);
+    /* one row at a time (a diagnostic: no buffer to fail to allocate) */
+    for (int r = 0; r < size; r++) {
+        if (r != ROOT && rank == r)
+            MPI_Send(row, 6, MPI_LONG_LONG, ROOT, TAG_WORK, world);
+        if (rank != ROOT)
+            continue;
+        long long x[6];
+        if (r == ROOT)
+            memcpy(x, row, sizeof x);
+        else if (MPI_Recv(x, 6, MPI_LONG_LONG, r, TAG_WORK, world, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            continue;
+        fprintf(out,
+                "window: rank %d node %lld file %llx:%lld mapping %lld kB window PSS %lld kB "
+                "rank PSS %lld kB\n",
+                r, x[0], (unsigned long long)x[1], x[2], x[3], x[4], x[5]);
+    }
+}
+
+/* ---- timers ---------------------------------------------------------------- */
+
+/* The phases over the ranks (CoMD's timer table): rank 0's figure, and
+ * min / mean / max over the ranks with time in the phase. */
+static void reduce_timers(MPI_Comm world, const double *wphase, const double *cphase,
+                          tk_run_summary *sum)
+{
+    double t[TK_PHASE_N], lo[TK_PHASE_N], hi[TK_PHASE_N], total[TK_PHASE_N];
+    int ran[TK_PHASE_N], n[TK_PHASE_N];
+    for (int i = 0; i < TK_PHASE_N; i++) {
+        t[i] = wphase[i] + cphase[i];
+        ran[i] = t[i] > 0;
+        lo[i] = ran[i] ? t[i] : 1e300;
+    }
+    double lomin[TK_PHASE_N];
+    int rank = 0;
+    MPI_Comm_rank(world, &rank);
+    /* a diagnostic: a failed reduction leaves the table empty */
+    if (MPI_Reduce(t, hi, TK_PHASE_N, MPI_DOUBLE, MPI_MAX, ROOT, world) != MPI_SUCCESS ||
+        MPI_Reduce(t, total, TK_PHASE_N, MPI_DOUBLE, MPI_SUM, ROOT, world) != MPI_SUCCESS ||
+        MPI_Reduce(ran, n, TK_PHASE_N, MPI_INT, MPI_SUM, ROOT, world) != MPI_SUCCESS ||
+        MPI_Reduce(lo, lomin, TK_PHASE_N, MPI_DOUBLE, MPI_MIN, ROOT, world) != MPI_SUCCESS ||
+        rank != ROOT)
+        return;
+    for (int i = 0; i < TK_PHASE_N; i++) {
+        tk_run_timer *x = &sum->timers[i];
+        x->rank0 = t[i];
+        x->ranks = n[i];
+        x->max = hi[i];
+        x->min = n[i] > 0 ? lomin[i] : 0;
+        x->mean = n[i] > 0 ? total[i] / n[i] : 0;
+    }
 }
 
 /* ---- the whole run ----------------------------------------------------------- */
@@ -833,7 +1056,10 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         goto done;
     }
     int steps = head[1];
-    if ((st = share_model(world, &p.model, &model, &node, &win, err)) != TK_OK)
+    float *window = NULL;
+    int node_index = 0;
+    if ((st = share_model(world, cfg, &p.model, &model, &node, &win, &window, &node_index, sum,
+                          err)) != TK_OK)
         goto done;
 
     /* embedding-less models: rank 0's id -> vector table, broadcast */
@@ -937,7 +1163,16 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         st = TK_OK;
     }
     sum->seconds = tk_now() - t_work;
+    sum->root_received = c.received;
+    memcpy(sum->root_cpu, c.cpu, sizeof sum->root_cpu);
+    sum->root_flushes = c.flushes;
+    reduce_timers(world, w.phase, c.phase, sum);
     st = agree(world, st, err);
+    /* every rank still maps its window here */
+    int report = rank == ROOT && cfg->window_report != NULL;
+    MPICHK(MPI_Bcast(&report, 1, MPI_INT, ROOT, world));
+    if (report)
+        report_windows(world, window, node_index, sum, cfg->window_report);
     goto done;
 
 fail:
@@ -953,6 +1188,17 @@ done:
     if (node != MPI_COMM_NULL)
         MPI_Comm_free(&node);
     tk_plan_free(&p);
+    if (st != TK_OK && cfg->errors) {
+        /* every rank returns the failure and exits non-zero, and mpirun
+         * kills the job at the first such exit: rank 0 prints the one
+         * message before any rank may leave */
+        if (rank == ROOT) {
+            fprintf(cfg->errors, "tokattr run: %s\n", err->msg);
+            fflush(cfg->errors);
+        }
+        sum->error_printed = rank == ROOT;
+        MPI_Barrier(world);
+    }
     if (!inited)
         MPI_Finalize();
     return st;

@@ -69,6 +69,18 @@ typedef struct tk_run_config {
     const char *command_line;
     bool resume, force;
     FILE *progress;             /* rank 0's progress output, or NULL for none */
+
+    /* Nodes. 0 = a node is what MPI calls a shared-memory domain (a host);
+     * k > 0 cuts each host's ranks into groups of k consecutive ranks, each
+     * acting as a node (its own weight window and leader), so that one host
+     * runs the multi-node path. Rank 0's values count. */
+    int ranks_per_node;
+    FILE *window_report;        /* NULL, or where rank 0 lists every rank's weight
+                                 * window mapping and PSS at the end (Linux /proc) */
+    FILE *errors;               /* NULL, or where rank 0 prints "tokattr run: <message>"
+                                 * of a failure, before any rank can exit */
+    int test_corrupt_rank;      /* tests only: 0, or a node leader that flips a bit
+                                 * of the weights it receives (the check must fail) */
 } tk_run_config;
 
 typedef struct tk_run_method_stats {
@@ -82,6 +94,22 @@ typedef struct tk_run_method_stats {
     double faith_aopc, faith_random_aopc; /* of the method's order and of the random one */
 } tk_run_method_stats;
 
+/* Wall time per phase, as CoMD reports its timers: rank 0's own figure
+ * and the min / mean / max over the ranks that ran the phase. */
+typedef enum tk_run_phase {
+    TK_PHASE_COMPUTE, /* explaining reviews (rank 0: minus its serving) */
+    TK_PHASE_WAIT,    /* a worker sending its result and waiting for work */
+    TK_PHASE_RECEIVE, /* rank 0 receiving and unpacking a result */
+    TK_PHASE_WRITE,   /* rank 0 putting a result into the file */
+    TK_PHASE_FLUSH,   /* rank 0 flushing the file (checkpoints) */
+    TK_PHASE_N
+} tk_run_phase;
+
+typedef struct tk_run_timer {
+    double rank0, min, mean, max;
+    int ranks;            /* ranks that ran the phase */
+} tk_run_timer;
+
 typedef struct tk_run_summary {
     bool is_root;         /* this process is rank 0 (the one that should print) */
     int ranks;
@@ -91,7 +119,15 @@ typedef struct tk_run_summary {
     double seconds;       /* wall time of the work phase */
     double setup_seconds; /* reading, checks, file layout, weights sharing */
     double root_busy_seconds; /* rank 0's time receiving and writing results */
+    tk_run_timer timers[TK_PHASE_N];
+    int64_t root_received;/* reviews whose results rank 0 received from other ranks */
+    double root_cpu[TK_PHASE_N]; /* rank 0's CPU seconds in receive, write, flush */
+    int64_t root_flushes; /* checkpoints during the work (the final close not counted) */
+    int nodes;            /* (simulated) nodes = weight windows */
+    int node_ranks_min, node_ranks_max;
+    size_t weight_bytes;  /* one window's weights */
     bool already_complete;
+    bool error_printed;   /* the failure's message went to cfg->errors */
     char final_path[4200];
     int n_methods;
     tk_run_method_stats methods[16];

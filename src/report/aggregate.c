@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
+
 tk_status tk_report_word_table(const tk_results *r, int m, int cls, int64_t min_count,
                                tk_word_stat **out, int64_t *n, tk_error *err)
 {
@@ -238,13 +240,6 @@ int64_t tk_report_confident(const tk_results *r, bool want_correct, int64_t max,
     return m;
 }
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 int64_t tk_report_random_sample(const tk_results *r, uint64_t seed, int64_t max, int64_t *idx)
 {
@@ -255,7 +250,7 @@ int64_t tk_report_random_sample(const tk_results *r, uint64_t seed, int64_t max,
     uint64_t s = seed;
     /* Rejection of repeats is cheap: the sample is a handful of reviews. */
     while (k < want) {
-        int64_t i = (int64_t)(splitmix64(&s) % (uint64_t)r->n);
+        int64_t i = (int64_t)(tk_rng_u64(&s) % (uint64_t)r->n);
         if (!r->done[i])
             continue;
         bool seen = false;

@@ -2,9 +2,12 @@
  * core: reviews/s, FLOPs per review (tk_explainer_flops), the share of the
  * single-thread sgemm peak measured in the same run, and peak RSS.
  *
- * usage: bench_attr [--shared DIR] [--reviews N] [--model cnn|lstm] [--method NAME]
+ * usage: bench_attr [--shared DIR] [--reviews N] [--model cnn|lstm|gru|simple_rnn]
+ *                   [--method NAME]
  * Inputs are random in-vocabulary ids of the model's length (speed does not
- * depend on which words). tests/bench/README.md compares with PyTorch. */
+ * depend on which words). gru and simple_rnn are the LSTM model with its
+ * LSTM(128) replaced by GRU(128) (reset_after, sigmoid) or SimpleRNN(128)
+ * (tanh), Keras-initialised weights: the same T = 80, D = 128, 128 units. tests/bench/README.md compares with PyTorch. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 #include "core/paths.h"
 #include "core/progress.h"
 #include "core/status.h"
+#include "model/init.h"
 #include "model/model.h"
 
 /* GFLOP/s of one single-thread sgemm, n = 2048, best of 3. */
@@ -95,7 +99,7 @@ static int bench_one(const char *label, tk_model *model, tk_method_kind kind, in
         fprintf(stderr, "bench_attr: %s\n", err.msg);
     } else {
         double rate = n_reviews / dt, flops = tk_explainer_flops(ex, T);
-        printf("%-5s %-22s %9.2f reviews/s %8.3f ms/review %9.2f MFLOP/review %7.1f GFLOP/s "
+        printf("%-10s %-22s %9.2f reviews/s %8.3f ms/review %9.2f MFLOP/review %7.1f GFLOP/s "
                "%5.1f%% of sgemm peak  RSS %.0f MB\n",
                label, tk_method_kind_name(kind), rate, 1e3 * dt / n_reviews, flops / 1e6,
                flops * rate / 1e9, 100.0 * flops * rate / 1e9 / peak, peak_rss_mb());
@@ -104,6 +108,33 @@ static int bench_one(const char *label, tk_model *model, tk_method_kind kind, in
     free(score);
     tk_explainer_destroy(ex);
     return rc;
+}
+
+/* The LSTM model with its LSTM layer replaced by `kind` of the same units. */
+static tk_model *swap_recurrent(const tk_model *lstm, tk_layer_kind kind, tk_error *err)
+{
+    tk_layer ls[8];
+    if (lstm->n_layers > 8)
+        return NULL;
+    memcpy(ls, lstm->layers, sizeof *ls * (size_t)lstm->n_layers);
+    for (int i = 0; i < lstm->n_layers; i++) {
+        if (ls[i].kind != TK_LAYER_LSTM)
+            continue;
+        ls[i].kind = kind;
+        ls[i].reset_after = true;
+        ls[i].recurrent_activation = TK_ACT_SIGMOID;
+        ls[i].activation = TK_ACT_TANH;
+        snprintf(ls[i].class_name, sizeof ls[i].class_name, "%s",
+                 kind == TK_LAYER_GRU ? "GRU" : "SimpleRNN");
+    }
+    tk_model *m = NULL;
+    if (tk_model_from_layers(ls, lstm->n_layers, lstm->maxlen, lstm->input_dim, &m, err) != TK_OK)
+        return NULL;
+    if (tk_model_init_keras(m, 2026, err) != TK_OK) {
+        tk_model_destroy(m);
+        return NULL;
+    }
+    return m;
 }
 
 int main(int argc, char **argv)
@@ -129,11 +160,14 @@ int main(int argc, char **argv)
     printf("single-thread sgemm n=2048: %.1f GFLOP/s\n", peak);
     static const struct {
         const char *label, *file;
-    } MODELS[] = {{"cnn", "models/imdb_cnn.h5"}, {"lstm", "models/imdb_lstm.h5"}};
+    } MODELS[] = {{"cnn", "models/imdb_cnn.h5"},
+                  {"lstm", "models/imdb_lstm.h5"},
+                  {"gru", "models/imdb_lstm.h5"},
+                  {"simple_rnn", "models/imdb_lstm.h5"}};
     static const tk_method_kind KINDS[] = {TK_METHOD_SALIENCY, TK_METHOD_GRAD_INPUT,
                                            TK_METHOD_INTEGRATED_GRADIENTS, TK_METHOD_OCCLUSION};
     int rc = 0;
-    for (size_t m = 0; m < 2; m++) {
+    for (size_t m = 0; m < 4; m++) {
         if (only_model && strcmp(only_model, MODELS[m].label) != 0)
             continue;
         char path[4096];
@@ -143,6 +177,15 @@ int main(int argc, char **argv)
             tk_model_load(path, &model, &err) != TK_OK) {
             fprintf(stderr, "bench_attr: %s\n", err.msg[0] ? err.msg : "shared path too long");
             return 1;
+        }
+        if (m >= 2) {
+            tk_model *swapped = swap_recurrent(model, m == 2 ? TK_LAYER_GRU : TK_LAYER_SIMPLE_RNN, &err);
+            tk_model_destroy(model);
+            if (swapped == NULL) {
+                fprintf(stderr, "bench_attr: %s\n", err.msg);
+                return 1;
+            }
+            model = swapped;
         }
         for (size_t k = 0; k < 4; k++) {
             if (only_method && strcmp(only_method, tk_method_kind_name(KINDS[k])) != 0)

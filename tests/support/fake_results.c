@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
+
 const char TK_FAKE_HOSTILE_WORD[] = "<script>alert('x')</script>&amp;\"q\"\xff\xfe\x01";
 
 void tk_fake_results_default(tk_fake_results_spec *s)
@@ -22,17 +24,10 @@ void tk_fake_results_default(tk_fake_results_spec *s)
     s->planted_score = 5.0f;
 }
 
-static uint64_t next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 static double unif(uint64_t *s)
 {
-    return (double)(next(s) >> 11) / 9007199254740992.0;
+    return (double)(tk_rng_u64(s) >> 11) / 9007199254740992.0;
 }
 
 static int write_ds(hid_t f, const char *path, hid_t type, int rank, const hsize_t *dims, const void *data)
@@ -96,8 +91,8 @@ int tk_fake_results_write(const char *path, const tk_fake_results_spec *sp)
     for (int i = 0; i < n; i++) {
         offset[i] = t;
         rid[i] = 1000 + 7 * (int64_t)i;
-        label[i] = (int32_t)(next(&rng) % (uint64_t)ncls);
-        rating[i] = label[i] == 1 ? 7 + (int)(next(&rng) % 4) : 1 + (int)(next(&rng) % 4);
+        label[i] = (int32_t)(tk_rng_u64(&rng) % (uint64_t)ncls);
+        rating[i] = label[i] == 1 ? 7 + (int)(tk_rng_u64(&rng) % 4) : 1 + (int)(tk_rng_u64(&rng) % 4);
         done[i] = sp->partial && i % 5 == 4 ? 0 : 1;
         double p = unif(&rng);
         if (C == 1) {
@@ -117,15 +112,15 @@ int tk_fake_results_write(const char *path, const tk_fake_results_spec *sp)
             }
             target[i] = best;
         }
-        int len = sp->min_len + (int)(next(&rng) % (uint64_t)(sp->max_len - sp->min_len + 1));
-        int plant_at = sp->planted_id >= 4 ? (int)(next(&rng) % (uint64_t)len) : -1;
+        int len = sp->min_len + (int)(tk_rng_u64(&rng) % (uint64_t)(sp->max_len - sp->min_len + 1));
+        int plant_at = sp->planted_id >= 4 ? (int)(tk_rng_u64(&rng) % (uint64_t)len) : -1;
         ids[t] = 1;
         pos[t] = -1;
         for (int m = 0; m < M; m++)
             score[(int64_t)m * t_cap + t] = 0.01f;
         t++;
         for (int w = 0; w < len; w++, t++) {
-            int id = 4 + (int)(next(&rng) % (uint64_t)(V - 4));
+            int id = 4 + (int)(tk_rng_u64(&rng) % (uint64_t)(V - 4));
             if (id == sp->planted_id)
                 id = 4 + (id - 4 + 1) % (V - 4); /* the planted token only where planted */
             double base = 2 * unif(&rng) - 1;

@@ -78,3 +78,16 @@ int tk_test_read_h5(hid_t f, const char *path, hid_t type, void *buf)
     H5Dclose(d);
     return e < 0 ? -1 : 0;
 }
+
+tk_layer tk_test_layer(tk_layer_kind kind, const char *name)
+{
+    tk_layer l;
+    memset(&l, 0, sizeof l);
+    l.kind = kind;
+    snprintf(l.name, sizeof l.name, "%s", name);
+    snprintf(l.class_name, sizeof l.class_name, "%s", name);
+    l.use_bias = true;
+    l.activation = TK_ACT_LINEAR;
+    l.strides = l.dilation = 1;
+    return l;
+}

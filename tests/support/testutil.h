@@ -24,6 +24,10 @@ tk_model *tk_test_load_model(const char *path);
 /* Reads the whole dataset at path in f into buf; 0, or -1 on any failure. */
 int tk_test_read_h5(hid_t f, const char *path, hid_t type, void *buf);
 
+/* A layer config for tk_model_from_layers: kind, name (also the class
+ * name), bias on, strides and dilation 1, linear; the rest zero. */
+tk_layer tk_test_layer(tk_layer_kind kind, const char *name);
+
 /* Runs every registered suite with the basic interface and returns the
  * process exit status: 0 when all asserts passed, 1 otherwise. */
 int tk_test_run_all(void);

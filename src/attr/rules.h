@@ -1,0 +1,148 @@
+/* Inside src/attr: the attribution rules of every layer kind, in one table
+ * parallel to the model's (src/model/layer_ops.h), so that DeepLIFT,
+ * DeepSHAP, epsilon-LRP and the FLOP counts walk the layers without
+ * switching on the kind. One rules file per layer family (rules_dense.c,
+ * rules_conv.c, rules_pool.c, rules_lstm.c, rules_identity.c) defines its
+ * tk_attr_rules; rules.c indexes them by tk_layer_kind. A new layer is one
+ * model file plus one rules file (README.md).
+ *
+ * The rules read the activations of the model's own forward pass
+ * (deeplift_net.h: tk_dl_side, from a workspace that keeps
+ * pre-activations); the maths of each rule is in ../shared/docs/METHODS.md. */
+#ifndef TOKATTR_ATTR_RULES_H
+#define TOKATTR_ATTR_RULES_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "attr/deeplift_net.h"
+#include "core/status.h"
+#include "model/activation.h"
+#include "model/model.h"
+
+/* Cells of a (references, size) multiplier buffer that may be nonzero, so
+ * that a layer behind global max pooling touches only those. */
+typedef struct tk_dl_sparse {
+    size_t *idx; /* flat indices (b * size + i) */
+    size_t n;
+    bool valid;  /* false: any cell may be nonzero */
+} tk_dl_sparse;
+
+/* DeepLIFT/DeepSHAP: one layer, backwards, for nb references at once.
+ * The driver (deeplift.c) has already taken mo through the layer's output
+ * activation (rescale, from side.pre) when the layer has one. */
+typedef struct tk_dl_layer {
+    const tk_layer *layer;
+    int nb;              /* references (DeepLIFT 1, DeepSHAP B) */
+    tk_shape in, out;    /* per sample */
+    tk_dl_side x;        /* the review: 1 row */
+    tk_dl_side ref;      /* the references: nb rows */
+    float *mo;           /* (nb, out size) multipliers of the layer's output */
+    float *mi;           /* (nb, in size) written: multipliers of its input */
+    tk_dl_sparse *nz;    /* in: where mo may be nonzero; out: the same for mi */
+    void *aux;           /* what dl_prepare made for this layer */
+    float *scratch;      /* dl_scratch(...) floats, not kept */
+} tk_dl_layer;
+
+/* epsilon-LRP: one layer, backwards, one review. Relevance is double. */
+typedef struct tk_lrp_layer {
+    const tk_layer *layer;
+    tk_shape in, out;
+    const float *a;      /* (in size) the layer's input */
+    const double *ro;    /* (out size) relevance of the outputs */
+    double *ri;          /* (in size) written: relevance of the inputs */
+    double eps, bias_factor;
+    double *absorbed;    /* += the relevance biases and eps take */
+    double *init_state;  /* += the relevance left on initial recurrent states */
+    double *scratch;     /* lrp_scratch(...) doubles, not kept */
+} tk_lrp_layer;
+
+/* How a global max pooling's one-position-per-channel gradient travels
+ * (FLOP counts): blocked by a layer with weights, passed on unchanged by an
+ * element-wise layer. */
+typedef enum tk_route { TK_ROUTE_BLOCK, TK_ROUTE_PASS, TK_ROUTE_ONE } tk_route;
+
+typedef struct tk_backward_cost {
+    bool routed;        /* a global max pooling follows (through element-wise layers) */
+    int routed_windows; /* then: windows per filter that carry gradient */
+    int lstm_gates;     /* recurrent layers: gate blocks the pass goes through */
+} tk_backward_cost;
+
+typedef struct tk_attr_rules {
+    /* DeepLIFT/DeepSHAP. dl_backward NULL: the kind has no rule and the
+     * method refuses the model. dl_backward returns false when the
+     * multipliers pass unchanged (identity on the same layout: no copy). */
+    bool (*dl_backward)(tk_dl_layer *c);
+    /* Optional: checks and per-layer data (*aux, freed with free()). */
+    tk_status (*dl_prepare)(const tk_layer *l, tk_shape in, tk_shape out, int nb, void **aux,
+                            tk_error *err);
+    /* Optional: after every forward of the references (c->x and mo unset). */
+    void (*dl_refs)(tk_dl_layer *c);
+    /* Optional: scratch floats, and the most sparse cells per reference it lists. */
+    size_t (*dl_scratch)(const tk_layer *l, tk_shape in, tk_shape out, int nb);
+    size_t (*dl_sparse)(const tk_layer *l, tk_shape in, tk_shape out);
+
+    /* epsilon-LRP. lrp_backward NULL: no rule, the method refuses the model. */
+    void (*lrp_backward)(tk_lrp_layer *c);
+    tk_status (*lrp_check)(const tk_layer *l, tk_error *err);          /* optional */
+    size_t (*lrp_scratch)(const tk_layer *l, tk_shape in, tk_shape out); /* optional, doubles */
+
+    /* Multiply-adds of one DeepLIFT/LRP backward pass of one reference
+     * (NULL: none), and how max pooling's routing crosses the kind. */
+    double (*backward_macs)(const tk_layer *l, tk_shape in, tk_shape out,
+                            const tk_backward_cost *cost);
+    tk_route route;
+} tk_attr_rules;
+
+/* The rules of a kind; never NULL for a kind of model.h. */
+const tk_attr_rules *tk_attr_rules_of(tk_layer_kind kind);
+
+/* Per family (rules_*.c). */
+extern const tk_attr_rules tk_rules_none;       /* no rules (Embedding: never in the body) */
+extern const tk_attr_rules tk_rules_identity;   /* InputLayer, Flatten, Dropout */
+extern const tk_attr_rules tk_rules_activation; /* Activation */
+extern const tk_attr_rules tk_rules_dense;
+extern const tk_attr_rules tk_rules_conv;
+extern const tk_attr_rules tk_rules_max_pool;   /* MaxPooling1D */
+extern const tk_attr_rules tk_rules_global_max_pool; /* GlobalMaxPooling1D */
+extern const tk_attr_rules tk_rules_avg_pool;   /* AveragePooling1D and GlobalAveragePooling1D */
+extern const tk_attr_rules tk_rules_lstm;       /* LSTM and Bidirectional(LSTM) */
+extern const tk_attr_rules tk_rules_rnn;        /* SimpleRNN, GRU and Bidirectional over each */
+extern const tk_attr_rules tk_rules_batch_norm; /* BatchNormalization */
+
+/* ---- shared pieces of the rules ---- */
+
+static inline size_t tk_rules_size(tk_shape s)
+{
+    return (size_t)(s.steps > 0 ? s.steps : 1) * (size_t)s.channels;
+}
+
+/* DeepLIFT's rescale: m = Δf / Δz from the stored values (so that m Δz = Δy
+ * to rounding), or f'((z + z') / 2) when the difference is too small to
+ * divide by. */
+static inline float tk_dl_rescale(tk_activation act, float zx, float zr, float yx, float yr)
+{
+    float dz = zx - zr;
+    if (fabsf(dz) < 1e-6f)
+        return (float)tk_act_grad(act, 0.5 * ((double)zx + zr));
+    return (yx - yr) / dz;
+}
+
+/* epsilon-LRP: z + eps·s (s = sign(z), sign(0) = +1), and q = R / that (0
+ * when it is 0, which only eps = 0 allows: that relevance is then lost and
+ * shows in the conservation error). */
+static inline double tk_lrp_share_q(double r, double z, double eps)
+{
+    double den = z + (z >= 0 ? eps : -eps);
+    return den != 0.0 ? r / den : 0.0;
+}
+
+/* The bias/eps share bias_factor·(b_j + eps·s_j)/N · q_j that every one of
+ * the N inputs of unit j receives. */
+static inline double tk_lrp_bias_share(const tk_lrp_layer *c, double b, double z, double q, int n)
+{
+    return c->bias_factor * (b + (z >= 0 ? c->eps : -c->eps)) * q / n;
+}
+
+#endif

@@ -1,0 +1,165 @@
+/* Rules of Conv1D: every (position, filter) unit is a linear map over its
+ * window (model/window.h); taps in the padding read zero. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr/rules.h"
+#include "core/gemm.h"
+#include "model/window.h"
+
+/* aux: the kernel transposed, (filters, kernel * channels), so that one
+ * filter's taps are contiguous for the sparse paths. */
+static tk_status conv_dl_prepare(const tk_layer *l, tk_shape in, tk_shape out, int nb, void **aux,
+                                 tk_error *err)
+{
+    (void)out;
+    (void)nb;
+    int kc = l->kernel_size * in.channels;
+    float *wt = tk_malloc((size_t)kc * l->filters, sizeof(float), err);
+    if (!wt)
+        return TK_E_NOMEM;
+    for (int i = 0; i < kc; i++)
+        for (int f = 0; f < l->filters; f++)
+            wt[(size_t)f * kc + i] = l->kernel[(size_t)i * l->filters + f];
+    *aux = wt;
+    return TK_OK;
+}
+
+/* im2col rows of the multipliers: (nb * out steps, kernel * channels). */
+static size_t conv_dl_scratch(const tk_layer *l, tk_shape in, tk_shape out, int nb)
+{
+    return (size_t)nb * (size_t)out.steps * (size_t)l->kernel_size * (size_t)in.channels;
+}
+
+/* One (reference, position, filter) multiplier v through filter f's taps. */
+static void scatter_unit(const tk_layer *l, tk_window w, tk_shape si, const float *wf, float v,
+                         int t, float *min_b)
+{
+    int ch = si.channels;
+    for (int tap = 0; tap < l->kernel_size; tap++) {
+        int p = tk_window_pos(w, si.steps, t, tap);
+        if (p < 0 || p >= si.steps)
+            continue;
+        float *dst = min_b + (size_t)p * ch;
+        for (int c = 0; c < ch; c++)
+            dst[c] += v * wf[(size_t)tap * ch + c];
+    }
+}
+
+/* DeepLIFT: the transpose of the linear map. Only the few cells that carry
+ * a multiplier after global max pooling are scattered through the kernel;
+ * a sparse map the same per nonzero; a dense map takes the im2col GEMM. */
+static bool conv_dl(tk_dl_layer *c)
+{
+    const tk_layer *l = c->layer;
+    tk_shape si = c->in, so = c->out;
+    tk_window w = tk_window_conv(l);
+    int nb = c->nb, ch = si.channels, kc = l->kernel_size * ch, nf = l->filters;
+    const float *wt = c->aux;
+    const float *mz = c->mo;
+    float *min = c->mi;
+    memset(min, 0, sizeof(float) * (size_t)nb * si.steps * ch);
+    size_t osz = (size_t)so.steps * nf;
+    size_t isz = (size_t)si.steps * ch;
+    if (c->nz->valid) {
+        for (size_t e = 0; e < c->nz->n; e++) {
+            size_t i = c->nz->idx[e];
+            float v = mz[i];
+            if (v == 0.0f)
+                continue;
+            int b = (int)(i / osz), t = (int)(i % osz / nf), f = (int)(i % nf);
+            scatter_unit(l, w, si, wt + (size_t)f * kc, v, t, min + (size_t)b * isz);
+        }
+        c->nz->valid = false;
+        return true;
+    }
+    c->nz->valid = false;
+    size_t cells = (size_t)nb * osz, nnz = 0;
+    for (size_t i = 0; i < cells; i++)
+        nnz += mz[i] != 0.0f;
+    if (nnz * 8 < cells) {
+        for (int b = 0; b < nb; b++)
+            for (int t = 0; t < so.steps; t++) {
+                const float *row = mz + ((size_t)b * so.steps + t) * nf;
+                for (int f = 0; f < nf; f++)
+                    if (row[f] != 0.0f)
+                        scatter_unit(l, w, si, wt + (size_t)f * kc, row[f], t, min + (size_t)b * isz);
+            }
+        return true;
+    }
+    float *cols = c->scratch; /* (nb * out steps, kernel * channels) */
+    tk_sgemm(false, true, nb * so.steps, kc, nf, 1.0f, mz, nf, l->kernel, nf, 0.0f, cols, kc);
+    for (int b = 0; b < nb; b++)
+        for (int t = 0; t < so.steps; t++)
+            for (int tap = 0; tap < l->kernel_size; tap++) {
+                int p = tk_window_pos(w, si.steps, t, tap);
+                if (p < 0 || p >= si.steps)
+                    continue;
+                const float *src = cols + ((size_t)b * so.steps + t) * kc + (size_t)tap * ch;
+                float *dst = min + ((size_t)b * si.steps + p) * ch;
+                for (int k = 0; k < ch; k++)
+                    dst[k] += src[k];
+            }
+    return true;
+}
+
+/* epsilon-LRP: N = the inputs the window really reads. Units without
+ * relevance (all but the arg-max after global max pooling) are skipped. */
+static void conv_lrp(tk_lrp_layer *c)
+{
+    const tk_layer *l = c->layer;
+    tk_shape si = c->in, so = c->out;
+    tk_window w = tk_window_conv(l);
+    int ch = si.channels, nf = l->filters;
+    const float *a = c->a;
+    memset(c->ri, 0, sizeof(double) * (size_t)si.steps * ch);
+    double out_sum = 0, in_sum = 0;
+    for (int t = 0; t < so.steps; t++) {
+        int first, last;
+        int taps = tk_window_taps(w, si.steps, t, &first, &last);
+        int n = taps * ch;
+        for (int f = 0; f < nf; f++) {
+            double rj = c->ro[(size_t)t * nf + f];
+            if (rj == 0.0 || n == 0)
+                continue;
+            double b = l->use_bias && l->bias ? l->bias[f] : 0.0, z = b;
+            for (int k = first; k <= last; k++) {
+                int p = tk_window_pos(w, si.steps, t, k);
+                if (p < 0 || p >= si.steps)
+                    continue;
+                const float *wk = l->kernel + (size_t)k * ch * nf + f;
+                for (int i = 0; i < ch; i++)
+                    z += (double)a[(size_t)p * ch + i] * wk[(size_t)i * nf];
+            }
+            double q = tk_lrp_share_q(rj, z, c->eps), share = tk_lrp_bias_share(c, b, z, q, n);
+            out_sum += rj;
+            for (int k = first; k <= last; k++) {
+                int p = tk_window_pos(w, si.steps, t, k);
+                if (p < 0 || p >= si.steps)
+                    continue;
+                const float *wk = l->kernel + (size_t)k * ch * nf + f;
+                for (int i = 0; i < ch; i++) {
+                    double v = (double)a[(size_t)p * ch + i] * wk[(size_t)i * nf] * q + share;
+                    c->ri[(size_t)p * ch + i] += v;
+                    in_sum += v;
+                }
+            }
+        }
+    }
+    *c->absorbed += out_sum - in_sum;
+}
+
+/* Behind global max pooling only the routed windows per filter. */
+static double conv_macs(const tk_layer *l, tk_shape in, tk_shape out, const tk_backward_cost *cost)
+{
+    return (double)(cost->routed ? cost->routed_windows : out.steps) * l->kernel_size *
+           in.channels * l->filters;
+}
+
+const tk_attr_rules tk_rules_conv = {
+    .dl_backward = conv_dl,
+    .dl_prepare = conv_dl_prepare,
+    .dl_scratch = conv_dl_scratch,
+    .lrp_backward = conv_lrp,
+    .backward_macs = conv_macs,
+};

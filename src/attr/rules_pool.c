@@ -1,0 +1,201 @@
+/* Rules of the pooling layers: MaxPooling1D and GlobalMaxPooling1D
+ * (DeepLIFT cross-max, LRP winner-take-all), AveragePooling1D and
+ * GlobalAveragePooling1D (the linear map they are: weights 1/count, no
+ * bias). Padding is excluded, as TensorFlow does (model/window.h). A
+ * global pooling is the one window over the whole sequence: its output is
+ * a vector (out.steps == 0). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr/rules.h"
+#include "model/window.h"
+
+static int n_outputs(tk_shape so)
+{
+    return so.steps > 0 ? so.steps : 1;
+}
+
+/* Output t's valid input positions [*lo, *hi). */
+static void pool_range(const tk_layer *l, tk_shape si, tk_shape so, int t, int *lo, int *hi)
+{
+    if (so.steps == 0) {
+        *lo = 0;
+        *hi = si.steps;
+        return;
+    }
+    tk_window_range(tk_window_pool(l), si.steps, t, lo, hi);
+}
+
+/* ---- max ---- */
+
+/* Global max pooling keeps each reference's arg-max per channel (it does
+ * not depend on the review): aux (nb, channels). */
+static tk_status max_dl_prepare(const tk_layer *l, tk_shape in, tk_shape out, int nb, void **aux,
+                                tk_error *err)
+{
+    (void)l;
+    if (out.steps != 0)
+        return TK_OK;
+    int *arg = tk_malloc((size_t)nb * in.channels, sizeof(int), err);
+    if (!arg)
+        return TK_E_NOMEM;
+    *aux = arg;
+    return TK_OK;
+}
+
+static void max_dl_refs(tk_dl_layer *c)
+{
+    if (c->out.steps != 0)
+        return;
+    tk_shape si = c->in;
+    int *arg = c->aux;
+    for (int b = 0; b < c->nb; b++)
+        for (int ch = 0; ch < si.channels; ch++)
+            arg[(size_t)b * si.channels + ch] =
+                tk_dl_argmax(c->ref.in + (size_t)b * si.steps * si.channels + ch, si.steps,
+                             si.channels);
+}
+
+/* Global max pooling lists at most two cells per (reference, channel). */
+static size_t max_dl_sparse(const tk_layer *l, tk_shape in, tk_shape out)
+{
+    (void)l;
+    return out.steps == 0 ? 2 * (size_t)in.channels : 0;
+}
+
+/* Cross-max (METHODS.md): the pooled unit's Δ goes to the arg-max of x and
+ * of the reference, each divided by that position's own Δ. */
+static inline void cross_max(float mo, float yx, float yr, float dx_at_ax, float dx_at_ar, float *m_ax,
+                             float *m_ar)
+{
+    float mm = yx > yr ? yx : yr;
+    if (fabsf(dx_at_ax) >= 1e-7f)
+        *m_ax += mo * (mm - yr) / dx_at_ax;
+    if (fabsf(dx_at_ar) >= 1e-7f)
+        *m_ar += mo * (yx - mm) / dx_at_ar;
+}
+
+static bool max_dl(tk_dl_layer *c)
+{
+    tk_shape si = c->in, so = c->out;
+    bool global = so.steps == 0;
+    int nb = c->nb, nout = n_outputs(so), ch = si.channels;
+    size_t isz = tk_rules_size(si), osz = tk_rules_size(so);
+    const float *inx = c->x.in, *inr = c->ref.in;
+    const int *ref_arg = c->aux;
+    memset(c->mi, 0, sizeof(float) * nb * isz);
+    c->nz->n = 0;
+    for (int t = 0; t < nout; t++)
+        for (int k = 0; k < ch; k++) {
+            int lo, hi;
+            pool_range(c->layer, si, so, t, &lo, &hi);
+            int ax = lo + tk_dl_argmax(inx + (size_t)lo * ch + k, hi - lo, (size_t)ch);
+            for (int b = 0; b < nb; b++) {
+                const float *rb = inr + b * isz;
+                int ar = global ? ref_arg[(size_t)b * ch + k]
+                                : lo + tk_dl_argmax(rb + (size_t)lo * ch + k, hi - lo, (size_t)ch);
+                float m = c->mo[b * osz + (size_t)t * ch + k];
+                if (m == 0.0f)
+                    continue;
+                /* the pooled values as the forward computed them */
+                float yx = c->x.out[(size_t)t * ch + k];
+                float yr = c->ref.out[b * osz + (size_t)t * ch + k];
+                float dax = yx - rb[(size_t)ax * ch + k];
+                float dar = inx[(size_t)ar * ch + k] - yr;
+                float *mb = c->mi + b * isz;
+                cross_max(m, yx, yr, dax, dar, &mb[(size_t)ax * ch + k], &mb[(size_t)ar * ch + k]);
+                if (global) {
+                    c->nz->idx[c->nz->n++] = b * isz + (size_t)ax * ch + k;
+                    if (ar != ax)
+                        c->nz->idx[c->nz->n++] = b * isz + (size_t)ar * ch + k;
+                }
+            }
+        }
+    c->nz->valid = global;
+    return true;
+}
+
+/* Winner-take-all: each pooled unit's relevance to its window's arg-max. */
+static void max_lrp(tk_lrp_layer *c)
+{
+    tk_shape si = c->in, so = c->out;
+    int nout = n_outputs(so), ch = si.channels;
+    memset(c->ri, 0, sizeof(double) * (size_t)si.steps * ch);
+    for (int t = 0; t < nout; t++)
+        for (int k = 0; k < ch; k++) {
+            int lo, hi;
+            pool_range(c->layer, si, so, t, &lo, &hi);
+            int best = lo + tk_dl_argmax(c->a + (size_t)lo * ch + k, hi - lo, (size_t)ch);
+            c->ri[(size_t)best * ch + k] += c->ro[(size_t)t * ch + k];
+        }
+}
+
+/* ---- average ---- */
+
+static bool avg_dl(tk_dl_layer *c)
+{
+    tk_shape si = c->in, so = c->out;
+    int nb = c->nb, nout = n_outputs(so), ch = si.channels;
+    size_t isz = tk_rules_size(si), osz = tk_rules_size(so);
+    memset(c->mi, 0, sizeof(float) * nb * isz);
+    for (int b = 0; b < nb; b++)
+        for (int t = 0; t < nout; t++) {
+            int lo, hi;
+            pool_range(c->layer, si, so, t, &lo, &hi);
+            int cnt = hi - lo;
+            for (int p = lo; p < hi; p++)
+                for (int k = 0; k < ch; k++)
+                    c->mi[b * isz + (size_t)p * ch + k] += c->mo[b * osz + (size_t)t * ch + k] / cnt;
+        }
+    c->nz->valid = false;
+    return true;
+}
+
+static void avg_lrp(tk_lrp_layer *c)
+{
+    tk_shape si = c->in, so = c->out;
+    int nout = n_outputs(so), ch = si.channels;
+    const float *a = c->a;
+    memset(c->ri, 0, sizeof(double) * (size_t)si.steps * ch);
+    double out_sum = 0, in_sum = 0;
+    for (int t = 0; t < nout; t++) {
+        int lo, hi;
+        pool_range(c->layer, si, so, t, &lo, &hi);
+        int cnt = hi - lo;
+        for (int k = 0; k < ch; k++) {
+            double z = 0, rj = c->ro[(size_t)t * ch + k];
+            for (int p = lo; p < hi; p++)
+                z += (double)a[(size_t)p * ch + k] / cnt;
+            double qq = tk_lrp_share_q(rj, z, c->eps), share = tk_lrp_bias_share(c, 0.0, z, qq, cnt);
+            out_sum += rj;
+            for (int p = lo; p < hi; p++) {
+                double v = (double)a[(size_t)p * ch + k] / cnt * qq + share;
+                c->ri[(size_t)p * ch + k] += v;
+                in_sum += v;
+            }
+        }
+    }
+    *c->absorbed += out_sum - in_sum;
+}
+
+const tk_attr_rules tk_rules_max_pool = {
+    .dl_backward = max_dl,
+    .dl_prepare = max_dl_prepare,
+    .dl_refs = max_dl_refs,
+    .dl_sparse = max_dl_sparse,
+    .lrp_backward = max_lrp,
+};
+
+const tk_attr_rules tk_rules_global_max_pool = {
+    .dl_backward = max_dl,
+    .dl_prepare = max_dl_prepare,
+    .dl_refs = max_dl_refs,
+    .dl_sparse = max_dl_sparse,
+    .lrp_backward = max_lrp,
+    .route = TK_ROUTE_ONE, /* one position per channel gets gradient */
+};
+
+const tk_attr_rules tk_rules_avg_pool = {
+    .dl_backward = avg_dl,
+    .lrp_backward = avg_lrp,
+};
