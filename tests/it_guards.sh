@@ -37,6 +37,7 @@ job() { # job RESULTS [SELECT]
     cat <<YAML
 model: model.h5
 dataset: ds.h5
+tokenizer: dataset      # the ids are the small corpus's own
 input: {num_words: 9}   # the small corpus has 5 words (ids 4..8)
 select: ${2:-"{all: true}"}
 methods: [{name: s, method: saliency}]
@@ -96,6 +97,7 @@ vec_job() {
     cat <<YAML
 model: $TOKATTR_SHARED/models/keras_bilstm_sst5.h5
 dataset: ds.h5
+tokenizer: dataset
 word_vectors: $1
 methods: [{name: g, method: grad_input}]
 results: wv.h5
@@ -131,7 +133,7 @@ PY
 
 # --- select: duplicate ids -------------------------------------------------
 job dup.h5 "{ids: [3, 3, 3, 7]}" > dup.yaml
-refuses "select ids [3, 3, 3, 7]" "dup\.yaml:4: key 'select.ids': review 3 is listed more than once" \
+refuses "select ids [3, 3, 3, 7]" "dup\.yaml:5: key 'select.ids': review 3 is listed more than once" \
     "$TOKATTR_BIN" run dup.yaml --quiet
 
 [ $failures -eq 0 ] && { echo "it_guards: all passed"; rm -rf "$work"; exit 0; }

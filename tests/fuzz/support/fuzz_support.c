@@ -31,7 +31,8 @@ const char *fuzz_scratch_path(const char *tag, const char *suffix)
     snprintf(scratch[n_scratch], sizeof scratch[0], "%s/tokattr-fuzz-%ld-%s%s", dir, (long)getpid(),
              tag, suffix);
     snprintf(scratch_tag[n_scratch], sizeof scratch_tag[0], "%s", tag);
-    if (n_scratch == 0)
+    const char *keep = getenv("FUZZ_KEEP_SCRATCH");
+    if (n_scratch == 0 && (keep == NULL || keep[0] != '1'))
         atexit(remove_scratch);
     return scratch[n_scratch++];
 }

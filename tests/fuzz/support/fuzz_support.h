@@ -9,7 +9,8 @@
 #include "core/status.h"
 
 /* "$TMPDIR/tokattr-fuzz-<pid>-<tag><suffix>" (TMPDIR default /tmp); the
- * same path for the same tag during the process. Removed at exit. */
+ * same path for the same tag during the process. Removed at exit unless
+ * FUZZ_KEEP_SCRATCH=1 (to look at the file a reproducer builds). */
 const char *fuzz_scratch_path(const char *tag, const char *suffix);
 
 /* Writes size bytes of data to path; 0 on success. */
