@@ -9,6 +9,8 @@ PACKAGES=(build-essential cmake pkg-config
           libopenblas-dev libcunit1-dev libcjson-dev libcyaml-dev
           libarchive-dev libutf8proc-dev libcsv-dev)
 PACKAGES+=(clang libclang-rt-14-dev) # the libFuzzer harnesses (tests/fuzz)
+# The integration tests read results files with h5py (Debian's python3).
+PACKAGES+=(python3-h5py python3-numpy)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,7 +13,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 work=$(mktemp -d "${TMPDIR:-/tmp}/tokattr-it-planted-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-/usr/bin/python3 -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: no h5py"; exit 77; }
+/usr/bin/python3 -c 'import h5py, numpy' || { echo "FAIL: no h5py/numpy for /usr/bin/python3 (./install-deps.sh installs python3-h5py)"; exit 1; }
 
 "$TOKATTR_BIN" train "$TOKATTR_SOURCE/configs/synthetic_planted.yaml" \
     --output "$work/planted.h5" --quiet >"$work/train.log" 2>&1 \
