@@ -224,22 +224,11 @@ int tk_cmd_run(int argc, char **argv)
             fprintf(stderr, "tokattr run: %s\n", err.msg);
         return TK_EXIT_FAILURE;
     }
-    /* The pipeline loads the model by path alone (pipeline/plan.c); until
-     * it takes the architecture too, say so rather than ignore the key. */
-    if (job->architecture_path != NULL) {
-        if (env_rank() == 0)
-            fprintf(stderr, "tokattr run: %s: key 'architecture' is not supported by run yet (a "
-                            "missing feature: the run pipeline loads only complete model files); "
-                            "use tokattr explain --architecture, or save the model with "
-                            "model.save()\n", job_path);
-        tk_job_destroy(job);
-        return TK_EXIT_FAILURE;
-    }
-
     if (list_paths) {
-        const char *key[] = {"model", "dataset", "word_index", "word_vectors", "results"};
-        const char *path[] = {job->model_path, job->dataset_path, job->word_index,
-                              job->word_vectors, job->output_path};
+        const char *key[] = {"model", "architecture", "dataset", "word_index", "word_vectors",
+                             "results"};
+        const char *path[] = {job->model_path, job->architecture_path, job->dataset_path,
+                              job->word_index, job->word_vectors, job->output_path};
         for (size_t i = 0; i < sizeof key / sizeof key[0]; i++)
             if (path[i])
                 printf("%s\t%s\n", key[i], path[i]);
@@ -260,6 +249,7 @@ int tk_cmd_run(int argc, char **argv)
     }
 
     tk_run_config cfg = {.model_path = job->model_path,
+                         .architecture_path = job->architecture_path,
                          .dataset_path = job->dataset_path,
                          .split = job->split,
                          .word_index = job->word_index,

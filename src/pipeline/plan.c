@@ -62,11 +62,12 @@ static tk_status guard_output(const tk_run_config *cfg, const char *partial, tk_
         {cfg->dataset_path, "dataset"},
         {cfg->word_index, "word index"},
         {cfg->word_vectors, "word vectors"},
+        {cfg->architecture_path, "architecture"},
     };
     const tk_path_role out = {cfg->output_path, "results file"};
     const tk_path_role part = {partial, "partial results file"};
     tk_status st;
-    if ((st = tk_outpath_check(&out, inputs, 4, err)) != TK_OK) /* and its .partial */
+    if ((st = tk_outpath_check(&out, inputs, 5, err)) != TK_OK) /* and its .partial */
         return st;
     if (!cfg->force && !cfg->resume)
         return TK_OK; /* an existing file is refused below */
@@ -574,7 +575,8 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
     if (st != TK_OK)
         return st;
     if ((st = tk_dataset_read(cfg->dataset_path, &p->ds, err)) != TK_OK ||
-        (st = tk_model_load(cfg->model_path, &p->model, err)) != TK_OK ||
+        (st = tk_model_load_with_architecture(cfg->model_path, cfg->architecture_path, &p->model,
+                                               err)) != TK_OK ||
         (st = tk_sha256_file_hex(cfg->dataset_path, p->dataset_sha, err)) != TK_OK ||
         (st = tk_sha256_file_hex(cfg->model_path, p->model_sha, err)) != TK_OK)
         return st;

@@ -36,6 +36,7 @@ typedef enum tk_select_kind {
 
 typedef struct tk_run_config {
     const char *model_path;
+    const char *architecture_path; /* model.to_json() of a weights-only model file, or NULL */
     const char *dataset_path;
     const char *split;          /* the dataset's split to explain ("test", "train", ...) */
     const char *word_index;     /* NULL or a word index whose SHA-256 the dataset must match */
