@@ -226,6 +226,13 @@ static void review_view(FILE *out, const tk_results *r, int64_t i)
                  "</b> label: <b>%s</b>",
             r->review_id[i], r->review_id[i],
             r->label[i] < 0 ? "unknown" : tk_report_class_name(r, r->label[i], cb, sizeof cb));
+    /* The user's own id (a CSV's id column), when it is not the number above. */
+    snprintf(buf, sizeof buf, "%" PRId64, r->review_id[i]);
+    if (r->doc_id.s != NULL && r->doc_id.s[i] != NULL && strcmp(r->doc_id.s[i], buf) != 0) {
+        fputs(" id: <b>", out);
+        tk_html_escape(out, r->doc_id.s[i]);
+        fputs("</b>", out);
+    }
     if (r->rating != NULL)
         fprintf(out, " rating: <b>%" PRId32 "</b>", r->rating[i]);
     fprintf(out, " predicted: <b class=\"%s\">%s</b> (p = %.4f)", right ? "right" : "wrong",
