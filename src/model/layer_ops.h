@@ -114,6 +114,28 @@ void tk_lstm_pre_of(const tk_layer *l, float *pre, int batch, int steps, int dir
  * windows...) for bitwise reproducibility. With OPENBLAS_CORETYPE=SkylakeX
  * the kernels did not depend on the position. */
 
+/* The sequence geometry every recurrent layer (LSTM, GRU, SimpleRNN and
+ * Bidirectional over each) shares. Direction dir processes position t at
+ * step s = t, or s = T-1-t when it runs backwards. */
+static inline bool tk_rnn_dir_backwards(const tk_layer *l, int dir)
+{
+    return dir == 0 ? l->go_backwards : !l->go_backwards;
+}
+
+/* The processing step whose hidden state is output q of direction dir
+ * (Keras: a plain recurrent layer returns its sequence in processing order;
+ * the Bidirectional wrapper re-reverses its backward half). */
+static inline int tk_rnn_step_of_output(const tk_layer *l, int dir, int q, int steps)
+{
+    if (!l->return_sequences)
+        return steps - 1;
+    return dir == 1 ? steps - 1 - q : q;
+}
+
+/* (steps, input_dim) -> (steps or vector, units, or 2 units for a
+ * concatenating Bidirectional) (layers_rnn.c). */
+tk_status tk_rnn_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_error *err);
+
 /* Per-kind tables (layers_basic.c, layers_lstm.c). */
 extern const tk_layer_ops tk_ops_lstm;
 extern const tk_layer_ops tk_ops_bidirectional;

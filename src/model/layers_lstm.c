@@ -63,39 +63,6 @@ tk_lstm_trace tk_lstm_trace_of(const tk_layer *l, float *state, int batch, int s
     return t;
 }
 
-/* Direction d processes position t at step s = t, or s = T-1-t backwards. */
-static bool dir_backwards(const tk_layer *l, int dir)
-{
-    return dir == 0 ? l->go_backwards : !l->go_backwards;
-}
-
-/* The processing step whose hidden state is output q of direction dir
- * (Keras: a plain LSTM returns its sequence in processing order; the
- * Bidirectional wrapper re-reverses its backward half). */
-static int step_of_output(const tk_layer *l, int dir, int q, int steps)
-{
-    if (!l->return_sequences)
-        return steps - 1;
-    return dir == 1 ? steps - 1 - q : q;
-}
-
-static tk_status lstm_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_error *err)
-{
-    if (in.steps <= 0)
-        return tk_error_set(err, TK_E_INVALID,
-                            "layer '%s' (%s) needs a sequence input but gets a vector", l->name,
-                            l->class_name);
-    if (in.channels != l->input_dim)
-        return tk_error_set(err, TK_E_INVALID,
-                            "layer '%s' (%s) has a kernel for %d inputs but gets %d channels",
-                            l->name, l->class_name, l->input_dim, in.channels);
-    int ch = l->units;
-    if (l->kind == TK_LAYER_BIDIRECTIONAL && l->merge_mode == TK_MERGE_CONCAT)
-        ch = 2 * l->units;
-    *out = (tk_shape){l->return_sequences ? in.steps : 0, ch};
-    return TK_OK;
-}
-
 static size_t lstm_state(const tk_layer *l, int batch, tk_shape in, tk_shape out)
 {
     (void)out;
@@ -148,7 +115,7 @@ static void dir_forward(const tk_layer_ctx *c, int dir, const float *x, dir_stat
     const tk_layer *l = c->layer;
     const tk_lstm_weights *w = &l->lstm[dir];
     int B = c->batch, T = c->in.steps, D = c->in.channels, U = l->units, G = 4 * U;
-    bool back = dir_backwards(l, dir);
+    bool back = tk_rnn_dir_backwards(l, dir);
     tk_lstm_trace kp = {0};
     tk_lstm_pre_of(l, c->pre, B, T, dir, &kp);
 
@@ -204,7 +171,7 @@ static void dir_backward(const tk_layer_ctx *c, int dir, const float *x, const d
     const tk_layer *l = c->layer;
     const tk_lstm_weights *w = &l->lstm[dir];
     int B = c->batch, T = c->in.steps, D = c->in.channels, U = l->units, G = 4 * U;
-    bool back = dir_backwards(l, dir);
+    bool back = tk_rnn_dir_backwards(l, dir);
     size_t tb = (size_t)B * T;
     float *dZ = scratch;                 /* (T, B, 4U) pre-activation gate gradients */
     float *dXp = dZ + tb * G;            /* (B, T, 4U) the same in input order */
@@ -292,12 +259,12 @@ static void lstm_forward(const tk_layer_ctx *c)
     for (int b = 0; b < B; b++)
         for (int q = 0; q < Tq; q++) {
             float *y = c->y + ((size_t)b * Tq + q) * C;
-            const float *h0 = s[0].hidden + ((size_t)step_of_output(l, 0, q, T) * B + b) * U;
+            const float *h0 = s[0].hidden + ((size_t)tk_rnn_step_of_output(l, 0, q, T) * B + b) * U;
             if (nd == 1) {
                 memcpy(y, h0, (size_t)U * sizeof *y);
                 continue;
             }
-            const float *h1 = s[1].hidden + ((size_t)step_of_output(l, 1, q, T) * B + b) * U;
+            const float *h1 = s[1].hidden + ((size_t)tk_rnn_step_of_output(l, 1, q, T) * B + b) * U;
             for (int j = 0; j < U; j++) {
                 switch (l->merge_mode) {
                 case TK_MERGE_CONCAT: y[j] = h0[j]; y[U + j] = h1[j]; break;
@@ -325,14 +292,14 @@ static void lstm_backward(const tk_layer_ctx *c)
     for (int b = 0; b < B; b++)
         for (int q = 0; q < Tq; q++) {
             const float *dy = c->dy + ((size_t)b * Tq + q) * C;
-            int s0 = step_of_output(l, 0, q, T);
+            int s0 = tk_rnn_step_of_output(l, 0, q, T);
             float *g0 = dH + ((size_t)s0 * B + b) * U;
             if (nd == 1) {
                 for (int j = 0; j < U; j++)
                     g0[j] += dy[j];
                 continue;
             }
-            int s1 = step_of_output(l, 1, q, T);
+            int s1 = tk_rnn_step_of_output(l, 1, q, T);
             float *g1 = dH + tb * U + ((size_t)s1 * B + b) * U;
             const float *h0 = s[0].hidden + ((size_t)s0 * B + b) * U;
             const float *h1 = s[1].hidden + ((size_t)s1 * B + b) * U;
@@ -442,7 +409,7 @@ static size_t lstm_pre_floats(const tk_layer *l, int batch, tk_shape in, tk_shap
 }
 
 const tk_layer_ops tk_ops_lstm = {
-    .shape = lstm_shape, .state_floats = lstm_state, .state_ints = no_ints,
+    .shape = tk_rnn_shape, .state_floats = lstm_state, .state_ints = no_ints,
     .scratch_floats = lstm_scratch, .forward = lstm_forward, .backward = lstm_backward,
     .weights = lstm_weights, .class_name = "LSTM", .base_name = "lstm",
     .sizes_ok = lstm_sizes_ok, .build_defaults = lstm_build_defaults, .init = lstm_init,
@@ -450,7 +417,7 @@ const tk_layer_ops tk_ops_lstm = {
     .pre_in_trace = true,
 };
 const tk_layer_ops tk_ops_bidirectional = {
-    .shape = lstm_shape, .state_floats = lstm_state, .state_ints = no_ints,
+    .shape = tk_rnn_shape, .state_floats = lstm_state, .state_ints = no_ints,
     .scratch_floats = lstm_scratch, .forward = lstm_forward, .backward = lstm_backward,
     .weights = lstm_weights, .class_name = "Bidirectional", .base_name = "bidirectional",
     .init = lstm_init, .flops = lstm_flops, .pre_floats = lstm_pre_floats, .directions = 2,

@@ -65,21 +65,7 @@ tk_rnn_trace tk_rnn_trace_of(const tk_layer *l, const float *state, int batch, i
     return t;
 }
 
-/* Direction d processes position t at step s = t, or s = T-1-t backwards. */
-static bool dir_backwards(const tk_layer *l, int dir)
-{
-    return dir == 0 ? l->go_backwards : !l->go_backwards;
-}
-
-/* The processing step whose hidden state is output q (as layers_lstm.c). */
-static int step_of_output(const tk_layer *l, int dir, int q, int steps)
-{
-    if (!l->return_sequences)
-        return steps - 1;
-    return dir == 1 ? steps - 1 - q : q;
-}
-
-static tk_status rnn_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_error *err)
+tk_status tk_rnn_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_error *err)
 {
     if (in.steps <= 0)
         return tk_error_set(err, TK_E_INVALID,
@@ -90,7 +76,7 @@ static tk_status rnn_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_err
                             "layer '%s' (%s) has a kernel for %d inputs but gets %d channels",
                             l->name, l->class_name, l->input_dim, in.channels);
     int ch = l->units;
-    if (n_dirs(l) == 2 && l->merge_mode == TK_MERGE_CONCAT)
+    if (tk_layer_directions(l) == 2 && l->merge_mode == TK_MERGE_CONCAT)
         ch = 2 * l->units;
     *out = (tk_shape){l->return_sequences ? in.steps : 0, ch};
     return TK_OK;
@@ -129,7 +115,7 @@ static void dir_forward(const tk_layer *l, int dir, int B, int T, int D, const f
 {
     const tk_rnn_weights *w = &l->rnn[dir];
     int U = l->units, G = gate_width(l);
-    bool gru = is_gru(l), back = dir_backwards(l, dir);
+    bool gru = is_gru(l), back = tk_rnn_dir_backwards(l, dir);
     tk_rnn_trace tr = tk_rnn_trace_of(l, state, B, T, dir);
     float *pre = (float *)tr.pre, *act = (float *)tr.act, *aux = (float *)tr.aux;
     float *hid = (float *)tr.hidden;
@@ -211,7 +197,7 @@ static void dir_backward(const tk_layer_ctx *c, int dir, const float *dH, float 
     const tk_layer *l = c->layer;
     const tk_rnn_weights *w = &l->rnn[dir];
     int B = c->batch, T = c->in.steps, D = c->in.channels, U = l->units, G = gate_width(l);
-    bool gru = is_gru(l), back = dir_backwards(l, dir);
+    bool gru = is_gru(l), back = tk_rnn_dir_backwards(l, dir);
     size_t tb = (size_t)B * T;
     tk_rnn_trace tr = tk_rnn_trace_of(l, c->state, B, T, dir);
     float *dXp = scratch;                          /* (B, T, G) input-side gradients */
@@ -338,12 +324,12 @@ static void rnn_forward(const tk_layer_ctx *c)
     for (int b = 0; b < B; b++)
         for (int q = 0; q < Tq; q++) {
             float *y = c->y + ((size_t)b * Tq + q) * C;
-            const float *h0 = tr[0].hidden + ((size_t)step_of_output(l, 0, q, T) * B + b) * U;
+            const float *h0 = tr[0].hidden + ((size_t)tk_rnn_step_of_output(l, 0, q, T) * B + b) * U;
             if (nd == 1) {
                 memcpy(y, h0, (size_t)U * sizeof *y);
                 continue;
             }
-            const float *h1 = tr[1].hidden + ((size_t)step_of_output(l, 1, q, T) * B + b) * U;
+            const float *h1 = tr[1].hidden + ((size_t)tk_rnn_step_of_output(l, 1, q, T) * B + b) * U;
             for (int j = 0; j < U; j++) {
                 switch (l->merge_mode) {
                 case TK_MERGE_CONCAT: y[j] = h0[j]; y[U + j] = h1[j]; break;
@@ -369,14 +355,14 @@ static void rnn_backward(const tk_layer_ctx *c)
     for (int b = 0; b < B; b++)
         for (int q = 0; q < Tq; q++) {
             const float *dy = c->dy + ((size_t)b * Tq + q) * C;
-            int s0 = step_of_output(l, 0, q, T);
+            int s0 = tk_rnn_step_of_output(l, 0, q, T);
             float *g0 = dH + ((size_t)s0 * B + b) * U;
             if (nd == 1) {
                 for (int j = 0; j < U; j++)
                     g0[j] += dy[j];
                 continue;
             }
-            int s1 = step_of_output(l, 1, q, T);
+            int s1 = tk_rnn_step_of_output(l, 1, q, T);
             float *g1 = dH + tb * U + ((size_t)s1 * B + b) * U;
             const float *h0 = tr[0].hidden + ((size_t)s0 * B + b) * U;
             const float *h1 = tr[1].hidden + ((size_t)s1 * B + b) * U;
@@ -466,27 +452,27 @@ static const float *rnn_kernel(const tk_layer *l, size_t *count)
 }
 
 const tk_layer_ops tk_ops_simple_rnn = {
-    .shape = rnn_shape, .state_floats = rnn_state, .state_ints = no_ints,
+    .shape = tk_rnn_shape, .state_floats = rnn_state, .state_ints = no_ints,
     .scratch_floats = rnn_scratch, .forward = rnn_forward, .backward = rnn_backward,
     .weights = rnn_weights, .class_name = "SimpleRNN", .base_name = "simple_rnn",
     .sizes_ok = rnn_sizes_ok, .build_defaults = rnn_build_defaults, .init = rnn_init,
     .flops = rnn_flops, .kernel = rnn_kernel,
 };
 const tk_layer_ops tk_ops_gru = {
-    .shape = rnn_shape, .state_floats = rnn_state, .state_ints = no_ints,
+    .shape = tk_rnn_shape, .state_floats = rnn_state, .state_ints = no_ints,
     .scratch_floats = rnn_scratch, .forward = rnn_forward, .backward = rnn_backward,
     .weights = rnn_weights, .class_name = "GRU", .base_name = "gru",
     .sizes_ok = rnn_sizes_ok, .build_defaults = rnn_build_defaults, .init = rnn_init,
     .flops = rnn_flops, .kernel = rnn_kernel,
 };
 const tk_layer_ops tk_ops_bidirectional_simple_rnn = {
-    .shape = rnn_shape, .state_floats = rnn_state, .state_ints = no_ints,
+    .shape = tk_rnn_shape, .state_floats = rnn_state, .state_ints = no_ints,
     .scratch_floats = rnn_scratch, .forward = rnn_forward, .backward = rnn_backward,
     .weights = rnn_weights, .class_name = "Bidirectional", .base_name = "bidirectional",
     .init = rnn_init, .flops = rnn_flops, .directions = 2,
 };
 const tk_layer_ops tk_ops_bidirectional_gru = {
-    .shape = rnn_shape, .state_floats = rnn_state, .state_ints = no_ints,
+    .shape = tk_rnn_shape, .state_floats = rnn_state, .state_ints = no_ints,
     .scratch_floats = rnn_scratch, .forward = rnn_forward, .backward = rnn_backward,
     .weights = rnn_weights, .class_name = "Bidirectional", .base_name = "bidirectional",
     .init = rnn_init, .flops = rnn_flops, .directions = 2,
