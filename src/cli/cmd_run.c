@@ -214,7 +214,6 @@ int tk_cmd_run(int argc, char **argv)
                     per_node_from, per_node);
         return TK_EXIT_USAGE;
     }
-    const char *corrupt = getenv("TOKATTR_TEST_CORRUPT_WEIGHTS");
     const char *debug_window = getenv("TOKATTR_DEBUG_WINDOW");
 
     tk_error err = {0};
@@ -286,8 +285,7 @@ int tk_cmd_run(int argc, char **argv)
                          .errors = stderr,
                          .window_report = debug_window && *debug_window && strcmp(debug_window, "0")
                                               ? stderr
-                                              : NULL,
-                         .test_corrupt_rank = corrupt ? atoi(corrupt) : 0};
+                                              : NULL};
     tk_run_summary sum;
     tk_status st = tk_run(&argc, &argv, &cfg, &sum, &err);
     if (sum.is_root) {

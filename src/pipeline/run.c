@@ -762,8 +762,8 @@ static tk_status share_model(MPI_Comm world, const tk_run_config *cfg, tk_model 
     MPI_Comm leaders = MPI_COMM_NULL;
     MPICHK(MPI_Comm_rank(world, &rank));
     /* rank 0's node settings for all: the environment may differ per host */
-    int opt[2] = {cfg->ranks_per_node, cfg->test_corrupt_rank};
-    MPICHK(MPI_Bcast(opt, 2, MPI_INT, ROOT, world));
+    int opt[1] = {cfg->ranks_per_node};
+    MPICHK(MPI_Bcast(opt, 1, MPI_INT, ROOT, world));
     if ((st = split_nodes(world, opt[0], node, err)) != TK_OK)
         goto done;
     MPICHK(MPI_Comm_rank(*node, &node_rank));
@@ -823,8 +823,6 @@ static tk_status share_model(MPI_Comm world, const tk_run_config *cfg, tk_model 
             size_t c = n_params - o < ((size_t)1 << 30) ? n_params - o : (size_t)1 << 30;
             MPICHK(MPI_Bcast(base + o, (int)c, MPI_FLOAT, 0, leaders));
         }
-        if (opt[1] > 0 && rank == opt[1] && n_params > 0)
-            ((unsigned char *)base)[0] ^= 1; /* the test of the check below */
     }
     /* (one node: nothing was broadcast) */
     if (sum->nodes > 1 &&

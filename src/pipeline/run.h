@@ -82,8 +82,6 @@ typedef struct tk_run_config {
                                  * window mapping and PSS at the end (Linux /proc) */
     FILE *errors;               /* NULL, or where rank 0 prints "tokattr run: <message>"
                                  * of a failure, before any rank can exit */
-    int test_corrupt_rank;      /* tests only: 0, or a node leader that flips a bit
-                                 * of the weights it receives (the check must fail) */
 } tk_run_config;
 
 typedef struct tk_run_method_stats {
