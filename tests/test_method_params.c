@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/job.c"
-#include "cli/method_params.c"
+#include "cli/job.h"
+#include "cli/method_params.h"
 #include "support/testutil.h"
 
 static void test_find_and_set(void)
