@@ -17,7 +17,7 @@ struct tk_ig_adaptive {
     tk_reduce_kind reduce;
     double *lo, *hi; /* (max_intervals) the intervals, in no particular order */
     double *err;     /* (max_intervals) max over tokens of the interval's e_jt */
-    float *k;        /* (max_intervals, max_steps * dim) Kronrod sum of each interval */
+    double *k;       /* (max_intervals, max_steps * dim) Kronrod sum of each interval */
     double *e;       /* (max_intervals, max_steps) per-token error estimate of each interval */
     double *gk, *gg; /* (max_steps * dim) Kronrod and Gauss sums of the interval in hand */
     double *tok;     /* (max_steps) sum over intervals of e_jt */
@@ -88,10 +88,10 @@ static tk_status eval_interval(tk_ig_adaptive *a, tk_ig_integrand f, void *ctx, 
         return st;
     int dim = a->dim;
     size_t row = (size_t)steps * (size_t)dim;
-    float *kj = a->k + (size_t)j * (size_t)a->max_steps * (size_t)dim;
+    double *kj = a->k + (size_t)j * (size_t)a->max_steps * (size_t)dim;
     double *ej = a->e + (size_t)j * (size_t)a->max_steps;
     for (size_t i = 0; i < row; i++)
-        kj[i] = (float)a->gk[i];
+        kj[i] = a->gk[i];
     double worst = 0.0;
     for (int t = 0; t < steps; t++) {
         const float *d = dx + (size_t)t * dim;
@@ -181,7 +181,7 @@ tk_status tk_ig_adaptive_integrate(tk_ig_adaptive *a, tk_ig_integrand f, void *c
     for (size_t i = 0; i < row; i++)
         gsum[i] = 0.0;
     for (int q = 0; q < n; q++) {
-        const float *kj = a->k + (size_t)a->order[q] * (size_t)a->max_steps * (size_t)a->dim;
+        const double *kj = a->k + (size_t)a->order[q] * (size_t)a->max_steps * (size_t)a->dim;
         for (size_t i = 0; i < row; i++)
             gsum[i] += kj[i];
     }
