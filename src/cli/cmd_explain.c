@@ -319,6 +319,34 @@ static const char *input_word(const tk_dataset *ds, const tk_split *sp, int64_t 
     return buf;
 }
 
+/* IG's integrand evaluations and, for rule adaptive, the error estimate
+ * (README "Integrated Gradients"): per review in the JSON output. */
+static void ig_steps_json(cJSON *obj, const tk_method_params *p, const tk_attribution *a)
+{
+    if (p->kind != TK_METHOD_INTEGRATED_GRADIENTS)
+        return;
+    cJSON_AddNumberToObject(obj, "steps", a->steps);
+    if (p->rule == TK_IG_ADAPTIVE) {
+        cJSON_AddNumberToObject(obj, "error_estimate", a->error_estimate);
+        cJSON_AddBoolToObject(obj, "within_tolerance", a->error_estimate <= p->tolerance);
+    }
+}
+
+static void ig_rule_json(cJSON *doc, const tk_method_params *p)
+{
+    if (p->kind != TK_METHOD_INTEGRATED_GRADIENTS || p->rule != TK_IG_ADAPTIVE)
+        return;
+    cJSON_AddNumberToObject(doc, "tolerance", p->tolerance);
+    cJSON_AddNumberToObject(doc, "max_steps", p->max_steps);
+}
+
+static void ig_steps_text(const tk_method_params *p, const tk_attribution *a)
+{
+    if (p->kind == TK_METHOD_INTEGRATED_GRADIENTS && p->rule == TK_IG_ADAPTIVE)
+        printf(", %d evaluations, error estimate %.3g%s", a->steps, a->error_estimate,
+               a->error_estimate <= p->tolerance ? "" : " (over the tolerance: budget spent)");
+}
+
 static void print_text(const tk_dataset *ds, const explain_opts *o, int64_t index,
                        const tk_split *split, const int32_t *ids, const int32_t *pos, int steps,
                        const tk_attribution *a)
@@ -330,6 +358,7 @@ static void print_text(const tk_dataset *ds, const explain_opts *o, int64_t inde
            o->params.name, a->target, a->predicted, a->f_input);
     if (has_baseline)
         printf(", F(x') = %.6f, delta = %.3e", a->f_baseline, a->axiom_error);
+    ig_steps_text(&o->params, a);
     printf("\n");
     double pad = 0.0, total = 0.0;
     for (int t = 0; t < steps; t++) {
@@ -359,6 +388,7 @@ static cJSON *review_json(const tk_dataset *ds, const explain_opts *o, int64_t i
     cJSON_AddNumberToObject(r, "f_input", a->f_input);
     cJSON_AddNumberToObject(r, "f_baseline", a->f_baseline);
     cJSON_AddNumberToObject(r, "delta", a->axiom_error);
+    ig_steps_json(r, &o->params, a);
     cJSON *toks = cJSON_AddArrayToObject(r, "tokens");
     double pad = 0.0;
     for (int t = 0; t < steps; t++) {
@@ -550,6 +580,7 @@ static int explain_text(const explain_opts *o, tk_model *model, tk_error *err)
         if (o->params.kind == TK_METHOD_INTEGRATED_GRADIENTS) {
             cJSON_AddNumberToObject(doc, "n_steps", o->params.n_steps);
             cJSON_AddStringToObject(doc, "rule", tk_ig_rule_name(o->params.rule));
+            ig_rule_json(doc, &o->params);
         }
         cJSON_AddStringToObject(doc, "output", output_name(&o->params));
         cJSON_AddNumberToObject(doc, "target", a.target);
@@ -557,6 +588,7 @@ static int explain_text(const explain_opts *o, tk_model *model, tk_error *err)
         cJSON_AddNumberToObject(doc, "f_input", a.f_input);
         cJSON_AddNumberToObject(doc, "f_baseline", a.f_baseline);
         cJSON_AddNumberToObject(doc, "delta", a.axiom_error);
+        ig_steps_json(doc, &o->params, &a);
         cJSON_AddNumberToObject(doc, "words", (double)e.n);
         cJSON_AddNumberToObject(doc, "truncated", (double)cut);
         cJSON *toks = cJSON_AddArrayToObject(doc, "tokens");
@@ -599,6 +631,7 @@ static int explain_text(const explain_opts *o, tk_model *model, tk_error *err)
                o->params.name, a.target, a.predicted, a.f_input, output_name(&o->params));
         if (has_baseline)
             printf(", F(x') = %.6f, delta = %.3e", a.f_baseline, a.axiom_error);
+        ig_steps_text(&o->params, &a);
         printf("\n");
         for (int t = 0; t < maxlen; t++) {
             if (pos[t] == -2) {
@@ -694,6 +727,7 @@ int tk_cmd_explain(int argc, char **argv)
         if (o.params.kind == TK_METHOD_INTEGRATED_GRADIENTS) {
             cJSON_AddNumberToObject(doc, "n_steps", o.params.n_steps);
             cJSON_AddStringToObject(doc, "rule", tk_ig_rule_name(o.params.rule));
+            ig_rule_json(doc, &o.params);
         }
         cJSON_AddStringToObject(doc, "output", output_name(&o.params));
         cJSON_AddArrayToObject(doc, "reviews");

@@ -319,6 +319,23 @@ int tk_cmd_run(int argc, char **argv)
                         fprintf(stderr, " (eps %g absorbs all relevance; try a smaller eps)", mp->eps);
                     fputc('\n', stderr);
                 }
+            /* the adaptive rule's budget stops are said, never dropped */
+            for (int k = 0; k < sum.n_methods && k < job->n_methods; k++) {
+                const tk_run_method_stats *ms = &sum.methods[k];
+                if (!ms->has_tolerance)
+                    continue;
+                printf("  %-20s adaptive: %lld of %lld reviews within tolerance %g; max error "
+                       "estimate %.3g; evaluations mean %.1f, max %d\n",
+                       ms->name, (long long)(ms->n - ms->n_over_tolerance), (long long)ms->n,
+                       job->methods[k].tolerance, ms->max_error_estimate,
+                       ms->n > 0 ? (double)ms->steps_sum / (double)ms->n : 0.0, ms->steps_max);
+                if (ms->n_over_tolerance > 0)
+                    fprintf(stderr,
+                            "tokattr run: warning: %s: %lld of %lld reviews did not meet tolerance "
+                            "%g within max_steps %d (their error_estimate is in the results)\n",
+                            ms->name, (long long)ms->n_over_tolerance, (long long)ms->n,
+                            job->methods[k].tolerance, job->methods[k].max_steps);
+            }
             for (int k = 0; k < sum.n_methods; k++)
                 if (sum.methods[k].has_faith)
                     printf("  %-20s faithfulness: mean AOPC %.4f, random order %.4f\n",

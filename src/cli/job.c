@@ -52,6 +52,8 @@ typedef struct raw_method {
     uint64_t *seed;
     double *eps;
     double *bias_factor;
+    double *tolerance;
+    int *max_steps;
 } raw_method;
 
 typedef struct raw_faith {
@@ -120,6 +122,8 @@ static const cyaml_schema_field_t method_fields[] = {
     CYAML_FIELD_UINT_PTR("seed", OPT, raw_method, seed),
     CYAML_FIELD_FLOAT_PTR("eps", OPT, raw_method, eps),
     CYAML_FIELD_FLOAT_PTR("bias_factor", OPT, raw_method, bias_factor),
+    CYAML_FIELD_FLOAT_PTR("tolerance", OPT, raw_method, tolerance),
+    CYAML_FIELD_INT_PTR("max_steps", OPT, raw_method, max_steps),
     CYAML_FIELD_END};
 
 static const cyaml_schema_field_t faith_fields[] = {
@@ -347,6 +351,10 @@ static tk_status resolve_method(const char *file, const raw_job *raw, const raw_
         PARAM(tk_method_param_set_double(KEY("eps"), p, *rm->eps, &sub));
     if (rm->bias_factor)
         PARAM(tk_method_param_set_double(KEY("bias_factor"), p, *rm->bias_factor, &sub));
+    if (rm->tolerance)
+        PARAM(tk_method_param_set_double(KEY("tolerance"), p, *rm->tolerance, &sub));
+    if (rm->max_steps)
+        PARAM(tk_method_param_set_int(KEY("max_steps"), p, *rm->max_steps, &sub));
 #undef KEY
 #undef PARAM
     return TK_OK;

@@ -28,6 +28,7 @@ static const tk_param_choice RULES[] = {{"gausslegendre", TK_IG_GAUSS_LEGENDRE},
                                         {"riemann_right", TK_IG_RIEMANN_RIGHT},
                                         {"riemann_middle", TK_IG_RIEMANN_MIDDLE},
                                         {"riemann_trapezoid", TK_IG_RIEMANN_TRAPEZOID},
+                                        {"adaptive", TK_IG_ADAPTIVE},
                                         {NULL, 0}};
 static const tk_param_choice BASELINES[] = {{"pad", TK_BASELINE_PAD},
                                             {"zeros", TK_BASELINE_ZEROS},
@@ -49,7 +50,11 @@ static const tk_method_param TABLE[] = {
     {"n_steps", TK_PARAM_INT, F(n_steps), 1, 10000, NULL, M(TK_METHOD_INTEGRATED_GRADIENTS),
      "integration steps"},
     {"rule", TK_PARAM_CHOICE, F(rule), 0, 0, RULES, M(TK_METHOD_INTEGRATED_GRADIENTS),
-     "quadrature rule"},
+     "quadrature rule (adaptive: Gauss-Kronrod 7/15 refined to tolerance; n_steps unused)"},
+    {"tolerance", TK_PARAM_DOUBLE, F(tolerance), 1e-7, 1.0, NULL, M(TK_METHOD_INTEGRATED_GRADIENTS),
+     "rule adaptive: max per-token error estimate over max(|F(x) - F(x')|, 1e-3)"},
+    {"max_steps", TK_PARAM_INT, F(max_steps), 22, 20000, NULL, M(TK_METHOD_INTEGRATED_GRADIENTS),
+     "rule adaptive: integrand evaluations per review at most (22 per interval)"},
     {"baseline", TK_PARAM_CHOICE, F(baseline), 0, 0, BASELINES, BASELINED,
      "IG baseline, DeepLIFT reference, occlusion replacement (token: baseline_token)"},
     {"baseline_token", TK_PARAM_INT, F(baseline_token), 0, INT_MAX, NULL, BASELINED,
@@ -121,6 +126,9 @@ static tk_status out_of_bounds(const tk_method_param *d, const char *value, tk_e
 {
     if (d->type == TK_PARAM_DOUBLE && d->hi == DBL_MAX)
         return tk_error_set(err, TK_E_INVALID, "'%s' = %s: must be >= %g", d->key, value, d->lo);
+    if (d->type == TK_PARAM_DOUBLE)
+        return tk_error_set(err, TK_E_INVALID, "'%s' = %s: must be in [%g, %g]", d->key, value,
+                            d->lo, d->hi);
     return tk_error_set(err, TK_E_INVALID, "'%s' = %s: must be in [%.0f, %.0f]", d->key, value,
                         d->lo, d->hi);
 }

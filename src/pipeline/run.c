@@ -303,6 +303,8 @@ static tk_status compute_chunk(worker *w, const int32_t *ids, const int32_t *lab
             r->f_input[o] = a.f_input;
             r->f_baseline[o] = a.f_baseline;
             r->target[o] = a.target;
+            r->steps[o] = a.steps;
+            r->error_estimate[o] = a.error_estimate;
             ti = t;
             if (w->fws && (st = faith_review(w, k, row, first + i, o, err)) != TK_OK) {
                 tk_error_prefix(err, "faithfulness of method '%s', review %lld of the results",
@@ -328,7 +330,7 @@ static size_t result_bytes(int64_t count, int64_t tc, int n_out, int nm, int fai
     size_t faith = faith_k1 > 0 ? (size_t)count * 4 * (2 * (size_t)faith_k1 + 3) : 0;
     return RES_HEADER * 8 + (size_t)count * (size_t)n_out * 4 + (size_t)count * 4 +
            (size_t)nm * ((size_t)count * 4 + (size_t)tc * 4 + (size_t)count * 4 +
-                         (size_t)count * 8 * 3 + faith);
+                         (size_t)count * 8 * 3 + faith + (size_t)count * (4 + 8));
 }
 
 static void put(unsigned char **c, const void *src, size_t n)
@@ -351,7 +353,7 @@ typedef struct wire_field {
     size_t bytes;
 } wire_field;
 
-enum { RES_MAX_FIELDS = 13 };
+enum { RES_MAX_FIELDS = 15 };
 
 static int result_fields(const tk_chunk_result *r, wire_field *f)
 {
@@ -365,6 +367,8 @@ static int result_fields(const tk_chunk_result *r, wire_field *f)
     f[n++] = (wire_field){r->axiom_error, nm * cnt * 8};
     f[n++] = (wire_field){r->f_input, nm * cnt * 8};
     f[n++] = (wire_field){r->f_baseline, nm * cnt * 8};
+    f[n++] = (wire_field){r->steps, nm * cnt * 4};
+    f[n++] = (wire_field){r->error_estimate, nm * cnt * 8};
     if (r->faith_k1 > 0) {
         size_t k1 = (size_t)r->faith_k1;
         f[n++] = (wire_field){r->faith_curve, nm * cnt * k1 * 4};
@@ -542,6 +546,20 @@ static void record(coord *c, const tk_chunk_result *r)
             ms->has_faith = true;
             ms->faith_aopc += r->faith_aopc[o]; /* sums until the end */
             ms->faith_random_aopc += drop / r->faith_k1;
+        }
+        const tk_method_params *mp = &c->cfg->methods[k];
+        for (int64_t i = 0; mp->kind == TK_METHOD_INTEGRATED_GRADIENTS && i < r->count; i++) {
+            int64_t o = (int64_t)k * r->count + i;
+            ms->steps_sum += r->steps[o];
+            if (r->steps[o] > ms->steps_max)
+                ms->steps_max = r->steps[o];
+            if (mp->rule != TK_IG_ADAPTIVE)
+                continue;
+            double est = r->error_estimate[o];
+            ms->has_tolerance = true;
+            ms->n_over_tolerance += !(est <= mp->tolerance); /* NaN counts as over */
+            if (!(est <= ms->max_error_estimate))
+                ms->max_error_estimate = est;
         }
         ms->n += r->count;
     }

@@ -93,6 +93,14 @@ typedef struct tk_run_method_stats {
                              lrp_epsilon eps so large it absorbs all relevance */
     bool has_faith;       /* the faithfulness step ran: mean AOPC over this run's reviews, */
     double faith_aopc, faith_random_aopc; /* of the method's order and of the random one */
+    /* integrated_gradients rule adaptive (has_tolerance): this run's reviews whose
+     * error estimate exceeds the tolerance (budget spent), the largest estimate,
+     * and the integrand evaluations (sum, max) */
+    bool has_tolerance;
+    int64_t n_over_tolerance;
+    double max_error_estimate;
+    int64_t steps_sum;
+    int steps_max;
 } tk_run_method_stats;
 
 /* Wall time per phase, as CoMD reports its timers: rank 0's own figure
