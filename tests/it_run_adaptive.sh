@@ -2,7 +2,8 @@
 # Integrated Gradients with rule adaptive through `tokattr explain` and
 # `tokattr run`: the JSON shows the evaluations and the error estimate, the
 # results file stores them per review (steps for every IG method, the
-# estimate for the adaptive one), 1 and 2 ranks give the same bits, reviews
+# estimate for the adaptive one), 1 and 2 ranks and a SIGTERM + --resume
+# give the same bits, reviews
 # over the tolerance are counted in the summary (a budget too small for the
 # CNN's kinks), and bad tolerances are refused with the key named.
 # labels: mpi attr
@@ -79,6 +80,32 @@ grep -q "iga .*adaptive: 9 of 9 reviews within tolerance 0.0001" "$work/log1" \
     || { cat "$work/log1"; fail "summary lacks the adaptive line"; }
 h5diff "$work/r1.h5" "$work/r2.h5" /attributions /attributions >/dev/null \
     || fail "/attributions differ between 1 and 2 ranks"
+# SIGTERM to the ranks mid-run, then --resume: the same bits as without
+sed -e 's/ids: \[0, 1, 2, 3, 4, 5, 12500, 12501, 24999\]/first: 100, count: 60/' \
+    -e 's|out/r.h5|out/s.h5|' -e 's/chunk_size: 2/chunk_size: 2\ncheckpoint_seconds: 0/' \
+    "$work/job.yaml" > "$work/stop.yaml"
+mpirun -n 2 "$TOKATTR_BIN" run "$work/stop.yaml" --shared "$TOKATTR_SHARED" --quiet \
+    >"$work/logs0" 2>&1 || { cat "$work/logs0"; fail "uninterrupted run"; }
+mv "$work/out/s.h5" "$work/s0.h5"
+mpirun -n 2 "$TOKATTR_BIN" run "$work/stop.yaml" --shared "$TOKATTR_SHARED" --quiet \
+    >"$work/logs1" 2>&1 &
+mp=$!
+for _ in $(seq 200); do [ -f "$work/out/s.h5.partial" ] && break; sleep 0.1; done
+sleep 1
+kill -TERM $(pgrep -P $mp) 2>/dev/null || true
+rc=0
+wait $mp || rc=$?
+echo "stopped with status $rc"
+if [ "$rc" = 3 ]; then
+    mpirun -n 2 "$TOKATTR_BIN" run "$work/stop.yaml" --resume --shared "$TOKATTR_SHARED" --quiet \
+        >"$work/logs2" 2>&1 || { cat "$work/logs2"; fail "resume"; }
+    grep -q "done before" "$work/logs2" || { cat "$work/logs2"; fail "resume summary"; }
+else
+    [ "$rc" = 0 ] || { cat "$work/logs1"; fail "stopped run gave status $rc"; }
+fi
+h5diff "$work/s0.h5" "$work/out/s.h5" /attributions /attributions >/dev/null \
+    || fail "/attributions differ after stop + resume"
+
 mpirun -n 2 "$TOKATTR_BIN" run "$work/cnn.yaml" --force --shared "$TOKATTR_SHARED" --quiet \
     >"$work/logc" 2>&1 || { cat "$work/logc"; fail "CNN run"; }
 grep -q "did not meet tolerance" "$work/logc" || { cat "$work/logc"; fail "budget stops not reported"; }
