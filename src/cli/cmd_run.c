@@ -287,7 +287,8 @@ int tk_cmd_run(int argc, char **argv)
                          .window_report = debug_window && *debug_window && strcmp(debug_window, "0")
                                               ? stderr
                                               : NULL,
-                         .test_corrupt_rank = corrupt ? atoi(corrupt) : 0};
+                         .test_corrupt_rank = corrupt ? atoi(corrupt) : 0,
+                         .select_spec = job->select_spec};
     tk_run_summary sum;
     tk_status st = tk_run(&argc, &argv, &cfg, &sum, &err);
     if (sum.is_root) {

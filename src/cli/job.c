@@ -16,6 +16,7 @@
 
 #include "cli/method_params.h"
 #include "core/paths.h"
+#include "data/selection.h"
 
 /* ---- the raw YAML shape -------------------------------------------------- */
 
@@ -26,6 +27,7 @@ typedef struct raw_select {
     int64_t *ids; /* (ids_count) */
     unsigned ids_count;
     int *label;
+    char *reviews; /* a selection spec (data/selection.h) */
 } raw_select;
 
 typedef struct raw_input {
@@ -94,6 +96,7 @@ static const cyaml_schema_field_t select_fields[] = {
     CYAML_FIELD_INT_PTR("count", OPT, raw_select, count),
     CYAML_FIELD_SEQUENCE("ids", OPT, raw_select, ids, &int64_entry, 1, CYAML_UNLIMITED),
     CYAML_FIELD_INT_PTR("label", OPT, raw_select, label),
+    CYAML_FIELD_STRING_PTR("reviews", OPT, raw_select, reviews, 1, 1 << 20),
     CYAML_FIELD_END};
 
 static const cyaml_schema_field_t input_fields[] = {
@@ -435,12 +438,23 @@ static tk_status resolve_job(const char *file, const raw_job *raw, const char *b
     const raw_select *s = raw->select;
     if (s) {
         int kinds = (s->all && *s->all) + (s->first || s->count) + (s->ids != NULL) +
-                    (s->label != NULL);
+                    (s->label != NULL) + (s->reviews != NULL);
         if (kinds > 1)
             return tk_error_set(err, TK_E_INVALID,
-                                "%s: key 'select': give only one of all, first/count, ids, label",
+                                "%s: key 'select': give only one of all, first/count, ids, label, "
+                                "reviews",
                                 file);
-        if (s->first || s->count) {
+        if (s->reviews) {
+            /* the syntax now, the ids when rank 0 has read the dataset */
+            tk_selection *sel = NULL;
+            tk_error sub = {0};
+            if (tk_selection_parse(s->reviews, "select.reviews", &sel, &sub) != TK_OK)
+                return tk_error_set(err, sub.status, "%s: key %s", file, sub.msg);
+            tk_selection_destroy(sel);
+            if (!(job->select_spec = strdup(s->reviews)))
+                return tk_error_set(err, TK_E_NOMEM, "%s: out of memory", file);
+            job->select = TK_SELECT_REVIEWS;
+        } else if (s->first || s->count) {
             job->select = TK_SELECT_RANGE;
             job->first = s->first ? *s->first : 0;
             job->count = s->count ? *s->count : -1; /* -1: to the end */
@@ -687,5 +701,6 @@ void tk_job_destroy(tk_job *job)
     free(job->shared_dir);
     free(job->methods);
     free(job->output_path);
+    free(job->select_spec);
     free(job);
 }

@@ -31,7 +31,8 @@ typedef enum tk_select_kind {
     TK_SELECT_ALL,   /* every review of the split */
     TK_SELECT_RANGE, /* indices [first, first + count) in canonical order */
     TK_SELECT_IDS,   /* review indices (canonical positions) listed in the job */
-    TK_SELECT_LABEL  /* every review with this label */
+    TK_SELECT_LABEL, /* every review with this label */
+    TK_SELECT_REVIEWS /* select_spec: indices and ids (data/selection.h) */
 } tk_select_kind;
 
 typedef struct tk_run_config {
@@ -84,6 +85,7 @@ typedef struct tk_run_config {
                                  * of a failure, before any rank can exit */
     int test_corrupt_rank;      /* tests only: 0, or a node leader that flips a bit
                                  * of the weights it receives (the check must fail) */
+    const char *select_spec;    /* TK_SELECT_REVIEWS: `select: {reviews: SPEC}` */
 } tk_run_config;
 
 typedef struct tk_run_method_stats {
