@@ -12,16 +12,9 @@ trap 'rm -rf "$work"' EXIT
 fail=0
 die() { echo "FAIL: $*"; fail=1; }
 
-# A tiny aclImdb tarball: test has 7 (neg), 12 (neg) and 12 (pos), 40 (pos).
-t=$work/aclImdb
-mkdir -p "$t/train/pos" "$t/train/neg" "$t/test/pos" "$t/test/neg"
-echo "A wonderful film, the best acting I have seen." > "$t/train/pos/1_9.txt"
-echo "Boring and predictable, I wanted my money back." > "$t/train/neg/1_2.txt"
-echo "Bad script, bad jokes, bad everything." > "$t/test/neg/7_2.txt"
-echo "Horrible, boring and far too long." > "$t/test/neg/12_1.txt"
-echo "Touching and wonderful, highly recommended." > "$t/test/pos/12_10.txt"
-echo "A gem: warm, witty and wise." > "$t/test/pos/40_8.txt"
-tar czf "$work/small.tar.gz" -C "$work" aclImdb
+SRC=${TOKATTR_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$SRC/tests/support/tiny_imdb.sh"
+tiny_imdb "$work" # test: 7 (neg), 12 (neg), 12 (pos), 40 (pos)
 "$BIN" prepare --quiet --source "$work/small.tar.gz" --shared "$SHARED" --out "$work/ds.h5" \
     >/dev/null || die "prepare"
 CNN=$SHARED/models/keras_imdb_cnn.h5
