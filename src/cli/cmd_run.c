@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/job.h"
 #include "cli/method_params.h"
+#include "cli/run_summary.h"
 #include "pipeline/run.h"
 #include "report/results.h"
 
@@ -111,6 +112,73 @@ static void print_accuracy(const tk_run_summary *sum)
                 "tokattr run: warning: the accuracy %.3f is far below the %.3f the model file "
                 "records: is the dataset tokenized the way the model was trained?\n",
                 acc, sum->recorded_accuracy);
+}
+
+/* Per method: the axiom errors, all-zero explanations (summaries ignore
+ * nothing) and faithfulness. A resumed run reads them from the file, over
+ * every review done in it, and says how many of them it computed now. */
+static void print_method_summary(const tk_run_summary *run, const tk_job *job)
+{
+    tk_run_summary copy;
+    const tk_run_summary *use = run;
+    tk_file_summary fs = {0};
+    if (run->n_done_before > 0) {
+        tk_error err = {0};
+        if (tk_file_summary_read(run->final_path, &fs, &err) != TK_OK) {
+            fprintf(stderr, "tokattr run: warning: no summary of the whole file (%s); the "
+                            "figures below cover the %lld reviews computed now\n",
+                    err.msg, (long long)(run->n_done - run->n_done_before));
+        } else {
+            printf("  summary of all %lld reviews in the file (%lld computed now, %lld in "
+                   "earlier runs):\n",
+                   (long long)fs.n_done, (long long)(run->n_done - run->n_done_before),
+                   (long long)run->n_done_before);
+            memcpy(&copy, run, sizeof copy);
+            copy.n_methods = fs.n_methods < 16 ? fs.n_methods : 16;
+            for (int k = 0; k < copy.n_methods; k++) {
+                const tk_file_method_stats *f = &fs.methods[k];
+                tk_run_method_stats *m = &copy.methods[k];
+                snprintf(m->name, sizeof m->name, "%s", f->name);
+                m->n = f->n;
+                m->mean_abs_error = f->mean_abs_error;
+                m->max_abs_error = f->max_abs_error;
+                m->n_all_zero = f->n_all_zero;
+                m->has_faith = f->has_faith;
+                m->faith_aopc = f->faith_aopc;
+                m->faith_random_aopc = f->faith_random_aopc;
+            }
+            use = &copy;
+        }
+    }
+    const tk_run_summary *s = use;
+    for (int k = 0; k < s->n_methods; k++)
+        printf("  %-20s axiom error |mean| %.3g, |max| %.3g over %lld reviews\n",
+               s->methods[k].name, s->methods[k].mean_abs_error, s->methods[k].max_abs_error,
+               (long long)s->methods[k].n);
+    /* Summaries ignore nothing: all-zero explanations are said. */
+    for (int k = 0; k < s->n_methods; k++)
+        if (s->methods[k].n_all_zero > 0) {
+            const tk_method_params *mp = NULL; /* by name: the file lists its groups sorted */
+            for (int j = 0; j < job->n_methods; j++)
+                if (strcmp(job->methods[j].name, s->methods[k].name) == 0)
+                    mp = &job->methods[j];
+            fprintf(stderr, "tokattr run: warning: %s: %lld of %lld reviews have every score 0",
+                    s->methods[k].name, (long long)s->methods[k].n_all_zero,
+                    (long long)s->methods[k].n);
+            if (mp && mp->kind == TK_METHOD_LRP_EPSILON)
+                fprintf(stderr, " (eps %g absorbs all relevance; try a smaller eps)", mp->eps);
+            fputc('\n', stderr);
+        }
+    for (int k = 0; k < s->n_methods; k++)
+        if (s->methods[k].has_faith)
+            printf("  %-20s faithfulness: mean AOPC %.4f, random order %.4f\n",
+                   s->methods[k].name, s->methods[k].faith_aopc,
+                   s->methods[k].faith_random_aopc);
+    for (int k = 0; k < fs.n_methods; k++)
+        printf("  %-20s non-finite: %lld scores, %lld axiom errors\n", fs.methods[k].name,
+               (long long)fs.methods[k].n_nonfinite_score,
+               (long long)fs.methods[k].n_nonfinite_error);
+    tk_file_summary_free(&fs);
 }
 
 static int exit_code(tk_status st)
@@ -307,26 +375,7 @@ int tk_cmd_run(int argc, char **argv)
                    sum.seconds > 0 ? (double)computed / sum.seconds : 0.0, sum.setup_seconds,
                    sum.root_busy_seconds);
             print_nodes_and_timers(&sum, computed);
-            for (int k = 0; k < sum.n_methods; k++)
-                printf("  %-20s axiom error |mean| %.3g, |max| %.3g over %lld reviews\n",
-                       sum.methods[k].name, sum.methods[k].mean_abs_error,
-                       sum.methods[k].max_abs_error, (long long)sum.methods[k].n);
-            /* Summaries ignore nothing: all-zero explanations are said. */
-            for (int k = 0; k < sum.n_methods && k < job->n_methods; k++)
-                if (sum.methods[k].n_all_zero > 0) {
-                    const tk_method_params *mp = &job->methods[k];
-                    fprintf(stderr, "tokattr run: warning: %s: %lld of %lld reviews have every score 0",
-                            sum.methods[k].name, (long long)sum.methods[k].n_all_zero,
-                            (long long)sum.methods[k].n);
-                    if (mp->kind == TK_METHOD_LRP_EPSILON)
-                        fprintf(stderr, " (eps %g absorbs all relevance; try a smaller eps)", mp->eps);
-                    fputc('\n', stderr);
-                }
-            for (int k = 0; k < sum.n_methods; k++)
-                if (sum.methods[k].has_faith)
-                    printf("  %-20s faithfulness: mean AOPC %.4f, random order %.4f\n",
-                           sum.methods[k].name, sum.methods[k].faith_aopc,
-                           sum.methods[k].faith_random_aopc);
+            print_method_summary(&sum, job);
             print_accuracy(&sum);
             printf("results: %s\n", sum.final_path);
         }
