@@ -1,11 +1,13 @@
 /* `tokattr run JOB`: the attribution job, usually under mpirun. */
 #include <math.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "cli/job.h"
+#include "cli/job_edit.h"
 #include "cli/method_params.h"
 #include "cli/run_summary.h"
 #include "pipeline/run.h"
@@ -14,7 +16,8 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: mpirun -n N tokattr run JOB.yaml [--resume | --force] [--shared DIR] [--quiet]\n"
+            "usage: mpirun -n N tokattr run JOB.yaml [--resume [--allow-job-edit] | --force]\n"
+            "                                        [--shared DIR] [--quiet]\n"
             "                                        [--ranks-per-node K]\n"
             "       tokattr run JOB.yaml --list-paths [--shared DIR]\n"
             "\n"
@@ -22,6 +25,10 @@ static void usage(FILE *out)
             "results file (README \"Running a job\", \"Results file\").\n"
             "\n"
             "  --resume      continue an interrupted run (the results file records what is done)\n"
+            "  --allow-job-edit  with --resume: continue although the job file changed, when\n"
+            "                no changed key touches what is computed (checkpoint_every,\n"
+            "                checkpoint_seconds, results, model/dataset paths of the same\n"
+            "                files, comments); the edited job is recorded in the file\n"
             "  --force       overwrite existing results\n"
             "  --shared DIR  where \"shared:\" paths in the job point (default $TOKATTR_SHARED,\n"
             "                else ../shared)\n"
@@ -181,6 +188,68 @@ static void print_method_summary(const tk_run_summary *run, const tk_job *job)
     tk_file_summary_free(&fs);
 }
 
+/* --resume with a job file that is not the one the results were made
+ * with: says what changed; accepts it (*file_job = the file's text) only
+ * with --allow-job-edit and only when no change touches what is computed.
+ * Returns TK_EXIT_OK to go on. */
+static int check_job_edit(const tk_job *job, bool allow_edit, char **file_job)
+{
+    *file_job = NULL;
+    char partial[4300];
+    tk_run_partial_path(job->output_path, partial, sizeof partial);
+    const char *path = access(partial, F_OK) == 0 ? partial
+                       : access(job->output_path, F_OK) == 0 ? job->output_path
+                                                              : NULL;
+    if (!path)
+        return TK_EXIT_OK; /* nothing to resume: the run says so */
+    bool root = env_rank() == 0;
+    tk_error err = {0};
+    char *old = NULL;
+    if (tk_results_job_text_read(path, &old, &err) != TK_OK || !old) {
+        free(old);
+        return TK_EXIT_OK; /* the run's own checks refuse such a file */
+    }
+    if (strcmp(old, job->yaml_text) == 0) {
+        free(old);
+        return TK_EXIT_OK;
+    }
+    tk_job_diff d;
+    if (tk_job_diff_texts(old, job->yaml_text, &d, &err) != TK_OK) {
+        if (root)
+            fprintf(stderr, "tokattr run: %s: refusing to resume: the job file changed and the "
+                            "texts cannot be compared (%s); use --force to start over\n",
+                    path, err.msg);
+        free(old);
+        return TK_EXIT_FAILURE;
+    }
+    char what[2048];
+    tk_job_diff_describe(&d, what, sizeof what);
+    int rc = TK_EXIT_FAILURE;
+    if (d.affects_results) {
+        if (root)
+            fprintf(stderr, "tokattr run: %s: refusing to resume: the job file changed since this "
+                            "file was made: %s; undo the change, or use --force to start over\n",
+                    path, what);
+    } else if (!allow_edit) {
+        if (root)
+            fprintf(stderr, "tokattr run: %s: refusing to resume: the job file changed since this "
+                            "file was made: %s. That does not touch what is computed: run with "
+                            "--resume --allow-job-edit to continue with the edited job (it is "
+                            "recorded in the file)\n",
+                    path, what);
+    } else {
+        if (root)
+            fprintf(stderr, "tokattr run: note: continuing %s with an edited job: %s\n", path,
+                    what);
+        *file_job = old;
+        old = NULL;
+        rc = TK_EXIT_OK;
+    }
+    tk_job_diff_free(&d);
+    free(old);
+    return rc;
+}
+
 static int exit_code(tk_status st)
 {
     if (st == TK_OK)
@@ -234,13 +303,15 @@ int tk_cmd_run(int argc, char **argv)
 {
     const char *job_path = NULL, *shared = NULL;
     const char *per_node = getenv("TOKATTR_RANKS_PER_NODE"), *per_node_from = "TOKATTR_RANKS_PER_NODE";
-    bool resume = false, force = false, quiet = false, list_paths = false;
+    bool resume = false, force = false, quiet = false, list_paths = false, allow_edit = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return TK_EXIT_OK;
         } else if (strcmp(argv[i], "--resume") == 0) {
             resume = true;
+        } else if (strcmp(argv[i], "--allow-job-edit") == 0) {
+            allow_edit = true;
         } else if (strcmp(argv[i], "--force") == 0) {
             force = true;
         } else if (strcmp(argv[i], "--quiet") == 0) {
@@ -266,10 +337,12 @@ int tk_cmd_run(int argc, char **argv)
             return TK_EXIT_USAGE;
         }
     }
-    if (!job_path || (resume && force)) {
+    if (!job_path || (resume && force) || (allow_edit && !resume)) {
         if (env_rank() == 0) {
             if (resume && force)
                 fprintf(stderr, "tokattr run: --resume and --force exclude each other\n");
+            if (allow_edit && !resume)
+                fprintf(stderr, "tokattr run: --allow-job-edit goes with --resume\n");
             usage(stderr);
         }
         return TK_EXIT_USAGE;
@@ -310,10 +383,24 @@ int tk_cmd_run(int argc, char **argv)
     char cmd[4096] = "tokattr";
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "--resume") == 0 ||
-            strcmp(argv[i], "--quiet") == 0)
+            strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "--allow-job-edit") == 0)
             continue;
         size_t used = strlen(cmd);
         snprintf(cmd + used, sizeof cmd - used, " %s", argv[i]);
+    }
+
+    /* a resume compares the job texts first, on every rank alike (each
+     * reads the file's job attribute), so a refusal ends all of them */
+    char *file_job = NULL;
+    const char *job_text = job->yaml_text;
+    if (resume) {
+        int rc = check_job_edit(job, allow_edit, &file_job);
+        if (rc != TK_EXIT_OK) {
+            tk_job_destroy(job);
+            return rc;
+        }
+        if (file_job)
+            job_text = file_job; /* the text the file was made with: the run checks it */
     }
 
     tk_run_config cfg = {.model_path = job->model_path,
@@ -345,7 +432,7 @@ int tk_cmd_run(int argc, char **argv)
                          .chunk_size = job->chunk_size,
                          .checkpoint_every = job->checkpoint_every,
                          .checkpoint_seconds = job->checkpoint_seconds,
-                         .job_yaml = job->yaml_text,
+                         .job_yaml = job_text,
                          .command_line = cmd,
                          .resume = resume,
                          .force = force,
@@ -380,6 +467,19 @@ int tk_cmd_run(int argc, char **argv)
             printf("results: %s\n", sum.final_path);
         }
     }
+    if (file_job && sum.is_root && (st == TK_OK || st == TK_E_INTERRUPTED)) {
+        /* the edit accepted: from now on the file carries the edited job */
+        char partial[4300];
+        tk_run_partial_path(job->output_path, partial, sizeof partial);
+        const char *path = st == TK_OK ? sum.final_path : partial;
+        tk_error werr = {0};
+        if (tk_results_job_text_write(path, job->yaml_text, &werr) != TK_OK)
+            fprintf(stderr, "tokattr run: warning: the edited job is not recorded: %s\n", werr.msg);
+        else
+            printf("tokattr run: %s records the edited job (the earlier text: attribute "
+                   "job_history)\n", path);
+    }
+    free(file_job);
     tk_job_destroy(job);
     return exit_code(st);
 }

@@ -160,6 +160,48 @@ static const cyaml_schema_field_t job_fields[] = {
 static const cyaml_schema_value_t job_schema = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, raw_job, job_fields)};
 
+/* Whether a top-level key changes what a run computes. A resumed run may
+ * take an edited job (`--resume --allow-job-edit`, job_edit.h) only when
+ * every changed key is false here. Every key of job_fields has a row
+ * (tests/test_job_edit.c checks both ways); every key inside `methods`
+ * is a method's parameter (method_params.h) or its name, so all of them
+ * change what is computed. */
+static const tk_job_key JOB_KEYS[] = {
+    {"model", false, "checked by content: the model's SHA-256 must be the file's"},
+    {"architecture", true, "the layers the weights are read into"},
+    {"dataset", false, "checked by content: the dataset's SHA-256 must be the file's"},
+    {"split", true, "which reviews"},
+    {"select", true, "which reviews"},
+    {"input", true, "the model input"},
+    {"word_vectors", true, "the model input"},
+    {"ids_as_feature", true, "the model input"},
+    {"word_index", true, "the model input"},
+    {"tokenizer", true, "the model input"},
+    {"target", true, "a method parameter"},
+    {"target_class", true, "a method parameter"},
+    {"output", true, "a method parameter"},
+    {"reduction", true, "a method parameter"},
+    {"methods", true, "the methods and their parameters"},
+    {"results", false, "where the file is, not what is in it"},
+    {"chunk_size", true, "the prediction batches, whose bits depend on their size"},
+    {"checkpoint_every", false, "when the file is flushed"},
+    {"checkpoint_seconds", false, "when the file is flushed"},
+    {"faithfulness", true, "the deletion curves"},
+    {NULL, false, NULL}};
+
+const tk_job_key *tk_job_keys(void)
+{
+    return JOB_KEYS;
+}
+
+const tk_job_key *tk_job_key_find(const char *key)
+{
+    for (const tk_job_key *k = JOB_KEYS; k->key; k++)
+        if (strcmp(k->key, key) == 0)
+            return k;
+    return NULL;
+}
+
 /* ---- libcyaml's log, kept for the error message ------------------------- */
 
 typedef struct log_buf {

@@ -64,6 +64,19 @@ typedef struct tk_job {
     char *select_spec;    /* TK_SELECT_REVIEWS: `select: {reviews: SPEC}` (data/selection.h) */
 } tk_job;
 
+/* A top-level job key: whether changing it changes what a run computes
+ * (results bits), and why. */
+typedef struct tk_job_key {
+    const char *key;
+    bool affects_results;
+    const char *why;
+} tk_job_key;
+
+/* Every top-level key of a job, NULL-key terminated. */
+const tk_job_key *tk_job_keys(void);
+/* The row of a top-level key, or NULL. */
+const tk_job_key *tk_job_key_find(const char *key);
+
 /* Parses a job file. shared_dir may be NULL (TOKATTR_SHARED / ../shared).
  * Errors name the file, the line when known, and the key. */
 tk_status tk_job_load(const char *path, const char *shared_dir, tk_job **out, tk_error *err);
