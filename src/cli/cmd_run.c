@@ -11,6 +11,7 @@
 #include "cli/method_params.h"
 #include "cli/run_summary.h"
 #include "pipeline/run.h"
+#include "pipeline/stop_deadline.h"
 #include "report/results.h"
 
 static void usage(FILE *out)
@@ -443,7 +444,8 @@ int tk_cmd_run(int argc, char **argv)
                                               ? stderr
                                               : NULL,
                          .test_corrupt_rank = corrupt ? atoi(corrupt) : 0,
-                         .select_spec = job->select_spec};
+                         .select_spec = job->select_spec,
+                         .stop_deadline_seconds = tk_stop_deadline_for_env()};
     tk_run_summary sum;
     tk_status st = tk_run(&argc, &argv, &cfg, &sum, &err);
     if (sum.is_root) {

@@ -86,6 +86,8 @@ typedef struct tk_run_config {
     int test_corrupt_rank;      /* tests only: 0, or a node leader that flips a bit
                                  * of the weights it receives (the check must fail) */
     const char *select_spec;    /* TK_SELECT_REVIEWS: `select: {reviews: SPEC}` */
+    double stop_deadline_seconds; /* > 0: a stop by SIGTERM/SIGINT ends the rank with status
+                                   * 3 after this long at most (pipeline/stop_deadline.h) */
 } tk_run_config;
 
 typedef struct tk_run_method_stats {
