@@ -228,13 +228,13 @@ static int check_job_edit(const tk_job *job, bool allow_edit, char **file_job)
     int rc = TK_EXIT_FAILURE;
     if (d.affects_results) {
         if (root)
-            fprintf(stderr, "tokattr run: %s: refusing to resume: the job file changed since this "
-                            "file was made: %s; undo the change, or use --force to start over\n",
+            fprintf(stderr, "tokattr run: %s: refusing to resume: the file was made with a "
+                            "different job file: %s; undo the change, or use --force to start over\n",
                     path, what);
     } else if (!allow_edit) {
         if (root)
-            fprintf(stderr, "tokattr run: %s: refusing to resume: the job file changed since this "
-                            "file was made: %s. That does not touch what is computed: run with "
+            fprintf(stderr, "tokattr run: %s: refusing to resume: the file was made with a "
+                            "different job file: %s. That does not touch what is computed: run with "
                             "--resume --allow-job-edit to continue with the edited job (it is "
                             "recorded in the file)\n",
                     path, what);
