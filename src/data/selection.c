@@ -278,11 +278,17 @@ tk_status tk_selection_resolve(const tk_selection *s, const tk_selection_table *
     int64_t n = 0;
     for (int i = 0; i < s->n_items; i++) {
         const sel_item *it = &s->items[i];
-        if (!it->by_id && (it->last >= t->n))
+        if (!it->by_id && (it->last >= t->n)) {
+            if (t->split)
+                return tk_error_set(err, TK_E_INVALID,
+                                    "%s '%s': %s is outside the split (%s: %lld reviews, "
+                                    "indices 0-%lld)",
+                                    s->what, s->spec, it->text, t->split, (long long)t->n,
+                                    (long long)t->n - 1);
             return tk_error_set(err, TK_E_INVALID,
                                 "%s '%s': %s is outside the %lld reviews (indices 0-%lld)",
-                                s->what, s->spec, it->text, (long long)t->n,
-                                (long long)t->n - 1);
+                                s->what, s->spec, it->text, (long long)t->n, (long long)t->n - 1);
+        }
         n += it->by_id ? 1 : it->last - it->first + 1;
     }
     int64_t *list = malloc((size_t)(n ? n : 1) * sizeof *list);
