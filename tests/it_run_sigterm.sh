@@ -27,7 +27,7 @@ job() { # the LSTM: slow enough that the signal lands while work remains
 model: shared:models/imdb_lstm.h5
 dataset: $data
 tokenizer: tokattr-imdb
-select: {first: 300, count: 600}
+select: {first: 300, count: 800}
 methods:
   - {name: ig, method: integrated_gradients, n_steps: 32}
 results: $1/r.h5
@@ -64,7 +64,7 @@ for sig in TERM INT; do
         [ -e "$work/out/r.h5.partial" ] && break
         sleep 0.1
     done
-    sleep 3
+    sleep 1.5
     kill -"$sig" "$mp"
     wait "$mp"
     echo "SIG$sig: mpirun exit status $? (Open MPI's own for an aborted job)"
@@ -79,9 +79,9 @@ for sig in TERM INT; do
     # was as quick
     grep -q "^rank 0 status 3$" "$work/status" || die "SIG$sig: rank 0 did not exit with status 3"
     grep -v " status 3$" "$work/status" && die "SIG$sig: a rank exited with another status than 3"
-    "$TOKATTR_BIN" run "$work/job.yaml" --shared "$TOKATTR_SHARED" --resume --quiet \
+    mpirun -n 2 "$TOKATTR_BIN" run "$work/job.yaml" --shared "$TOKATTR_SHARED" --resume --quiet \
         > "$work/resume.log" 2>&1 || { cat "$work/resume.log"; die "SIG$sig: --resume"; }
-    grep -q "done before" "$work/resume.log" || die "SIG$sig: nothing was done before the resume"
+    grep -q "computed now" "$work/resume.log" || die "SIG$sig: no summary after the resume"
     for g in attributions predictions tokens reviews; do
         h5diff "$work/ref/r.h5" "$work/out/r.h5" "/$g" "/$g" > /dev/null ||
             die "SIG$sig: /$g differs from the uninterrupted run"
