@@ -17,6 +17,7 @@
 #include "core/gemm.h"
 #include "data/dataset.h"
 #include "data/model_input.h"
+#include "data/selection.h"
 #include "data/text_tokenizer.h"
 #include "model/model.h"
 
@@ -59,7 +60,9 @@ static void explain_usage(FILE *out)
             "options (defaults in brackets):\n"
             "  --method M     saliency, grad_input, ig (integrated_gradients), occlusion,\n"
             "                 deeplift, deepshap, lrp_epsilon [ig]\n"
-            "  --reviews R    review indices of the split, e.g. 0-9 or 3,7,10-12 [0]\n"
+            "  --reviews R    reviews of the split: indices (0-9, 3,7,10-12) or ids\n"
+            "                 (id:1234@label:pos, id:1234@label:1; README \"Selecting\n"
+            "                 reviews\") [0]\n"
             "  --split S      a split of the dataset (train, test, dev, ...) [test]\n"
             "  --maxlen N     input length when the model does not fix one\n"
             "  --architecture J  the architecture JSON (model.to_json()) of a\n"
@@ -83,66 +86,6 @@ static bool parse_int(const char *s, long lo, long hi, int *out)
         return false;
     *out = (int)v;
     return true;
-}
-
-/* Parses "a-b,c,..." into a list of indices within [0, n). */
-static tk_status parse_reviews(const char *spec, int64_t n, int64_t **out, int *count,
-                               tk_error *err)
-{
-    int cap = 16, k = 0;
-    int64_t *list = tk_malloc((size_t)cap, sizeof *list, err);
-    if (list == NULL)
-        return TK_E_NOMEM;
-    const char *p = spec;
-    while (*p != '\0') {
-        char *end;
-        errno = 0;
-        long long a = strtoll(p, &end, 10), b;
-        if (end == p || errno != 0)
-            goto bad;
-        b = a;
-        p = end;
-        if (*p == '-') {
-            const char *q = p + 1;
-            b = strtoll(q, &end, 10);
-            if (end == q || errno != 0)
-                goto bad;
-            p = end;
-        }
-        if (a < 0 || b < a || b >= n) {
-            free(list);
-            return tk_error_set(err, TK_E_INVALID,
-                                "--reviews %s: %lld-%lld is outside the split's %lld reviews", spec,
-                                a, b, (long long)n);
-        }
-        if (b - a > 100000)
-            goto bad;
-        for (long long i = a; i <= b; i++) {
-            if (k == cap) {
-                int64_t *grown = realloc(list, sizeof *list * (size_t)cap * 2);
-                if (grown == NULL) {
-                    free(list);
-                    return tk_error_set(err, TK_E_NOMEM, "--reviews: out of memory");
-                }
-                list = grown;
-                cap *= 2;
-            }
-            list[k++] = i;
-        }
-        if (*p == ',')
-            p++;
-        else if (*p != '\0')
-            goto bad;
-    }
-    if (k == 0)
-        goto bad;
-    *out = list;
-    *count = k;
-    return TK_OK;
-bad:
-    free(list);
-    return tk_error_set(err, TK_E_INVALID, "--reviews '%s' is not a list like 0-9 or 3,7,10-12",
-                        spec);
 }
 
 /* Returns TK_EXIT_OK, or TK_EXIT_USAGE after printing the problem. */
@@ -705,8 +648,14 @@ int tk_cmd_explain(int argc, char **argv)
     const tk_split *split = tk_dataset_split(ds, o.split, &err);
     if (split == NULL)
         goto fail;
-    int n_list = 0;
-    if (parse_reviews(o.reviews, split->n, &list, &n_list, &err) != TK_OK) {
+    int64_t n_list = 0;
+    const tk_selection_table table = {.n = split->n,
+                                      .id = (const char *const *)split->doc_id,
+                                      .label = split->label,
+                                      .class_names = (const char *const *)ds->class_names,
+                                      .n_classes = ds->n_classes,
+                                      .split = split->name};
+    if (tk_selection_select(o.reviews, "--reviews", &table, &list, &n_list, &err) != TK_OK) {
         rc = TK_EXIT_USAGE;
         goto fail;
     }
@@ -732,7 +681,7 @@ int tk_cmd_explain(int argc, char **argv)
         cJSON_AddStringToObject(doc, "output", output_name(&o.params));
         cJSON_AddArrayToObject(doc, "reviews");
     }
-    for (int i = 0; i < n_list; i++) {
+    for (int64_t i = 0; i < n_list; i++) {
         int64_t r = list[i];
         int64_t off = split->offset[r], len = split->offset[r + 1] - off;
         tk_prepare_input(&spec, split->ids + off, len, ids, pos);

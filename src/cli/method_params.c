@@ -20,10 +20,9 @@ static const tk_param_choice OUTPUTS[] = {
     {"prob", TK_OUTPUT_PROB}, {"logit", TK_OUTPUT_LOGIT}, {NULL, 0}};
 static const tk_param_choice REDUCTIONS[] = {
     {"sum", TK_REDUCE_SUM}, {"l2", TK_REDUCE_L2}, {NULL, 0}};
-/* "gausslegendre" as METHODS.md spells it; "gauss_legendre" (the results
- * attribute's spelling) too */
+/* "gausslegendre" as METHODS.md spells it: the one spelling shown and
+ * written (OLD_SPELLINGS below reads the old one) */
 static const tk_param_choice RULES[] = {{"gausslegendre", TK_IG_GAUSS_LEGENDRE},
-                                        {"gauss_legendre", TK_IG_GAUSS_LEGENDRE},
                                         {"riemann_left", TK_IG_RIEMANN_LEFT},
                                         {"riemann_right", TK_IG_RIEMANN_RIGHT},
                                         {"riemann_middle", TK_IG_RIEMANN_MIDDLE},
@@ -35,6 +34,12 @@ static const tk_param_choice BASELINES[] = {{"pad", TK_BASELINE_PAD},
                                             {"oov", TK_BASELINE_OOV},
                                             {"token", TK_BASELINE_TOKEN},
                                             {NULL, 0}};
+
+/* Spellings jobs and results files used before one was chosen: still
+ * read, never shown (help texts and messages list only the table's). */
+static const struct {
+    const char *key, *old, *now;
+} OLD_SPELLINGS[] = {{"rule", "gauss_legendre", "gausslegendre"}};
 
 #define F(field) offsetof(tk_method_params, field)
 
@@ -219,6 +224,9 @@ tk_status tk_method_param_set_text(const tk_method_param *d, tk_method_params *p
             return tk_method_param_set_bool(d, p, false, err);
         return tk_error_set(err, TK_E_INVALID, "'%s' = '%s': expected true or false", d->key, text);
     case TK_PARAM_CHOICE:
+        for (size_t i = 0; i < sizeof OLD_SPELLINGS / sizeof OLD_SPELLINGS[0]; i++)
+            if (strcmp(OLD_SPELLINGS[i].key, d->key) == 0 && strcmp(OLD_SPELLINGS[i].old, text) == 0)
+                text = OLD_SPELLINGS[i].now;
         for (int i = 0; d->choices[i].name; i++)
             if (strcmp(d->choices[i].name, text) == 0) {
                 /* every enum field of tk_method_params is int-sized */

@@ -23,6 +23,7 @@
 #include "data/word_vectors.h"
 #include "model/model.h"
 #include "pipeline/plan.h"
+#include "pipeline/stop_deadline.h"
 #include "pipeline/writer.h"
 
 /* The one piece of global mutable state: a signal handler can reach
@@ -32,6 +33,7 @@ static volatile sig_atomic_t stop_signal = 0;
 static void on_stop_signal(int sig)
 {
     stop_signal = sig;
+    tk_stop_deadline_start(sig); /* mpirun's kill follows its SIGTERM (stop_deadline.h) */
 }
 
 enum { TAG_WORK = 11, TAG_RESULT = 12, TAG_ERROR = 13 };
@@ -1043,6 +1045,9 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
     MPI_Comm_rank(world, &rank);
     MPI_Comm_size(world, &size);
     sum->is_root = rank == ROOT;
+    char partial[4300];
+    tk_run_partial_path(cfg->output_path, partial, sizeof partial);
+    tk_stop_deadline_setup(cfg->stop_deadline_seconds, rank == ROOT, partial);
     sum->recorded_accuracy = NAN;
     sum->ranks = size;
     sum->n_methods = cfg->n_methods < 16 ? cfg->n_methods : 16;

@@ -31,7 +31,8 @@ typedef enum tk_select_kind {
     TK_SELECT_ALL,   /* every review of the split */
     TK_SELECT_RANGE, /* indices [first, first + count) in canonical order */
     TK_SELECT_IDS,   /* review indices (canonical positions) listed in the job */
-    TK_SELECT_LABEL  /* every review with this label */
+    TK_SELECT_LABEL, /* every review with this label */
+    TK_SELECT_REVIEWS /* select_spec: indices and ids (data/selection.h) */
 } tk_select_kind;
 
 typedef struct tk_run_config {
@@ -82,6 +83,9 @@ typedef struct tk_run_config {
                                  * window mapping and PSS at the end (Linux /proc) */
     FILE *errors;               /* NULL, or where rank 0 prints "tokattr run: <message>"
                                  * of a failure, before any rank can exit */
+    const char *select_spec;    /* TK_SELECT_REVIEWS: `select: {reviews: SPEC}` */
+    double stop_deadline_seconds; /* > 0: a stop by SIGTERM/SIGINT ends the rank with status
+                                   * 3 after this long at most (pipeline/stop_deadline.h) */
 } tk_run_config;
 
 typedef struct tk_run_method_stats {

@@ -72,7 +72,7 @@ static const char *METHOD_NAMES[N_METHOD_DSETS] = {TK_RS_M_SCORE,   TK_RS_M_PADD
 static const char *TARGET_NAMES[] = {"predicted", "label", "class"};
 static const char *OUTPUT_NAMES[] = {"prob", "logit"};
 static const char *REDUCE_NAMES[] = {"sum", "l2"};
-static const char *RULE_NAMES[] = {"gauss_legendre", "riemann_left",      "riemann_right",
+static const char *RULE_NAMES[] = {"gausslegendre",  "riemann_left",      "riemann_right",
                                    "riemann_middle", "riemann_trapezoid", "adaptive"};
 static const char *BASELINE_NAMES[] = {"pad", "zeros", "oov", "token"};
 
