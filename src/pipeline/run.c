@@ -20,6 +20,7 @@
 #include "model/model.h"
 #include "pipeline/compute_chunk.h"
 #include "pipeline/plan.h"
+#include "pipeline/unit_input.h"
 #include "pipeline/writer.h"
 
 /* The one piece of global mutable state: a signal handler can reach
@@ -81,6 +82,10 @@ static tk_status agree(MPI_Comm comm, tk_status st, tk_error *err)
 
 typedef struct worker {
     tk_compute *comp;     /* the batch loop (compute_chunk.h) */
+    tk_docs_reader *docs; /* the job's split: units' inputs are prepared here */
+    tk_input_spec spec;   /* rank 0's, broadcast */
+    tk_unit_docs udocs;   /* a unit's documents */
+    int32_t *ids, *labels; /* (cs, steps), (cs) a unit's model inputs */
     int32_t **bg;         /* (n_methods) background ids (B, steps) or NULL */
     float *vtab;          /* (vtab_n, input_dim) id -> input vector, embedding-less models */
     int64_t vtab_n;
@@ -91,6 +96,10 @@ typedef struct worker {
 static void worker_free(worker *w)
 {
     tk_compute_destroy(w->comp);
+    tk_docs_close(w->docs);
+    tk_unit_docs_free(&w->udocs);
+    free(w->ids);
+    free(w->labels);
     for (int k = 0; w->bg && k < w->n_methods; k++)
         free(w->bg[k]);
     free(w->bg);
@@ -104,6 +113,13 @@ static tk_status worker_init(worker *w, const tk_run_config *cfg, tk_model *mode
     w->n_out = model->n_outputs;
     w->n_methods = cfg->n_methods;
     w->cs = cfg->chunk_size;
+    w->ids = tk_malloc((size_t)w->cs * (size_t)steps, sizeof *w->ids, err);
+    w->labels = tk_malloc((size_t)w->cs, sizeof *w->labels, err);
+    if (!w->ids || !w->labels)
+        return TK_E_NOMEM;
+    tk_status st = tk_docs_open(cfg->dataset_path, cfg->split, &w->docs, err);
+    if (st != TK_OK)
+        return st;
     tk_compute_spec spec = {.n_methods = cfg->n_methods,
                             .methods = cfg->methods,
                             .faith = cfg->faith,
@@ -113,6 +129,20 @@ static tk_status worker_init(worker *w, const tk_run_config *cfg, tk_model *mode
                             .vtab = w->vtab,
                             .vtab_n = w->vtab_n};
     return tk_compute_create(model, &spec, &w->comp, err);
+}
+
+/* A unit: its model inputs prepared here from the dataset file (pos: the
+ * reviews' split positions), then explained. */
+static tk_status worker_unit(worker *w, const int64_t *pos, int64_t first, int64_t count,
+                             tk_compute_poll_fn poll, void *poll_ctx, tk_error *err)
+{
+    tk_status st =
+        tk_unit_input(w->docs, &w->spec, pos, count, &w->udocs, w->ids, w->labels, err);
+    if (st != TK_OK) {
+        tk_error_prefix(err, "review %lld of the results", (long long)first);
+        return st;
+    }
+    return tk_compute_chunk(w->comp, w->ids, w->labels, first, count, poll, poll_ctx, err);
 }
 
 /* ---- messages ------------------------------------------------------------- */
@@ -271,7 +301,8 @@ static bool take_chunk(coord *c, int64_t *chunk, int64_t *first, int64_t *count)
     return true;
 }
 
-/* The reply to a worker: a unit's model inputs, or STOP (count 0). */
+/* The reply to a worker: a unit (its reviews' split positions: the worker
+ * reads and prepares them), or STOP (count 0). */
 static void send_work(coord *c, int dest)
 {
     int64_t chunk = -1, first = 0, count = 0;
@@ -280,8 +311,7 @@ static void send_work(coord *c, int dest)
     int64_t h[3] = {chunk, first, count};
     unsigned char *b = c->wbuf;
     put(&b, h, sizeof h);
-    put(&b, c->p->inputs + first * c->p->steps, (size_t)(count * c->p->steps) * 4);
-    put(&b, c->p->label + first, (size_t)count * 4);
+    put(&b, c->p->index + first, (size_t)count * 8);
     tk_error *err = c->err;
     tk_status st = TK_OK;
     MPICHK(MPI_Send(c->wbuf, (int)(b - c->wbuf), MPI_BYTE, dest, TAG_WORK, c->comm));
@@ -417,9 +447,8 @@ static tk_status coordinate(coord *c, worker *self, tk_error *err)
         if (self && take_chunk(c, &chunk, &first, &count)) {
             double t0 = tk_now(), served = c->phase[TK_PHASE_RECEIVE] + c->phase[TK_PHASE_WRITE] +
                                            c->phase[TK_PHASE_FLUSH];
-            st = tk_compute_chunk(self->comp, c->p->inputs + first * c->p->steps,
-                                  c->p->label + first, first, count,
-                                  c->active > 0 ? serve_pending : NULL, c, err);
+            st = worker_unit(self, c->p->index + first, first, count,
+                             c->active > 0 ? serve_pending : NULL, c, err);
             served = c->phase[TK_PHASE_RECEIVE] + c->phase[TK_PHASE_WRITE] +
                      c->phase[TK_PHASE_FLUSH] - served;
             self->phase[TK_PHASE_COMPUTE] += tk_now() - t0 - served;
@@ -443,12 +472,12 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
 {
     tk_status st = TK_OK, failed = TK_OK;
     size_t s = (size_t)w->steps, cs = (size_t)w->cs;
-    size_t wmax = 3 * 8 + cs * s * 4 + cs * 4;
+    size_t wmax = 3 * 8 + cs * 8;
     size_t rmax = result_bytes(w->cs, (int64_t)(cs * s), w->n_out, w->n_methods,
                                tk_compute_result(w->comp)->faith_k1);
     unsigned char *wbuf = tk_malloc(wmax, 1, err), *rbuf = tk_malloc(rmax, 1, err);
-    int32_t *ids = tk_malloc(cs * s, sizeof *ids, err), *labels = tk_malloc(cs, sizeof *labels, err);
-    if (!wbuf || !rbuf || !ids || !labels) {
+    int64_t *pos = tk_malloc(cs, sizeof *pos, err); /* (cs) a unit's split positions */
+    if (!wbuf || !rbuf || !pos) {
         st = TK_E_NOMEM;
         goto fail;
     }
@@ -467,10 +496,9 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
         get(&c, h, sizeof h);
         if (h[2] == 0)
             break;
-        get(&c, ids, (size_t)h[2] * s * 4);
-        get(&c, labels, (size_t)h[2] * 4);
+        get(&c, pos, (size_t)h[2] * 8);
         tk_error werr = {0};
-        tk_status cst = tk_compute_chunk(w->comp, ids, labels, h[1], h[2], NULL, NULL, &werr);
+        tk_status cst = worker_unit(w, pos, h[1], h[2], NULL, NULL, &werr);
         t_wait = tk_now();
         w->phase[TK_PHASE_COMPUTE] += t_wait - t_compute;
         if (cst != TK_OK) {
@@ -486,8 +514,7 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
 fail:
     free(wbuf);
     free(rbuf);
-    free(ids);
-    free(labels);
+    free(pos);
     if (st == TK_E_MPI)
         MPI_Abort(MPI_COMM_WORLD, 1); /* rank 0 would wait for us forever */
     return st;
@@ -856,6 +883,9 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         goto done;
     }
     int steps = head[1];
+    /* how reviews become model inputs: every computing rank prepares its own */
+    MPICHK(MPI_Bcast(&p.spec, (int)sizeof p.spec, MPI_BYTE, ROOT, world));
+    w.spec = p.spec;
     float *window = NULL;
     int node_index = 0;
     if ((st = share_model(world, cfg, &p.model, &model, &node, &win, &window, &node_index, sum,
@@ -936,7 +966,7 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         int faith_k1 = cfg->faith ? cfg->faith->k_max + 1 : 0;
         c.rbuf_size = result_bytes(cfg->chunk_size, (int64_t)(cs * s), model->n_outputs,
                                    cfg->n_methods, faith_k1) + TK_ERROR_MAX;
-        c.wbuf_size = 3 * 8 + cs * s * 4 + cs * 4;
+        c.wbuf_size = 3 * 8 + cs * 8;
         c.rbuf = tk_malloc(c.rbuf_size, 1, err);
         c.wbuf = tk_malloc(c.wbuf_size, 1, err);
         st = tk_chunk_result_alloc(&c.in, cfg->chunk_size, (int64_t)(cs * s), model->n_outputs,

@@ -4,8 +4,9 @@
  * survives SIGKILL with every flushed batch intact.
  *
  * Everything that does not depend on the attributions (reviews, tokens,
- * vocabulary, every per-review offset) is written when the file is created,
- * so the layout never depends on the order in which chunks complete. A
+ * vocabulary, every per-review offset) is written when the file is created
+ * (a streamed layout: in blocks right after, before any result), so the
+ * layout never depends on the order in which chunks complete. A
  * chunk's results go in, the file is flushed, and only then is
  * /progress/done set for its reviews. No MPI here. */
 #ifndef TOKATTR_PIPELINE_WRITER_H
