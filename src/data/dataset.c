@@ -1300,9 +1300,10 @@ tk_status tk_docs_open(const char *path, const char *split, tk_docs_reader **out
             break; /* v1: no ids as written, no words */
         /* Units come in no particular order (a run hands out the longest
          * first): a chunk cache that holds many decompressed chunks spares
-         * re-inflating one per read (0.05 -> see tests/bench/bench_unit_input),
-         * bounded whatever the corpus: 16 MB for the per-token datasets,
-         * 2 MB for the per-document ones. */
+         * re-inflating one per read (tests/bench/bench_unit_input, 25,000
+         * reviews in random order: 0.041 -> 0.002 ms per review), bounded
+         * whatever the corpus: 16 MB for the per-token datasets, 2 MB for
+         * the per-document ones. */
         size_t bytes = (i == D_IDS || i >= D_WORD_OFFSET) ? (size_t)16 << 20 : (size_t)2 << 20;
         hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
         if (dapl >= 0 && H5Pset_chunk_cache(dapl, 4099, bytes, 0.75) >= 0)

@@ -552,15 +552,33 @@ static void class_names(tk_plan *p)
         p->n_class_names = classes;
 }
 
-static int cmp_i64(const void *a, const void *b)
+/* A unit's place in the hand-out order. */
+typedef struct unit_key {
+    int64_t window, tokens, chunk;
+} unit_key;
+
+/* (window ascending, tokens descending, chunk ascending): unique, so the
+ * order is fully determined */
+static int cmp_unit(const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
+    const unit_key *x = a, *y = b;
+    if (x->window != y->window)
+        return x->window < y->window ? -1 : 1;
+    if (x->tokens != y->tokens)
+        return x->tokens > y->tokens ? -1 : 1;
+    return (x->chunk > y->chunk) - (x->chunk < y->chunk);
 }
 
+/* Units are handed out in windows of this many consecutive units: the
+ * computing ranks read their documents from the dataset file, and a
+ * window's documents fit the reader's chunk caches (1,024 units of 16
+ * reviews of 100 tokens: 6.5 MB of ids). */
+enum { ORDER_WINDOW = 1024 };
+
 /* Work units: contiguous runs of chunk_size reviews (so a unit's writes
- * touch one or two HDF5 chunks), handed out with the most tokens first so
- * that the last units are short. Units fully done (resume) are skipped. */
+ * touch one or two HDF5 chunks), handed out window by window in file order
+ * and, within a window, with the most tokens first so that the last units
+ * are short. Units fully done (resume) are skipped. */
 static tk_status plan_chunks(const tk_run_config *cfg, tk_plan *p, tk_error *err)
 {
     int64_t cs = cfg->chunk_size, total = (p->n + cs - 1) / cs;
@@ -580,19 +598,19 @@ static tk_status plan_chunks(const tk_run_config *cfg, tk_plan *p, tk_error *err
         if (!all_done)
             p->order[p->n_chunks++] = c;
     }
-    /* key = (tokens descending, chunk ascending): unique, so the order is
-     * fully determined */
-    int64_t *keys = tk_malloc((size_t)(p->n_chunks > 0 ? p->n_chunks : 1), sizeof *keys, err);
+    unit_key *keys = tk_malloc((size_t)(p->n_chunks > 0 ? p->n_chunks : 1), sizeof *keys, err);
     if (!keys) {
         free(toks);
         return TK_E_NOMEM;
     }
-    for (int64_t k = 0; k < p->n_chunks; k++)
-        keys[k] = ((int64_t)(INT32_MAX - toks[p->order[k]]) << 32) | p->order[k];
+    for (int64_t k = 0; k < p->n_chunks; k++) {
+        int64_t c = p->order[k];
+        keys[k] = (unit_key){.window = c / ORDER_WINDOW, .tokens = toks[c], .chunk = c};
+    }
     free(toks);
-    qsort(keys, (size_t)p->n_chunks, sizeof *keys, cmp_i64);
+    qsort(keys, (size_t)p->n_chunks, sizeof *keys, cmp_unit);
     for (int64_t k = 0; k < p->n_chunks; k++)
-        p->order[k] = keys[k] & 0xffffffff;
+        p->order[k] = keys[k].chunk;
     free(keys);
     return TK_OK;
 }

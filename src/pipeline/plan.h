@@ -36,7 +36,7 @@ typedef struct tk_plan {
     int64_t *tok_off;       /* (n + 1) the results file's token offsets */
     int n_class_names;      /* the dataset's class names name the model's: n, else 0 */
     int64_t n_chunks;
-    int64_t *order;         /* (n_chunks) chunk numbers, most tokens first */
+    int64_t *order;         /* (n_chunks) chunk numbers: windows of 1,024 in file order, most tokens first in each */
     uint8_t *done;          /* (n) */
     int64_t n_done_before;
     char partial[4200];

@@ -2,8 +2,8 @@
  *
  * Roles: rank 0 reads the dataset's index and the model, checks that they
  * fit, lays out the results file (plan.h), and hands out work units
- * (contiguous runs of chunk_size reviews, the units with the most tokens
- * first) on request as their reviews' split positions; it writes every
+ * (contiguous runs of chunk_size reviews, in windows of 1,024 units, the
+ * units with the most tokens first in each) on request as their reviews' split positions; it writes every
  * result. With one or two ranks it explains reviews too, so no core idles.
  * A computing rank reads its unit's documents from the dataset file and
  * prepares their model inputs (unit_input.h), explains them
