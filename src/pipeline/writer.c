@@ -620,6 +620,10 @@ tk_status tk_writer_put_layout(tk_writer *w, const tk_writer_layout_block *b, tk
                 w->path, "write " TK_RS_TOKEN_WORD_TEXT);
     H5Tclose(strtype);
     strtype = H5I_INVALID_HID;
+    /* HDF5 keeps freed buffers on its own free lists, one per size, and
+     * every block has its own sizes: without this its memory grows with
+     * the number of blocks, i.e. with the corpus */
+    H5garbage_collect();
     /* the last block: the layout is complete, on disk before any result */
     if (b->first + b->count == w->n)
         TK_H5_CHECK(H5Fflush(w->file, H5F_SCOPE_GLOBAL), w->path, "flush");
