@@ -81,6 +81,30 @@ const char *tk_split_word(const tk_split *s, int64_t token, size_t *len);
  * start 1, OOV 2, index_from 3, pre padding and truncation. */
 tk_id_convention tk_dataset_imdb_convention(void);
 
+/* ---- Reading in pieces: memory that does not grow with the corpus. ---- */
+
+/* What tk_dataset_read gives without the splits' documents: each split has
+ * n, offset, label, rating and review_id; ids, doc_id and the words are
+ * NULL (read them with tk_docs_read). */
+tk_status tk_dataset_read_index(const char *path, tk_dataset **out, tk_error *err);
+
+typedef struct tk_docs_reader tk_docs_reader;
+
+/* Opens the split of that name for tk_docs_read (read-only; every rank
+ * may hold its own). */
+tk_status tk_docs_open(const char *path, const char *split, tk_docs_reader **out, tk_error *err);
+int64_t tk_docs_count(const tk_docs_reader *r); /* documents in the split */
+
+/* Documents [first, first + count) of the split into out, as a split of
+ * count documents (offsets from 0): ids (checked as tk_dataset_read checks
+ * them), label, rating, review_id and, with text, doc_id and (v2 files)
+ * the words; without text doc_id holds NULLs and the words are NULL.
+ * Freed with tk_split_free. Consecutive reads are cheapest: each dataset's
+ * chunk cache stays with the reader. */
+tk_status tk_docs_read(tk_docs_reader *r, int64_t first, int64_t count, bool text, tk_split *out,
+                       tk_error *err);
+void tk_docs_close(tk_docs_reader *r); /* NULL is fine */
+
 /* ---- Streaming writer: rows go to chunked, extendable datasets as they
  * come, so memory stays flat whatever the corpus size. ---- */
 

@@ -21,6 +21,7 @@
 #include "data/text_tokenizer.h"
 #include "data/word_vectors.h"
 #include "model/model_tags.h"
+#include "pipeline/unit_input.h"
 #include "report/results.h"
 
 void tk_plan_free(tk_plan *p)
@@ -28,19 +29,8 @@ void tk_plan_free(tk_plan *p)
     tk_dataset_destroy(p->ds);
     tk_model_destroy(p->model);
     free(p->index);
-    free(p->review_id);
-    free(p->label);
-    free(p->rating);
-    free(p->inputs);
     free(p->wv_table);
     free(p->tok_off);
-    free(p->tok_id);
-    free(p->word_pos);
-    free(p->word_buf);
-    free(p->doc_buf);
-    free(p->word_off);
-    free(p->doc_id);
-    free(p->truncated);
     free(p->order);
     free(p->done);
     tk_writer_abandon(p->writer);
@@ -430,80 +420,133 @@ static tk_status buf_add(char **buf, size_t *used, size_t *cap, const char *s, s
     return TK_OK;
 }
 
-static tk_status prepare_inputs(const tk_run_config *cfg, const tk_split *sp, tk_plan *p,
-                                tk_error *err)
+/* Rank 0's layout in blocks of this many reviews: its memory is a block's,
+ * whatever the corpus. */
+enum { LAYOUT_BLOCK = 4096 };
+
+/* One block of the layout being built (pass 2); NULL arrays in pass 1. */
+typedef struct layout_buf {
+    int32_t *review_id, *label, *rating, *truncated; /* (LAYOUT_BLOCK) */
+    const char **doc_id;                             /* (LAYOUT_BLOCK) */
+    int32_t *tok_id, *word_pos;                      /* (LAYOUT_BLOCK * steps) */
+    int64_t *word_off;                               /* (LAYOUT_BLOCK * steps + 1) */
+    char *text;
+    size_t text_used, text_cap;
+} layout_buf;
+
+static void layout_buf_free(layout_buf *b)
 {
-    tk_input_spec spec;
-    input_spec(cfg, p, &spec);
-    size_t n = (size_t)p->n, s = (size_t)p->steps;
-    int32_t *wp = tk_malloc(s, sizeof *wp, err); /* (steps) word positions, -2 padding */
-    size_t *doff = tk_malloc(n, sizeof *doff, err); /* (n) offsets in doc_buf until it stops moving */
-    size_t wused = 0, wcap = 0, dused = 0, dcap = 0;
-    tk_status st = TK_OK;
-    p->review_id = tk_malloc(n, sizeof *p->review_id, err);
-    p->label = tk_malloc(n, sizeof *p->label, err);
-    p->rating = tk_malloc(n, sizeof *p->rating, err);
-    p->truncated = tk_malloc(n, sizeof *p->truncated, err);
-    p->inputs = tk_malloc(n * s, sizeof *p->inputs, err);
-    p->tok_off = tk_malloc(n + 1, sizeof *p->tok_off, err);
-    p->tok_id = tk_malloc(n * s + 1, sizeof *p->tok_id, err);
-    p->word_pos = tk_malloc(n * s + 1, sizeof *p->word_pos, err);
-    p->word_off = tk_malloc(n * s + 1, sizeof *p->word_off, err);
-    if (!wp || !p->word_off || !doff || !p->review_id || !p->label || !p->rating || !p->truncated ||
-        !p->inputs || !p->tok_off || !p->tok_id || !p->word_pos) {
-        st = TK_E_NOMEM;
-        goto done;
-    }
-    p->tok_off[0] = 0;
-    for (size_t r = 0; r < n; r++) {
-        int64_t i = p->index[r];
-        p->review_id[r] = sp->review_id[i];
-        p->label[r] = sp->label[i];
-        p->rating[r] = sp->rating[i];
-        int32_t *row = p->inputs + r * s;
-        int64_t n_words = sp->offset[i + 1] - sp->offset[i], cut = 0;
-        tk_prepare_input_ex(&spec, sp->ids + sp->offset[i], n_words, row, wp, &cut);
-        int64_t t = p->tok_off[r];
-        for (size_t j = 0; j < s; j++)
-            if (wp[j] != -2) { /* padding excluded */
-                p->tok_id[t] = row[j];
-                p->word_pos[t] = wp[j];
+    free(b->review_id);
+    free(b->label);
+    free(b->rating);
+    free(b->truncated);
+    free(b->doc_id);
+    free(b->tok_id);
+    free(b->word_pos);
+    free(b->word_off);
+    free(b->text);
+    memset(b, 0, sizeof *b);
+}
+
+static tk_status layout_buf_alloc(layout_buf *b, int steps, tk_error *err)
+{
+    size_t n = LAYOUT_BLOCK, t = (size_t)LAYOUT_BLOCK * (size_t)steps;
+    b->review_id = tk_malloc(n, sizeof *b->review_id, err);
+    b->label = tk_malloc(n, sizeof *b->label, err);
+    b->rating = tk_malloc(n, sizeof *b->rating, err);
+    b->truncated = tk_malloc(n, sizeof *b->truncated, err);
+    b->doc_id = tk_malloc(n, sizeof *b->doc_id, err);
+    b->tok_id = tk_malloc(t, sizeof *b->tok_id, err);
+    b->word_pos = tk_malloc(t, sizeof *b->word_pos, err);
+    b->word_off = tk_malloc(t + 1, sizeof *b->word_off, err);
+    if (!b->review_id || !b->label || !b->rating || !b->truncated || !b->doc_id || !b->tok_id ||
+        !b->word_pos || !b->word_off)
+        return TK_E_NOMEM;
+    return TK_OK;
+}
+
+/* The layout in two passes over the selected reviews, read block by block
+ * from the dataset file: pass 1 (w NULL) counts each review's tokens
+ * (p->tok_off) and the bytes of their words (*word_bytes); pass 2 writes
+ * every per-review and per-token row through w. Nothing of it outlives a
+ * block but tok_off. */
+static tk_status layout_pass(const tk_run_config *cfg, tk_plan *p, tk_docs_reader *rd,
+                             tk_writer *w, int64_t *word_bytes, tk_error *err)
+{
+    size_t s = (size_t)p->steps;
+    int32_t *row = tk_malloc(s, sizeof *row, err); /* (steps) one model input */
+    int32_t *wp = tk_malloc(s, sizeof *wp, err);   /* (steps) word positions, -2 padding */
+    tk_unit_docs u = {0};
+    layout_buf b = {0};
+    tk_status st = row && wp ? TK_OK : TK_E_NOMEM;
+    if (st == TK_OK && w)
+        st = layout_buf_alloc(&b, p->steps, err);
+    int64_t bytes = 0; /* words so far, file-wide */
+    if (!w)
+        p->tok_off[0] = 0;
+    for (int64_t r0 = 0; r0 < p->n && st == TK_OK; r0 += LAYOUT_BLOCK) {
+        int64_t cnt = p->n - r0 < LAYOUT_BLOCK ? p->n - r0 : LAYOUT_BLOCK;
+        if ((st = tk_unit_docs_read(rd, p->index + r0, cnt, true, &u, err)) != TK_OK)
+            break;
+        const tk_split *sp = &u.span;
+        int64_t bt = 0; /* tokens of the block so far */
+        b.text_used = 0;
+        for (int64_t i = 0; i < cnt && st == TK_OK; i++) {
+            int64_t d = u.doc[i], n_words = 0, cut = 0;
+            const int32_t *words = tk_unit_docs_ids(&u, i, &n_words);
+            tk_prepare_input_ex(&p->spec, words, n_words, row, wp, &cut);
+            int64_t ntok = 0;
+            for (size_t j = 0; j < s && st == TK_OK; j++) {
+                if (wp[j] == -2)
+                    continue; /* padding excluded */
                 size_t len = 7;
                 const char *word = "<start>";
                 if (wp[j] >= 0)
-                    word = split_word(p->ds, sp, sp->offset[i] + wp[j], &len);
-                size_t at = 0;
-                if ((st = buf_add(&p->word_buf, &wused, &wcap, word, len, false, &at, err)) != TK_OK)
-                    goto done;
-                p->word_off[t] = (int64_t)at;
-                t++;
+                    word = split_word(p->ds, sp, sp->offset[d] + wp[j], &len);
+                if (w) {
+                    size_t at = 0;
+                    b.tok_id[bt + ntok] = row[j];
+                    b.word_pos[bt + ntok] = wp[j];
+                    b.word_off[bt + ntok] = bytes;
+                    st = buf_add(&b.text, &b.text_used, &b.text_cap, word, len, false, &at, err);
+                }
+                bytes += (int64_t)len;
+                ntok++;
             }
-        p->tok_off[r + 1] = t;
-        p->truncated[r] = (int32_t)cut;
-        char num[24];
-        const char *id = num; /* the user's id as written; else the review id */
-        if (sp->doc_id && sp->doc_id[i])
-            id = sp->doc_id[i];
-        else
-            snprintf(num, sizeof num, "%d", (int)sp->review_id[i]);
-        if ((st = buf_add(&p->doc_buf, &dused, &dcap, id, strlen(id), true, &doff[r], err)) !=
-            TK_OK)
-            goto done;
+            if (!w) {
+                p->tok_off[r0 + i + 1] = p->tok_off[r0 + i] + ntok;
+                continue;
+            }
+            b.review_id[i] = sp->review_id[d];
+            b.label[i] = sp->label[d];
+            b.rating[i] = sp->rating[d];
+            b.truncated[i] = (int32_t)cut;
+            b.doc_id[i] = sp->doc_id[d];
+            bt += ntok;
+        }
+        if (st != TK_OK || !w)
+            continue;
+        b.word_off[bt] = bytes;
+        tk_writer_layout_block blk = {.first = r0,
+                                      .count = cnt,
+                                      .review_id = b.review_id,
+                                      .label = b.label,
+                                      .rating = b.rating,
+                                      .truncated = b.truncated,
+                                      .doc_id = b.doc_id,
+                                      .token_id = b.tok_id,
+                                      .word_pos = b.word_pos,
+                                      .token_word_offset = b.word_off,
+                                      .token_word_text = b.text ? b.text : ""};
+        st = tk_writer_put_layout(w, &blk, err);
     }
-    p->word_off[p->tok_off[n]] = (int64_t)wused;
-    if (!p->word_buf && (st = buf_add(&p->word_buf, &wused, &wcap, "", 0, false, &(size_t){0},
-                                      err)) != TK_OK)
-        goto done; /* no token at all: still a buffer to point at */
-    p->doc_id = tk_malloc(n, sizeof *p->doc_id, err);
-    if (!p->doc_id) {
-        st = TK_E_NOMEM;
-        goto done;
-    }
-    for (size_t r = 0; r < n; r++)
-        p->doc_id[r] = p->doc_buf + doff[r];
-done:
+    if (word_bytes)
+        *word_bytes = bytes;
+    (void)cfg;
+    free(row);
     free(wp);
-    free(doff);
+    tk_unit_docs_free(&u);
+    layout_buf_free(&b);
     return st;
 }
 
@@ -517,27 +560,33 @@ static void class_names(tk_plan *p)
         p->n_class_names = classes;
 }
 
-/* The words are in the file once it is laid out. */
-static void free_words(tk_plan *p)
+/* A unit's place in the hand-out order. */
+typedef struct unit_key {
+    int64_t window, tokens, chunk;
+} unit_key;
+
+/* (window ascending, tokens descending, chunk ascending): unique, so the
+ * order is fully determined */
+static int cmp_unit(const void *a, const void *b)
 {
-    free(p->word_buf);
-    free(p->doc_buf);
-    free(p->word_off);
-    free(p->doc_id);
-    p->word_buf = p->doc_buf = NULL;
-    p->word_off = NULL;
-    p->doc_id = NULL;
+    const unit_key *x = a, *y = b;
+    if (x->window != y->window)
+        return x->window < y->window ? -1 : 1;
+    if (x->tokens != y->tokens)
+        return x->tokens > y->tokens ? -1 : 1;
+    return (x->chunk > y->chunk) - (x->chunk < y->chunk);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
+/* Units are handed out in windows of this many consecutive units: the
+ * computing ranks read their documents from the dataset file, and a
+ * window's documents fit the reader's chunk caches (1,024 units of 16
+ * reviews of 100 tokens: 6.5 MB of ids). */
+enum { ORDER_WINDOW = 1024 };
 
 /* Work units: contiguous runs of chunk_size reviews (so a unit's writes
- * touch one or two HDF5 chunks), handed out with the most tokens first so
- * that the last units are short. Units fully done (resume) are skipped. */
+ * touch one or two HDF5 chunks), handed out window by window in file order
+ * and, within a window, with the most tokens first so that the last units
+ * are short. Units fully done (resume) are skipped. */
 static tk_status plan_chunks(const tk_run_config *cfg, tk_plan *p, tk_error *err)
 {
     int64_t cs = cfg->chunk_size, total = (p->n + cs - 1) / cs;
@@ -557,19 +606,19 @@ static tk_status plan_chunks(const tk_run_config *cfg, tk_plan *p, tk_error *err
         if (!all_done)
             p->order[p->n_chunks++] = c;
     }
-    /* key = (tokens descending, chunk ascending): unique, so the order is
-     * fully determined */
-    int64_t *keys = tk_malloc((size_t)(p->n_chunks > 0 ? p->n_chunks : 1), sizeof *keys, err);
+    unit_key *keys = tk_malloc((size_t)(p->n_chunks > 0 ? p->n_chunks : 1), sizeof *keys, err);
     if (!keys) {
         free(toks);
         return TK_E_NOMEM;
     }
-    for (int64_t k = 0; k < p->n_chunks; k++)
-        keys[k] = ((int64_t)(INT32_MAX - toks[p->order[k]]) << 32) | p->order[k];
+    for (int64_t k = 0; k < p->n_chunks; k++) {
+        int64_t c = p->order[k];
+        keys[k] = (unit_key){.window = c / ORDER_WINDOW, .tokens = toks[c], .chunk = c};
+    }
     free(toks);
-    qsort(keys, (size_t)p->n_chunks, sizeof *keys, cmp_i64);
+    qsort(keys, (size_t)p->n_chunks, sizeof *keys, cmp_unit);
     for (int64_t k = 0; k < p->n_chunks; k++)
-        p->order[k] = keys[k] & 0xffffffff;
+        p->order[k] = keys[k].chunk;
     free(keys);
     return TK_OK;
 }
@@ -582,7 +631,7 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
     tk_status st = check_output(cfg, p, &fresh, complete, err);
     if (st != TK_OK)
         return st;
-    if ((st = tk_dataset_read(cfg->dataset_path, &p->ds, err)) != TK_OK ||
+    if ((st = tk_dataset_read_index(cfg->dataset_path, &p->ds, err)) != TK_OK ||
         (st = tk_model_load_with_architecture(cfg->model_path, cfg->architecture_path, &p->model,
                                                err)) != TK_OK ||
         (st = tk_sha256_file_hex(cfg->dataset_path, p->dataset_sha, err)) != TK_OK ||
@@ -595,40 +644,39 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
     }
     model_records(cfg->model_path, p);
     if ((st = check_fit(cfg, p, err)) != TK_OK || (st = check_tokenizer(cfg, p, err)) != TK_OK ||
-        (st = select_reviews(cfg, sp, p, err)) != TK_OK ||
-        (st = prepare_inputs(cfg, sp, p, err)) != TK_OK)
+        (st = select_reviews(cfg, sp, p, err)) != TK_OK)
         return st;
+    input_spec(cfg, p, &p->spec);
+    tk_docs_reader *rd = NULL;
+    int64_t word_bytes = 0;
+    p->tok_off = tk_malloc((size_t)p->n + 1, sizeof *p->tok_off, err);
     p->done = tk_calloc((size_t)p->n, 1, err);
-    if (!p->done)
+    if (!p->tok_off || !p->done)
         return TK_E_NOMEM;
+    if ((st = tk_docs_open(cfg->dataset_path, cfg->split, &rd, err)) != TK_OK ||
+        (st = layout_pass(cfg, p, rd, NULL, &word_bytes, err)) != TK_OK) {
+        tk_docs_close(rd);
+        return st;
+    }
     class_names(p);
 
     tk_writer_layout layout = {.n = p->n,
                                .index = p->index,
-                               .review_id = p->review_id,
-                               .label = p->label,
-                               .rating = p->rating,
                                .token_offset = p->tok_off,
-                               .token_id = p->tok_id,
-                               .word_pos = p->word_pos,
                                .n_classes = p->n_classes,
                                .n_methods = cfg->n_methods,
                                .methods = cfg->methods,
                                .vocab_size = p->ds->vocab_size,
                                .vocab = p->ds->vocab,
-                               .token_word_offset = p->word_off,
-                               .token_word_text = p->word_buf,
-                               .doc_id = p->doc_id,
-                               .truncated = p->truncated,
-                               .truncating_post = cfg->truncating_set
-                                                      ? cfg->truncating_post
-                                                      : p->ds->convention.truncating_post,
+                               .truncating_post = p->spec.truncating_post,
                                .n_class_names = p->n_class_names,
                                .class_names = (const char *const *)p->ds->class_names,
                                .pad_id = p->ds->convention.pad_id,
                                .start_id = p->ds->convention.start_id,
                                .oov_id = p->ds->convention.oov_id,
-                               .faith = cfg->faith};
+                               .faith = cfg->faith,
+                               .streamed = true,
+                               .n_word_bytes = word_bytes};
     tk_writer_meta meta = {.command_line = cfg->command_line,
                            .job_yaml = cfg->job_yaml,
                            .model_path = cfg->model_path,
@@ -639,6 +687,7 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
                            .ranks = ranks};
     if (*complete) {
         /* --resume on a finished file: only check that it is this job's */
+        tk_docs_close(rd);
         tk_writer *w = NULL;
         if ((st = tk_writer_open_resume(cfg->output_path, &layout, &meta, p->done, &w, err)) !=
             TK_OK)
@@ -653,12 +702,19 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
         char tmp[4300];
         snprintf(tmp, sizeof tmp, "%s.new", p->partial);
         st = tk_writer_create(tmp, &layout, &meta, &p->writer, err);
+        if (st == TK_OK)
+            st = layout_pass(cfg, p, rd, p->writer, NULL, err);
         if (st == TK_OK && rename(tmp, p->partial) != 0)
             st = tk_error_set(err, TK_E_IO, "%s: cannot rename to %s: %s", tmp, p->partial,
                               strerror(errno));
+        if (st != TK_OK) {
+            tk_writer_abandon(p->writer);
+            p->writer = NULL;
+            remove(tmp);
+        }
     } else
         st = tk_writer_open_resume(p->partial, &layout, &meta, p->done, &p->writer, err);
-    free_words(p);
+    tk_docs_close(rd);
     if (st != TK_OK)
         return st;
     for (int64_t i = 0; i < p->n; i++)
@@ -679,12 +735,18 @@ tk_status tk_plan_background(const tk_run_config *cfg, const tk_plan *p,
     int64_t b = mp->background_size;
     uint8_t *used = NULL;
     uint64_t state = mp->seed;
+    tk_docs_reader *rd = NULL;
+    tk_status st = tk_docs_open(cfg->dataset_path, "train", &rd, err);
+    if (st != TK_OK)
+        return st;
     if (mp->background_random) {
         used = tk_calloc((size_t)tr->n, 1, err);
-        if (!used)
+        if (!used) {
+            tk_docs_close(rd);
             return TK_E_NOMEM;
+        }
     }
-    for (int64_t k = 0; k < b; k++) {
+    for (int64_t k = 0; k < b && st == TK_OK; k++) {
         int64_t i = k;
         if (used) {
             do
@@ -692,9 +754,13 @@ tk_status tk_plan_background(const tk_run_config *cfg, const tk_plan *p,
             while (used[i]);
             used[i] = 1;
         }
-        tk_prepare_input(&spec, tr->ids + tr->offset[i], tr->offset[i + 1] - tr->offset[i],
-                         ids + k * p->steps, NULL);
+        tk_split one;
+        if ((st = tk_docs_read(rd, i, 1, false, &one, err)) != TK_OK)
+            break;
+        tk_prepare_input(&spec, one.ids, one.offset[1], ids + k * p->steps, NULL);
+        tk_split_free(&one);
     }
     free(used);
-    return TK_OK;
+    tk_docs_close(rd);
+    return st;
 }

@@ -1,7 +1,10 @@
-/* Rank 0's side of a run before any work: output checks, the dataset and
- * model read and checked against each other, the selection, every review's
- * model input, the results file laid out (or reopened for --resume) and the
- * work units in hand-out order. No MPI here (run.c does the talking). */
+/* Rank 0's side of a run before any work: output checks, the dataset's
+ * index and the model read and checked against each other, the selection,
+ * the results file laid out block by block from the dataset file (or
+ * reopened for --resume) and the work units in hand-out order. Rank 0
+ * keeps a few integers per review (its split position, token offset and
+ * done mark); the model inputs are prepared by the ranks that explain them
+ * (unit_input.h). No MPI here (run.c does the talking). */
 #ifndef TOKATTR_PIPELINE_PLAN_H
 #define TOKATTR_PIPELINE_PLAN_H
 
@@ -10,12 +13,13 @@
 
 #include "core/status.h"
 #include "data/dataset.h"
+#include "data/model_input.h"
 #include "model/model.h"
 #include "pipeline/run.h"
 #include "pipeline/writer.h"
 
 typedef struct tk_plan {
-    tk_dataset *ds;
+    tk_dataset *ds;         /* the dataset's index (tk_dataset_read_index): no documents */
     tk_model *model;        /* rank 0's loaded model, until weights are shared */
     char model_sha[65], dataset_sha[65];
     char model_vocab_sha[65]; /* the model file's tokattr_vocab_sha256, "" when absent */
@@ -24,24 +28,15 @@ typedef struct tk_plan {
     int steps, num_words, n_classes;
     int64_t n;              /* selected reviews */
     int64_t *index;         /* (n) canonical positions in the split */
-    int32_t *review_id, *label, *rating; /* (n) */
-    int32_t *inputs;        /* (n, steps) prepared model input */
+    tk_input_spec spec;     /* how a review becomes its model input */
     float *wv_table;        /* (wv_n_ids, wv_dim) input vector of each id, embedding-less
                                models only (data/word_vectors.h), else NULL */
     int64_t wv_n_ids;
     int wv_dim;
-    int64_t *tok_off;       /* (n + 1) */
-    int32_t *tok_id, *word_pos; /* (T) */
-    /* The words, needed only to lay out the results file (freed after):
-     * token t's word is word_buf[word_off[t] .. word_off[t + 1]); doc_id (n)
-     * points into doc_buf (NUL-terminated). */
-    char *word_buf, *doc_buf;
-    int64_t *word_off;      /* (T + 1) */
-    const char **doc_id;
-    int32_t *truncated;     /* (n) words cut by truncation */
+    int64_t *tok_off;       /* (n + 1) the results file's token offsets */
     int n_class_names;      /* the dataset's class names name the model's: n, else 0 */
     int64_t n_chunks;
-    int64_t *order;         /* (n_chunks) chunk numbers, most tokens first */
+    int64_t *order;         /* (n_chunks) chunk numbers: windows of 1,024 in file order, most tokens first in each */
     uint8_t *done;          /* (n) */
     int64_t n_done_before;
     char partial[4200];

@@ -5,7 +5,6 @@
 #include "pipeline/run.h"
 
 #include <errno.h>
-#include <math.h>
 #include <limits.h>
 #include <math.h>
 #include <mpi.h>
@@ -14,16 +13,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "attr/target.h"
 #include "core/gemm.h"
 #include "core/progress.h"
 #include "core/sha256.h"
 #include "data/dataset.h"
-#include "data/model_input.h"
-#include "data/word_vectors.h"
 #include "model/model.h"
+#include "pipeline/compute_chunk.h"
 #include "pipeline/plan.h"
 #include "pipeline/stop_deadline.h"
+#include "pipeline/unit_input.h"
 #include "pipeline/writer.h"
 
 /* The one piece of global mutable state: a signal handler can reach
@@ -85,240 +83,68 @@ static tk_status agree(MPI_Comm comm, tk_status st, tk_error *err)
 /* ---- a computing rank ------------------------------------------------------ */
 
 typedef struct worker {
-    const tk_run_config *cfg;
-    tk_model *model;      /* weights in the node's shared window */
-    tk_explainer **ex;    /* (n_methods) */
+    tk_compute *comp;     /* the batch loop (compute_chunk.h) */
+    tk_docs_reader *docs; /* the job's split: units' inputs are prepared here */
+    tk_input_spec spec;   /* rank 0's, broadcast */
+    tk_unit_docs udocs;   /* a unit's documents */
+    int32_t *ids, *labels; /* (cs, steps), (cs) a unit's model inputs */
     int32_t **bg;         /* (n_methods) background ids (B, steps) or NULL */
     float *vtab;          /* (vtab_n, input_dim) id -> input vector, embedding-less models */
     int64_t vtab_n;
-    float **bgv;          /* (n_methods) background vectors (B, steps, input_dim) or NULL */
-    tk_workspace *ws;     /* predictions: chunk_size sequences */
     int steps, n_out, n_methods, cs;
-    float *x;             /* (cs, steps, input_dim) */
-    float *logits;        /* (cs, n_out) */
-    float *score;         /* (steps) one method's per-position scores */
-    tk_chunk_result res;  /* (cs reviews, cs * steps tokens) */
-    tk_faith_workspace *fws;     /* the faithfulness step, or NULL */
-    tk_faith_model_ctx *fctx[2]; /* per tk_output_kind the methods explain (prob, logit) */
     double phase[TK_PHASE_N];    /* seconds: compute, wait */
 } worker;
 
 static void worker_free(worker *w)
 {
-    for (int k = 0; w->ex && k < w->n_methods; k++)
-        tk_explainer_destroy(w->ex[k]);
+    tk_compute_destroy(w->comp);
+    tk_docs_close(w->docs);
+    tk_unit_docs_free(&w->udocs);
+    free(w->ids);
+    free(w->labels);
     for (int k = 0; w->bg && k < w->n_methods; k++)
         free(w->bg[k]);
-    for (int k = 0; w->bgv && k < w->n_methods; k++)
-        free(w->bgv[k]);
-    free(w->ex);
     free(w->bg);
-    free(w->bgv);
     free(w->vtab);
-    tk_workspace_destroy(w->ws);
-    free(w->x);
-    free(w->logits);
-    free(w->score);
-    tk_chunk_result_free(&w->res);
-    tk_faith_workspace_destroy(w->fws);
-    tk_faith_model_ctx_destroy(w->fctx[0]);
-    tk_faith_model_ctx_destroy(w->fctx[1]);
 }
 
 static tk_status worker_init(worker *w, const tk_run_config *cfg, tk_model *model, int steps,
                              tk_error *err)
 {
-    w->cfg = cfg;
-    w->model = model;
     w->steps = steps;
     w->n_out = model->n_outputs;
     w->n_methods = cfg->n_methods;
     w->cs = cfg->chunk_size;
-    size_t cs = (size_t)w->cs, s = (size_t)steps;
-    w->ex = tk_calloc((size_t)w->n_methods, sizeof *w->ex, err);
-    w->x = tk_malloc(cs * s * (size_t)model->input_dim, sizeof *w->x, err);
-    w->logits = tk_malloc(cs * (size_t)w->n_out, sizeof *w->logits, err);
-    w->score = tk_malloc(s, sizeof *w->score, err);
-    if (!w->ex || !w->x || !w->logits || !w->score)
+    w->ids = tk_malloc((size_t)w->cs * (size_t)steps, sizeof *w->ids, err);
+    w->labels = tk_malloc((size_t)w->cs, sizeof *w->labels, err);
+    if (!w->ids || !w->labels)
         return TK_E_NOMEM;
-    w->ws = tk_workspace_create(model, w->cs, steps, err);
-    if (!w->ws)
-        return err->status != TK_OK ? err->status : TK_E_NOMEM;
-    tk_status st = tk_chunk_result_alloc(&w->res, w->cs, (int64_t)(cs * s), w->n_out,
-                                         w->n_methods, err);
-    if (st == TK_OK && cfg->faith)
-        st = tk_chunk_result_alloc_faith(&w->res, w->cs, cfg->faith->k_max + 1, err);
+    tk_status st = tk_docs_open(cfg->dataset_path, cfg->split, &w->docs, err);
     if (st != TK_OK)
         return st;
-    if (cfg->faith) {
-        /* one model context per output kind in use: F is the same scalar
-         * the method explained (prob or logit of its target) */
-        if (!(w->fws = tk_faith_workspace_create(cfg->faith, steps, err)))
-            return err->status != TK_OK ? err->status : TK_E_NOMEM;
-        int batch = tk_faith_batch_size(cfg->faith);
-        for (int k = 0; k < w->n_methods; k++) {
-            tk_output_kind o = cfg->methods[k].output == TK_OUTPUT_LOGIT ? TK_OUTPUT_LOGIT
-                                                                         : TK_OUTPUT_PROB;
-            if (w->fctx[o])
-                continue;
-            if (!(w->fctx[o] = tk_faith_model_ctx_create(model, o, batch, steps, err)))
-                return err->status != TK_OK ? err->status : TK_E_NOMEM;
-        }
-    }
-    for (int k = 0; k < w->n_methods; k++) {
-        const tk_method_params *mp = &cfg->methods[k];
-        tk_background bg = {0};
-        if (mp->kind == TK_METHOD_DEEPSHAP && w->bg && w->bg[k])
-            bg = (tk_background){.ids = w->bg[k], .n = mp->background_size, .steps = steps};
-        if (bg.ids && w->vtab) {
-            /* the background reviews read the same table as the reviews */
-            size_t nbv = (size_t)bg.n * s * (size_t)model->input_dim;
-            if (!w->bgv && !(w->bgv = tk_calloc((size_t)w->n_methods, sizeof *w->bgv, err)))
-                return TK_E_NOMEM;
-            if (!(w->bgv[k] = tk_malloc(nbv, sizeof **w->bgv, err)))
-                return TK_E_NOMEM;
-            if ((st = tk_word_vectors_map(w->vtab, w->vtab_n, model->input_dim, bg.ids, bg.n, steps,
-                                          w->bgv[k], err)) != TK_OK)
-                return st;
-            bg = (tk_background){.vectors = w->bgv[k], .n = bg.n, .steps = steps};
-        }
-        if ((st = tk_explainer_create(model, mp, (bg.ids || bg.vectors) ? &bg : NULL, steps,
-                                      &w->ex[k], err)) !=
-            TK_OK) {
-            tk_error_prefix(err, "method '%s'", mp->name);
-            return st;
-        }
-    }
-    return TK_OK;
+    tk_compute_spec spec = {.n_methods = cfg->n_methods,
+                            .methods = cfg->methods,
+                            .faith = cfg->faith,
+                            .chunk_size = cfg->chunk_size,
+                            .steps = steps,
+                            .background = w->bg,
+                            .vtab = w->vtab,
+                            .vtab_n = w->vtab_n};
+    return tk_compute_create(model, &spec, &w->comp, err);
 }
 
-/* The faithfulness step for method k on one review (ids: steps), whose
- * scores are in w->score: curves and figures go to slot o = k * count + i
- * of w->res. The random order is seeded by the review's row in the results
- * file (as `tokattr report` does), so it does not depend on the ranks. */
-static tk_status faith_review(worker *w, int k, const int32_t *row, int64_t file_row, int64_t o,
-                              tk_error *err)
+/* A unit: its model inputs prepared here from the dataset file (pos: the
+ * reviews' split positions), then explained. */
+static tk_status worker_unit(worker *w, const int64_t *pos, int64_t first, int64_t count,
+                             tk_compute_poll_fn poll, void *poll_ctx, tk_error *err)
 {
-    tk_chunk_result *r = &w->res;
-    const tk_method_params *mp = &w->cfg->methods[k];
-    tk_faith_model_ctx *ctx = w->fctx[mp->output == TK_OUTPUT_LOGIT ? TK_OUTPUT_LOGIT : TK_OUTPUT_PROB];
-    int k1 = r->faith_k1;
-    tk_faith_model_set_target(ctx, r->target[o]);
-    tk_faith_result fr = {.curve = r->faith_curve + o * k1, .random_curve = r->faith_random + o * k1};
-    tk_status st = tk_faith_review(w->fws, w->cfg->faith, tk_faith_model_eval, ctx, row, w->score,
-                                   NULL, w->steps, (uint64_t)file_row, &fr, err);
-    if (st != TK_OK)
+    tk_status st =
+        tk_unit_input(w->docs, &w->spec, pos, count, &w->udocs, w->ids, w->labels, err);
+    if (st != TK_OK) {
+        tk_error_prefix(err, "review %lld of the results", (long long)first);
         return st;
-    r->faith_aopc[o] = (float)fr.aopc;
-    r->faith_comp[o] = (float)fr.comprehensiveness;
-    r->faith_suff[o] = (float)fr.sufficiency;
-    return TK_OK;
-}
-
-/* Numbers are checked where they leave a model or a method: a NaN or an
- * infinity (a model or an input that overflows float32) stops the job,
- * naming the review and the method, instead of reaching the results file
- * and the summary. The reviews finished before stay resumable. */
-static tk_status check_finite(const float *v, int64_t n, const double *d, int64_t nd, const char *what,
-                              const char *method, int64_t review, tk_error *err)
-{
-    bool ok = true;
-    for (int64_t i = 0; i < n && ok; i++)
-        ok = isfinite(v[i]);
-    for (int64_t i = 0; i < nd && ok; i++)
-        ok = isfinite(d[i]);
-    if (ok)
-        return TK_OK;
-    if (method == NULL)
-        return tk_error_set(err, TK_E_FORMAT,
-                            "review %lld of the results: the model's %s is not finite (NaN or "
-                            "infinity: the model or its input overflows float32); the job stops",
-                            (long long)review, what);
-    return tk_error_set(err, TK_E_FORMAT,
-                        "method '%s', review %lld of the results: the %s is not finite (NaN or "
-                        "infinity: the model or its input overflows float32); the job stops",
-                        method, (long long)review, what);
-}
-
-/* Explains reviews [0, count) of ids (count, steps) into w->res; between
- * reviews calls poll (rank 0 serving the queue while it computes). */
-static tk_status compute_chunk(worker *w, const int32_t *ids, const int32_t *labels, int64_t first,
-                               int64_t count, void (*poll)(void *), void *poll_ctx, tk_error *err)
-{
-    tk_chunk_result *r = &w->res;
-    int s = w->steps;
-    r->first = first;
-    r->count = count;
-    /* predictions: one batch over the chunk. The chunks are fixed by the
-     * job, so the batch (and its bits) do not depend on the rank count. */
-    tk_status st = w->vtab ? tk_word_vectors_map(w->vtab, w->vtab_n, w->model->input_dim, ids, count,
-                                                 s, w->x, err)
-                           : tk_model_embed(w->model, ids, (int)count, s, w->x, err);
-    if (st == TK_OK)
-        st = tk_model_forward(w->model, w->ws, (int)count, s, w->x, w->logits, err);
-    if (st != TK_OK)
-        return st;
-    tk_model_output_probs(w->model, (int)count, w->logits, r->prob);
-    for (int64_t i = 0; i < count; i++)
-        if ((st = check_finite(r->prob + i * r->n_classes, r->n_classes, NULL, 0, "output", NULL,
-                               first + i, err)) != TK_OK)
-            return st;
-    for (int64_t i = 0; i < count; i++)
-        r->predicted[i] = tk_predicted_class(w->model, w->logits + i * w->n_out);
-
-    int64_t ntok_chunk = 0;
-    for (int64_t i = 0; i < count * s; i++)
-        ntok_chunk += ids[i] != TK_ID_PAD;
-    r->tc = ntok_chunk;
-    int64_t t0 = 0; /* first token of review i within the chunk */
-    for (int64_t i = 0; i < count; i++) {
-        const int32_t *row = ids + i * s;
-        int64_t ti = 0;
-        for (int k = 0; k < w->n_methods; k++) {
-            /* embedding-less: the vectors mapped above (forward leaves x as it was) */
-            const float *vec = w->vtab ? w->x + i * s * w->model->input_dim : NULL;
-            tk_review rv = {.ids = vec ? NULL : row, .vectors = vec, .steps = s, .label = labels[i]};
-            tk_attribution a = {.score = w->score, .full = NULL};
-            if ((st = tk_explain(w->ex[k], &rv, &a, err)) != TK_OK) {
-                tk_error_prefix(err, "method '%s', review %lld of the results", w->cfg->methods[k].name,
-                                (long long)(first + i));
-                return st;
-            }
-            const double f3[3] = {a.axiom_error, a.f_input, a.f_baseline};
-            if ((st = check_finite(w->score, s, NULL, 0, "score of a token", w->cfg->methods[k].name,
-                                   first + i, err)) != TK_OK ||
-                (st = check_finite(NULL, 0, f3, 3, "axiom error (or F(x), F(x'))",
-                                   w->cfg->methods[k].name, first + i, err)) != TK_OK)
-                return st;
-            float *dst = r->score + (int64_t)k * r->tc + t0;
-            double pad = 0;
-            int64_t t = 0;
-            for (int j = 0; j < s; j++) {
-                if (row[j] == TK_ID_PAD)
-                    pad += w->score[j];
-                else
-                    dst[t++] = w->score[j];
-            }
-            int64_t o = (int64_t)k * count + i;
-            r->padding_score[o] = (float)pad;
-            r->axiom_error[o] = a.axiom_error;
-            r->f_input[o] = a.f_input;
-            r->f_baseline[o] = a.f_baseline;
-            r->target[o] = a.target;
-            r->steps[o] = a.steps;
-            r->error_estimate[o] = a.error_estimate;
-            ti = t;
-            if (w->fws && (st = faith_review(w, k, row, first + i, o, err)) != TK_OK) {
-                tk_error_prefix(err, "faithfulness of method '%s', review %lld of the results",
-                                w->cfg->methods[k].name, (long long)(first + i));
-                return st;
-            }
-        }
-        t0 += ti;
-        if (poll)
-            poll(poll_ctx);
     }
-    return TK_OK;
+    return tk_compute_chunk(w->comp, w->ids, w->labels, first, count, poll, poll_ctx, err);
 }
 
 /* ---- messages ------------------------------------------------------------- */
@@ -479,7 +305,8 @@ static bool take_chunk(coord *c, int64_t *chunk, int64_t *first, int64_t *count)
     return true;
 }
 
-/* The reply to a worker: a unit's model inputs, or STOP (count 0). */
+/* The reply to a worker: a unit (its reviews' split positions: the worker
+ * reads and prepares them), or STOP (count 0). */
 static void send_work(coord *c, int dest)
 {
     int64_t chunk = -1, first = 0, count = 0;
@@ -488,8 +315,7 @@ static void send_work(coord *c, int dest)
     int64_t h[3] = {chunk, first, count};
     unsigned char *b = c->wbuf;
     put(&b, h, sizeof h);
-    put(&b, c->p->inputs + first * c->p->steps, (size_t)(count * c->p->steps) * 4);
-    put(&b, c->p->label + first, (size_t)count * 4);
+    put(&b, c->p->index + first, (size_t)count * 8);
     tk_error *err = c->err;
     tk_status st = TK_OK;
     MPICHK(MPI_Send(c->wbuf, (int)(b - c->wbuf), MPI_BYTE, dest, TAG_WORK, c->comm));
@@ -639,15 +465,15 @@ static tk_status coordinate(coord *c, worker *self, tk_error *err)
         if (self && take_chunk(c, &chunk, &first, &count)) {
             double t0 = tk_now(), served = c->phase[TK_PHASE_RECEIVE] + c->phase[TK_PHASE_WRITE] +
                                            c->phase[TK_PHASE_FLUSH];
-            st = compute_chunk(self, c->p->inputs + first * c->p->steps, c->p->label + first,
-                               first, count, c->active > 0 ? serve_pending : NULL, c, err);
+            st = worker_unit(self, c->p->index + first, first, count,
+                             c->active > 0 ? serve_pending : NULL, c, err);
             served = c->phase[TK_PHASE_RECEIVE] + c->phase[TK_PHASE_WRITE] +
                      c->phase[TK_PHASE_FLUSH] - served;
             self->phase[TK_PHASE_COMPUTE] += tk_now() - t0 - served;
             if (st != TK_OK)
                 coord_fail(c, st);
             else
-                record(c, &self->res);
+                record(c, tk_compute_result(self->comp));
             serve_pending(c);
             continue;
         }
@@ -664,16 +490,17 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
 {
     tk_status st = TK_OK, failed = TK_OK;
     size_t s = (size_t)w->steps, cs = (size_t)w->cs;
-    size_t wmax = 3 * 8 + cs * s * 4 + cs * 4;
-    size_t rmax = result_bytes(w->cs, (int64_t)(cs * s), w->n_out, w->n_methods, w->res.faith_k1);
+    size_t wmax = 3 * 8 + cs * 8;
+    size_t rmax = result_bytes(w->cs, (int64_t)(cs * s), w->n_out, w->n_methods,
+                               tk_compute_result(w->comp)->faith_k1);
     unsigned char *wbuf = tk_malloc(wmax, 1, err), *rbuf = tk_malloc(rmax, 1, err);
-    int32_t *ids = tk_malloc(cs * s, sizeof *ids, err), *labels = tk_malloc(cs, sizeof *labels, err);
-    if (!wbuf || !rbuf || !ids || !labels) {
+    int64_t *pos = tk_malloc(cs, sizeof *pos, err); /* (cs) a unit's split positions */
+    if (!wbuf || !rbuf || !pos) {
         st = TK_E_NOMEM;
         goto fail;
     }
     /* the first request is an empty result */
-    tk_chunk_result empty = w->res;
+    tk_chunk_result empty = *tk_compute_result(w->comp);
     empty.count = empty.tc = 0;
     size_t n = pack_result(&empty, -1, 0, rbuf);
     MPICHK(MPI_Send(rbuf, (int)n, MPI_BYTE, ROOT, TAG_RESULT, comm));
@@ -687,10 +514,9 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
         get(&c, h, sizeof h);
         if (h[2] == 0)
             break;
-        get(&c, ids, (size_t)h[2] * s * 4);
-        get(&c, labels, (size_t)h[2] * 4);
+        get(&c, pos, (size_t)h[2] * 8);
         tk_error werr = {0};
-        tk_status cst = compute_chunk(w, ids, labels, h[1], h[2], NULL, NULL, &werr);
+        tk_status cst = worker_unit(w, pos, h[1], h[2], NULL, NULL, &werr);
         t_wait = tk_now();
         w->phase[TK_PHASE_COMPUTE] += t_wait - t_compute;
         if (cst != TK_OK) {
@@ -699,15 +525,14 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
             MPICHK(MPI_Send(werr.msg, (int)strlen(werr.msg) + 1, MPI_CHAR, ROOT, TAG_ERROR, comm));
             continue; /* the reply is STOP */
         }
-        n = pack_result(&w->res, h[0], stop_signal != 0, rbuf);
+        n = pack_result(tk_compute_result(w->comp), h[0], stop_signal != 0, rbuf);
         MPICHK(MPI_Send(rbuf, (int)n, MPI_BYTE, ROOT, TAG_RESULT, comm));
     }
     st = failed;
 fail:
     free(wbuf);
     free(rbuf);
-    free(ids);
-    free(labels);
+    free(pos);
     if (st == TK_E_MPI)
         MPI_Abort(MPI_COMM_WORLD, 1); /* rank 0 would wait for us forever */
     return st;
@@ -1077,6 +902,9 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         goto done;
     }
     int steps = head[1];
+    /* how reviews become model inputs: every computing rank prepares its own */
+    MPICHK(MPI_Bcast(&p.spec, (int)sizeof p.spec, MPI_BYTE, ROOT, world));
+    w.spec = p.spec;
     float *window = NULL;
     int node_index = 0;
     if ((st = share_model(world, cfg, &p.model, &model, &node, &win, &window, &node_index, sum,
@@ -1157,7 +985,7 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         int faith_k1 = cfg->faith ? cfg->faith->k_max + 1 : 0;
         c.rbuf_size = result_bytes(cfg->chunk_size, (int64_t)(cs * s), model->n_outputs,
                                    cfg->n_methods, faith_k1) + TK_ERROR_MAX;
-        c.wbuf_size = 3 * 8 + cs * s * 4 + cs * 4;
+        c.wbuf_size = 3 * 8 + cs * 8;
         c.rbuf = tk_malloc(c.rbuf_size, 1, err);
         c.wbuf = tk_malloc(c.wbuf_size, 1, err);
         st = tk_chunk_result_alloc(&c.in, cfg->chunk_size, (int64_t)(cs * s), model->n_outputs,

@@ -1,12 +1,14 @@
 /* The distributed attribution job (`mpirun -n N tokattr run JOB`).
  *
- * Roles: rank 0 reads the dataset and the model, checks that they fit,
- * prepares every review's model input, fixes the results layout, and hands
- * out work units (contiguous runs of chunk_size reviews, the units with the
- * most tokens first) on request; it writes every result. With one or two
- * ranks it explains reviews too, so no core idles. Other ranks only receive
- * model inputs and send results back: they never open the dataset.
- * Weights live once per node in an MPI shared window.
+ * Roles: rank 0 reads the dataset's index and the model, checks that they
+ * fit, lays out the results file (plan.h), and hands out work units
+ * (contiguous runs of chunk_size reviews, in windows of 1,024 units, the
+ * units with the most tokens first in each) on request as their reviews' split positions; it writes every
+ * result. With one or two ranks it explains reviews too, so no core idles.
+ * A computing rank reads its unit's documents from the dataset file and
+ * prepares their model inputs (unit_input.h), explains them
+ * (compute_chunk.h) and sends the results back. Weights live once per node
+ * in an MPI shared window.
  *
  * Determinism: a review's result depends only on the review and the job
  * (methods are per-review; predictions use the same fixed chunks whatever

@@ -9,16 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/h5.h"
 #include "core/results_schema.h"
-
-#define HCHK(call, what)                                                                    \
-    do {                                                                                       \
-        if ((call) < 0) {                                                                      \
-            st = tk_error_set(err, TK_E_IO, "%s: HDF5 failed to %s (%s:%d)", w->path, what,    \
-                              __FILE__, __LINE__);                                             \
-            goto fail;                                                                         \
-        }                                                                                      \
-    } while (0)
 
 /* HDF5 chunk of the 1-D datasets: large enough for deflate to pay, small
  * enough that a work unit's write touches one or two chunks. */
@@ -84,75 +76,6 @@ static void utc_now(char *buf, size_t size)
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static herr_t attr_str(hid_t obj, const char *name, const char *value)
-{
-    if (value == NULL)
-        return 0;
-    hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
-    herr_t rc = -1;
-    if (type < 0 || space < 0)
-        goto done;
-    size_t len = strlen(value);
-    /* size len + 1: a NULLTERM string type keeps its terminator inside the size */
-    if (H5Tset_size(type, len + 1) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0)
-        goto done;
-    if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
-        goto done;
-    a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0)
-        goto done;
-    rc = H5Awrite(a, type, value);
-done:
-    if (a >= 0)
-        H5Aclose(a);
-    if (space >= 0)
-        H5Sclose(space);
-    if (type >= 0)
-        H5Tclose(type);
-    return rc;
-}
-
-static herr_t attr_num(hid_t obj, const char *name, hid_t type, const void *value)
-{
-    hid_t space = H5Screate(H5S_SCALAR);
-    if (space < 0)
-        return -1;
-    hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, type, value);
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(space);
-    return rc;
-}
-
-/* Reads a string attribute into a malloc'd buffer; NULL when absent. */
-static char *attr_read_str(hid_t obj, const char *name)
-{
-    if (H5Aexists(obj, name) <= 0)
-        return NULL;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0)
-        return NULL;
-    hid_t ft = H5Aget_type(a);
-    char *out = NULL;
-    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft)) {
-        size_t size = H5Tget_size(ft);
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        out = calloc(size + 1, 1);
-        if (mt < 0 || !out || H5Tset_size(mt, size) < 0 ||
-            H5Tset_cset(mt, H5Tget_cset(ft)) < 0 || H5Aread(a, mt, out) < 0) {
-            free(out);
-            out = NULL;
-        }
-        if (mt >= 0)
-            H5Tclose(mt);
-    }
-    if (ft >= 0)
-        H5Tclose(ft);
-    H5Aclose(a);
-    return out;
-}
-
 /* A 1-D or 2-D dataset, chunked + shuffle + deflate when it has elements. */
 static hid_t make_dset(hid_t loc, const char *name, hid_t type, int64_t rows, int cols,
                        bool compress)
@@ -183,33 +106,13 @@ done:
     return d;
 }
 
-/* Writes buf (count rows of cols, or count elements when cols == 0) at row first. */
-static herr_t write_rows(hid_t d, hid_t mem_type, int64_t first, int64_t count, int cols,
-                         const void *buf)
-{
-    if (count == 0)
-        return 0;
-    int rank = cols > 0 ? 2 : 1;
-    hsize_t start[2] = {(hsize_t)first, 0}, cnt[2] = {(hsize_t)count, (hsize_t)cols};
-    hid_t fs = H5Dget_space(d);
-    hid_t ms = H5Screate_simple(rank, cnt, NULL);
-    herr_t rc = -1;
-    if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL) >= 0)
-        rc = H5Dwrite(d, mem_type, ms, fs, H5P_DEFAULT, buf);
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (fs >= 0)
-        H5Sclose(fs);
-    return rc;
-}
-
 static hid_t make_write(hid_t loc, const char *name, hid_t file_type, hid_t mem_type,
                         int64_t rows, int cols, const void *buf)
 {
     hid_t d = make_dset(loc, name, file_type, rows, cols, true);
     if (d < 0)
         return d;
-    if (buf && write_rows(d, mem_type, 0, rows, cols, buf) < 0) {
+    if (buf && tk_h5_write_rows(d, mem_type, 0, rows, cols, buf) < 0) {
         H5Dclose(d);
         return -1;
     }
@@ -219,28 +122,28 @@ static hid_t make_write(hid_t loc, const char *name, hid_t file_type, hid_t mem_
 static herr_t method_attrs(hid_t g, const tk_method_params *p)
 {
     herr_t rc = 0;
-    rc |= attr_str(g, "method", tk_method_kind_name(p->kind));
-    rc |= attr_str(g, "target", TARGET_NAMES[p->target]);
-    rc |= attr_num(g, "target_class", H5T_NATIVE_INT, &p->target_class);
+    rc |= tk_h5_attr_str(g, "method", tk_method_kind_name(p->kind));
+    rc |= tk_h5_attr_str(g, "target", TARGET_NAMES[p->target]);
+    rc |= tk_h5_attr_num(g, "target_class", H5T_NATIVE_INT, &p->target_class);
     /* LRP starts from the logit whatever the job's output says: the file
      * states what the scores are of */
-    rc |= attr_str(g, "output",
+    rc |= tk_h5_attr_str(g, "output",
                    p->kind == TK_METHOD_LRP_EPSILON ? "logit" : OUTPUT_NAMES[p->output]);
-    rc |= attr_str(g, "reduction", REDUCE_NAMES[p->reduce]);
-    rc |= attr_num(g, "n_steps", H5T_NATIVE_INT, &p->n_steps);
-    rc |= attr_str(g, "rule", RULE_NAMES[p->rule]);
-    rc |= attr_str(g, "baseline", BASELINE_NAMES[p->baseline]);
-    rc |= attr_num(g, "baseline_token", H5T_NATIVE_INT, &p->baseline_token);
-    rc |= attr_num(g, "window", H5T_NATIVE_INT, &p->window);
-    rc |= attr_num(g, "background_size", H5T_NATIVE_INT, &p->background_size);
+    rc |= tk_h5_attr_str(g, "reduction", REDUCE_NAMES[p->reduce]);
+    rc |= tk_h5_attr_num(g, "n_steps", H5T_NATIVE_INT, &p->n_steps);
+    rc |= tk_h5_attr_str(g, "rule", RULE_NAMES[p->rule]);
+    rc |= tk_h5_attr_str(g, "baseline", BASELINE_NAMES[p->baseline]);
+    rc |= tk_h5_attr_num(g, "baseline_token", H5T_NATIVE_INT, &p->baseline_token);
+    rc |= tk_h5_attr_num(g, "window", H5T_NATIVE_INT, &p->window);
+    rc |= tk_h5_attr_num(g, "background_size", H5T_NATIVE_INT, &p->background_size);
     int random = p->background_random;
-    rc |= attr_num(g, "background_random", H5T_NATIVE_INT, &random);
-    rc |= attr_num(g, "seed", H5T_NATIVE_UINT64, &p->seed);
-    rc |= attr_num(g, "eps", H5T_NATIVE_DOUBLE, &p->eps);
-    rc |= attr_num(g, "bias_factor", H5T_NATIVE_DOUBLE, &p->bias_factor);
+    rc |= tk_h5_attr_num(g, "background_random", H5T_NATIVE_INT, &random);
+    rc |= tk_h5_attr_num(g, "seed", H5T_NATIVE_UINT64, &p->seed);
+    rc |= tk_h5_attr_num(g, "eps", H5T_NATIVE_DOUBLE, &p->eps);
+    rc |= tk_h5_attr_num(g, "bias_factor", H5T_NATIVE_DOUBLE, &p->bias_factor);
     if (has_estimate(p)) {
-        rc |= attr_num(g, "tolerance", H5T_NATIVE_DOUBLE, &p->tolerance);
-        rc |= attr_num(g, "max_steps", H5T_NATIVE_INT, &p->max_steps);
+        rc |= tk_h5_attr_num(g, "tolerance", H5T_NATIVE_DOUBLE, &p->tolerance);
+        rc |= tk_h5_attr_num(g, "max_steps", H5T_NATIVE_INT, &p->max_steps);
     }
     return rc < 0 ? -1 : 0;
 }
@@ -307,9 +210,8 @@ static tk_writer *writer_new(const char *path, const tk_writer_layout *layout, t
         for (int i = 0; i < layout->n_methods * N_FAITH; i++)
             w->fd[i] = H5I_INVALID_HID;
     }
-    /* Library code does not print: HDF5's own error stack printing is
-     * switched off and each failure becomes one sentence instead. */
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    /* Library code does not print: each failure becomes one sentence instead. */
+    tk_h5_quiet();
     return w;
 }
 
@@ -342,119 +244,139 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
     }
     char now[32];
     utc_now(now, sizeof now);
-    HCHK(attr_str(w->file, "tokattr_version", TOKATTR_VERSION), "write attributes");
-    HCHK(attr_str(w->file, "command_line", meta->command_line), "write attributes");
-    HCHK(attr_str(w->file, "job", meta->job_yaml), "write attributes");
-    HCHK(attr_str(w->file, "model_path", meta->model_path), "write attributes");
-    HCHK(attr_str(w->file, "model_sha256", meta->model_sha256), "write attributes");
-    HCHK(attr_str(w->file, "dataset_path", meta->dataset_path), "write attributes");
-    HCHK(attr_str(w->file, "dataset_sha256", meta->dataset_sha256), "write attributes");
-    HCHK(attr_str(w->file, "split", meta->split), "write attributes");
-    HCHK(attr_num(w->file, "ranks", H5T_NATIVE_INT, &meta->ranks), "write attributes");
-    HCHK(attr_str(w->file, "start_time", now), "write attributes");
-    HCHK(attr_str(w->file, "finish_time", ""), "write attributes");
+    TK_H5_CHECK(tk_h5_attr_str(w->file, "tokattr_version", TOKATTR_VERSION), w->path,
+                "write attributes");
+    TK_H5_CHECK(tk_h5_attr_str(w->file, "command_line", meta->command_line), w->path,
+                "write attributes");
+    TK_H5_CHECK(tk_h5_attr_str(w->file, "job", meta->job_yaml), w->path, "write attributes");
+    TK_H5_CHECK(tk_h5_attr_str(w->file, "model_path", meta->model_path), w->path,
+                "write attributes");
+    TK_H5_CHECK(tk_h5_attr_str(w->file, "model_sha256", meta->model_sha256), w->path,
+                "write attributes");
+    TK_H5_CHECK(tk_h5_attr_str(w->file, "dataset_path", meta->dataset_path), w->path,
+                "write attributes");
+    TK_H5_CHECK(tk_h5_attr_str(w->file, "dataset_sha256", meta->dataset_sha256), w->path,
+                "write attributes");
+    TK_H5_CHECK(tk_h5_attr_str(w->file, "split", meta->split), w->path, "write attributes");
+    TK_H5_CHECK(tk_h5_attr_num(w->file, "ranks", H5T_NATIVE_INT, &meta->ranks), w->path,
+                "write attributes");
+    TK_H5_CHECK(tk_h5_attr_str(w->file, "start_time", now), w->path, "write attributes");
+    TK_H5_CHECK(tk_h5_attr_str(w->file, "finish_time", ""), w->path, "write attributes");
 
-    HCHK(g = H5Gcreate2(w->file, TK_RS_REVIEWS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-            "create " TK_RS_REVIEWS);
+    TK_H5_CHECK(g = H5Gcreate2(w->file, TK_RS_REVIEWS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                w->path,
+                "create " TK_RS_REVIEWS);
     H5Gclose(g);
     g = H5I_INVALID_HID;
-    HCHK(d = make_write(w->file, TK_RS_REVIEW_INDEX, H5T_STD_I64LE, H5T_NATIVE_INT64, L->n, 0,
-                        L->index),
-            "write " TK_RS_REVIEW_INDEX);
+    TK_H5_CHECK(d = make_write(w->file, TK_RS_REVIEW_INDEX, H5T_STD_I64LE, H5T_NATIVE_INT64, L->n,
+                               0, L->index),
+                w->path, "write " TK_RS_REVIEW_INDEX);
     H5Dclose(d);
-    HCHK(d = make_write(w->file, TK_RS_REVIEW_ID, H5T_STD_I32LE, H5T_NATIVE_INT32, L->n, 0,
-                        L->review_id),
-            "write " TK_RS_REVIEW_ID);
+    TK_H5_CHECK(d = make_write(w->file, TK_RS_REVIEW_ID, H5T_STD_I32LE, H5T_NATIVE_INT32, L->n, 0,
+                               L->review_id),
+                w->path, "write " TK_RS_REVIEW_ID);
     H5Dclose(d);
-    HCHK(d = make_write(w->file, TK_RS_REVIEW_LABEL, H5T_STD_I32LE, H5T_NATIVE_INT32, L->n, 0,
-                        L->label),
-            "write " TK_RS_REVIEW_LABEL);
+    TK_H5_CHECK(d = make_write(w->file, TK_RS_REVIEW_LABEL, H5T_STD_I32LE, H5T_NATIVE_INT32, L->n,
+                               0, L->label),
+                w->path, "write " TK_RS_REVIEW_LABEL);
     H5Dclose(d);
-    HCHK(d = make_write(w->file, TK_RS_REVIEW_RATING, H5T_STD_I32LE, H5T_NATIVE_INT32, L->n, 0,
-                        L->rating),
-            "write " TK_RS_REVIEW_RATING);
+    TK_H5_CHECK(d = make_write(w->file, TK_RS_REVIEW_RATING, H5T_STD_I32LE, H5T_NATIVE_INT32, L->n,
+                               0, L->rating),
+                w->path, "write " TK_RS_REVIEW_RATING);
     H5Dclose(d);
-    HCHK(d = make_write(w->file, TK_RS_TOKEN_OFFSET, H5T_STD_I64LE, H5T_NATIVE_INT64, L->n + 1, 0,
-                        L->token_offset),
-            "write " TK_RS_TOKEN_OFFSET);
+    TK_H5_CHECK(d = make_write(w->file, TK_RS_TOKEN_OFFSET, H5T_STD_I64LE, H5T_NATIVE_INT64,
+                               L->n + 1, 0, L->token_offset),
+                w->path, "write " TK_RS_TOKEN_OFFSET);
     H5Dclose(d);
     d = H5I_INVALID_HID;
-    if (L->truncated) {
-        HCHK(d = make_write(w->file, TK_RS_REVIEW_TRUNCATED, H5T_STD_I32LE, H5T_NATIVE_INT32, L->n,
-                            0, L->truncated),
-                "write " TK_RS_REVIEW_TRUNCATED);
-        HCHK(attr_str(d, "truncating", L->truncating_post ? "post" : "pre"),
-                "write " TK_RS_REVIEW_TRUNCATED " attributes");
+    if (L->truncated || L->streamed) {
+        TK_H5_CHECK(d = make_write(w->file, TK_RS_REVIEW_TRUNCATED, H5T_STD_I32LE, H5T_NATIVE_INT32,
+                                   L->n, 0, L->truncated),
+                    w->path, "write " TK_RS_REVIEW_TRUNCATED);
+        TK_H5_CHECK(tk_h5_attr_str(d, "truncating", L->truncating_post ? "post" : "pre"), w->path,
+                    "write " TK_RS_REVIEW_TRUNCATED " attributes");
         H5Dclose(d);
         d = H5I_INVALID_HID;
     }
-    HCHK(strtype = H5Tcopy(H5T_C_S1), "make a string type");
-    HCHK(H5Tset_size(strtype, H5T_VARIABLE), "make a string type");
-    HCHK(H5Tset_cset(strtype, H5T_CSET_UTF8), "make a string type");
-    if (L->doc_id) {
-        HCHK(d = make_write(w->file, TK_RS_REVIEW_DOC_ID, strtype, strtype, L->n, 0, L->doc_id),
-                "write " TK_RS_REVIEW_DOC_ID);
+    TK_H5_CHECK(strtype = H5Tcopy(H5T_C_S1), w->path, "make a string type");
+    TK_H5_CHECK(H5Tset_size(strtype, H5T_VARIABLE), w->path, "make a string type");
+    TK_H5_CHECK(H5Tset_cset(strtype, H5T_CSET_UTF8), w->path, "make a string type");
+    if (L->doc_id || L->streamed) {
+        TK_H5_CHECK(
+            d = make_write(w->file, TK_RS_REVIEW_DOC_ID, strtype, strtype, L->n, 0, L->doc_id),
+            w->path,
+            "write " TK_RS_REVIEW_DOC_ID);
         H5Dclose(d);
         d = H5I_INVALID_HID;
     }
 
-    HCHK(g = H5Gcreate2(w->file, TK_RS_TOKENS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-            "create " TK_RS_TOKENS);
-    HCHK(attr_num(g, TK_RS_TOKEN_ATTR_PAD, H5T_NATIVE_INT32, &L->pad_id), "write /tokens attributes");
-    HCHK(attr_num(g, TK_RS_TOKEN_ATTR_START, H5T_NATIVE_INT32, &L->start_id),
-            "write /tokens attributes");
-    HCHK(attr_num(g, TK_RS_TOKEN_ATTR_OOV, H5T_NATIVE_INT32, &L->oov_id), "write /tokens attributes");
+    TK_H5_CHECK(g = H5Gcreate2(w->file, TK_RS_TOKENS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                w->path,
+                "create " TK_RS_TOKENS);
+    TK_H5_CHECK(tk_h5_attr_num(g, TK_RS_TOKEN_ATTR_PAD, H5T_NATIVE_INT32, &L->pad_id), w->path,
+                "write /tokens attributes");
+    TK_H5_CHECK(tk_h5_attr_num(g, TK_RS_TOKEN_ATTR_START, H5T_NATIVE_INT32, &L->start_id), w->path,
+                "write /tokens attributes");
+    TK_H5_CHECK(tk_h5_attr_num(g, TK_RS_TOKEN_ATTR_OOV, H5T_NATIVE_INT32, &L->oov_id), w->path,
+                "write /tokens attributes");
     H5Gclose(g);
     g = H5I_INVALID_HID;
-    HCHK(d = make_write(w->file, TK_RS_TOKEN_ID, H5T_STD_I32LE, H5T_NATIVE_INT32, w->t, 0,
-                        L->token_id),
-            "write " TK_RS_TOKEN_ID);
+    TK_H5_CHECK(d = make_write(w->file, TK_RS_TOKEN_ID, H5T_STD_I32LE, H5T_NATIVE_INT32, w->t, 0,
+                               L->token_id),
+                w->path, "write " TK_RS_TOKEN_ID);
     H5Dclose(d);
-    HCHK(d = make_write(w->file, TK_RS_TOKEN_WORD_POS, H5T_STD_I32LE, H5T_NATIVE_INT32, w->t, 0,
-                        L->word_pos),
-            "write " TK_RS_TOKEN_WORD_POS);
+    TK_H5_CHECK(d = make_write(w->file, TK_RS_TOKEN_WORD_POS, H5T_STD_I32LE, H5T_NATIVE_INT32, w->t,
+                               0, L->word_pos),
+                w->path, "write " TK_RS_TOKEN_WORD_POS);
     H5Dclose(d);
     d = H5I_INVALID_HID;
-    if (L->token_word_offset) {
-        HCHK(d = make_write(w->file, TK_RS_TOKEN_WORD_OFFSET, H5T_STD_I64LE, H5T_NATIVE_INT64,
-                            w->t + 1, 0, L->token_word_offset),
-                "write " TK_RS_TOKEN_WORD_OFFSET);
+    if (L->token_word_offset || L->streamed) {
+        TK_H5_CHECK(d = make_write(w->file, TK_RS_TOKEN_WORD_OFFSET, H5T_STD_I64LE,
+                                   H5T_NATIVE_INT64, w->t + 1, 0, L->token_word_offset),
+                    w->path, "write " TK_RS_TOKEN_WORD_OFFSET);
         H5Dclose(d);
-        HCHK(d = make_write(w->file, TK_RS_TOKEN_WORD_TEXT, H5T_STD_U8LE, H5T_NATIVE_UINT8,
-                            L->token_word_offset[w->t], 0, L->token_word_text),
-                "write " TK_RS_TOKEN_WORD_TEXT);
+        TK_H5_CHECK(d = make_write(w->file, TK_RS_TOKEN_WORD_TEXT, H5T_STD_U8LE, H5T_NATIVE_UINT8,
+                                   L->streamed ? L->n_word_bytes : L->token_word_offset[w->t], 0,
+                                   L->token_word_text),
+                    w->path, "write " TK_RS_TOKEN_WORD_TEXT);
         H5Dclose(d);
         d = H5I_INVALID_HID;
     }
     if (L->class_names && L->n_class_names > 0) {
-        HCHK(g = H5Gcreate2(w->file, TK_RS_CLASSES, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                "create " TK_RS_CLASSES);
+        TK_H5_CHECK(g = H5Gcreate2(w->file, TK_RS_CLASSES, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                    w->path,
+                    "create " TK_RS_CLASSES);
         H5Gclose(g);
         g = H5I_INVALID_HID;
-        HCHK(d = make_write(w->file, TK_RS_CLASS_NAME, strtype, strtype, L->n_class_names, 0,
-                            L->class_names),
-                "write " TK_RS_CLASS_NAME);
+        TK_H5_CHECK(d = make_write(w->file, TK_RS_CLASS_NAME, strtype, strtype, L->n_class_names, 0,
+                                   L->class_names),
+                    w->path, "write " TK_RS_CLASS_NAME);
         H5Dclose(d);
         d = H5I_INVALID_HID;
     }
 
-    HCHK(g = H5Gcreate2(w->file, TK_RS_PREDICTIONS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-            "create " TK_RS_PREDICTIONS);
+    TK_H5_CHECK(g = H5Gcreate2(w->file, TK_RS_PREDICTIONS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                w->path,
+                "create " TK_RS_PREDICTIONS);
     H5Gclose(g);
     g = H5I_INVALID_HID;
-    HCHK(w->prob = make_dset(w->file, TK_RS_PROB, H5T_IEEE_F32LE, L->n, L->n_classes, true),
-            "create " TK_RS_PROB);
-    HCHK(w->predicted = make_dset(w->file, TK_RS_PREDICTED, H5T_STD_I32LE, L->n, 0, true),
-            "create " TK_RS_PREDICTED);
-    HCHK(w->target = make_dset(w->file, TK_RS_TARGET, H5T_STD_I32LE, L->n, 0, true),
-            "create " TK_RS_TARGET);
+    TK_H5_CHECK(w->prob = make_dset(w->file, TK_RS_PROB, H5T_IEEE_F32LE, L->n, L->n_classes, true),
+                w->path,
+                "create " TK_RS_PROB);
+    TK_H5_CHECK(w->predicted = make_dset(w->file, TK_RS_PREDICTED, H5T_STD_I32LE, L->n, 0, true),
+                w->path,
+                "create " TK_RS_PREDICTED);
+    TK_H5_CHECK(w->target = make_dset(w->file, TK_RS_TARGET, H5T_STD_I32LE, L->n, 0, true), w->path,
+                "create " TK_RS_TARGET);
 
-    HCHK(g = H5Gcreate2(w->file, TK_RS_ATTRIBUTIONS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-            "create " TK_RS_ATTRIBUTIONS);
+    TK_H5_CHECK(g = H5Gcreate2(w->file, TK_RS_ATTRIBUTIONS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                w->path,
+                "create " TK_RS_ATTRIBUTIONS);
     for (int k = 0; k < L->n_methods; k++) {
         hid_t mg;
-        HCHK(mg = H5Gcreate2(g, L->methods[k].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                "create a method group");
+        TK_H5_CHECK(mg = H5Gcreate2(g, L->methods[k].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                    w->path,
+                    "create a method group");
         herr_t rc = method_attrs(mg, &L->methods[k]);
         method_dsets *m = &w->m[k];
         m->score = make_dset(mg, TK_RS_M_SCORE, H5T_IEEE_F32LE, w->t, 0, true);
@@ -468,29 +390,35 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
         if (has_estimate(&L->methods[k]))
             m->error_estimate = make_dset(mg, TK_RS_M_ERROR_ESTIMATE, H5T_IEEE_F64LE, L->n, 0, true);
         H5Gclose(mg);
-        HCHK(rc < 0 || m->score < 0 || m->padding_score < 0 || m->axiom_error < 0 ||
-                        m->f_input < 0 || m->f_baseline < 0 || m->target < 0 ||
-                        (has_steps(&L->methods[k]) && m->steps < 0) ||
-                        (has_estimate(&L->methods[k]) && m->error_estimate < 0)
-                    ? -1
-                    : 0,
-                "create the datasets of a method");
+        TK_H5_CHECK(rc < 0 || m->score < 0 || m->padding_score < 0 || m->axiom_error < 0 ||
+                            m->f_input < 0 || m->f_baseline < 0 || m->target < 0 ||
+                            (has_steps(&L->methods[k]) && m->steps < 0) ||
+                            (has_estimate(&L->methods[k]) && m->error_estimate < 0)
+                        ? -1
+                        : 0,
+                    w->path, "create the datasets of a method");
     }
     H5Gclose(g);
     g = H5I_INVALID_HID;
 
     if (L->faith) {
-        HCHK(g = H5Gcreate2(w->file, TK_RS_FAITHFULNESS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                "create " TK_RS_FAITHFULNESS);
+        TK_H5_CHECK(
+            g = H5Gcreate2(w->file, TK_RS_FAITHFULNESS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+            w->path,
+            "create " TK_RS_FAITHFULNESS);
         const char *replace = L->faith->mode == TK_FAITH_REMOVE ? "remove" : "pad";
-        HCHK(attr_num(g, "k", H5T_NATIVE_INT, &L->faith->k_max), "write /faithfulness attributes");
-        HCHK(attr_str(g, "replace", replace), "write /faithfulness attributes");
-        HCHK(attr_num(g, "seed", H5T_NATIVE_UINT64, &L->faith->seed),
-                "write /faithfulness attributes");
+        TK_H5_CHECK(tk_h5_attr_num(g, "k", H5T_NATIVE_INT, &L->faith->k_max), w->path,
+                    "write /faithfulness attributes");
+        TK_H5_CHECK(tk_h5_attr_str(g, "replace", replace), w->path,
+                    "write /faithfulness attributes");
+        TK_H5_CHECK(tk_h5_attr_num(g, "seed", H5T_NATIVE_UINT64, &L->faith->seed), w->path,
+                    "write /faithfulness attributes");
         for (int k = 0; k < L->n_methods; k++) {
             hid_t mg;
-            HCHK(mg = H5Gcreate2(g, L->methods[k].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                    "create a /faithfulness method group");
+            TK_H5_CHECK(
+                mg = H5Gcreate2(g, L->methods[k].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                w->path,
+                "create a /faithfulness method group");
             bool ok = true;
             for (int i = 0; i < N_FAITH; i++) {
                 hid_t *d_ = &w->fd[k * N_FAITH + i];
@@ -499,19 +427,21 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
                 ok = ok && *d_ >= 0;
             }
             H5Gclose(mg);
-            HCHK(ok ? 0 : -1, "create the /faithfulness datasets of a method");
+            TK_H5_CHECK(ok ? 0 : -1, w->path, "create the /faithfulness datasets of a method");
         }
         H5Gclose(g);
         g = H5I_INVALID_HID;
     }
 
     if (L->vocab && L->vocab_size > 0) {
-        HCHK(g = H5Gcreate2(w->file, TK_RS_VOCAB, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                "create " TK_RS_VOCAB);
-        HCHK(d = make_dset(w->file, TK_RS_VOCAB_WORD, strtype, L->vocab_size, 0, false),
-                "create " TK_RS_VOCAB_WORD);
-        HCHK(H5Dwrite(d, strtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, L->vocab),
-                "write /vocab/word");
+        TK_H5_CHECK(g = H5Gcreate2(w->file, TK_RS_VOCAB, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                    w->path,
+                    "create " TK_RS_VOCAB);
+        TK_H5_CHECK(d = make_dset(w->file, TK_RS_VOCAB_WORD, strtype, L->vocab_size, 0, false),
+                    w->path,
+                    "create " TK_RS_VOCAB_WORD);
+        TK_H5_CHECK(H5Dwrite(d, strtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, L->vocab), w->path,
+                    "write /vocab/word");
         H5Dclose(d);
         d = H5I_INVALID_HID;
         H5Gclose(g);
@@ -519,19 +449,21 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
 
     /* /progress/done: contiguous and uncompressed, so marking a chunk done
      * rewrites a few bytes in place and never moves data. */
-    HCHK(g = H5Gcreate2(w->file, TK_RS_PROGRESS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-            "create " TK_RS_PROGRESS);
-    HCHK(w->done = make_dset(w->file, TK_RS_DONE, H5T_STD_U8LE, L->n, 0, false),
-            "create " TK_RS_DONE);
+    TK_H5_CHECK(g = H5Gcreate2(w->file, TK_RS_PROGRESS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                w->path,
+                "create " TK_RS_PROGRESS);
+    TK_H5_CHECK(w->done = make_dset(w->file, TK_RS_DONE, H5T_STD_U8LE, L->n, 0, false), w->path,
+                "create " TK_RS_DONE);
     zeros = tk_calloc((size_t)(L->n > 0 ? L->n : 1), 1, err);
     if (!zeros) {
         st = TK_E_NOMEM;
         goto fail;
     }
-    HCHK(write_rows(w->done, H5T_NATIVE_UINT8, 0, L->n, 0, zeros), "write /progress/done");
+    TK_H5_CHECK(tk_h5_write_rows(w->done, H5T_NATIVE_UINT8, 0, L->n, 0, zeros), w->path,
+                "write /progress/done");
     H5Gclose(g);
     g = H5I_INVALID_HID;
-    HCHK(H5Fflush(w->file, H5F_SCOPE_GLOBAL), "flush");
+    TK_H5_CHECK(H5Fflush(w->file, H5F_SCOPE_GLOBAL), w->path, "flush");
     free(zeros);
     if (strtype >= 0)
         H5Tclose(strtype);
@@ -555,7 +487,7 @@ static tk_status check_same(const tk_writer *w, hid_t file, const char *attr, co
 {
     if (want == NULL)
         return TK_OK;
-    char *have = attr_read_str(file, attr);
+    char *have = tk_h5_attr_read_str(file, attr);
     bool same = have && strcmp(have, want) == 0;
     free(have);
     if (!same)
@@ -669,12 +601,75 @@ tk_status tk_writer_open_resume(const char *path, const tk_writer_layout *L,
             }
         }
     }
-    HCHK(H5Dread(w->done, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done),
-            "read /progress/done");
+    TK_H5_CHECK(H5Dread(w->done, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done), w->path,
+                "read /progress/done");
     *out = w;
     return TK_OK;
 fail:
     writer_free(w);
+    return st;
+}
+
+/* Rows [first, first + count) of the dataset at name (opened for the call). */
+static herr_t write_named(hid_t file, const char *name, hid_t mem_type, int64_t first, int64_t count,
+                          const void *buf)
+{
+    hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    herr_t rc = tk_h5_write_rows(d, mem_type, first, count, 0, buf);
+    H5Dclose(d);
+    return rc;
+}
+
+tk_status tk_writer_put_layout(tk_writer *w, const tk_writer_layout_block *b, tk_error *err)
+{
+    tk_status st = TK_OK;
+    hid_t strtype = H5I_INVALID_HID;
+    if (b->first < 0 || b->count < 1 || b->first + b->count > w->n)
+        return tk_error_set(err, TK_E_INTERNAL, "%s: a layout block does not fit the file", w->path);
+    int64_t t0 = w->token_offset[b->first], tc = w->token_offset[b->first + b->count] - t0;
+    int64_t w0 = b->token_word_offset[0], wc = b->token_word_offset[tc] - w0;
+    TK_H5_CHECK(write_named(w->file, TK_RS_REVIEW_ID, H5T_NATIVE_INT32, b->first, b->count,
+                            b->review_id),
+                w->path, "write " TK_RS_REVIEW_ID);
+    TK_H5_CHECK(write_named(w->file, TK_RS_REVIEW_LABEL, H5T_NATIVE_INT32, b->first, b->count,
+                            b->label),
+                w->path, "write " TK_RS_REVIEW_LABEL);
+    TK_H5_CHECK(write_named(w->file, TK_RS_REVIEW_RATING, H5T_NATIVE_INT32, b->first, b->count,
+                            b->rating),
+                w->path, "write " TK_RS_REVIEW_RATING);
+    TK_H5_CHECK(write_named(w->file, TK_RS_REVIEW_TRUNCATED, H5T_NATIVE_INT32, b->first, b->count,
+                            b->truncated),
+                w->path, "write " TK_RS_REVIEW_TRUNCATED);
+    TK_H5_CHECK(strtype = H5Tcopy(H5T_C_S1), w->path, "make a string type");
+    TK_H5_CHECK(H5Tset_size(strtype, H5T_VARIABLE), w->path, "make a string type");
+    TK_H5_CHECK(H5Tset_cset(strtype, H5T_CSET_UTF8), w->path, "make a string type");
+    TK_H5_CHECK(write_named(w->file, TK_RS_REVIEW_DOC_ID, strtype, b->first, b->count, b->doc_id),
+                w->path, "write " TK_RS_REVIEW_DOC_ID);
+    TK_H5_CHECK(write_named(w->file, TK_RS_TOKEN_ID, H5T_NATIVE_INT32, t0, tc, b->token_id),
+                w->path, "write " TK_RS_TOKEN_ID);
+    TK_H5_CHECK(write_named(w->file, TK_RS_TOKEN_WORD_POS, H5T_NATIVE_INT32, t0, tc, b->word_pos),
+                w->path, "write " TK_RS_TOKEN_WORD_POS);
+    TK_H5_CHECK(write_named(w->file, TK_RS_TOKEN_WORD_OFFSET, H5T_NATIVE_INT64, t0, tc + 1,
+                            b->token_word_offset),
+                w->path, "write " TK_RS_TOKEN_WORD_OFFSET);
+    TK_H5_CHECK(write_named(w->file, TK_RS_TOKEN_WORD_TEXT, H5T_NATIVE_UINT8, w0, wc,
+                            b->token_word_text),
+                w->path, "write " TK_RS_TOKEN_WORD_TEXT);
+    H5Tclose(strtype);
+    strtype = H5I_INVALID_HID;
+    /* HDF5 keeps freed buffers on its own free lists, one per size, and
+     * every block has its own sizes: without this its memory grows with
+     * the number of blocks, i.e. with the corpus */
+    H5garbage_collect();
+    /* the last block: the layout is complete, on disk before any result */
+    if (b->first + b->count == w->n)
+        TK_H5_CHECK(H5Fflush(w->file, H5F_SCOPE_GLOBAL), w->path, "flush");
+    return TK_OK;
+fail:
+    if (strtype >= 0)
+        H5Tclose(strtype);
     return st;
 }
 
@@ -687,38 +682,50 @@ tk_status tk_writer_put(tk_writer *w, const tk_chunk_result *r, tk_error *err)
         return tk_error_set(err, TK_E_INTERNAL, "%s: a chunk result does not fit the file layout",
                             w->path);
     int64_t t0 = w->token_offset[r->first];
-    HCHK(write_rows(w->prob, H5T_NATIVE_FLOAT, r->first, r->count, w->n_classes, r->prob),
-            "write /predictions/prob");
-    HCHK(write_rows(w->predicted, H5T_NATIVE_INT32, r->first, r->count, 0, r->predicted),
-            "write /predictions/predicted");
+    TK_H5_CHECK(
+        tk_h5_write_rows(w->prob, H5T_NATIVE_FLOAT, r->first, r->count, w->n_classes, r->prob),
+        w->path,
+        "write /predictions/prob");
+    TK_H5_CHECK(
+        tk_h5_write_rows(w->predicted, H5T_NATIVE_INT32, r->first, r->count, 0, r->predicted),
+        w->path,
+        "write /predictions/predicted");
     if (w->n_methods > 0)
-        HCHK(write_rows(w->target, H5T_NATIVE_INT32, r->first, r->count, 0, r->target),
-                "write /predictions/target");
+        TK_H5_CHECK(tk_h5_write_rows(w->target, H5T_NATIVE_INT32, r->first, r->count, 0, r->target),
+                    w->path,
+                    "write /predictions/target");
     for (int k = 0; k < w->n_methods; k++) {
         const method_dsets *m = &w->m[k];
         int64_t o = (int64_t)k * r->count;
-        HCHK(write_rows(m->score, H5T_NATIVE_FLOAT, t0, r->tc, 0, r->score + (int64_t)k * r->tc),
-                "write a score");
-        HCHK(write_rows(m->padding_score, H5T_NATIVE_FLOAT, r->first, r->count, 0,
-                           r->padding_score + o),
-                "write a padding score");
-        HCHK(write_rows(m->axiom_error, H5T_NATIVE_DOUBLE, r->first, r->count, 0,
-                           r->axiom_error + o),
-                "write an axiom error");
-        HCHK(write_rows(m->f_input, H5T_NATIVE_DOUBLE, r->first, r->count, 0, r->f_input + o),
-                "write f_input");
-        HCHK(write_rows(m->f_baseline, H5T_NATIVE_DOUBLE, r->first, r->count, 0,
-                           r->f_baseline + o),
-                "write f_baseline");
-        HCHK(write_rows(m->target, H5T_NATIVE_INT32, r->first, r->count, 0, r->target + o),
-                "write a target");
+        TK_H5_CHECK(tk_h5_write_rows(m->score, H5T_NATIVE_FLOAT, t0, r->tc, 0,
+                                     r->score + (int64_t)k * r->tc),
+                    w->path,
+                    "write a score");
+        TK_H5_CHECK(tk_h5_write_rows(m->padding_score, H5T_NATIVE_FLOAT, r->first, r->count, 0,
+                                     r->padding_score + o),
+                    w->path, "write a padding score");
+        TK_H5_CHECK(tk_h5_write_rows(m->axiom_error, H5T_NATIVE_DOUBLE, r->first, r->count, 0,
+                                     r->axiom_error + o),
+                    w->path, "write an axiom error");
+        TK_H5_CHECK(
+            tk_h5_write_rows(m->f_input, H5T_NATIVE_DOUBLE, r->first, r->count, 0, r->f_input + o),
+            w->path,
+            "write f_input");
+        TK_H5_CHECK(tk_h5_write_rows(m->f_baseline, H5T_NATIVE_DOUBLE, r->first, r->count, 0,
+                                     r->f_baseline + o),
+                    w->path, "write f_baseline");
+        TK_H5_CHECK(
+            tk_h5_write_rows(m->target, H5T_NATIVE_INT32, r->first, r->count, 0, r->target + o),
+            w->path,
+            "write a target");
         if (m->steps >= 0)
-            HCHK(write_rows(m->steps, H5T_NATIVE_INT32, r->first, r->count, 0, r->steps + o),
-                    "write the integration steps");
+            TK_H5_CHECK(tk_h5_write_rows(m->steps, H5T_NATIVE_INT32, r->first, r->count, 0,
+                                         r->steps + o),
+                        w->path, "write the integration steps");
         if (m->error_estimate >= 0)
-            HCHK(write_rows(m->error_estimate, H5T_NATIVE_DOUBLE, r->first, r->count, 0,
-                               r->error_estimate + o),
-                    "write an error estimate");
+            TK_H5_CHECK(tk_h5_write_rows(m->error_estimate, H5T_NATIVE_DOUBLE, r->first, r->count,
+                                         0, r->error_estimate + o),
+                        w->path, "write an error estimate");
     }
     if (w->fd && r->faith_k1 != w->faith_k1)
         return tk_error_set(err, TK_E_INTERNAL,
@@ -728,16 +735,26 @@ tk_status tk_writer_put(tk_writer *w, const tk_chunk_result *r, tk_error *err)
         int64_t o = (int64_t)k * r->count;
         const hid_t *fd = w->fd + k * N_FAITH;
         int k1 = w->faith_k1;
-        HCHK(write_rows(fd[0], H5T_NATIVE_FLOAT, r->first, r->count, k1, r->faith_curve + o * k1),
-                "write a deletion curve");
-        HCHK(write_rows(fd[1], H5T_NATIVE_FLOAT, r->first, r->count, k1, r->faith_random + o * k1),
-                "write a random deletion curve");
-        HCHK(write_rows(fd[2], H5T_NATIVE_FLOAT, r->first, r->count, 0, r->faith_aopc + o),
-                "write an AOPC");
-        HCHK(write_rows(fd[3], H5T_NATIVE_FLOAT, r->first, r->count, 0, r->faith_comp + o),
-                "write a comprehensiveness");
-        HCHK(write_rows(fd[4], H5T_NATIVE_FLOAT, r->first, r->count, 0, r->faith_suff + o),
-                "write a sufficiency");
+        TK_H5_CHECK(tk_h5_write_rows(fd[0], H5T_NATIVE_FLOAT, r->first, r->count, k1,
+                                     r->faith_curve + o * k1),
+                    w->path,
+                    "write a deletion curve");
+        TK_H5_CHECK(tk_h5_write_rows(fd[1], H5T_NATIVE_FLOAT, r->first, r->count, k1,
+                                     r->faith_random + o * k1),
+                    w->path,
+                    "write a random deletion curve");
+        TK_H5_CHECK(
+            tk_h5_write_rows(fd[2], H5T_NATIVE_FLOAT, r->first, r->count, 0, r->faith_aopc + o),
+            w->path,
+            "write an AOPC");
+        TK_H5_CHECK(
+            tk_h5_write_rows(fd[3], H5T_NATIVE_FLOAT, r->first, r->count, 0, r->faith_comp + o),
+            w->path,
+            "write a comprehensiveness");
+        TK_H5_CHECK(
+            tk_h5_write_rows(fd[4], H5T_NATIVE_FLOAT, r->first, r->count, 0, r->faith_suff + o),
+            w->path,
+            "write a sufficiency");
     }
     if (w->n_pending == w->cap_pending) {
         int cap = w->cap_pending ? 2 * w->cap_pending : 16;
@@ -759,7 +776,7 @@ tk_status tk_writer_checkpoint(tk_writer *w, tk_error *err)
     if (w->n_pending == 0)
         return TK_OK;
     /* The data must be on disk before the marks that promise it. */
-    HCHK(H5Fflush(w->file, H5F_SCOPE_GLOBAL), "flush");
+    TK_H5_CHECK(H5Fflush(w->file, H5F_SCOPE_GLOBAL), w->path, "flush");
     uint8_t ones[256];
     memset(ones, 1, sizeof ones);
     for (int i = 0; i < w->n_pending; i++) {
@@ -767,12 +784,14 @@ tk_status tk_writer_checkpoint(tk_writer *w, tk_error *err)
             int64_t c = w->pending[i].count - o;
             if (c > (int64_t)sizeof ones)
                 c = (int64_t)sizeof ones;
-            HCHK(write_rows(w->done, H5T_NATIVE_UINT8, w->pending[i].first + o, c, 0, ones),
-                    "write /progress/done");
+            TK_H5_CHECK(
+                tk_h5_write_rows(w->done, H5T_NATIVE_UINT8, w->pending[i].first + o, c, 0, ones),
+                w->path,
+                "write /progress/done");
         }
     }
     w->n_pending = 0;
-    HCHK(H5Fflush(w->file, H5F_SCOPE_GLOBAL), "flush");
+    TK_H5_CHECK(H5Fflush(w->file, H5F_SCOPE_GLOBAL), w->path, "flush");
     return TK_OK;
 fail:
     return st;
@@ -784,7 +803,7 @@ tk_status tk_writer_close(tk_writer *w, bool finished, tk_error *err)
     if (st == TK_OK && finished) {
         char now[32];
         utc_now(now, sizeof now);
-        if (attr_str(w->file, "finish_time", now) < 0)
+        if (tk_h5_attr_str(w->file, "finish_time", now) < 0)
             st = tk_error_set(err, TK_E_IO, "%s: HDF5 failed to write the finish time", w->path);
     }
     close_all(w);

@@ -4,8 +4,9 @@
  * survives SIGKILL with every flushed batch intact.
  *
  * Everything that does not depend on the attributions (reviews, tokens,
- * vocabulary, every per-review offset) is written when the file is created,
- * so the layout never depends on the order in which chunks complete. A
+ * vocabulary, every per-review offset) is written when the file is created
+ * (a streamed layout: in blocks right after, before any result), so the
+ * layout never depends on the order in which chunks complete. A
  * chunk's results go in, the file is flushed, and only then is
  * /progress/done set for its reviews. No MPI here. */
 #ifndef TOKATTR_PIPELINE_WRITER_H
@@ -55,7 +56,24 @@ typedef struct tk_writer_layout {
     const char *const *class_names; /* (n_class_names) or NULL */
     int32_t pad_id, start_id, oov_id; /* the model-input id convention (-1 = none) */
     const tk_faith_params *faith;/* NULL, or /faithfulness/<method>/... with K + 1 curve points */
+    /* A streamed layout (rank 0 keeps a few integers per review): review_id,
+     * label, rating, truncated, doc_id and the token arrays above are NULL;
+     * their rows come block by block through tk_writer_put_layout.
+     * n_word_bytes sizes /tokens/word_text. */
+    bool streamed;
+    int64_t n_word_bytes;
 } tk_writer_layout;
+
+/* One block of a streamed layout: reviews [first, first + count) and their
+ * tc = token_offset[first + count] - token_offset[first] tokens. */
+typedef struct tk_writer_layout_block {
+    int64_t first, count;
+    const int32_t *review_id, *label, *rating, *truncated; /* (count) */
+    const char *const *doc_id;          /* (count) */
+    const int32_t *token_id, *word_pos; /* (tc) */
+    const int64_t *token_word_offset;   /* (tc + 1) file-wide byte offsets into the words */
+    const char *token_word_text;        /* their bytes [token_word_offset[0], token_word_offset[tc]) */
+} tk_writer_layout_block;
 
 /* One work unit's results: reviews [first, first + count) of the file, whose
  * tokens are [token_offset[first], token_offset[first + count)) = (tc). */
@@ -104,6 +122,10 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *layout,
 tk_status tk_writer_open_resume(const char *path, const tk_writer_layout *layout,
                                 const tk_writer_meta *meta, uint8_t *done, tk_writer **out,
                                 tk_error *err);
+
+/* Writes one block of a streamed layout (after tk_writer_create); the
+ * block that ends at review n flushes the file. */
+tk_status tk_writer_put_layout(tk_writer *w, const tk_writer_layout_block *b, tk_error *err);
 
 /* Writes a chunk's data (not yet marked done). */
 tk_status tk_writer_put(tk_writer *w, const tk_chunk_result *r, tk_error *err);

@@ -1,0 +1,98 @@
+/* HDF5 helpers (h5.h). */
+#include "core/h5.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tk_h5_quiet(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+herr_t tk_h5_attr_str(hid_t obj, const char *name, const char *value)
+{
+    if (value == NULL)
+        return 0;
+    hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
+    herr_t rc = -1;
+    if (type < 0 || space < 0)
+        goto done;
+    size_t len = strlen(value);
+    /* size len + 1: a NULLTERM string type keeps its terminator inside the size */
+    if (H5Tset_size(type, len + 1) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0)
+        goto done;
+    if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
+        goto done;
+    a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0)
+        goto done;
+    rc = H5Awrite(a, type, value);
+done:
+    if (a >= 0)
+        H5Aclose(a);
+    if (space >= 0)
+        H5Sclose(space);
+    if (type >= 0)
+        H5Tclose(type);
+    return rc;
+}
+
+herr_t tk_h5_attr_num(hid_t obj, const char *name, hid_t type, const void *value)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    if (space < 0)
+        return -1;
+    hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, type, value);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(space);
+    return rc;
+}
+
+char *tk_h5_attr_read_str(hid_t obj, const char *name)
+{
+    if (H5Aexists(obj, name) <= 0)
+        return NULL;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0)
+        return NULL;
+    hid_t ft = H5Aget_type(a);
+    char *out = NULL;
+    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft)) {
+        size_t size = H5Tget_size(ft);
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        out = calloc(size + 1, 1);
+        if (mt < 0 || !out || H5Tset_size(mt, size) < 0 ||
+            H5Tset_cset(mt, H5Tget_cset(ft)) < 0 || H5Aread(a, mt, out) < 0) {
+            free(out);
+            out = NULL;
+        }
+        if (mt >= 0)
+            H5Tclose(mt);
+    }
+    if (ft >= 0)
+        H5Tclose(ft);
+    H5Aclose(a);
+    return out;
+}
+
+herr_t tk_h5_write_rows(hid_t d, hid_t mem_type, int64_t first, int64_t count, int cols,
+                         const void *buf)
+{
+    if (count == 0)
+        return 0;
+    int rank = cols > 0 ? 2 : 1;
+    hsize_t start[2] = {(hsize_t)first, 0}, cnt[2] = {(hsize_t)count, (hsize_t)cols};
+    hid_t fs = H5Dget_space(d);
+    hid_t ms = H5Screate_simple(rank, cnt, NULL);
+    herr_t rc = -1;
+    if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL) >= 0)
+        rc = H5Dwrite(d, mem_type, ms, fs, H5P_DEFAULT, buf);
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    return rc;
+}

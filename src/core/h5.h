@@ -1,0 +1,45 @@
+/* HDF5 in one way for the files tokattr writes: one check macro that turns
+ * a failed call into one sentence naming the file, what was being done and
+ * the source line, and the few attribute and slab helpers the writers share.
+ * Library code does not print: tk_h5_quiet switches HDF5's own error-stack
+ * printing off (the sentence replaces it). */
+#ifndef TOKATTR_CORE_H5_H
+#define TOKATTR_CORE_H5_H
+
+#include <hdf5.h>
+#include <stdint.h>
+
+#include "core/status.h"
+
+/* In a function with `tk_status st`, `tk_error *err` and a `fail:` label:
+ * a negative result of call (an hid_t or herr_t) sets err to
+ * "<path>: HDF5 failed to <what> (file:line)" and jumps to fail. */
+#define TK_H5_CHECK(call, path, what)                                                          \
+    do {                                                                                       \
+        if ((call) < 0) {                                                                      \
+            st = tk_error_set(err, TK_E_IO, "%s: HDF5 failed to %s (%s:%d)", (path), (what),  \
+                              __FILE__, __LINE__);                                             \
+            goto fail;                                                                         \
+        }                                                                                      \
+    } while (0)
+
+/* HDF5 prints nothing on its own from now on (this process). */
+void tk_h5_quiet(void);
+
+/* A scalar UTF-8 string attribute (replaced when it exists); value NULL
+ * writes nothing. */
+herr_t tk_h5_attr_str(hid_t obj, const char *name, const char *value);
+
+/* A scalar attribute of a native type (created; it must not exist). */
+herr_t tk_h5_attr_num(hid_t obj, const char *name, hid_t type, const void *value);
+
+/* A fixed-length string attribute in a malloc'd, NUL-terminated buffer;
+ * NULL when absent or not such a string. */
+char *tk_h5_attr_read_str(hid_t obj, const char *name);
+
+/* Writes buf at rows [first, first + count) of a 1-D dataset (cols 0) or
+ * of a 2-D one with cols columns; count 0 writes nothing. */
+herr_t tk_h5_write_rows(hid_t dset, hid_t mem_type, int64_t first, int64_t count, int cols,
+                        const void *buf);
+
+#endif
