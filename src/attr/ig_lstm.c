@@ -20,22 +20,13 @@
 #include "attr/ig_fast.h"
 #include "attr/target.h"
 #include "core/gemm.h"
+#include "core/isa.h"
 #include "model/activation.h"
 
 enum { IG_LSTM_MAX_DENSE = 8 };
 
-/* On x86-64, tk_ig_lstm_gradient is compiled three times, for AVX-512, for
- * AVX2 + FMA and for the baseline ISA, and the loader picks the widest the
- * CPU has: the gate loops are a quarter of the time with 256-bit vectors.
- * The per-row loops must be inlined into each copy, or GCC may outline them
- * once, for the baseline ISA only. One machine always runs the same copy,
- * so results stay bitwise identical across its ranks. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TK_ISA_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define TK_ISA_CLONES
-#endif
-#define TK_ALWAYS_INLINE __attribute__((always_inline))
+/* tk_ig_lstm_gradient is compiled once per ISA level (core/isa.h): the gate
+ * loops are a quarter of the time with 256-bit vectors. */
 
 struct tk_ig_lstm {
     const tk_model *model;
