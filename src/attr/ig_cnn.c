@@ -45,6 +45,8 @@ struct tk_ig_cnn {
     float *act[IG_CNN_MAX_DENSE]; /* (max_points, units) dense outputs (activated but the last) */
     float *dact[2];    /* (max_points, max width) ping-pong gradient buffers */
     double *gz;        /* (max_steps, f) weighted upstream gradient at the conv pre-activation */
+    unsigned char *mark; /* (max_steps, f) entries of gz in use; all 0 between calls */
+    int *touched;      /* (max_steps * f) their indices t * f + q */
     /* z0 and z1 are kept between calls: the baseline's conv output is the
      * same for every review of a length, and the adaptive rule evaluates
      * one review's path in several batches of points. A cache hit is
@@ -73,6 +75,8 @@ void tk_ig_cnn_destroy(tk_ig_cnn *c)
     free(c->dact[0]);
     free(c->dact[1]);
     free(c->gz);
+    free(c->mark);
+    free(c->touched);
     free(c->key_x);
     free(c->key_xb);
     free(c);
@@ -144,7 +148,9 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
     c->gz = tk_malloc((size_t)max_steps * c->f, sizeof *c->gz, err);
     c->key_x = tk_malloc((size_t)max_steps * c->c, sizeof *c->key_x, err);
     c->key_xb = tk_malloc((size_t)max_steps * c->c, sizeof *c->key_xb, err);
-    ok = c->key_x && c->key_xb && c->wt && c->cols && c->hash && c->occ_cols && c->occ_z && c->occ_suf && c->z1 && c->z0 && c->pooled && c->arg && c->gz;
+    c->mark = tk_calloc((size_t)max_steps * c->f, 1, err);
+    c->touched = tk_malloc((size_t)max_steps * c->f, sizeof *c->touched, err);
+    ok = c->mark && c->touched && c->key_x && c->key_xb && c->wt && c->cols && c->hash && c->occ_cols && c->occ_z && c->occ_suf && c->z1 && c->z0 && c->pooled && c->arg && c->gz;
     for (int d = 0; ok && d < n_dense; d++) {
         if (dense[d]->units > width)
             width = dense[d]->units;
@@ -166,6 +172,12 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
             c->wt[(size_t)q * kc + j] = conv->kernel[j * c->f + q];
     *out = c;
     return TK_OK;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
 }
 
 static int conv_out_steps(const tk_ig_cnn *c, int steps)
@@ -216,6 +228,37 @@ static void conv_forward(tk_ig_cnn *c, const float *x, int steps, float *z)
 
 enum { IG_CNN_POOL_BLOCK = 32 }; /* filters per block: z0, dz columns stay in L1 */
 
+/* One block of nq filters starting at q0 (see pool_points). Inlined with
+ * constant nq and relu, so the full blocks keep best and at in registers. */
+TK_ALWAYS_INLINE static inline void pool_block(const float *restrict z0, const float *restrict dz,
+                                               int out, int f, int q0, int nq, int n,
+                                               const double *alpha, bool relu,
+                                               float *restrict pooled, int *restrict arg)
+{
+    for (int p = 0; p < n; p++) {
+        float al = (float)alpha[p];
+        float best[IG_CNN_POOL_BLOCK];
+        int at[IG_CNN_POOL_BLOCK];
+        for (int q = 0; q < nq; q++) {
+            float u = z0[q0 + q] + al * dz[q0 + q];
+            best[q] = relu && u < 0.0f ? 0.0f : u;
+            at[q] = 0;
+        }
+        for (int t = 1; t < out; t++) {
+            const float *a = z0 + (size_t)t * f + q0, *d = dz + (size_t)t * f + q0;
+            for (int q = 0; q < nq; q++) {
+                float u = a[q] + al * d[q];
+                float h = relu && u < 0.0f ? 0.0f : u;
+                bool win = h > best[q]; /* first maximum wins, like the plain path's pooling */
+                best[q] = win ? h : best[q];
+                at[q] = win ? t : at[q];
+            }
+        }
+        memcpy(pooled + (size_t)p * f + q0, best, (size_t)nq * sizeof *best);
+        memcpy(arg + (size_t)p * f + q0, at, (size_t)nq * sizeof *at);
+    }
+}
+
 /* pooled (n, f), arg (n, f) = max over t (first maximum wins) of
  * act(z0_t + alpha_p dz_t), z0 and dz (out, f). Filters in blocks so that a
  * block's columns of z0 and dz stay in cache across the n points; the
@@ -224,31 +267,14 @@ TK_ISA_CLONES
 static void pool_points(const float *restrict z0, const float *restrict dz, int out, int f, int n,
                         const double *alpha, bool relu, float *restrict pooled, int *restrict arg)
 {
-    for (int q0 = 0; q0 < f; q0 += IG_CNN_POOL_BLOCK) {
-        int nq = f - q0 < IG_CNN_POOL_BLOCK ? f - q0 : IG_CNN_POOL_BLOCK;
-        for (int p = 0; p < n; p++) {
-            float al = (float)alpha[p];
-            float best[IG_CNN_POOL_BLOCK];
-            int at[IG_CNN_POOL_BLOCK];
-            for (int q = 0; q < nq; q++) {
-                float u = z0[q0 + q] + al * dz[q0 + q];
-                best[q] = relu && u < 0.0f ? 0.0f : u;
-                at[q] = 0;
-            }
-            for (int t = 1; t < out; t++) {
-                const float *a = z0 + (size_t)t * f + q0, *d = dz + (size_t)t * f + q0;
-                for (int q = 0; q < nq; q++) {
-                    float u = a[q] + al * d[q];
-                    float h = relu && u < 0.0f ? 0.0f : u;
-                    bool win = h > best[q]; /* first maximum wins, like the plain path's pooling */
-                    best[q] = win ? h : best[q];
-                    at[q] = win ? t : at[q];
-                }
-            }
-            memcpy(pooled + (size_t)p * f + q0, best, (size_t)nq * sizeof *best);
-            memcpy(arg + (size_t)p * f + q0, at, (size_t)nq * sizeof *at);
-        }
-    }
+    int q0 = 0;
+    for (; q0 + IG_CNN_POOL_BLOCK <= f; q0 += IG_CNN_POOL_BLOCK)
+        if (relu)
+            pool_block(z0, dz, out, f, q0, IG_CNN_POOL_BLOCK, n, alpha, true, pooled, arg);
+        else
+            pool_block(z0, dz, out, f, q0, IG_CNN_POOL_BLOCK, n, alpha, false, pooled, arg);
+    if (q0 < f)
+        pool_block(z0, dz, out, f, q0, f - q0, n, alpha, relu, pooled, arg);
 }
 
 /* z1 (out, f) = z(x) - z(x'), z0 (out, f) = z(x'), reusing what the last
@@ -342,35 +368,42 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
     const float *gp = c->dact[which]; /* (n, f) gradient at the pooled vector */
     /* Through the max pooling and the activation: one position per filter
      * and point, summed over points (weights already applied). */
-    for (size_t i = 0; i < (size_t)out * f; i++)
-        c->gz[i] = 0.0;
+    int n_touched = 0;
     for (int p = 0; p < n; p++)
         for (int q = 0; q < f; q++) {
             float gq = gp[(size_t)p * f + q];
             if (gq == 0.0f || (relu && c->pooled[(size_t)p * f + q] <= 0.0f))
                 continue;
-            c->gz[(size_t)c->arg[(size_t)p * f + q] * f + q] += gq;
+            int at = c->arg[(size_t)p * f + q] * f + q;
+            if (!c->mark[at]) {
+                c->mark[at] = 1;
+                c->gz[at] = 0.0;
+                c->touched[n_touched++] = at;
+            }
+            c->gz[at] += gq;
         }
-    /* The convolution's transpose, once, touching only the non-zero entries. */
+    /* The convolution's transpose, once, on the touched entries in (t, q)
+     * order, the order of a dense sweep. */
+    qsort(c->touched, (size_t)n_touched, sizeof *c->touched, cmp_int);
     size_t kc = (size_t)c->k * c->c;
     memset(grad, 0, (size_t)steps * c->c * sizeof *grad);
-    for (int t = 0; t < out; t++)
-        for (int q = 0; q < f; q++) {
-            double gv = c->gz[(size_t)t * f + q];
-            if (gv == 0.0)
-                continue;
-            float gf = (float)gv;
-            const float *w = c->wt + (size_t)q * kc;
-            for (int j = 0; j < c->k; j++) {
-                int dst = t + j - c->pad_left;
-                if (dst < 0 || dst >= steps)
-                    continue;
-                float *gr = grad + (size_t)dst * c->c;
-                const float *wj = w + (size_t)j * c->c;
-                for (int ch = 0; ch < c->c; ch++)
-                    gr[ch] += gf * wj[ch];
-            }
+    for (int e = 0; e < n_touched; e++) {
+        int at = c->touched[e], t = at / f, q = at % f;
+        c->mark[at] = 0;
+        double gv = c->gz[at];
+        if (gv == 0.0)
+            continue;
+        float gf = (float)gv;
+        const float *w = c->wt + (size_t)q * kc;
+        int j0 = c->pad_left - t > 0 ? c->pad_left - t : 0;
+        int j1 = steps + c->pad_left - t < c->k ? steps + c->pad_left - t : c->k;
+        for (int j = j0; j < j1; j++) {
+            float *gr = grad + (size_t)(t + j - c->pad_left) * c->c;
+            const float *wj = w + (size_t)j * c->c;
+            for (int ch = 0; ch < c->c; ch++)
+                gr[ch] += gf * wj[ch];
         }
+    }
     return TK_OK;
 }
 
