@@ -46,6 +46,8 @@ struct tk_ig_lstm {
     float *zeros;      /* (U) c_{-1} */
     float *dg;         /* (max_points, 4U) gradient at the gate pre-activations */
     float *gsum;       /* (max_steps, 4U) dg summed over points */
+    tk_packed_b *rec;  /* the recurrent kernel R (U, 4U), packed once per explainer */
+    tk_packed_b *rec_t; /* R^T (4U, U), for the backward pass */
 };
 
 void tk_ig_lstm_destroy(tk_ig_lstm *l)
@@ -67,6 +69,8 @@ void tk_ig_lstm_destroy(tk_ig_lstm *l)
     free(l->zeros);
     free(l->dg);
     free(l->gsum);
+    tk_packed_b_destroy(l->rec);
+    tk_packed_b_destroy(l->rec_t);
     free(l);
 }
 
@@ -139,6 +143,14 @@ tk_status tk_ig_lstm_create(const tk_model *model, int max_steps, int max_points
     if (!ok) {
         tk_ig_lstm_destroy(l);
         return TK_E_NOMEM;
+    }
+    const float *rec = lstm->lstm[0].recurrent;
+    tk_status st = tk_packed_b_create(false, l->u, 4 * l->u, rec, 4 * l->u, &l->rec, err);
+    if (st == TK_OK)
+        st = tk_packed_b_create(true, 4 * l->u, l->u, rec, 4 * l->u, &l->rec_t, err);
+    if (st != TK_OK) {
+        tk_ig_lstm_destroy(l);
+        return st;
     }
     *out = l;
     return TK_OK;
@@ -250,8 +262,7 @@ tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int
         for (int p = 0; p < n; p++)
             interpolate(p0, dp, (float)alpha[p], gt + (size_t)p * G, G);
         if (t > 0)
-            tk_sgemm(false, false, n, G, U, 1.0f, l->hidden + (size_t)(t - 1) * n * U, U,
-                     w->recurrent, G, 1.0f, gt, G);
+            tk_sgemm_packed(n, l->hidden + (size_t)(t - 1) * n * U, U, l->rec, 1.0f, gt, G);
         float *ct = l->cells + (size_t)t * n * U, *ht = l->hidden + (size_t)t * n * U;
         float *tct = l->tanh_cells + (size_t)t * n * U;
         for (int p = 0; p < n; p++) {
@@ -326,7 +337,7 @@ tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int
         for (int p = 1; p < n; p++)
             add_row(gs, l->dg + (size_t)p * G, G);
         if (t > 0)
-            tk_sgemm(false, true, n, U, G, 1.0f, l->dg, G, w->recurrent, G, 0.0f, l->dh, U);
+            tk_sgemm_packed(n, l->dg, G, l->rec_t, 0.0f, l->dh, U);
     }
     /* grad (steps, D) = gsum (steps, 4U) kernel^T (4U, D). */
     tk_sgemm(false, true, steps, l->d, G, 1.0f, l->gsum, G, w->kernel, G, 0.0f, grad, l->d);
