@@ -49,6 +49,11 @@ struct tk_ig_cnn {
     float *act[IG_CNN_MAX_DENSE]; /* (max_points, units) dense outputs (activated but the last) */
     float *dact[2];    /* (max_points, max width) ping-pong gradient buffers */
     double *gz;        /* (max_steps, f) weighted upstream gradient at the conv pre-activation */
+    /* The conv kernel (k c, f) and each dense kernel (in, units) and its
+     * transpose, packed once (core/gemm.h): no OpenBLAS packing per call,
+     * and a row's result independent of its neighbours in the GEMM. */
+    tk_packed_b *conv_p;
+    tk_packed_b *dense_p[IG_CNN_MAX_DENSE], *dense_pt[IG_CNN_MAX_DENSE];
     unsigned char *mark; /* (max_steps, f) entries of gz in use; all 0 between calls */
     int *touched;      /* (max_steps * f) their indices t * f + q */
     /* z0 and z1 are kept between calls: the baseline's conv output is the
@@ -81,6 +86,11 @@ void tk_ig_cnn_destroy(tk_ig_cnn *c)
     free(c->gz);
     free(c->mark);
     free(c->touched);
+    tk_packed_b_destroy(c->conv_p);
+    for (int i = 0; i < IG_CNN_MAX_DENSE; i++) {
+        tk_packed_b_destroy(c->dense_p[i]);
+        tk_packed_b_destroy(c->dense_pt[i]);
+    }
     free(c->key_x);
     free(c->key_xb);
     free(c);
@@ -170,6 +180,18 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
         tk_ig_cnn_destroy(c);
         return TK_E_NOMEM;
     }
+    tk_status st = tk_packed_b_create(false, (int)kc, c->f, conv->kernel, c->f, &c->conv_p, err);
+    for (int d = 0, in_w = c->f; st == TK_OK && d < n_dense; in_w = dense[d]->units, d++) {
+        st = tk_packed_b_create(false, in_w, dense[d]->units, dense[d]->kernel, dense[d]->units,
+                                &c->dense_p[d], err);
+        if (st == TK_OK)
+            st = tk_packed_b_create(true, dense[d]->units, in_w, dense[d]->kernel,
+                                    dense[d]->units, &c->dense_pt[d], err);
+    }
+    if (st != TK_OK) {
+        tk_ig_cnn_destroy(c);
+        return st;
+    }
     /* kernel (k, c, f) row-major = (k*c, f); wt = its transpose (f, k*c). */
     for (size_t j = 0; j < kc; j++)
         for (int q = 0; q < c->f; q++)
@@ -205,7 +227,7 @@ static void conv_forward(tk_ig_cnn *c, const float *x, int steps, float *z)
     for (int t = 0; t < out; t++)
         for (int q = 0; q < c->f; q++)
             z[(size_t)t * c->f + q] = c->conv->use_bias ? c->conv->bias[q] : 0.0f;
-    tk_sgemm(false, false, out, c->f, kc, 1.0f, c->cols, kc, c->conv->kernel, c->f, 1.0f, z, c->f);
+    tk_sgemm_packed(out, c->cols, kc, c->conv_p, 1.0f, z, c->f);
     /* The GEMM's rounding depends on a row's place in its blocking, so two
      * identical windows (repeated phrases, runs of padding) can come out a
      * few ulps apart and the max pooling would pick the later one. Copying
@@ -395,8 +417,7 @@ static void dense_forward(tk_ig_cnn *c, int n)
         for (int p = 0; p < n; p++)
             for (int u = 0; u < l->units; u++)
                 o[(size_t)p * l->units + u] = l->use_bias ? l->bias[u] : 0.0f;
-        tk_sgemm(false, false, n, l->units, in_w, 1.0f, in, in_w, l->kernel, l->units, 1.0f, o,
-                 l->units);
+        tk_sgemm_packed(n, in, in_w, c->dense_p[d], 1.0f, o, l->units);
         if (d + 1 < c->n_dense && l->activation == TK_ACT_RELU)
             for (size_t i = 0; i < (size_t)n * l->units; i++)
                 o[i] = o[i] < 0.0f ? 0.0f : o[i];
@@ -439,8 +460,7 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
         const tk_layer *l = c->dense[d];
         int w_in = d > 0 ? c->dense[d - 1]->units : f;
         float *gin = c->dact[1 - which];
-        tk_sgemm(false, true, n, w_in, l->units, 1.0f, c->dact[which], l->units, l->kernel,
-                 l->units, 0.0f, gin, w_in);
+        tk_sgemm_packed(n, c->dact[which], l->units, c->dense_pt[d], 0.0f, gin, w_in);
         if (d > 0 && c->dense[d - 1]->activation == TK_ACT_RELU) {
             const float *a = c->act[d - 1];
             for (size_t i = 0; i < (size_t)n * w_in; i++)
@@ -557,8 +577,7 @@ tk_status tk_ig_cnn_occlusion(tk_ig_cnn *c, const float *x, const float *repl, i
         for (int t = 0; t < rows; t++)
             for (int q = 0; q < f; q++)
                 c->occ_z[(size_t)t * f + q] = c->conv->use_bias ? c->conv->bias[q] : 0.0f;
-        tk_sgemm(false, false, rows, f, kc, 1.0f, c->occ_cols, kc, c->conv->kernel, f, 1.0f,
-                 c->occ_z, f);
+        tk_sgemm_packed(rows, c->occ_cols, kc, c->conv_p, 1.0f, c->occ_z, f);
         for (int t = 0; t < rows; t++)
             for (int q = 0; q < f; q++) {
                 float v = c->occ_z[(size_t)t * f + q];
