@@ -20,22 +20,21 @@
 #include "attr/ig_fast.h"
 #include "attr/target.h"
 #include "core/gemm.h"
+#include "core/isa.h"
 #include "model/activation.h"
 
 enum { IG_LSTM_MAX_DENSE = 8 };
+/* Points advanced together through the recurrence. The whole trace of a
+ * group (gates, cells, tanh(c), h for every step) is ~2 MB at T = 80,
+ * U = 128, so the backward pass finds it in cache; the trace of all 50
+ * points (~14 MB) went to memory and back. With R packed once, a GEMM of 8
+ * rows runs the kernel as fast as one of 50, and a point's recurrent
+ * products do not depend on its group (core/gemm.h); the groups depend
+ * only on n, so a review's bits depend only on the review. */
+enum { IG_LSTM_GROUP = 8 };
 
-/* On x86-64, tk_ig_lstm_gradient is compiled three times, for AVX-512, for
- * AVX2 + FMA and for the baseline ISA, and the loader picks the widest the
- * CPU has: the gate loops are a quarter of the time with 256-bit vectors.
- * The per-row loops must be inlined into each copy, or GCC may outline them
- * once, for the baseline ISA only. One machine always runs the same copy,
- * so results stay bitwise identical across its ranks. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TK_ISA_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define TK_ISA_CLONES
-#endif
-#define TK_ALWAYS_INLINE __attribute__((always_inline))
+/* tk_ig_lstm_gradient is compiled once per ISA level (core/isa.h): the gate
+ * loops are a quarter of the time with 256-bit vectors. */
 
 struct tk_ig_lstm {
     const tk_model *model;
@@ -43,6 +42,7 @@ struct tk_ig_lstm {
     int n_dense;
     const tk_layer *dense[IG_LSTM_MAX_DENSE];
     int max_steps, max_points;
+    int group;         /* points per group: min(max_points, IG_LSTM_GROUP) */
     int d, u;          /* input dim D, units U */
     float *p1, *p0;    /* (max_steps, 4U) input projections of x and x' (bias included) */
     float *gates;      /* (max_steps, max_points, 4U) activated i, f, g, o */
@@ -55,6 +55,8 @@ struct tk_ig_lstm {
     float *zeros;      /* (U) c_{-1} */
     float *dg;         /* (max_points, 4U) gradient at the gate pre-activations */
     float *gsum;       /* (max_steps, 4U) dg summed over points */
+    tk_packed_b *rec;  /* the recurrent kernel R (U, 4U), packed once per explainer */
+    tk_packed_b *rec_t; /* R^T (4U, U), for the backward pass */
 };
 
 void tk_ig_lstm_destroy(tk_ig_lstm *l)
@@ -76,6 +78,8 @@ void tk_ig_lstm_destroy(tk_ig_lstm *l)
     free(l->zeros);
     free(l->dg);
     free(l->gsum);
+    tk_packed_b_destroy(l->rec);
+    tk_packed_b_destroy(l->rec_t);
     free(l);
 }
 
@@ -119,7 +123,8 @@ tk_status tk_ig_lstm_create(const tk_model *model, int max_steps, int max_points
     l->max_points = max_points;
     l->d = model->input_dim;
     l->u = lstm->units;
-    size_t T = (size_t)max_steps, N = (size_t)max_points, U = (size_t)l->u;
+    l->group = max_points < IG_LSTM_GROUP ? max_points : IG_LSTM_GROUP;
+    size_t T = (size_t)max_steps, N = (size_t)l->group, U = (size_t)l->u;
     int width = l->u;
     l->p1 = tk_malloc(T * 4 * U, sizeof *l->p1, err);
     l->p0 = tk_malloc(T * 4 * U, sizeof *l->p0, err);
@@ -148,6 +153,14 @@ tk_status tk_ig_lstm_create(const tk_model *model, int max_steps, int max_points
     if (!ok) {
         tk_ig_lstm_destroy(l);
         return TK_E_NOMEM;
+    }
+    const float *rec = lstm->lstm[0].recurrent;
+    tk_status st = tk_packed_b_create(false, l->u, 4 * l->u, rec, 4 * l->u, &l->rec, err);
+    if (st == TK_OK)
+        st = tk_packed_b_create(true, 4 * l->u, l->u, rec, 4 * l->u, &l->rec_t, err);
+    if (st != TK_OK) {
+        tk_ig_lstm_destroy(l);
+        return st;
     }
     *out = l;
     return TK_OK;
@@ -252,90 +265,95 @@ tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int
     for (size_t i = 0; i < (size_t)steps * G; i++)
         l->p1[i] -= l->p0[i]; /* p1 becomes the direction P(x) - P(x') */
 
-    /* Forward, all points together: gates_t (n, 4U) = P(alpha)_t + h_{t-1} R. */
-    for (int t = 0; t < steps; t++) {
-        float *gt = l->gates + (size_t)t * n * G;
-        const float *p0 = l->p0 + (size_t)t * G, *dp = l->p1 + (size_t)t * G;
-        for (int p = 0; p < n; p++)
-            interpolate(p0, dp, (float)alpha[p], gt + (size_t)p * G, G);
-        if (t > 0)
-            tk_sgemm(false, false, n, G, U, 1.0f, l->hidden + (size_t)(t - 1) * n * U, U,
-                     w->recurrent, G, 1.0f, gt, G);
-        float *ct = l->cells + (size_t)t * n * U, *ht = l->hidden + (size_t)t * n * U;
-        float *tct = l->tanh_cells + (size_t)t * n * U;
-        for (int p = 0; p < n; p++) {
-            const float *cprev = t > 0 ? l->cells + ((size_t)(t - 1) * n + p) * U : l->zeros;
-            size_t r = (size_t)p * U;
-            if (hard)
-                forward_row(gt + (size_t)p * G, cprev, ct + r, tct + r, ht + r, U, true);
-            else
-                forward_row(gt + (size_t)p * G, cprev, ct + r, tct + r, ht + r, U, false);
+    for (int first = 0; first < n; first += l->group) {
+        int ng = n - first < l->group ? n - first : l->group;
+        /* Forward, the group's points together: gates_t (ng, 4U) = P(alpha)_t + h_{t-1} R. */
+        for (int t = 0; t < steps; t++) {
+            float *gt = l->gates + (size_t)t * ng * G;
+            const float *p0 = l->p0 + (size_t)t * G, *dp = l->p1 + (size_t)t * G;
+            for (int p = 0; p < ng; p++)
+                interpolate(p0, dp, (float)alpha[first + p], gt + (size_t)p * G, G);
+            if (t > 0)
+                tk_sgemm_packed(ng, l->hidden + (size_t)(t - 1) * ng * U, U, l->rec, 1.0f, gt, G);
+            float *ct = l->cells + (size_t)t * ng * U, *ht = l->hidden + (size_t)t * ng * U;
+            float *tct = l->tanh_cells + (size_t)t * ng * U;
+            for (int p = 0; p < ng; p++) {
+                const float *cprev = t > 0 ? l->cells + ((size_t)(t - 1) * ng + p) * U : l->zeros;
+                size_t r = (size_t)p * U;
+                if (hard)
+                    forward_row(gt + (size_t)p * G, cprev, ct + r, tct + r, ht + r, U, true);
+                else
+                    forward_row(gt + (size_t)p * G, cprev, ct + r, tct + r, ht + r, U, false);
+            }
         }
-    }
-    /* Dense head on the last state. */
-    const float *in = l->hidden + (size_t)(steps - 1) * n * U;
-    int in_w = U;
-    for (int d = 0; d < l->n_dense; d++) {
-        const tk_layer *ly = l->dense[d];
-        float *o = l->act[d];
-        for (int p = 0; p < n; p++)
-            for (int j = 0; j < ly->units; j++)
-                o[(size_t)p * ly->units + j] = ly->use_bias ? ly->bias[j] : 0.0f;
-        tk_sgemm(false, false, n, ly->units, in_w, 1.0f, in, in_w, ly->kernel, ly->units, 1.0f, o,
-                 ly->units);
-        if (d + 1 < l->n_dense && ly->activation == TK_ACT_RELU)
-            for (size_t i = 0; i < (size_t)n * ly->units; i++)
-                o[i] = o[i] < 0.0f ? 0.0f : o[i];
-        in = o;
-        in_w = ly->units;
-    }
-    int k = l->model->n_outputs;
-    float *g = l->dact[0];
-    for (int p = 0; p < n; p++) {
-        tk_explained_scalar(l->model, params->output, target, l->act[l->n_dense - 1] + (size_t)p * k,
-                            g + (size_t)p * k);
-        for (int q = 0; q < k; q++)
-            g[(size_t)p * k + q] = (float)(g[(size_t)p * k + q] * weight[p]);
-    }
-    int which = 0;
-    for (int d = l->n_dense - 1; d >= 0; d--) {
-        const tk_layer *ly = l->dense[d];
-        int w_in = d > 0 ? l->dense[d - 1]->units : U;
-        float *gin = l->dact[1 - which];
-        tk_sgemm(false, true, n, w_in, ly->units, 1.0f, l->dact[which], ly->units, ly->kernel,
-                 ly->units, 0.0f, gin, w_in);
-        if (d > 0 && l->dense[d - 1]->activation == TK_ACT_RELU) {
-            const float *a = l->act[d - 1];
-            for (size_t i = 0; i < (size_t)n * w_in; i++)
-                if (a[i] <= 0.0f)
-                    gin[i] = 0.0f;
+        /* Dense head on the last state. */
+        const float *in = l->hidden + (size_t)(steps - 1) * ng * U;
+        int in_w = U;
+        for (int d = 0; d < l->n_dense; d++) {
+            const tk_layer *ly = l->dense[d];
+            float *o = l->act[d];
+            for (int p = 0; p < ng; p++)
+                for (int j = 0; j < ly->units; j++)
+                    o[(size_t)p * ly->units + j] = ly->use_bias ? ly->bias[j] : 0.0f;
+            tk_sgemm(false, false, ng, ly->units, in_w, 1.0f, in, in_w, ly->kernel, ly->units, 1.0f, o,
+                     ly->units);
+            if (d + 1 < l->n_dense && ly->activation == TK_ACT_RELU)
+                for (size_t i = 0; i < (size_t)ng * ly->units; i++)
+                    o[i] = o[i] < 0.0f ? 0.0f : o[i];
+            in = o;
+            in_w = ly->units;
         }
-        which = 1 - which;
-    }
-    memcpy(l->dh, l->dact[which], (size_t)n * U * sizeof *l->dh);
-    memset(l->dc, 0, (size_t)n * U * sizeof *l->dc);
+        int k = l->model->n_outputs;
+        float *g = l->dact[0];
+        for (int p = 0; p < ng; p++) {
+            tk_explained_scalar(l->model, params->output, target, l->act[l->n_dense - 1] + (size_t)p * k,
+                                g + (size_t)p * k);
+            for (int q = 0; q < k; q++)
+                g[(size_t)p * k + q] = (float)(g[(size_t)p * k + q] * weight[first + p]);
+        }
+        int which = 0;
+        for (int d = l->n_dense - 1; d >= 0; d--) {
+            const tk_layer *ly = l->dense[d];
+            int w_in = d > 0 ? l->dense[d - 1]->units : U;
+            float *gin = l->dact[1 - which];
+            tk_sgemm(false, true, ng, w_in, ly->units, 1.0f, l->dact[which], ly->units, ly->kernel,
+                     ly->units, 0.0f, gin, w_in);
+            if (d > 0 && l->dense[d - 1]->activation == TK_ACT_RELU) {
+                const float *a = l->act[d - 1];
+                for (size_t i = 0; i < (size_t)ng * w_in; i++)
+                    if (a[i] <= 0.0f)
+                        gin[i] = 0.0f;
+            }
+            which = 1 - which;
+        }
+        memcpy(l->dh, l->dact[which], (size_t)ng * U * sizeof *l->dh);
+        memset(l->dc, 0, (size_t)ng * U * sizeof *l->dc);
 
-    /* Backward through time, all points together. */
-    for (int t = steps - 1; t >= 0; t--) {
-        const float *gt = l->gates + (size_t)t * n * G;
-        const float *ct = l->tanh_cells + (size_t)t * n * U;
-        for (int p = 0; p < n; p++) {
-            const float *row = gt + (size_t)p * G;
-            const float *cprev = t > 0 ? l->cells + ((size_t)(t - 1) * n + p) * U : l->zeros;
-            float *dh = l->dh + (size_t)p * U, *dc = l->dc + (size_t)p * U;
-            float *dg = l->dg + (size_t)p * G;
-            if (hard)
-                backward_row(row, ct + (size_t)p * U, cprev, dh, dc, dg, U, true);
+        /* Backward through time, the group's points together. */
+        for (int t = steps - 1; t >= 0; t--) {
+            const float *gt = l->gates + (size_t)t * ng * G;
+            const float *ct = l->tanh_cells + (size_t)t * ng * U;
+            for (int p = 0; p < ng; p++) {
+                const float *row = gt + (size_t)p * G;
+                const float *cprev = t > 0 ? l->cells + ((size_t)(t - 1) * ng + p) * U : l->zeros;
+                float *dh = l->dh + (size_t)p * U, *dc = l->dc + (size_t)p * U;
+                float *dg = l->dg + (size_t)p * G;
+                if (hard)
+                    backward_row(row, ct + (size_t)p * U, cprev, dh, dc, dg, U, true);
+                else
+                    backward_row(row, ct + (size_t)p * U, cprev, dh, dc, dg, U, false);
+            }
+            /* The input projection's gradient, summed over all n points in point order. */
+            float *gs = l->gsum + (size_t)t * G;
+            if (first == 0)
+                memcpy(gs, l->dg, (size_t)G * sizeof *gs);
             else
-                backward_row(row, ct + (size_t)p * U, cprev, dh, dc, dg, U, false);
+                add_row(gs, l->dg, G);
+            for (int p = 1; p < ng; p++)
+                add_row(gs, l->dg + (size_t)p * G, G);
+            if (t > 0)
+                tk_sgemm_packed(ng, l->dg, G, l->rec_t, 0.0f, l->dh, U);
         }
-        /* The input projection's gradient, summed over points in point order. */
-        float *gs = l->gsum + (size_t)t * G;
-        memcpy(gs, l->dg, (size_t)G * sizeof *gs);
-        for (int p = 1; p < n; p++)
-            add_row(gs, l->dg + (size_t)p * G, G);
-        if (t > 0)
-            tk_sgemm(false, true, n, U, G, 1.0f, l->dg, G, w->recurrent, G, 0.0f, l->dh, U);
     }
     /* grad (steps, D) = gsum (steps, 4U) kernel^T (4U, D). */
     tk_sgemm(false, true, steps, l->d, G, 1.0f, l->gsum, G, w->kernel, G, 0.0f, grad, l->d);

@@ -20,6 +20,7 @@
 #include "core/status.h"
 #include "model/init.h"
 #include "model/model.h"
+#include "model/window.h"
 
 /* GFLOP/s of one single-thread sgemm, n = 2048, best of 3. */
 static double sgemm_peak(void)
@@ -49,6 +50,34 @@ static double sgemm_peak(void)
     free(b);
     free(c);
     return 2.0 * n * (double)n * n / best / 1e9;
+}
+
+/* The minimal work of IG with n points on the two fast-path shapes
+ * (PERFORMANCE.md, "Linearity along the path"), FLOPs = 2 x multiply-adds:
+ * CNN: the convolution of x and of x', per point the interpolation of the
+ * conv output and the dense layers forward and backward;
+ * LSTM: the input projections of x and x', per point the recurrent GEMM
+ * forward and backward over T - 1 steps, the projection's transpose once.
+ * 0 for other models (no minimal count). */
+static double ig_min_flops(const tk_model *m, int n, int T)
+{
+    const tk_layer *first = &m->layers[m->first_body_layer];
+    double dense = 0.0, width = first->kind == TK_LAYER_CONV1D ? first->filters : first->units;
+    for (int i = m->first_body_layer + 1; i < m->n_layers; i++)
+        if (m->layers[i].kind == TK_LAYER_DENSE) {
+            dense += width * m->layers[i].units;
+            width = m->layers[i].units;
+        }
+    if (first->kind == TK_LAYER_CONV1D) {
+        double out = tk_window_out(tk_window_conv(first), T);
+        double conv = out * first->kernel_size * m->input_dim * first->filters;
+        return 2.0 * (2.0 * conv + n * (out * first->filters + 2.0 * dense));
+    }
+    if (first->kind == TK_LAYER_LSTM) {
+        double U = first->units, proj = (double)T * m->input_dim * 4.0 * U;
+        return 2.0 * (3.0 * proj + n * (2.0 * (T - 1) * U * 4.0 * U + 2.0 * dense));
+    }
+    return 0.0;
 }
 
 static double peak_rss_mb(void)
@@ -99,10 +128,15 @@ static int bench_one(const char *label, tk_model *model, tk_method_kind kind, in
         fprintf(stderr, "bench_attr: %s\n", err.msg);
     } else {
         double rate = n_reviews / dt, flops = tk_explainer_flops(ex, T);
+        double min_flops = kind == TK_METHOD_INTEGRATED_GRADIENTS ? ig_min_flops(model, p.n_steps, T) : 0.0;
         printf("%-10s %-22s %9.2f reviews/s %8.3f ms/review %9.2f MFLOP/review %7.1f GFLOP/s "
-               "%5.1f%% of sgemm peak  RSS %.0f MB\n",
+               "%5.1f%% of sgemm peak  RSS %.0f MB",
                label, tk_method_kind_name(kind), rate, 1e3 * dt / n_reviews, flops / 1e6,
                flops * rate / 1e9, 100.0 * flops * rate / 1e9 / peak, peak_rss_mb());
+        if (min_flops > 0.0)
+            printf("  minimal %.2f MFLOP/review: %.1f%% of the limit", min_flops / 1e6,
+                   100.0 * min_flops * rate / 1e9 / peak);
+        printf("\n");
     }
     free(ids);
     free(score);
