@@ -57,6 +57,7 @@ for ((i = 1; i <= K; i++)); do
         kl_kill_job $KL_PID
         line="$line; --resume killed at $resume_at ms"
     fi
+    [ -f "$out/r.h5.partial" ] && cp "$out/r.h5.partial" "$work/killed$i.h5" # kept on failure
     kl_resume $i "$out" "$work/job.yaml" $ranks
     echo "$line; --resume on $ranks rank(s): $KL_OUTCOME"
     [ -e "$out/r.h5.partial.new" ] && kl_die "kill $i: r.h5.partial.new left behind"

@@ -115,7 +115,7 @@ kl_wait() {
         kl_kill_job "$1"
         return 124
     fi
-    wait "$1"
+    wait "$1" 2>/dev/null
 }
 
 # kl_kill_rank PID R: SIGKILL to rank R alone; mpirun must then end the job
