@@ -72,25 +72,25 @@ static void utc_now(char *buf, size_t size)
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static herr_t attr_str(hid_t obj, const char *name, const char *value)
+/* A string attribute of size bytes (>= strlen(value) + 1, NUL-padded). */
+static herr_t attr_str_sized(hid_t obj, const char *name, const char *value, size_t size)
 {
-    if (value == NULL)
-        return 0;
     hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
     herr_t rc = -1;
-    if (type < 0 || space < 0)
+    char *buf = calloc(size, 1);
+    if (type < 0 || space < 0 || !buf || strlen(value) >= size)
         goto done;
-    size_t len = strlen(value);
-    /* size len + 1: a NULLTERM string type keeps its terminator inside the size */
-    if (H5Tset_size(type, len + 1) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0)
+    memcpy(buf, value, strlen(value));
+    if (H5Tset_size(type, size) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0)
         goto done;
     if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
         goto done;
     a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
     if (a < 0)
         goto done;
-    rc = H5Awrite(a, type, value);
+    rc = H5Awrite(a, type, buf);
 done:
+    free(buf);
     if (a >= 0)
         H5Aclose(a);
     if (space >= 0)
@@ -98,6 +98,41 @@ done:
     if (type >= 0)
         H5Tclose(type);
     return rc;
+}
+
+static herr_t attr_str(hid_t obj, const char *name, const char *value)
+{
+    /* size len + 1: a NULLTERM string type keeps its terminator inside the size */
+    return value == NULL ? 0 : attr_str_sized(obj, name, value, strlen(value) + 1);
+}
+
+/* finish_time is made at creation with room for the time, so that closing
+ * rewrites its bytes in place: deleting and re-creating it moved the root
+ * group's header into a new block, a metadata change that a kill during
+ * the final flush could leave half on disk. */
+enum { TIME_SIZE = sizeof "2026-01-01T00:00:00Z" };
+
+static herr_t attr_str_overwrite(hid_t obj, const char *name, const char *value)
+{
+    herr_t rc = -1;
+    hid_t a = H5Aexists(obj, name) > 0 ? H5Aopen(obj, name, H5P_DEFAULT) : H5I_INVALID_HID;
+    hid_t ft = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
+    size_t size = ft >= 0 && H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft)
+                      ? H5Tget_size(ft)
+                      : 0;
+    bool fits = size > strlen(value);
+    char *buf = fits ? calloc(size, 1) : NULL;
+    if (buf) {
+        memcpy(buf, value, strlen(value));
+        rc = H5Awrite(a, ft, buf);
+        free(buf);
+    }
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (a >= 0)
+        H5Aclose(a);
+    /* a file of an older tokattr: the attribute is too small */
+    return fits ? rc : attr_str(obj, name, value);
 }
 
 static herr_t attr_num(hid_t obj, const char *name, hid_t type, const void *value)
@@ -141,7 +176,19 @@ static char *attr_read_str(hid_t obj, const char *name)
     return out;
 }
 
-/* A 1-D or 2-D dataset, chunked + shuffle + deflate when it has elements. */
+/* A 1-D or 2-D dataset: chunked + shuffle + deflate when it has elements
+ * and compress is set, else contiguous with its space allocated now.
+ *
+ * Only datasets written once, at creation, are compressed. A dataset that
+ * work units write into later is contiguous: HDF5 rewrites a compressed
+ * chunk at a new address when its size changes and may hand the old
+ * address, which the file on disk still points to, to the next chunk it
+ * writes; a kill -9 before the next flush completed left chunks that no
+ * longer inflated (tests/it_run_kill_hdf5.sh). A contiguous dataset
+ * allocated at creation is written in place: after the creation flush no
+ * write changes the file's metadata, so a kill at any moment leaves every
+ * flushed unit intact. It also keeps the layout open to independent
+ * parallel writes (INFRA.md: those fail on filtered datasets). */
 static hid_t make_dset(hid_t loc, const char *name, hid_t type, int64_t rows, int cols,
                        bool compress)
 {
@@ -161,7 +208,8 @@ static hid_t make_dset(hid_t loc, const char *name, hid_t type, int64_t rows, in
         if (H5Pset_chunk(dcpl, rank, chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
             H5Pset_deflate(dcpl, 4) < 0)
             goto done;
-    }
+    } else if (H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0)
+        goto done;
     d = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
 done:
     if (dcpl >= 0)
@@ -334,7 +382,7 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
     HCHK(attr_str(w->file, "split", meta->split), "write attributes");
     HCHK(attr_num(w->file, "ranks", H5T_NATIVE_INT, &meta->ranks), "write attributes");
     HCHK(attr_str(w->file, "start_time", now), "write attributes");
-    HCHK(attr_str(w->file, "finish_time", ""), "write attributes");
+    HCHK(attr_str_sized(w->file, "finish_time", "", TIME_SIZE), "write attributes");
 
     HCHK(g = H5Gcreate2(w->file, TK_RS_REVIEWS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
             "create " TK_RS_REVIEWS);
@@ -424,11 +472,11 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
             "create " TK_RS_PREDICTIONS);
     H5Gclose(g);
     g = H5I_INVALID_HID;
-    HCHK(w->prob = make_dset(w->file, TK_RS_PROB, H5T_IEEE_F32LE, L->n, L->n_classes, true),
+    HCHK(w->prob = make_dset(w->file, TK_RS_PROB, H5T_IEEE_F32LE, L->n, L->n_classes, false),
             "create " TK_RS_PROB);
-    HCHK(w->predicted = make_dset(w->file, TK_RS_PREDICTED, H5T_STD_I32LE, L->n, 0, true),
+    HCHK(w->predicted = make_dset(w->file, TK_RS_PREDICTED, H5T_STD_I32LE, L->n, 0, false),
             "create " TK_RS_PREDICTED);
-    HCHK(w->target = make_dset(w->file, TK_RS_TARGET, H5T_STD_I32LE, L->n, 0, true),
+    HCHK(w->target = make_dset(w->file, TK_RS_TARGET, H5T_STD_I32LE, L->n, 0, false),
             "create " TK_RS_TARGET);
 
     HCHK(g = H5Gcreate2(w->file, TK_RS_ATTRIBUTIONS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
@@ -439,12 +487,12 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
                 "create a method group");
         herr_t rc = method_attrs(mg, &L->methods[k]);
         method_dsets *m = &w->m[k];
-        m->score = make_dset(mg, TK_RS_M_SCORE, H5T_IEEE_F32LE, w->t, 0, true);
-        m->padding_score = make_dset(mg, TK_RS_M_PADDING_SCORE, H5T_IEEE_F32LE, L->n, 0, true);
-        m->axiom_error = make_dset(mg, TK_RS_M_AXIOM_ERROR, H5T_IEEE_F64LE, L->n, 0, true);
-        m->f_input = make_dset(mg, TK_RS_M_F_INPUT, H5T_IEEE_F64LE, L->n, 0, true);
-        m->f_baseline = make_dset(mg, TK_RS_M_F_BASELINE, H5T_IEEE_F64LE, L->n, 0, true);
-        m->target = make_dset(mg, TK_RS_M_TARGET, H5T_STD_I32LE, L->n, 0, true);
+        m->score = make_dset(mg, TK_RS_M_SCORE, H5T_IEEE_F32LE, w->t, 0, false);
+        m->padding_score = make_dset(mg, TK_RS_M_PADDING_SCORE, H5T_IEEE_F32LE, L->n, 0, false);
+        m->axiom_error = make_dset(mg, TK_RS_M_AXIOM_ERROR, H5T_IEEE_F64LE, L->n, 0, false);
+        m->f_input = make_dset(mg, TK_RS_M_F_INPUT, H5T_IEEE_F64LE, L->n, 0, false);
+        m->f_baseline = make_dset(mg, TK_RS_M_F_BASELINE, H5T_IEEE_F64LE, L->n, 0, false);
+        m->target = make_dset(mg, TK_RS_M_TARGET, H5T_STD_I32LE, L->n, 0, false);
         H5Gclose(mg);
         HCHK(rc < 0 || m->score < 0 || m->padding_score < 0 || m->axiom_error < 0 ||
                         m->f_input < 0 || m->f_baseline < 0 || m->target < 0
@@ -471,7 +519,7 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
             for (int i = 0; i < N_FAITH; i++) {
                 hid_t *d_ = &w->fd[k * N_FAITH + i];
                 *d_ = make_dset(mg, FAITH_NAMES[i], H5T_IEEE_F32LE, L->n, i < 2 ? w->faith_k1 : 0,
-                                true);
+                                false);
                 ok = ok && *d_ >= 0;
             }
             H5Gclose(mg);
@@ -738,7 +786,7 @@ tk_status tk_writer_close(tk_writer *w, bool finished, tk_error *err)
     if (st == TK_OK && finished) {
         char now[32];
         utc_now(now, sizeof now);
-        if (attr_str(w->file, "finish_time", now) < 0)
+        if (attr_str_overwrite(w->file, "finish_time", now) < 0)
             st = tk_error_set(err, TK_E_IO, "%s: HDF5 failed to write the finish time", w->path);
     }
     close_all(w);
