@@ -6,7 +6,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 PACKAGES=(build-essential cmake pkg-config
           libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
-          libopenblas-dev libcunit1-dev libcjson-dev libcyaml-dev
+          libopenblas-dev libcunit1-dev libcjson-dev libcyaml-dev libyaml-dev
           libarchive-dev libutf8proc-dev libcsv-dev)
 PACKAGES+=(clang libclang-rt-14-dev) # the libFuzzer harnesses (tests/fuzz)
 # The integration tests read results files with h5py (Debian's python3).

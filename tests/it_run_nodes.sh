@@ -12,7 +12,7 @@
 set -uo pipefail
 : "${TOKATTR_BIN:?}" "${TOKATTR_SHARED:?}" "${TOKATTR_BUILD:?}" "${TOKATTR_SOURCE:?}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-unset TOKATTR_RANKS_PER_NODE TOKATTR_DEBUG_WINDOW TOKATTR_TEST_CORRUPT_WEIGHTS
+unset TOKATTR_RANKS_PER_NODE TOKATTR_DEBUG_WINDOW TK_PRELOAD_CORRUPT_RANK
 work=$(mktemp -d "${TMPDIR:-/tmp}/it_run_nodes.XXXXXX")
 fail=0
 
@@ -42,10 +42,11 @@ YAML
 mkdir -p "$work/out"
 
 # run NAME RANKS [ARGS...]: one run, results kept as NAME.h5, log NAME.log
+mpirun_extra=()
 run() {
     local name=$1 n=$2
     shift 2
-    if ! timeout 600 mpirun -n "$n" "$TOKATTR_BIN" run "$work/job.yaml" --force \
+    if ! timeout 600 mpirun "${mpirun_extra[@]}" -n "$n" "$TOKATTR_BIN" run "$work/job.yaml" --force \
             --shared "$TOKATTR_SHARED" --quiet "$@" > "$work/$name.log" 2>&1; then
         echo "FAIL: $name: run failed"; cat "$work/$name.log"; fail=1; return 1
     fi
@@ -115,12 +116,15 @@ for name in n2x2 n4x1 n1x4 n3p1; do
 done
 
 # The cross-node broadcast failing: rank 2, leader of the second node,
-# holds a wrong copy (the test hook flips one bit of what it received).
+# holds a wrong copy (tests/support/preload/corrupt_bcast.c, loaded into
+# the ranks, flips one bit of the floats it receives).
 # Every rank ends, with status 1 and one message naming the rank; no
 # results file is published.
 rm -rf "$work/out" && mkdir -p "$work/out"
 rc=0
-TOKATTR_TEST_CORRUPT_WEIGHTS=2 timeout 300 mpirun -n 4 "$TOKATTR_BIN" run "$work/job.yaml" \
+corrupt=(-x LD_PRELOAD="$TOKATTR_BUILD/libtk_corrupt_bcast.so" -x TK_PRELOAD_CORRUPT_RANK=2)
+[ -f "$TOKATTR_BUILD/libtk_corrupt_bcast.so" ] || { echo "FAIL: $TOKATTR_BUILD/libtk_corrupt_bcast.so is not built"; exit 1; }
+timeout 300 mpirun "${corrupt[@]}" -n 4 "$TOKATTR_BIN" run "$work/job.yaml" \
     --shared "$TOKATTR_SHARED" --quiet --ranks-per-node 2 > "$work/corrupt.log" 2>&1 || rc=$?
 [ "$rc" = 1 ] || { echo "FAIL: corrupt weights: exit $rc, expected 1"; cat "$work/corrupt.log"; fail=1; }
 [ "$(grep -c '^tokattr run:' "$work/corrupt.log")" = 1 ] ||
@@ -130,7 +134,9 @@ grep -q "^tokattr run: rank 2 (leader of node 1): the model weights it received 
 [ -e "$work/out/r.h5" ] && { echo "FAIL: corrupt weights: results published"; fail=1; }
 # ... and the same run on real nodes (one host = one node: rank 2 is no
 # leader, gets no broadcast) is fine
-TOKATTR_TEST_CORRUPT_WEIGHTS=2 run plain 4 || true
+mpirun_extra=("${corrupt[@]}")
+run plain 4 || true
+mpirun_extra=()
 [ -f "$work/plain.h5" ] && ! h5diff -q "$work/one.h5" "$work/plain.h5" /attributions /attributions &&
     { echo "FAIL: 4 ranks on one node differ from 1 rank"; fail=1; }
 

@@ -11,29 +11,14 @@
 
 #include "attr/attr.h"
 #include "model/model.h"
+#include "core/rng.h"
 #include "support/testutil.h"
 
 static uint64_t rng = 0x9876543u;
 
 static float urand(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (float)((rng >> 11) * (1.0 / 9007199254740992.0));
-}
-
-static tk_layer mk(tk_layer_kind kind, const char *name)
-{
-    tk_layer l;
-    memset(&l, 0, sizeof l);
-    l.kind = kind;
-    snprintf(l.name, sizeof l.name, "%s", name);
-    snprintf(l.class_name, sizeof l.class_name, "%s", name);
-    l.use_bias = true;
-    l.activation = TK_ACT_LINEAR;
-    l.strides = l.dilation = 1;
-    return l;
+    return tk_rng_uniform(&rng);
 }
 
 static tk_model *build(const tk_layer *l, int n, int maxlen, float scale)
@@ -54,19 +39,19 @@ static tk_model *build(const tk_layer *l, int n, int maxlen, float scale)
 static tk_model *cnn_model(int k)
 {
     tk_layer l[8];
-    l[0] = mk(TK_LAYER_EMBEDDING, "embedding");
+    l[0] = tk_test_layer(TK_LAYER_EMBEDDING, "embedding");
     l[0].input_dim = 30, l[0].output_dim = 8;
-    l[1] = mk(TK_LAYER_CONV1D, "conv1d");
+    l[1] = tk_test_layer(TK_LAYER_CONV1D, "conv1d");
     l[1].filters = 6, l[1].kernel_size = 3, l[1].activation = TK_ACT_RELU, l[1].padding_same = true;
-    l[2] = mk(TK_LAYER_MAX_POOL1D, "max_pooling1d");
+    l[2] = tk_test_layer(TK_LAYER_MAX_POOL1D, "max_pooling1d");
     l[2].pool_size = 2, l[2].pool_strides = 2;
-    l[3] = mk(TK_LAYER_CONV1D, "conv1d_1");
+    l[3] = tk_test_layer(TK_LAYER_CONV1D, "conv1d_1");
     l[3].filters = 5, l[3].kernel_size = 2, l[3].activation = TK_ACT_RELU;
-    l[4] = mk(TK_LAYER_GLOBAL_MAX_POOL1D, "global_max_pooling1d");
-    l[5] = mk(TK_LAYER_DENSE, "dense");
+    l[4] = tk_test_layer(TK_LAYER_GLOBAL_MAX_POOL1D, "global_max_pooling1d");
+    l[5] = tk_test_layer(TK_LAYER_DENSE, "dense");
     l[5].units = 7, l[5].activation = TK_ACT_RELU;
-    l[6] = mk(TK_LAYER_DROPOUT, "dropout");
-    l[7] = mk(TK_LAYER_DENSE, "dense_1");
+    l[6] = tk_test_layer(TK_LAYER_DROPOUT, "dropout");
+    l[7] = tk_test_layer(TK_LAYER_DENSE, "dense_1");
     l[7].units = k, l[7].activation = k == 1 ? TK_ACT_SIGMOID : TK_ACT_SOFTMAX;
     return build(l, 8, 12, 0.6f);
 }
@@ -75,15 +60,15 @@ static tk_model *cnn_model(int k)
 static tk_model *lstm_model(bool go_backwards)
 {
     tk_layer l[4];
-    l[0] = mk(TK_LAYER_EMBEDDING, "embedding");
+    l[0] = tk_test_layer(TK_LAYER_EMBEDDING, "embedding");
     l[0].input_dim = 30, l[0].output_dim = 8;
-    l[1] = mk(TK_LAYER_LSTM, "lstm");
+    l[1] = tk_test_layer(TK_LAYER_LSTM, "lstm");
     l[1].units = 6, l[1].activation = TK_ACT_TANH, l[1].recurrent_activation = TK_ACT_SIGMOID;
     l[1].return_sequences = true, l[1].go_backwards = go_backwards;
-    l[2] = mk(TK_LAYER_BIDIRECTIONAL, "bidirectional");
+    l[2] = tk_test_layer(TK_LAYER_BIDIRECTIONAL, "bidirectional");
     l[2].units = 5, l[2].activation = TK_ACT_TANH, l[2].recurrent_activation = TK_ACT_SIGMOID;
     l[2].merge_mode = TK_MERGE_CONCAT;
-    l[3] = mk(TK_LAYER_DENSE, "dense");
+    l[3] = tk_test_layer(TK_LAYER_DENSE, "dense");
     l[3].units = 3, l[3].activation = TK_ACT_SOFTMAX;
     return build(l, 4, 0, 0.7f);
 }
@@ -175,10 +160,10 @@ static void test_conservation_lstm(void)
 static void test_linear_by_hand(void)
 {
     tk_layer l[3];
-    l[0] = mk(TK_LAYER_EMBEDDING, "embedding");
+    l[0] = tk_test_layer(TK_LAYER_EMBEDDING, "embedding");
     l[0].input_dim = 10, l[0].output_dim = 4;
-    l[1] = mk(TK_LAYER_FLATTEN, "flatten");
-    l[2] = mk(TK_LAYER_DENSE, "dense");
+    l[1] = tk_test_layer(TK_LAYER_FLATTEN, "flatten");
+    l[2] = tk_test_layer(TK_LAYER_DENSE, "dense");
     l[2].units = 2, l[2].activation = TK_ACT_SOFTMAX;
     tk_model *m = build(l, 3, 5, 1.0f);
     CU_ASSERT_FATAL(m != NULL);

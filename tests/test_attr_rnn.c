@@ -25,22 +25,10 @@ static float uni(void)
     return tk_model_rng_uniform(&seed) * 2.0f - 1.0f;
 }
 
-static tk_layer mk(tk_layer_kind kind, const char *name)
-{
-    tk_layer l;
-    memset(&l, 0, sizeof l);
-    l.kind = kind;
-    snprintf(l.name, sizeof l.name, "%s", name);
-    snprintf(l.class_name, sizeof l.class_name, "%s", name);
-    l.use_bias = true;
-    l.strides = l.dilation = 1;
-    return l;
-}
-
 static tk_layer rnn(tk_layer_kind kind, const char *name, int units, tk_activation act,
                     tk_activation rec, bool reset_after, bool seq, bool back, tk_merge_mode merge)
 {
-    tk_layer l = mk(kind, name);
+    tk_layer l = tk_test_layer(kind, name);
     l.units = units;
     l.activation = act;
     l.recurrent_activation = rec;
@@ -53,7 +41,7 @@ static tk_layer rnn(tk_layer_kind kind, const char *name, int units, tk_activati
 
 static tk_layer bn(bool center, bool scale)
 {
-    tk_layer l = mk(TK_LAYER_BATCH_NORM, "batch_normalization");
+    tk_layer l = tk_test_layer(TK_LAYER_BATCH_NORM, "batch_normalization");
     l.bn_center = center;
     l.bn_scale = scale;
     l.bn_epsilon = 1e-3f;
@@ -63,7 +51,7 @@ static tk_layer bn(bool center, bool scale)
 
 static tk_layer dense(int units, tk_activation act)
 {
-    tk_layer l = mk(TK_LAYER_DENSE, "dense");
+    tk_layer l = tk_test_layer(TK_LAYER_DENSE, "dense");
     l.units = units;
     l.activation = act;
     return l;
@@ -71,7 +59,7 @@ static tk_layer dense(int units, tk_activation act)
 
 static tk_model *finish(tk_layer *ls, int n)
 {
-    ls[0] = mk(TK_LAYER_EMBEDDING, "embedding");
+    ls[0] = tk_test_layer(TK_LAYER_EMBEDDING, "embedding");
     ls[0].input_dim = VOCAB;
     ls[0].output_dim = EMB;
     tk_model *m = NULL;
@@ -104,7 +92,7 @@ static tk_model *model_of(int which, bool *lrp_ok)
     case 1: /* Bidirectional(GRU reset before, hard_sigmoid) concat -> GlobalMaxPooling1D -> Dense(1, sigmoid) */
         ls[1] = rnn(TK_LAYER_BIDIRECTIONAL_GRU, "bidirectional", 4, TK_ACT_TANH, TK_ACT_HARD_SIGMOID,
                     false, true, false, TK_MERGE_CONCAT);
-        ls[2] = mk(TK_LAYER_GLOBAL_MAX_POOL1D, "global_max_pooling1d");
+        ls[2] = tk_test_layer(TK_LAYER_GLOBAL_MAX_POOL1D, "global_max_pooling1d");
         ls[3] = dense(1, TK_ACT_SIGMOID);
         return finish(ls, 4);
     case 2: /* GRU (Keras 3 hard_sigmoid, go_backwards) -> BatchNormalization(no center) -> Dense(3, softmax) */

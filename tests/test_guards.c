@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/job.c" /* the parser lives with the command line, outside tokattr_lib */
-#include "cli/method_params.c" /* job.c sets method keys through the table */
+#include "cli/job.h"
+#include "cli/method_params.h"
 #include "core/outpath.h"
 #include "core/utf8.h"
 #include "data/dataset.h"

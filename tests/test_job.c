@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/job.c"
-#include "cli/method_params.c" /* job.c sets method keys through the table */
+#include "cli/job.h"
+#include "cli/method_params.h"
 #include "support/testutil.h"
 
 static const char *MINIMAL = "model: shared:models/imdb_cnn.h5\n"
@@ -219,6 +219,26 @@ static void test_tokenizer_key(void)
     expect_error(y, "tokenizer", "bpe");
 }
 
+/* select.reviews: kept as text for rank 0 (which resolves ids against the
+ * dataset), its syntax checked at load; one kind of selection only. */
+static void test_select_reviews(void)
+{
+    char y[1024];
+    tk_job *job = NULL;
+    tk_error err = {0};
+    snprintf(y, sizeof y, "%sselect: {reviews: \"0-4, id:1234@label:pos\"}\n", MINIMAL);
+    CU_ASSERT_EQUAL_FATAL(tk_job_parse(y, "t.yaml", ".", NULL, &job, &err), TK_OK);
+    CU_ASSERT_EQUAL(job->select, TK_SELECT_REVIEWS);
+    CU_ASSERT_STRING_EQUAL(job->select_spec, "0-4, id:1234@label:pos");
+    tk_job_destroy(job);
+    snprintf(y, sizeof y, "%sselect: {reviews: \"id:12@colour:red\"}\n", MINIMAL);
+    expect_error(y, "select.reviews", "not a qualifier");
+    snprintf(y, sizeof y, "%sselect: {reviews: \"3-1\"}\n", MINIMAL);
+    expect_error(y, "select.reviews", "backwards");
+    snprintf(y, sizeof y, "%sselect: {reviews: \"1\", label: 1}\n", MINIMAL);
+    expect_error(y, "only one of", "reviews");
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -229,6 +249,7 @@ int main(void)
                                          {"load_file", test_load_file},
                                          {"shipped_jobs", test_shipped_jobs},
                                          {"tokenizer_key", test_tokenizer_key},
+                                         {"select_reviews", test_select_reviews},
                                          {NULL, NULL}};
     tk_test_add_suite("job", cases);
     return tk_test_run_all();

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/job.c"
-#include "cli/method_params.c" /* job.c sets method keys through the table */
+#include "cli/job.h"
+#include "cli/method_params.h"
 #include "support/testutil.h"
 
 /* A minimal job followed by `extra` (one or more YAML lines). */

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/job.c"
-#include "cli/method_params.c"
+#include "cli/job.h"
+#include "cli/method_params.h"
 #include "support/testutil.h"
 
 static void test_find_and_set(void)
@@ -35,6 +35,15 @@ static void test_find_and_set(void)
     CU_ASSERT_EQUAL(p.rule, TK_IG_RIEMANN_TRAPEZOID);
     CU_ASSERT_NOT_EQUAL(tk_method_param_set_text(rule, &p, "simpson", &err), TK_OK);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "gausslegendre"));
+    /* one spelling shown: the old one is read, formatted and listed as the new */
+    CU_ASSERT_PTR_NULL(strstr(err.msg, "gauss_legendre"));
+    err = (tk_error){0};
+    CU_ASSERT_EQUAL(tk_method_param_set_text(rule, &p, "gauss_legendre", &err), TK_OK);
+    CU_ASSERT_EQUAL(p.rule, TK_IG_GAUSS_LEGENDRE);
+    char spelled[32];
+    tk_method_param_format(rule, &p, spelled, sizeof spelled);
+    CU_ASSERT_STRING_EQUAL(spelled, "gausslegendre");
+    p.rule = TK_IG_RIEMANN_TRAPEZOID;
     const tk_method_param *eps = tk_method_param_find("eps");
     err = (tk_error){0};
     CU_ASSERT_NOT_EQUAL(tk_method_param_set_double(eps, &p, -1e-3, &err), TK_OK);

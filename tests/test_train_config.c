@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/train_config.c"
+#include "cli/train_config.h"
 #include "support/testutil.h"
 
 static const char *source_path(const char *rel)

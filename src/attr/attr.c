@@ -15,6 +15,7 @@
  *   sequences are padded with zeros); `oov` and `token` are errors. */
 #include "attr/attr.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,8 @@ void tk_method_params_default(tk_method_params *p, tk_method_kind kind)
     p->seed = 0;
     p->eps = 0.001;
     p->bias_factor = 0.0;
+    p->tolerance = 1e-4;
+    p->max_steps = 2000;
 }
 
 const char *tk_method_kind_name(tk_method_kind kind)
@@ -124,7 +127,19 @@ static tk_status check_params(const tk_model *model, const tk_method_params *p, 
     if (max_steps <= 0)
         return tk_error_set(err, TK_E_INVALID, "method %s: max_steps %d must be positive", p->name,
                             max_steps);
-    if (p->kind == TK_METHOD_INTEGRATED_GRADIENTS) {
+    if (p->kind == TK_METHOD_INTEGRATED_GRADIENTS && p->rule == TK_IG_ADAPTIVE) {
+        /* one Gauss-Kronrod 7/15 pair costs 22 evaluations; float32 gradients
+         * cannot resolve a relative error much below 1e-7 */
+        if (!(p->tolerance >= 1e-7 && p->tolerance <= 1.0))
+            return tk_error_set(err, TK_E_INVALID,
+                                "method %s: tolerance %g is outside [1e-07, 1]", p->name,
+                                p->tolerance);
+        if (p->max_steps < 22 || p->max_steps > 20000)
+            return tk_error_set(err, TK_E_INVALID,
+                                "method %s: max_steps %d is outside [22, 20000] (one Gauss-Kronrod "
+                                "7/15 pair takes 22 evaluations)",
+                                p->name, p->max_steps);
+    } else if (p->kind == TK_METHOD_INTEGRATED_GRADIENTS) {
         int min_steps = p->rule == TK_IG_RIEMANN_TRAPEZOID ? 2 : 1;
         if (p->n_steps < min_steps || p->n_steps > 100000)
             return tk_error_set(err, TK_E_INVALID,
@@ -219,6 +234,8 @@ tk_status tk_explain(tk_explainer *ex, const tk_review *review, tk_attribution *
     out->axiom_error = 0.0;
     out->lrp_init_state = 0.0;
     out->lrp_absorbed = 0.0;
+    out->steps = 0;
+    out->error_estimate = NAN;
     return ex->ops->explain(ex->state, review, out, err);
 }
 

@@ -30,7 +30,8 @@ typedef enum tk_ig_rule {
     TK_IG_RIEMANN_LEFT,
     TK_IG_RIEMANN_RIGHT,
     TK_IG_RIEMANN_MIDDLE,
-    TK_IG_RIEMANN_TRAPEZOID
+    TK_IG_RIEMANN_TRAPEZOID,
+    TK_IG_ADAPTIVE /* Gauss-Kronrod 7/15 per sub-interval, refined to `tolerance` (ig_adaptive.h) */
 } tk_ig_rule;
 
 typedef enum tk_baseline_kind {
@@ -80,6 +81,10 @@ typedef struct tk_method_params {
     /* lrp_epsilon */
     double eps;         /* default 0.001 */
     double bias_factor; /* default 0 */
+
+    /* integrated_gradients, rule adaptive (README "Integrated Gradients") */
+    double tolerance;   /* default 1e-4: per-token error over max(|F(x) - F(x')|, 1e-3) */
+    int max_steps;      /* default 2000: budget of integrand evaluations per review */
 } tk_method_params;
 
 void tk_method_params_default(tk_method_params *p, tk_method_kind kind);
@@ -118,6 +123,9 @@ typedef struct tk_attribution {
                            LRP: relevance not conserved (logit - tokens - init state); else 0 */
     double lrp_init_state; /* LRP: relevance left on the initial states */
     double lrp_absorbed;   /* LRP: absorbed by biases and eps */
+    int steps;             /* IG: integrand evaluations used (n_steps for fixed rules); else 0 */
+    double error_estimate; /* IG rule adaptive: estimated max per-token error over
+                              max(|F(x) - F(x')|, 1e-3); NaN otherwise */
 } tk_attribution;
 
 typedef struct tk_explainer tk_explainer;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "attr/attr_common.h"
+#include "attr/ig_adaptive.h"
 #include "attr/ig_fast.h"
 #include "attr/method.h"
 #include "attr/quadrature.h"
@@ -39,6 +40,10 @@ typedef struct ig_state {
     unsigned char *base_known; /* (max_steps + 1) */
     tk_ig_cnn *cnn;   /* fast path, or NULL */
     tk_ig_lstm *lstm; /* fast path, or NULL */
+    tk_ig_adaptive *adaptive; /* rule adaptive, or NULL */
+    float *dxf;       /* (max_steps, D) x - x' (rule adaptive) */
+    int target;       /* the class of the review in hand (the adaptive integrand's) */
+    int steps;        /* its positions */
 } ig_state;
 
 static void ig_destroy(void *state)
@@ -49,6 +54,8 @@ static void ig_destroy(void *state)
     tk_workspace_destroy(s->ws);
     tk_ig_cnn_destroy(s->cnn);
     tk_ig_lstm_destroy(s->lstm);
+    tk_ig_adaptive_destroy(s->adaptive);
+    free(s->dxf);
     free(s->alpha);
     free(s->weight);
     free(s->x);
@@ -73,7 +80,9 @@ static tk_status ig_create_common(const tk_model *model, const tk_method_params 
         return TK_E_NOMEM;
     s->model = model;
     s->params = *params;
-    s->n = params->n_steps;
+    bool adaptive = params->rule == TK_IG_ADAPTIVE;
+    /* adaptive: one batch is at most the 15 Kronrod points of an interval */
+    s->n = adaptive ? TK_GK_KRONROD : params->n_steps;
     s->chunk = s->n < IG_CHUNK ? s->n : IG_CHUNK;
     s->max_steps = max_steps;
     size_t k = (size_t)model->n_outputs;
@@ -93,8 +102,14 @@ static tk_status ig_create_common(const tk_model *model, const tk_method_params 
     if (!s->alpha || !s->weight || !s->x || !s->xb || !s->gsum || !s->grad || !s->a ||
         !s->logits || !s->d_logits || !s->base_logits || !s->base_known)
         st = TK_E_NOMEM;
-    if (st == TK_OK)
+    if (st == TK_OK && adaptive) {
+        st = tk_ig_adaptive_create(params, max_steps, model->input_dim, &s->adaptive, err);
+        s->dxf = st == TK_OK ? tk_malloc(row, sizeof *s->dxf, err) : NULL;
+        if (st == TK_OK && s->dxf == NULL)
+            st = TK_E_NOMEM;
+    } else if (st == TK_OK) {
         st = tk_quadrature(params->rule, s->n, s->alpha, s->weight, err);
+    }
     if (st == TK_OK && fast)
         st = tk_ig_cnn_create(model, max_steps, s->n, &s->cnn, err);
     /* The LSTM path keeps every point's gates for every step: bounded n only. */
@@ -154,18 +169,20 @@ static tk_status baseline_logits(ig_state *s, int steps, const float **out, tk_e
     return TK_OK;
 }
 
-/* gsum = sum_k w_k dF/dx along the path, every point through the whole model. */
-static tk_status plain_gradient(ig_state *s, int target, int steps, tk_error *err)
+/* gsum = sum_k w_k dF/dx along the path at the n points alpha, every point
+ * through the whole model. */
+static tk_status plain_gradient(ig_state *s, int target, int steps, int n, const double *alpha,
+                                const double *weight, double *gsum, tk_error *err)
 {
     const tk_model *m = s->model;
     int dim = m->input_dim, k = m->n_outputs;
     size_t row = (size_t)steps * (size_t)dim;
     for (size_t i = 0; i < row; i++)
-        s->gsum[i] = 0.0;
-    for (int c0 = 0; c0 < s->n; c0 += s->chunk) {
-        int nb = s->n - c0 < s->chunk ? s->n - c0 : s->chunk;
+        gsum[i] = 0.0;
+    for (int c0 = 0; c0 < n; c0 += s->chunk) {
+        int nb = n - c0 < s->chunk ? n - c0 : s->chunk;
         for (int b = 0; b < nb; b++) {
-            float al = (float)s->alpha[c0 + b];
+            float al = (float)alpha[c0 + b];
             float *p = s->path + (size_t)b * row;
             for (size_t i = 0; i < row; i++)
                 p[i] = s->xb[i] + al * (s->x[i] - s->xb[i]);
@@ -177,7 +194,7 @@ static tk_status plain_gradient(ig_state *s, int target, int steps, tk_error *er
             float *dl = s->d_logits + (size_t)b * k;
             tk_explained_scalar(m, s->params.output, target, s->logits + (size_t)b * k, dl);
             for (int c = 0; c < k; c++)
-                dl[c] = (float)(dl[c] * s->weight[c0 + b]);
+                dl[c] = (float)(dl[c] * weight[c0 + b]);
         }
         st = tk_model_backward(m, s->ws, s->d_logits, s->dx, NULL, err);
         if (st != TK_OK)
@@ -185,10 +202,28 @@ static tk_status plain_gradient(ig_state *s, int target, int steps, tk_error *er
         for (int b = 0; b < nb; b++) {
             const float *g = s->dx + (size_t)b * row;
             for (size_t i = 0; i < row; i++)
-                s->gsum[i] += g[i];
+                gsum[i] += g[i];
         }
     }
     return TK_OK;
+}
+
+/* The adaptive rule's integrand (ig_adaptive.h): one batch of points
+ * through the fast path of the model, or the plain path. */
+static tk_status adaptive_integrand(void *ctx, int n, const double *alpha, const double *weight,
+                                    double *grad, tk_error *err)
+{
+    ig_state *s = ctx;
+    if (s->cnn == NULL && s->lstm == NULL)
+        return plain_gradient(s, s->target, s->steps, n, alpha, weight, grad, err);
+    tk_status st = s->cnn ? tk_ig_cnn_gradient(s->cnn, &s->params, s->target, s->x, s->xb,
+                                               s->steps, n, alpha, weight, s->grad, err)
+                          : tk_ig_lstm_gradient(s->lstm, &s->params, s->target, s->x, s->xb,
+                                                s->steps, n, alpha, weight, s->grad, err);
+    size_t row = (size_t)s->steps * (size_t)s->model->input_dim;
+    for (size_t i = 0; st == TK_OK && i < row; i++)
+        grad[i] = s->grad[i];
+    return st;
 }
 
 static tk_status ig_explain(void *state, const tk_review *review, tk_attribution *out,
@@ -221,7 +256,18 @@ static tk_status ig_explain(void *state, const tk_review *review, tk_attribution
         return st;
     out->f_baseline = tk_explained_scalar(m, s->params.output, out->target, bl, NULL);
 
-    if (s->cnn != NULL || s->lstm != NULL) {
+    if (s->adaptive != NULL) {
+        for (size_t i = 0; i < row; i++)
+            s->dxf[i] = s->x[i] - s->xb[i];
+        s->target = out->target;
+        s->steps = steps;
+        tk_ig_adaptive_result res;
+        st = tk_ig_adaptive_integrate(s->adaptive, adaptive_integrand, s, s->dxf, steps,
+                                      out->f_input - out->f_baseline, s->gsum, &res, err);
+        out->steps = res.evaluations;
+        out->error_estimate = res.error_estimate;
+    } else if (s->cnn != NULL || s->lstm != NULL) {
+        out->steps = s->n;
         st = s->cnn ? tk_ig_cnn_gradient(s->cnn, &s->params, out->target, s->x, s->xb, steps,
                                          s->n, s->alpha, s->weight, s->grad, err)
                     : tk_ig_lstm_gradient(s->lstm, &s->params, out->target, s->x, s->xb, steps,
@@ -229,7 +275,8 @@ static tk_status ig_explain(void *state, const tk_review *review, tk_attribution
         for (size_t i = 0; st == TK_OK && i < row; i++)
             s->gsum[i] = s->grad[i];
     } else {
-        st = plain_gradient(s, out->target, steps, err);
+        out->steps = s->n;
+        st = plain_gradient(s, out->target, steps, s->n, s->alpha, s->weight, s->gsum, err);
     }
     if (st != TK_OK)
         return st;
@@ -252,7 +299,9 @@ static double ig_flops(const void *state, int steps)
     /* The naive count (n forward + n input-gradient backward passes) that
      * the fast paths must beat; PERFORMANCE.md's reference work. */
     const ig_state *s = state;
-    return s->n * (tk_attr_forward_flops(s->model, steps) + tk_attr_backward_flops(s->model, steps));
+    /* adaptive: the cost of the first interval (its work depends on the review) */
+    int n = s->adaptive ? TK_GK_KRONROD + TK_GK_GAUSS : s->n;
+    return n * (tk_attr_forward_flops(s->model, steps) + tk_attr_backward_flops(s->model, steps));
 }
 
 const tk_method_ops tk_ig_ops = {

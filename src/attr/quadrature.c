@@ -93,6 +93,9 @@ tk_status tk_quadrature(tk_ig_rule rule, int n, double *alpha, double *weight, t
         weight[0] *= 0.5;
         weight[n - 1] *= 0.5;
         break;
+    case TK_IG_ADAPTIVE:
+        return tk_error_set(err, TK_E_INTERNAL,
+                            "integrated gradients: the adaptive rule has no fixed points");
     case TK_IG_GAUSS_LEGENDRE:
     default:
         tk_gauss_legendre(n, alpha, weight);
@@ -114,6 +117,7 @@ static const struct {
     {"riemann_right", TK_IG_RIEMANN_RIGHT},
     {"riemann_middle", TK_IG_RIEMANN_MIDDLE},
     {"riemann_trapezoid", TK_IG_RIEMANN_TRAPEZOID},
+    {"adaptive", TK_IG_ADAPTIVE},
     {"gauss_legendre", TK_IG_GAUSS_LEGENDRE},
     {"gl", TK_IG_GAUSS_LEGENDRE},
     {"left", TK_IG_RIEMANN_LEFT},
@@ -139,6 +143,41 @@ tk_status tk_ig_rule_parse(const char *name, tk_ig_rule *rule, tk_error *err)
         }
     return tk_error_set(err, TK_E_INVALID,
                         "integration rule '%s' is unknown (gausslegendre, riemann_left, "
-                        "riemann_right, riemann_middle, riemann_trapezoid)",
+                        "riemann_right, riemann_middle, riemann_trapezoid, adaptive)",
                         name ? name : "");
+}
+
+/* QUADPACK qk15 (Piessens et al. 1983): Kronrod nodes x_k >= 0 on [-1, 1]
+ * (x_1, x_3, x_5, x_7 = 0 are the Gauss nodes), their Kronrod weights, and
+ * the 7-point Gauss weights of those nodes. */
+static const double XGK[8] = {0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
+                              0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
+                              0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
+                              0.207784955007898467600689403773245, 0.0};
+static const double WGK[8] = {0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
+                              0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
+                              0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
+                              0.204432940075298892414161999234649, 0.209482141084727828012999174891714};
+static const double WG[4] = {0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
+                             0.381830050505118944950369775488975, 0.417959183673469387755102040816327};
+
+void tk_gauss_kronrod15(double a, double b, double *k_alpha, double *k_weight, double *g_alpha,
+                        double *g_weight)
+{
+    double c = 0.5 * (a + b), h = 0.5 * (b - a);
+    /* ascending: -x_0 .. -x_6, 0, x_6 .. x_0 */
+    for (int i = 0; i < 7; i++) {
+        k_alpha[i] = c - h * XGK[i];
+        k_alpha[14 - i] = c + h * XGK[i];
+        k_weight[i] = k_weight[14 - i] = h * WGK[i];
+    }
+    k_alpha[7] = c;
+    k_weight[7] = h * WGK[7];
+    for (int i = 0; i < 3; i++) {
+        g_alpha[i] = k_alpha[2 * i + 1];
+        g_alpha[6 - i] = k_alpha[13 - 2 * i];
+        g_weight[i] = g_weight[6 - i] = h * WG[i];
+    }
+    g_alpha[3] = c;
+    g_weight[3] = h * WG[3];
 }

@@ -17,6 +17,7 @@
 #include "core/gemm.h"
 #include "data/dataset.h"
 #include "data/model_input.h"
+#include "data/selection.h"
 #include "data/text_tokenizer.h"
 #include "model/model.h"
 
@@ -59,7 +60,9 @@ static void explain_usage(FILE *out)
             "options (defaults in brackets):\n"
             "  --method M     saliency, grad_input, ig (integrated_gradients), occlusion,\n"
             "                 deeplift, deepshap, lrp_epsilon [ig]\n"
-            "  --reviews R    review indices of the split, e.g. 0-9 or 3,7,10-12 [0]\n"
+            "  --reviews R    reviews of the split: indices (0-9, 3,7,10-12) or ids\n"
+            "                 (id:1234@label:pos, id:1234@label:1; README \"Selecting\n"
+            "                 reviews\") [0]\n"
             "  --split S      a split of the dataset (train, test, dev, ...) [test]\n"
             "  --maxlen N     input length when the model does not fix one\n"
             "  --architecture J  the architecture JSON (model.to_json()) of a\n"
@@ -83,66 +86,6 @@ static bool parse_int(const char *s, long lo, long hi, int *out)
         return false;
     *out = (int)v;
     return true;
-}
-
-/* Parses "a-b,c,..." into a list of indices within [0, n). */
-static tk_status parse_reviews(const char *spec, int64_t n, int64_t **out, int *count,
-                               tk_error *err)
-{
-    int cap = 16, k = 0;
-    int64_t *list = tk_malloc((size_t)cap, sizeof *list, err);
-    if (list == NULL)
-        return TK_E_NOMEM;
-    const char *p = spec;
-    while (*p != '\0') {
-        char *end;
-        errno = 0;
-        long long a = strtoll(p, &end, 10), b;
-        if (end == p || errno != 0)
-            goto bad;
-        b = a;
-        p = end;
-        if (*p == '-') {
-            const char *q = p + 1;
-            b = strtoll(q, &end, 10);
-            if (end == q || errno != 0)
-                goto bad;
-            p = end;
-        }
-        if (a < 0 || b < a || b >= n) {
-            free(list);
-            return tk_error_set(err, TK_E_INVALID,
-                                "--reviews %s: %lld-%lld is outside the split's %lld reviews", spec,
-                                a, b, (long long)n);
-        }
-        if (b - a > 100000)
-            goto bad;
-        for (long long i = a; i <= b; i++) {
-            if (k == cap) {
-                int64_t *grown = realloc(list, sizeof *list * (size_t)cap * 2);
-                if (grown == NULL) {
-                    free(list);
-                    return tk_error_set(err, TK_E_NOMEM, "--reviews: out of memory");
-                }
-                list = grown;
-                cap *= 2;
-            }
-            list[k++] = i;
-        }
-        if (*p == ',')
-            p++;
-        else if (*p != '\0')
-            goto bad;
-    }
-    if (k == 0)
-        goto bad;
-    *out = list;
-    *count = k;
-    return TK_OK;
-bad:
-    free(list);
-    return tk_error_set(err, TK_E_INVALID, "--reviews '%s' is not a list like 0-9 or 3,7,10-12",
-                        spec);
 }
 
 /* Returns TK_EXIT_OK, or TK_EXIT_USAGE after printing the problem. */
@@ -319,6 +262,34 @@ static const char *input_word(const tk_dataset *ds, const tk_split *sp, int64_t 
     return buf;
 }
 
+/* IG's integrand evaluations and, for rule adaptive, the error estimate
+ * (README "Integrated Gradients"): per review in the JSON output. */
+static void ig_steps_json(cJSON *obj, const tk_method_params *p, const tk_attribution *a)
+{
+    if (p->kind != TK_METHOD_INTEGRATED_GRADIENTS)
+        return;
+    cJSON_AddNumberToObject(obj, "steps", a->steps);
+    if (p->rule == TK_IG_ADAPTIVE) {
+        cJSON_AddNumberToObject(obj, "error_estimate", a->error_estimate);
+        cJSON_AddBoolToObject(obj, "within_tolerance", a->error_estimate <= p->tolerance);
+    }
+}
+
+static void ig_rule_json(cJSON *doc, const tk_method_params *p)
+{
+    if (p->kind != TK_METHOD_INTEGRATED_GRADIENTS || p->rule != TK_IG_ADAPTIVE)
+        return;
+    cJSON_AddNumberToObject(doc, "tolerance", p->tolerance);
+    cJSON_AddNumberToObject(doc, "max_steps", p->max_steps);
+}
+
+static void ig_steps_text(const tk_method_params *p, const tk_attribution *a)
+{
+    if (p->kind == TK_METHOD_INTEGRATED_GRADIENTS && p->rule == TK_IG_ADAPTIVE)
+        printf(", %d evaluations, error estimate %.3g%s", a->steps, a->error_estimate,
+               a->error_estimate <= p->tolerance ? "" : " (over the tolerance: budget spent)");
+}
+
 static void print_text(const tk_dataset *ds, const explain_opts *o, int64_t index,
                        const tk_split *split, const int32_t *ids, const int32_t *pos, int steps,
                        const tk_attribution *a)
@@ -330,6 +301,7 @@ static void print_text(const tk_dataset *ds, const explain_opts *o, int64_t inde
            o->params.name, a->target, a->predicted, a->f_input);
     if (has_baseline)
         printf(", F(x') = %.6f, delta = %.3e", a->f_baseline, a->axiom_error);
+    ig_steps_text(&o->params, a);
     printf("\n");
     double pad = 0.0, total = 0.0;
     for (int t = 0; t < steps; t++) {
@@ -359,6 +331,7 @@ static cJSON *review_json(const tk_dataset *ds, const explain_opts *o, int64_t i
     cJSON_AddNumberToObject(r, "f_input", a->f_input);
     cJSON_AddNumberToObject(r, "f_baseline", a->f_baseline);
     cJSON_AddNumberToObject(r, "delta", a->axiom_error);
+    ig_steps_json(r, &o->params, a);
     cJSON *toks = cJSON_AddArrayToObject(r, "tokens");
     double pad = 0.0;
     for (int t = 0; t < steps; t++) {
@@ -550,6 +523,7 @@ static int explain_text(const explain_opts *o, tk_model *model, tk_error *err)
         if (o->params.kind == TK_METHOD_INTEGRATED_GRADIENTS) {
             cJSON_AddNumberToObject(doc, "n_steps", o->params.n_steps);
             cJSON_AddStringToObject(doc, "rule", tk_ig_rule_name(o->params.rule));
+            ig_rule_json(doc, &o->params);
         }
         cJSON_AddStringToObject(doc, "output", output_name(&o->params));
         cJSON_AddNumberToObject(doc, "target", a.target);
@@ -557,6 +531,7 @@ static int explain_text(const explain_opts *o, tk_model *model, tk_error *err)
         cJSON_AddNumberToObject(doc, "f_input", a.f_input);
         cJSON_AddNumberToObject(doc, "f_baseline", a.f_baseline);
         cJSON_AddNumberToObject(doc, "delta", a.axiom_error);
+        ig_steps_json(doc, &o->params, &a);
         cJSON_AddNumberToObject(doc, "words", (double)e.n);
         cJSON_AddNumberToObject(doc, "truncated", (double)cut);
         cJSON *toks = cJSON_AddArrayToObject(doc, "tokens");
@@ -599,6 +574,7 @@ static int explain_text(const explain_opts *o, tk_model *model, tk_error *err)
                o->params.name, a.target, a.predicted, a.f_input, output_name(&o->params));
         if (has_baseline)
             printf(", F(x') = %.6f, delta = %.3e", a.f_baseline, a.axiom_error);
+        ig_steps_text(&o->params, &a);
         printf("\n");
         for (int t = 0; t < maxlen; t++) {
             if (pos[t] == -2) {
@@ -672,8 +648,14 @@ int tk_cmd_explain(int argc, char **argv)
     const tk_split *split = tk_dataset_split(ds, o.split, &err);
     if (split == NULL)
         goto fail;
-    int n_list = 0;
-    if (parse_reviews(o.reviews, split->n, &list, &n_list, &err) != TK_OK) {
+    int64_t n_list = 0;
+    const tk_selection_table table = {.n = split->n,
+                                      .id = (const char *const *)split->doc_id,
+                                      .label = split->label,
+                                      .class_names = (const char *const *)ds->class_names,
+                                      .n_classes = ds->n_classes,
+                                      .split = split->name};
+    if (tk_selection_select(o.reviews, "--reviews", &table, &list, &n_list, &err) != TK_OK) {
         rc = TK_EXIT_USAGE;
         goto fail;
     }
@@ -694,11 +676,12 @@ int tk_cmd_explain(int argc, char **argv)
         if (o.params.kind == TK_METHOD_INTEGRATED_GRADIENTS) {
             cJSON_AddNumberToObject(doc, "n_steps", o.params.n_steps);
             cJSON_AddStringToObject(doc, "rule", tk_ig_rule_name(o.params.rule));
+            ig_rule_json(doc, &o.params);
         }
         cJSON_AddStringToObject(doc, "output", output_name(&o.params));
         cJSON_AddArrayToObject(doc, "reviews");
     }
-    for (int i = 0; i < n_list; i++) {
+    for (int64_t i = 0; i < n_list; i++) {
         int64_t r = list[i];
         int64_t off = split->offset[r], len = split->offset[r + 1] - off;
         tk_prepare_input(&spec, split->ids + off, len, ids, pos);

@@ -9,6 +9,7 @@
 #include "core/outpath.h"
 #include "core/gemm.h"
 #include "core/progress.h"
+#include "core/sha256.h"
 #include "model/model.h"
 #include "report/faith_compute.h"
 #include "report/report.h"
@@ -33,7 +34,8 @@ static void usage(FILE *out)
             "  --seed N           seed of the random sample (default %" PRIu64 ")\n"
             "  --faithfulness MODEL  when the file has no /faithfulness: compute deletion curves,\n"
             "                     AOPC, comprehensiveness and sufficiency with this Keras .h5 model\n"
-            "                     (the one the run explained) on a seeded sample of reviews\n"
+            "                     (the one the run explained: its SHA-256 must be the file's\n"
+            "                     model_sha256) on a seeded sample of reviews\n"
             "  --faith-reviews N  size of that sample (default 200)\n"
             "  --faith-k K        deletion curve points 0..K (default 10)\n"
             "  --faith-mode M     pad (replace removed tokens by padding, default) or remove\n"
@@ -50,6 +52,32 @@ static bool parse_i64(const char *s, int64_t lo, int64_t *v)
         return false;
     *v = x;
     return true;
+}
+
+/* Deletion curves mean something only with the model the run explained:
+ * the results file records its SHA-256 (model_sha256), so another model,
+ * or a file that cannot say, is refused before any work. */
+static tk_status check_faith_model(const tk_results *r, const char *model_path, tk_error *err)
+{
+    const char *want = tk_results_attr_find(r->root_attrs, r->n_root_attrs, "model_sha256");
+    if (!want || !want[0])
+        return tk_error_set(err, TK_E_INVALID,
+                            "%s records no model_sha256: cannot check that %s is the model the "
+                            "run explained, so --faithfulness is refused",
+                            r->path, model_path);
+    char have[65];
+    tk_status st = tk_sha256_file_hex(model_path, have, err);
+    if (st != TK_OK)
+        return st;
+    if (strcmp(have, want) != 0) {
+        const char *run_model = tk_results_attr_find(r->root_attrs, r->n_root_attrs, "model_path");
+        return tk_error_set(err, TK_E_INVALID,
+                            "--faithfulness %s is not the model the run explained: its SHA-256 "
+                            "%.12s... is not the %.12s... that %s records (model_path %s); give "
+                            "that model",
+                            model_path, have, want, r->path, run_model ? run_model : "unknown");
+    }
+    return TK_OK;
 }
 
 int tk_cmd_report(int argc, char **argv)
@@ -182,6 +210,8 @@ int tk_cmd_report(int argc, char **argv)
     tk_results *r = NULL;
     tk_model *model = NULL;
     tk_status st = tk_results_load(results, &r, &err);
+    if (st == TK_OK && faith_model != NULL)
+        st = check_faith_model(r, faith_model, &err);
     if (st == TK_OK && faith_model != NULL) {
         st = tk_model_load(faith_model, &model, &err);
         if (st == TK_OK) {

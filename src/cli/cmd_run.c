@@ -1,19 +1,24 @@
 /* `tokattr run JOB`: the attribution job, usually under mpirun. */
 #include <math.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "cli/job.h"
+#include "cli/job_edit.h"
 #include "cli/method_params.h"
+#include "cli/run_summary.h"
 #include "pipeline/run.h"
+#include "pipeline/stop_deadline.h"
 #include "report/results.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: mpirun -n N tokattr run JOB.yaml [--resume | --force] [--shared DIR] [--quiet]\n"
+            "usage: mpirun -n N tokattr run JOB.yaml [--resume [--allow-job-edit] | --force]\n"
+            "                                        [--shared DIR] [--quiet]\n"
             "                                        [--ranks-per-node K]\n"
             "       tokattr run JOB.yaml --list-paths [--shared DIR]\n"
             "\n"
@@ -21,6 +26,10 @@ static void usage(FILE *out)
             "results file (README \"Running a job\", \"Results file\").\n"
             "\n"
             "  --resume      continue an interrupted run (the results file records what is done)\n"
+            "  --allow-job-edit  with --resume: continue although the job file changed, when\n"
+            "                no changed key touches what is computed (checkpoint_every,\n"
+            "                checkpoint_seconds, results, model/dataset paths of the same\n"
+            "                files, comments); the edited job is recorded in the file\n"
             "  --force       overwrite existing results\n"
             "  --shared DIR  where \"shared:\" paths in the job point (default $TOKATTR_SHARED,\n"
             "                else ../shared)\n"
@@ -113,6 +122,158 @@ static void print_accuracy(const tk_run_summary *sum)
                 acc, sum->recorded_accuracy);
 }
 
+/* Per method: the axiom errors, all-zero explanations (summaries ignore
+ * nothing) and faithfulness. A resumed run reads them from the file, over
+ * every review done in it, and says how many of them it computed now. */
+static void print_method_summary(const tk_run_summary *run, const tk_job *job)
+{
+    tk_run_summary copy;
+    const tk_run_summary *use = run;
+    tk_file_summary fs = {0};
+    if (run->n_done_before > 0) {
+        tk_error err = {0};
+        if (tk_file_summary_read(run->final_path, &fs, &err) != TK_OK) {
+            fprintf(stderr, "tokattr run: warning: no summary of the whole file (%s); the "
+                            "figures below cover the %lld reviews computed now\n",
+                    err.msg, (long long)(run->n_done - run->n_done_before));
+        } else {
+            printf("  summary of all %lld reviews in the file (%lld computed now, %lld in "
+                   "earlier runs):\n",
+                   (long long)fs.n_done, (long long)(run->n_done - run->n_done_before),
+                   (long long)run->n_done_before);
+            memcpy(&copy, run, sizeof copy);
+            copy.n_methods = fs.n_methods < 16 ? fs.n_methods : 16;
+            for (int k = 0; k < copy.n_methods; k++) {
+                const tk_file_method_stats *f = &fs.methods[k];
+                tk_run_method_stats *m = &copy.methods[k];
+                snprintf(m->name, sizeof m->name, "%s", f->name);
+                m->n = f->n;
+                m->mean_abs_error = f->mean_abs_error;
+                m->max_abs_error = f->max_abs_error;
+                m->n_all_zero = f->n_all_zero;
+                m->has_faith = f->has_faith;
+                m->faith_aopc = f->faith_aopc;
+                m->faith_random_aopc = f->faith_random_aopc;
+            }
+            use = &copy;
+        }
+    }
+    const tk_run_summary *s = use;
+    for (int k = 0; k < s->n_methods; k++)
+        printf("  %-20s axiom error |mean| %.3g, |max| %.3g over %lld reviews\n",
+               s->methods[k].name, s->methods[k].mean_abs_error, s->methods[k].max_abs_error,
+               (long long)s->methods[k].n);
+    /* Summaries ignore nothing: all-zero explanations are said. */
+    for (int k = 0; k < s->n_methods; k++)
+        if (s->methods[k].n_all_zero > 0) {
+            const tk_method_params *mp = NULL; /* by name: the file lists its groups sorted */
+            for (int j = 0; j < job->n_methods; j++)
+                if (strcmp(job->methods[j].name, s->methods[k].name) == 0)
+                    mp = &job->methods[j];
+            fprintf(stderr, "tokattr run: warning: %s: %lld of %lld reviews have every score 0",
+                    s->methods[k].name, (long long)s->methods[k].n_all_zero,
+                    (long long)s->methods[k].n);
+            if (mp && mp->kind == TK_METHOD_LRP_EPSILON)
+                fprintf(stderr, " (eps %g absorbs all relevance; try a smaller eps)", mp->eps);
+            fputc('\n', stderr);
+        }
+    /* the adaptive rule's budget stops are said, never dropped (from this
+     * run's own stats: the reviews computed now) */
+    for (int k = 0; k < run->n_methods; k++) {
+        const tk_run_method_stats *ms = &run->methods[k];
+        const tk_method_params *mp = NULL;
+        for (int j = 0; j < job->n_methods; j++)
+            if (strcmp(job->methods[j].name, ms->name) == 0)
+                mp = &job->methods[j];
+        if (!ms->has_tolerance || mp == NULL)
+            continue;
+        printf("  %-20s adaptive: %lld of %lld reviews%s within tolerance %g; max error "
+               "estimate %.3g; evaluations mean %.1f, max %d\n",
+               ms->name, (long long)(ms->n - ms->n_over_tolerance), (long long)ms->n,
+               run->n_done_before > 0 ? " computed now" : "", mp->tolerance,
+               ms->max_error_estimate, ms->n > 0 ? (double)ms->steps_sum / (double)ms->n : 0.0,
+               ms->steps_max);
+        if (ms->n_over_tolerance > 0)
+            fprintf(stderr,
+                    "tokattr run: warning: %s: %lld of %lld reviews did not meet tolerance "
+                    "%g within max_steps %d (their error_estimate is in the results)\n",
+                    ms->name, (long long)ms->n_over_tolerance, (long long)ms->n, mp->tolerance,
+                    mp->max_steps);
+    }
+    for (int k = 0; k < s->n_methods; k++)
+        if (s->methods[k].has_faith)
+            printf("  %-20s faithfulness: mean AOPC %.4f, random order %.4f\n",
+                   s->methods[k].name, s->methods[k].faith_aopc,
+                   s->methods[k].faith_random_aopc);
+    for (int k = 0; k < fs.n_methods; k++)
+        printf("  %-20s non-finite: %lld scores, %lld axiom errors\n", fs.methods[k].name,
+               (long long)fs.methods[k].n_nonfinite_score,
+               (long long)fs.methods[k].n_nonfinite_error);
+    tk_file_summary_free(&fs);
+}
+
+/* --resume with a job file that is not the one the results were made
+ * with: says what changed; accepts it (*file_job = the file's text) only
+ * with --allow-job-edit and only when no change touches what is computed.
+ * Returns TK_EXIT_OK to go on. */
+static int check_job_edit(const tk_job *job, bool allow_edit, char **file_job)
+{
+    *file_job = NULL;
+    char partial[4300];
+    tk_run_partial_path(job->output_path, partial, sizeof partial);
+    const char *path = access(partial, F_OK) == 0 ? partial
+                       : access(job->output_path, F_OK) == 0 ? job->output_path
+                                                              : NULL;
+    if (!path)
+        return TK_EXIT_OK; /* nothing to resume: the run says so */
+    bool root = env_rank() == 0;
+    tk_error err = {0};
+    char *old = NULL;
+    if (tk_results_job_text_read(path, &old, &err) != TK_OK || !old) {
+        free(old);
+        return TK_EXIT_OK; /* the run's own checks refuse such a file */
+    }
+    if (strcmp(old, job->yaml_text) == 0) {
+        free(old);
+        return TK_EXIT_OK;
+    }
+    tk_job_diff d;
+    if (tk_job_diff_texts(old, job->yaml_text, &d, &err) != TK_OK) {
+        if (root)
+            fprintf(stderr, "tokattr run: %s: refusing to resume: the job file changed and the "
+                            "texts cannot be compared (%s); use --force to start over\n",
+                    path, err.msg);
+        free(old);
+        return TK_EXIT_FAILURE;
+    }
+    char what[2048];
+    tk_job_diff_describe(&d, what, sizeof what);
+    int rc = TK_EXIT_FAILURE;
+    if (d.affects_results) {
+        if (root)
+            fprintf(stderr, "tokattr run: %s: refusing to resume: the file was made with a "
+                            "different job file: %s; undo the change, or use --force to start over\n",
+                    path, what);
+    } else if (!allow_edit) {
+        if (root)
+            fprintf(stderr, "tokattr run: %s: refusing to resume: the file was made with a "
+                            "different job file: %s. That does not touch what is computed: run with "
+                            "--resume --allow-job-edit to continue with the edited job (it is "
+                            "recorded in the file)\n",
+                    path, what);
+    } else {
+        if (root)
+            fprintf(stderr, "tokattr run: note: continuing %s with an edited job: %s\n", path,
+                    what);
+        *file_job = old;
+        old = NULL;
+        rc = TK_EXIT_OK;
+    }
+    tk_job_diff_free(&d);
+    free(old);
+    return rc;
+}
+
 static int exit_code(tk_status st)
 {
     if (st == TK_OK)
@@ -166,13 +327,15 @@ int tk_cmd_run(int argc, char **argv)
 {
     const char *job_path = NULL, *shared = NULL;
     const char *per_node = getenv("TOKATTR_RANKS_PER_NODE"), *per_node_from = "TOKATTR_RANKS_PER_NODE";
-    bool resume = false, force = false, quiet = false, list_paths = false;
+    bool resume = false, force = false, quiet = false, list_paths = false, allow_edit = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return TK_EXIT_OK;
         } else if (strcmp(argv[i], "--resume") == 0) {
             resume = true;
+        } else if (strcmp(argv[i], "--allow-job-edit") == 0) {
+            allow_edit = true;
         } else if (strcmp(argv[i], "--force") == 0) {
             force = true;
         } else if (strcmp(argv[i], "--quiet") == 0) {
@@ -198,10 +361,12 @@ int tk_cmd_run(int argc, char **argv)
             return TK_EXIT_USAGE;
         }
     }
-    if (!job_path || (resume && force)) {
+    if (!job_path || (resume && force) || (allow_edit && !resume)) {
         if (env_rank() == 0) {
             if (resume && force)
                 fprintf(stderr, "tokattr run: --resume and --force exclude each other\n");
+            if (allow_edit && !resume)
+                fprintf(stderr, "tokattr run: --allow-job-edit goes with --resume\n");
             usage(stderr);
         }
         return TK_EXIT_USAGE;
@@ -214,7 +379,6 @@ int tk_cmd_run(int argc, char **argv)
                     per_node_from, per_node);
         return TK_EXIT_USAGE;
     }
-    const char *corrupt = getenv("TOKATTR_TEST_CORRUPT_WEIGHTS");
     const char *debug_window = getenv("TOKATTR_DEBUG_WINDOW");
 
     tk_error err = {0};
@@ -242,10 +406,24 @@ int tk_cmd_run(int argc, char **argv)
     char cmd[4096] = "tokattr";
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "--resume") == 0 ||
-            strcmp(argv[i], "--quiet") == 0)
+            strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "--allow-job-edit") == 0)
             continue;
         size_t used = strlen(cmd);
         snprintf(cmd + used, sizeof cmd - used, " %s", argv[i]);
+    }
+
+    /* a resume compares the job texts first, on every rank alike (each
+     * reads the file's job attribute), so a refusal ends all of them */
+    char *file_job = NULL;
+    const char *job_text = job->yaml_text;
+    if (resume) {
+        int rc = check_job_edit(job, allow_edit, &file_job);
+        if (rc != TK_EXIT_OK) {
+            tk_job_destroy(job);
+            return rc;
+        }
+        if (file_job)
+            job_text = file_job; /* the text the file was made with: the run checks it */
     }
 
     tk_run_config cfg = {.model_path = job->model_path,
@@ -277,7 +455,7 @@ int tk_cmd_run(int argc, char **argv)
                          .chunk_size = job->chunk_size,
                          .checkpoint_every = job->checkpoint_every,
                          .checkpoint_seconds = job->checkpoint_seconds,
-                         .job_yaml = job->yaml_text,
+                         .job_yaml = job_text,
                          .command_line = cmd,
                          .resume = resume,
                          .force = force,
@@ -287,7 +465,8 @@ int tk_cmd_run(int argc, char **argv)
                          .window_report = debug_window && *debug_window && strcmp(debug_window, "0")
                                               ? stderr
                                               : NULL,
-                         .test_corrupt_rank = corrupt ? atoi(corrupt) : 0};
+                         .select_spec = job->select_spec,
+                         .stop_deadline_seconds = tk_stop_deadline_for_env()};
     tk_run_summary sum;
     tk_status st = tk_run(&argc, &argv, &cfg, &sum, &err);
     if (sum.is_root) {
@@ -306,30 +485,24 @@ int tk_cmd_run(int argc, char **argv)
                    sum.seconds > 0 ? (double)computed / sum.seconds : 0.0, sum.setup_seconds,
                    sum.root_busy_seconds);
             print_nodes_and_timers(&sum, computed);
-            for (int k = 0; k < sum.n_methods; k++)
-                printf("  %-20s axiom error |mean| %.3g, |max| %.3g over %lld reviews\n",
-                       sum.methods[k].name, sum.methods[k].mean_abs_error,
-                       sum.methods[k].max_abs_error, (long long)sum.methods[k].n);
-            /* Summaries ignore nothing: all-zero explanations are said. */
-            for (int k = 0; k < sum.n_methods && k < job->n_methods; k++)
-                if (sum.methods[k].n_all_zero > 0) {
-                    const tk_method_params *mp = &job->methods[k];
-                    fprintf(stderr, "tokattr run: warning: %s: %lld of %lld reviews have every score 0",
-                            sum.methods[k].name, (long long)sum.methods[k].n_all_zero,
-                            (long long)sum.methods[k].n);
-                    if (mp->kind == TK_METHOD_LRP_EPSILON)
-                        fprintf(stderr, " (eps %g absorbs all relevance; try a smaller eps)", mp->eps);
-                    fputc('\n', stderr);
-                }
-            for (int k = 0; k < sum.n_methods; k++)
-                if (sum.methods[k].has_faith)
-                    printf("  %-20s faithfulness: mean AOPC %.4f, random order %.4f\n",
-                           sum.methods[k].name, sum.methods[k].faith_aopc,
-                           sum.methods[k].faith_random_aopc);
+            print_method_summary(&sum, job);
             print_accuracy(&sum);
             printf("results: %s\n", sum.final_path);
         }
     }
+    if (file_job && sum.is_root && (st == TK_OK || st == TK_E_INTERRUPTED)) {
+        /* the edit accepted: from now on the file carries the edited job */
+        char partial[4300];
+        tk_run_partial_path(job->output_path, partial, sizeof partial);
+        const char *path = st == TK_OK ? sum.final_path : partial;
+        tk_error werr = {0};
+        if (tk_results_job_text_write(path, job->yaml_text, &werr) != TK_OK)
+            fprintf(stderr, "tokattr run: warning: the edited job is not recorded: %s\n", werr.msg);
+        else
+            printf("tokattr run: %s records the edited job (the earlier text: attribute "
+                   "job_history)\n", path);
+    }
+    free(file_job);
     tk_job_destroy(job);
     return exit_code(st);
 }

@@ -16,6 +16,7 @@
 
 #include "cli/method_params.h"
 #include "core/paths.h"
+#include "data/selection.h"
 
 /* ---- the raw YAML shape -------------------------------------------------- */
 
@@ -26,6 +27,7 @@ typedef struct raw_select {
     int64_t *ids; /* (ids_count) */
     unsigned ids_count;
     int *label;
+    char *reviews; /* a selection spec (data/selection.h) */
 } raw_select;
 
 typedef struct raw_input {
@@ -52,6 +54,8 @@ typedef struct raw_method {
     uint64_t *seed;
     double *eps;
     double *bias_factor;
+    double *tolerance;
+    int *max_steps;
 } raw_method;
 
 typedef struct raw_faith {
@@ -94,6 +98,7 @@ static const cyaml_schema_field_t select_fields[] = {
     CYAML_FIELD_INT_PTR("count", OPT, raw_select, count),
     CYAML_FIELD_SEQUENCE("ids", OPT, raw_select, ids, &int64_entry, 1, CYAML_UNLIMITED),
     CYAML_FIELD_INT_PTR("label", OPT, raw_select, label),
+    CYAML_FIELD_STRING_PTR("reviews", OPT, raw_select, reviews, 1, 1 << 20),
     CYAML_FIELD_END};
 
 static const cyaml_schema_field_t input_fields[] = {
@@ -120,6 +125,8 @@ static const cyaml_schema_field_t method_fields[] = {
     CYAML_FIELD_UINT_PTR("seed", OPT, raw_method, seed),
     CYAML_FIELD_FLOAT_PTR("eps", OPT, raw_method, eps),
     CYAML_FIELD_FLOAT_PTR("bias_factor", OPT, raw_method, bias_factor),
+    CYAML_FIELD_FLOAT_PTR("tolerance", OPT, raw_method, tolerance),
+    CYAML_FIELD_INT_PTR("max_steps", OPT, raw_method, max_steps),
     CYAML_FIELD_END};
 
 static const cyaml_schema_field_t faith_fields[] = {
@@ -156,6 +163,48 @@ static const cyaml_schema_field_t job_fields[] = {
 
 static const cyaml_schema_value_t job_schema = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, raw_job, job_fields)};
+
+/* Whether a top-level key changes what a run computes. A resumed run may
+ * take an edited job (`--resume --allow-job-edit`, job_edit.h) only when
+ * every changed key is false here. Every key of job_fields has a row
+ * (tests/test_job_edit.c checks both ways); every key inside `methods`
+ * is a method's parameter (method_params.h) or its name, so all of them
+ * change what is computed. */
+static const tk_job_key JOB_KEYS[] = {
+    {"model", false, "checked by content: the model's SHA-256 must be the file's"},
+    {"architecture", true, "the layers the weights are read into"},
+    {"dataset", false, "checked by content: the dataset's SHA-256 must be the file's"},
+    {"split", true, "which reviews"},
+    {"select", true, "which reviews"},
+    {"input", true, "the model input"},
+    {"word_vectors", true, "the model input"},
+    {"ids_as_feature", true, "the model input"},
+    {"word_index", true, "the model input"},
+    {"tokenizer", true, "the model input"},
+    {"target", true, "a method parameter"},
+    {"target_class", true, "a method parameter"},
+    {"output", true, "a method parameter"},
+    {"reduction", true, "a method parameter"},
+    {"methods", true, "the methods and their parameters"},
+    {"results", false, "where the file is, not what is in it"},
+    {"chunk_size", true, "the prediction batches, whose bits depend on their size"},
+    {"checkpoint_every", false, "when the file is flushed"},
+    {"checkpoint_seconds", false, "when the file is flushed"},
+    {"faithfulness", true, "the deletion curves"},
+    {NULL, false, NULL}};
+
+const tk_job_key *tk_job_keys(void)
+{
+    return JOB_KEYS;
+}
+
+const tk_job_key *tk_job_key_find(const char *key)
+{
+    for (const tk_job_key *k = JOB_KEYS; k->key; k++)
+        if (strcmp(k->key, key) == 0)
+            return k;
+    return NULL;
+}
 
 /* ---- libcyaml's log, kept for the error message ------------------------- */
 
@@ -347,6 +396,10 @@ static tk_status resolve_method(const char *file, const raw_job *raw, const raw_
         PARAM(tk_method_param_set_double(KEY("eps"), p, *rm->eps, &sub));
     if (rm->bias_factor)
         PARAM(tk_method_param_set_double(KEY("bias_factor"), p, *rm->bias_factor, &sub));
+    if (rm->tolerance)
+        PARAM(tk_method_param_set_double(KEY("tolerance"), p, *rm->tolerance, &sub));
+    if (rm->max_steps)
+        PARAM(tk_method_param_set_int(KEY("max_steps"), p, *rm->max_steps, &sub));
 #undef KEY
 #undef PARAM
     return TK_OK;
@@ -435,12 +488,23 @@ static tk_status resolve_job(const char *file, const raw_job *raw, const char *b
     const raw_select *s = raw->select;
     if (s) {
         int kinds = (s->all && *s->all) + (s->first || s->count) + (s->ids != NULL) +
-                    (s->label != NULL);
+                    (s->label != NULL) + (s->reviews != NULL);
         if (kinds > 1)
             return tk_error_set(err, TK_E_INVALID,
-                                "%s: key 'select': give only one of all, first/count, ids, label",
+                                "%s: key 'select': give only one of all, first/count, ids, label, "
+                                "reviews",
                                 file);
-        if (s->first || s->count) {
+        if (s->reviews) {
+            /* the syntax now, the ids when rank 0 has read the dataset */
+            tk_selection *sel = NULL;
+            tk_error sub = {0};
+            if (tk_selection_parse(s->reviews, "select.reviews", &sel, &sub) != TK_OK)
+                return tk_error_set(err, sub.status, "%s: key %s", file, sub.msg);
+            tk_selection_destroy(sel);
+            if (!(job->select_spec = strdup(s->reviews)))
+                return tk_error_set(err, TK_E_NOMEM, "%s: out of memory", file);
+            job->select = TK_SELECT_REVIEWS;
+        } else if (s->first || s->count) {
             job->select = TK_SELECT_RANGE;
             job->first = s->first ? *s->first : 0;
             job->count = s->count ? *s->count : -1; /* -1: to the end */
@@ -687,5 +751,6 @@ void tk_job_destroy(tk_job *job)
     free(job->shared_dir);
     free(job->methods);
     free(job->output_path);
+    free(job->select_spec);
     free(job);
 }

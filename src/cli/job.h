@@ -61,7 +61,21 @@ typedef struct tk_job {
     int chunk_size;       /* reviews per work unit (default 16) */
     int checkpoint_every; /* at least this many chunks between flushes (default 1) */
     double checkpoint_seconds; /* and at least this long between flushes (default 2) */
+    char *select_spec;    /* TK_SELECT_REVIEWS: `select: {reviews: SPEC}` (data/selection.h) */
 } tk_job;
+
+/* A top-level job key: whether changing it changes what a run computes
+ * (results bits), and why. */
+typedef struct tk_job_key {
+    const char *key;
+    bool affects_results;
+    const char *why;
+} tk_job_key;
+
+/* Every top-level key of a job, NULL-key terminated. */
+const tk_job_key *tk_job_keys(void);
+/* The row of a top-level key, or NULL. */
+const tk_job_key *tk_job_key_find(const char *key);
 
 /* Parses a job file. shared_dir may be NULL (TOKATTR_SHARED / ../shared).
  * Errors name the file, the line when known, and the key. */

@@ -21,13 +21,13 @@ static int cmd_version(int argc, char **argv)
 /* One line per subcommand, in the order `tokattr --help` lists them. */
 static const command COMMANDS[] = {
     {"version", cmd_version, "print the version"},
-    {"prepare", tk_cmd_prepare, "IMDB archive or directory -> dataset HDF5 (token ids, vocabulary)"},
-    {"train", tk_cmd_train, "train a reference model, write a Keras 2 .h5"},
-    {"evaluate", tk_cmd_evaluate, "accuracy, confusion matrix and loss of a model on a split"},
+    {"prepare", tk_cmd_prepare, "a corpus (CSV, TSV, JSONL, a tree, lines, the IMDB archive) -> dataset HDF5"},
+    {"train", tk_cmd_train, "train a reference architecture, write a Keras 2 .h5 or Keras 3 .keras"},
+    {"evaluate", tk_cmd_evaluate, "accuracy, confusion matrix, loss and speed of a model on a split"},
     {"run", tk_cmd_run, "the attribution job (under mpirun): results HDF5, resumable"},
-    {"report", tk_cmd_report, "HTML report with heatmaps and dataset-wide findings"},
-    {"explain", tk_cmd_explain, "print one method's attributions of a few reviews"},
-    {"inspect", tk_cmd_inspect, "what is in a dataset file (splits, lengths, vocabulary, a review)"},
+    {"report", tk_cmd_report, "static HTML report with heatmaps and dataset-wide findings"},
+    {"explain", tk_cmd_explain, "one method's per-word scores for a few reviews or a raw text"},
+    {"inspect", tk_cmd_inspect, "what is in a dataset or results file, or a Keras model"},
     {"tokenize", tk_cmd_tokenize, "a text's words, token ids and model input under a tokenizer"},
     {"export", tk_cmd_export, "results as CSV / JSON Lines tables (per token, per review, words)"},
 };

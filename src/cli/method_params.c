@@ -20,20 +20,26 @@ static const tk_param_choice OUTPUTS[] = {
     {"prob", TK_OUTPUT_PROB}, {"logit", TK_OUTPUT_LOGIT}, {NULL, 0}};
 static const tk_param_choice REDUCTIONS[] = {
     {"sum", TK_REDUCE_SUM}, {"l2", TK_REDUCE_L2}, {NULL, 0}};
-/* "gausslegendre" as METHODS.md spells it; "gauss_legendre" (the results
- * attribute's spelling) too */
+/* "gausslegendre" as METHODS.md spells it: the one spelling shown and
+ * written (OLD_SPELLINGS below reads the old one) */
 static const tk_param_choice RULES[] = {{"gausslegendre", TK_IG_GAUSS_LEGENDRE},
-                                        {"gauss_legendre", TK_IG_GAUSS_LEGENDRE},
                                         {"riemann_left", TK_IG_RIEMANN_LEFT},
                                         {"riemann_right", TK_IG_RIEMANN_RIGHT},
                                         {"riemann_middle", TK_IG_RIEMANN_MIDDLE},
                                         {"riemann_trapezoid", TK_IG_RIEMANN_TRAPEZOID},
+                                        {"adaptive", TK_IG_ADAPTIVE},
                                         {NULL, 0}};
 static const tk_param_choice BASELINES[] = {{"pad", TK_BASELINE_PAD},
                                             {"zeros", TK_BASELINE_ZEROS},
                                             {"oov", TK_BASELINE_OOV},
                                             {"token", TK_BASELINE_TOKEN},
                                             {NULL, 0}};
+
+/* Spellings jobs and results files used before one was chosen: still
+ * read, never shown (help texts and messages list only the table's). */
+static const struct {
+    const char *key, *old, *now;
+} OLD_SPELLINGS[] = {{"rule", "gauss_legendre", "gausslegendre"}};
 
 #define F(field) offsetof(tk_method_params, field)
 
@@ -49,7 +55,11 @@ static const tk_method_param TABLE[] = {
     {"n_steps", TK_PARAM_INT, F(n_steps), 1, 10000, NULL, M(TK_METHOD_INTEGRATED_GRADIENTS),
      "integration steps"},
     {"rule", TK_PARAM_CHOICE, F(rule), 0, 0, RULES, M(TK_METHOD_INTEGRATED_GRADIENTS),
-     "quadrature rule"},
+     "quadrature rule (adaptive: Gauss-Kronrod 7/15 refined to tolerance; n_steps unused)"},
+    {"tolerance", TK_PARAM_DOUBLE, F(tolerance), 1e-7, 1.0, NULL, M(TK_METHOD_INTEGRATED_GRADIENTS),
+     "rule adaptive: max per-token error estimate over max(|F(x) - F(x')|, 1e-3)"},
+    {"max_steps", TK_PARAM_INT, F(max_steps), 22, 20000, NULL, M(TK_METHOD_INTEGRATED_GRADIENTS),
+     "rule adaptive: integrand evaluations per review at most (22 per interval)"},
     {"baseline", TK_PARAM_CHOICE, F(baseline), 0, 0, BASELINES, BASELINED,
      "IG baseline, DeepLIFT reference, occlusion replacement (token: baseline_token)"},
     {"baseline_token", TK_PARAM_INT, F(baseline_token), 0, INT_MAX, NULL, BASELINED,
@@ -121,6 +131,9 @@ static tk_status out_of_bounds(const tk_method_param *d, const char *value, tk_e
 {
     if (d->type == TK_PARAM_DOUBLE && d->hi == DBL_MAX)
         return tk_error_set(err, TK_E_INVALID, "'%s' = %s: must be >= %g", d->key, value, d->lo);
+    if (d->type == TK_PARAM_DOUBLE)
+        return tk_error_set(err, TK_E_INVALID, "'%s' = %s: must be in [%g, %g]", d->key, value,
+                            d->lo, d->hi);
     return tk_error_set(err, TK_E_INVALID, "'%s' = %s: must be in [%.0f, %.0f]", d->key, value,
                         d->lo, d->hi);
 }
@@ -211,6 +224,9 @@ tk_status tk_method_param_set_text(const tk_method_param *d, tk_method_params *p
             return tk_method_param_set_bool(d, p, false, err);
         return tk_error_set(err, TK_E_INVALID, "'%s' = '%s': expected true or false", d->key, text);
     case TK_PARAM_CHOICE:
+        for (size_t i = 0; i < sizeof OLD_SPELLINGS / sizeof OLD_SPELLINGS[0]; i++)
+            if (strcmp(OLD_SPELLINGS[i].key, d->key) == 0 && strcmp(OLD_SPELLINGS[i].old, text) == 0)
+                text = OLD_SPELLINGS[i].now;
         for (int i = 0; d->choices[i].name; i++)
             if (strcmp(d->choices[i].name, text) == 0) {
                 /* every enum field of tk_method_params is int-sized */

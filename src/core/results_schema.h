@@ -54,6 +54,9 @@
 #define TK_RS_M_F_INPUT "f_input"             /* float64 (N) */
 #define TK_RS_M_F_BASELINE "f_baseline"       /* float64 (N) */
 #define TK_RS_M_TARGET "target"               /* int32 (N) */
+/* integrated_gradients only: */
+#define TK_RS_M_STEPS "steps"  /* int32 (N): integrand evaluations used */
+#define TK_RS_M_ERROR_ESTIMATE "error_estimate" /* float64 (N): rule adaptive only */
 
 /* under /faithfulness/<method>/ */
 #define TK_RS_F_CURVE "curve"                   /* float32 (N, K + 1) */

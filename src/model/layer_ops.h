@@ -132,6 +132,17 @@ static inline int tk_rnn_step_of_output(const tk_layer *l, int dir, int q, int s
     return dir == 1 ? steps - 1 - q : q;
 }
 
+/* Output q of a recurrent layer from its directions' hidden states, each
+ * (steps, batch, units) in processing order; hidden1 = NULL for one
+ * direction, else the Bidirectional merge_mode applies. y is (batch, steps
+ * or 1, channels) (rnn_merge.c). */
+void tk_rnn_merge_forward(const tk_layer *l, int batch, int steps, const float *hidden0,
+                          const float *hidden1, float *y);
+/* The reverse: dy (batch, steps or 1, channels) -> dH (directions, steps,
+ * batch, units), zeroed first; mul needs the hidden states. */
+void tk_rnn_merge_backward(const tk_layer *l, int batch, int steps, const float *hidden0,
+                           const float *hidden1, const float *dy, float *dH);
+
 /* (steps, input_dim) -> (steps or vector, units, or 2 units for a
  * concatenating Bidirectional) (layers_rnn.c). */
 tk_status tk_rnn_shape(const tk_layer *l, tk_shape in, tk_shape *out, tk_error *err);

@@ -249,38 +249,19 @@ static const float *dir_input(const tk_layer_ctx *c, dir_state *s, bool draw)
 static void lstm_forward(const tk_layer_ctx *c)
 {
     const tk_layer *l = c->layer;
-    int B = c->batch, T = c->in.steps, U = l->units, nd = n_dirs(l);
-    int Tq = l->return_sequences ? T : 1, C = c->out.channels;
+    int B = c->batch, T = c->in.steps, nd = n_dirs(l);
     dir_state s[2];
     for (int d = 0; d < nd; d++) {
         s[d] = dir_state_at(l, c->state, B, T, c->in.channels, d);
         dir_forward(c, d, dir_input(c, &s[d], true), &s[d], c->scratch);
     }
-    for (int b = 0; b < B; b++)
-        for (int q = 0; q < Tq; q++) {
-            float *y = c->y + ((size_t)b * Tq + q) * C;
-            const float *h0 = s[0].hidden + ((size_t)tk_rnn_step_of_output(l, 0, q, T) * B + b) * U;
-            if (nd == 1) {
-                memcpy(y, h0, (size_t)U * sizeof *y);
-                continue;
-            }
-            const float *h1 = s[1].hidden + ((size_t)tk_rnn_step_of_output(l, 1, q, T) * B + b) * U;
-            for (int j = 0; j < U; j++) {
-                switch (l->merge_mode) {
-                case TK_MERGE_CONCAT: y[j] = h0[j]; y[U + j] = h1[j]; break;
-                case TK_MERGE_SUM: y[j] = h0[j] + h1[j]; break;
-                case TK_MERGE_AVE: y[j] = 0.5f * (h0[j] + h1[j]); break;
-                case TK_MERGE_MUL: y[j] = h0[j] * h1[j]; break;
-                }
-            }
-        }
+    tk_rnn_merge_forward(l, B, T, s[0].hidden, nd == 2 ? s[1].hidden : NULL, c->y);
 }
 
 static void lstm_backward(const tk_layer_ctx *c)
 {
     const tk_layer *l = c->layer;
     int B = c->batch, T = c->in.steps, D = c->in.channels, U = l->units, nd = n_dirs(l);
-    int Tq = l->return_sequences ? T : 1, C = c->out.channels;
     size_t tb = (size_t)B * T;
     float *work = c->scratch;                       /* dir_backward's part */
     float *dH = work + 2 * tb * 4 * U + 2 * (size_t)B * U; /* (nd, T, B, U) */
@@ -288,30 +269,7 @@ static void lstm_backward(const tk_layer_ctx *c)
     dir_state s[2];
     for (int d = 0; d < nd; d++)
         s[d] = dir_state_at(l, c->state, B, T, D, d);
-    memset(dH, 0, (size_t)nd * tb * U * sizeof *dH);
-    for (int b = 0; b < B; b++)
-        for (int q = 0; q < Tq; q++) {
-            const float *dy = c->dy + ((size_t)b * Tq + q) * C;
-            int s0 = tk_rnn_step_of_output(l, 0, q, T);
-            float *g0 = dH + ((size_t)s0 * B + b) * U;
-            if (nd == 1) {
-                for (int j = 0; j < U; j++)
-                    g0[j] += dy[j];
-                continue;
-            }
-            int s1 = tk_rnn_step_of_output(l, 1, q, T);
-            float *g1 = dH + tb * U + ((size_t)s1 * B + b) * U;
-            const float *h0 = s[0].hidden + ((size_t)s0 * B + b) * U;
-            const float *h1 = s[1].hidden + ((size_t)s1 * B + b) * U;
-            for (int j = 0; j < U; j++) {
-                switch (l->merge_mode) {
-                case TK_MERGE_CONCAT: g0[j] += dy[j]; g1[j] += dy[U + j]; break;
-                case TK_MERGE_SUM: g0[j] += dy[j]; g1[j] += dy[j]; break;
-                case TK_MERGE_AVE: g0[j] += 0.5f * dy[j]; g1[j] += 0.5f * dy[j]; break;
-                case TK_MERGE_MUL: g0[j] += dy[j] * h1[j]; g1[j] += dy[j] * h0[j]; break;
-                }
-            }
-        }
+    tk_rnn_merge_backward(l, B, T, s[0].hidden, nd == 2 ? s[1].hidden : NULL, c->dy, dH);
     bool masked = c->training && l->dropout_rate > 0.0f;
     for (int d = 0; d < nd; d++) {
         const float *x = dir_input(c, &s[d], false);

@@ -314,67 +314,25 @@ static void dir_backward(const tk_layer_ctx *c, int dir, const float *dH, float 
 static void rnn_forward(const tk_layer_ctx *c)
 {
     const tk_layer *l = c->layer;
-    int B = c->batch, T = c->in.steps, U = l->units, nd = n_dirs(l);
-    int Tq = l->return_sequences ? T : 1, C = c->out.channels;
+    int B = c->batch, T = c->in.steps, nd = n_dirs(l);
     tk_rnn_trace tr[2];
     for (int d = 0; d < nd; d++) {
         dir_forward(l, d, B, T, c->in.channels, c->x, c->state, c->scratch);
         tr[d] = tk_rnn_trace_of(l, c->state, B, T, d);
     }
-    for (int b = 0; b < B; b++)
-        for (int q = 0; q < Tq; q++) {
-            float *y = c->y + ((size_t)b * Tq + q) * C;
-            const float *h0 = tr[0].hidden + ((size_t)tk_rnn_step_of_output(l, 0, q, T) * B + b) * U;
-            if (nd == 1) {
-                memcpy(y, h0, (size_t)U * sizeof *y);
-                continue;
-            }
-            const float *h1 = tr[1].hidden + ((size_t)tk_rnn_step_of_output(l, 1, q, T) * B + b) * U;
-            for (int j = 0; j < U; j++) {
-                switch (l->merge_mode) {
-                case TK_MERGE_CONCAT: y[j] = h0[j]; y[U + j] = h1[j]; break;
-                case TK_MERGE_SUM: y[j] = h0[j] + h1[j]; break;
-                case TK_MERGE_AVE: y[j] = 0.5f * (h0[j] + h1[j]); break;
-                case TK_MERGE_MUL: y[j] = h0[j] * h1[j]; break;
-                }
-            }
-        }
+    tk_rnn_merge_forward(l, B, T, tr[0].hidden, nd == 2 ? tr[1].hidden : NULL, c->y);
 }
 
 static void rnn_backward(const tk_layer_ctx *c)
 {
     const tk_layer *l = c->layer;
     int B = c->batch, T = c->in.steps, U = l->units, nd = n_dirs(l), G = gate_width(l);
-    int Tq = l->return_sequences ? T : 1, C = c->out.channels;
     size_t tb = (size_t)B * T;
     float *dH = c->scratch + tb * G; /* (nd, T, B, U) */
     tk_rnn_trace tr[2];
     for (int d = 0; d < nd; d++)
         tr[d] = tk_rnn_trace_of(l, c->state, B, T, d);
-    memset(dH, 0, (size_t)nd * tb * U * sizeof *dH);
-    for (int b = 0; b < B; b++)
-        for (int q = 0; q < Tq; q++) {
-            const float *dy = c->dy + ((size_t)b * Tq + q) * C;
-            int s0 = tk_rnn_step_of_output(l, 0, q, T);
-            float *g0 = dH + ((size_t)s0 * B + b) * U;
-            if (nd == 1) {
-                for (int j = 0; j < U; j++)
-                    g0[j] += dy[j];
-                continue;
-            }
-            int s1 = tk_rnn_step_of_output(l, 1, q, T);
-            float *g1 = dH + tb * U + ((size_t)s1 * B + b) * U;
-            const float *h0 = tr[0].hidden + ((size_t)s0 * B + b) * U;
-            const float *h1 = tr[1].hidden + ((size_t)s1 * B + b) * U;
-            for (int j = 0; j < U; j++) {
-                switch (l->merge_mode) {
-                case TK_MERGE_CONCAT: g0[j] += dy[j]; g1[j] += dy[U + j]; break;
-                case TK_MERGE_SUM: g0[j] += dy[j]; g1[j] += dy[j]; break;
-                case TK_MERGE_AVE: g0[j] += 0.5f * dy[j]; g1[j] += 0.5f * dy[j]; break;
-                case TK_MERGE_MUL: g0[j] += dy[j] * h1[j]; g1[j] += dy[j] * h0[j]; break;
-                }
-            }
-        }
+    tk_rnn_merge_backward(l, B, T, tr[0].hidden, nd == 2 ? tr[1].hidden : NULL, c->dy, dH);
     for (int d = 0; d < nd; d++)
         dir_backward(c, d, dH + (size_t)d * tb * U, c->dx, d > 0, c->scratch);
 }

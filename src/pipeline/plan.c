@@ -17,6 +17,7 @@
 #include "core/rng.h"
 #include "core/sha256.h"
 #include "data/model_input.h"
+#include "data/selection.h"
 #include "data/text_tokenizer.h"
 #include "data/word_vectors.h"
 #include "model/model_tags.h"
@@ -166,6 +167,13 @@ static tk_status select_reviews(const tk_run_config *cfg, const tk_split *sp, tk
             if (sp->label[i] == cfg->label)
                 p->index[n++] = i;
         break;
+    case TK_SELECT_REVIEWS: {
+        tk_status st = tk_selection_split_rows(cfg->select_spec, "select.reviews", p->ds, sp,
+                                               p->index, &n, err);
+        if (st != TK_OK)
+            return st;
+        break;
+    }
     }
     if (n == 0)
         return tk_error_set(err, TK_E_INVALID, "%s: the job selects no review of the %s split",

@@ -23,6 +23,7 @@
 #include "data/word_vectors.h"
 #include "model/model.h"
 #include "pipeline/plan.h"
+#include "pipeline/stop_deadline.h"
 #include "pipeline/writer.h"
 
 /* The one piece of global mutable state: a signal handler can reach
@@ -32,6 +33,7 @@ static volatile sig_atomic_t stop_signal = 0;
 static void on_stop_signal(int sig)
 {
     stop_signal = sig;
+    tk_stop_deadline_start(sig); /* mpirun's kill follows its SIGTERM (stop_deadline.h) */
 }
 
 enum { TAG_WORK = 11, TAG_RESULT = 12, TAG_ERROR = 13 };
@@ -303,6 +305,8 @@ static tk_status compute_chunk(worker *w, const int32_t *ids, const int32_t *lab
             r->f_input[o] = a.f_input;
             r->f_baseline[o] = a.f_baseline;
             r->target[o] = a.target;
+            r->steps[o] = a.steps;
+            r->error_estimate[o] = a.error_estimate;
             ti = t;
             if (w->fws && (st = faith_review(w, k, row, first + i, o, err)) != TK_OK) {
                 tk_error_prefix(err, "faithfulness of method '%s', review %lld of the results",
@@ -328,7 +332,7 @@ static size_t result_bytes(int64_t count, int64_t tc, int n_out, int nm, int fai
     size_t faith = faith_k1 > 0 ? (size_t)count * 4 * (2 * (size_t)faith_k1 + 3) : 0;
     return RES_HEADER * 8 + (size_t)count * (size_t)n_out * 4 + (size_t)count * 4 +
            (size_t)nm * ((size_t)count * 4 + (size_t)tc * 4 + (size_t)count * 4 +
-                         (size_t)count * 8 * 3 + faith);
+                         (size_t)count * 8 * 3 + faith + (size_t)count * (4 + 8));
 }
 
 static void put(unsigned char **c, const void *src, size_t n)
@@ -351,7 +355,7 @@ typedef struct wire_field {
     size_t bytes;
 } wire_field;
 
-enum { RES_MAX_FIELDS = 13 };
+enum { RES_MAX_FIELDS = 15 };
 
 static int result_fields(const tk_chunk_result *r, wire_field *f)
 {
@@ -365,6 +369,8 @@ static int result_fields(const tk_chunk_result *r, wire_field *f)
     f[n++] = (wire_field){r->axiom_error, nm * cnt * 8};
     f[n++] = (wire_field){r->f_input, nm * cnt * 8};
     f[n++] = (wire_field){r->f_baseline, nm * cnt * 8};
+    f[n++] = (wire_field){r->steps, nm * cnt * 4};
+    f[n++] = (wire_field){r->error_estimate, nm * cnt * 8};
     if (r->faith_k1 > 0) {
         size_t k1 = (size_t)r->faith_k1;
         f[n++] = (wire_field){r->faith_curve, nm * cnt * k1 * 4};
@@ -542,6 +548,20 @@ static void record(coord *c, const tk_chunk_result *r)
             ms->has_faith = true;
             ms->faith_aopc += r->faith_aopc[o]; /* sums until the end */
             ms->faith_random_aopc += drop / r->faith_k1;
+        }
+        const tk_method_params *mp = &c->cfg->methods[k];
+        for (int64_t i = 0; mp->kind == TK_METHOD_INTEGRATED_GRADIENTS && i < r->count; i++) {
+            int64_t o = (int64_t)k * r->count + i;
+            ms->steps_sum += r->steps[o];
+            if (r->steps[o] > ms->steps_max)
+                ms->steps_max = r->steps[o];
+            if (mp->rule != TK_IG_ADAPTIVE)
+                continue;
+            double est = r->error_estimate[o];
+            ms->has_tolerance = true;
+            ms->n_over_tolerance += !(est <= mp->tolerance); /* NaN counts as over */
+            if (!(est <= ms->max_error_estimate))
+                ms->max_error_estimate = est;
         }
         ms->n += r->count;
     }
@@ -762,8 +782,8 @@ static tk_status share_model(MPI_Comm world, const tk_run_config *cfg, tk_model 
     MPI_Comm leaders = MPI_COMM_NULL;
     MPICHK(MPI_Comm_rank(world, &rank));
     /* rank 0's node settings for all: the environment may differ per host */
-    int opt[2] = {cfg->ranks_per_node, cfg->test_corrupt_rank};
-    MPICHK(MPI_Bcast(opt, 2, MPI_INT, ROOT, world));
+    int opt[1] = {cfg->ranks_per_node};
+    MPICHK(MPI_Bcast(opt, 1, MPI_INT, ROOT, world));
     if ((st = split_nodes(world, opt[0], node, err)) != TK_OK)
         goto done;
     MPICHK(MPI_Comm_rank(*node, &node_rank));
@@ -823,8 +843,6 @@ static tk_status share_model(MPI_Comm world, const tk_run_config *cfg, tk_model 
             size_t c = n_params - o < ((size_t)1 << 30) ? n_params - o : (size_t)1 << 30;
             MPICHK(MPI_Bcast(base + o, (int)c, MPI_FLOAT, 0, leaders));
         }
-        if (opt[1] > 0 && rank == opt[1] && n_params > 0)
-            ((unsigned char *)base)[0] ^= 1; /* the test of the check below */
     }
     /* (one node: nothing was broadcast) */
     if (sum->nodes > 1 &&
@@ -1027,6 +1045,9 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
     MPI_Comm_rank(world, &rank);
     MPI_Comm_size(world, &size);
     sum->is_root = rank == ROOT;
+    char partial[4300];
+    tk_run_partial_path(cfg->output_path, partial, sizeof partial);
+    tk_stop_deadline_setup(cfg->stop_deadline_seconds, rank == ROOT, partial);
     sum->recorded_accuracy = NAN;
     sum->ranks = size;
     sum->n_methods = cfg->n_methods < 16 ? cfg->n_methods : 16;

@@ -31,7 +31,8 @@ typedef enum tk_select_kind {
     TK_SELECT_ALL,   /* every review of the split */
     TK_SELECT_RANGE, /* indices [first, first + count) in canonical order */
     TK_SELECT_IDS,   /* review indices (canonical positions) listed in the job */
-    TK_SELECT_LABEL  /* every review with this label */
+    TK_SELECT_LABEL, /* every review with this label */
+    TK_SELECT_REVIEWS /* select_spec: indices and ids (data/selection.h) */
 } tk_select_kind;
 
 typedef struct tk_run_config {
@@ -82,8 +83,9 @@ typedef struct tk_run_config {
                                  * window mapping and PSS at the end (Linux /proc) */
     FILE *errors;               /* NULL, or where rank 0 prints "tokattr run: <message>"
                                  * of a failure, before any rank can exit */
-    int test_corrupt_rank;      /* tests only: 0, or a node leader that flips a bit
-                                 * of the weights it receives (the check must fail) */
+    const char *select_spec;    /* TK_SELECT_REVIEWS: `select: {reviews: SPEC}` */
+    double stop_deadline_seconds; /* > 0: a stop by SIGTERM/SIGINT ends the rank with status
+                                   * 3 after this long at most (pipeline/stop_deadline.h) */
 } tk_run_config;
 
 typedef struct tk_run_method_stats {
@@ -95,6 +97,14 @@ typedef struct tk_run_method_stats {
                              lrp_epsilon eps so large it absorbs all relevance */
     bool has_faith;       /* the faithfulness step ran: mean AOPC over this run's reviews, */
     double faith_aopc, faith_random_aopc; /* of the method's order and of the random one */
+    /* integrated_gradients rule adaptive (has_tolerance): this run's reviews whose
+     * error estimate exceeds the tolerance (budget spent), the largest estimate,
+     * and the integrand evaluations (sum, max) */
+    bool has_tolerance;
+    int64_t n_over_tolerance;
+    double max_error_estimate;
+    int64_t steps_sum;
+    int steps_max;
 } tk_run_method_stats;
 
 /* Wall time per phase, as CoMD reports its timers: rank 0's own figure

@@ -26,7 +26,19 @@ enum { CHUNK_ELEMS = 16384 };
 
 typedef struct method_dsets {
     hid_t score, padding_score, axiom_error, f_input, f_baseline, target;
+    hid_t steps, error_estimate; /* IG only (has_steps / has_estimate), else invalid */
 } method_dsets;
+
+/* Which methods report the integrand evaluations and an error estimate. */
+static bool has_steps(const tk_method_params *p)
+{
+    return p->kind == TK_METHOD_INTEGRATED_GRADIENTS;
+}
+
+static bool has_estimate(const tk_method_params *p)
+{
+    return has_steps(p) && p->rule == TK_IG_ADAPTIVE;
+}
 
 typedef struct range {
     int64_t first, count;
@@ -60,8 +72,8 @@ static const char *METHOD_NAMES[N_METHOD_DSETS] = {TK_RS_M_SCORE,   TK_RS_M_PADD
 static const char *TARGET_NAMES[] = {"predicted", "label", "class"};
 static const char *OUTPUT_NAMES[] = {"prob", "logit"};
 static const char *REDUCE_NAMES[] = {"sum", "l2"};
-static const char *RULE_NAMES[] = {"gauss_legendre", "riemann_left", "riemann_right",
-                                   "riemann_middle", "riemann_trapezoid"};
+static const char *RULE_NAMES[] = {"gausslegendre",  "riemann_left",      "riemann_right",
+                                   "riemann_middle", "riemann_trapezoid", "adaptive"};
 static const char *BASELINE_NAMES[] = {"pad", "zeros", "oov", "token"};
 
 static void utc_now(char *buf, size_t size)
@@ -274,6 +286,10 @@ static herr_t method_attrs(hid_t g, const tk_method_params *p)
     rc |= attr_num(g, "seed", H5T_NATIVE_UINT64, &p->seed);
     rc |= attr_num(g, "eps", H5T_NATIVE_DOUBLE, &p->eps);
     rc |= attr_num(g, "bias_factor", H5T_NATIVE_DOUBLE, &p->bias_factor);
+    if (has_estimate(p)) {
+        rc |= attr_num(g, "tolerance", H5T_NATIVE_DOUBLE, &p->tolerance);
+        rc |= attr_num(g, "max_steps", H5T_NATIVE_INT, &p->max_steps);
+    }
     return rc < 0 ? -1 : 0;
 }
 
@@ -287,7 +303,8 @@ static void close_all(tk_writer *w)
         }
     for (int k = 0; w->m && k < w->n_methods; k++) {
         hid_t *md[] = {&w->m[k].score,   &w->m[k].padding_score, &w->m[k].axiom_error,
-                       &w->m[k].f_input, &w->m[k].f_baseline,    &w->m[k].target};
+                       &w->m[k].f_input, &w->m[k].f_baseline,    &w->m[k].target,
+                       &w->m[k].steps,   &w->m[k].error_estimate};
         for (size_t i = 0; i < sizeof md / sizeof md[0]; i++)
             if (*md[i] >= 0) {
                 H5Dclose(*md[i]);
@@ -324,7 +341,8 @@ static tk_writer *writer_new(const char *path, const tk_writer_layout *layout, t
     }
     for (int k = 0; k < layout->n_methods; k++)
         w->m[k].score = w->m[k].padding_score = w->m[k].axiom_error = w->m[k].f_input =
-            w->m[k].f_baseline = w->m[k].target = H5I_INVALID_HID;
+            w->m[k].f_baseline = w->m[k].target = w->m[k].steps = w->m[k].error_estimate =
+                H5I_INVALID_HID;
     if (layout->faith) {
         w->faith_k1 = layout->faith->k_max + 1;
         w->fd = tk_malloc((size_t)(layout->n_methods > 0 ? layout->n_methods : 1) * N_FAITH,
@@ -493,9 +511,15 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
         m->f_input = make_dset(mg, TK_RS_M_F_INPUT, H5T_IEEE_F64LE, L->n, 0, false);
         m->f_baseline = make_dset(mg, TK_RS_M_F_BASELINE, H5T_IEEE_F64LE, L->n, 0, false);
         m->target = make_dset(mg, TK_RS_M_TARGET, H5T_STD_I32LE, L->n, 0, false);
+        if (has_steps(&L->methods[k]))
+            m->steps = make_dset(mg, TK_RS_M_STEPS, H5T_STD_I32LE, L->n, 0, false);
+        if (has_estimate(&L->methods[k]))
+            m->error_estimate = make_dset(mg, TK_RS_M_ERROR_ESTIMATE, H5T_IEEE_F64LE, L->n, 0, false);
         H5Gclose(mg);
         HCHK(rc < 0 || m->score < 0 || m->padding_score < 0 || m->axiom_error < 0 ||
-                        m->f_input < 0 || m->f_baseline < 0 || m->target < 0
+                        m->f_input < 0 || m->f_baseline < 0 || m->target < 0 ||
+                        (has_steps(&L->methods[k]) && m->steps < 0) ||
+                        (has_estimate(&L->methods[k]) && m->error_estimate < 0)
                     ? -1
                     : 0,
                 "create the datasets of a method");
@@ -660,6 +684,21 @@ tk_status tk_writer_open_resume(const char *path, const tk_writer_layout *L,
                 goto fail;
             }
         }
+        const char *opt[] = {TK_RS_M_STEPS, TK_RS_M_ERROR_ESTIMATE};
+        hid_t *oslot[] = {&m->steps, &m->error_estimate};
+        bool want[] = {has_steps(&L->methods[k]), has_estimate(&L->methods[k])};
+        for (int i = 0; i < 2; i++) {
+            if (!want[i])
+                continue;
+            snprintf(name, sizeof name, TK_RS_ATTRIBUTIONS "/%s/%s", L->methods[k].name, opt[i]);
+            *oslot[i] = H5Dopen2(w->file, name, H5P_DEFAULT);
+            if (*oslot[i] < 0 || dset_len(*oslot[i], 1, NULL) != L->n) {
+                st = tk_error_set(err, TK_E_FORMAT,
+                                  "%s: cannot resume: %s is missing or has the wrong length", path,
+                                  name);
+                goto fail;
+            }
+        }
     }
     for (int k = 0; L->faith && k < L->n_methods; k++) {
         for (int i = 0; i < N_FAITH; i++) {
@@ -721,6 +760,13 @@ tk_status tk_writer_put(tk_writer *w, const tk_chunk_result *r, tk_error *err)
                 "write f_baseline");
         HCHK(write_rows(m->target, H5T_NATIVE_INT32, r->first, r->count, 0, r->target + o),
                 "write a target");
+        if (m->steps >= 0)
+            HCHK(write_rows(m->steps, H5T_NATIVE_INT32, r->first, r->count, 0, r->steps + o),
+                    "write the integration steps");
+        if (m->error_estimate >= 0)
+            HCHK(write_rows(m->error_estimate, H5T_NATIVE_DOUBLE, r->first, r->count, 0,
+                               r->error_estimate + o),
+                    "write an error estimate");
     }
     if (w->fd && r->faith_k1 != w->faith_k1)
         return tk_error_set(err, TK_E_INTERNAL,
@@ -815,8 +861,10 @@ tk_status tk_chunk_result_alloc(tk_chunk_result *r, int64_t max_count, int64_t m
     r->axiom_error = tk_malloc(nm * c, sizeof *r->axiom_error, err);
     r->f_input = tk_malloc(nm * c, sizeof *r->f_input, err);
     r->f_baseline = tk_malloc(nm * c, sizeof *r->f_baseline, err);
+    r->steps = tk_malloc(nm * c, sizeof *r->steps, err);
+    r->error_estimate = tk_malloc(nm * c, sizeof *r->error_estimate, err);
     if (!r->prob || !r->predicted || !r->target || !r->score || !r->padding_score ||
-        !r->axiom_error || !r->f_input || !r->f_baseline) {
+        !r->axiom_error || !r->f_input || !r->f_baseline || !r->steps || !r->error_estimate) {
         tk_chunk_result_free(r);
         return TK_E_NOMEM;
     }
@@ -840,6 +888,8 @@ void tk_chunk_result_free(tk_chunk_result *r)
     free(r->faith_aopc);
     free(r->faith_comp);
     free(r->faith_suff);
+    free(r->steps);
+    free(r->error_estimate);
     memset(r, 0, sizeof *r);
 }
 

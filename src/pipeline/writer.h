@@ -81,6 +81,10 @@ typedef struct tk_chunk_result {
     float *faith_aopc;     /* (n_methods, count) */
     float *faith_comp;     /* (n_methods, count) comprehensiveness */
     float *faith_suff;     /* (n_methods, count) sufficiency */
+    /* integrated_gradients (tk_attribution.steps, .error_estimate); written
+     * only for the methods that report them (README "Results file") */
+    int32_t *steps;         /* (n_methods, count) */
+    double *error_estimate; /* (n_methods, count) */
 } tk_chunk_result;
 
 /* Allocates the arrays for up to max_count reviews and max_tc tokens. */

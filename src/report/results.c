@@ -1042,7 +1042,7 @@ bool tk_results_method_own_param(const tk_results_method *m, const char *name)
     } OWN[] = {
         {"saliency", ""},
         {"grad_input", ""},
-        {"integrated_gradients", " n_steps rule baseline baseline_token "},
+        {"integrated_gradients", " n_steps rule baseline baseline_token tolerance max_steps "},
         {"occlusion", " window baseline baseline_token "},
         {"deeplift", " baseline baseline_token "},
         {"deepshap", " background_size background_random seed "},

@@ -1,0 +1,51 @@
+/* Inside src/attr: the adaptive rule of Integrated Gradients (README
+ * "Integrated Gradients", rule adaptive).
+ *
+ * The path integral over alpha in [0, 1] is split into sub-intervals, each
+ * integrated by Gauss-Kronrod 7/15. Per interval j and token t the error
+ * estimate is e_jt = |reduce_d (x - x')_td (K_j - G_j)_td| (K, G the
+ * Kronrod and Gauss sums of the gradient; reduce as the score's: sum, or
+ * the L2 norm). The review's estimate is the max over tokens of sum_j e_jt
+ * (the L-infinity norm over tokens of the per-token bound), divided by
+ * scale = max(|F(x) - F(x')|, 1e-3). While it exceeds the tolerance and
+ * the budget allows, the interval with the largest max_t e_jt is halved.
+ *
+ * Everything depends only on the review (the integrand and the order of
+ * refinement; ties go to the interval nearer alpha = 0), so the result is
+ * bitwise the same whatever was explained before, on any rank. */
+#ifndef TOKATTR_ATTR_IG_ADAPTIVE_H
+#define TOKATTR_ATTR_IG_ADAPTIVE_H
+
+#include "attr/attr.h"
+
+/* The integrand: grad (steps, D) = sum_k weight_k dF/dx(x' + alpha_k (x - x')),
+ * for n <= TK_GK_KRONROD points (one batch, e.g. tk_ig_cnn_gradient). */
+typedef tk_status (*tk_ig_integrand)(void *ctx, int n, const double *alpha, const double *weight,
+                                     double *grad, tk_error *err);
+
+/* Scale floor: reviews whose F barely moves from the baseline are held to
+ * tolerance * 1e-3 absolute instead of a relative tolerance of nothing. */
+#define TK_IG_ADAPTIVE_SCALE_FLOOR 1e-3
+
+typedef struct tk_ig_adaptive tk_ig_adaptive;
+
+/* Scratch for reviews of up to max_steps positions of dim values, and the
+ * intervals params->max_steps evaluations can make. */
+tk_status tk_ig_adaptive_create(const tk_method_params *params, int max_steps, int dim,
+                                tk_ig_adaptive **out, tk_error *err);
+void tk_ig_adaptive_destroy(tk_ig_adaptive *a);
+
+typedef struct tk_ig_adaptive_result {
+    int evaluations;       /* integrand evaluations (22 per interval evaluated) */
+    int intervals;         /* sub-intervals at the end */
+    double error_estimate; /* relative (over scale), as described above */
+    double abs_estimate;   /* the same before the division: max_t sum_j e_jt */
+} tk_ig_adaptive_result;
+
+/* gsum (steps, D) = the integral of the gradient over alpha in [0, 1];
+ * dx (steps, D) = x - x'; delta_f = F(x) - F(x'). */
+tk_status tk_ig_adaptive_integrate(tk_ig_adaptive *a, tk_ig_integrand f, void *ctx,
+                                   const float *dx, int steps, double delta_f, double *gsum,
+                                   tk_ig_adaptive_result *res, tk_error *err);
+
+#endif

@@ -1,0 +1,15 @@
+# Sourced by integration tests: tiny_imdb DIR writes DIR/small.tar.gz, an
+# aclImdb tarball of six reviews whose test split has 7 (neg), 12 (neg),
+# 12 (pos) and 40 (pos): an IMDB number shared by two labels, as in the
+# real corpus. `tokattr prepare --source DIR/small.tar.gz` reads it.
+tiny_imdb() {
+    local t=$1/aclImdb
+    mkdir -p "$t/train/pos" "$t/train/neg" "$t/test/pos" "$t/test/neg"
+    echo "A wonderful film, the best acting I have seen." > "$t/train/pos/1_9.txt"
+    echo "Boring and predictable, I wanted my money back." > "$t/train/neg/1_2.txt"
+    echo "Bad script, bad jokes, bad everything." > "$t/test/neg/7_2.txt"
+    echo "Horrible, boring and far too long." > "$t/test/neg/12_1.txt"
+    echo "Touching and wonderful, highly recommended." > "$t/test/pos/12_10.txt"
+    echo "A gem: warm, witty and wise." > "$t/test/pos/40_8.txt"
+    tar czf "$1/small.tar.gz" -C "$1" aclImdb
+}
