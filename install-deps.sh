@@ -11,6 +11,8 @@ PACKAGES=(build-essential cmake pkg-config
 PACKAGES+=(clang libclang-rt-14-dev) # the libFuzzer harnesses (tests/fuzz)
 # The integration tests read results files with h5py (Debian's python3).
 PACKAGES+=(python3-h5py python3-numpy)
+# tests/it_run_kill_hdf5.sh kills a rank inside HDF5 calls from gdb (batch mode).
+PACKAGES+=(gdb)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

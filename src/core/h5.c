@@ -10,25 +10,24 @@ void tk_h5_quiet(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
-herr_t tk_h5_attr_str(hid_t obj, const char *name, const char *value)
+herr_t tk_h5_attr_str_sized(hid_t obj, const char *name, const char *value, size_t size)
 {
-    if (value == NULL)
-        return 0;
     hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
     herr_t rc = -1;
-    if (type < 0 || space < 0)
+    char *buf = calloc(size, 1);
+    if (type < 0 || space < 0 || !buf || strlen(value) >= size)
         goto done;
-    size_t len = strlen(value);
-    /* size len + 1: a NULLTERM string type keeps its terminator inside the size */
-    if (H5Tset_size(type, len + 1) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0)
+    memcpy(buf, value, strlen(value));
+    if (H5Tset_size(type, size) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0)
         goto done;
     if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
         goto done;
     a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
     if (a < 0)
         goto done;
-    rc = H5Awrite(a, type, value);
+    rc = H5Awrite(a, type, buf);
 done:
+    free(buf);
     if (a >= 0)
         H5Aclose(a);
     if (space >= 0)
@@ -36,6 +35,35 @@ done:
     if (type >= 0)
         H5Tclose(type);
     return rc;
+}
+
+herr_t tk_h5_attr_str(hid_t obj, const char *name, const char *value)
+{
+    /* size len + 1: a NULLTERM string type keeps its terminator inside the size */
+    return value == NULL ? 0 : tk_h5_attr_str_sized(obj, name, value, strlen(value) + 1);
+}
+
+herr_t tk_h5_attr_str_overwrite(hid_t obj, const char *name, const char *value)
+{
+    herr_t rc = -1;
+    hid_t a = H5Aexists(obj, name) > 0 ? H5Aopen(obj, name, H5P_DEFAULT) : H5I_INVALID_HID;
+    hid_t ft = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
+    size_t size = ft >= 0 && H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft)
+                      ? H5Tget_size(ft)
+                      : 0;
+    bool fits = size > strlen(value);
+    char *buf = fits ? calloc(size, 1) : NULL;
+    if (buf) {
+        memcpy(buf, value, strlen(value));
+        rc = H5Awrite(a, ft, buf);
+        free(buf);
+    }
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (a >= 0)
+        H5Aclose(a);
+    /* a file of an older tokattr: the attribute is too small */
+    return fits ? rc : tk_h5_attr_str(obj, name, value);
 }
 
 herr_t tk_h5_attr_num(hid_t obj, const char *name, hid_t type, const void *value)

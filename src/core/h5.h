@@ -29,6 +29,13 @@ void tk_h5_quiet(void);
 /* A scalar UTF-8 string attribute (replaced when it exists); value NULL
  * writes nothing. */
 herr_t tk_h5_attr_str(hid_t obj, const char *name, const char *value);
+/* The same with a fixed size of size bytes (> strlen(value), NUL-padded),
+ * so that a later tk_h5_attr_str_overwrite fits in place. */
+herr_t tk_h5_attr_str_sized(hid_t obj, const char *name, const char *value, size_t size);
+/* Rewrites a fixed-size string attribute's bytes in place (no metadata
+ * change: a kill during the flush cannot tear the object header); one too
+ * small or absent is re-created. */
+herr_t tk_h5_attr_str_overwrite(hid_t obj, const char *name, const char *value);
 
 /* A scalar attribute of a native type (created; it must not exist). */
 herr_t tk_h5_attr_num(hid_t obj, const char *name, hid_t type, const void *value);

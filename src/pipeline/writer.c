@@ -76,7 +76,19 @@ static void utc_now(char *buf, size_t size)
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* A 1-D or 2-D dataset, chunked + shuffle + deflate when it has elements. */
+/* A 1-D or 2-D dataset: chunked + shuffle + deflate when it has elements
+ * and compress is set, else contiguous with its space allocated now.
+ *
+ * Only datasets written before any review is marked done (the layout) are
+ * compressed. A dataset that work units write into later is contiguous:
+ * HDF5 rewrites a compressed chunk at a new address when its size changes
+ * and may hand the old address, which the file on disk still points to, to
+ * the next chunk it writes; a kill -9 before the next flush completed left
+ * chunks that no longer inflated (tests/it_run_kill_hdf5.sh). A contiguous
+ * dataset allocated at creation is written in place: after the creation
+ * flush no write changes the file's metadata, so a kill at any moment
+ * leaves every flushed unit intact. It also keeps the layout open to
+ * independent parallel writes (INFRA.md: those fail on filtered datasets). */
 static hid_t make_dset(hid_t loc, const char *name, hid_t type, int64_t rows, int cols,
                        bool compress)
 {
@@ -96,6 +108,8 @@ static hid_t make_dset(hid_t loc, const char *name, hid_t type, int64_t rows, in
         if (H5Pset_chunk(dcpl, rank, chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
             H5Pset_deflate(dcpl, 4) < 0)
             goto done;
+    } else if (H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0) {
+        goto done;
     }
     d = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
 done:
@@ -261,7 +275,11 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
     TK_H5_CHECK(tk_h5_attr_num(w->file, "ranks", H5T_NATIVE_INT, &meta->ranks), w->path,
                 "write attributes");
     TK_H5_CHECK(tk_h5_attr_str(w->file, "start_time", now), w->path, "write attributes");
-    TK_H5_CHECK(tk_h5_attr_str(w->file, "finish_time", ""), w->path, "write attributes");
+    /* made with room for the time, so that closing rewrites its bytes in
+     * place: deleting and re-creating it moved the root group's header into
+     * a new block, a metadata change a kill in the final flush could tear */
+    TK_H5_CHECK(tk_h5_attr_str_sized(w->file, "finish_time", "", sizeof "2026-01-01T00:00:00Z"),
+                w->path, "write attributes");
 
     TK_H5_CHECK(g = H5Gcreate2(w->file, TK_RS_REVIEWS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                 w->path,
@@ -360,13 +378,13 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
                 "create " TK_RS_PREDICTIONS);
     H5Gclose(g);
     g = H5I_INVALID_HID;
-    TK_H5_CHECK(w->prob = make_dset(w->file, TK_RS_PROB, H5T_IEEE_F32LE, L->n, L->n_classes, true),
+    TK_H5_CHECK(w->prob = make_dset(w->file, TK_RS_PROB, H5T_IEEE_F32LE, L->n, L->n_classes, false),
                 w->path,
                 "create " TK_RS_PROB);
-    TK_H5_CHECK(w->predicted = make_dset(w->file, TK_RS_PREDICTED, H5T_STD_I32LE, L->n, 0, true),
+    TK_H5_CHECK(w->predicted = make_dset(w->file, TK_RS_PREDICTED, H5T_STD_I32LE, L->n, 0, false),
                 w->path,
                 "create " TK_RS_PREDICTED);
-    TK_H5_CHECK(w->target = make_dset(w->file, TK_RS_TARGET, H5T_STD_I32LE, L->n, 0, true), w->path,
+    TK_H5_CHECK(w->target = make_dset(w->file, TK_RS_TARGET, H5T_STD_I32LE, L->n, 0, false), w->path,
                 "create " TK_RS_TARGET);
 
     TK_H5_CHECK(g = H5Gcreate2(w->file, TK_RS_ATTRIBUTIONS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
@@ -379,16 +397,16 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
                     "create a method group");
         herr_t rc = method_attrs(mg, &L->methods[k]);
         method_dsets *m = &w->m[k];
-        m->score = make_dset(mg, TK_RS_M_SCORE, H5T_IEEE_F32LE, w->t, 0, true);
-        m->padding_score = make_dset(mg, TK_RS_M_PADDING_SCORE, H5T_IEEE_F32LE, L->n, 0, true);
-        m->axiom_error = make_dset(mg, TK_RS_M_AXIOM_ERROR, H5T_IEEE_F64LE, L->n, 0, true);
-        m->f_input = make_dset(mg, TK_RS_M_F_INPUT, H5T_IEEE_F64LE, L->n, 0, true);
-        m->f_baseline = make_dset(mg, TK_RS_M_F_BASELINE, H5T_IEEE_F64LE, L->n, 0, true);
-        m->target = make_dset(mg, TK_RS_M_TARGET, H5T_STD_I32LE, L->n, 0, true);
+        m->score = make_dset(mg, TK_RS_M_SCORE, H5T_IEEE_F32LE, w->t, 0, false);
+        m->padding_score = make_dset(mg, TK_RS_M_PADDING_SCORE, H5T_IEEE_F32LE, L->n, 0, false);
+        m->axiom_error = make_dset(mg, TK_RS_M_AXIOM_ERROR, H5T_IEEE_F64LE, L->n, 0, false);
+        m->f_input = make_dset(mg, TK_RS_M_F_INPUT, H5T_IEEE_F64LE, L->n, 0, false);
+        m->f_baseline = make_dset(mg, TK_RS_M_F_BASELINE, H5T_IEEE_F64LE, L->n, 0, false);
+        m->target = make_dset(mg, TK_RS_M_TARGET, H5T_STD_I32LE, L->n, 0, false);
         if (has_steps(&L->methods[k]))
-            m->steps = make_dset(mg, TK_RS_M_STEPS, H5T_STD_I32LE, L->n, 0, true);
+            m->steps = make_dset(mg, TK_RS_M_STEPS, H5T_STD_I32LE, L->n, 0, false);
         if (has_estimate(&L->methods[k]))
-            m->error_estimate = make_dset(mg, TK_RS_M_ERROR_ESTIMATE, H5T_IEEE_F64LE, L->n, 0, true);
+            m->error_estimate = make_dset(mg, TK_RS_M_ERROR_ESTIMATE, H5T_IEEE_F64LE, L->n, 0, false);
         H5Gclose(mg);
         TK_H5_CHECK(rc < 0 || m->score < 0 || m->padding_score < 0 || m->axiom_error < 0 ||
                             m->f_input < 0 || m->f_baseline < 0 || m->target < 0 ||
@@ -423,7 +441,7 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
             for (int i = 0; i < N_FAITH; i++) {
                 hid_t *d_ = &w->fd[k * N_FAITH + i];
                 *d_ = make_dset(mg, FAITH_NAMES[i], H5T_IEEE_F32LE, L->n, i < 2 ? w->faith_k1 : 0,
-                                true);
+                                false);
                 ok = ok && *d_ >= 0;
             }
             H5Gclose(mg);
@@ -803,7 +821,7 @@ tk_status tk_writer_close(tk_writer *w, bool finished, tk_error *err)
     if (st == TK_OK && finished) {
         char now[32];
         utc_now(now, sizeof now);
-        if (tk_h5_attr_str(w->file, "finish_time", now) < 0)
+        if (tk_h5_attr_str_overwrite(w->file, "finish_time", now) < 0)
             st = tk_error_set(err, TK_E_IO, "%s: HDF5 failed to write the finish time", w->path);
     }
     close_all(w);

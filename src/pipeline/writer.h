@@ -1,7 +1,10 @@
 /* The results file (README "Results file"; DESIGN.md), written by rank 0
  * only with serial HDF5 calls in the default file format: per the crash
  * measurements in INFRA.md, that format plus an H5Fflush after each batch
- * survives SIGKILL with every flushed batch intact.
+ * survives SIGKILL with every flushed batch intact. That holds for a kill
+ * inside a flush too only because nothing written after creation moves:
+ * the results datasets are contiguous, allocated up front (writer.c,
+ * make_dset; tests/it_run_kill_hdf5.sh).
  *
  * Everything that does not depend on the attributions (reviews, tokens,
  * vocabulary, every per-review offset) is written when the file is created

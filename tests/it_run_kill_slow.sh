@@ -1,0 +1,7 @@
+#!/bin/bash
+# it_run_kill with 20 kills (issue 18: "kill -9 at 20 random moments during
+# a parallel-write run, resume each: bitwise identical"); several minutes,
+# so outside the default suite. TOKATTR_KILL_SEED picks other moments.
+# labels: mpi slow
+export TOKATTR_KILLS=${TOKATTR_KILLS:-20}
+exec bash "$TOKATTR_SOURCE/tests/it_run_kill.sh"
