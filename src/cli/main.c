@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/blas_kernels.h"
 
 typedef struct command {
     const char *name;
@@ -43,6 +44,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    tk_blas_kernels_fix(argv);
     if (argc < 2) {
         usage(stderr);
         return TK_EXIT_USAGE;
