@@ -83,19 +83,21 @@ const char TK_REPORT_INDEX_JS[] =
 
 const char TK_REPORT_REVIEW_JS[] =
     "(function(){'use strict';\n"
+    "/* D: m method names, w words, k kinds (0 word, 1 OOV, 2 start), x max |score| per method,\n"
+    "   s per method round(1000 score / x) */\n"
     "var D=JSON.parse(document.getElementById('tk-review').textContent),box=document.getElementById('words');\n"
     "var POS=[39,140,60],NEG=[197,27,125];\n"
     "function paint(e,a){if(!isFinite(a))a=0;a=Math.max(-1,Math.min(1,a));var c=a>=0?POS:NEG,t=Math.abs(a);\n"
     " e.style.background='rgb('+c.map(function(x){return Math.round(255+t*(x-255));}).join(',')+')';if(t>0.6)e.style.color='#fff';}\n"
     "function cut(t,after){if(D.cut>0&&D.post===after){var s=document.createElement('span');s.className='cut';\n"
     " s.textContent='\\u2026 '+D.cut+' word'+(D.cut===1?'':'s')+(after?' after':' before');t.appendChild(s);t.appendChild(document.createTextNode(' '));}}\n"
-    "D.m.forEach(function(name,m){var s=D.s[m],mx=0;s.forEach(function(v){if(v!==null&&Math.abs(v)>mx)mx=Math.abs(v);});\n"
+    "D.m.forEach(function(name,m){var s=D.s[m],mx=D.x[m];\n"
     " var col=document.createElement('div');col.className='col';var h=document.createElement('h4');\n"
     " h.textContent=name+' (max |s| = '+mx.toPrecision(3)+')';col.appendChild(h);\n"
     " var t=document.createElement('div');t.className='txt';cut(t,false);\n"
     " D.w.forEach(function(w,i){var e=document.createElement('span'),k=D.k.charAt(i),v=s[i];\n"
     "  e.textContent=k==='2'?'[start]':w;if(k==='2')e.className='mk';if(k==='1')e.className='oov';\n"
-    "  e.title=(v===null?'NaN':String(v))+(k==='1'?' (out of vocabulary)':'');paint(e,mx>0&&v!==null?v/mx:0);\n"
+    "  e.title=(v===null?'NaN':(mx===null?0:v*mx/1000).toPrecision(3))+(k==='1'?' (out of vocabulary)':'');paint(e,v===null?0:v/1000);\n"
     "  t.appendChild(e);t.appendChild(document.createTextNode(' '));});\n"
     " cut(t,true);col.appendChild(t);box.appendChild(col);});\n"
     "document.documentElement.setAttribute('data-ready','1');})();\n";

@@ -113,6 +113,16 @@ static void emit_json_script(void *ctx, const char *piece, size_t len, int32_t c
 
 void tk_json_script_string(FILE *out, const char *s)
 {
+    /* Most words are plain ASCII with nothing to escape: written at once. */
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p >= 0x20 && *p < 0x7F && *p != '"' && *p != '\\' && *p != '<' && *p != '>' && *p != '&')
+        p++;
+    if (*p == '\0') {
+        fputc('"', out);
+        fwrite(s, 1, (size_t)(p - (const unsigned char *)s), out);
+        fputc('"', out);
+        return;
+    }
     fputc('"', out);
     walk(s, emit_json_script, out); /* walk() already replaced other control characters */
     fputc('"', out);

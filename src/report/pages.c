@@ -156,6 +156,33 @@ static void methods_table(FILE *out, const tk_results *r, int64_t i)
     fputs("</tbody></table>", out);
 }
 
+static double max_abs(const float *s, int64_t lo, int64_t hi)
+{
+    double mx = 0;
+    for (int64_t t = lo; t < hi; t++)
+        if (isfinite(s[t]))
+            mx = fmax(mx, fabs(s[t]));
+    return mx;
+}
+
+/* round(1000 a) for a in [-1, 1] as decimal text in buf (>= 8 bytes),
+ * without printf: the pages hold millions of these. */
+static const char *quantized(double a, char *buf)
+{
+    long q = lround(1000.0 * (a > 1 ? 1 : a < -1 ? -1 : a));
+    char *p = buf + 7;
+    *p = '\0';
+    bool neg = q < 0;
+    unsigned long u = (unsigned long)(neg ? -q : q);
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (neg)
+        *--p = '-';
+    return p;
+}
+
 /* The words once, a kind per word (0 word, 1 out of vocabulary, 2 start
  * marker) and each method's scores: drawn by review.js. */
 static void words_json(FILE *out, const tk_results *r, int64_t i)
@@ -185,13 +212,28 @@ static void words_json(FILE *out, const tk_results *r, int64_t i)
         bool marker = r->word_pos != NULL ? r->word_pos[t] < 0 : r->token_id[t] == r->start_id;
         fputc(marker ? '2' : tk_results_token_is_oov(r, t) ? '1' : '0', out);
     }
-    fputs("\",\"s\":[", out);
+    /* Scores as integers q = round(1000 s / max |s|) with max |s| per
+     * method ("x"): the colour needs no more, the hover shows q max / 1000,
+     * and a page is half the size of one with %.4g numbers. */
+    fputs("\",\"x\":[", out);
     for (int m = 0; m < r->n_methods && r->done[i]; m++) {
+        if (m)
+            fputc(',', out);
+        tk_report_json_number(out, max_abs(r->methods[m].score, lo, hi), 6);
+    }
+    fputs("],\"s\":[", out);
+    char num[16];
+    for (int m = 0; m < r->n_methods && r->done[i]; m++) {
+        const float *sc = r->methods[m].score;
+        double mx = max_abs(sc, lo, hi);
         fputs(m ? ",[" : "[", out);
         for (int64_t t = lo; t < hi; t++) {
             if (t > lo)
                 fputc(',', out);
-            tk_report_json_number(out, r->methods[m].score[t], 4);
+            if (!isfinite(sc[t]))
+                fputs("null", out);
+            else
+                fputs(quantized(mx > 0 ? sc[t] / mx : 0, num), out);
         }
         fputc(']', out);
     }
