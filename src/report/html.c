@@ -445,7 +445,10 @@ static void words(FILE *out, const tk_report_ctx *c, const word_tab *tabs)
                     if (i < 0)
                         break;
                     tk_report_page_href(i, href, sizeof href);
-                    fprintf(out, "%s<a href=\"%s\">%" PRId64 "</a>", q ? " " : "", href, r->review_id[i]);
+                    if (c->has_page[i])
+                        fprintf(out, "%s<a href=\"%s\">%" PRId64 "</a>", q ? " " : "", href, r->review_id[i]);
+                    else
+                        fprintf(out, "%s%" PRId64, q ? " " : "", r->review_id[i]);
                 }
                 fputs("</td></tr>", out);
             }
