@@ -419,6 +419,102 @@ static void check_script_json(char *page, const char *id, bool index)
     *b = '<';
 }
 
+/* A review page against the file's arrays: the model's outputs, the
+ * method agreement matrix against the brute-force Spearman, the scores in
+ * its JSON (round(1000 s / max|s|) with max|s| per method), the deletion
+ * curves; and the index's axiom-error chart (share of reviews with
+ * |error| <= 10^x: 0 at 1e-12, 1 at 100 for errors in [1e-6, 1e-2]). */
+static void test_review_page(void)
+{
+    tk_fake_results_spec sp;
+    tk_fake_results_default(&sp);
+    sp.n_reviews = 40;
+    sp.min_len = 10;
+    sp.max_len = 40; /* brute_spearman takes up to 64 tokens */
+    sp.faithfulness = true;
+    const char *path = tmp_path("page.h5");
+    CU_ASSERT_FATAL(tk_fake_results_write(path, &sp) == 0);
+    tk_results *r = NULL;
+    tk_error err = {0};
+    CU_ASSERT_FATAL(tk_results_load(path, &r, &err) == TK_OK);
+    tk_report_options o;
+    tk_report_options_default(&o);
+    const char *dir = tmp_path("page_html");
+    CU_ASSERT_FATAL(tk_report_write(r, dir, &o, &err) == TK_OK);
+    char p[1200];
+    const int64_t i = 7;
+    snprintf(p, sizeof p, "%s/reviews/r%d.html", dir, (int)i);
+    char *page = slurp(p, NULL);
+    CU_ASSERT_FATAL(page != NULL);
+    char want[256];
+    snprintf(want, sizeof want, "<h1>review %lld ", (long long)r->review_id[i]);
+    CU_ASSERT_PTR_NOT_NULL(strstr(page, want));
+    snprintf(want, sizeof want, "<tr><th>p(positive)</th><td class=\"n\">%.6f</td></tr>", r->prob[2 * i + 1]);
+    CU_ASSERT_PTR_NOT_NULL(strstr(page, want));
+    CU_ASSERT_PTR_NOT_NULL(strstr(page, "rel=\"prev\"") ? strstr(page, "href=\"r6.html\" rel=\"prev\"") : NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(page, "href=\"r8.html\" rel=\"next\""));
+    /* the agreement matrix, row by row */
+    int64_t o0 = r->token_offset[i];
+    int len = (int)(r->token_offset[i + 1] - o0);
+    const char *at = strstr(page, "<table id=\"agreement\">");
+    CU_ASSERT_FATAL(at != NULL);
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            at = strstr(at, "<td class=\"n\"");
+            CU_ASSERT_FATAL(at != NULL);
+            at = strchr(at, '>') + 1;
+            double got = strtod(at, NULL);
+            double rho = a == b ? 1 : brute_spearman(r->methods[a].score + o0, r->methods[b].score + o0, len);
+            CU_ASSERT_DOUBLE_EQUAL(got, rho, 5e-4);
+        }
+    /* the JSON scores */
+    char *js = strstr(page, "id=\"tk-review\">");
+    CU_ASSERT_FATAL(js != NULL);
+    js += strlen("id=\"tk-review\">");
+    char *end = strstr(js, "</script>");
+    *end = '\0';
+    cJSON *d = cJSON_Parse(js);
+    CU_ASSERT_FATAL(d != NULL);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(d, "w")), len);
+    for (int m = 0; m < 3; m++) {
+        const float *sc = r->methods[m].score + o0;
+        double mx = 0;
+        for (int t = 0; t < len; t++)
+            mx = fmax(mx, fabs(sc[t]));
+        CU_ASSERT_DOUBLE_EQUAL(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "x"), m)->valuedouble, mx, 1e-5 * mx);
+        cJSON *q = cJSON_GetArrayItem(cJSON_GetObjectItem(d, "s"), m);
+        CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(q), len);
+        for (int t = 0; t < len; t++)
+            CU_ASSERT_EQUAL(cJSON_GetArrayItem(q, t)->valueint, (int)lround(1000 * sc[t] / mx));
+    }
+    cJSON_Delete(d);
+    *end = '<';
+    /* this review's deletion curves: 3 methods and the random order */
+    at = strstr(page, "id=\"curves\"");
+    CU_ASSERT_FATAL(at != NULL);
+    int lines = 0;
+    for (const char *q = at; (q = strstr(q, "<polyline")) != NULL && q < strstr(at, "</svg>"); q++)
+        lines++;
+    CU_ASSERT_EQUAL(lines, 4);
+    free(page);
+
+    snprintf(p, sizeof p, "%s/index.html", dir);
+    page = slurp(p, NULL);
+    CU_ASSERT_FATAL(page != NULL);
+    at = strstr(page, "share of reviews with |error|");
+    CU_ASSERT_FATAL(at != NULL);
+    for (int m = 0; m < 3; m++) {
+        at = strstr(at, "points=\"");
+        CU_ASSERT_FATAL(at != NULL);
+        at += 8;
+        CU_ASSERT(strncmp(at, "58.0,184.0 ", 11) == 0); /* share 0 at x = -12 */
+        const char *q = strchr(at, '"');
+        CU_ASSERT(q - at > 20 && strncmp(q - 11, "408.0,24.0 ", 11) == 0); /* share 1 at x = 2 */
+    }
+    free(page);
+    tk_results_destroy(r);
+}
+
 static void test_hostile_html(void)
 {
     tk_fake_results_spec sp;
@@ -749,6 +845,7 @@ int main(int argc, char **argv)
         {"agreement, all pairs", test_agreement_all},
         {"planted token ranks first", test_planted_token_ranks_first},
         {"hostile html", test_hostile_html},
+        {"review page", test_review_page},
         {"faithfulness summary", test_faith_summary},
         {"bad files", test_bad_files},
         {"sigmoid column", test_sigmoid_column},

@@ -188,6 +188,39 @@ static tk_status axiom_errors(FILE *out, const tk_results *r, tk_error *err)
         snprintf(title, sizeof title, "%.100s: log10 |axiom error|", r->methods[m].name);
         tk_svg_histogram(out, lg, k, -12, 2, 28, title, "log10 |error|");
     }
+    /* All methods on one chart: the share of reviews whose |error| is at
+     * most 10^x, x from -12 to 2 (a curve further left is more exact). */
+    enum { NX = 57 };
+    int n_series = 0;
+    tk_svg_series ser[8];
+    double *cdf = tk_calloc(8 * NX, sizeof *cdf, err); /* (8, NX) */
+    if (cdf == NULL) {
+        free(v);
+        free(lg);
+        return TK_E_NOMEM;
+    }
+    for (int m = 0; m < r->n_methods && n_series < 8; m++) {
+        const float *e = r->methods[m].axiom_error;
+        if (e == NULL)
+            continue;
+        int64_t k = 0;
+        for (int64_t i = 0; i < r->n; i++)
+            if (r->done[i] && isfinite(e[i]))
+                lg[k++] = log10(fmax(fabs(e[i]), 1e-12));
+        double *y = cdf + n_series * NX;
+        for (int64_t i = 0; i < k; i++) {
+            int first = (int)ceil((lg[i] + 12) * 4 - 1e-9); /* first grid point x_j >= lg */
+            for (int j = first < 0 ? 0 : first; j < NX; j++)
+                y[j] += 1;
+        }
+        for (int j = 0; j < NX; j++)
+            y[j] = k ? y[j] / (double)k : NAN;
+        ser[n_series] = (tk_svg_series){r->methods[m].name, y, TK_SVG_PALETTE[m % 8], 0};
+        n_series++;
+    }
+    tk_svg_lines_x(out, ser, n_series, NX, -12, 2, "all methods: share of reviews with |error| \xE2\x89\xA4 10^x",
+                   "x = log10 |error|", "share of reviews");
+    free(cdf);
     fputs("</div>", out);
     free(v);
     free(lg);
@@ -503,9 +536,6 @@ static tk_status agreement(FILE *out, const tk_report_ctx *c, tk_error *err)
     return TK_OK;
 }
 
-static const char *const PALETTE[] = {"#1b6ca8", "#d95f02", "#7570b3", "#1b9e77", "#e7298a",
-                                      "#66a61e", "#a6761d", "#666666"};
-
 static tk_status faithfulness(FILE *out, const tk_results *r, tk_error *err)
 {
     bool any = false;
@@ -539,7 +569,7 @@ static tk_status faithfulness(FILE *out, const tk_results *r, tk_error *err)
         if (st != TK_OK)
             break;
         k1 = sums[n_all].k1;
-        all[n_all] = (tk_svg_series){r->methods[m].name, sums[n_all].curve, PALETTE[m % 8], 0};
+        all[n_all] = (tk_svg_series){r->methods[m].name, sums[n_all].curve, TK_SVG_PALETTE[m % 8], 0};
         n_all++;
     }
     if (st == TK_OK && n_all > 1) {
@@ -562,7 +592,7 @@ static tk_status faithfulness(FILE *out, const tk_results *r, tk_error *err)
         fprintf(out, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%.4f</td><td class=\"n\">%.4f</td>"
                      "<td class=\"n\">%.4f</td><td class=\"n\">%.4f</td></tr>",
                 s.n, s.aopc, s.random_aopc, s.comprehensiveness, s.sufficiency);
-        tk_svg_series ser[2] = {{r->methods[m].name, s.curve, PALETTE[m % 8], 0},
+        tk_svg_series ser[2] = {{r->methods[m].name, s.curve, TK_SVG_PALETTE[m % 8], 0},
                                 {"random order", s.random_curve, "#999999", 1}};
         char title[160];
         snprintf(title, sizeof title, "%.100s: deletion curve", r->methods[m].name);

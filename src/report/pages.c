@@ -285,9 +285,6 @@ static void agreement_matrix(FILE *out, const tk_report_ctx *c, int64_t i)
     fputs("</tbody></table>", out);
 }
 
-static const char *const PALETTE[] = {"#1b6ca8", "#d95f02", "#7570b3", "#1b9e77", "#e7298a",
-                                      "#66a61e", "#a6761d", "#666666"};
-
 /* This review's deletion curves, every method with the same K on one
  * chart, with the first one's random order dashed. buf: 2 * 9 * k1. */
 static void curves(FILE *out, const tk_results *r, int64_t i, double *buf)
@@ -304,7 +301,7 @@ static void curves(FILE *out, const tk_results *r, int64_t i, double *buf)
         double *y = buf + (size_t)n * (size_t)k1;
         for (int k = 0; k < k1; k++)
             y[k] = f->curve[i * k1 + k];
-        s[n++] = (tk_svg_series){r->methods[m].name, y, PALETTE[m % 8], 0};
+        s[n++] = (tk_svg_series){r->methods[m].name, y, TK_SVG_PALETTE[m % 8], 0};
     }
     if (n == 0 || !r->done[i])
         return;
