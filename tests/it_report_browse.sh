@@ -57,18 +57,23 @@ with open(f"{w}/tokens.csv", newline="", encoding="utf-8", errors="replace") as 
 word = sorted(k for k, v in rows.items() if k.startswith("w") and 3 <= len(v) <= 30)[0]
 revs = list(csv.DictReader(open(f"{w}/reviews.csv", newline="")))
 wrong_pos = {int(r["review"]) for r in revs if r["label"] == "1" and r["predicted"] != "1"}
+errs = lambda r: [abs(float(r[k])) for k in r if k.endswith("_axiom_error") and r[k] != ""]
+err_neg = {int(r["review"]) for r in revs if r["predicted"] == "0" and errs(r) and max(errs(r)) > 1e-3}
+assert 0 < len(err_neg) <= 200, len(err_neg)
 assert 0 < len(wrong_pos) <= 200 and 0 < len(hostile) <= 200, (len(wrong_pos), len(hostile))
 shown_hostile = "<script>alert('x')</script>&amp;\"q\"\ufffd\ufffd\ufffd"
 both = sorted(hostile & script_rows)
 assert both, "no review holds both hostile words"
 json.dump({"word": word, "word_rows": sorted(rows[word]), "hostile": shown_hostile,
-           "hostile_rows": sorted(hostile), "wrong_pos": sorted(wrong_pos), "page_row": both[0]},
+           "hostile_rows": sorted(hostile), "wrong_pos": sorted(wrong_pos), "page_row": both[0],
+           "err_neg": sorted(err_neg)},
           open(f"{w}/queries.json", "w"))
 q = lambda s: urllib.parse.quote(s, safe="")
 open(f"{w}/urls", "w").write("\n".join([
     f"q_word #q={q(word)}&sort=results:4:desc",
     f"q_hostile #q={q(shown_hostile)}",
     f"q_class #q={q('label:positive wrong')}",
+    f"q_err #q={q('err>1e-3 pred:negative')}",
     "sorted #sort=t-words-0-1:2",
 ]) + "\n")
 PY
@@ -87,7 +92,7 @@ printf '<!DOCTYPE html><img src="http://198.51.100.7/x.png"><script>fetch("http:
 dom canary "file://$work/canary-page.html"
 
 python3 - "$work" <<'PY' || fail "the browsed report is wrong"
-import html.parser, json, sys, csv
+import collections, html, html.parser, json, os, sys, csv
 w = sys.argv[1]
 Q = json.load(open(f"{w}/queries.json"))
 
@@ -183,6 +188,9 @@ assert sorted(results(d)) == Q["hostile_rows"], (sorted(results(d)), Q["hostile_
 d = load("q_class")
 assert sorted(results(d)) == Q["wrong_pos"], (len(results(d)), len(Q["wrong_pos"]))
 
+d = load("q_err")
+assert sorted(results(d)) == Q["err_neg"], (len(results(d)), len(Q["err_neg"]))
+
 # 4. Sorting a word table by count (ascending), which it was not before.
 d = load("sorted")
 t = d.tables["t-words-0-1"]
@@ -216,6 +224,27 @@ for col in d.cols:
 assert d.attrs["back"]["href"] == "../index.html"
 assert "a\u2028b</SCRIPT ><!--\\\u2029" in want, "the script-breaking word is not in this review"
 
+# 5b. Each word of the word tables links to reviews that contain it, the
+#     pages exist, and the link to the search is the word.
+import re, urllib.parse
+index = open(f"{w}/rep/index.html", encoding="utf-8").read()
+words_of = collections.defaultdict(set)
+with open(f"{w}/tokens.csv", newline="", encoding="utf-8", errors="replace") as f:
+    for t in csv.DictReader(f):
+        words_of[int(t["review"])].add(t["word"])
+n_links = 0
+for word, q, links in re.findall(r'<tr data-w="([^"]*)" data-t="[^"]*"><td class="n">\d+</td><td><a href="#q=([^"]*)">'
+                                 r'[^<]*</a></td>(?:<td class="n">[^<]*</td>){4}<td>(.*?)</td></tr>', index):
+    word = html.unescape(word)
+    assert urllib.parse.unquote(q) == word, (q, word)
+    rows = [int(x) for x in re.findall(r'href="reviews/r(\d+)\.html"', links)]
+    assert 1 <= len(rows) <= 5, links
+    for row_i in rows:
+        assert os.path.exists(f"{w}/rep/reviews/r{row_i}.html")
+        assert word in words_of[row_i] or word.startswith("<script>"), (word, row_i)
+        n_links += 1
+assert n_links > 100, n_links
+
 # 6. No page made a request; the canary did (so the check can fail).
 def page_requests(name):
     log = json.load(open(f"{w}/{name}.net.json"))
@@ -232,6 +261,7 @@ assert any("198.51.100.7" in u for u in canary) and any("tokattr.invalid" in u f
 for name in ("q_word", "q_hostile", "q_class", "sorted", "page"):
     assert page_requests(name) == [], (name, page_requests(name))
 print(f"ok: '{Q['word']}' in {len(Q['word_rows'])} reviews, hostile word in {len(Q['hostile_rows'])}, "
+      f"{len(Q['err_neg'])} for err>1e-3 pred:negative, {n_links} word-table links, "
       f"{len(Q['wrong_pos'])} wrong positives, {len(counts)} rows sorted, page r{row}: {len(want)} words x 3 methods; "
       f"no request (canary: {len(canary)})")
 PY
