@@ -59,14 +59,14 @@ revs = list(csv.DictReader(open(f"{w}/reviews.csv", newline="")))
 wrong_pos = {int(r["review"]) for r in revs if r["label"] == "1" and r["predicted"] != "1"}
 errs = lambda r: [abs(float(r[k])) for k in r if k.endswith("_axiom_error") and r[k] != ""]
 err_neg = {int(r["review"]) for r in revs if r["predicted"] == "0" and errs(r) and max(errs(r)) > 1e-3}
-assert 0 < len(err_neg) <= 200, len(err_neg)
+assert 0 < len(err_neg) <= 200 and 0 < len(rows["constructor"]) <= 200, (len(err_neg), len(rows["constructor"]))
 assert 0 < len(wrong_pos) <= 200 and 0 < len(hostile) <= 200, (len(wrong_pos), len(hostile))
 shown_hostile = "<script>alert('x')</script>&amp;\"q\"\ufffd\ufffd\ufffd"
 both = sorted(hostile & script_rows)
 assert both, "no review holds both hostile words"
 json.dump({"word": word, "word_rows": sorted(rows[word]), "hostile": shown_hostile,
            "hostile_rows": sorted(hostile), "wrong_pos": sorted(wrong_pos), "page_row": both[0],
-           "err_neg": sorted(err_neg)},
+           "err_neg": sorted(err_neg), "proto_rows": sorted(rows["constructor"])},
           open(f"{w}/queries.json", "w"))
 q = lambda s: urllib.parse.quote(s, safe="")
 open(f"{w}/urls", "w").write("\n".join([
@@ -74,6 +74,7 @@ open(f"{w}/urls", "w").write("\n".join([
     f"q_hostile #q={q(shown_hostile)}",
     f"q_class #q={q('label:positive wrong')}",
     f"q_err #q={q('err>1e-3 pred:negative')}",
+    f"q_proto #q={q('Constructor')}",
     "sorted #sort=t-words-0-1:2",
 ]) + "\n")
 PY
@@ -188,6 +189,8 @@ assert sorted(results(d)) == Q["hostile_rows"], (sorted(results(d)), Q["hostile_
 d = load("q_class")
 assert sorted(results(d)) == Q["wrong_pos"], (len(results(d)), len(Q["wrong_pos"]))
 
+d = load("q_proto")  # a word that is also a property of every JavaScript object
+assert sorted(results(d)) == Q["proto_rows"], (len(results(d)), len(Q["proto_rows"]))
 d = load("q_err")
 assert sorted(results(d)) == Q["err_neg"], (len(results(d)), len(Q["err_neg"]))
 

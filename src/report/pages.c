@@ -303,7 +303,11 @@ static void curves(FILE *out, const tk_results *r, int64_t i, double *buf)
             y[k] = f->curve[i * k1 + k];
         s[n++] = (tk_svg_series){r->methods[m].name, y, TK_SVG_PALETTE[m % 8], 0};
     }
-    if (n == 0 || !r->done[i])
+    /* --faithfulness MODEL computes a sample: the other reviews have NaN curves */
+    bool any = false;
+    for (int j = 0; j < n * k1 && !any; j++)
+        any = isfinite(buf[j]);
+    if (n == 0 || !r->done[i] || !any)
         return;
     fputs("<h2>Deletion curves</h2><p class=\"note\">The explained scalar after removing the k "
           "top-scored tokens of this review, and after removing k tokens in a seeded random "

@@ -174,6 +174,10 @@ int tk_fake_results_write(const char *path, const tk_fake_results_spec *sp)
                 words[1] = "caf\xc3\xa9 \xe2\x80\x94 \"quoted\", comma"; /* id 5 */
             if (nw > 2)
                 words[2] = TK_FAKE_SCRIPT_WORD; /* id 6 */
+            if (nw > 4) { /* ids 7, 8: names of JavaScript's Object.prototype */
+                words[3] = "constructor";
+                words[4] = "__proto__";
+            }
         }
         hid_t st = H5Tcopy(H5T_C_S1);
         H5Tset_size(st, H5T_VARIABLE);
