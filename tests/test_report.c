@@ -482,6 +482,8 @@ static void test_review_page(void)
         for (int t = 0; t < len; t++)
             mx = fmax(mx, fabs(sc[t]));
         CU_ASSERT_DOUBLE_EQUAL(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "x"), m)->valuedouble, mx, 1e-5 * mx);
+        CU_ASSERT_STRING_EQUAL(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "u"), m)->valuestring,
+                               tk_results_method_output(&r->methods[m]));
         cJSON *q = cJSON_GetArrayItem(cJSON_GetObjectItem(d, "s"), m);
         CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(q), len);
         for (int t = 0; t < len; t++)

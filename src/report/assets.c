@@ -85,7 +85,7 @@ const char TK_REPORT_INDEX_JS[] =
 
 const char TK_REPORT_REVIEW_JS[] =
     "(function(){'use strict';\n"
-    "/* D: m method names, w words, k kinds (0 word, 1 OOV, 2 start), x max |score| per method,\n"
+    "/* D: m method names, u their units (prob or logit), w words, k kinds (0 word, 1 OOV, 2 start), x max |score| per method,\n"
     "   s per method round(1000 score / x) */\n"
     "var D=JSON.parse(document.getElementById('tk-review').textContent),box=document.getElementById('words');\n"
     "var POS=[39,140,60],NEG=[197,27,125];\n"
@@ -95,7 +95,7 @@ const char TK_REPORT_REVIEW_JS[] =
     " s.textContent='\\u2026 '+D.cut+' word'+(D.cut===1?'':'s')+(after?' after':' before');t.appendChild(s);t.appendChild(document.createTextNode(' '));}}\n"
     "D.m.forEach(function(name,m){var s=D.s[m],mx=D.x[m];\n"
     " var col=document.createElement('div');col.className='col';var h=document.createElement('h4');\n"
-    " h.textContent=name+' (max |s| = '+mx.toPrecision(3)+')';col.appendChild(h);\n"
+    " h.textContent=name+' (max |s| = '+mx.toPrecision(3)+' '+D.u[m]+')';col.appendChild(h);\n"
     " var t=document.createElement('div');t.className='txt';cut(t,false);\n"
     " D.w.forEach(function(w,i){var e=document.createElement('span'),k=D.k.charAt(i),v=s[i];\n"
     "  e.textContent=k==='2'?'[start]':w;if(k==='2')e.className='mk';if(k==='1')e.className='oov';\n"

@@ -266,7 +266,8 @@ static void review_view(FILE *out, const tk_report_ctx *c, int64_t i)
                 scale = fmax(scale, fabs(s[t]));
         fputs("<div class=\"col\"><h4>", out);
         tk_html_escape(out, r->methods[m].name);
-        fprintf(out, " <span class=\"note\">max |s| = %.3g", scale);
+        /* the unit, as methods of different outputs sit side by side */
+        fprintf(out, " <span class=\"note\">max |s| = %.3g (%s)", scale, tk_results_method_output(&r->methods[m]));
         if (r->methods[m].axiom_error != NULL)
             fprintf(out, " \xC2\xB7 axiom error %.2g", (double)r->methods[m].axiom_error[i]);
         if (r->methods[m].padding_score != NULL)

@@ -200,6 +200,9 @@ static void words_json(FILE *out, const tk_results *r, int64_t i)
             fputc(',', out);
         tk_json_script_string(out, r->methods[m].name);
     }
+    fputs("],\"u\":[", out); /* what each method's scores are of: their unit */
+    for (int m = 0; m < r->n_methods && r->done[i]; m++)
+        fprintf(out, "%s\"%s\"", m ? "," : "", tk_results_method_output(&r->methods[m]));
     fputs("],\"w\":[", out);
     char wb[32];
     for (int64_t t = lo; t < hi; t++) {
