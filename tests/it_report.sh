@@ -39,8 +39,13 @@ n_pages=$(ls "$work/r/reviews" | wc -l)
 [ "$n_pages" -eq 120 ] || fail "expected a page for each of the 120 reviews, found $n_pages"
 ls -A "$work/r/reviews" | grep -v -E '^r[0-9]+\.html$' && fail "unexpected files among the pages"
 # --pages linked: only the reviews the index links to, and every link of the
-# index to a page resolves; --pages none: no page, and no link to one.
+# index to a page resolves; written over the report above, the 120 pages of
+# --pages all that it does not write are gone. --pages none: no page, and
+# no link to one.
+cp -r "$work/r" "$work/l"
+touch "$work/l/reviews/keep.html"
 "$TOKATTR_BIN" report "$work/res.h5" --out "$work/l" --pages linked --min-count 3 --quiet
+rm "$work/l/reviews/keep.html" || fail "a file not named like a page was removed"
 python3 - "$work/l" <<'PY' || fail "--pages linked: the index and the pages disagree"
 import os, re, sys
 d = sys.argv[1]
@@ -52,6 +57,8 @@ assert len(files) < 120, len(files)
 PY
 "$TOKATTR_BIN" report "$work/res.h5" --out "$work/none" --pages none --quiet
 [ ! -e "$work/none/reviews" ] || fail "--pages none wrote pages"
+"$TOKATTR_BIN" report "$work/res.h5" --out "$work/l" --pages none --quiet
+[ -z "$(ls -A "$work/l/reviews")" ] || fail "--pages none over a report left its pages"
 if grep -q 'href="reviews/r' "$work/none/index.html"; then fail "--pages none: the index links to a page"; fi
 expect_rc 2 "pages must be all, linked or none" "$work/res.h5" --out "$work/x" --pages some
 

@@ -5,6 +5,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "report/pages.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -346,16 +348,51 @@ static tk_status one_page(const tk_report_ctx *c, const char *rdir, int64_t i, d
     return tk_out_commit(&f, err);
 }
 
+/* Removes the pages of an earlier report into the same DIR that this one
+ * did not write (a page of another file, or of a review now unlinked):
+ * only names of the form r<digits>.html, in DIR/reviews. */
+static tk_status prune(const tk_report_ctx *c, const char *rdir, tk_error *err)
+{
+    DIR *d = opendir(rdir);
+    if (d == NULL)
+        return errno == ENOENT ? TK_OK
+                               : tk_error_set(err, TK_E_IO, "%s: cannot list (%s)", rdir, strerror(errno));
+    tk_status st = TK_OK;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && st == TK_OK) {
+        const char *n = e->d_name;
+        size_t len = strlen(n);
+        if (len < 7 || len > 26 || n[0] != 'r' || strcmp(n + len - 5, ".html") != 0)
+            continue;
+        bool digits = true;
+        int64_t row = 0;
+        for (size_t k = 1; k < len - 5; k++) {
+            digits = digits && n[k] >= '0' && n[k] <= '9';
+            row = digits && row < INT64_MAX / 10 - 10 ? row * 10 + (n[k] - '0') : row;
+        }
+        if (!digits || (row < c->r->n && c->has_page[row] && len - 6 == (size_t)snprintf(NULL, 0, "%" PRId64, row)))
+            continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", rdir, n);
+        if (remove(path) != 0)
+            st = tk_error_set(err, TK_E_IO, "%s: cannot remove the stale page (%s)", path, strerror(errno));
+    }
+    closedir(d);
+    return st;
+}
+
 tk_status tk_report_write_pages(const tk_report_ctx *c, const char *dir, tk_error *err)
 {
     tk_status st = write_asset(dir, "report.css", TK_REPORT_CSS, err);
     if (st == TK_OK)
         st = write_asset(dir, "review.js", TK_REPORT_REVIEW_JS, err);
-    if (st != TK_OK || c->n_pages == 0)
+    if (st != TK_OK)
         return st;
     char rdir[4096];
     if ((size_t)snprintf(rdir, sizeof rdir, "%s/reviews", dir) >= sizeof rdir)
         return tk_error_set(err, TK_E_INVALID, "%s: the output path is too long", dir);
+    if ((st = prune(c, rdir, err)) != TK_OK || c->n_pages == 0)
+        return st;
     int k1 = 0;
     for (int m = 0; m < c->r->n_methods; m++)
         if (c->r->methods[m].faith != NULL && c->r->methods[m].faith->k1 > k1)

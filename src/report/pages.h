@@ -27,7 +27,9 @@ typedef struct tk_report_ctx {
 void tk_report_page_href(int64_t i, char *buf, size_t size);
 
 /* Writes DIR/report.css, DIR/review.js and the pages of c->pages; each
- * file under a temporary name, renamed when complete. */
+ * file under a temporary name, renamed when complete. Pages an earlier
+ * report left in DIR/reviews (r<digits>.html) that this one does not
+ * write are removed first, so every page there is of this report. */
 tk_status tk_report_write_pages(const tk_report_ctx *c, const char *dir, tk_error *err);
 
 /* Writes v as a JSON number with `digits` significant digits, null when
