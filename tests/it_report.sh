@@ -61,6 +61,10 @@ PY
 [ -z "$(ls -A "$work/l/reviews")" ] || fail "--pages none over a report left its pages"
 if grep -q 'href="reviews/r' "$work/none/index.html"; then fail "--pages none: the index links to a page"; fi
 expect_rc 2 "pages must be all, linked or none" "$work/res.h5" --out "$work/x" --pages some
+# DIR/reviews is the report's: an input there (named like a page) is refused, untouched.
+mkdir -p "$work/own/reviews" && cp "$work/res.h5" "$work/own/reviews/r3.html"
+expect_rc 1 "the report page is the same file as the results file" "$work/own/reviews/r3.html" --out "$work/own"
+cmp "$work/res.h5" "$work/own/reviews/r3.html" || fail "the input in DIR/reviews was changed"
 
 "$TOKATTR_BIN" report "$work/res.h5" --out "$work/t" --format json --min-count 3
 "$TOKATTR_BIN" report "$work/res.h5" --out "$work/t" --format csv --min-count 3

@@ -192,6 +192,22 @@ int tk_cmd_report(int argc, char **argv)
             goto fail;
         }
     }
+    /* DIR/reviews is the report's own (stale pages there are removed): no
+     * input may live in it. */
+    for (size_t k = 0; k < sizeof report_inputs / sizeof report_inputs[0]; k++) {
+        if (report_inputs[k].path == NULL)
+            continue;
+        const char *base = strrchr(report_inputs[k].path, '/');
+        char page[4200];
+        snprintf(page, sizeof page, "%s/reviews/%s", out, base ? base + 1 : report_inputs[k].path);
+        const tk_path_role page_out = {page, "report page"};
+        tk_error guard_err = {0};
+        if (tk_outpath_check(&page_out, report_inputs, 2, &guard_err) != TK_OK) {
+            fprintf(stderr, "tokattr report: %s\n", guard_err.msg);
+            rc = TK_EXIT_FAILURE;
+            goto fail;
+        }
+    }
     o.review_ids = ids;
     o.n_review_ids = n_ids;
     double t0 = tk_now();
