@@ -347,8 +347,8 @@ static tk_status select_reviews(const tk_results *r, const tk_report_options *o,
 static void reviews(FILE *out, const tk_report_ctx *c, const selection *sel)
 {
     fputs("<h2 id=\"reviews\">Reviews</h2><p class=\"note\">Each word is coloured by its score, "
-          "scaled per review and method by the largest |score| (hover for the value). Every review "
-          "with a page is found by the search above.</p>",
+          "scaled per review and method by the largest |score| (hover for the value). The search "
+          "above finds every review; each links to its own page when it has one.</p>",
           out);
     legend(out);
     static const char *const titles[4] = {"Requested reviews", "Most confident right predictions",
