@@ -33,7 +33,38 @@ ls -A "$work/r" 2>/dev/null | grep -q tmp && fail "temporary file left behind"
 for id in 1007 1014 1021; do
     grep -q "id=\"review-$id\"" "$work/r/index.html" || fail "review $id not shown"
 done
-ls -A "$work/r" | grep -v '^index.html$' && fail "unexpected files in the output directory"
+ls -A "$work/r" | grep -v -x -e index.html -e report.css -e review.js -e reviews \
+    && fail "unexpected files in the output directory"
+n_pages=$(ls "$work/r/reviews" | wc -l)
+[ "$n_pages" -eq 120 ] || fail "expected a page for each of the 120 reviews, found $n_pages"
+ls -A "$work/r/reviews" | grep -v -E '^r[0-9]+\.html$' && fail "unexpected files among the pages"
+# --pages linked: only the reviews the index links to, and every link of the
+# index to a page resolves; written over the report above, the 120 pages of
+# --pages all that it does not write are gone. --pages none: no page, and
+# no link to one.
+cp -r "$work/r" "$work/l"
+touch "$work/l/reviews/keep.html"
+"$TOKATTR_BIN" report "$work/res.h5" --out "$work/l" --pages linked --min-count 3 --quiet
+rm "$work/l/reviews/keep.html" || fail "a file not named like a page was removed"
+python3 - "$work/l" <<'PY' || fail "--pages linked: the index and the pages disagree"
+import os, re, sys
+d = sys.argv[1]
+page = open(f"{d}/index.html", encoding="utf-8").read()
+links = set(re.findall(r'href="(reviews/r\d+\.html)"', page))
+files = set("reviews/" + f for f in os.listdir(f"{d}/reviews"))
+assert links and links == files, (len(links), len(files), sorted(files - links)[:5])
+assert len(files) < 120, len(files)
+PY
+"$TOKATTR_BIN" report "$work/res.h5" --out "$work/none" --pages none --quiet
+[ ! -e "$work/none/reviews" ] || fail "--pages none wrote pages"
+"$TOKATTR_BIN" report "$work/res.h5" --out "$work/l" --pages none --quiet
+[ -z "$(ls -A "$work/l/reviews")" ] || fail "--pages none over a report left its pages"
+if grep -q 'href="reviews/r' "$work/none/index.html"; then fail "--pages none: the index links to a page"; fi
+expect_rc 2 "pages must be all, linked or none" "$work/res.h5" --out "$work/x" --pages some
+# DIR/reviews is the report's: an input there (named like a page) is refused, untouched.
+mkdir -p "$work/own/reviews" && cp "$work/res.h5" "$work/own/reviews/r3.html"
+expect_rc 1 "the report page is the same file as the results file" "$work/own/reviews/r3.html" --out "$work/own"
+cmp "$work/res.h5" "$work/own/reviews/r3.html" || fail "the input in DIR/reviews was changed"
 
 "$TOKATTR_BIN" report "$work/res.h5" --out "$work/t" --format json --min-count 3
 "$TOKATTR_BIN" report "$work/res.h5" --out "$work/t" --format csv --min-count 3
@@ -45,11 +76,16 @@ rows = list(csv.DictReader(open(f"{d}/words.csv", newline="", encoding="utf-8"))
 assert len(words) == len(rows) > 0, (len(words), len(rows))
 for w, r in zip(words, rows):
     assert w["word"] == r["word"] and w["count"] == int(r["count"]) and w["count"] >= 3
-    assert abs(w["mean"] - w["total"] / w["count"]) < 1e-9
-# The planted token (id 9, written by test_report --write-fake) leads every table.
+    assert w["ci_low"] <= w["mean"] <= w["ci_high"], w
+# The planted word (w9 of test_report --write-fake, evidence for class 1)
+# leads every table toward class 1 and closes every table toward class 0.
 for w in words:
-    if w["rank_mean"] == 1:
-        assert w["id"] == 9, w
+    if w["rank"] == 1 and w["class"] == 1:
+        assert w["word"] == "w9" and abs(w["mean"] - 5) < 1e-6, w
+last = {}
+for w in words:
+    last[(w["method"], w["class"])] = w
+assert all(w["word"] == "w9" for (m, c), w in last.items() if c == 0), last
 assert any("\ufffd" in w["word"] and "<script>" in w["word"] for w in words), "hostile word missing"
 agree = json.load(open(f"{d}/agreement.json"))
 assert all(-1 - 1e-9 <= a["spearman"] <= 1 + 1e-9 for a in agree if a["spearman"] is not None)

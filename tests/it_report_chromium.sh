@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The HTML report renders in a real browser: headless Chromium takes a
 # screenshot (non-trivial PNG, not one colour), logs no console errors, and
-# its DOM holds every section, with hostile text shown as text, not markup.
+# its DOM holds every section, with hostile text shown as text, not markup
+# (the page's only scripts are its own two: the JSON index and the code).
 # labels: chromium
 set -euo pipefail
 : "${TOKATTR_BIN:?}" "${TOKATTR_BUILD:?}"
@@ -81,13 +82,15 @@ print(f"screenshot {w}x{h}, {len(colours)} colours sampled")
 PY
 
 for want in "tokattr report" "Overview" "Axiom error per method" "Most confident right" \
-    "Most confident wrong" "Random sample" "Words across the dataset" "Method agreement" \
-    "Faithfulness" "review 1007"; do
+    "Most confident wrong" "Random sample" "Words toward each class" "Method agreement" \
+    "Faithfulness" "review 1007" "Find reviews"; do
     grep -q "$want" "$work/dom.html" || fail "the rendered page lacks '$want'"
 done
 # The hostile vocabulary word and command line stay text: the DOM has no
-# script element and shows them escaped.
-if grep -qi "<script" "$work/dom.html"; then fail "a <script> element reached the DOM"; fi
+# script element but the page's own two, and shows them escaped.
+n_script=$(grep -o -i "<script" "$work/dom.html" | wc -l)
+[ "$n_script" -eq 2 ] || fail "expected the page's 2 script elements, found $n_script"
+grep -q '<script type="application/json" id="tk-index">' "$work/dom.html" || fail "no search index"
 grep -q "&lt;script&gt;alert(1)&lt;/script&gt;" "$work/dom.html" || fail "hostile command line not shown as text"
 n_svg=$(grep -o "<svg" "$work/dom.html" | wc -l)
 [ "$n_svg" -ge 8 ] || fail "expected inline SVG charts, found $n_svg"

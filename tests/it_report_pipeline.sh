@@ -58,10 +58,14 @@ f = h5py.File(sys.argv[1], "r")
 vocab = f["/vocab/word"].asstr()[:]
 words = json.load(open(sys.argv[2]))
 assert len(words) > 50, len(words)
-for w in words:  # README: the word of rank r is word[r-1], token id = r + 3
-    want = {2: "<oov>", 3: "<unused>"}.get(w["id"]) or vocab[w["id"] - 4]
-    assert w["word"] == want, (w, want)
-print(len(words), "word rows match /vocab/word")
+known = set(vocab) | {"<oov>", "<unused>"}
+if "/tokens/word_text" in f:  # the words as the tokenizer produced them (OOV ones as themselves)
+    text, off = f["/tokens/word_text"][...].tobytes(), f["/tokens/word_offset"][...]
+    known |= {text[off[t]:off[t + 1]].decode("utf-8", "replace") for t in range(len(off) - 1)}
+for w in words:  # the oriented ranking: words of the file, >= --min-count (2)
+    assert w["word"] in known and w["count"] >= 2, w
+    assert w["ci_low"] <= w["mean"] <= w["ci_high"], w
+print(len(words), "word rows, all words of the file")
 PY
 # Faithfulness computed by the report with the run's model: every method's
 # top-scored tokens must matter more than a random order's.

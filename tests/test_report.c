@@ -18,6 +18,7 @@
 #include "report/aggregate.h"
 #include "report/faith_compute.h"
 #include "report/escape.h"
+#include "report/export.h"
 #include "report/report.h"
 #include "report/results.h"
 #include "support/fake_results.h"
@@ -197,6 +198,52 @@ static void test_agreement_all(void)
     tk_results_destroy(r);
 }
 
+/* Brute force over the file's arrays, independent of export.c: the mean
+ * oriented score of the word `word` toward cls (sign +1 where the review's
+ * target is cls, -1 elsewhere: a binary file) and its count. */
+static double brute_oriented_mean(const tk_results *r, int m, int cls, const char *word, int64_t *count)
+{
+    double sum = 0;
+    *count = 0;
+    char buf[32];
+    for (int64_t i = 0; i < r->n; i++) {
+        if (!r->done[i])
+            continue;
+        double sign = r->target[i] == cls ? 1 : -1;
+        for (int64_t t = r->token_offset[i]; t < r->token_offset[i + 1]; t++)
+            if (r->word_pos[t] >= 0 && strcmp(tk_results_token_word(r, t, buf, sizeof buf), word) == 0) {
+                sum += sign * r->methods[m].score[t];
+                (*count)++;
+            }
+    }
+    return *count ? sum / (double)*count : NAN;
+}
+
+/* The k reviews where word weighs most toward cls, by brute force: each
+ * review's largest oriented score of the word, descending, ties by row. */
+static void brute_top_reviews(const tk_results *r, int m, int cls, const char *word, int k, int64_t *out)
+{
+    double *best = malloc(sizeof(double) * (size_t)r->n);
+    char buf[32];
+    for (int64_t i = 0; i < r->n; i++) {
+        best[i] = -INFINITY;
+        double sign = r->target[i] == cls ? 1 : -1;
+        for (int64_t t = r->token_offset[i]; t < r->token_offset[i + 1] && r->done[i]; t++)
+            if (r->word_pos[t] >= 0 && strcmp(tk_results_token_word(r, t, buf, sizeof buf), word) == 0)
+                best[i] = fmax(best[i], sign * r->methods[m].score[t]);
+    }
+    for (int q = 0; q < k; q++) {
+        int64_t at = -1;
+        for (int64_t i = 0; i < r->n; i++)
+            if (best[i] > -INFINITY && (at < 0 || best[i] > best[at]))
+                at = i;
+        out[q] = at;
+        if (at >= 0)
+            best[at] = -INFINITY;
+    }
+    free(best);
+}
+
 static void test_planted_token_ranks_first(void)
 {
     tk_fake_results_spec sp;
@@ -204,6 +251,7 @@ static void test_planted_token_ranks_first(void)
     sp.n_reviews = 300;
     sp.planted_id = 17;
     sp.planted_score = 1.5f; /* above the others' |score| <= 1.5 only on average */
+    sp.planted_class = 1;    /* evidence for class 1: +1.5 where it is the target, -1.5 elsewhere */
     const char *path = tmp_path("planted.h5");
     CU_ASSERT_FATAL(tk_fake_results_write(path, &sp) == 0);
     tk_results *r = NULL;
@@ -211,32 +259,54 @@ static void test_planted_token_ranks_first(void)
     CU_ASSERT_FATAL(tk_results_load(path, &r, &err) == TK_OK);
     CU_ASSERT_EQUAL(r->n, 300);
     CU_ASSERT_EQUAL(r->n_methods, 3);
+    tk_word_index *x = NULL;
+    CU_ASSERT_FATAL(tk_word_index_create(r, &x, &err) == TK_OK);
+    int n_target1 = 0;
+    for (int64_t i = 0; i < r->n; i++)
+        n_target1 += r->target[i] == 1;
+    CU_ASSERT(n_target1 > 50 && n_target1 < 250); /* both targets occur: orientation matters */
     for (int m = 0; m < r->n_methods; m++)
         for (int c = 0; c < 2; c++) {
-            tk_word_stat *w;
+            tk_oriented_word *w;
             int64_t n;
-            CU_ASSERT_FATAL(tk_report_word_table(r, m, c, 5, &w, &n, &err) == TK_OK);
+            CU_ASSERT_FATAL(tk_word_index_rank(x, m, c, 20, &w, &n, &err) == TK_OK);
             CU_ASSERT_FATAL(n > 10);
-            tk_report_sort_words(w, n, false);
-            CU_ASSERT_EQUAL(w[0].id, 17);
-            CU_ASSERT_DOUBLE_EQUAL(w[0].mean, 1.5, 1e-6);
-            /* Its count is the number of reviews predicted as c. */
-            int64_t want = 0;
-            for (int64_t i = 0; i < r->n; i++)
-                want += tk_results_predicted(r, i) == c;
-            CU_ASSERT_EQUAL(w[0].count, want);
-            tk_report_sort_words(w, n, true);
-            CU_ASSERT_EQUAL(w[0].id, 17);
+            /* Toward class 1 the planted word is first with mean +1.5 over
+             * every review; toward class 0 it is last with -1.5. */
+            const tk_oriented_word *p = c == 1 ? &w[0] : &w[n - 1];
+            CU_ASSERT_STRING_EQUAL(p->word, "w17");
+            CU_ASSERT_DOUBLE_EQUAL(p->mean, c == 1 ? 1.5 : -1.5, 1e-6);
+            CU_ASSERT_EQUAL(p->count, 300);
+            CU_ASSERT_DOUBLE_EQUAL(p->ci_low, p->mean, 1e-6); /* no variance */
             for (int64_t j = 0; j < n; j++) {
-                CU_ASSERT(w[j].count >= 5);
-                CU_ASSERT(w[j].id > 1); /* no padding or start marker */
+                CU_ASSERT(w[j].count >= 20);
+                CU_ASSERT(strcmp(w[j].word, "<start>") != 0 && strcmp(w[j].word, "<pad>") != 0);
+                CU_ASSERT(j == 0 || w[j - 1].mean >= w[j].mean);
+                CU_ASSERT(w[j].ci_low <= w[j].mean && w[j].mean <= w[j].ci_high);
+            }
+            /* Two other words against the brute-force definition. */
+            for (int64_t j = 1; j <= 2; j++) {
+                int64_t cnt;
+                double mean = brute_oriented_mean(r, m, c, w[j].word, &cnt);
+                CU_ASSERT_EQUAL(cnt, w[j].count);
+                CU_ASSERT_DOUBLE_EQUAL(w[j].mean, mean, 1e-9);
+            }
+            /* The reviews where the 2nd and 3rd words weigh most. */
+            int64_t top[2 * 5], want[5];
+            CU_ASSERT_FATAL(tk_word_index_top_reviews(x, m, c, w + 1, 2, 5, top, &err) == TK_OK);
+            for (int j = 0; j < 2; j++) {
+                brute_top_reviews(r, m, c, w[1 + j].word, 5, want);
+                for (int q = 0; q < 5; q++)
+                    CU_ASSERT_EQUAL(top[j * 5 + q], want[q]);
             }
             free(w);
         }
+    tk_word_index_destroy(x);
 
     /* The same ranking through --format json, as pandas would read it. */
     tk_report_options o;
     tk_report_options_default(&o);
+    CU_ASSERT_EQUAL(o.min_count, 20);
     o.format = TK_REPORT_JSON;
     const char *dir = tmp_path("planted_json");
     CU_ASSERT_FATAL(tk_report_write(r, dir, &o, &err) == TK_OK);
@@ -249,12 +319,15 @@ static void test_planted_token_ranks_first(void)
     int firsts = 0;
     cJSON *rec;
     cJSON_ArrayForEach(rec, arr) {
-        if (cJSON_GetObjectItem(rec, "rank_mean")->valuedouble == 1) {
+        CU_ASSERT(cJSON_GetObjectItem(rec, "count")->valuedouble >= 20);
+        if (cJSON_GetObjectItem(rec, "rank")->valuedouble == 1 &&
+            cJSON_GetObjectItem(rec, "class")->valuedouble == 1) {
             firsts++;
             CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(rec, "word")->valuestring, "w17");
+            CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(rec, "class_name")->valuestring, "positive");
         }
     }
-    CU_ASSERT_EQUAL(firsts, 6); /* 3 methods x 2 classes */
+    CU_ASSERT_EQUAL(firsts, 3); /* 3 methods */
     cJSON_Delete(arr);
     free(text);
     o.format = TK_REPORT_CSV;
@@ -262,9 +335,185 @@ static void test_planted_token_ranks_first(void)
     snprintf(p, sizeof p, "%s/words.csv", dir);
     text = slurp(p, NULL);
     CU_ASSERT_FATAL(text != NULL);
-    CU_ASSERT(strncmp(text, "method,predicted_class", 22) == 0);
-    CU_ASSERT(strstr(text, "\nm0,0,negative,w17,17,") != NULL);
+    CU_ASSERT(strncmp(text, "method,class,class_name,rank,word,count,mean,ci_low,ci_high\n", 60) == 0);
+    CU_ASSERT(strstr(text, "\nm0,1,positive,1,w17,300,1.5,1.5,1.5\n") != NULL);
     free(text);
+
+    /* The page: its word table for m0 toward positive starts with w17,
+     * shows the minimum count, and links w17 to its reviews' pages. */
+    o.format = TK_REPORT_HTML;
+    const char *hdir = tmp_path("planted_html");
+    CU_ASSERT_FATAL(tk_report_write(r, hdir, &o, &err) == TK_OK);
+    snprintf(p, sizeof p, "%s/index.html", hdir);
+    text = slurp(p, NULL);
+    CU_ASSERT_FATAL(text != NULL);
+    const char *t01 = strstr(text, "id=\"t-words-0-1\"");
+    CU_ASSERT_FATAL(t01 != NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "at least 20 occurrences"));
+    CU_ASSERT(strncmp(strstr(t01, "<tbody>"), "<tbody><tr data-w=\"w17\"", 23) == 0);
+    /* every review has the planted word at +1.5: ties keep the first rows */
+    CU_ASSERT_PTR_NOT_NULL(strstr(t01, "<a href=\"reviews/r0.html\">1000</a> <a href=\"reviews/r1.html\">1007</a>"));
+    free(text);
+    snprintf(p, sizeof p, "%s/reviews/r0.html", hdir);
+    text = slurp(p, NULL);
+    CU_ASSERT_FATAL(text != NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"w17\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "href=\"../index.html\""));
+    free(text);
+    tk_results_destroy(r);
+}
+
+/* page holds exactly two <script elements in any letter case (the JSON
+ * one with id `id`, and the code), the JSON has no "</", "<!--" or raw
+ * U+2028/9 and parses, and the hostile words are in it exactly. */
+static void check_script_json(char *page, const char *id, bool index)
+{
+    size_t len = strlen(page);
+    char *low = malloc(len + 1);
+    for (size_t i = 0; i <= len; i++)
+        low[i] = (char)((page[i] >= 'A' && page[i] <= 'Z') ? page[i] + 32 : page[i]);
+    int n_open = 0, n_close = 0;
+    for (const char *q = low; (q = strstr(q, "<script")) != NULL; q++)
+        n_open++;
+    for (const char *q = low; (q = strstr(q, "</script")) != NULL; q++)
+        n_close++;
+    CU_ASSERT_EQUAL(n_open, 2);
+    CU_ASSERT_EQUAL(n_close, 2);
+    free(low);
+    char head[96];
+    snprintf(head, sizeof head, "<script type=\"application/json\" id=\"%s\">", id);
+    char *a = strstr(page, head);
+    CU_ASSERT_FATAL(a != NULL);
+    a += strlen(head);
+    char *b = strstr(a, "</script>");
+    CU_ASSERT_FATAL(b != NULL);
+    *b = '\0';
+    CU_ASSERT_PTR_NULL(strstr(a, "<"));
+    CU_ASSERT_PTR_NULL(strstr(a, "\xe2\x80\xa8"));
+    CU_ASSERT_PTR_NULL(strstr(a, "\xe2\x80\xa9"));
+    cJSON *j = cJSON_Parse(a);
+    CU_ASSERT_FATAL(j != NULL);
+    char *w1 = tk_utf8_sanitize(TK_FAKE_HOSTILE_WORD, NULL), *w2 = tk_utf8_sanitize(TK_FAKE_SCRIPT_WORD, NULL);
+    CU_ASSERT_STRING_EQUAL(w2, TK_FAKE_SCRIPT_WORD); /* nothing in it to replace */
+    if (index) {
+        cJSON *words = cJSON_GetObjectItem(j, "words");
+        CU_ASSERT(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(words, w1)));
+        CU_ASSERT(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(words, w2)));
+    } else {
+        bool seen1 = false, seen2 = false;
+        cJSON *w;
+        cJSON_ArrayForEach(w, cJSON_GetObjectItem(j, "w")) {
+            seen1 = seen1 || strcmp(w->valuestring, w1) == 0;
+            seen2 = seen2 || strcmp(w->valuestring, w2) == 0;
+        }
+        CU_ASSERT(seen1 && seen2);
+        /* the hostile method name is in the method list as itself */
+        bool named = false;
+        cJSON_ArrayForEach(w, cJSON_GetObjectItem(j, "m"))
+            named = named || strcmp(w->valuestring, "x<b>&\"'") == 0;
+        CU_ASSERT(named);
+    }
+    free(w1);
+    free(w2);
+    cJSON_Delete(j);
+    *b = '<';
+}
+
+/* A review page against the file's arrays: the model's outputs, the
+ * method agreement matrix against the brute-force Spearman, the scores in
+ * its JSON (round(1000 s / max|s|) with max|s| per method), the deletion
+ * curves; and the index's axiom-error chart (share of reviews with
+ * |error| <= 10^x: 0 at 1e-12, 1 at 100 for errors in [1e-6, 1e-2]). */
+static void test_review_page(void)
+{
+    tk_fake_results_spec sp;
+    tk_fake_results_default(&sp);
+    sp.n_reviews = 40;
+    sp.min_len = 10;
+    sp.max_len = 40; /* brute_spearman takes up to 64 tokens */
+    sp.faithfulness = true;
+    const char *path = tmp_path("page.h5");
+    CU_ASSERT_FATAL(tk_fake_results_write(path, &sp) == 0);
+    tk_results *r = NULL;
+    tk_error err = {0};
+    CU_ASSERT_FATAL(tk_results_load(path, &r, &err) == TK_OK);
+    tk_report_options o;
+    tk_report_options_default(&o);
+    const char *dir = tmp_path("page_html");
+    CU_ASSERT_FATAL(tk_report_write(r, dir, &o, &err) == TK_OK);
+    char p[1200];
+    const int64_t i = 7;
+    snprintf(p, sizeof p, "%s/reviews/r%d.html", dir, (int)i);
+    char *page = slurp(p, NULL);
+    CU_ASSERT_FATAL(page != NULL);
+    char want[256];
+    snprintf(want, sizeof want, "<h1>review %lld ", (long long)r->review_id[i]);
+    CU_ASSERT_PTR_NOT_NULL(strstr(page, want));
+    snprintf(want, sizeof want, "<tr><th>p(positive)</th><td class=\"n\">%.6f</td></tr>", r->prob[2 * i + 1]);
+    CU_ASSERT_PTR_NOT_NULL(strstr(page, want));
+    CU_ASSERT_PTR_NOT_NULL(strstr(page, "rel=\"prev\"") ? strstr(page, "href=\"r6.html\" rel=\"prev\"") : NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(page, "href=\"r8.html\" rel=\"next\""));
+    /* the agreement matrix, row by row */
+    int64_t o0 = r->token_offset[i];
+    int len = (int)(r->token_offset[i + 1] - o0);
+    const char *at = strstr(page, "<table id=\"agreement\">");
+    CU_ASSERT_FATAL(at != NULL);
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            at = strstr(at, "<td class=\"n\"");
+            CU_ASSERT_FATAL(at != NULL);
+            at = strchr(at, '>') + 1;
+            double got = strtod(at, NULL);
+            double rho = a == b ? 1 : brute_spearman(r->methods[a].score + o0, r->methods[b].score + o0, len);
+            CU_ASSERT_DOUBLE_EQUAL(got, rho, 5e-4);
+        }
+    /* the JSON scores */
+    char *js = strstr(page, "id=\"tk-review\">");
+    CU_ASSERT_FATAL(js != NULL);
+    js += strlen("id=\"tk-review\">");
+    char *end = strstr(js, "</script>");
+    *end = '\0';
+    cJSON *d = cJSON_Parse(js);
+    CU_ASSERT_FATAL(d != NULL);
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(d, "w")), len);
+    for (int m = 0; m < 3; m++) {
+        const float *sc = r->methods[m].score + o0;
+        double mx = 0;
+        for (int t = 0; t < len; t++)
+            mx = fmax(mx, fabs(sc[t]));
+        CU_ASSERT_DOUBLE_EQUAL(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "x"), m)->valuedouble, mx, 1e-5 * mx);
+        CU_ASSERT_STRING_EQUAL(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "u"), m)->valuestring,
+                               tk_results_method_output(&r->methods[m]));
+        cJSON *q = cJSON_GetArrayItem(cJSON_GetObjectItem(d, "s"), m);
+        CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(q), len);
+        for (int t = 0; t < len; t++)
+            CU_ASSERT_EQUAL(cJSON_GetArrayItem(q, t)->valueint, (int)lround(1000 * sc[t] / mx));
+    }
+    cJSON_Delete(d);
+    *end = '<';
+    /* this review's deletion curves: 3 methods and the random order */
+    at = strstr(page, "id=\"curves\"");
+    CU_ASSERT_FATAL(at != NULL);
+    int lines = 0;
+    for (const char *q = at; (q = strstr(q, "<polyline")) != NULL && q < strstr(at, "</svg>"); q++)
+        lines++;
+    CU_ASSERT_EQUAL(lines, 4);
+    free(page);
+
+    snprintf(p, sizeof p, "%s/index.html", dir);
+    page = slurp(p, NULL);
+    CU_ASSERT_FATAL(page != NULL);
+    at = strstr(page, "share of reviews with |error|");
+    CU_ASSERT_FATAL(at != NULL);
+    for (int m = 0; m < 3; m++) {
+        at = strstr(at, "points=\"");
+        CU_ASSERT_FATAL(at != NULL);
+        at += 8;
+        CU_ASSERT(strncmp(at, "58.0,184.0 ", 11) == 0); /* share 0 at x = -12 */
+        const char *q = strchr(at, '"');
+        CU_ASSERT(q - at > 20 && strncmp(q - 11, "408.0,24.0 ", 11) == 0); /* share 1 at x = 2 */
+    }
+    free(page);
     tk_results_destroy(r);
 }
 
@@ -314,9 +563,16 @@ static void test_hostile_html(void)
     char want[128];
     snprintf(want, sizeof want, "%.4f (%lld of %lld)", (double)right / scored, (long long)right, (long long)scored);
     CU_ASSERT_PTR_NOT_NULL(strstr(html, want));
-    for (size_t i = 0; i < len; i++) /* no <script in any letter case */
-        html[i] = (char)((html[i] >= 'A' && html[i] <= 'Z') ? html[i] + 32 : html[i]);
-    CU_ASSERT_PTR_NULL(strstr(html, "<script"));
+    /* The hostile words reach the embedded search index as JSON text that
+     * cannot end the <script> element: exactly our two script elements,
+     * no raw U+2028, and the words read back exactly (after U+FFFD). */
+    check_script_json(html, "tk-index", true);
+    free(html);
+    snprintf(p, sizeof p, "%s/reviews/r0.html", dir);
+    html = slurp(p, &len);
+    CU_ASSERT_FATAL(html != NULL);
+    CU_ASSERT(valid_utf8(html, len));
+    check_script_json(html, "tk-review", false);
     free(html);
 
     /* An unknown --review id is an error and leaves no new file. */
@@ -580,6 +836,7 @@ int main(int argc, char **argv)
             }
         }
         sp.planted_id = 9;
+        sp.planted_class = 1; /* w9 leads the words toward class 1 */
         return tk_fake_results_write(argv[2], &sp) == 0 ? 0 : 1;
     }
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -590,6 +847,7 @@ int main(int argc, char **argv)
         {"agreement, all pairs", test_agreement_all},
         {"planted token ranks first", test_planted_token_ranks_first},
         {"hostile html", test_hostile_html},
+        {"review page", test_review_page},
         {"faithfulness summary", test_faith_summary},
         {"bad files", test_bad_files},
         {"sigmoid column", test_sigmoid_column},

@@ -20,13 +20,17 @@ static void usage(FILE *out)
     tk_report_options_default(&d);
     fprintf(out,
             "usage: tokattr report RESULTS --out DIR [options]\n\n"
-            "Writes DIR/index.html, a static page viewable offline: overview, per-review heatmaps,\n"
-            "words across the dataset, method agreement and faithfulness (when in the file).\n\n"
+            "Writes DIR/index.html, a static report viewable offline (no network): a search box over\n"
+            "the reviews (word, id:, label:, pred:, right/wrong, err>, rho<), overview, heatmaps,\n"
+            "words toward each class, method agreement and faithfulness (when in the file), and\n"
+            "one page per review, DIR/reviews/r<ROW>.html, with every method side by side.\n\n"
             "options:\n"
             "  --out DIR          output directory (created if missing)\n"
             "  --format F         html (default), json or csv: json/csv write the dataset-wide\n"
             "                     tables DIR/{words,agreement,faithfulness}.{json,csv} for pandas\n"
             "  --review ID ...    also show these reviews (by /reviews/id); repeatable\n"
+            "  --pages P          which reviews get a page: all (default), linked (those the index\n"
+            "                     links to: --review, confident, random, word tables) or none\n"
             "  --min-count N      a word needs N occurrences to enter a table (default %" PRId64 ")\n"
             "  --top N            rows per word table in the page (default %d)\n"
             "  --confident N      most confident right and wrong reviews shown (default %d)\n"
@@ -131,6 +135,18 @@ int tk_cmd_report(int argc, char **argv)
             else
                 faith_reviews = x;
             i++;
+        } else if (strcmp(a, "--pages") == 0 && v) {
+            if (strcmp(v, "all") == 0)
+                o.pages = TK_REPORT_PAGES_ALL;
+            else if (strcmp(v, "linked") == 0)
+                o.pages = TK_REPORT_PAGES_LINKED;
+            else if (strcmp(v, "none") == 0)
+                o.pages = TK_REPORT_PAGES_NONE;
+            else {
+                fprintf(stderr, "tokattr report: --pages must be all, linked or none, not '%s'\n", v);
+                goto fail;
+            }
+            i++;
         } else if (strcmp(a, "--format") == 0 && v) {
             if (strcmp(v, "html") == 0)
                 o.format = TK_REPORT_HTML;
@@ -188,7 +204,8 @@ int tk_cmd_report(int argc, char **argv)
         goto fail;
     }
     /* The files a report writes into --out never replace its inputs. */
-    static const char *const report_files[] = {"index.html", "words.csv", "agreement.csv",
+    static const char *const report_files[] = {"index.html", "report.css", "review.js",
+                                               "words.csv", "agreement.csv",
                                                "faithfulness.csv", "words.json", "agreement.json",
                                                "faithfulness.json"};
     const tk_path_role report_inputs[] = {{results, "results file"}, {faith_model, "model"}};
@@ -198,6 +215,22 @@ int tk_cmd_report(int argc, char **argv)
         const tk_path_role report_out = {file, "report file"};
         tk_error guard_err = {0};
         if (tk_outpath_check(&report_out, report_inputs, 2, &guard_err) != TK_OK) {
+            fprintf(stderr, "tokattr report: %s\n", guard_err.msg);
+            rc = TK_EXIT_FAILURE;
+            goto fail;
+        }
+    }
+    /* DIR/reviews is the report's own (stale pages there are removed): no
+     * input may live in it. */
+    for (size_t k = 0; k < sizeof report_inputs / sizeof report_inputs[0]; k++) {
+        if (report_inputs[k].path == NULL)
+            continue;
+        const char *base = strrchr(report_inputs[k].path, '/');
+        char page[4200];
+        snprintf(page, sizeof page, "%s/reviews/%s", out, base ? base + 1 : report_inputs[k].path);
+        const tk_path_role page_out = {page, "report page"};
+        tk_error guard_err = {0};
+        if (tk_outpath_check(&page_out, report_inputs, 2, &guard_err) != TK_OK) {
             fprintf(stderr, "tokattr report: %s\n", guard_err.msg);
             rc = TK_EXIT_FAILURE;
             goto fail;

@@ -1,5 +1,5 @@
-/* Dataset-wide findings computed from a loaded results file: word tables,
- * method agreement, error and faithfulness summaries, review selection.
+/* Dataset-wide findings computed from a loaded results file: method
+ * agreement, error and faithfulness summaries, review selection.
  * Only reviews with /progress/done = 1 count. Plain C, no I/O. */
 #ifndef TOKATTR_REPORT_AGGREGATE_H
 #define TOKATTR_REPORT_AGGREGATE_H
@@ -9,22 +9,8 @@
 #include "core/status.h"
 #include "report/results.h"
 
-typedef struct tk_word_stat {
-    int32_t id;     /* token id, index into /vocab/word */
-    int64_t count;  /* occurrences in the group's reviews */
-    double total;   /* sum of the scores of those occurrences */
-    double mean;    /* total / count */
-} tk_word_stat;
-
-/* Every token id with at least min_count occurrences among the done reviews
- * predicted as class `cls`, for method m. Padding (0) and the start marker
- * (id 1, word_pos -1) are left out: they are not words. *out (n) is
- * unsorted; free() it. */
-tk_status tk_report_word_table(const tk_results *r, int m, int cls, int64_t min_count,
-                               tk_word_stat **out, int64_t *n, tk_error *err);
-
-/* Sorts descending by mean (by_total false) or total; ties by id. */
-void tk_report_sort_words(tk_word_stat *w, int64_t n, bool by_total);
+/* Word tables are export.h's oriented ranking (tk_word_index_rank), the
+ * one definition shared with `tokattr export --words`. */
 
 /* Spearman rank correlation of a and b (n): Pearson correlation of their
  * ranks, ties given their average rank. NaN when n < 2 or a ranking is

@@ -93,3 +93,37 @@ void tk_csv_field(FILE *out, const char *s)
     }
     free(clean);
 }
+
+static void emit_json_script(void *ctx, const char *piece, size_t len, int32_t cp)
+{
+    FILE *out = ctx;
+    switch (cp) {
+    case '"': fputs("\\\"", out); break;
+    case '\\': fputs("\\\\", out); break;
+    case '\n': fputs("\\n", out); break;
+    case '\t': fputs("\\t", out); break;
+    case '<': fputs("\\u003c", out); break;
+    case '>': fputs("\\u003e", out); break;
+    case '&': fputs("\\u0026", out); break;
+    case 0x2028: fputs("\\u2028", out); break;
+    case 0x2029: fputs("\\u2029", out); break;
+    default: fwrite(piece, 1, len, out);
+    }
+}
+
+void tk_json_script_string(FILE *out, const char *s)
+{
+    /* Most words are plain ASCII with nothing to escape: written at once. */
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p >= 0x20 && *p < 0x7F && *p != '"' && *p != '\\' && *p != '<' && *p != '>' && *p != '&')
+        p++;
+    if (*p == '\0') {
+        fputc('"', out);
+        fwrite(s, 1, (size_t)(p - (const unsigned char *)s), out);
+        fputc('"', out);
+        return;
+    }
+    fputc('"', out);
+    walk(s, emit_json_script, out); /* walk() already replaced other control characters */
+    fputc('"', out);
+}

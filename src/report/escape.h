@@ -22,4 +22,11 @@ char *tk_utf8_sanitize(const char *s, tk_error *err);
  * comma, quote, newline or leading/trailing space, quotes doubled. */
 void tk_csv_field(FILE *out, const char *s);
 
+/* Writes s as a JSON string literal (quotes included) that is safe inside
+ * an HTML <script> element: sanitized as above, then " \\ and control
+ * characters escaped per RFC 8259, and < > & as \u003c \u003e \u0026 so
+ * that no "</script>" or "<!--" can close or comment the element; U+2028
+ * and U+2029 as \u2028 \u2029 (line terminators to older JavaScript). */
+void tk_json_script_string(FILE *out, const char *s);
+
 #endif

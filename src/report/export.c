@@ -393,13 +393,70 @@ static int cmp_oriented(const void *a, const void *b)
     return strcmp(x->word, y->word);
 }
 
-/* Ranking of method m toward cls from precomputed slots. */
-static tk_status rank_words(const tk_results *r, const word_map *map, const int64_t *slots, int m,
-                            int cls, int64_t min_count, tk_oriented_word **out, int64_t *n_out,
-                            tk_error *err)
+double tk_export_orientation(const tk_results *r, int m, int64_t i, int cls)
+{
+    int target = method_target(r, m, i);
+    if (target == cls)
+        return 1.0;
+    return tk_results_n_classes(r) == 2 ? -1.0 : 0.0;
+}
+
+struct tk_word_index {
+    const tk_results *r;
+    word_map map;
+    int64_t *slots; /* (T) each token's word slot, -1: not a word */
+};
+
+tk_status tk_word_index_create(const tk_results *r, tk_word_index **out, tk_error *err)
 {
     *out = NULL;
+    tk_word_index *x = tk_calloc(1, sizeof *x, err);
+    if (!x)
+        return TK_E_NOMEM;
+    x->r = r;
+    tk_status st = token_slots(r, &x->map, &x->slots, err);
+    if (st != TK_OK) {
+        tk_word_index_destroy(x);
+        return st;
+    }
+    *out = x;
+    return TK_OK;
+}
+
+void tk_word_index_destroy(tk_word_index *x)
+{
+    if (!x)
+        return;
+    free(x->slots);
+    map_free(&x->map);
+    free(x);
+}
+
+int64_t tk_word_index_n_words(const tk_word_index *x)
+{
+    return x->map.n;
+}
+
+const char *tk_word_index_word(const tk_word_index *x, int64_t slot)
+{
+    return x->map.word[slot];
+}
+
+int64_t tk_word_index_slot(const tk_word_index *x, int64_t t)
+{
+    return x->slots[t];
+}
+
+tk_status tk_word_index_rank(const tk_word_index *x, int m, int cls, int64_t min_count,
+                             tk_oriented_word **out, int64_t *n_out, tk_error *err)
+{
+    const tk_results *r = x->r;
+    const word_map *map = &x->map;
+    const int64_t *slots = x->slots;
+    *out = NULL;
     *n_out = 0;
+    if (m < 0 || m >= r->n_methods || cls < 0 || cls >= tk_results_n_classes(r))
+        return tk_error_set(err, TK_E_INVALID, "%s: no method %d or class %d", r->path, m, cls);
     size_t u = (size_t)(map->n > 0 ? map->n : 1);
     word_acc a = {tk_calloc(u, sizeof *a.count, err), tk_calloc(u, sizeof *a.sum, err),
                   tk_calloc(u, sizeof *a.sumsq, err)};
@@ -408,13 +465,11 @@ static tk_status rank_words(const tk_results *r, const word_map *map, const int6
         st = TK_E_NOMEM;
         goto done;
     }
-    bool binary = tk_results_n_classes(r) == 2;
     const float *score = r->methods[m].score;
     for (int64_t i = 0; i < r->n; i++) {
         if (!r->done[i])
             continue;
-        int target = method_target(r, m, i);
-        double sign = target == cls ? 1.0 : binary ? -1.0 : 0.0;
+        double sign = tk_export_orientation(r, m, i, cls);
         if (sign == 0.0)
             continue;
         for (int64_t k = r->token_offset[i]; k < r->token_offset[i + 1]; k++) {
@@ -444,7 +499,7 @@ static tk_status rank_words(const tk_results *r, const word_map *map, const int6
         /* sample variance; the interval is mean +- 1.96 s / sqrt(c) */
         double var = c > 1 ? (a.sumsq[w] - (double)c * mean * mean) / (double)(c - 1) : NAN;
         double half = 1.96 * sqrt(var > 0 ? var : 0) / sqrt((double)c);
-        o[n++] = (tk_oriented_word){map->word[w], c, mean, mean - half, mean + half};
+        o[n++] = (tk_oriented_word){map->word[w], c, mean, mean - half, mean + half, w};
     }
     qsort(o, (size_t)n, sizeof *o, cmp_oriented);
     *out = o;
@@ -456,6 +511,71 @@ done:
     return st;
 }
 
+tk_status tk_word_index_top_reviews(const tk_word_index *x, int m, int cls,
+                                    const tk_oriented_word *w, int64_t n, int k, int64_t *idx,
+                                    tk_error *err)
+{
+    const tk_results *r = x->r;
+    if (m < 0 || m >= r->n_methods || k < 1)
+        return tk_error_set(err, TK_E_INVALID, "%s: no method %d, or k = %d", r->path, m, k);
+    for (int64_t j = 0; j < n * k; j++)
+        idx[j] = -1;
+    if (n == 0)
+        return TK_OK;
+    /* which of the n words a slot is, -1 for the others */
+    int64_t *pick = tk_malloc((size_t)(x->map.n > 0 ? x->map.n : 1), sizeof *pick, err); /* (slots) */
+    double *best = tk_malloc((size_t)(n * k), sizeof *best, err); /* (n, k) the scores of idx */
+    if (!pick || !best) {
+        free(pick);
+        free(best);
+        return TK_E_NOMEM;
+    }
+    for (int64_t s = 0; s < x->map.n; s++)
+        pick[s] = -1;
+    for (int64_t j = 0; j < n; j++)
+        if (w[j].slot >= 0 && w[j].slot < x->map.n)
+            pick[w[j].slot] = j;
+    const float *score = r->methods[m].score;
+    for (int64_t i = 0; i < r->n; i++) {
+        double sign = r->done[i] ? tk_export_orientation(r, m, i, cls) : 0.0;
+        if (sign == 0.0)
+            continue;
+        for (int64_t t = r->token_offset[i]; t < r->token_offset[i + 1]; t++) {
+            int64_t j = x->slots[t] >= 0 ? pick[x->slots[t]] : -1;
+            if (j < 0 || !isfinite(score[t]))
+                continue;
+            double v = sign * score[t];
+            int64_t *ri = idx + j * k;
+            double *rv = best + j * k;
+            /* review i already listed (an earlier occurrence): keep its best */
+            int at = -1;
+            for (int q = 0; q < k && ri[q] >= 0; q++)
+                if (ri[q] == i)
+                    at = q;
+            if (at >= 0) {
+                if (v <= rv[at])
+                    continue;
+            } else {
+                at = k - 1;
+                if (ri[at] >= 0 && v <= rv[at])
+                    continue; /* not among the k best; ties keep the earlier review */
+            }
+            /* insert at its place, shifting the lower ones down over slot at */
+            int q = at;
+            while (q > 0 && (ri[q - 1] < 0 || v > rv[q - 1])) {
+                ri[q] = ri[q - 1];
+                rv[q] = rv[q - 1];
+                q--;
+            }
+            ri[q] = i;
+            rv[q] = v;
+        }
+    }
+    free(pick);
+    free(best);
+    return TK_OK;
+}
+
 tk_status tk_export_oriented_words(const tk_results *r, int m, int cls, int64_t min_count,
                                    tk_oriented_word **out, int64_t *n, tk_error *err)
 {
@@ -463,13 +583,11 @@ tk_status tk_export_oriented_words(const tk_results *r, int m, int cls, int64_t 
     *n = 0;
     if (m < 0 || m >= r->n_methods || cls < 0 || cls >= tk_results_n_classes(r))
         return tk_error_set(err, TK_E_INVALID, "%s: no method %d or class %d", r->path, m, cls);
-    word_map map = {0};
-    int64_t *slots = NULL;
-    tk_status st = token_slots(r, &map, &slots, err);
+    tk_word_index *x = NULL;
+    tk_status st = tk_word_index_create(r, &x, err);
     if (st == TK_OK)
-        st = rank_words(r, &map, slots, m, cls, min_count, out, n, err);
-    free(slots);
-    map_free(&map);
+        st = tk_word_index_rank(x, m, cls, min_count, out, n, err);
+    tk_word_index_destroy(x);
     return st;
 }
 
@@ -481,10 +599,9 @@ tk_status tk_export_words(const tk_results *r, int64_t min_count, tk_export_form
     const char *cols[] = {"method", "class", "rank", "word", "count", "mean", "ci_low", "ci_high"};
     for (size_t i = 0; i < sizeof cols / sizeof cols[0] && st == TK_OK; i++)
         st = table_col(&t, cols[i], false, err);
-    word_map map = {0};
-    int64_t *slots = NULL;
+    tk_word_index *x = NULL;
     if (st == TK_OK)
-        st = token_slots(r, &map, &slots, err);
+        st = tk_word_index_create(r, &x, err);
     if (st != TK_OK)
         goto done;
     table_header(&t);
@@ -493,7 +610,7 @@ tk_status tk_export_words(const tk_results *r, int64_t min_count, tk_export_form
         for (int c = 0; c < tk_results_n_classes(r) && st == TK_OK; c++) {
             tk_oriented_word *w = NULL;
             int64_t n = 0;
-            st = rank_words(r, &map, slots, m, c, min_count, &w, &n, err);
+            st = tk_word_index_rank(x, m, c, min_count, &w, &n, err);
             for (int64_t k = 0; k < n; k++) {
                 put_str(&t, r->methods[m].name);
                 put_str(&t, tk_results_class_name(r, c, cb, sizeof cb));
@@ -510,8 +627,7 @@ tk_status tk_export_words(const tk_results *r, int64_t min_count, tk_export_form
     if (st == TK_OK)
         st = check_written(out, err);
 done:
-    free(slots);
-    map_free(&map);
+    tk_word_index_destroy(x);
     table_free(&t);
     return st;
 }

@@ -1,6 +1,8 @@
-/* The HTML page: one self-contained file with inline CSS and SVG. No
- * scripts, so nothing can run even if escaping were ever wrong, and the
- * page works offline from a file:// URL. */
+/* The index page: inline CSS, SVG and one inline script (assets.h) that
+ * sorts its tables and searches the JSON index embedded in the page; it
+ * makes no request. Text from the file is HTML-escaped in the markup and
+ * JSON-escaped for a <script> element in the index (escape.h). The review
+ * pages are pages.c. */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <math.h>
@@ -8,32 +10,13 @@
 #include <string.h>
 
 #include "report/aggregate.h"
+#include "report/assets.h"
 #include "report/escape.h"
+#include "report/export.h"
 #include "report/output.h"
+#include "report/pages.h"
 #include "report/svg.h"
 
-static const char CSS[] =
-    "body{font-family:sans-serif;margin:24px;color:#222;max-width:1400px}"
-    "h1{font-size:24px}h2{border-bottom:2px solid #ccc;margin-top:36px}"
-    "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;"
-    "text-align:left;font-size:13px;vertical-align:top}th{background:#f2f2f2}"
-    "td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:300px}"
-    ".grid{display:flex;flex-wrap:wrap;gap:16px}"
-    ".review{border:1px solid #bbb;border-radius:6px;padding:10px;margin:12px 0}"
-    ".meta{font-size:14px;margin-bottom:8px}.meta b{margin-right:4px}"
-    ".cols{display:flex;gap:12px;align-items:flex-start}"
-    ".col{flex:1;min-width:0;border-left:3px solid #eee;padding-left:8px}"
-    ".col h4{margin:2px 0 6px 0;font-size:13px}"
-    ".txt{line-height:1.9;font-size:14px;word-wrap:break-word}"
-    ".txt span{padding:1px 2px;border-radius:3px}"
-    ".mk{color:#888;font-style:italic}"
-    ".oov{text-decoration:underline dotted #555;font-style:italic}"
-    ".cut{color:#888;font-size:12px;font-style:italic}"
-    ".right{color:#1a7a3a}.wrong{color:#b0106f}"
-    ".chart{border:1px solid #ddd;background:#fff}.chart .ct{font-size:13px;font-weight:bold}"
-    ".chart .cl,.chart .tk{font-size:11px;fill:#444}.chart .ax{stroke:#666}.chart .bar{fill:#5b7fb5}"
-    ".words{display:flex;gap:20px;flex-wrap:wrap}.note{color:#666;font-size:13px}";
 
 /* Colours of the diverging scale (ColorBrewer PiYG ends): green for
  * evidence for the explained class, pink against, white at 0. */
@@ -80,12 +63,6 @@ static void cut_mark(FILE *out, const tk_results *r, int64_t i, bool after)
         return;
     fprintf(out, "<span class=\"cut\">\xE2\x80\xA6 %" PRId32 " word%s %s</span> ", r->truncated[i],
             r->truncated[i] == 1 ? "" : "s", after ? "after" : "before");
-}
-
-static void word_text(FILE *out, const tk_results *r, int32_t id)
-{
-    char buf[32];
-    tk_html_escape(out, tk_results_word(r, id, buf, sizeof buf));
 }
 
 static void attrs_table(FILE *out, const tk_results_attr *a, int n, bool skip_job)
@@ -179,8 +156,8 @@ static tk_status axiom_errors(FILE *out, const tk_results *r, tk_error *err)
     fputs("<h2 id=\"axioms\">Axiom error per method</h2><p class=\"note\">Completeness delta "
           "(IG, DeepLIFT, DeepSHAP) or relevance not conserved (LRP), per review; "
           "histograms of log10 |error| (0 is drawn at 1e-12).</p>"
-          "<table><tr><th>method</th><th>reviews</th><th>median |e|</th><th>95% |e|</th>"
-          "<th>max |e|</th></tr>",
+          "<table class=\"sort\" id=\"t-axioms\"><thead><tr><th>method</th><th>reviews</th>"
+          "<th>median |e|</th><th>95% |e|</th><th>max |e|</th></tr></thead><tbody>",
           out);
     for (int m = 0; m < r->n_methods; m++) {
         const float *e = r->methods[m].axiom_error;
@@ -198,7 +175,7 @@ static tk_status axiom_errors(FILE *out, const tk_results *r, tk_error *err)
                      "<td class=\"n\">%.3g</td></tr>",
                 k, med, p95, mx);
     }
-    fputs("</table><div class=\"grid\">", out);
+    fputs("</tbody></table><div class=\"grid\">", out);
     for (int m = 0; m < r->n_methods; m++) {
         const float *e = r->methods[m].axiom_error;
         if (e == NULL)
@@ -211,14 +188,48 @@ static tk_status axiom_errors(FILE *out, const tk_results *r, tk_error *err)
         snprintf(title, sizeof title, "%.100s: log10 |axiom error|", r->methods[m].name);
         tk_svg_histogram(out, lg, k, -12, 2, 28, title, "log10 |error|");
     }
+    /* All methods on one chart: the share of reviews whose |error| is at
+     * most 10^x, x from -12 to 2 (a curve further left is more exact). */
+    enum { NX = 57 };
+    int n_series = 0;
+    tk_svg_series ser[8];
+    double *cdf = tk_calloc(8 * NX, sizeof *cdf, err); /* (8, NX) */
+    if (cdf == NULL) {
+        free(v);
+        free(lg);
+        return TK_E_NOMEM;
+    }
+    for (int m = 0; m < r->n_methods && n_series < 8; m++) {
+        const float *e = r->methods[m].axiom_error;
+        if (e == NULL)
+            continue;
+        int64_t k = 0;
+        for (int64_t i = 0; i < r->n; i++)
+            if (r->done[i] && isfinite(e[i]))
+                lg[k++] = log10(fmax(fabs(e[i]), 1e-12));
+        double *y = cdf + n_series * NX;
+        for (int64_t i = 0; i < k; i++) {
+            int first = (int)ceil((lg[i] + 12) * 4 - 1e-9); /* first grid point x_j >= lg */
+            for (int j = first < 0 ? 0 : first; j < NX; j++)
+                y[j] += 1;
+        }
+        for (int j = 0; j < NX; j++)
+            y[j] = k ? y[j] / (double)k : NAN;
+        ser[n_series] = (tk_svg_series){r->methods[m].name, y, TK_SVG_PALETTE[m % 8], 0};
+        n_series++;
+    }
+    tk_svg_lines_x(out, ser, n_series, NX, -12, 2, "all methods: share of reviews with |error| \xE2\x89\xA4 10^x",
+                   "x = log10 |error|", "share of reviews");
+    free(cdf);
     fputs("</div>", out);
     free(v);
     free(lg);
     return TK_OK;
 }
 
-static void review_view(FILE *out, const tk_results *r, int64_t i)
+static void review_view(FILE *out, const tk_report_ctx *c, int64_t i)
 {
+    const tk_results *r = c->r;
     char buf[64], cb[32];
     int pred = tk_results_predicted(r, i);
     bool right = r->label[i] >= 0 && pred == r->label[i];
@@ -241,6 +252,10 @@ static void review_view(FILE *out, const tk_results *r, int64_t i)
         fprintf(out, " explained class: <b>%s</b>", tk_report_class_name(r, r->target[i], cb, sizeof cb));
     if (!r->done[i])
         fputs(" <b class=\"wrong\">(not done: no attributions yet)</b>", out);
+    if (c->has_page[i]) {
+        tk_report_page_href(i, buf, sizeof buf);
+        fprintf(out, " <a href=\"%s\">page \xE2\x86\x92</a>", buf);
+    }
     fputs("</div><div class=\"cols\">", out);
     int64_t lo = r->token_offset[i], hi = r->token_offset[i + 1];
     for (int m = 0; m < r->n_methods && r->done[i]; m++) {
@@ -251,7 +266,8 @@ static void review_view(FILE *out, const tk_results *r, int64_t i)
                 scale = fmax(scale, fabs(s[t]));
         fputs("<div class=\"col\"><h4>", out);
         tk_html_escape(out, r->methods[m].name);
-        fprintf(out, " <span class=\"note\">max |s| = %.3g", scale);
+        /* the unit, as methods of different outputs sit side by side */
+        fprintf(out, " <span class=\"note\">max |s| = %.3g (%s)", scale, tk_results_method_output(&r->methods[m]));
         if (r->methods[m].axiom_error != NULL)
             fprintf(out, " \xC2\xB7 axiom error %.2g", (double)r->methods[m].axiom_error[i]);
         if (r->methods[m].padding_score != NULL)
@@ -279,109 +295,217 @@ static void review_view(FILE *out, const tk_results *r, int64_t i)
     fputs("</div></div>", out);
 }
 
-static tk_status reviews(FILE *out, const tk_results *r, const tk_report_options *o,
-                         const int64_t *wanted, tk_error *err)
+/* The reviews the index shows as heatmaps (and links): --review ids, the
+ * most confident right and wrong predictions, a seeded random sample. */
+typedef struct selection {
+    int64_t *idx[4];  /* requested, confident right, confident wrong, random */
+    int64_t n[4];
+} selection;
+
+static void selection_free(selection *s)
 {
-    int64_t cap = o->n_confident > o->n_random ? o->n_confident : o->n_random;
-    int64_t *idx = tk_malloc(cap > 0 ? (size_t)cap : 1, sizeof *idx, err);
-    if (idx == NULL)
-        return TK_E_NOMEM;
-    fputs("<h2 id=\"reviews\">Reviews</h2><p class=\"note\">Each word is coloured by its score, "
-          "scaled per review and method by the largest |score| (hover for the value).</p>",
-          out);
-    legend(out);
-    if (o->n_review_ids > 0) {
-        fputs("<h3>Requested reviews</h3>", out);
-        for (int k = 0; k < o->n_review_ids; k++)
-            review_view(out, r, wanted[k]);
-    }
-    static const char *const titles[2] = {"Most confident right predictions",
-                                          "Most confident wrong predictions"};
-    for (int w = 0; w < 2; w++) {
-        int64_t k = tk_report_confident(r, w == 0, o->n_confident, idx, err);
-        if (k < 0) {
-            free(idx);
+    for (int k = 0; k < 4; k++)
+        free(s->idx[k]);
+}
+
+static tk_status select_reviews(const tk_results *r, const tk_report_options *o, selection *s,
+                                tk_error *err)
+{
+    memset(s, 0, sizeof *s);
+    int64_t cap[4] = {o->n_review_ids, o->n_confident, o->n_confident, o->n_random};
+    for (int k = 0; k < 4; k++) {
+        s->idx[k] = tk_malloc(cap[k] > 0 ? (size_t)cap[k] : 1, sizeof *s->idx[k], err);
+        if (s->idx[k] == NULL) {
+            selection_free(s);
             return TK_E_NOMEM;
         }
-        fprintf(out, "<h3>%s</h3>", titles[w]);
-        if (k == 0)
-            fputs("<p class=\"note\">none</p>", out);
-        for (int64_t j = 0; j < k; j++)
-            review_view(out, r, idx[j]);
     }
-    int64_t k = tk_report_random_sample(r, o->seed, o->n_random, idx);
-    fprintf(out, "<h3>Random sample (seed %" PRIu64 ")</h3>", o->seed);
-    for (int64_t j = 0; j < k; j++)
-        review_view(out, r, idx[j]);
-    free(idx);
-    return TK_OK;
-}
-
-static void word_rows(FILE *out, const tk_results *r, const tk_word_stat *w, int64_t n, int top,
-                      const char *caption)
-{
-    fputs("<table><caption>", out);
-    tk_html_escape(out, caption);
-    fputs("</caption><tr><th>#</th><th>word</th><th>count</th><th>mean</th><th>total</th></tr>", out);
-    for (int64_t j = 0; j < n && j < top; j++) {
-        fprintf(out, "<tr><td class=\"n\">%" PRId64 "</td><td>", j + 1);
-        word_text(out, r, w[j].id);
-        fprintf(out, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%.4g</td><td class=\"n\">%.4g</td></tr>",
-                w[j].count, w[j].mean, w[j].total);
+    /* --review ids are resolved before anything is written. */
+    for (int k = 0; k < o->n_review_ids; k++) {
+        int64_t at = -1;
+        for (int64_t i = 0; i < r->n && at < 0; i++)
+            if (r->review_id[i] == o->review_ids[k])
+                at = i;
+        if (at < 0) {
+            selection_free(s);
+            return tk_error_set(err, TK_E_INVALID, "%s: review id %" PRId64 " is not in /reviews/id",
+                                r->path, o->review_ids[k]);
+        }
+        s->idx[0][s->n[0]++] = at;
     }
-    fputs("</table>", out);
-}
-
-static tk_status words(FILE *out, const tk_results *r, const tk_report_options *o, tk_error *err)
-{
-    if (r->n_methods == 0)
-        return TK_OK;
-    fprintf(out, "<h2 id=\"words\">Words across the dataset</h2><p class=\"note\">Per method and "
-                 "predicted class: words ranked by mean score and by total score over their "
-                 "occurrences (at least %" PRId64 "). Scores are for the explained class.</p>",
-            o->min_count);
-    char cb[32], cap[160];
-    for (int m = 0; m < r->n_methods; m++) {
-        for (int c = 0; c < tk_results_n_classes(r); c++) {
-            tk_word_stat *w;
-            int64_t n;
-            tk_status st = tk_report_word_table(r, m, c, o->min_count, &w, &n, err);
-            if (st != TK_OK)
-                return st;
-            fputs("<h3>", out);
-            tk_html_escape(out, r->methods[m].name);
-            fprintf(out, ", predicted %s <span class=\"note\">(%" PRId64 " words)</span></h3><div class=\"words\">",
-                    tk_report_class_name(r, c, cb, sizeof cb), n);
-            tk_report_sort_words(w, n, false);
-            snprintf(cap, sizeof cap, "by mean score");
-            word_rows(out, r, w, n, o->top_words, cap);
-            tk_report_sort_words(w, n, true);
-            snprintf(cap, sizeof cap, "by total score");
-            word_rows(out, r, w, n, o->top_words, cap);
-            fputs("</div>", out);
-            free(w);
+    for (int w = 0; w < 2; w++) {
+        s->n[1 + w] = tk_report_confident(r, w == 0, o->n_confident, s->idx[1 + w], err);
+        if (s->n[1 + w] < 0) {
+            selection_free(s);
+            return TK_E_NOMEM;
         }
     }
+    s->n[3] = tk_report_random_sample(r, o->seed, o->n_random, s->idx[3]);
     return TK_OK;
 }
 
-static tk_status agreement(FILE *out, const tk_results *r, tk_error *err)
+static void reviews(FILE *out, const tk_report_ctx *c, const selection *sel)
 {
-    if (r->n_methods < 2)
-        return TK_OK;
-    int64_t n_pairs = (int64_t)r->n_methods * (r->n_methods - 1) / 2;
-    size_t n = (size_t)(r->n ? r->n : 1);
-    double *rho = tk_malloc((size_t)n_pairs * n, sizeof *rho, err); /* (pairs, N) */
-    double *tmp = tk_malloc(n, sizeof *tmp, err);                    /* (N) for the median */
-    tk_status st = rho && tmp ? tk_report_agreement_all(r, rho, err) : TK_E_NOMEM;
+    fputs("<h2 id=\"reviews\">Reviews</h2><p class=\"note\">Each word is coloured by its score, "
+          "scaled per review and method by the largest |score| (hover for the value). The search "
+          "above finds every review; each links to its own page when it has one.</p>",
+          out);
+    legend(out);
+    static const char *const titles[4] = {"Requested reviews", "Most confident right predictions",
+                                          "Most confident wrong predictions", "Random sample"};
+    for (int k = 0; k < 4; k++) {
+        if (k == 0 && sel->n[0] == 0)
+            continue;
+        if (k == 3)
+            fprintf(out, "<h3>%s (seed %" PRIu64 ")</h3>", titles[k], c->o->seed);
+        else
+            fprintf(out, "<h3>%s</h3>", titles[k]);
+        if (sel->n[k] == 0)
+            fputs("<p class=\"note\">none</p>", out);
+        for (int64_t j = 0; j < sel->n[k]; j++)
+            review_view(out, c, sel->idx[k][j]);
+    }
+}
+
+/* A word in a URL fragment: every byte but the unreserved ones as %XX,
+ * so the result is also safe in an HTML attribute. */
+static void url_encode(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '.' || *p == '_' || *p == '~')
+            fputc(*p, out);
+        else
+            fprintf(out, "%%%02X", *p);
+    }
+}
+
+/* The oriented word tables (export.h: one definition with `tokattr export
+ * --words`), per method and class: the top words and, for each, the reviews
+ * where it weighs most. */
+enum { LINKS_PER_WORD = 5 };
+
+typedef struct word_tab {
+    tk_oriented_word *w; /* (n) all words with >= min_count occurrences, by mean */
+    int64_t n;
+    int64_t shown;       /* min(n, top) */
+    int64_t *rev;        /* (shown, LINKS_PER_WORD) review rows, -1 past the last */
+} word_tab;
+
+static void word_tabs_free(word_tab *t, int n)
+{
+    for (int k = 0; t != NULL && k < n; k++) {
+        free(t[k].w);
+        free(t[k].rev);
+    }
+    free(t);
+}
+
+static tk_status word_tabs(const tk_results *r, const tk_word_index *x, const tk_report_options *o,
+                           word_tab **out, tk_error *err)
+{
+    int C = tk_results_n_classes(r), n = r->n_methods * C;
+    word_tab *t = tk_calloc((size_t)(n ? n : 1), sizeof *t, err); /* (M, C) */
+    if (t == NULL)
+        return TK_E_NOMEM;
+    tk_status st = TK_OK;
+    for (int m = 0; m < r->n_methods && st == TK_OK; m++)
+        for (int c = 0; c < C && st == TK_OK; c++) {
+            word_tab *w = &t[m * C + c];
+            st = tk_word_index_rank(x, m, c, o->min_count, &w->w, &w->n, err);
+            if (st != TK_OK)
+                break;
+            w->shown = w->n < o->top_words ? w->n : o->top_words;
+            w->rev = tk_malloc((size_t)(w->shown ? w->shown : 1) * LINKS_PER_WORD, sizeof *w->rev, err);
+            st = w->rev ? tk_word_index_top_reviews(x, m, c, w->w, w->shown, LINKS_PER_WORD, w->rev, err)
+                        : TK_E_NOMEM;
+        }
     if (st != TK_OK) {
-        free(rho);
-        free(tmp);
+        word_tabs_free(t, n);
         return st;
     }
+    *out = t;
+    return TK_OK;
+}
+
+static void words(FILE *out, const tk_report_ctx *c, const word_tab *tabs)
+{
+    const tk_results *r = c->r;
+    if (r->n_methods == 0)
+        return;
+    int C = tk_results_n_classes(r);
+    fprintf(out, "<h2 id=\"words\">Words toward each class</h2><p class=\"note\">A method's scores "
+                 "explain its target class. Here every token's score is turned toward class c: as it "
+                 "is where the method explained c, sign-flipped where it explained the other class "
+                 "of a binary model (a multi-class score of another class is left out), then "
+                 "averaged over the word's occurrences in the done reviews. Words seen fewer than "
+                 "<b>%" PRId64 "</b> times are left out (<code>--min-count</code>); the 95%% interval "
+                 "is mean \xC2\xB1 1.96 s/\xE2\x88\x9A" "count. The whole ranking: <code>tokattr export "
+                 "RESULTS --words --min-count %" PRId64 "</code>. A word links to the search, the "
+                 "review numbers to the %d reviews where it weighs most toward the class.</p>",
+            c->o->min_count, c->o->min_count, LINKS_PER_WORD);
+    char cb[32], href[64];
+    for (int m = 0; m < r->n_methods; m++) {
+        for (int k = 0; k < C; k++) {
+            const word_tab *t = &tabs[m * C + k];
+            fputs("<h3>", out);
+            tk_html_escape(out, r->methods[m].name);
+            fputs(": most positive words toward ", out);
+            tk_html_escape(out, tk_report_class_name(r, k, cb, sizeof cb));
+            fprintf(out, " <span class=\"note\">(%" PRId64 " words with at least %" PRId64
+                         " occurrences)</span></h3>",
+                    t->n, c->o->min_count);
+            fprintf(out, "<table class=\"sort\" id=\"t-words-%d-%d\"><thead><tr><th>#</th><th>word</th>"
+                         "<th>count</th><th>mean</th><th>95%% low</th><th>95%% high</th>"
+                         "<th>reviews where it weighs most</th></tr></thead><tbody>",
+                    m, k);
+            for (int64_t j = 0; j < t->shown; j++) {
+                const tk_oriented_word *w = &t->w[j];
+                fputs("<tr data-w=\"", out);
+                tk_html_escape(out, w->word);
+                fputs("\" data-t=\"", out);
+                tk_html_escape(out, r->methods[m].name);
+                fputs(" \xE2\x86\x92 ", out);
+                tk_html_escape(out, tk_report_class_name(r, k, cb, sizeof cb));
+                fprintf(out, "\"><td class=\"n\">%" PRId64 "</td><td><a href=\"#q=", j + 1);
+                url_encode(out, w->word);
+                fputs("\">", out);
+                tk_html_escape(out, w->word);
+                fprintf(out, "</a></td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%.4g</td>"
+                             "<td class=\"n\">%.4g</td><td class=\"n\">%.4g</td><td>",
+                        w->count, w->mean, w->ci_low, w->ci_high);
+                for (int q = 0; q < LINKS_PER_WORD; q++) {
+                    int64_t i = t->rev[j * LINKS_PER_WORD + q];
+                    if (i < 0)
+                        break;
+                    tk_report_page_href(i, href, sizeof href);
+                    if (c->has_page[i])
+                        fprintf(out, "%s<a href=\"%s\">%" PRId64 "</a>", q ? " " : "", href, r->review_id[i]);
+                    else
+                        fprintf(out, "%s%" PRId64, q ? " " : "", r->review_id[i]);
+                }
+                fputs("</td></tr>", out);
+            }
+            fputs("</tbody></table>", out);
+        }
+    }
+}
+
+static tk_status agreement(FILE *out, const tk_report_ctx *c, tk_error *err)
+{
+    const tk_results *r = c->r;
+    if (r->n_methods < 2 || c->rho == NULL)
+        return TK_OK;
+    size_t n = (size_t)(r->n ? r->n : 1);
+    const double *rho = c->rho;                   /* (pairs, N) */
+    double *tmp = tk_malloc(n, sizeof *tmp, err); /* (N) for the median */
+    if (tmp == NULL)
+        return TK_E_NOMEM;
     fputs("<h2 id=\"agreement\">Method agreement</h2><p class=\"note\">Spearman rank correlation "
-          "of the token scores of two methods, per review.</p><table><tr><th>methods</th>"
-          "<th>reviews</th><th>median \xCF\x81</th><th>mean \xCF\x81</th></tr>",
+          "of the token scores of two methods, per review (each review's page shows its own; "
+          "<code>rho&lt;0.2</code> in the search finds the reviews where two methods disagree)."
+          "</p><table class=\"sort\" id=\"t-agree\"><thead><tr><th>methods</th>"
+          "<th>reviews</th><th>median \xCF\x81</th><th>mean \xCF\x81</th></tr></thead><tbody>",
           out);
     char title[240];
     int64_t p = 0;
@@ -401,7 +525,7 @@ static tk_status agreement(FILE *out, const tk_results *r, tk_error *err)
             fprintf(out, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%.3f</td><td class=\"n\">%.3f</td></tr>",
                     k, tk_report_quantile(tmp, k, 0.5), k ? sum / (double)k : NAN);
         }
-    fputs("</table><div class=\"grid\">", out);
+    fputs("</tbody></table><div class=\"grid\">", out);
     p = 0;
     for (int a = 0; a < r->n_methods; a++)
         for (int b = a + 1; b < r->n_methods; b++, p++) {
@@ -409,13 +533,9 @@ static tk_status agreement(FILE *out, const tk_results *r, tk_error *err)
             tk_svg_histogram(out, rho + p * r->n, r->n, -1, 1, 20, title, "Spearman \xCF\x81");
         }
     fputs("</div>", out);
-    free(rho);
     free(tmp);
     return TK_OK;
 }
-
-static const char *const PALETTE[] = {"#1b6ca8", "#d95f02", "#7570b3", "#1b9e77", "#e7298a",
-                                      "#66a61e", "#a6761d", "#666666"};
 
 static tk_status faithfulness(FILE *out, const tk_results *r, tk_error *err)
 {
@@ -428,8 +548,9 @@ static tk_status faithfulness(FILE *out, const tk_results *r, tk_error *err)
           "scalar after removing the k top-scored tokens, averaged over reviews, against a seeded "
           "random order. AOPC = mean over k of F(x) \xE2\x88\x92 F(x without top k) (higher: the scores "
           "find what the model uses); ERASER comprehensiveness and sufficiency averaged over "
-          "q \xE2\x88\x88 {1, 5, 10, 20, 50}%.</p><table><tr><th>method</th><th>reviews</th><th>AOPC</th>"
-          "<th>AOPC random</th><th>comprehensiveness</th><th>sufficiency</th></tr>",
+          "q \xE2\x88\x88 {1, 5, 10, 20, 50}%. Each review's page has its own curves.</p>"
+          "<table class=\"sort\" id=\"t-faith\"><thead><tr><th>method</th><th>reviews</th><th>AOPC</th>"
+          "<th>AOPC random</th><th>comprehensiveness</th><th>sufficiency</th></tr></thead><tbody>",
           out);
     char *charts = NULL;
     size_t charts_len = 0;
@@ -449,7 +570,7 @@ static tk_status faithfulness(FILE *out, const tk_results *r, tk_error *err)
         if (st != TK_OK)
             break;
         k1 = sums[n_all].k1;
-        all[n_all] = (tk_svg_series){r->methods[m].name, sums[n_all].curve, PALETTE[m % 8], 0};
+        all[n_all] = (tk_svg_series){r->methods[m].name, sums[n_all].curve, TK_SVG_PALETTE[m % 8], 0};
         n_all++;
     }
     if (st == TK_OK && n_all > 1) {
@@ -472,7 +593,7 @@ static tk_status faithfulness(FILE *out, const tk_results *r, tk_error *err)
         fprintf(out, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%.4f</td><td class=\"n\">%.4f</td>"
                      "<td class=\"n\">%.4f</td><td class=\"n\">%.4f</td></tr>",
                 s.n, s.aopc, s.random_aopc, s.comprehensiveness, s.sufficiency);
-        tk_svg_series ser[2] = {{r->methods[m].name, s.curve, PALETTE[m % 8], 0},
+        tk_svg_series ser[2] = {{r->methods[m].name, s.curve, TK_SVG_PALETTE[m % 8], 0},
                                 {"random order", s.random_curve, "#999999", 1}};
         char title[160];
         snprintf(title, sizeof title, "%.100s: deletion curve", r->methods[m].name);
@@ -480,7 +601,7 @@ static tk_status faithfulness(FILE *out, const tk_results *r, tk_error *err)
         tk_report_faith_summary_free(&s);
     }
     fclose(cf);
-    fputs("</table><div class=\"grid\">", out);
+    fputs("</tbody></table><div class=\"grid\">", out);
     if (charts != NULL)
         fwrite(charts, 1, charts_len, out);
     fputs("</div>", out);
@@ -488,54 +609,211 @@ static tk_status faithfulness(FILE *out, const tk_results *r, tk_error *err)
     return st;
 }
 
+static void search_box(FILE *out)
+{
+    fputs("<h2 id=\"search\">Find reviews</h2><p><input id=\"q\" type=\"search\" aria-label=\"search\" "
+          "placeholder=\"a word, id:1007, label:pos, pred:neg, wrong, err&gt;1e-3, rho&lt;0.2\"> "
+          "<span id=\"qinfo\" class=\"note\"></span></p><p class=\"note\">Terms are joined by AND. "
+          "A word finds every review that contains it (any letter case); <code>id:X</code> the "
+          "review id or the corpus id; <code>label:C</code>, <code>pred:C</code> a class by name "
+          "or number; <code>right</code>, <code>wrong</code>; <code>err&gt;X</code>, "
+          "<code>err&lt;X</code> the largest |axiom error| over the methods; <code>rho&lt;X</code>, "
+          "<code>rho&gt;X</code> the smallest Spearman \xCF\x81 between two methods. The first 200 "
+          "matches are listed; click a header to sort them. Runs in the page, offline: the page "
+          "holds the whole index.</p><table class=\"sort\" id=\"results\"><thead><tr><th>row</th>"
+          "<th>review id</th><th>label</th><th>predicted</th><th>p</th><th>max |axiom error|</th>"
+          "<th>min \xCF\x81</th></tr></thead><tbody></tbody></table>",
+          out);
+}
+
+/* The search index as one JSON element: per review [row, review id, corpus
+ * id ("" when the same), label, predicted, p, max |axiom error|, min rho,
+ * has a page], and per distinct word the rows of the reviews containing it
+ * as ascending deltas ("3,1,12": rows 3, 4, 16). */
+static tk_status search_index(FILE *out, const tk_report_ctx *c, const tk_word_index *x, tk_error *err)
+{
+    const tk_results *r = c->r;
+    int C = tk_results_n_classes(r);
+    char cb[32], ib[32];
+    fputs("<script type=\"application/json\" id=\"tk-index\">{\"cls\":[", out);
+    for (int k = 0; k < C; k++) {
+        if (k)
+            fputc(',', out);
+        tk_json_script_string(out, tk_report_class_name(r, k, cb, sizeof cb));
+    }
+    fputs("],\"page\":\"reviews/r%d.html\",\"rows\":[", out);
+    int64_t n_pairs = (int64_t)r->n_methods * (r->n_methods - 1) / 2;
+    for (int64_t i = 0; i < r->n; i++) {
+        double err_max = NAN, rho_min = NAN;
+        for (int m = 0; m < r->n_methods && r->done[i]; m++) {
+            const float *e = r->methods[m].axiom_error;
+            if (e != NULL && isfinite(e[i]) && !(fabs(e[i]) <= err_max))
+                err_max = fabs(e[i]);
+        }
+        for (int64_t p = 0; c->rho != NULL && p < n_pairs; p++) {
+            double v = c->rho[p * r->n + i];
+            if (isfinite(v) && !(v >= rho_min))
+                rho_min = v;
+        }
+        fprintf(out, "%s[%" PRId64 ",%" PRId64 ",", i ? ",\n" : "", i, r->review_id[i]);
+        snprintf(ib, sizeof ib, "%" PRId64, r->review_id[i]);
+        bool own = r->doc_id.s != NULL && r->doc_id.s[i] != NULL && strcmp(r->doc_id.s[i], ib) != 0;
+        tk_json_script_string(out, own ? r->doc_id.s[i] : "");
+        fprintf(out, ",%" PRId32 ",%d,", r->label[i], tk_results_predicted(r, i));
+        tk_report_json_number(out, tk_results_confidence(r, i), 5);
+        fputc(',', out);
+        tk_report_json_number(out, err_max, 3);
+        fputc(',', out);
+        tk_report_json_number(out, rho_min, 3);
+        fprintf(out, ",%d]", c->has_page[i] ? 1 : 0);
+    }
+    fputs("],\n\"words\":{", out);
+    /* Inverted index: rows per word slot, each review once (CSR). */
+    int64_t nw = tk_word_index_n_words(x);
+    int64_t *start = tk_calloc((size_t)nw + 1, sizeof *start, err); /* (nw + 1) */
+    int64_t *last = tk_malloc((size_t)(nw ? nw : 1), sizeof *last, err); /* (nw) last row seen */
+    int64_t *rows = NULL;
+    if (start == NULL || last == NULL)
+        goto nomem;
+    for (int64_t w = 0; w < nw; w++)
+        last[w] = -1;
+    int64_t total = 0;
+    for (int64_t i = 0; i < r->n; i++)
+        for (int64_t t = r->token_offset[i]; t < r->token_offset[i + 1]; t++) {
+            int64_t w = tk_word_index_slot(x, t);
+            if (w >= 0 && last[w] != i) {
+                last[w] = i;
+                start[w + 1]++;
+                total++;
+            }
+        }
+    for (int64_t w = 0; w < nw; w++)
+        start[w + 1] += start[w];
+    rows = tk_malloc((size_t)(total ? total : 1), sizeof *rows, err); /* (total) */
+    if (rows == NULL)
+        goto nomem;
+    for (int64_t w = 0; w < nw; w++)
+        last[w] = -1;
+    int64_t *fill = last; /* reuse: next free place per word, found from start[] */
+    for (int64_t w = 0; w < nw; w++)
+        fill[w] = start[w];
+    for (int64_t i = 0; i < r->n; i++)
+        for (int64_t t = r->token_offset[i]; t < r->token_offset[i + 1]; t++) {
+            int64_t w = tk_word_index_slot(x, t);
+            if (w >= 0 && (fill[w] == start[w] || rows[fill[w] - 1] != i))
+                rows[fill[w]++] = i;
+        }
+    bool first = true;
+    for (int64_t w = 0; w < nw; w++) {
+        if (start[w + 1] == start[w])
+            continue;
+        fputs(first ? "" : ",\n", out);
+        first = false;
+        tk_json_script_string(out, tk_word_index_word(x, w));
+        fputs(":\"", out);
+        int64_t prev = 0;
+        for (int64_t q = start[w]; q < start[w + 1]; q++) {
+            fprintf(out, q > start[w] ? ",%" PRId64 : "%" PRId64, rows[q] - prev);
+            prev = rows[q];
+        }
+        fputc('"', out);
+    }
+    fputs("}}</script>\n", out);
+    free(start);
+    free(last);
+    free(rows);
+    return TK_OK;
+nomem:
+    free(start);
+    free(last);
+    free(rows);
+    return TK_E_NOMEM;
+}
+
 tk_status tk_report_write_html(const tk_results *r, const char *dir, const tk_report_options *o,
                                tk_error *err)
 {
-    /* --review ids are resolved before anything is written. */
-    int64_t *wanted = tk_malloc(o->n_review_ids > 0 ? (size_t)o->n_review_ids : 1, sizeof *wanted, err);
-    if (wanted == NULL)
-        return TK_E_NOMEM;
-    for (int k = 0; k < o->n_review_ids; k++) {
-        wanted[k] = -1;
-        for (int64_t i = 0; i < r->n && wanted[k] < 0; i++)
-            if (r->review_id[i] == o->review_ids[k])
-                wanted[k] = i;
-        if (wanted[k] < 0) {
-            free(wanted);
-            return tk_error_set(err, TK_E_INVALID, "%s: review id %" PRId64 " is not in /reviews/id",
-                                r->path, o->review_ids[k]);
-        }
-    }
-    tk_out_file f;
-    tk_status st = tk_out_open(&f, dir, "index.html", err);
-    if (st != TK_OK) {
-        free(wanted);
+    selection sel;
+    tk_status st = select_reviews(r, o, &sel, err);
+    if (st != TK_OK)
         return st;
+    tk_report_ctx c = {.r = r, .o = o};
+    tk_word_index *x = NULL;
+    word_tab *tabs = NULL;
+    tk_out_file f = {0};
+    int n_tabs = r->n_methods * tk_results_n_classes(r);
+    size_t n = (size_t)(r->n ? r->n : 1);
+    c.has_page = tk_calloc(n, sizeof *c.has_page, err);
+    c.pages = tk_malloc(n, sizeof *c.pages, err);
+    if (c.has_page == NULL || c.pages == NULL) {
+        st = TK_E_NOMEM;
+        goto done;
     }
+    if (r->n_methods >= 2) {
+        int64_t n_pairs = (int64_t)r->n_methods * (r->n_methods - 1) / 2;
+        c.rho = tk_malloc((size_t)n_pairs * n, sizeof *c.rho, err); /* (pairs, N) */
+        st = c.rho ? tk_report_agreement_all(r, c.rho, err) : TK_E_NOMEM;
+        if (st != TK_OK)
+            goto done;
+    }
+    if ((st = tk_word_index_create(r, &x, err)) != TK_OK || (st = word_tabs(r, x, o, &tabs, err)) != TK_OK)
+        goto done;
+    /* Which reviews get a page: every one, or those the index links to. */
+    if (o->pages == TK_REPORT_PAGES_ALL)
+        for (int64_t i = 0; i < r->n; i++)
+            c.has_page[i] = 1;
+    if (o->pages != TK_REPORT_PAGES_NONE) {
+        for (int k = 0; k < 4; k++)
+            for (int64_t j = 0; j < sel.n[k]; j++)
+                c.has_page[sel.idx[k][j]] = 1;
+        for (int t = 0; t < n_tabs; t++)
+            for (int64_t j = 0; j < tabs[t].shown * LINKS_PER_WORD; j++)
+                if (tabs[t].rev[j] >= 0)
+                    c.has_page[tabs[t].rev[j]] = 1;
+    }
+    for (int64_t i = 0; i < r->n; i++)
+        if (c.has_page[i])
+            c.pages[c.n_pages++] = i;
+    /* The pages first, so that the index never links to a missing one. */
+    if ((st = tk_report_write_pages(&c, dir, err)) != TK_OK)
+        goto done;
+    if ((st = tk_out_open(&f, dir, "index.html", err)) != TK_OK)
+        goto done;
     FILE *out = f.f;
     fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                  "<meta name=\"viewport\" content=\"width=device-width\"><title>tokattr report</title>"
                  "<style>%s</style></head><body><h1>tokattr report</h1><p class=\"note\">"
+                 "<a href=\"#search\">find reviews</a> \xC2\xB7 "
                  "<a href=\"#overview\">overview</a> \xC2\xB7 <a href=\"#axioms\">axiom errors</a> \xC2\xB7 "
                  "<a href=\"#reviews\">reviews</a> \xC2\xB7 <a href=\"#words\">words</a> \xC2\xB7 "
                  "<a href=\"#agreement\">agreement</a> \xC2\xB7 <a href=\"#faithfulness\">faithfulness</a></p>\n",
-            CSS);
+            TK_REPORT_CSS);
+    search_box(out);
     overview(out, r);
     if (st == TK_OK)
         st = axiom_errors(out, r, err);
     if (st == TK_OK)
-        st = reviews(out, r, o, wanted, err);
+        reviews(out, &c, &sel);
     if (st == TK_OK)
-        st = words(out, r, o, err);
+        words(out, &c, tabs);
     if (st == TK_OK)
-        st = agreement(out, r, err);
+        st = agreement(out, &c, err);
     if (st == TK_OK)
         st = faithfulness(out, r, err);
-    fprintf(out, "\n<p class=\"note\">written by tokattr %s</p></body></html>\n", TOKATTR_VERSION);
-    free(wanted);
-    if (st != TK_OK) {
+    fprintf(out, "\n<p class=\"note\">written by tokattr %s</p>\n", TOKATTR_VERSION);
+    if (st == TK_OK)
+        st = search_index(out, &c, x, err);
+    fprintf(out, "<script>%s</script></body></html>\n", TK_REPORT_INDEX_JS);
+    if (st != TK_OK)
         tk_out_abort(&f);
-        return st;
-    }
-    return tk_out_commit(&f, err);
+    else
+        st = tk_out_commit(&f, err);
+done:
+    selection_free(&sel);
+    word_tabs_free(tabs, n_tabs);
+    tk_word_index_destroy(x);
+    free(c.rho);
+    free(c.has_page);
+    free(c.pages);
+    return st;
 }

@@ -68,7 +68,7 @@ void tk_report_options_default(tk_report_options *o)
 {
     memset(o, 0, sizeof *o);
     o->format = TK_REPORT_HTML;
-    o->min_count = 5;
+    o->min_count = 20;
     o->top_words = 20;
     o->n_confident = 3;
     o->n_random = 4;

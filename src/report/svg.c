@@ -5,6 +5,9 @@
 
 #include "report/escape.h"
 
+const char *const TK_SVG_PALETTE[8] = {"#1b6ca8", "#d95f02", "#7570b3", "#1b9e77",
+                                       "#e7298a", "#66a61e", "#a6761d", "#666666"};
+
 enum { W = 420, H = 220, ML = 58, MR = 12, MT = 24, MB = 36 };
 
 static void frame(FILE *out, const char *title, const char *xlabel)
@@ -61,6 +64,12 @@ void tk_svg_histogram(FILE *out, const double *v, int64_t n, double lo, double h
 void tk_svg_lines(FILE *out, const tk_svg_series *s, int n_series, int n_points,
                   const char *title, const char *xlabel, const char *ylabel)
 {
+    tk_svg_lines_x(out, s, n_series, n_points, 0, n_points - 1, title, xlabel, ylabel);
+}
+
+void tk_svg_lines_x(FILE *out, const tk_svg_series *s, int n_series, int n_points, double x_lo,
+                    double x_hi, const char *title, const char *xlabel, const char *ylabel)
+{
     double lo = INFINITY, hi = -INFINITY;
     for (int k = 0; k < n_series; k++)
         for (int p = 0; p < n_points; p++)
@@ -95,9 +104,10 @@ void tk_svg_lines(FILE *out, const tk_svg_series *s, int n_series, int n_points,
     }
     fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"tk\" text-anchor=\"end\">%.3g</text>", ML - 4, MT + 4, hi);
     fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"tk\" text-anchor=\"end\">%.3g</text>", ML - 4, H - MB, lo);
-    fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"tk\" text-anchor=\"middle\">0</text>", ML, H - MB + 14);
-    fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"tk\" text-anchor=\"middle\">%d</text>", W - MR, H - MB + 14,
-            n_points - 1);
+    fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"tk\" text-anchor=\"middle\">%.3g</text>", ML, H - MB + 14,
+            x_lo);
+    fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"tk\" text-anchor=\"middle\">%.3g</text>", W - MR, H - MB + 14,
+            x_hi);
     fprintf(out, "<text x=\"12\" y=\"%d\" class=\"cl\" transform=\"rotate(-90 12 %d)\" text-anchor=\"middle\">",
             MT + (H - MT - MB) / 2, MT + (H - MT - MB) / 2);
     tk_html_escape(out, ylabel);

@@ -9,6 +9,7 @@
 
 #include "report/aggregate.h"
 #include "report/escape.h"
+#include "report/export.h"
 #include "report/output.h"
 
 typedef struct table_sink {
@@ -36,35 +37,24 @@ static void csv_number(FILE *f, double v, bool last)
 }
 
 
+/* The oriented ranking (export.h, the same as `tokattr export --words` and
+ * the page's word tables): method, class, class_name, rank, word, count,
+ * mean, ci_low, ci_high. */
 static tk_status words_table(const tk_results *r, const tk_report_options *o, table_sink *s)
 {
-    char cb[32], wb[32];
+    char cb[32];
     if (!s->json)
-        fputs("method,predicted_class,class_name,word,id,count,total,mean,rank_mean,rank_total\n", s->csv);
-    for (int m = 0; m < r->n_methods; m++)
-        for (int c = 0; c < tk_results_n_classes(r); c++) {
-            tk_word_stat *w;
-            int64_t n;
-            tk_status st = tk_report_word_table(r, m, c, o->min_count, &w, &n, s->err);
-            if (st != TK_OK)
-                return st;
-            /* Ranks by total, looked up by id after re-sorting by mean. */
-            tk_report_sort_words(w, n, true);
-            int32_t max_id = 0;
-            for (int64_t j = 0; j < n; j++)
-                max_id = w[j].id > max_id ? w[j].id : max_id;
-            int64_t *by_id = tk_calloc((size_t)max_id + 1, sizeof *by_id, s->err); /* (max_id + 1) */
-            if (by_id == NULL) {
-                free(w);
-                return TK_E_NOMEM;
-            }
-            for (int64_t j = 0; j < n; j++)
-                by_id[w[j].id] = j + 1;
-            tk_report_sort_words(w, n, false);
+        fputs("method,class,class_name,rank,word,count,mean,ci_low,ci_high\n", s->csv);
+    tk_word_index *x = NULL;
+    tk_status st = tk_word_index_create(r, &x, s->err);
+    for (int m = 0; m < r->n_methods && st == TK_OK; m++)
+        for (int c = 0; c < tk_results_n_classes(r) && st == TK_OK; c++) {
+            tk_oriented_word *w = NULL;
+            int64_t n = 0;
+            st = tk_word_index_rank(x, m, c, o->min_count, &w, &n, s->err);
             const char *cname = tk_report_class_name(r, c, cb, sizeof cb);
-            for (int64_t j = 0; j < n; j++) {
-                const char *word = tk_results_word(r, w[j].id, wb, sizeof wb);
-                char *clean = tk_utf8_sanitize(word, s->err);
+            for (int64_t j = 0; j < n && st == TK_OK; j++) {
+                char *clean = tk_utf8_sanitize(w[j].word, s->err);
                 if (clean == NULL) {
                     st = TK_E_NOMEM;
                     break;
@@ -73,37 +63,35 @@ static tk_status words_table(const tk_results *r, const tk_report_options *o, ta
                     cJSON *rec = cJSON_CreateObject();
                     if (rec == NULL || !cJSON_AddItemToArray(s->array, rec)) {
                         cJSON_Delete(rec);
-                        free(clean);
                         st = tk_error_set(s->err, TK_E_NOMEM, "out of memory building JSON");
-                        break;
+                    } else {
+                        cJSON_AddStringToObject(rec, "method", r->methods[m].name);
+                        cJSON_AddNumberToObject(rec, "class", c);
+                        cJSON_AddStringToObject(rec, "class_name", cname);
+                        cJSON_AddNumberToObject(rec, "rank", (double)(j + 1));
+                        cJSON_AddStringToObject(rec, "word", clean);
+                        cJSON_AddNumberToObject(rec, "count", (double)w[j].count);
+                        add_number(rec, "mean", w[j].mean);
+                        add_number(rec, "ci_low", w[j].ci_low);
+                        add_number(rec, "ci_high", w[j].ci_high);
                     }
-                    cJSON_AddStringToObject(rec, "method", r->methods[m].name);
-                    cJSON_AddNumberToObject(rec, "predicted_class", c);
-                    cJSON_AddStringToObject(rec, "class_name", cname);
-                    cJSON_AddStringToObject(rec, "word", clean);
-                    cJSON_AddNumberToObject(rec, "id", w[j].id);
-                    cJSON_AddNumberToObject(rec, "count", (double)w[j].count);
-                    add_number(rec, "total", w[j].total);
-                    add_number(rec, "mean", w[j].mean);
-                    cJSON_AddNumberToObject(rec, "rank_mean", (double)(j + 1));
-                    cJSON_AddNumberToObject(rec, "rank_total", (double)by_id[w[j].id]);
                 } else {
                     tk_csv_field(s->csv, r->methods[m].name);
-                    fprintf(s->csv, ",%d,%s,", c, cname);
+                    fprintf(s->csv, ",%d,", c);
+                    tk_csv_field(s->csv, cname);
+                    fprintf(s->csv, ",%" PRId64 ",", j + 1);
                     tk_csv_field(s->csv, clean);
-                    fprintf(s->csv, ",%" PRId32 ",%" PRId64 ",", w[j].id, w[j].count);
-                    csv_number(s->csv, w[j].total, false);
+                    fprintf(s->csv, ",%" PRId64 ",", w[j].count);
                     csv_number(s->csv, w[j].mean, false);
-                    fprintf(s->csv, "%" PRId64 ",%" PRId64 "\n", j + 1, by_id[w[j].id]);
+                    csv_number(s->csv, w[j].ci_low, false);
+                    csv_number(s->csv, w[j].ci_high, true);
                 }
                 free(clean);
             }
-            free(by_id);
             free(w);
-            if (st != TK_OK)
-                return st;
         }
-    return TK_OK;
+    tk_word_index_destroy(x);
+    return st;
 }
 
 static tk_status agreement_table(const tk_results *r, table_sink *s)

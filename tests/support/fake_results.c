@@ -9,6 +9,7 @@
 #include "core/rng.h"
 
 const char TK_FAKE_HOSTILE_WORD[] = "<script>alert('x')</script>&amp;\"q\"\xff\xfe\x01";
+const char TK_FAKE_SCRIPT_WORD[] = "a\xe2\x80\xa8" "b</SCRIPT ><!--\\\xe2\x80\xa9";
 
 void tk_fake_results_default(tk_fake_results_spec *s)
 {
@@ -22,6 +23,7 @@ void tk_fake_results_default(tk_fake_results_spec *s)
     s->seed = 42;
     s->planted_id = -1;
     s->planted_score = 5.0f;
+    s->planted_class = -1;
 }
 
 
@@ -126,7 +128,8 @@ int tk_fake_results_write(const char *path, const tk_fake_results_spec *sp)
             double base = 2 * unif(&rng) - 1;
             if (w == plant_at) {
                 id = sp->planted_id;
-                base = sp->planted_score;
+                base = sp->planted_class < 0 || target[i] == sp->planted_class ? sp->planted_score
+                                                                               : -sp->planted_score;
             }
             ids[t] = id;
             pos[t] = w;
@@ -169,6 +172,12 @@ int tk_fake_results_write(const char *path, const tk_fake_results_spec *sp)
             words[0] = TK_FAKE_HOSTILE_WORD; /* id 4 */
             if (nw > 1)
                 words[1] = "caf\xc3\xa9 \xe2\x80\x94 \"quoted\", comma"; /* id 5 */
+            if (nw > 2)
+                words[2] = TK_FAKE_SCRIPT_WORD; /* id 6 */
+            if (nw > 4) { /* ids 7, 8: names of JavaScript's Object.prototype */
+                words[3] = "constructor";
+                words[4] = "__proto__";
+            }
         }
         hid_t st = H5Tcopy(H5T_C_S1);
         H5Tset_size(st, H5T_VARIABLE);
