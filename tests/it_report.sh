@@ -25,11 +25,11 @@ expect_rc 1 "garbage.h5: not an HDF5 file" "$work/garbage.h5" --out "$work/r"
 [ ! -e "$work/r" ] || fail "an output directory was created for a failed report"
 
 "$TOKATTR_BUILD/test_report" --write-fake "$work/res.h5" 120 hostile faith
-expect_rc 1 "review id 5 is not in /reviews/id" "$work/res.h5" --out "$work/r" --review 5
+expect_rc 1 "id:5" "$work/res.h5" --out "$work/r" --review id:5
 [ ! -e "$work/r/index.html" ] || fail "index.html written despite a bad --review"
 ls -A "$work/r" 2>/dev/null | grep -q tmp && fail "temporary file left behind"
 
-"$TOKATTR_BIN" report "$work/res.h5" --out "$work/r" --review 1007 1014 --review 1021 --quiet
+"$TOKATTR_BIN" report "$work/res.h5" --out "$work/r" --review id:1007,id:1014 --review id:1021 --quiet
 for id in 1007 1014 1021; do
     grep -q "id=\"review-$id\"" "$work/r/index.html" || fail "review $id not shown"
 done

@@ -18,7 +18,7 @@ if [ -z "$browser" ]; then
 fi
 
 "$TOKATTR_BUILD/test_report" --write-fake "$work/results.h5" 300 hostile faith
-"$TOKATTR_BIN" report "$work/results.h5" --out "$work/report" --review 1007 --min-count 2
+"$TOKATTR_BIN" report "$work/results.h5" --out "$work/report" --review id:1007 --min-count 2
 [ -s "$work/report/index.html" ] || fail "no index.html"
 
 flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run

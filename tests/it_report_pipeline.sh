@@ -33,7 +33,7 @@ YAML
 mpirun -n 2 "$TOKATTR_BIN" run "$work/job.yaml" --force --shared "$TOKATTR_SHARED" --quiet \
     >"$work/run.log" 2>&1 || { cat "$work/run.log"; fail "the run failed"; }
 
-"$TOKATTR_BIN" report "$work/out/r.h5" --out "$work/report" --min-count 2 --review 12480
+"$TOKATTR_BIN" report "$work/out/r.h5" --out "$work/report" --min-count 2 --review 0
 "$TOKATTR_BIN" report "$work/out/r.h5" --out "$work/report" --format json --min-count 2
 html="$work/report/index.html"
 for m in grad_input ig10 occlusion; do

@@ -533,9 +533,7 @@ static void test_hostile_html(void)
     CU_ASSERT_FATAL(tk_results_load(path, &r, &err) == TK_OK);
     tk_report_options o;
     tk_report_options_default(&o);
-    int64_t ids[1] = {r->review_id[4]}; /* not done: still shown, marked */
-    o.review_ids = ids;
-    o.n_review_ids = 1;
+    o.review_spec = "4"; /* row 4: not done, still shown, marked */
     o.min_count = 1;
     const char *dir = tmp_path("hostile_html");
     CU_ASSERT_FATAL(tk_report_write(r, dir, &o, &err) == TK_OK);
@@ -576,13 +574,37 @@ static void test_hostile_html(void)
     free(html);
 
     /* An unknown --review id is an error and leaves no new file. */
-    int64_t bad[1] = {-5};
-    o.review_ids = bad;
+    o.review_spec = "id:-5";
     const char *dir2 = tmp_path("hostile_bad");
     CU_ASSERT(tk_report_write(r, dir2, &o, &err) == TK_E_INVALID);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "-5"));
     snprintf(p, sizeof p, "%s/index.html", dir2);
     CU_ASSERT(fopen(p, "r") == NULL);
+
+    /* An id two reviews share is refused with both listed, as explain
+     * --reviews does; the label picks one (data/selection.h). */
+    char want_id[64];
+    snprintf(want_id, sizeof want_id, "%lld", (long long)r->review_id[0]);
+    r->review_id[1] = r->review_id[0];
+    if (r->doc_id.n == r->n)
+        r->doc_id.s[1] = r->doc_id.s[0];
+    char spec[96];
+    snprintf(spec, sizeof spec, "id:%s", r->doc_id.n == r->n ? r->doc_id.s[0] : want_id);
+    o.review_spec = spec;
+    const char *dir3 = tmp_path("hostile_ambiguous");
+    memset(&err, 0, sizeof err);
+    CU_ASSERT(tk_report_write(r, dir3, &o, &err) == TK_E_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "ambiguous"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "index 0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "index 1"));
+    snprintf(p, sizeof p, "%s/index.html", dir3);
+    CU_ASSERT(fopen(p, "r") == NULL);
+    if (r->label[0] != r->label[1]) {
+        char cls[32];
+        snprintf(spec + strlen(spec), sizeof spec - strlen(spec), "@label:%s",
+                 tk_results_class_name(r, r->label[1], cls, sizeof cls));
+        CU_ASSERT(tk_report_write(r, tmp_path("hostile_label"), &o, &err) == TK_OK);
+    }
     tk_results_destroy(r);
 }
 

@@ -28,7 +28,8 @@ static void usage(FILE *out)
             "  --out DIR          output directory (created if missing)\n"
             "  --format F         html (default), json or csv: json/csv write the dataset-wide\n"
             "                     tables DIR/{words,agreement,faithfulness}.{json,csv} for pandas\n"
-            "  --review ID ...    also show these reviews (by /reviews/id); repeatable\n"
+            "  --review SPEC      also show these reviews: rows of the file (7, 0-9) or ids\n"
+            "                     (id:ID, id:ID@label:L); as explain --reviews; repeatable\n"
             "  --pages P          which reviews get a page: all (default), linked (those the index\n"
             "                     links to: --review, confident, random, word tables) or none\n"
             "  --min-count N      a word needs N occurrences to enter a table (default %" PRId64 ")\n"
@@ -93,19 +94,23 @@ int tk_cmd_report(int argc, char **argv)
     tk_faith_params fp;
     tk_faith_params_default(&fp);
     int64_t faith_reviews = 200;
-    int64_t *ids = calloc((size_t)argc, sizeof *ids); /* at most one per argument */
-    if (ids == NULL) {
+    /* the --review specs joined by ',' (each at most its argument's length) */
+    size_t spec_room = 1;
+    for (int i = 1; i < argc; i++)
+        spec_room += strlen(argv[i]) + 1;
+    char *spec = calloc(spec_room, 1);
+    if (spec == NULL) {
         fprintf(stderr, "tokattr report: out of memory\n");
         return TK_EXIT_FAILURE;
     }
-    int n_ids = 0, rc = TK_EXIT_USAGE;
+    int rc = TK_EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int64_t x;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
-            free(ids);
+            free(spec);
             return TK_EXIT_OK;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = true;
@@ -160,17 +165,11 @@ int tk_cmd_report(int argc, char **argv)
             }
             i++;
         } else if (strcmp(a, "--review") == 0 && v) {
-            /* --review 12 40 7: every following integer is an id. */
-            if (!parse_i64(v, INT64_MIN, &x)) {
-                fprintf(stderr, "tokattr report: --review needs an integer review id, not '%s'\n", v);
-                goto fail;
-            }
-            ids[n_ids++] = x;
+            /* a selection spec (README "Selecting reviews"), repeatable */
+            if (*spec)
+                strcat(spec, ",");
+            strcat(spec, v);
             i++;
-            while (i + 1 < argc && parse_i64(argv[i + 1], INT64_MIN, &x)) {
-                ids[n_ids++] = x;
-                i++;
-            }
         } else if ((strcmp(a, "--min-count") == 0 || strcmp(a, "--top") == 0 ||
                     strcmp(a, "--confident") == 0 || strcmp(a, "--random") == 0 ||
                     strcmp(a, "--seed") == 0) && v) {
@@ -236,8 +235,7 @@ int tk_cmd_report(int argc, char **argv)
             goto fail;
         }
     }
-    o.review_ids = ids;
-    o.n_review_ids = n_ids;
+    o.review_spec = *spec ? spec : NULL;
     double t0 = tk_now();
     tk_error err = {0};
     tk_results *r = NULL;
@@ -267,6 +265,6 @@ int tk_cmd_report(int argc, char **argv)
     tk_results_destroy(r);
     tk_model_destroy(model);
 fail:
-    free(ids);
+    free(spec);
     return rc;
 }

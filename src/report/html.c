@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/selection.h"
 #include "report/aggregate.h"
 #include "report/assets.h"
 #include "report/escape.h"
@@ -312,27 +313,40 @@ static tk_status select_reviews(const tk_results *r, const tk_report_options *o,
                                 tk_error *err)
 {
     memset(s, 0, sizeof *s);
-    int64_t cap[4] = {o->n_review_ids, o->n_confident, o->n_confident, o->n_random};
+    /* --review is resolved before anything is written, the way explain
+     * --reviews and a job's select are (data/selection.h): rows of the
+     * file, or ids with their label or split; an ambiguous id is an error */
+    int64_t *chosen = NULL, n_chosen = 0;
+    if (o->review_spec != NULL) {
+        char **own = NULL;
+        if (r->doc_id.n != r->n && (own = tk_selection_ids_from_i64(r->n, r->review_id, err)) == NULL)
+            return TK_E_NOMEM;
+        const tk_selection_table t = {
+            .n = r->n,
+            .id = (const char *const *)(own ? own : r->doc_id.s),
+            .label = r->label,
+            .class_names = (const char *const *)r->class_name.s,
+            .n_classes = (int)r->class_name.n,
+            .split = tk_results_attr_find(r->root_attrs, r->n_root_attrs, "split")};
+        tk_status st = tk_selection_select(o->review_spec, "--review", &t, &chosen, &n_chosen, err);
+        free(own);
+        if (st != TK_OK) {
+            tk_error_prefix(err, "%s", r->path);
+            return st;
+        }
+    }
+    int64_t cap[4] = {n_chosen, o->n_confident, o->n_confident, o->n_random};
     for (int k = 0; k < 4; k++) {
         s->idx[k] = tk_malloc(cap[k] > 0 ? (size_t)cap[k] : 1, sizeof *s->idx[k], err);
         if (s->idx[k] == NULL) {
+            free(chosen);
             selection_free(s);
             return TK_E_NOMEM;
         }
     }
-    /* --review ids are resolved before anything is written. */
-    for (int k = 0; k < o->n_review_ids; k++) {
-        int64_t at = -1;
-        for (int64_t i = 0; i < r->n && at < 0; i++)
-            if (r->review_id[i] == o->review_ids[k])
-                at = i;
-        if (at < 0) {
-            selection_free(s);
-            return tk_error_set(err, TK_E_INVALID, "%s: review id %" PRId64 " is not in /reviews/id",
-                                r->path, o->review_ids[k]);
-        }
-        s->idx[0][s->n[0]++] = at;
-    }
+    for (int64_t k = 0; k < n_chosen; k++)
+        s->idx[0][s->n[0]++] = chosen[k];
+    free(chosen);
     for (int w = 0; w < 2; w++) {
         s->n[1 + w] = tk_report_confident(r, w == 0, o->n_confident, s->idx[1 + w], err);
         if (s->n[1 + w] < 0) {

@@ -26,8 +26,8 @@ typedef struct tk_report_options {
     int n_confident;           /* most confident right / wrong reviews shown (default 3 each) */
     int n_random;              /* random sample size (default 4) */
     uint64_t seed;             /* of the random sample (default 1) */
-    const int64_t *review_ids; /* (n_review_ids) extra reviews by /reviews/id */
-    int n_review_ids;
+    const char *review_spec;   /* NULL, or extra reviews to show: a selection spec
+                                * (data/selection.h: rows, id:ID@label:L@split:S) */
     tk_report_pages pages;     /* html: which reviews get a page (default all) */
 } tk_report_options;
 
