@@ -158,8 +158,23 @@ static tk_status select_reviews(const tk_run_config *cfg, const tk_split *sp, tk
                 p->index[n++] = i;
         break;
     case TK_SELECT_REVIEWS: {
-        tk_status st = tk_selection_split_rows(cfg->select_spec, "select.reviews", p->ds, sp,
-                                               p->index, &n, err);
+        /* ids are matched against the user's doc ids, which the streaming
+         * plan's index does not hold: read the split's documents once, for
+         * the ids only (memory of one pass over the split, freed here) */
+        tk_split view = *sp, docs = {0};
+        tk_docs_reader *rd = NULL;
+        tk_status st = TK_OK;
+        if (view.doc_id == NULL) {
+            st = tk_docs_open(cfg->dataset_path, sp->name, &rd, err);
+            if (st == TK_OK)
+                st = tk_docs_read(rd, 0, sp->n, true, &docs, err);
+            tk_docs_close(rd);
+            view.doc_id = docs.doc_id;
+        }
+        if (st == TK_OK)
+            st = tk_selection_split_rows(cfg->select_spec, "select.reviews", p->ds, &view,
+                                         p->index, &n, err);
+        tk_split_free(&docs);
         if (st != TK_OK)
             return st;
         break;
