@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "cli/job.h"
+#include "core/h5.h"
 
 /* ---- flattening ---------------------------------------------------------- */
 
@@ -256,50 +257,6 @@ void tk_job_diff_describe(const tk_job_diff *d, char *buf, size_t size)
 
 /* ---- the results file's job attribute ------------------------------------ */
 
-static char *read_str_attr(hid_t obj, const char *name)
-{
-    if (H5Aexists(obj, name) <= 0)
-        return NULL;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    hid_t ft = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
-    char *out = NULL;
-    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft)) {
-        size_t size = H5Tget_size(ft);
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        out = calloc(size + 1, 1);
-        if (mt < 0 || !out || H5Tset_size(mt, size) < 0 ||
-            H5Tset_cset(mt, H5Tget_cset(ft)) < 0 || H5Aread(a, mt, out) < 0) {
-            free(out);
-            out = NULL;
-        }
-        if (mt >= 0)
-            H5Tclose(mt);
-    }
-    if (ft >= 0)
-        H5Tclose(ft);
-    if (a >= 0)
-        H5Aclose(a);
-    return out;
-}
-
-/* A fixed-length UTF-8 string attribute, as the writer makes them. */
-static herr_t write_str_attr(hid_t obj, const char *name, const char *value)
-{
-    hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
-    herr_t rc = -1;
-    if (type >= 0 && space >= 0 && H5Tset_size(type, strlen(value) + 1) >= 0 &&
-        H5Tset_cset(type, H5T_CSET_UTF8) >= 0 &&
-        (H5Aexists(obj, name) <= 0 || H5Adelete(obj, name) >= 0) &&
-        (a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT)) >= 0)
-        rc = H5Awrite(a, type, value);
-    if (a >= 0)
-        H5Aclose(a);
-    if (space >= 0)
-        H5Sclose(space);
-    if (type >= 0)
-        H5Tclose(type);
-    return rc;
-}
 
 tk_status tk_results_job_text_read(const char *path, char **text, tk_error *err)
 {
@@ -317,7 +274,7 @@ tk_status tk_results_job_text_read(const char *path, char **text, tk_error *err)
     if (f < 0)
         return tk_error_set(err, TK_E_FORMAT, "%s: cannot open the results file to compare its "
                             "job (not HDF5, damaged, or still open in a running job)", path);
-    *text = read_str_attr(f, "job");
+    *text = tk_h5_attr_read_str(f, "job");
     H5Fclose(f);
     return TK_OK;
 }
@@ -331,7 +288,7 @@ tk_status tk_results_job_text_write(const char *path, const char *text, tk_error
         return tk_error_set(err, TK_E_IO, "%s: cannot open the results file to record the "
                             "edited job", path);
     tk_status st = TK_OK;
-    char *old = read_str_attr(f, "job"), *history = read_str_attr(f, "job_history");
+    char *old = tk_h5_attr_read_str(f, "job"), *history = tk_h5_attr_read_str(f, "job_history");
     if (old && strcmp(old, text) != 0) {
         static const char SEP[] =
             "--- replaced by an edited job (tokattr run --resume --allow-job-edit):\n";
@@ -341,7 +298,7 @@ tk_status tk_results_job_text_write(const char *path, const char *text, tk_error
             st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory", path);
         } else {
             snprintf(joined, n, "%s%s%s", history ? history : "", SEP, old);
-            if (write_str_attr(f, "job_history", joined) < 0 || write_str_attr(f, "job", text) < 0)
+            if (tk_h5_attr_str(f, "job_history", joined) < 0 || tk_h5_attr_str(f, "job", text) < 0)
                 st = tk_error_set(err, TK_E_IO, "%s: cannot write the job attributes", path);
             free(joined);
         }
