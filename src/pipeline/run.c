@@ -1040,7 +1040,10 @@ done:
     if (st != TK_OK && cfg->errors) {
         /* every rank returns the failure and exits non-zero, and mpirun
          * kills the job at the first such exit: rank 0 prints the one
-         * message before any rank may leave */
+         * message before any rank may leave, and no "stopping on a
+         * signal" after it when mpirun's SIGTERM for that exit comes */
+        if (st != TK_E_INTERRUPTED)
+            tk_stop_deadline_disarm();
         if (rank == ROOT) {
             fprintf(cfg->errors, "tokattr run: %s\n", err->msg);
             fflush(cfg->errors);

@@ -21,6 +21,11 @@
  * handler. */
 void tk_stop_deadline_setup(double seconds, bool speaker, const char *partial);
 
+/* The run has failed and says so: a stop signal from now on (mpirun
+ * killing the job after another rank's error exit) is no stop to report
+ * as resumable, so the handler stays silent and starts no timer. */
+void tk_stop_deadline_disarm(void);
+
 /* From the stop-signal handler: SIGTERM and SIGINT start the timer once. */
 void tk_stop_deadline_start(int sig);
 
