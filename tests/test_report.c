@@ -741,6 +741,103 @@ static void test_sigmoid_column(void)
     tk_results_destroy(r);
 }
 
+/* Copies src's first n bytes to dst (a truncated file, as a full disk or a
+ * kill during the creation flush leaves it). */
+static void copy_prefix(const char *src, const char *dst, long n)
+{
+    size_t len = 0;
+    char *all = slurp(src, &len);
+    CU_ASSERT_FATAL(all != NULL && (size_t)n <= len);
+    FILE *f = fopen(dst, "wb");
+    CU_ASSERT_FATAL(f != NULL);
+    CU_ASSERT(fwrite(all, 1, (size_t)n, f) == (size_t)n);
+    fclose(f);
+    free(all);
+}
+
+/* Issue 20: a damaged results file is called damaged (and may be replaced
+ * by --force, never resumed); anything else is not a results file. */
+static void test_damaged_files(void)
+{
+    tk_fake_results_spec sp;
+    tk_fake_results_default(&sp);
+    const char *good = tmp_path("whole.h5"), *cut = tmp_path("cut.h5");
+    CU_ASSERT_FATAL(tk_fake_results_write(good, &sp) == 0);
+    tk_error err = {0};
+    CU_ASSERT_EQUAL(tk_results_examine(good, &err), TK_RESULTS_READABLE);
+    CU_ASSERT_EQUAL(tk_results_check_reuse(good, false, NULL), TK_OK);
+    size_t len = 0;
+    char *bytes = slurp(good, &len);
+    CU_ASSERT_FATAL(bytes != NULL);
+    /* where the writer's root attribute names end: cut after them, the file
+     * still says whose it is */
+    long named = -1;
+    for (size_t i = 0; i + 12 <= len && named < 0; i++)
+        if (memcmp(bytes + i, "model_sha256", 12) == 0)
+            named = (long)i + 12;
+    free(bytes);
+    CU_ASSERT_FATAL(named > 0 && (size_t)named < len - 1);
+    const long cuts[] = {named, (named + (long)len) / 2, (long)len - 1};
+    for (int k = 0; k < 3; k++) {
+        copy_prefix(good, cut, cuts[k]);
+        tk_error_clear(&err);
+        CU_ASSERT_EQUAL(tk_results_examine(cut, &err), TK_RESULTS_DAMAGED);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, cut));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "a damaged tokattr results file"));
+        CU_ASSERT_PTR_NULL(strstr(err.msg, "not a tokattr results file"));
+        CU_ASSERT_TRUE(tk_results_probe(cut)); /* --force replaces it */
+        CU_ASSERT_EQUAL(tk_results_check_reuse(cut, true, NULL), TK_OK);
+        tk_error_clear(&err);
+        CU_ASSERT_EQUAL(tk_results_check_reuse(cut, false, &err), TK_E_FORMAT);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "cannot be resumed"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "--force"));
+        CU_ASSERT_PTR_NULL(strchr(err.msg, '\n'));
+        tk_results *r = NULL;
+        tk_error_clear(&err);
+        CU_ASSERT_EQUAL(tk_results_load(cut, &r, &err), TK_E_FORMAT); /* report, export, inspect */
+        CU_ASSERT_PTR_NULL(r);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, cut));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "a damaged tokattr results file"));
+    }
+
+    /* the writer's attributes there, a required dataset gone: damaged too */
+    hid_t h = H5Fopen(good, H5F_ACC_RDWR, H5P_DEFAULT);
+    CU_ASSERT(H5Ldelete(h, "/attributions", H5P_DEFAULT) >= 0);
+    H5Fclose(h);
+    tk_error_clear(&err);
+    CU_ASSERT_EQUAL(tk_results_examine(good, &err), TK_RESULTS_DAMAGED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "/attributions is missing"));
+
+    /* not results: empty, the first bytes only, text, and HDF5 files of
+     * another kind, whole or cut */
+    copy_prefix(cut, tmp_path("empty.h5"), 0);
+    copy_prefix(cut, tmp_path("four.h5"), 4);
+    const char *foreign = tmp_path("other.h5"), *foreign_cut = tmp_path("other_cut.h5");
+    h = H5Fcreate(foreign, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t n = 100000;
+    hid_t space = H5Screate_simple(1, &n, NULL);
+    hid_t d = H5Dcreate2(h, "/reviews", H5T_NATIVE_INT32, space, H5P_DEFAULT, H5P_DEFAULT,
+                         H5P_DEFAULT);
+    int32_t *zero = calloc(n, sizeof *zero);
+    H5Dwrite(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, zero);
+    free(zero);
+    H5Dclose(d);
+    H5Sclose(space);
+    H5Fclose(h);
+    copy_prefix(foreign, foreign_cut, 200000);
+    const char *const others[] = {tmp_path("empty.h5"), tmp_path("four.h5"), foreign, foreign_cut};
+    for (int k = 0; k < 4; k++) {
+        tk_error_clear(&err);
+        CU_ASSERT_EQUAL(tk_results_examine(others[k], &err), TK_RESULTS_FOREIGN);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, others[k]));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not a tokattr results file"));
+        CU_ASSERT_FALSE(tk_results_probe(others[k])); /* --force never replaces it */
+        CU_ASSERT_EQUAL(tk_results_check_reuse(others[k], false, NULL), TK_OK); /* left to outpath */
+    }
+    CU_ASSERT_EQUAL(tk_results_examine(tmp_path("absent.h5"), NULL), TK_RESULTS_ABSENT);
+    CU_ASSERT_FALSE(tk_results_probe(tmp_path("absent.h5")));
+}
+
 static void test_bad_files(void)
 {
     tk_results *r = NULL;
@@ -872,6 +969,7 @@ int main(int argc, char **argv)
         {"review page", test_review_page},
         {"faithfulness summary", test_faith_summary},
         {"bad files", test_bad_files},
+        {"damaged results files", test_damaged_files},
         {"sigmoid column", test_sigmoid_column},
         {"faithfulness computed by the report", test_faith_compute},
         {NULL, NULL},

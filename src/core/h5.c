@@ -2,12 +2,31 @@
 #include "core/h5.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 void tk_h5_quiet(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+/* H5Ewalk2 visits the most specific error first (H5E_WALK_UPWARD): keep it. */
+static herr_t first_error(unsigned n, const H5E_error2_t *e, void *data)
+{
+    char **buf = data;
+    if (n == 0 && e->desc != NULL)
+        snprintf(buf[0], (size_t)(buf[1] - buf[0]), "%s", e->desc);
+    return 0;
+}
+
+void tk_h5_error_text(char *buf, size_t size)
+{
+    if (size == 0)
+        return;
+    buf[0] = '\0';
+    char *span[2] = {buf, buf + size};
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_error, span);
 }
 
 herr_t tk_h5_attr_str_sized(hid_t obj, const char *name, const char *value, size_t size)

@@ -26,6 +26,11 @@
 /* HDF5 prints nothing on its own from now on (this process). */
 void tk_h5_quiet(void);
 
+/* What HDF5 said about the last failed call of this thread: the most
+ * specific message of its error stack ("truncated file: eof = ...", "unable
+ * to lock file, ..."), cut to fit buf; "" when the stack is empty. */
+void tk_h5_error_text(char *buf, size_t size);
+
 /* A scalar UTF-8 string attribute (replaced when it exists); value NULL
  * writes nothing. */
 herr_t tk_h5_attr_str(hid_t obj, const char *name, const char *value);

@@ -1,12 +1,15 @@
 #define _POSIX_C_SOURCE 200809L
 #include "report/results.h"
 
+#include <errno.h>
 #include <hdf5.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "core/h5.h"
 #include "core/results_schema.h"
 
 /* The most elements of an array attribute rendered as text: parameters are
@@ -763,16 +766,22 @@ tk_status tk_results_load(const char *path, tk_results **out, tk_error *err)
         st = TK_E_NOMEM;
         goto done;
     }
-    if (H5Fis_hdf5(path) <= 0) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: not an HDF5 file", path);
+    tk_error why = {0};
+    switch (tk_results_examine(path, &why)) {
+    case TK_RESULTS_READABLE:
+        break;
+    case TK_RESULTS_DAMAGED:
+        st = tk_error_set(err, TK_E_FORMAT,
+                          "%s: it cannot be read; run the job again (with --force to replace it)",
+                          why.msg);
+        goto done;
+    default:
+        st = tk_error_set(err, why.status, "%s", why.msg);
         goto done;
     }
     file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
-        st = tk_error_set(err, TK_E_IO,
-                          "%s: HDF5 cannot open the file (damaged, or still open for writing by a run: "
-                          "HDF5 locks files in use)",
-                          path);
+        st = tk_error_set(err, TK_E_IO, "%s: HDF5 cannot open the file", path);
         goto done;
     }
     void *buf;
@@ -1013,26 +1022,140 @@ out:
     return st;
 }
 
-bool tk_results_probe(const char *path)
+/* The root attributes only the results writer writes (pipeline/writer.c;
+ * a dataset file also has tokattr_version). HDF5 keeps attribute names as
+ * plain bytes in the root group's object header, which the writer creates
+ * first (about byte 1,300 of a results file): in a file HDF5 cannot open,
+ * finding one of them in the first EVIDENCE_BYTES says whose file it is. */
+static const char *const RESULTS_ATTRS[] = {"model_sha256", "dataset_sha256"};
+#define EVIDENCE_BYTES (1 << 20)
+
+static bool contains(const char *hay, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, k) == 0)
+            return true;
+    return false;
+}
+
+static bool bytes_name_results_attrs(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return false;
+    char *buf = f ? malloc(EVIDENCE_BYTES) : NULL;
+    size_t n = buf ? fread(buf, 1, EVIDENCE_BYTES, f) : 0;
+    bool yes = false;
+    for (size_t i = 0; i < sizeof RESULTS_ATTRS / sizeof RESULTS_ATTRS[0] && !yes; i++)
+        yes = contains(buf, n, RESULTS_ATTRS[i]);
+    free(buf);
+    if (f)
+        fclose(f);
+    return yes;
+}
+
+/* Why HDF5 cannot open path (its error stack is still set). */
+static tk_results_kind unopenable(const char *path, long long size, tk_error *err)
+{
+    char why[320];
+    tk_h5_error_text(why, sizeof why);
+    if (strstr(why, "unable to lock") != NULL) {
+        tk_error_set(err, TK_E_IO,
+                     "%s: HDF5 cannot open it: another process holds it open for writing (a run "
+                     "still writing it? HDF5 says: %s)",
+                     path, why);
+        return TK_RESULTS_IN_USE;
+    }
+    if (bytes_name_results_attrs(path)) {
+        tk_error_set(err, TK_E_FORMAT,
+                     "%s: a damaged tokattr results file (truncated? %lld bytes, and HDF5 cannot "
+                     "open it: %s)",
+                     path, size, why);
+        return TK_RESULTS_DAMAGED;
+    }
+    tk_error_set(err, TK_E_FORMAT,
+                 "%s: an HDF5 file HDF5 cannot open (%lld bytes: %s) that names none of tokattr's "
+                 "results attributes: not a tokattr results file (or one cut before they were "
+                 "written)",
+                 path, size, why);
+    return TK_RESULTS_FOREIGN;
+}
+
+tk_results_kind tk_results_examine(const char *path, tk_error *err)
+{
+    struct stat sb;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL || fstat(fileno(f), &sb) != 0) {
+        tk_error_set(err, TK_E_IO, "%s: cannot open the results file: %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return TK_RESULTS_ABSENT;
+    }
     fclose(f);
     H5E_auto2_t old_func;
     void *old_data;
     H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    bool yes = false;
-    if (H5Fis_hdf5(path) > 0) {
-        hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-        if (file >= 0) {
-            yes = path_exists(file, TK_RS_TOKEN_OFFSET) && path_exists(file, TK_RS_ATTRIBUTIONS);
-            H5Fclose(file);
+    tk_results_kind kind;
+    hid_t file = H5I_INVALID_HID;
+    if (H5Fis_hdf5(path) <= 0) {
+        tk_error_set(err, TK_E_FORMAT, "%s: not an HDF5 file%s, so not a tokattr results file",
+                     path, sb.st_size == 0 ? " (it is empty)" : "");
+        kind = TK_RESULTS_FOREIGN;
+    } else if ((file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
+        kind = unopenable(path, (long long)sb.st_size, err);
+    } else {
+        bool attrs = false;
+        for (size_t i = 0; i < sizeof RESULTS_ATTRS / sizeof RESULTS_ATTRS[0]; i++)
+            attrs = attrs || H5Aexists(file, RESULTS_ATTRS[i]) > 0;
+        const char *missing = !path_exists(file, TK_RS_TOKEN_OFFSET) ? TK_RS_TOKEN_OFFSET
+                              : !path_exists(file, TK_RS_ATTRIBUTIONS) ? TK_RS_ATTRIBUTIONS
+                                                                       : NULL;
+        if (missing == NULL) {
+            kind = TK_RESULTS_READABLE;
+        } else if (attrs) {
+            tk_error_set(err, TK_E_FORMAT,
+                         "%s: a damaged tokattr results file (HDF5 opens it, but %s is missing)",
+                         path, missing);
+            kind = TK_RESULTS_DAMAGED;
+        } else {
+            tk_error_set(err, TK_E_FORMAT,
+                         "%s: an HDF5 file with neither tokattr's results datasets (%s) nor its "
+                         "attributes: not a tokattr results file",
+                         path, missing);
+            kind = TK_RESULTS_FOREIGN;
         }
+        H5Fclose(file);
     }
     H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
-    return yes;
+    return kind;
+}
+
+bool tk_results_probe(const char *path)
+{
+    tk_results_kind kind = tk_results_examine(path, NULL);
+    return kind == TK_RESULTS_READABLE || kind == TK_RESULTS_DAMAGED;
+}
+
+tk_status tk_results_check_reuse(const char *path, bool replace, tk_error *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return TK_OK;
+    tk_error why = {0};
+    switch (tk_results_examine(path, &why)) {
+    case TK_RESULTS_DAMAGED:
+        if (replace)
+            return TK_OK;
+        return tk_error_set(err, TK_E_FORMAT,
+                            "%s: it cannot be resumed; run the job again with --force instead of "
+                            "--resume (that replaces the file)",
+                            why.msg);
+    case TK_RESULTS_IN_USE:
+        return tk_error_set(err, TK_E_IO, "%s; refusing to %s it", why.msg,
+                            replace ? "replace" : "resume");
+    default:
+        return TK_OK;
+    }
 }
 
 bool tk_results_method_own_param(const tk_results_method *m, const char *name)

@@ -85,9 +85,35 @@ typedef struct tk_results {
 
 tk_status tk_results_load(const char *path, tk_results **out, tk_error *err);
 
-/* True when path is an HDF5 file with a results layout (/reviews/token_offset
- * and /attributions); false for anything else, a missing file included. */
+/* What a file handed to a command as results is (issue 20: a damaged
+ * results file is not "not a results file"). */
+typedef enum tk_results_kind {
+    TK_RESULTS_ABSENT,   /* cannot be opened at all (missing, no permission) */
+    TK_RESULTS_FOREIGN,  /* not HDF5, or HDF5 with neither the results datasets nor
+                            the root attributes only the results writer writes */
+    TK_RESULTS_IN_USE,   /* HDF5 will not open it: locked by a process writing it */
+    TK_RESULTS_DAMAGED,  /* tokattr's results attributes are there (in the bytes,
+                            when HDF5 cannot open it) but the file does not read:
+                            truncated, torn by a kill, its datasets missing */
+    TK_RESULTS_READABLE, /* opens, with /reviews/token_offset and /attributions */
+} tk_results_kind;
+
+/* Classifies path; for anything but READABLE, err gets one line naming path
+ * and what is wrong with it (DAMAGED: "PATH: a damaged tokattr results file
+ * (...)", to which the caller adds what the user can do). */
+tk_results_kind tk_results_examine(const char *path, tk_error *err);
+
+/* True for a results file, readable or DAMAGED (a previous output that
+ * --force may replace); false for anything else, a missing file and one in
+ * use by another process included. */
 bool tk_results_probe(const char *path);
+
+/* Before a run reopens (resume) or replaces (replace) an existing output:
+ * TK_OK when path is not a regular file or is a foreign one (the caller's
+ * tk_outpath_replaceable refuses those), readable, or damaged with replace;
+ * else the refusal naming path: damaged (cannot be resumed: use --force),
+ * or in use by another process (neither resumed nor removed under it). */
+tk_status tk_results_check_reuse(const char *path, bool replace, tk_error *err);
 void tk_results_destroy(tk_results *r); /* NULL is fine */
 
 /* The text of token id: DATA.md's special names for 0..3 ("<pad>",
