@@ -62,7 +62,10 @@ static tk_status guard_output(const tk_run_config *cfg, const char *partial, tk_
         return st;
     if (!cfg->force && !cfg->resume)
         return TK_OK; /* an existing file is refused below */
-    if ((st = tk_outpath_replaceable(&out, "tokattr results file", tk_results_probe, err)) != TK_OK ||
+    /* a damaged one is replaced (--force), never resumed; one in use neither */
+    if ((st = tk_results_check_reuse(cfg->output_path, cfg->force, err)) != TK_OK ||
+        (st = tk_results_check_reuse(partial, cfg->force, err)) != TK_OK ||
+        (st = tk_outpath_replaceable(&out, "tokattr results file", tk_results_probe, err)) != TK_OK ||
         (st = tk_outpath_replaceable(&part, "tokattr results file", tk_results_probe, err)) != TK_OK)
         return st;
     return TK_OK;
