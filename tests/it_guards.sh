@@ -76,6 +76,34 @@ refuses "train --output = the dataset" "ds\.h5: the output model is the same fil
 # What --force may replace: a previous results file.
 "$TOKATTR_BIN" run job.yaml --quiet >/dev/null 2>&1 || fail "a plain run"
 "$TOKATTR_BIN" run job.yaml --force --quiet >/dev/null 2>&1 || fail "--force over a previous results file"
+# A damaged results file (a kill in its creation flush, a full disk) is
+# called damaged, not "not a results file": never resumed nor read, but
+# --force replaces it; an HDF5 file of another kind, cut, is never replaced.
+size=$(stat -c %s r.h5)
+truncate -s $((size / 2)) r.h5
+cp r.h5 cut.h5
+refuses "--resume on a truncated results file" \
+    "^tokattr run: (\./)?r\.h5: a damaged tokattr results file \(truncated\? $((size / 2)) bytes.*cannot be resumed.*--force" \
+    "$TOKATTR_BIN" run job.yaml --resume --quiet
+refuses "report of a truncated results file" "^tokattr report: r\.h5: a damaged tokattr results file \(truncated" \
+    "$TOKATTR_BIN" report r.h5 --out dmg --quiet
+refuses "export of a truncated results file" "^tokattr export: r\.h5: a damaged tokattr results file \(truncated" \
+    "$TOKATTR_BIN" export r.h5 --out dmg.csv
+refuses "inspect of a truncated results file" "^tokattr inspect: r\.h5: a damaged tokattr results file \(truncated" \
+    "$TOKATTR_BIN" inspect r.h5
+cmp r.h5 cut.h5 || fail "a refusal changed the damaged file"
+[ -e dmg ] || [ -e dmg.csv ] && fail "a refused report or export left output"
+"$TOKATTR_BIN" run job.yaml --force --quiet >/dev/null 2>&1 || fail "--force over a damaged results file"
+"$TOKATTR_BIN" inspect r.h5 >/dev/null 2>&1 || fail "the results --force wrote over a damaged file do not read"
+cp ds.h5 dscut.h5
+truncate -s $(($(stat -c %s ds.h5) / 2)) dscut.h5
+cp dscut.h5 dscut.keep
+job dscut.h5 > j6.yaml
+refuses "results = a truncated dataset, --force" "dscut\.h5: the results file exists and is not a tokattr results file" \
+    "$TOKATTR_BIN" run j6.yaml --force --quiet
+cmp dscut.h5 dscut.keep || fail "--force replaced a truncated dataset"
+refuses "report of a truncated dataset" "dscut\.h5: .*not a tokattr results file" \
+    "$TOKATTR_BIN" report dscut.h5 --out dmg --quiet
 "$TOKATTR_BIN" prepare --quiet --source src.tar.gz --out ds2.h5 >/dev/null &&
     "$TOKATTR_BIN" prepare --quiet --source src.tar.gz --out ds2.h5 >/dev/null || fail "re-preparing a dataset"
 
