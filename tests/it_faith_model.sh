@@ -5,25 +5,11 @@
 # model_sha256. Another model, and a file that records none, are refused
 # with one message before anything is written; the right model works.
 set -uo pipefail
-BIN=${TOKATTR_BIN:?}
-SHARED=${TOKATTR_SHARED:?}
 SRC=${TOKATTR_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail=0
-die() { echo "FAIL: $*"; fail=1; }
 . "$SRC/tests/support/tiny_imdb.sh"
-tiny_imdb "$work"
-"$BIN" prepare --quiet --source "$work/small.tar.gz" --shared "$SHARED" --out "$work/ds.h5" \
-    >/dev/null || die "prepare"
-cat > "$work/job.yaml" <<YAML
-model: shared:models/keras_imdb_cnn.h5
-dataset: ds.h5
-tokenizer: keras-imdb
-methods:
-  - {name: gi, method: grad_input}
-results: r.h5
-YAML
+tiny_imdb_job "$work" "  - {name: gi, method: grad_input}" || die "prepare"
 "$BIN" run "$work/job.yaml" --shared "$SHARED" --quiet > "$work/run.log" 2>&1 ||
     { cat "$work/run.log"; die "run"; }
 want=$(sha256sum "$SHARED/models/keras_imdb_cnn.h5" | cut -c1-12)

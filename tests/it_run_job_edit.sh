@@ -7,26 +7,12 @@
 # file bitwise equal to an unedited run, and the file then records the
 # edited job (the old text in job_history).
 set -uo pipefail
-BIN=${TOKATTR_BIN:?}
-SHARED=${TOKATTR_SHARED:?}
 SRC=${TOKATTR_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail=0
-die() { echo "FAIL: $*"; fail=1; }
 . "$SRC/tests/support/tiny_imdb.sh"
-tiny_imdb "$work"
-"$BIN" prepare --quiet --source "$work/small.tar.gz" --shared "$SHARED" --out "$work/ds.h5" \
-    >/dev/null || die "prepare"
-cat > "$work/job.yaml" <<YAML
-model: shared:models/keras_imdb_cnn.h5
-dataset: ds.h5
-tokenizer: keras-imdb
-methods:
-  - {name: ig, method: integrated_gradients, n_steps: 8}
-results: r.h5
-chunk_size: 1
-YAML
+tiny_imdb_job "$work" "  - {name: ig, method: integrated_gradients, n_steps: 8}" \
+    "chunk_size: 1" || die "prepare"
 run() { mpirun -n 2 "$BIN" run "$@" --shared "$SHARED" --quiet > "$work/out" 2>&1; }
 run "$work/job.yaml" || { cat "$work/out"; die "first run"; }
 cp "$work/r.h5" "$work/full.h5"

@@ -7,27 +7,13 @@
 # errors (recomputed here with h5py from the file) and the non-finite
 # count must be those of all 4 reviews.
 set -uo pipefail
-BIN=${TOKATTR_BIN:?}
-SHARED=${TOKATTR_SHARED:?}
 SRC=${TOKATTR_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail=0
-die() { echo "FAIL: $*"; fail=1; }
 . "$SRC/tests/support/tiny_imdb.sh"
-tiny_imdb "$work"
-"$BIN" prepare --quiet --source "$work/small.tar.gz" --shared "$SHARED" --out "$work/ds.h5" \
-    >/dev/null || die "prepare"
-cat > "$work/job.yaml" <<YAML
-model: shared:models/keras_imdb_cnn.h5
-dataset: ds.h5
-tokenizer: keras-imdb
-methods:
-  - {name: ig, method: integrated_gradients, n_steps: 8, rule: riemann_left}
-  - {name: gi, method: grad_input}
-results: r.h5
-chunk_size: 1
-YAML
+tiny_imdb_job "$work" "  - {name: ig, method: integrated_gradients, n_steps: 8, rule: riemann_left}
+  - {name: gi, method: grad_input}" \
+    "chunk_size: 1" || die "prepare"
 "$BIN" run "$work/job.yaml" --shared "$SHARED" --quiet > "$work/run1.log" 2>&1 ||
     { cat "$work/run1.log"; die "run"; }
 # The earlier run's part: reviews 0 and 3 done, review 0's ig error NaN.
