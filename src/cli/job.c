@@ -164,6 +164,25 @@ static const cyaml_schema_field_t job_fields[] = {
 static const cyaml_schema_value_t job_schema = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, raw_job, job_fields)};
 
+/* i-th key of a CYAML_FIELD_END-terminated field list, NULL past its end. */
+static const char *field_key(const cyaml_schema_field_t *fields, int i)
+{
+    for (int k = 0; fields[k].key != NULL; k++)
+        if (k == i)
+            return fields[k].key;
+    return NULL;
+}
+
+const char *tk_job_schema_key(int i)
+{
+    return field_key(job_fields, i);
+}
+
+const char *tk_job_schema_method_key(int i)
+{
+    return field_key(method_fields, i);
+}
+
 /* Whether a top-level key changes what a run computes. A resumed run may
  * take an edited job (`--resume --allow-job-edit`, job_edit.h) only when
  * every changed key is false here. Every key of job_fields has a row

@@ -77,6 +77,12 @@ const tk_job_key *tk_job_keys(void);
 /* The row of a top-level key, or NULL. */
 const tk_job_key *tk_job_key_find(const char *key);
 
+/* The keys the job parser's schema reads, NULL past the last (i >= 0):
+ * top-level keys, and the keys of one `methods` entry. What the key table
+ * and the method parameters are checked against (tests/test_job_edit.c). */
+const char *tk_job_schema_key(int i);
+const char *tk_job_schema_method_key(int i);
+
 /* Parses a job file. shared_dir may be NULL (TOKATTR_SHARED / ../shared).
  * Errors name the file, the line when known, and the key. */
 tk_status tk_job_load(const char *path, const char *shared_dir, tk_job **out, tk_error *err);
