@@ -20,6 +20,7 @@
 #include "data/vocab.h"
 #include "data/word_vectors.h"
 #include "model/model.h"
+#include "report/escape.h"
 #include "support/testutil.h"
 
 static const char *tmp_path(const char *name)
@@ -90,6 +91,32 @@ static void test_utf8_rule(void)
 
 /* The vocabulary writer: words interned from invalid bytes come out valid,
  * and so does the serialized word index (`--export-word-index`). */
+/* The decoder step and the display rule the report's escaping uses. */
+static void test_utf8_display_rule(void)
+{
+    int32_t cp = 0;
+    CU_ASSERT_EQUAL(tk_utf8_next("\xC3\xA9t", 3, &cp), 2);
+    CU_ASSERT_EQUAL(cp, 0xE9);
+    CU_ASSERT_EQUAL(tk_utf8_next("\xE2\x82\xAC", 3, &cp), 3);
+    CU_ASSERT_EQUAL(cp, 0x20AC);
+    CU_ASSERT_EQUAL(tk_utf8_next("\xE2\x82", 2, &cp), 0); /* truncated */
+    CU_ASSERT_EQUAL(tk_utf8_next("\xC0\xAF", 2, &cp), 0); /* overlong '/' */
+    CU_ASSERT_EQUAL(tk_utf8_next("\xED\xA0\x80", 3, &cp), 0); /* surrogate */
+    CU_ASSERT_EQUAL(tk_utf8_next("\xF4\x90\x80\x80", 4, &cp), 0); /* above U+10FFFF */
+    /* every code point below U+00A0, against its definition: C0 but tab
+     * and newline, DEL and C1 are not shown; the rest is */
+    for (int32_t c = 0; c < 0xA0; c++) {
+        bool control = (c < 0x20 && c != 9 && c != 10) || (c >= 0x7F && c < 0xA0);
+        CU_ASSERT_EQUAL(tk_utf8_displayable(c), !control);
+    }
+    CU_ASSERT_TRUE(tk_utf8_displayable(0xFFFD));
+    CU_ASSERT_TRUE(tk_utf8_displayable(0x2028));
+    CU_ASSERT_FALSE(tk_utf8_displayable(-1));
+    char *shown = tk_utf8_sanitize("a\x01\tb\xC2\x85\xE9\n", NULL);
+    CU_ASSERT_STRING_EQUAL(shown, "a\xEF\xBF\xBD\tb\xEF\xBF\xBD\xEF\xBF\xBD\n");
+    free(shown);
+}
+
 static void test_vocab_export_utf8(void)
 {
     tk_vocab *v = NULL;
@@ -414,6 +441,7 @@ int main(void)
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
     static const tk_test_case utf8[] = {{"replacement rule", test_utf8_rule},
+                                        {"display rule", test_utf8_display_rule},
                                         {"vocabulary export", test_vocab_export_utf8},
                                         {NULL, NULL}};
     static const tk_test_case out[] = {{"outputs never touch inputs", test_outpath}, {NULL, NULL}};

@@ -6,15 +6,27 @@
 
 static const char REPLACEMENT[3] = {'\xEF', '\xBF', '\xBD'}; /* U+FFFD */
 
-/* Length of the valid sequence at s (left bytes > 0), or 0 if the byte at s
- * does not begin one. utf8proc_iterate stops at a NUL byte's code point 0,
- * which is valid and 1 byte long. */
+/* utf8proc_iterate stops at a NUL byte's code point 0, which is valid and 1
+ * byte long; no sequence is longer than 4 bytes. */
+size_t tk_utf8_next(const char *s, size_t left, int32_t *cp)
+{
+    utf8proc_int32_t c = -1;
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s,
+                                          (utf8proc_ssize_t)(left > 4 ? 4 : left), &c);
+    *cp = n > 0 ? c : -1;
+    return n > 0 ? (size_t)n : 0;
+}
+
+bool tk_utf8_displayable(int32_t cp)
+{
+    return cp >= 0 && !(cp < 0x20 && cp != '\t' && cp != '\n') && cp != 0x7F &&
+           !(cp >= 0x80 && cp < 0xA0);
+}
+
 static size_t valid_at(const char *s, size_t left)
 {
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s,
-                                          (utf8proc_ssize_t)(left > 4 ? 4 : left), &cp);
-    return n > 0 ? (size_t)n : 0;
+    int32_t cp;
+    return tk_utf8_next(s, left, &cp);
 }
 
 bool tk_utf8_valid(const char *s, size_t len)

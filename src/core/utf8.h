@@ -12,8 +12,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/status.h"
+
+/* The decoding step of the rule: the code point that begins s (left > 0
+ * bytes) in *cp and its length in bytes, or 0 when the byte at s begins no
+ * valid sequence (the caller replaces that one byte and goes on). */
+size_t tk_utf8_next(const char *s, size_t left, int32_t *cp);
+
+/* The display rule on top of it, for text we show rather than store (report
+ * pages, CSV, JSON): a control character other than tab and newline (C0,
+ * DEL, C1) is shown as U+FFFD too, like an invalid byte; false for those. */
+bool tk_utf8_displayable(int32_t cp);
 
 /* True when the len bytes of s are valid UTF-8 (NUL bytes count as valid). */
 bool tk_utf8_valid(const char *s, size_t len);

@@ -3,7 +3,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
+
+#include "core/utf8.h"
 
 static const char REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
@@ -13,21 +14,18 @@ typedef void (*emit_fn)(void *ctx, const char *piece, size_t len, int32_t cp);
 
 static void walk(const char *s, emit_fn emit, void *ctx)
 {
-    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     size_t left = strlen(s);
     while (left > 0) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate(p, (utf8proc_ssize_t)left, &cp);
-        bool bad = n <= 0 || (cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0x7F ||
-                   (cp >= 0x80 && cp < 0xA0);
-        if (bad) {
+        int32_t cp;
+        size_t n = tk_utf8_next(s, left, &cp); /* core/utf8.h: the one decoder and display rule */
+        if (n == 0 || !tk_utf8_displayable(cp)) {
             emit(ctx, REPLACEMENT, 3, 0xFFFD);
-            n = n <= 0 ? 1 : n;
+            n = n == 0 ? 1 : n;
         } else {
-            emit(ctx, (const char *)p, (size_t)n, cp);
+            emit(ctx, s, n, cp);
         }
-        p += n;
-        left -= (size_t)n;
+        s += n;
+        left -= n;
     }
 }
 
