@@ -184,6 +184,24 @@ if [ ! -f "$work/victim.h5" ]; then
 fi
 size=$(stat -c %s "$work/victim.h5")
 echo "truncating a killed run's file of $size bytes"
+# kl_named FILE: the byte after which FILE's first bytes still name the
+# writer's root attribute model_sha256. A file cut after it is a damaged
+# results file (issue 20: refused as damaged, --force replaces it); one cut
+# before it cannot be told from any other HDF5 file: not a results file.
+kl_named() { local o; o=$(grep -boa -m1 model_sha256 "$1" | head -n1 | cut -d: -f1); echo $((${o:-0} + 12)); }
+# kl_refusal_says WHAT AT NAMED: a refusal of a file cut at byte AT says
+# which of the two it is, naming the file
+kl_refusal_says() {
+    local what=$1 at=$2 named=$3 name=${KL_OUTNAME//./\\.} want
+    case $KL_OUTCOME in refused*) ;; *) return ;; esac
+    if [ "$at" -ge "$named" ]; then
+        want="$name: a damaged tokattr results file \(truncated\? $at bytes.*cannot be resumed.*--force"
+    else
+        want="$name: .*not a tokattr results file"
+    fi
+    grep -Eq -- "$want" <<< "$KL_OUTCOME" || kl_die "$what: the refusal does not match '$want': $KL_OUTCOME"
+}
+named=$(kl_named "$work/victim.h5")
 for ((i = 1; i <= T + 2; i++)); do
     case $i in
     1) at=0 ;;
@@ -194,10 +212,12 @@ for ((i = 1; i <= T + 2; i++)); do
     cp "$work/victim.h5" "$out/r.h5.partial"
     truncate -s $at "$out/r.h5.partial"
     kl_resume trunc$i "$out" "$job" 1
+    KL_OUTNAME=r.h5.partial kl_refusal_says "truncated at byte $at" $at $named
     echo "truncated at byte $at: $KL_OUTCOME"
 done
 # the finished file truncated: --resume only checks it, and must not accept it
 size=$(stat -c %s "$KL_REF")
+named=$(kl_named "$KL_REF")
 for at in $(kl_rand $size) $((size - 1)); do
     rm -f "$out"/r.h5*
     cp "$KL_REF" "$out/r.h5"
@@ -213,7 +233,9 @@ for at in $(kl_rand $size) $((size - 1)); do
             kl_die "finished file truncated at byte $at: --resume accepted a damaged file"
         fi
     elif why=$(KL_OUTNAME=r.h5 kl_check_log "$log" $rc); then
-        echo "finished file truncated at byte $at: refused: $(grep -m1 -F r.h5 "$log")"
+        KL_OUTCOME="refused: $(grep -m1 -F r.h5 "$log")"
+        KL_OUTNAME=r.h5 kl_refusal_says "finished file truncated at byte $at" $at $named
+        echo "finished file truncated at byte $at: $KL_OUTCOME"
     else
         kl_die "finished file truncated at byte $at: $why: $(tail -n 3 "$log" | tr '\n' ' ')"
     fi
