@@ -13,29 +13,18 @@ set -euo pipefail
 work=$(mktemp -d "${TMPDIR:-/tmp}/tokattr-it-report-browse-XXXXXX")
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-browser=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$browser" ]; then
-    echo "chromium is missing: installing the Debian package"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-        || fail "cannot install chromium (apt-get install chromium)"
-    browser=$(command -v chromium) || fail "chromium not found after installing"
-fi
+SRC=${TOKATTR_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$SRC/tests/support/chromium.sh"
 
 "$TOKATTR_BUILD/test_report" --write-fake "$work/res.h5" 300 hostile faith
 "$TOKATTR_BIN" report "$work/res.h5" --out "$work/rep" --min-count 2 --quiet
 "$TOKATTR_BIN" export "$work/res.h5" --out "$work/tokens.csv"
 "$TOKATTR_BIN" export "$work/res.h5" --per-review --out "$work/reviews.csv"
 
-# Same flags as it_report_chromium.sh; every host name resolves to nothing,
-# so even the browser's own background requests cannot leave the machine.
-flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
-       --disable-background-networking --disable-component-update --disable-sync
-       --host-resolver-rules="MAP * ~NOTFOUND" --enable-logging=stderr --v=0
-       --virtual-time-budget=10000)
 dom() { # dom NAME URL: the DOM after the scripts ran -> NAME.html, net log NAME.net.json
-    timeout 180 "$browser" "${flags[@]}" --user-data-dir="$(mktemp -d "$work/profile-XXXXXX")" \
-        --log-net-log="$work/$1.net.json" --dump-dom "$2" >"$work/$1.html" 2>"$work/$1.err" \
-        || fail "chromium --dump-dom $2 failed (see $work/$1.err)"
+    chromium_run "$work/$1.html" "$work/$1.err" --virtual-time-budget=10000 \
+        --log-net-log="$work/$1.net.json" --dump-dom "$2" ||
+        fail "chromium --dump-dom $2 failed (see $work/$1.err)"
 }
 
 # The queries: a word found in a few reviews, the hostile word (id 4, as the

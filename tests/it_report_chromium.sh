@@ -9,27 +9,18 @@ set -euo pipefail
 work=$(mktemp -d "${TMPDIR:-/tmp}/tokattr-it-report-chromium-XXXXXX")
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-browser=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$browser" ]; then
-    echo "chromium is missing: installing the Debian package"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-        || fail "cannot install chromium (apt-get install chromium)"
-    browser=$(command -v chromium) || fail "chromium not found after installing"
-fi
+SRC=${TOKATTR_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$SRC/tests/support/chromium.sh"
 
 "$TOKATTR_BUILD/test_report" --write-fake "$work/results.h5" 300 hostile faith
 "$TOKATTR_BIN" report "$work/results.h5" --out "$work/report" --review id:1007 --min-count 2
 [ -s "$work/report/index.html" ] || fail "no index.html"
 
-flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
-       --disable-background-networking --disable-component-update --disable-sync)
 url="file://$work/report/index.html"
-timeout 180 "$browser" "${flags[@]}" --user-data-dir="$(mktemp -d "$work/profile-XXXXXX")" \
-    --enable-logging=stderr --v=0 --screenshot="$work/shot.png" --window-size=1280,2000 "$url" \
-    >"$work/shot.out" 2>"$work/shot.err" || fail "chromium screenshot failed (see $work/shot.err)"
-timeout 180 "$browser" "${flags[@]}" --user-data-dir="$(mktemp -d "$work/profile-XXXXXX")" \
-    --enable-logging=stderr --v=0 --dump-dom "$url" >"$work/dom.html" 2>"$work/dom.err" \
-    || fail "chromium --dump-dom failed (see $work/dom.err)"
+chromium_run "$work/shot.out" "$work/shot.err" --screenshot="$work/shot.png" --window-size=1280,2000 \
+    "$url" || fail "chromium screenshot failed (see $work/shot.err)"
+chromium_run "$work/dom.html" "$work/dom.err" --dump-dom "$url" ||
+    fail "chromium --dump-dom failed (see $work/dom.err)"
 
 # Console errors (scripts, blocked resources) appear as CONSOLE lines.
 if grep -E "Uncaught|CONSOLE\(|ERR_FILE_NOT_FOUND|Refused to" "$work/shot.err" "$work/dom.err"; then
