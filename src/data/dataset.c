@@ -842,100 +842,6 @@ static tk_status check_ids(const char *path, const char *split, int version, int
     return TK_OK;
 }
 
-/* One split; without docs only its index (n, offset, label, rating,
- * review_id): ids, doc_id and the words stay NULL. */
-static tk_status read_split(const char *path, hid_t file, const char *name, int version, bool docs,
-                            tk_split *s, tk_error *err)
-{
-    tk_status st = TK_OK;
-    hid_t g = H5I_INVALID_HID;
-    void *p = NULL;
-    int64_t n = 0, nids = 0;
-    if ((s->name = strdup(name)) == NULL)
-        return tk_error_set(err, TK_E_NOMEM, "%s: out of memory", path);
-    if ((g = H5Gopen2(file, name, H5P_DEFAULT)) < 0) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: no group /%s (not a tokattr dataset file?)", path, name);
-        goto done;
-    }
-    if ((st = read_array(path, g, "offset", H5T_NATIVE_INT64, sizeof(int64_t), -1, &n, &p, err)))
-        goto done;
-    s->offset = p;
-    if (n < 1) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: /%s/offset is empty", path, name);
-        goto done;
-    }
-    s->n = n - 1;
-    if (docs) {
-        if ((st = read_array(path, g, "ids", H5T_NATIVE_INT32, sizeof(int32_t), -1, &nids, &p, err)))
-            goto done;
-        s->ids = p;
-    } else if ((nids = dset_length(g, "ids")) < 0) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: no 1-D dataset /%s/ids (not a tokattr dataset file?)",
-                          path, name);
-        goto done;
-    }
-    /* v1 stored int8 labels; HDF5 converts either to int32. */
-    if ((st = read_array(path, g, "label", H5T_NATIVE_INT32, sizeof(int32_t), s->n, NULL, &p, err)))
-        goto done;
-    s->label = p;
-    if ((st = read_array(path, g, "rating", H5T_NATIVE_INT8, 1, s->n, NULL, &p, err)))
-        goto done;
-    s->rating = p;
-    if ((st = read_array(path, g, "review_id", H5T_NATIVE_INT32, sizeof(int32_t), s->n, NULL, &p, err)))
-        goto done;
-    s->review_id = p;
-    /* A damaged file must not send a reader out of bounds later. */
-    if (s->offset[0] != 0 || s->offset[s->n] != nids) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: /%s/offset does not span /%s/ids", path, name, name);
-        goto done;
-    }
-    for (int64_t i = 0; i < s->n; i++)
-        if (s->offset[i + 1] < s->offset[i]) {
-            st = tk_error_set(err, TK_E_FORMAT, "%s: /%s review %lld has a bad offset", path, name, (long long)i);
-            goto done;
-        }
-    if (!docs) {
-        /* the index only */
-    } else if (version >= 2) {
-        if ((st = read_strings(path, g, "doc_id", false, s->n, NULL, &s->doc_id, err)))
-            goto done;
-        int64_t nbytes = 0;
-        if ((st = read_array(path, g, "word_offset", H5T_NATIVE_INT64, sizeof(int64_t), nids + 1, NULL, &p, err)))
-            goto done;
-        s->word_offset = p;
-        if ((st = read_array(path, g, "word_text", H5T_NATIVE_UINT8, 1, -1, &nbytes, &p, err)))
-            goto done;
-        s->word_text = p;
-        if (s->word_offset[0] != 0 || s->word_offset[nids] != nbytes) {
-            st = tk_error_set(err, TK_E_FORMAT, "%s: /%s/word_offset does not span /%s/word_text", path, name, name);
-            goto done;
-        }
-        for (int64_t i = 0; i < nids; i++)
-            if (s->word_offset[i + 1] < s->word_offset[i]) {
-                st = tk_error_set(err, TK_E_FORMAT, "%s: /%s/word_offset[%lld] goes backwards", path, name,
-                                  (long long)i);
-                goto done;
-            }
-    } else {
-        if ((s->doc_id = tk_calloc(s->n ? (size_t)s->n : 1, sizeof *s->doc_id, err)) == NULL) {
-            st = TK_E_NOMEM;
-            goto done;
-        }
-        for (int64_t i = 0; i < s->n; i++) {
-            char buf[16];
-            snprintf(buf, sizeof buf, "%d", s->review_id[i]);
-            if ((s->doc_id[i] = strdup(buf)) == NULL) {
-                st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory", path);
-                goto done;
-            }
-        }
-    }
-done:
-    if (g >= 0)
-        H5Gclose(g);
-    return st;
-}
-
 static tk_status read_string_attr(const char *path, hid_t file, const char *name, char *buf, size_t size,
                                   tk_error *err)
 {
@@ -969,6 +875,293 @@ static tk_status read_int_attr(const char *path, hid_t file, const char *name, i
     TK_H5CHECK(H5Aread(attr, H5T_NATIVE_INT32, value), "read an integer attribute");
 done:
     H5Aclose(attr);
+    return st;
+}
+
+/* ---- a split read in pieces (dataset.h) ---- */
+
+/* The datasets of a split a reader reads from, kept open so that their
+ * chunk caches serve consecutive reads. */
+enum { D_OFFSET, D_IDS, D_LABEL, D_RATING, D_REVIEW_ID, D_DOC_ID, D_WORD_OFFSET, D_WORD_TEXT, N_DOCS_DSETS };
+static const char *DOCS_DSETS[N_DOCS_DSETS] = {"offset",    "ids",    "label",       "rating",
+                                               "review_id", "doc_id", "word_offset", "word_text"};
+
+struct tk_docs_reader {
+    char path[4096], split[128];
+    hid_t file, g;
+    bool own_file; /* opened by tk_docs_open; else the caller's */
+    hid_t d[N_DOCS_DSETS];
+    int version, index_from;
+    int64_t vocab_size, n, nids, nbytes; /* documents, ids, word_text bytes */
+};
+
+void tk_docs_close(tk_docs_reader *r)
+{
+    if (r == NULL)
+        return;
+    for (int i = 0; i < N_DOCS_DSETS; i++)
+        if (r->d[i] >= 0)
+            H5Dclose(r->d[i]);
+    if (r->g >= 0)
+        H5Gclose(r->g);
+    if (r->own_file && r->file >= 0)
+        H5Fclose(r->file);
+    free(r);
+}
+
+/* The reader of split in file (own: closed with the reader, also on failure). */
+static tk_status docs_open_in(const char *path, hid_t file, bool own, const char *split,
+                              tk_docs_reader **out, tk_error *err)
+{
+    tk_status st = TK_OK;
+    *out = NULL;
+    tk_docs_reader *r = tk_calloc(1, sizeof *r, err);
+    if (r == NULL) {
+        if (own)
+            H5Fclose(file);
+        return TK_E_NOMEM;
+    }
+    r->file = file;
+    r->own_file = own;
+    r->g = H5I_INVALID_HID;
+    for (int i = 0; i < N_DOCS_DSETS; i++)
+        r->d[i] = H5I_INVALID_HID;
+    snprintf(r->path, sizeof r->path, "%s", path);
+    snprintf(r->split, sizeof r->split, "%s", split);
+    int32_t v = 1, from = 3;
+    if (H5Aexists(r->file, "dataset_version") > 0 &&
+        (st = read_int_attr(path, r->file, "dataset_version", &v, err)))
+        goto done;
+    if (v >= 2 && (st = read_int_attr(path, r->file, "index_from", &from, err)))
+        goto done;
+    r->version = v;
+    r->index_from = from;
+    r->vocab_size = dset_length(r->file, "vocab/count");
+    if (split[0] == '\0' || strchr(split, '/') || H5Lexists(r->file, split, H5P_DEFAULT) <= 0 ||
+        (r->g = H5Gopen2(r->file, split, H5P_DEFAULT)) < 0) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: no split '%s'", path, split);
+        goto done;
+    }
+    r->n = dset_length(r->g, "offset") - 1;
+    r->nids = dset_length(r->g, "ids");
+    r->nbytes = v >= 2 ? dset_length(r->g, "word_text") : 0;
+    if (r->vocab_size < 0 || r->n < 0 || r->nids < 0 || r->nbytes < 0) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: split '%s' is not a tokattr dataset split", path, split);
+        goto done;
+    }
+    for (int i = 0; i < N_DOCS_DSETS; i++) {
+        if (v < 2 && i >= D_DOC_ID)
+            break; /* v1: no ids as written, no words */
+        /* Units come in no particular order (a run hands out the longest
+         * first): a chunk cache that holds many decompressed chunks spares
+         * re-inflating one per read (tests/bench/bench_unit_input, 25,000
+         * reviews in random order: 0.041 -> 0.002 ms per review), bounded
+         * whatever the corpus: 16 MB for the per-token datasets, 2 MB for
+         * the per-document ones. */
+        size_t bytes = (i == D_IDS || i >= D_WORD_OFFSET) ? (size_t)16 << 20 : (size_t)2 << 20;
+        hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+        if (dapl >= 0 && H5Pset_chunk_cache(dapl, 4099, bytes, 0.75) >= 0)
+            r->d[i] = H5Dopen2(r->g, DOCS_DSETS[i], dapl);
+        if (dapl >= 0)
+            H5Pclose(dapl);
+        if (r->d[i] < 0) {
+            st = tk_error_set(err, TK_E_FORMAT, "%s: split '%s' has no dataset '%s'", path, split, DOCS_DSETS[i]);
+            goto done;
+        }
+        /* a damaged file must not send a reader out of bounds: one row per
+         * document, one word offset per id and one more */
+        int64_t want = i == D_OFFSET ? r->n + 1 : i == D_IDS ? r->nids : i == D_WORD_OFFSET ? r->nids + 1
+                     : i == D_WORD_TEXT ? r->nbytes : r->n;
+        int64_t have = dset_length(r->g, DOCS_DSETS[i]);
+        if (have != want) {
+            st = tk_error_set(err, TK_E_FORMAT, "%s: dataset '/%s/%s' has %lld elements, expected %lld",
+                              path, split, DOCS_DSETS[i], (long long)have, (long long)want);
+            goto done;
+        }
+    }
+done:
+    if (st != TK_OK)
+        tk_docs_close(r);
+    else
+        *out = r;
+    return st;
+}
+
+tk_status tk_docs_open(const char *path, const char *split, tk_docs_reader **out, tk_error *err)
+{
+    *out = NULL;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are values, not printed */
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        return tk_error_set(err, TK_E_IO, "%s: cannot open as an HDF5 file", path);
+    return docs_open_in(path, file, true, split, out, err);
+}
+
+int64_t tk_docs_count(const tk_docs_reader *r)
+{
+    return r->n;
+}
+
+/* Elements [first, first + count) of the 1-D dataset d into buf. */
+static herr_t read_slab(hid_t d, hid_t mem_type, int64_t first, int64_t count, void *buf)
+{
+    if (count == 0)
+        return 0;
+    hsize_t start[1] = {(hsize_t)first}, cnt[1] = {(hsize_t)count};
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, cnt, NULL);
+    herr_t rc = -1;
+    if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL) >= 0)
+        rc = H5Dread(d, mem_type, ms, fs, H5P_DEFAULT, buf);
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    return rc;
+}
+
+/* count variable-length strings from row first of the dataset d (name), copied. */
+static tk_status read_string_slab(const char *path, hid_t d, const char *name, int64_t first, int64_t count,
+                                  char **out, tk_error *err)
+{
+    tk_status st = TK_OK;
+    hid_t type = H5I_INVALID_HID;
+    char **raw = tk_calloc(count ? (size_t)count : 1, sizeof *raw, err);
+    if (raw == NULL)
+        return TK_E_NOMEM;
+    TK_H5CHECK(type = utf8_string_type(), "make a string type");
+    TK_H5CHECK(read_slab(d, type, first, count, raw), "read document ids");
+    for (int64_t i = 0; i < count && st == TK_OK; i++)
+        if ((out[i] = strdup(raw[i] ? raw[i] : "")) == NULL)
+            st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory reading '%s'", path, name);
+    for (int64_t i = 0; i < count; i++)
+        H5free_memory(raw[i]);
+done:
+    free(raw);
+    if (type >= 0)
+        H5Tclose(type);
+    return st;
+}
+
+/* What a read takes: the index only (offsets stay the split's, no ids, no
+ * doc_id), the ids too, or the ids and the text. */
+typedef enum docs_what { DOCS_INDEX, DOCS_IDS, DOCS_TEXT } docs_what;
+
+/* Documents [first, first + count) as tk_docs_read says; whole: the read
+ * is the whole split, whose offsets must span all of its ids and words. */
+static tk_status docs_read(tk_docs_reader *r, int64_t first, int64_t count, docs_what what, bool whole,
+                           tk_split *s, tk_error *err)
+{
+    bool text = what == DOCS_TEXT;
+    tk_status st = TK_OK;
+    const char *path = r->path;
+    memset(s, 0, sizeof *s);
+    if (first < 0 || count < 0 || first + count > r->n)
+        return tk_error_set(err, TK_E_INTERNAL, "%s: documents [%lld, %lld) of split '%s' (%lld documents)", path,
+                            (long long)first, (long long)(first + count), r->split, (long long)r->n);
+    size_t c = (size_t)count;
+    s->n = count;
+    s->offset = tk_malloc(c + 1, sizeof *s->offset, err);
+    s->label = tk_malloc(c ? c : 1, sizeof *s->label, err);
+    s->rating = tk_malloc(c ? c : 1, sizeof *s->rating, err);
+    s->review_id = tk_malloc(c ? c : 1, sizeof *s->review_id, err);
+    s->doc_id = what == DOCS_INDEX ? NULL : tk_calloc(c ? c : 1, sizeof *s->doc_id, err);
+    s->name = strdup(r->split);
+    if (!s->offset || !s->label || !s->rating || !s->review_id || (what != DOCS_INDEX && !s->doc_id) ||
+        !s->name) {
+        st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory reading documents", path);
+        goto done;
+    }
+    TK_H5CHECK(read_slab(r->d[D_OFFSET], H5T_NATIVE_INT64, first, count + 1, s->offset), "read /offset");
+    int64_t a = s->offset[0], b = s->offset[count];
+    for (int64_t i = 0; i < count; i++)
+        if (s->offset[i + 1] < s->offset[i]) {
+            st = tk_error_set(err, TK_E_FORMAT, "%s: /%s review %lld has a bad offset", path, r->split,
+                              (long long)(first + i));
+            goto done;
+        }
+    if (a < 0 || b > r->nids || (whole && (a != 0 || b != r->nids))) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: /%s/offset does not span /%s/ids", path, r->split, r->split);
+        goto done;
+    }
+    for (int64_t i = 0; i <= count; i++)
+        s->offset[i] -= a;
+    if (what == DOCS_INDEX)
+        goto labels;
+    if ((s->ids = tk_malloc(b - a > 0 ? (size_t)(b - a) : 1, sizeof *s->ids, err)) == NULL) {
+        st = TK_E_NOMEM;
+        goto done;
+    }
+    TK_H5CHECK(read_slab(r->d[D_IDS], H5T_NATIVE_INT32, a, b - a, s->ids), "read /ids");
+    if ((st = check_ids(path, r->split, r->version, r->index_from, r->vocab_size, s->ids, a, b - a, err)))
+        goto done;
+labels:
+    TK_H5CHECK(read_slab(r->d[D_LABEL], H5T_NATIVE_INT32, first, count, s->label), "read /label");
+    TK_H5CHECK(read_slab(r->d[D_RATING], H5T_NATIVE_INT8, first, count, s->rating), "read /rating");
+    TK_H5CHECK(read_slab(r->d[D_REVIEW_ID], H5T_NATIVE_INT32, first, count, s->review_id), "read /review_id");
+    if (!text) {
+        /* the model input and the label only, or the index */
+    } else if (r->version >= 2) {
+        if ((st = read_string_slab(path, r->d[D_DOC_ID], "doc_id", first, count, s->doc_id, err)))
+            goto done;
+        if ((s->word_offset = tk_malloc((size_t)(b - a) + 1, sizeof *s->word_offset, err)) == NULL) {
+            st = TK_E_NOMEM;
+            goto done;
+        }
+        TK_H5CHECK(read_slab(r->d[D_WORD_OFFSET], H5T_NATIVE_INT64, a, b - a + 1, s->word_offset),
+                   "read /word_offset");
+        int64_t wa = s->word_offset[0], wb = s->word_offset[b - a];
+        for (int64_t i = 0; i < b - a; i++)
+            if (s->word_offset[i + 1] < s->word_offset[i]) {
+                st = tk_error_set(err, TK_E_FORMAT, "%s: /%s/word_offset[%lld] goes backwards", path, r->split,
+                                  (long long)(a + i));
+                goto done;
+            }
+        if (wa < 0 || wb > r->nbytes || (whole && (wa != 0 || wb != r->nbytes))) {
+            st = tk_error_set(err, TK_E_FORMAT, "%s: /%s/word_offset does not span /%s/word_text", path,
+                              r->split, r->split);
+            goto done;
+        }
+        for (int64_t i = 0; i <= b - a; i++)
+            s->word_offset[i] -= wa;
+        if ((s->word_text = tk_malloc(wb - wa > 0 ? (size_t)(wb - wa) : 1, 1, err)) == NULL) {
+            st = TK_E_NOMEM;
+            goto done;
+        }
+        TK_H5CHECK(read_slab(r->d[D_WORD_TEXT], H5T_NATIVE_UINT8, wa, wb - wa, s->word_text), "read /word_text");
+    } else {
+        for (int64_t i = 0; i < count; i++) {
+            char buf[16];
+            snprintf(buf, sizeof buf, "%d", s->review_id[i]);
+            if ((s->doc_id[i] = strdup(buf)) == NULL) {
+                st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory", path);
+                goto done;
+            }
+        }
+    }
+done:
+    if (st != TK_OK)
+        tk_split_free(s);
+    return st;
+}
+
+tk_status tk_docs_read(tk_docs_reader *r, int64_t first, int64_t count, bool text, tk_split *s,
+                       tk_error *err)
+{
+    return docs_read(r, first, count, text ? DOCS_TEXT : DOCS_IDS, false, s, err);
+}
+/* One split of the open file, read whole through the split reader (one
+ * way of reading a split); without docs only its index (n, offset, label,
+ * rating, review_id): ids, doc_id and the words stay NULL. */
+static tk_status read_split(const char *path, hid_t file, const char *name, bool docs, tk_split *s,
+                            tk_error *err)
+{
+    tk_docs_reader *r = NULL;
+    tk_status st = docs_open_in(path, file, false, name, &r, err);
+    if (st == TK_OK)
+        st = docs_read(r, 0, r->n, docs ? DOCS_TEXT : DOCS_INDEX, true, s, err);
+    tk_docs_close(r);
+    if (st != TK_OK && s->name == NULL)
+        s->name = strdup(name); /* the caller frees the split it counted */
     return st;
 }
 
@@ -1077,8 +1270,8 @@ static tk_status dataset_read(const char *path, bool docs, tk_dataset **out, tk_
     }
     for (int64_t i = 0; i < n_names; i++) {
         ds->n_splits++;
-        if ((st = read_split(path, file, names ? names[i] : V1_SPLITS[i], ds->dataset_version,
-                             docs, &ds->splits[i], err)))
+        if ((st = read_split(path, file, names ? names[i] : V1_SPLITS[i], docs, &ds->splits[i],
+                             err)))
             goto done;
     }
     if ((st = read_array(path, file, "vocab/count", H5T_NATIVE_INT64, sizeof(int64_t), -1, &ds->vocab_size, &p,
@@ -1097,9 +1290,7 @@ static tk_status dataset_read(const char *path, bool docs, tk_dataset **out, tk_
                                   path, s->name, (long long)i, s->label[i], ds->n_classes);
                 goto done;
             }
-        if (s->ids && (st = check_ids(path, s->name, ds->dataset_version, ds->convention.index_from,
-                                      ds->vocab_size, s->ids, 0, s->offset[s->n], err)) != TK_OK)
-            goto done;
+        /* the ids were checked as they were read (docs_read) */
     }
 done:
     if (names != NULL)
@@ -1227,234 +1418,3 @@ const char *tk_split_word(const tk_split *s, int64_t token, size_t *len)
     return s->word_text + s->word_offset[token];
 }
 
-/* ---- a split read in pieces (dataset.h) ---- */
-
-/* The datasets of a split a reader reads from, kept open so that their
- * chunk caches serve consecutive reads. */
-enum { D_OFFSET, D_IDS, D_LABEL, D_RATING, D_REVIEW_ID, D_DOC_ID, D_WORD_OFFSET, D_WORD_TEXT, N_DOCS_DSETS };
-static const char *DOCS_DSETS[N_DOCS_DSETS] = {"offset",    "ids",    "label",       "rating",
-                                               "review_id", "doc_id", "word_offset", "word_text"};
-
-struct tk_docs_reader {
-    char path[4096], split[128];
-    hid_t file, g;
-    hid_t d[N_DOCS_DSETS];
-    int version, index_from;
-    int64_t vocab_size, n, nids, nbytes; /* documents, ids, word_text bytes */
-};
-
-void tk_docs_close(tk_docs_reader *r)
-{
-    if (r == NULL)
-        return;
-    for (int i = 0; i < N_DOCS_DSETS; i++)
-        if (r->d[i] >= 0)
-            H5Dclose(r->d[i]);
-    if (r->g >= 0)
-        H5Gclose(r->g);
-    if (r->file >= 0)
-        H5Fclose(r->file);
-    free(r);
-}
-
-tk_status tk_docs_open(const char *path, const char *split, tk_docs_reader **out, tk_error *err)
-{
-    tk_status st = TK_OK;
-    *out = NULL;
-    tk_docs_reader *r = tk_calloc(1, sizeof *r, err);
-    if (r == NULL)
-        return TK_E_NOMEM;
-    r->file = r->g = H5I_INVALID_HID;
-    for (int i = 0; i < N_DOCS_DSETS; i++)
-        r->d[i] = H5I_INVALID_HID;
-    snprintf(r->path, sizeof r->path, "%s", path);
-    snprintf(r->split, sizeof r->split, "%s", split);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are values, not printed */
-    if ((r->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
-        st = tk_error_set(err, TK_E_IO, "%s: cannot open as an HDF5 file", path);
-        goto done;
-    }
-    int32_t v = 1, from = 3;
-    if (H5Aexists(r->file, "dataset_version") > 0 &&
-        (st = read_int_attr(path, r->file, "dataset_version", &v, err)))
-        goto done;
-    if (v >= 2 && (st = read_int_attr(path, r->file, "index_from", &from, err)))
-        goto done;
-    r->version = v;
-    r->index_from = from;
-    r->vocab_size = dset_length(r->file, "vocab/count");
-    if (split[0] == '\0' || strchr(split, '/') || H5Lexists(r->file, split, H5P_DEFAULT) <= 0 ||
-        (r->g = H5Gopen2(r->file, split, H5P_DEFAULT)) < 0) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: no split '%s'", path, split);
-        goto done;
-    }
-    r->n = dset_length(r->g, "offset") - 1;
-    r->nids = dset_length(r->g, "ids");
-    r->nbytes = v >= 2 ? dset_length(r->g, "word_text") : 0;
-    if (r->vocab_size < 0 || r->n < 0 || r->nids < 0 || r->nbytes < 0) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: split '%s' is not a tokattr dataset split", path, split);
-        goto done;
-    }
-    for (int i = 0; i < N_DOCS_DSETS; i++) {
-        if (v < 2 && i >= D_DOC_ID)
-            break; /* v1: no ids as written, no words */
-        /* Units come in no particular order (a run hands out the longest
-         * first): a chunk cache that holds many decompressed chunks spares
-         * re-inflating one per read (tests/bench/bench_unit_input, 25,000
-         * reviews in random order: 0.041 -> 0.002 ms per review), bounded
-         * whatever the corpus: 16 MB for the per-token datasets, 2 MB for
-         * the per-document ones. */
-        size_t bytes = (i == D_IDS || i >= D_WORD_OFFSET) ? (size_t)16 << 20 : (size_t)2 << 20;
-        hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
-        if (dapl >= 0 && H5Pset_chunk_cache(dapl, 4099, bytes, 0.75) >= 0)
-            r->d[i] = H5Dopen2(r->g, DOCS_DSETS[i], dapl);
-        if (dapl >= 0)
-            H5Pclose(dapl);
-        if (r->d[i] < 0) {
-            st = tk_error_set(err, TK_E_FORMAT, "%s: split '%s' has no dataset '%s'", path, split, DOCS_DSETS[i]);
-            goto done;
-        }
-    }
-done:
-    if (st != TK_OK)
-        tk_docs_close(r);
-    else
-        *out = r;
-    return st;
-}
-
-int64_t tk_docs_count(const tk_docs_reader *r)
-{
-    return r->n;
-}
-
-/* Elements [first, first + count) of the 1-D dataset d into buf. */
-static herr_t read_slab(hid_t d, hid_t mem_type, int64_t first, int64_t count, void *buf)
-{
-    if (count == 0)
-        return 0;
-    hsize_t start[1] = {(hsize_t)first}, cnt[1] = {(hsize_t)count};
-    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, cnt, NULL);
-    herr_t rc = -1;
-    if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL) >= 0)
-        rc = H5Dread(d, mem_type, ms, fs, H5P_DEFAULT, buf);
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (fs >= 0)
-        H5Sclose(fs);
-    return rc;
-}
-
-/* count variable-length strings from row first of the dataset d (name), copied. */
-static tk_status read_string_slab(const char *path, hid_t d, const char *name, int64_t first, int64_t count,
-                                  char **out, tk_error *err)
-{
-    tk_status st = TK_OK;
-    hid_t type = H5I_INVALID_HID;
-    char **raw = tk_calloc(count ? (size_t)count : 1, sizeof *raw, err);
-    if (raw == NULL)
-        return TK_E_NOMEM;
-    TK_H5CHECK(type = utf8_string_type(), "make a string type");
-    TK_H5CHECK(read_slab(d, type, first, count, raw), "read document ids");
-    for (int64_t i = 0; i < count && st == TK_OK; i++)
-        if ((out[i] = strdup(raw[i] ? raw[i] : "")) == NULL)
-            st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory reading '%s'", path, name);
-    for (int64_t i = 0; i < count; i++)
-        H5free_memory(raw[i]);
-done:
-    free(raw);
-    if (type >= 0)
-        H5Tclose(type);
-    return st;
-}
-
-tk_status tk_docs_read(tk_docs_reader *r, int64_t first, int64_t count, bool text, tk_split *s,
-                       tk_error *err)
-{
-    tk_status st = TK_OK;
-    const char *path = r->path;
-    memset(s, 0, sizeof *s);
-    if (first < 0 || count < 0 || first + count > r->n)
-        return tk_error_set(err, TK_E_INTERNAL, "%s: documents [%lld, %lld) of split '%s' (%lld documents)", path,
-                            (long long)first, (long long)(first + count), r->split, (long long)r->n);
-    size_t c = (size_t)count;
-    s->n = count;
-    s->offset = tk_malloc(c + 1, sizeof *s->offset, err);
-    s->label = tk_malloc(c ? c : 1, sizeof *s->label, err);
-    s->rating = tk_malloc(c ? c : 1, sizeof *s->rating, err);
-    s->review_id = tk_malloc(c ? c : 1, sizeof *s->review_id, err);
-    s->doc_id = tk_calloc(c ? c : 1, sizeof *s->doc_id, err);
-    s->name = strdup(r->split);
-    if (!s->offset || !s->label || !s->rating || !s->review_id || !s->doc_id || !s->name) {
-        st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory reading documents", path);
-        goto done;
-    }
-    TK_H5CHECK(read_slab(r->d[D_OFFSET], H5T_NATIVE_INT64, first, count + 1, s->offset), "read /offset");
-    int64_t a = s->offset[0], b = s->offset[count];
-    for (int64_t i = 0; i < count; i++)
-        if (s->offset[i + 1] < s->offset[i]) {
-            st = tk_error_set(err, TK_E_FORMAT, "%s: /%s review %lld has a bad offset", path, r->split,
-                              (long long)(first + i));
-            goto done;
-        }
-    if (a < 0 || b > r->nids) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: /%s/offset does not span /%s/ids", path, r->split, r->split);
-        goto done;
-    }
-    for (int64_t i = 0; i <= count; i++)
-        s->offset[i] -= a;
-    if ((s->ids = tk_malloc(b - a > 0 ? (size_t)(b - a) : 1, sizeof *s->ids, err)) == NULL) {
-        st = TK_E_NOMEM;
-        goto done;
-    }
-    TK_H5CHECK(read_slab(r->d[D_IDS], H5T_NATIVE_INT32, a, b - a, s->ids), "read /ids");
-    if ((st = check_ids(path, r->split, r->version, r->index_from, r->vocab_size, s->ids, a, b - a, err)))
-        goto done;
-    TK_H5CHECK(read_slab(r->d[D_LABEL], H5T_NATIVE_INT32, first, count, s->label), "read /label");
-    TK_H5CHECK(read_slab(r->d[D_RATING], H5T_NATIVE_INT8, first, count, s->rating), "read /rating");
-    TK_H5CHECK(read_slab(r->d[D_REVIEW_ID], H5T_NATIVE_INT32, first, count, s->review_id), "read /review_id");
-    if (!text) {
-        /* the model input and the label only */
-    } else if (r->version >= 2) {
-        if ((st = read_string_slab(path, r->d[D_DOC_ID], "doc_id", first, count, s->doc_id, err)))
-            goto done;
-        if ((s->word_offset = tk_malloc((size_t)(b - a) + 1, sizeof *s->word_offset, err)) == NULL) {
-            st = TK_E_NOMEM;
-            goto done;
-        }
-        TK_H5CHECK(read_slab(r->d[D_WORD_OFFSET], H5T_NATIVE_INT64, a, b - a + 1, s->word_offset),
-                   "read /word_offset");
-        int64_t wa = s->word_offset[0], wb = s->word_offset[b - a];
-        for (int64_t i = 0; i < b - a; i++)
-            if (s->word_offset[i + 1] < s->word_offset[i]) {
-                st = tk_error_set(err, TK_E_FORMAT, "%s: /%s/word_offset[%lld] goes backwards", path, r->split,
-                                  (long long)(a + i));
-                goto done;
-            }
-        if (wa < 0 || wb > r->nbytes) {
-            st = tk_error_set(err, TK_E_FORMAT, "%s: /%s/word_offset does not span /%s/word_text", path,
-                              r->split, r->split);
-            goto done;
-        }
-        for (int64_t i = 0; i <= b - a; i++)
-            s->word_offset[i] -= wa;
-        if ((s->word_text = tk_malloc(wb - wa > 0 ? (size_t)(wb - wa) : 1, 1, err)) == NULL) {
-            st = TK_E_NOMEM;
-            goto done;
-        }
-        TK_H5CHECK(read_slab(r->d[D_WORD_TEXT], H5T_NATIVE_UINT8, wa, wb - wa, s->word_text), "read /word_text");
-    } else {
-        for (int64_t i = 0; i < count; i++) {
-            char buf[16];
-            snprintf(buf, sizeof buf, "%d", s->review_id[i]);
-            if ((s->doc_id[i] = strdup(buf)) == NULL) {
-                st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory", path);
-                goto done;
-            }
-        }
-    }
-done:
-    if (st != TK_OK)
-        tk_split_free(s);
-    return st;
-}
