@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* strdup */
 /* HDF5 helpers (h5.h). */
 #include "core/h5.h"
 
@@ -85,16 +86,61 @@ herr_t tk_h5_attr_str_overwrite(hid_t obj, const char *name, const char *value)
     return fits ? rc : tk_h5_attr_str(obj, name, value);
 }
 
-herr_t tk_h5_attr_num(hid_t obj, const char *name, hid_t type, const void *value)
+herr_t tk_h5_attr_num_as(hid_t obj, const char *name, hid_t file_type, hid_t mem_type,
+                         const void *value)
 {
     hid_t space = H5Screate(H5S_SCALAR);
     if (space < 0)
         return -1;
-    hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, type, value);
+    hid_t a = H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, mem_type, value);
     if (a >= 0)
         H5Aclose(a);
     H5Sclose(space);
+    return rc;
+}
+
+herr_t tk_h5_attr_num(hid_t obj, const char *name, hid_t type, const void *value)
+{
+    return tk_h5_attr_num_as(obj, name, type, type, value);
+}
+
+herr_t tk_h5_attr_read_num(hid_t obj, const char *name, hid_t mem_type, void *value)
+{
+    if (H5Aexists(obj, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    herr_t rc = H5Aread(a, mem_type, value);
+    H5Aclose(a);
+    return rc;
+}
+
+hid_t tk_h5_str_vlen_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
+        H5Tclose(t);
+        t = H5I_INVALID_HID;
+    }
+    return t;
+}
+
+herr_t tk_h5_attr_str_vlen(hid_t obj, const char *name, const char *value)
+{
+    hid_t type = tk_h5_str_vlen_type(), space = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
+    herr_t rc = -1;
+    if (type >= 0 && space >= 0)
+        a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (a >= 0)
+        rc = H5Awrite(a, type, &value);
+    if (a >= 0)
+        H5Aclose(a);
+    if (space >= 0)
+        H5Sclose(space);
+    if (type >= 0)
+        H5Tclose(type);
     return rc;
 }
 
@@ -105,24 +151,49 @@ char *tk_h5_attr_read_str(hid_t obj, const char *name)
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     if (a < 0)
         return NULL;
-    hid_t ft = H5Aget_type(a);
+    hid_t ft = H5Aget_type(a), space = H5Aget_space(a), mt = H5I_INVALID_HID;
     char *out = NULL;
-    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft)) {
+    bool scalar = space >= 0 && H5Sget_simple_extent_npoints(space) == 1;
+    if (scalar && ft >= 0 && H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) > 0) {
+        /* HDF5 does not convert between character sets: read as written */
+        char *v = NULL;
+        mt = H5Tcopy(H5T_C_S1);
+        if (mt >= 0 && H5Tset_size(mt, H5T_VARIABLE) >= 0 && H5Tset_cset(mt, H5Tget_cset(ft)) >= 0 &&
+            H5Aread(a, mt, &v) >= 0) {
+            out = strdup(v ? v : "");
+            H5free_memory(v);
+        }
+    } else if (scalar && ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
         size_t size = H5Tget_size(ft);
-        hid_t mt = H5Tcopy(H5T_C_S1);
+        mt = H5Tcopy(H5T_C_S1);
         out = calloc(size + 1, 1);
         if (mt < 0 || !out || H5Tset_size(mt, size) < 0 ||
             H5Tset_cset(mt, H5Tget_cset(ft)) < 0 || H5Aread(a, mt, out) < 0) {
             free(out);
             out = NULL;
         }
-        if (mt >= 0)
-            H5Tclose(mt);
     }
+    if (mt >= 0)
+        H5Tclose(mt);
+    if (space >= 0)
+        H5Sclose(space);
     if (ft >= 0)
         H5Tclose(ft);
     H5Aclose(a);
     return out;
+}
+
+/* The file space of rows [first, first + count) of d and a memory space of
+ * their shape; both closed by the caller. */
+static herr_t rows_spaces(hid_t d, int64_t first, int64_t count, int cols, hid_t *fs, hid_t *ms)
+{
+    int rank = cols > 0 ? 2 : 1;
+    hsize_t start[2] = {(hsize_t)first, 0}, cnt[2] = {(hsize_t)count, (hsize_t)cols};
+    *fs = H5Dget_space(d);
+    *ms = H5Screate_simple(rank, cnt, NULL);
+    if (*fs < 0 || *ms < 0)
+        return -1;
+    return H5Sselect_hyperslab(*fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
 }
 
 herr_t tk_h5_write_rows(hid_t d, hid_t mem_type, int64_t first, int64_t count, int cols,
@@ -130,13 +201,25 @@ herr_t tk_h5_write_rows(hid_t d, hid_t mem_type, int64_t first, int64_t count, i
 {
     if (count == 0)
         return 0;
-    int rank = cols > 0 ? 2 : 1;
-    hsize_t start[2] = {(hsize_t)first, 0}, cnt[2] = {(hsize_t)count, (hsize_t)cols};
-    hid_t fs = H5Dget_space(d);
-    hid_t ms = H5Screate_simple(rank, cnt, NULL);
-    herr_t rc = -1;
-    if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL) >= 0)
+    hid_t fs, ms;
+    herr_t rc = rows_spaces(d, first, count, cols, &fs, &ms);
+    if (rc >= 0)
         rc = H5Dwrite(d, mem_type, ms, fs, H5P_DEFAULT, buf);
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    return rc;
+}
+
+herr_t tk_h5_read_rows(hid_t d, hid_t mem_type, int64_t first, int64_t count, int cols, void *buf)
+{
+    if (count == 0)
+        return 0;
+    hid_t fs, ms;
+    herr_t rc = rows_spaces(d, first, count, cols, &fs, &ms);
+    if (rc >= 0)
+        rc = H5Dread(d, mem_type, ms, fs, H5P_DEFAULT, buf);
     if (ms >= 0)
         H5Sclose(ms);
     if (fs >= 0)

@@ -42,16 +42,34 @@ herr_t tk_h5_attr_str_sized(hid_t obj, const char *name, const char *value, size
  * small or absent is re-created. */
 herr_t tk_h5_attr_str_overwrite(hid_t obj, const char *name, const char *value);
 
+/* The variable-length UTF-8 string type (close it); H5I_INVALID_HID on
+ * failure. */
+hid_t tk_h5_str_vlen_type(void);
+
+/* A scalar variable-length UTF-8 string attribute (the dataset file's
+ * kind; created, it must not exist). */
+herr_t tk_h5_attr_str_vlen(hid_t obj, const char *name, const char *value);
+
 /* A scalar attribute of a native type (created; it must not exist). */
 herr_t tk_h5_attr_num(hid_t obj, const char *name, hid_t type, const void *value);
+/* The same stored as file_type from a value of mem_type (HDF5 converts:
+ * an int32 kept as a little-endian int8). */
+herr_t tk_h5_attr_num_as(hid_t obj, const char *name, hid_t file_type, hid_t mem_type,
+                         const void *value);
+/* A scalar numeric attribute converted to mem_type into value; negative
+ * when it is absent or does not convert (value then unchanged). */
+herr_t tk_h5_attr_read_num(hid_t obj, const char *name, hid_t mem_type, void *value);
 
-/* A fixed-length string attribute in a malloc'd, NUL-terminated buffer;
- * NULL when absent or not such a string. */
+/* A string attribute, fixed or variable length, in a malloc'd,
+ * NUL-terminated buffer; NULL when absent or not a scalar string. */
 char *tk_h5_attr_read_str(hid_t obj, const char *name);
 
 /* Writes buf at rows [first, first + count) of a 1-D dataset (cols 0) or
  * of a 2-D one with cols columns; count 0 writes nothing. */
 herr_t tk_h5_write_rows(hid_t dset, hid_t mem_type, int64_t first, int64_t count, int cols,
                         const void *buf);
+/* Reads rows [first, first + count) of a 1-D dataset (cols 0) or of a 2-D
+ * one with cols columns into buf; count 0 reads nothing. */
+herr_t tk_h5_read_rows(hid_t dset, hid_t mem_type, int64_t first, int64_t count, int cols, void *buf);
 
 #endif

@@ -7,18 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/h5.h"
 #include "core/utf8.h"
-
-/* Every HDF5 call is checked; a failure names the file, the object and the
- * source line. HDF5's own error stack printing is turned off around calls. */
-#define TK_H5CHECK(call, what)                                                                     \
-    do {                                                                                        \
-        if ((call) < 0) {                                                                       \
-            st = tk_error_set(err, TK_E_IO, "%s: HDF5 failed to %s (%s:%d)", path, what,        \
-                              __FILE__, __LINE__);                                              \
-            goto done;                                                                          \
-        }                                                                                       \
-    } while (0)
 
 static const char *const V1_SPLITS[2] = {"train", "test"};
 static const char *const IMDB_CLASSES[2] = {"neg", "pos"};
@@ -45,16 +35,6 @@ static char *utf8_clean_dup(const char *s, size_t len)
     return tk_utf8_replace_invalid(s, len, NULL, NULL);
 }
 
-static hid_t utf8_string_type(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
-        H5Tclose(t);
-        t = H5I_INVALID_HID;
-    }
-    return t;
-}
-
 /* ---- small writes ---- */
 
 /* Big arrays are chunked and deflated; tiny ones stay contiguous (a chunk
@@ -65,18 +45,19 @@ static tk_status write_array(const char *path, hid_t loc, const char *name, hid_
     tk_status st = TK_OK;
     hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, dset = H5I_INVALID_HID;
     hsize_t dims[1] = {(hsize_t)n};
-    TK_H5CHECK(space = H5Screate_simple(1, dims, NULL), "create a dataspace");
-    TK_H5CHECK(dcpl = H5Pcreate(H5P_DATASET_CREATE), "create a property list");
+    TK_H5_CHECK(space = H5Screate_simple(1, dims, NULL), path, "create a dataspace");
+    TK_H5_CHECK(dcpl = H5Pcreate(H5P_DATASET_CREATE), path, "create a property list");
     if (n >= 4096) {
         hsize_t chunk[1] = {n < 65536 ? (hsize_t)n : 65536};
-        TK_H5CHECK(H5Pset_chunk(dcpl, 1, chunk), "set the chunk size");
-        TK_H5CHECK(H5Pset_shuffle(dcpl), "set the shuffle filter");
-        TK_H5CHECK(H5Pset_deflate(dcpl, 4), "set deflate");
+        TK_H5_CHECK(H5Pset_chunk(dcpl, 1, chunk), path, "set the chunk size");
+        TK_H5_CHECK(H5Pset_shuffle(dcpl), path, "set the shuffle filter");
+        TK_H5_CHECK(H5Pset_deflate(dcpl, 4), path, "set deflate");
     }
-    TK_H5CHECK(dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "create a dataset");
+    TK_H5_CHECK(dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                path, "create a dataset");
     if (n > 0)
-        TK_H5CHECK(H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write a dataset");
-done:
+        TK_H5_CHECK(H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), path, "write a dataset");
+fail:
     if (st != TK_OK)
         tk_error_prefix(err, "%s", name);
     if (dset >= 0)
@@ -101,20 +82,21 @@ static tk_status write_strings(const char *path, hid_t loc, const char *name, ch
     for (int64_t i = 0; i < n; i++)
         if ((clean[i] = utf8_clean_dup(strs[i] ? strs[i] : "", strs[i] ? strlen(strs[i]) : 0)) == NULL) {
             st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory writing %s", path, name);
-            goto done;
+            goto fail;
         }
     if (!attr) {
-        TK_H5CHECK(type = utf8_string_type(), "make a string type");
+        TK_H5_CHECK(type = tk_h5_str_vlen_type(), path, "make a string type");
         st = write_array(path, loc, name, type, type, n, clean, err);
-        goto done;
+        goto fail;
     }
     hsize_t dims[1] = {(hsize_t)n};
-    TK_H5CHECK(type = utf8_string_type(), "make a string type");
-    TK_H5CHECK(space = H5Screate_simple(1, dims, NULL), "create a dataspace");
-    TK_H5CHECK(obj = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "create an attribute");
+    TK_H5_CHECK(type = tk_h5_str_vlen_type(), path, "make a string type");
+    TK_H5_CHECK(space = H5Screate_simple(1, dims, NULL), path, "create a dataspace");
+    TK_H5_CHECK(obj = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT),
+                path, "create an attribute");
     if (n > 0)
-        TK_H5CHECK(H5Awrite(obj, type, clean), "write an attribute");
-done:
+        TK_H5_CHECK(H5Awrite(obj, type, clean), path, "write an attribute");
+fail:
     if (obj >= 0)
         H5Aclose(obj);
     if (space >= 0)
@@ -127,26 +109,17 @@ done:
     return st;
 }
 
+/* Text attributes of a dataset file are vlen UTF-8, made valid first. */
 static tk_status write_string_attr(const char *path, hid_t loc, const char *name, const char *value,
                                    tk_error *err)
 {
     tk_status st = TK_OK;
-    hid_t type = H5I_INVALID_HID, space = H5I_INVALID_HID, attr = H5I_INVALID_HID;
     char *clean = utf8_clean_dup(value, strlen(value));
     if (clean == NULL)
         return tk_error_set(err, TK_E_NOMEM, "%s: out of memory", path);
-    TK_H5CHECK(type = utf8_string_type(), "make a string type");
-    TK_H5CHECK(space = H5Screate(H5S_SCALAR), "create a dataspace");
-    TK_H5CHECK(attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "create an attribute");
-    TK_H5CHECK(H5Awrite(attr, type, &clean), "write an attribute");
-done:
+    TK_H5_CHECK(tk_h5_attr_str_vlen(loc, name, clean), path, "write an attribute");
+fail:
     free(clean);
-    if (attr >= 0)
-        H5Aclose(attr);
-    if (space >= 0)
-        H5Sclose(space);
-    if (type >= 0)
-        H5Tclose(type);
     return st;
 }
 
@@ -154,15 +127,9 @@ static tk_status write_int_attr(const char *path, hid_t loc, const char *name, h
                                 tk_error *err)
 {
     tk_status st = TK_OK;
-    hid_t space = H5I_INVALID_HID, attr = H5I_INVALID_HID;
-    TK_H5CHECK(space = H5Screate(H5S_SCALAR), "create a dataspace");
-    TK_H5CHECK(attr = H5Acreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT), "create an attribute");
-    TK_H5CHECK(H5Awrite(attr, H5T_NATIVE_INT32, &value), "write an attribute");
-done:
-    if (attr >= 0)
-        H5Aclose(attr);
-    if (space >= 0)
-        H5Sclose(space);
+    TK_H5_CHECK(tk_h5_attr_num_as(loc, name, file_type, H5T_NATIVE_INT32, &value), path,
+                "write an attribute");
+fail:
     return st;
 }
 
@@ -214,18 +181,18 @@ static tk_status column_create(const char *path, hid_t loc, const char *name, hi
     hsize_t dims[1] = {0}, maxdims[1] = {H5S_UNLIMITED}, chunk[1] = {cap};
     if ((c->buf = tk_malloc(cap, elem, err)) == NULL)
         return TK_E_NOMEM;
-    TK_H5CHECK(space = H5Screate_simple(1, dims, maxdims), "create a dataspace");
-    TK_H5CHECK(dcpl = H5Pcreate(H5P_DATASET_CREATE), "create a property list");
-    TK_H5CHECK(H5Pset_chunk(dcpl, 1, chunk), "set the chunk size");
+    TK_H5_CHECK(space = H5Screate_simple(1, dims, maxdims), path, "create a dataspace");
+    TK_H5_CHECK(dcpl = H5Pcreate(H5P_DATASET_CREATE), path, "create a property list");
+    TK_H5_CHECK(H5Pset_chunk(dcpl, 1, chunk), path, "set the chunk size");
     if (compress) {
         /* Level 1: most of the gain of deflate at a speed that keeps a
          * 1 GB corpus reading-bound. */
-        TK_H5CHECK(H5Pset_shuffle(dcpl), "set the shuffle filter");
-        TK_H5CHECK(H5Pset_deflate(dcpl, 1), "set deflate");
+        TK_H5_CHECK(H5Pset_shuffle(dcpl), path, "set the shuffle filter");
+        TK_H5_CHECK(H5Pset_deflate(dcpl, 1), path, "set deflate");
     }
-    TK_H5CHECK(c->dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
-               "create a dataset");
-done:
+    TK_H5_CHECK(c->dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                path, "create a dataset");
+fail:
     if (st != TK_OK)
         tk_error_prefix(err, "%s", name);
     if (dcpl >= 0)
@@ -242,13 +209,13 @@ static tk_status column_flush(const char *path, column *c, tk_error *err)
     if (c->n == 0)
         return TK_OK;
     hsize_t size[1] = {c->written + c->n}, start[1] = {c->written}, count[1] = {c->n};
-    TK_H5CHECK(H5Dset_extent(c->dset, size), "extend a dataset");
-    TK_H5CHECK(fspace = H5Dget_space(c->dset), "get a dataspace");
-    TK_H5CHECK(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL), "select rows");
-    TK_H5CHECK(mspace = H5Screate_simple(1, count, NULL), "create a dataspace");
-    TK_H5CHECK(H5Dwrite(c->dset, c->mem_type, mspace, fspace, H5P_DEFAULT, c->buf), "append rows");
+    TK_H5_CHECK(H5Dset_extent(c->dset, size), path, "extend a dataset");
+    TK_H5_CHECK(fspace = H5Dget_space(c->dset), path, "get a dataspace");
+    TK_H5_CHECK(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL), path, "select rows");
+    TK_H5_CHECK(mspace = H5Screate_simple(1, count, NULL), path, "create a dataspace");
+    TK_H5_CHECK(H5Dwrite(c->dset, c->mem_type, mspace, fspace, H5P_DEFAULT, c->buf), path, "append rows");
     c->written += c->n;
-done:
+fail:
     if (c->strings)
         for (size_t i = 0; i < c->n; i++)
             free(((char **)c->buf)[i]);
@@ -328,7 +295,7 @@ tk_status tk_dataset_writer_create(const char *out_path, tk_dataset_writer **out
     H5Eget_auto2(H5E_DEFAULT, &w->old_func, &w->old_data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    w->str_type = utf8_string_type();
+    w->str_type = tk_h5_str_vlen_type();
     if (w->file < 0 || w->str_type < 0) {
         tk_status st = tk_error_set(err, TK_E_IO, "%s: cannot create the dataset file (is the directory writable?)",
                                     w->tmp);
@@ -380,7 +347,8 @@ static tk_status open_split(tk_dataset_writer *w, const char *name, wsplit **out
     w->n_splits++; /* from here on wsplit_close cleans up after a failure */
     if ((s->name = strdup(name)) == NULL)
         return tk_error_set(err, TK_E_NOMEM, "%s: out of memory", path);
-    TK_H5CHECK(s->group = H5Gcreate2(w->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create a group");
+    TK_H5_CHECK(s->group = H5Gcreate2(w->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                path, "create a group");
     enum { ROWS = 16384, TOKENS = 65536, BYTES = 1 << 20 };
     if ((st = column_create(path, s->group, "offset", H5T_STD_I64LE, H5T_NATIVE_INT64, 8, ROWS, true, &s->offset, err)) ||
         (st = column_create(path, s->group, "ids", H5T_STD_I32LE, H5T_NATIVE_INT32, 4, TOKENS, true, &s->ids, err)) ||
@@ -394,14 +362,14 @@ static tk_status open_split(tk_dataset_writer *w, const char *name, wsplit **out
                             &s->word_offset, err)) ||
         (st = column_create(path, s->group, "word_text", H5T_STD_U8LE, H5T_NATIVE_UINT8, 1, BYTES, true,
                             &s->word_text, err)))
-        goto done;
+        goto fail;
     int64_t zero = 0;
     if ((st = column_append(path, &s->offset, &zero, 1, err)) ||
         (st = column_append(path, &s->word_offset, &zero, 1, err)))
-        goto done;
+        goto fail;
     w->last = w->n_splits - 1;
     *out = s;
-done:
+fail:
     if (st != TK_OK)
         tk_error_prefix(err, "/%s", name);
     return st;
@@ -514,35 +482,38 @@ tk_status tk_dataset_writer_finish(tk_dataset_writer *w, const tk_dataset_meta *
             st = column_flush(path, cols[c], err);
     }
     if (st != TK_OK)
-        goto done;
+        goto fail;
     if ((names = tk_calloc(w->n_splits ? (size_t)w->n_splits : 1, sizeof *names, err)) == NULL) {
         st = TK_E_NOMEM;
-        goto done;
+        goto fail;
     }
     for (int i = 0; i < w->n_splits; i++)
         names[i] = w->splits[i].name;
-    TK_H5CHECK(g = H5Gcreate2(w->file, "splits", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create /splits");
+    TK_H5_CHECK(g = H5Gcreate2(w->file, "splits", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                path, "create /splits");
     if ((st = write_strings(path, g, "names", names, w->n_splits, true, err)))
-        goto done;
+        goto fail;
     H5Gclose(g);
     g = H5I_INVALID_HID;
     if (meta->n_classes > 0) {
-        TK_H5CHECK(g = H5Gcreate2(w->file, "classes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create /classes");
+        TK_H5_CHECK(g = H5Gcreate2(w->file, "classes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                    path, "create /classes");
         if ((st = write_strings(path, g, "name", meta->class_names, meta->n_classes, false, err)))
-            goto done;
+            goto fail;
         H5Gclose(g);
         g = H5I_INVALID_HID;
     }
     if ((counts = tk_malloc(meta->vocab_size ? (size_t)meta->vocab_size : 1, sizeof *counts, err)) == NULL) {
         st = TK_E_NOMEM;
-        goto done;
+        goto fail;
     }
     for (int64_t r = 0; r < meta->vocab_size; r++)
         counts[r] = meta->counts ? meta->counts[r] : -1;
-    TK_H5CHECK(g = H5Gcreate2(w->file, "vocab", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create /vocab");
+    TK_H5_CHECK(g = H5Gcreate2(w->file, "vocab", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                path, "create /vocab");
     if ((st = write_strings(path, g, "word", meta->vocab, meta->vocab_size, false, err)) ||
         (st = write_array(path, g, "count", H5T_STD_I64LE, H5T_NATIVE_INT64, meta->vocab_size, counts, err)))
-        goto done;
+        goto fail;
     H5Gclose(g);
     g = H5I_INVALID_HID;
     const tk_tokenizer_record *rec = meta->tokenizer;
@@ -561,7 +532,7 @@ tk_status tk_dataset_writer_finish(tk_dataset_writer *w, const tk_dataset_meta *
         (st = write_int_attr(path, w->file, "padding_post", H5T_STD_I8LE, cv->padding_post, err)) ||
         (st = write_int_attr(path, w->file, "truncating_post", H5T_STD_I8LE, cv->truncating_post, err)) ||
         (st = write_int_attr(path, w->file, "dataset_version", H5T_STD_I32LE, TK_DATASET_VERSION, err)))
-        goto done;
+        goto fail;
     for (int i = 0; i < w->n_splits; i++)
         wsplit_close(&w->splits[i]);
     w->n_splits = 0;
@@ -571,11 +542,11 @@ tk_status tk_dataset_writer_finish(tk_dataset_writer *w, const tk_dataset_meta *
     w->file = H5I_INVALID_HID;
     if (closed < 0) {
         st = tk_error_set(err, TK_E_IO, "%s: HDF5 failed to close (flush) the file", path);
-        goto done;
+        goto fail;
     }
     if (rename(w->tmp, w->path) != 0)
         st = tk_error_set(err, TK_E_IO, "%s: cannot rename to %s: %s", w->tmp, w->path, strerror(errno));
-done:
+fail:
     free(names);
     free(counts);
     if (g >= 0)
@@ -708,29 +679,29 @@ static tk_status read_array(const char *path, hid_t loc, const char *name, hid_t
     *out = NULL;
     if ((dset = H5Dopen2(loc, name, H5P_DEFAULT)) < 0) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: no dataset '%s' (not a tokattr dataset file?)", path, name);
-        goto done;
+        goto fail;
     }
-    TK_H5CHECK(space = H5Dget_space(dset), "get a dataspace");
+    TK_H5_CHECK(space = H5Dget_space(dset), path, "get a dataspace");
     hsize_t dims[1] = {0};
     if (H5Sget_simple_extent_ndims(space) != 1 || H5Sget_simple_extent_dims(space, dims, NULL) < 0) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: dataset '%s' is not one-dimensional", path, name);
-        goto done;
+        goto fail;
     }
     if (n >= 0 && dims[0] != (hsize_t)n) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: dataset '%s' has %llu elements, expected %lld", path, name,
                           (unsigned long long)dims[0], (long long)n);
-        goto done;
+        goto fail;
     }
     *out = tk_malloc(dims[0] ? dims[0] : 1, elem, err);
     if (*out == NULL) {
         st = TK_E_NOMEM;
-        goto done;
+        goto fail;
     }
     if (dims[0] > 0)
-        TK_H5CHECK(H5Dread(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out), "read a dataset");
+        TK_H5_CHECK(H5Dread(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out), path, "read a dataset");
     if (got != NULL)
         *got = (int64_t)dims[0];
-done:
+fail:
     if (st != TK_OK) {
         free(*out);
         *out = NULL;
@@ -755,14 +726,14 @@ static tk_status read_strings(const char *path, hid_t loc, const char *name, boo
     obj = attr ? H5Aopen(loc, name, H5P_DEFAULT) : H5Dopen2(loc, name, H5P_DEFAULT);
     if (obj < 0) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: no %s '%s'", path, attr ? "attribute" : "dataset", name);
-        goto done;
+        goto fail;
     }
-    TK_H5CHECK(space = attr ? H5Aget_space(obj) : H5Dget_space(obj), "get a dataspace");
-    TK_H5CHECK(npoints = H5Sget_simple_extent_npoints(space), "count strings");
+    TK_H5_CHECK(space = attr ? H5Aget_space(obj) : H5Dget_space(obj), path, "get a dataspace");
+    TK_H5_CHECK(npoints = H5Sget_simple_extent_npoints(space), path, "count strings");
     if (n >= 0 && npoints != n) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: '%s' has %lld strings, expected %lld", path, name,
                           (long long)npoints, (long long)n);
-        goto done;
+        goto fail;
     }
     {
         hid_t ftype = attr ? H5Aget_type(obj) : H5Dget_type(obj);
@@ -771,24 +742,24 @@ static tk_status read_strings(const char *path, hid_t loc, const char *name, boo
             H5Tclose(ftype);
         if (!vlen) {
             st = tk_error_set(err, TK_E_FORMAT, "%s: '%s' is not a variable-length string", path, name);
-            goto done;
+            goto fail;
         }
     }
-    TK_H5CHECK(type = utf8_string_type(), "make a string type");
+    TK_H5_CHECK(type = tk_h5_str_vlen_type(), path, "make a string type");
     if ((raw = tk_calloc(npoints ? (size_t)npoints : 1, sizeof *raw, err)) == NULL ||
         (res = tk_calloc(npoints ? (size_t)npoints : 1, sizeof *res, err)) == NULL) {
         st = TK_E_NOMEM;
-        goto done;
+        goto fail;
     }
     if (npoints > 0)
-        TK_H5CHECK(attr ? H5Aread(obj, type, raw) : H5Dread(obj, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw),
-                   "read strings");
+        TK_H5_CHECK(attr ? H5Aread(obj, type, raw) : H5Dread(obj, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw),
+                    path, "read strings");
     for (hssize_t i = 0; i < npoints && st == TK_OK; i++)
         if ((res[i] = strdup(raw[i] ? raw[i] : "")) == NULL)
             st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory reading '%s'", path, name);
     for (hssize_t i = 0; i < npoints; i++)
         H5free_memory(raw[i]);
-done:
+fail:
     free(raw);
     if (st == TK_OK) {
         *out = res;
@@ -845,37 +816,20 @@ static tk_status check_ids(const char *path, const char *split, int version, int
 static tk_status read_string_attr(const char *path, hid_t file, const char *name, char *buf, size_t size,
                                   tk_error *err)
 {
-    tk_status st = TK_OK;
-    hid_t attr = H5I_INVALID_HID, type = H5I_INVALID_HID;
-    char *value = NULL;
-    if ((attr = H5Aopen(file, name, H5P_DEFAULT)) < 0) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: no root attribute '%s'", path, name);
-        goto done;
-    }
-    TK_H5CHECK(type = utf8_string_type(), "make a string type");
-    /* HDF5 does not convert between character sets: read as written. */
-    TK_H5CHECK(H5Aread(attr, type, &value), "read a string attribute");
-    snprintf(buf, size, "%s", value ? value : "");
-done:
-    if (value != NULL)
-        H5free_memory(value);
-    if (type >= 0)
-        H5Tclose(type);
-    if (attr >= 0)
-        H5Aclose(attr);
-    return st;
+    char *value = tk_h5_attr_read_str(file, name);
+    if (value == NULL)
+        return tk_error_set(err, TK_E_FORMAT, "%s: no root attribute '%s' (or not a string)", path, name);
+    snprintf(buf, size, "%s", value);
+    free(value);
+    return TK_OK;
 }
 
 static tk_status read_int_attr(const char *path, hid_t file, const char *name, int32_t *value, tk_error *err)
 {
-    tk_status st = TK_OK;
-    hid_t attr = H5Aopen(file, name, H5P_DEFAULT);
-    if (attr < 0)
-        return tk_error_set(err, TK_E_FORMAT, "%s: no root attribute '%s'", path, name);
-    TK_H5CHECK(H5Aread(attr, H5T_NATIVE_INT32, value), "read an integer attribute");
-done:
-    H5Aclose(attr);
-    return st;
+    if (tk_h5_attr_read_num(file, name, H5T_NATIVE_INT32, value) < 0)
+        return tk_error_set(err, TK_E_FORMAT, "%s: no root attribute '%s' (or not an integer)", path,
+                            name);
+    return TK_OK;
 }
 
 /* ---- a split read in pieces (dataset.h) ---- */
@@ -1002,23 +956,6 @@ int64_t tk_docs_count(const tk_docs_reader *r)
     return r->n;
 }
 
-/* Elements [first, first + count) of the 1-D dataset d into buf. */
-static herr_t read_slab(hid_t d, hid_t mem_type, int64_t first, int64_t count, void *buf)
-{
-    if (count == 0)
-        return 0;
-    hsize_t start[1] = {(hsize_t)first}, cnt[1] = {(hsize_t)count};
-    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, cnt, NULL);
-    herr_t rc = -1;
-    if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL) >= 0)
-        rc = H5Dread(d, mem_type, ms, fs, H5P_DEFAULT, buf);
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (fs >= 0)
-        H5Sclose(fs);
-    return rc;
-}
-
 /* count variable-length strings from row first of the dataset d (name), copied. */
 static tk_status read_string_slab(const char *path, hid_t d, const char *name, int64_t first, int64_t count,
                                   char **out, tk_error *err)
@@ -1028,14 +965,14 @@ static tk_status read_string_slab(const char *path, hid_t d, const char *name, i
     char **raw = tk_calloc(count ? (size_t)count : 1, sizeof *raw, err);
     if (raw == NULL)
         return TK_E_NOMEM;
-    TK_H5CHECK(type = utf8_string_type(), "make a string type");
-    TK_H5CHECK(read_slab(d, type, first, count, raw), "read document ids");
+    TK_H5_CHECK(type = tk_h5_str_vlen_type(), path, "make a string type");
+    TK_H5_CHECK(tk_h5_read_rows(d, type, first, count, 0, raw), path, "read document ids");
     for (int64_t i = 0; i < count && st == TK_OK; i++)
         if ((out[i] = strdup(raw[i] ? raw[i] : "")) == NULL)
             st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory reading '%s'", path, name);
     for (int64_t i = 0; i < count; i++)
         H5free_memory(raw[i]);
-done:
+fail:
     free(raw);
     if (type >= 0)
         H5Tclose(type);
@@ -1069,19 +1006,20 @@ static tk_status docs_read(tk_docs_reader *r, int64_t first, int64_t count, docs
     if (!s->offset || !s->label || !s->rating || !s->review_id || (what != DOCS_INDEX && !s->doc_id) ||
         !s->name) {
         st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory reading documents", path);
-        goto done;
+        goto fail;
     }
-    TK_H5CHECK(read_slab(r->d[D_OFFSET], H5T_NATIVE_INT64, first, count + 1, s->offset), "read /offset");
+    TK_H5_CHECK(tk_h5_read_rows(r->d[D_OFFSET], H5T_NATIVE_INT64, first, count + 1, 0, s->offset),
+                path, "read /offset");
     int64_t a = s->offset[0], b = s->offset[count];
     for (int64_t i = 0; i < count; i++)
         if (s->offset[i + 1] < s->offset[i]) {
             st = tk_error_set(err, TK_E_FORMAT, "%s: /%s review %lld has a bad offset", path, r->split,
                               (long long)(first + i));
-            goto done;
+            goto fail;
         }
     if (a < 0 || b > r->nids || (whole && (a != 0 || b != r->nids))) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: /%s/offset does not span /%s/ids", path, r->split, r->split);
-        goto done;
+        goto fail;
     }
     for (int64_t i = 0; i <= count; i++)
         s->offset[i] -= a;
@@ -1089,56 +1027,60 @@ static tk_status docs_read(tk_docs_reader *r, int64_t first, int64_t count, docs
         goto labels;
     if ((s->ids = tk_malloc(b - a > 0 ? (size_t)(b - a) : 1, sizeof *s->ids, err)) == NULL) {
         st = TK_E_NOMEM;
-        goto done;
+        goto fail;
     }
-    TK_H5CHECK(read_slab(r->d[D_IDS], H5T_NATIVE_INT32, a, b - a, s->ids), "read /ids");
+    TK_H5_CHECK(tk_h5_read_rows(r->d[D_IDS], H5T_NATIVE_INT32, a, b - a, 0, s->ids), path, "read /ids");
     if ((st = check_ids(path, r->split, r->version, r->index_from, r->vocab_size, s->ids, a, b - a, err)))
-        goto done;
+        goto fail;
 labels:
-    TK_H5CHECK(read_slab(r->d[D_LABEL], H5T_NATIVE_INT32, first, count, s->label), "read /label");
-    TK_H5CHECK(read_slab(r->d[D_RATING], H5T_NATIVE_INT8, first, count, s->rating), "read /rating");
-    TK_H5CHECK(read_slab(r->d[D_REVIEW_ID], H5T_NATIVE_INT32, first, count, s->review_id), "read /review_id");
+    TK_H5_CHECK(tk_h5_read_rows(r->d[D_LABEL], H5T_NATIVE_INT32, first, count, 0, s->label),
+                path, "read /label");
+    TK_H5_CHECK(tk_h5_read_rows(r->d[D_RATING], H5T_NATIVE_INT8, first, count, 0, s->rating),
+                path, "read /rating");
+    TK_H5_CHECK(tk_h5_read_rows(r->d[D_REVIEW_ID], H5T_NATIVE_INT32, first, count, 0, s->review_id),
+                path, "read /review_id");
     if (!text) {
         /* the model input and the label only, or the index */
     } else if (r->version >= 2) {
         if ((st = read_string_slab(path, r->d[D_DOC_ID], "doc_id", first, count, s->doc_id, err)))
-            goto done;
+            goto fail;
         if ((s->word_offset = tk_malloc((size_t)(b - a) + 1, sizeof *s->word_offset, err)) == NULL) {
             st = TK_E_NOMEM;
-            goto done;
+            goto fail;
         }
-        TK_H5CHECK(read_slab(r->d[D_WORD_OFFSET], H5T_NATIVE_INT64, a, b - a + 1, s->word_offset),
-                   "read /word_offset");
+        TK_H5_CHECK(tk_h5_read_rows(r->d[D_WORD_OFFSET], H5T_NATIVE_INT64, a, b - a + 1, 0, s->word_offset),
+                    path, "read /word_offset");
         int64_t wa = s->word_offset[0], wb = s->word_offset[b - a];
         for (int64_t i = 0; i < b - a; i++)
             if (s->word_offset[i + 1] < s->word_offset[i]) {
                 st = tk_error_set(err, TK_E_FORMAT, "%s: /%s/word_offset[%lld] goes backwards", path, r->split,
                                   (long long)(a + i));
-                goto done;
+                goto fail;
             }
         if (wa < 0 || wb > r->nbytes || (whole && (wa != 0 || wb != r->nbytes))) {
             st = tk_error_set(err, TK_E_FORMAT, "%s: /%s/word_offset does not span /%s/word_text", path,
                               r->split, r->split);
-            goto done;
+            goto fail;
         }
         for (int64_t i = 0; i <= b - a; i++)
             s->word_offset[i] -= wa;
         if ((s->word_text = tk_malloc(wb - wa > 0 ? (size_t)(wb - wa) : 1, 1, err)) == NULL) {
             st = TK_E_NOMEM;
-            goto done;
+            goto fail;
         }
-        TK_H5CHECK(read_slab(r->d[D_WORD_TEXT], H5T_NATIVE_UINT8, wa, wb - wa, s->word_text), "read /word_text");
+        TK_H5_CHECK(tk_h5_read_rows(r->d[D_WORD_TEXT], H5T_NATIVE_UINT8, wa, wb - wa, 0, s->word_text),
+                    path, "read /word_text");
     } else {
         for (int64_t i = 0; i < count; i++) {
             char buf[16];
             snprintf(buf, sizeof buf, "%d", s->review_id[i]);
             if ((s->doc_id[i] = strdup(buf)) == NULL) {
                 st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory", path);
-                goto done;
+                goto fail;
             }
         }
     }
-done:
+fail:
     if (st != TK_OK)
         tk_split_free(s);
     return st;
