@@ -12,6 +12,26 @@ void tk_h5_quiet(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
+bool tk_h5_exists(hid_t file, const char *path)
+{
+    char buf[512];
+    size_t n = strlen(path);
+    if (n >= sizeof buf)
+        return false;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char keep = buf[i];
+        buf[i] = '\0';
+        htri_t e = H5Lexists(file, buf, H5P_DEFAULT);
+        buf[i] = keep;
+        if (e <= 0)
+            return false;
+    }
+    return true;
+}
+
 /* H5Ewalk2 visits the most specific error first (H5E_WALK_UPWARD): keep it. */
 static herr_t first_error(unsigned n, const H5E_error2_t *e, void *data)
 {

@@ -7,6 +7,7 @@
 #define TOKATTR_CORE_H5_H
 
 #include <hdf5.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/status.h"
@@ -25,6 +26,11 @@
 
 /* HDF5 prints nothing on its own from now on (this process). */
 void tk_h5_quiet(void);
+
+/* True when every component of the absolute path exists in file, so that
+ * opening it cannot fail for absence (H5Lexists fails on a missing parent
+ * group). */
+bool tk_h5_exists(hid_t file, const char *path);
 
 /* What HDF5 said about the last failed call of this thread: the most
  * specific message of its error stack ("truncated file: eof = ...", "unable

@@ -25,28 +25,6 @@ static char *dup_str(const char *s, tk_error *err)
     return d;
 }
 
-/* True when every component of an absolute path exists, so that opening it
- * cannot fail for absence (H5Lexists fails on a missing parent group). */
-static bool path_exists(hid_t file, const char *path)
-{
-    char buf[512];
-    size_t n = strlen(path);
-    if (n >= sizeof buf)
-        return false;
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        char keep = buf[i];
-        buf[i] = '\0';
-        htri_t e = H5Lexists(file, buf, H5P_DEFAULT);
-        buf[i] = keep;
-        if (e <= 0)
-            return false;
-    }
-    return true;
-}
-
 /* Reads a whole dataset of rank `rank` (1 or 2) converted to mem_type.
  * dims receives its shape. Absent and optional: *out = NULL, TK_OK. */
 static tk_status read_array(hid_t file, const char *file_path, const char *dpath, hid_t mem_type,
@@ -55,7 +33,7 @@ static tk_status read_array(hid_t file, const char *file_path, const char *dpath
 {
     *out = NULL;
     dims[0] = dims[1] = 0;
-    if (!path_exists(file, dpath)) {
+    if (!tk_h5_exists(file, dpath)) {
         if (!required)
             return TK_OK;
         return tk_error_set(err, TK_E_FORMAT, "%s: the required dataset %s is missing", file_path,
@@ -310,7 +288,7 @@ static tk_status read_strings(hid_t file, const char *fp, const char *dpath, int
                               tk_results_strings *out, tk_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (!path_exists(file, dpath))
+    if (!tk_h5_exists(file, dpath))
         return TK_OK;
     tk_status st = TK_OK;
     hid_t d = H5Dopen2(file, dpath, H5P_DEFAULT);
@@ -403,14 +381,11 @@ static void free_strings(tk_results_strings *s)
 static int32_t attr_i32(hid_t file, const char *obj, const char *name, int32_t dflt)
 {
     int32_t v = dflt;
-    if (!path_exists(file, obj) || H5Aexists_by_name(file, obj, name, H5P_DEFAULT) <= 0)
-        return dflt;
-    hid_t a = H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0)
-        return dflt;
-    if (H5Aread(a, H5T_NATIVE_INT32, &v) < 0)
+    hid_t o = tk_h5_exists(file, obj) ? H5Oopen(file, obj, H5P_DEFAULT) : H5I_INVALID_HID;
+    if (o >= 0 && tk_h5_attr_read_num(o, name, H5T_NATIVE_INT32, &v) < 0)
         v = dflt;
-    H5Aclose(a);
+    if (o >= 0)
+        H5Oclose(o);
     return v;
 }
 
@@ -492,84 +467,23 @@ static tk_status read_words(hid_t file, const char *fp, tk_results *r, tk_error 
 }
 
 /* /vocab/word: variable-length or fixed-length strings, one per token id. */
+/* /vocab/word (either string layout, read_strings) as one malloc'd string
+ * per word, the form r->vocab is kept in. */
 static tk_status read_vocab(hid_t file, const char *fp, tk_results *r, tk_error *err)
 {
-    const char *dpath = TK_RS_VOCAB_WORD;
-    if (!path_exists(file, dpath))
-        return TK_OK;
-    tk_status st = TK_OK;
-    hid_t d = H5Dopen2(file, dpath, H5P_DEFAULT);
-    hid_t s = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
-    hid_t ft = d >= 0 ? H5Dget_type(d) : H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    if (s < 0 || ft < 0 || H5Tget_class(ft) != H5T_STRING || H5Sget_simple_extent_ndims(s) != 1) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: %s is not a one-dimensional string dataset", fp,
-                          dpath);
-        goto done;
-    }
-    hsize_t n;
-    H5Sget_simple_extent_dims(s, &n, NULL);
-    r->vocab = tk_calloc(n ? n : 1, sizeof *r->vocab, err);
-    if (r->vocab == NULL) {
+    tk_results_strings words;
+    tk_status st = read_strings(file, fp, TK_RS_VOCAB_WORD, -1, &words, err);
+    if (st != TK_OK || words.s == NULL)
+        return st; /* absent: no vocabulary */
+    r->vocab = tk_calloc(words.n ? (size_t)words.n : 1, sizeof *r->vocab, err);
+    if (r->vocab == NULL)
         st = TK_E_NOMEM;
-        goto done;
-    }
-    r->v = (int64_t)n;
-    if (H5Tis_variable_str(ft) > 0) {
-        char **tmp = tk_calloc(n ? n : 1, sizeof *tmp, err);
-        mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5T_VARIABLE);
-        H5Tset_cset(mt, H5Tget_cset(ft));
-        if (tmp == NULL) {
+    else
+        r->v = words.n;
+    for (int64_t i = 0; st == TK_OK && i < words.n; i++)
+        if ((r->vocab[i] = dup_str(words.s[i], err)) == NULL)
             st = TK_E_NOMEM;
-            goto done;
-        }
-        if (n > 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
-            free(tmp);
-            st = tk_error_set(err, TK_E_FORMAT, "%s: %s cannot be read", fp, dpath);
-            goto done;
-        }
-        for (hsize_t i = 0; i < n && st == TK_OK; i++) {
-            r->vocab[i] = dup_str(tmp[i] ? tmp[i] : "", err);
-            if (r->vocab[i] == NULL)
-                st = TK_E_NOMEM;
-        }
-        if (n > 0)
-            H5Dvlen_reclaim(mt, s, H5P_DEFAULT, tmp);
-        free(tmp);
-    } else {
-        size_t sz = H5Tget_size(ft);
-        char *tmp = tk_malloc(n ? n : 1, sz + 1, err);
-        mt = H5Tcopy(ft);
-        if (tmp == NULL) {
-            st = TK_E_NOMEM;
-            goto done;
-        }
-        if (n > 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
-            free(tmp);
-            st = tk_error_set(err, TK_E_FORMAT, "%s: %s cannot be read", fp, dpath);
-            goto done;
-        }
-        for (hsize_t i = 0; i < n && st == TK_OK; i++) {
-            size_t len = strnlen(tmp + i * sz, sz);
-            r->vocab[i] = tk_malloc(len + 1, 1, err);
-            if (r->vocab[i] == NULL) {
-                st = TK_E_NOMEM;
-                break;
-            }
-            memcpy(r->vocab[i], tmp + i * sz, len);
-            r->vocab[i][len] = '\0';
-        }
-        free(tmp);
-    }
-done:
-    if (mt >= 0)
-        H5Tclose(mt);
-    if (ft >= 0)
-        H5Tclose(ft);
-    if (s >= 0)
-        H5Sclose(s);
-    if (d >= 0)
-        H5Dclose(d);
+    free_strings(&words);
     return st;
 }
 
@@ -608,7 +522,7 @@ static tk_status read_faith(hid_t file, const char *fp, tk_results *r, tk_result
 {
     char p[512];
     snprintf(p, sizeof p, TK_RS_FAITHFULNESS "/%s/" TK_RS_F_CURVE, m->name);
-    if (strlen(m->name) > 200 || !path_exists(file, p))
+    if (strlen(m->name) > 200 || !tk_h5_exists(file, p))
         return TK_OK;
     m->faith = tk_calloc(1, sizeof *m->faith, err);
     if (m->faith == NULL)
@@ -647,7 +561,7 @@ static tk_status read_faith(hid_t file, const char *fp, tk_results *r, tk_result
 
 static tk_status read_methods(hid_t file, const char *fp, tk_results *r, tk_error *err)
 {
-    if (!path_exists(file, TK_RS_ATTRIBUTIONS))
+    if (!tk_h5_exists(file, TK_RS_ATTRIBUTIONS))
         return TK_OK;
     hid_t g = H5Gopen2(file, TK_RS_ATTRIBUTIONS, H5P_DEFAULT);
     if (g < 0)
@@ -1107,8 +1021,8 @@ tk_results_kind tk_results_examine(const char *path, tk_error *err)
         bool attrs = false;
         for (size_t i = 0; i < sizeof RESULTS_ATTRS / sizeof RESULTS_ATTRS[0]; i++)
             attrs = attrs || H5Aexists(file, RESULTS_ATTRS[i]) > 0;
-        const char *missing = !path_exists(file, TK_RS_TOKEN_OFFSET) ? TK_RS_TOKEN_OFFSET
-                              : !path_exists(file, TK_RS_ATTRIBUTIONS) ? TK_RS_ATTRIBUTIONS
+        const char *missing = !tk_h5_exists(file, TK_RS_TOKEN_OFFSET) ? TK_RS_TOKEN_OFFSET
+                              : !tk_h5_exists(file, TK_RS_ATTRIBUTIONS) ? TK_RS_ATTRIBUTIONS
                                                                        : NULL;
         if (missing == NULL) {
             kind = TK_RESULTS_READABLE;
