@@ -50,28 +50,34 @@ void tk_h5_error_text(char *buf, size_t size)
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_error, span);
 }
 
-herr_t tk_h5_attr_str_sized(hid_t obj, const char *name, const char *value, size_t size)
+/* Creates the scalar attribute name (file_type) on obj and writes value
+ * (mem_type) to it: every attribute writer below. */
+static herr_t attr_create_write(hid_t obj, const char *name, hid_t file_type, hid_t mem_type,
+                                const void *value)
 {
-    hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
-    herr_t rc = -1;
-    char *buf = calloc(size, 1);
-    if (type < 0 || space < 0 || !buf || strlen(value) >= size)
-        goto done;
-    memcpy(buf, value, strlen(value));
-    if (H5Tset_size(type, size) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0)
-        goto done;
-    if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
-        goto done;
-    a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0)
-        goto done;
-    rc = H5Awrite(a, type, buf);
-done:
-    free(buf);
+    hid_t space = H5Screate(H5S_SCALAR);
+    if (space < 0)
+        return -1;
+    hid_t a = H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, mem_type, value);
     if (a >= 0)
         H5Aclose(a);
-    if (space >= 0)
-        H5Sclose(space);
+    H5Sclose(space);
+    return rc;
+}
+
+herr_t tk_h5_attr_str_sized(hid_t obj, const char *name, const char *value, size_t size)
+{
+    hid_t type = H5Tcopy(H5T_C_S1);
+    herr_t rc = -1;
+    char *buf = calloc(size, 1);
+    if (type >= 0 && buf && strlen(value) < size && H5Tset_size(type, size) >= 0 &&
+        H5Tset_cset(type, H5T_CSET_UTF8) >= 0 &&
+        !(H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)) {
+        memcpy(buf, value, strlen(value));
+        rc = attr_create_write(obj, name, type, type, buf);
+    }
+    free(buf);
     if (type >= 0)
         H5Tclose(type);
     return rc;
@@ -109,15 +115,7 @@ herr_t tk_h5_attr_str_overwrite(hid_t obj, const char *name, const char *value)
 herr_t tk_h5_attr_num_as(hid_t obj, const char *name, hid_t file_type, hid_t mem_type,
                          const void *value)
 {
-    hid_t space = H5Screate(H5S_SCALAR);
-    if (space < 0)
-        return -1;
-    hid_t a = H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, mem_type, value);
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(space);
-    return rc;
+    return attr_create_write(obj, name, file_type, mem_type, value);
 }
 
 herr_t tk_h5_attr_num(hid_t obj, const char *name, hid_t type, const void *value)
@@ -149,16 +147,8 @@ hid_t tk_h5_str_vlen_type(void)
 
 herr_t tk_h5_attr_str_vlen(hid_t obj, const char *name, const char *value)
 {
-    hid_t type = tk_h5_str_vlen_type(), space = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
-    herr_t rc = -1;
-    if (type >= 0 && space >= 0)
-        a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (a >= 0)
-        rc = H5Awrite(a, type, &value);
-    if (a >= 0)
-        H5Aclose(a);
-    if (space >= 0)
-        H5Sclose(space);
+    hid_t type = tk_h5_str_vlen_type();
+    herr_t rc = type < 0 ? -1 : attr_create_write(obj, name, type, type, &value);
     if (type >= 0)
         H5Tclose(type);
     return rc;
@@ -203,46 +193,34 @@ char *tk_h5_attr_read_str(hid_t obj, const char *name)
     return out;
 }
 
-/* The file space of rows [first, first + count) of d and a memory space of
- * their shape; both closed by the caller. */
-static herr_t rows_spaces(hid_t d, int64_t first, int64_t count, int cols, hid_t *fs, hid_t *ms)
+/* Rows [first, first + count) of d read into or written from buf. */
+static herr_t rows_io(hid_t d, hid_t mem_type, int64_t first, int64_t count, int cols, void *buf,
+                      bool write)
 {
+    if (count == 0)
+        return 0;
     int rank = cols > 0 ? 2 : 1;
     hsize_t start[2] = {(hsize_t)first, 0}, cnt[2] = {(hsize_t)count, (hsize_t)cols};
-    *fs = H5Dget_space(d);
-    *ms = H5Screate_simple(rank, cnt, NULL);
-    if (*fs < 0 || *ms < 0)
-        return -1;
-    return H5Sselect_hyperslab(*fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
+    hid_t fs = H5Dget_space(d);
+    hid_t ms = H5Screate_simple(rank, cnt, NULL);
+    herr_t rc = -1;
+    if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL) >= 0)
+        rc = write ? H5Dwrite(d, mem_type, ms, fs, H5P_DEFAULT, buf)
+                   : H5Dread(d, mem_type, ms, fs, H5P_DEFAULT, buf);
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    return rc;
 }
 
 herr_t tk_h5_write_rows(hid_t d, hid_t mem_type, int64_t first, int64_t count, int cols,
                          const void *buf)
 {
-    if (count == 0)
-        return 0;
-    hid_t fs, ms;
-    herr_t rc = rows_spaces(d, first, count, cols, &fs, &ms);
-    if (rc >= 0)
-        rc = H5Dwrite(d, mem_type, ms, fs, H5P_DEFAULT, buf);
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (fs >= 0)
-        H5Sclose(fs);
-    return rc;
+    return rows_io(d, mem_type, first, count, cols, (void *)buf, true); /* only H5Dwrite sees it */
 }
 
 herr_t tk_h5_read_rows(hid_t d, hid_t mem_type, int64_t first, int64_t count, int cols, void *buf)
 {
-    if (count == 0)
-        return 0;
-    hid_t fs, ms;
-    herr_t rc = rows_spaces(d, first, count, cols, &fs, &ms);
-    if (rc >= 0)
-        rc = H5Dread(d, mem_type, ms, fs, H5P_DEFAULT, buf);
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (fs >= 0)
-        H5Sclose(fs);
-    return rc;
+    return rows_io(d, mem_type, first, count, cols, buf, false);
 }

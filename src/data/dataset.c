@@ -713,6 +713,20 @@ fail:
     return st;
 }
 
+/* The n strings HDF5 allocated in raw copied into malloc'd ones in out
+ * (raw's freed either way). */
+static tk_status copy_vlen(char **raw, int64_t n, char **out, const char *path, const char *name,
+                           tk_error *err)
+{
+    tk_status st = TK_OK;
+    for (int64_t i = 0; i < n && st == TK_OK; i++)
+        if ((out[i] = strdup(raw[i] ? raw[i] : "")) == NULL)
+            st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory reading '%s'", path, name);
+    for (int64_t i = 0; i < n; i++)
+        H5free_memory(raw[i]);
+    return st;
+}
+
 /* n vlen strings (a dataset, or an attribute of loc when attr) copied into
  * malloc'd strings; n < 0: any length, returned in *got. */
 static tk_status read_strings(const char *path, hid_t loc, const char *name, bool attr, int64_t n, int64_t *got,
@@ -754,11 +768,7 @@ static tk_status read_strings(const char *path, hid_t loc, const char *name, boo
     if (npoints > 0)
         TK_H5_CHECK(attr ? H5Aread(obj, type, raw) : H5Dread(obj, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw),
                     path, "read strings");
-    for (hssize_t i = 0; i < npoints && st == TK_OK; i++)
-        if ((res[i] = strdup(raw[i] ? raw[i] : "")) == NULL)
-            st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory reading '%s'", path, name);
-    for (hssize_t i = 0; i < npoints; i++)
-        H5free_memory(raw[i]);
+    st = copy_vlen(raw, npoints, res, path, name, err);
 fail:
     free(raw);
     if (st == TK_OK) {
@@ -967,11 +977,7 @@ static tk_status read_string_slab(const char *path, hid_t d, const char *name, i
         return TK_E_NOMEM;
     TK_H5_CHECK(type = tk_h5_str_vlen_type(), path, "make a string type");
     TK_H5_CHECK(tk_h5_read_rows(d, type, first, count, 0, raw), path, "read document ids");
-    for (int64_t i = 0; i < count && st == TK_OK; i++)
-        if ((out[i] = strdup(raw[i] ? raw[i] : "")) == NULL)
-            st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory reading '%s'", path, name);
-    for (int64_t i = 0; i < count; i++)
-        H5free_memory(raw[i]);
+    st = copy_vlen(raw, count, out, path, name, err);
 fail:
     free(raw);
     if (type >= 0)
