@@ -11,8 +11,6 @@
 set -euo pipefail
 : "${TOKATTR_BIN:?}" "${TOKATTR_BUILD:?}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/tokattr-it-report-browse-XXXXXX")
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
 SRC=${TOKATTR_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$SRC/tests/support/chromium.sh"
 

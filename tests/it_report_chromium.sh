@@ -7,8 +7,6 @@
 set -euo pipefail
 : "${TOKATTR_BIN:?}" "${TOKATTR_BUILD:?}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/tokattr-it-report-chromium-XXXXXX")
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
 SRC=${TOKATTR_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$SRC/tests/support/chromium.sh"
 

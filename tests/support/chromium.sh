@@ -2,6 +2,8 @@
 # after they set $work. Finds the browser once (the Debian package is
 # installed when it is missing) and offers:
 #
+# fail MSG: prints "FAIL: MSG" and ends the test (exit 1).
+#
 # chromium_run OUT LOG ARGS...: Chromium on ARGS (the URL last) in a fresh
 # profile under $work, its stdout to OUT and its log (stderr: console
 # messages, load errors) to LOG; non-zero when it fails or takes over 180 s.
@@ -10,12 +12,13 @@
 # the browser's own fetching (updates, sync, QUIC), and every host name
 # resolving to nothing, so that not even a background request can leave
 # the machine; logging to stderr, which the tests read for console errors.
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
     echo "chromium is missing: installing the Debian package"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    CHROMIUM=$(command -v chromium) ||
-        { echo "FAIL: cannot install chromium (apt-get install chromium)" >&2; exit 1; }
+    CHROMIUM=$(command -v chromium) || fail "cannot install chromium (apt-get install chromium)"
 fi
 CHROMIUM_FLAGS=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
                 --disable-background-networking --disable-component-update --disable-sync
