@@ -873,8 +873,10 @@ void tk_docs_close(tk_docs_reader *r)
     free(r);
 }
 
-/* The reader of split in file (own: closed with the reader, also on failure). */
-static tk_status docs_open_in(const char *path, hid_t file, bool own, const char *split,
+/* The reader of split in file (own: closed with the reader, also on
+ * failure); cache: the chunk caches of reads in pieces (a whole-split read
+ * passes every chunk once and needs none beyond HDF5's default). */
+static tk_status docs_open_in(const char *path, hid_t file, bool own, bool cache, const char *split,
                               tk_docs_reader **out, tk_error *err)
 {
     tk_status st = TK_OK;
@@ -923,10 +925,10 @@ static tk_status docs_open_in(const char *path, hid_t file, bool own, const char
          * whatever the corpus: 16 MB for the per-token datasets, 2 MB for
          * the per-document ones. */
         size_t bytes = (i == D_IDS || i >= D_WORD_OFFSET) ? (size_t)16 << 20 : (size_t)2 << 20;
-        hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
-        if (dapl >= 0 && H5Pset_chunk_cache(dapl, 4099, bytes, 0.75) >= 0)
+        hid_t dapl = cache ? H5Pcreate(H5P_DATASET_ACCESS) : H5P_DEFAULT;
+        if (!cache || (dapl >= 0 && H5Pset_chunk_cache(dapl, 4099, bytes, 0.75) >= 0))
             r->d[i] = H5Dopen2(r->g, DOCS_DSETS[i], dapl);
-        if (dapl >= 0)
+        if (cache && dapl >= 0)
             H5Pclose(dapl);
         if (r->d[i] < 0) {
             st = tk_error_set(err, TK_E_FORMAT, "%s: split '%s' has no dataset '%s'", path, split, DOCS_DSETS[i]);
@@ -958,7 +960,7 @@ tk_status tk_docs_open(const char *path, const char *split, tk_docs_reader **out
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0)
         return tk_error_set(err, TK_E_IO, "%s: cannot open as an HDF5 file", path);
-    return docs_open_in(path, file, true, split, out, err);
+    return docs_open_in(path, file, true, true, split, out, err);
 }
 
 int64_t tk_docs_count(const tk_docs_reader *r)
@@ -1104,7 +1106,7 @@ static tk_status read_split(const char *path, hid_t file, const char *name, bool
                             tk_error *err)
 {
     tk_docs_reader *r = NULL;
-    tk_status st = docs_open_in(path, file, false, name, &r, err);
+    tk_status st = docs_open_in(path, file, false, false, name, &r, err);
     if (st == TK_OK)
         st = docs_read(r, 0, r->n, docs ? DOCS_TEXT : DOCS_INDEX, true, s, err);
     tk_docs_close(r);
