@@ -193,6 +193,47 @@ char *tk_h5_attr_read_str(hid_t obj, const char *name)
     return out;
 }
 
+tk_status tk_h5_read_all(hid_t loc, const char *path, const char *name, hid_t mem_type, size_t elem,
+                         int rank, hsize_t dims[2], void **out, tk_error *err)
+{
+    *out = NULL;
+    dims[0] = dims[1] = 0;
+    tk_status st = TK_OK;
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT), s = H5I_INVALID_HID;
+    if (d < 0) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: %s is not a dataset (or missing)", path, name);
+        goto done;
+    }
+    s = H5Dget_space(d);
+    int nd = s < 0 ? -1 : H5Sget_simple_extent_ndims(s);
+    if (nd != rank) {
+        st = tk_error_set(err, TK_E_FORMAT, "%s: dataset %s has %d dimensions, expected %d", path,
+                          name, nd, rank);
+        goto done;
+    }
+    H5Sget_simple_extent_dims(s, dims, NULL);
+    size_t count = (size_t)dims[0] * (rank == 2 ? (size_t)dims[1] : 1);
+    void *buf = tk_malloc(count ? count : 1, elem, err);
+    if (buf == NULL) {
+        st = TK_E_NOMEM;
+        goto done;
+    }
+    if (count > 0 && H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        free(buf);
+        st = tk_error_set(err, TK_E_FORMAT,
+                          "%s: dataset %s cannot be read as numbers (wrong type or damaged)", path,
+                          name);
+        goto done;
+    }
+    *out = buf;
+done:
+    if (s >= 0)
+        H5Sclose(s);
+    if (d >= 0)
+        H5Dclose(d);
+    return st;
+}
+
 /* Rows [first, first + count) of d read into or written from buf. */
 static herr_t rows_io(hid_t d, hid_t mem_type, int64_t first, int64_t count, int cols, void *buf,
                       bool write)

@@ -70,6 +70,13 @@ herr_t tk_h5_attr_read_num(hid_t obj, const char *name, hid_t mem_type, void *va
  * NUL-terminated buffer; NULL when absent or not a scalar string. */
 char *tk_h5_attr_read_str(hid_t obj, const char *name);
 
+/* The whole dataset name (of loc) of rank 1 or 2 converted to mem_type
+ * (elem bytes an element) into a fresh malloc'd buffer *out, its shape in
+ * dims (dims[1] = 0 for rank 1). Else TK_E_FORMAT naming path and name:
+ * no such dataset, another rank, or not readable as mem_type. */
+tk_status tk_h5_read_all(hid_t loc, const char *path, const char *name, hid_t mem_type, size_t elem,
+                         int rank, hsize_t dims[2], void **out, tk_error *err);
+
 /* Writes buf at rows [first, first + count) of a 1-D dataset (cols 0) or
  * of a 2-D one with cols columns; count 0 writes nothing. */
 herr_t tk_h5_write_rows(hid_t dset, hid_t mem_type, int64_t first, int64_t count, int cols,

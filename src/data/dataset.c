@@ -674,42 +674,16 @@ tk_status tk_dataset_write(const tk_dataset *ds, const char *out_path, const cha
 static tk_status read_array(const char *path, hid_t loc, const char *name, hid_t mem_type, size_t elem,
                             int64_t n, int64_t *got, void **out, tk_error *err)
 {
-    tk_status st = TK_OK;
-    hid_t dset = H5I_INVALID_HID, space = H5I_INVALID_HID;
-    *out = NULL;
-    if ((dset = H5Dopen2(loc, name, H5P_DEFAULT)) < 0) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: no dataset '%s' (not a tokattr dataset file?)", path, name);
-        goto fail;
-    }
-    TK_H5_CHECK(space = H5Dget_space(dset), path, "get a dataspace");
-    hsize_t dims[1] = {0};
-    if (H5Sget_simple_extent_ndims(space) != 1 || H5Sget_simple_extent_dims(space, dims, NULL) < 0) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: dataset '%s' is not one-dimensional", path, name);
-        goto fail;
-    }
-    if (n >= 0 && dims[0] != (hsize_t)n) {
+    hsize_t dims[2];
+    tk_status st = tk_h5_read_all(loc, path, name, mem_type, elem, 1, dims, out, err);
+    if (st == TK_OK && n >= 0 && dims[0] != (hsize_t)n) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: dataset '%s' has %llu elements, expected %lld", path, name,
                           (unsigned long long)dims[0], (long long)n);
-        goto fail;
-    }
-    *out = tk_malloc(dims[0] ? dims[0] : 1, elem, err);
-    if (*out == NULL) {
-        st = TK_E_NOMEM;
-        goto fail;
-    }
-    if (dims[0] > 0)
-        TK_H5_CHECK(H5Dread(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out), path, "read a dataset");
-    if (got != NULL)
-        *got = (int64_t)dims[0];
-fail:
-    if (st != TK_OK) {
         free(*out);
         *out = NULL;
     }
-    if (space >= 0)
-        H5Sclose(space);
-    if (dset >= 0)
-        H5Dclose(dset);
+    if (st == TK_OK && got != NULL)
+        *got = (int64_t)dims[0];
     return st;
 }
 

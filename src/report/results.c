@@ -39,41 +39,7 @@ static tk_status read_array(hid_t file, const char *file_path, const char *dpath
         return tk_error_set(err, TK_E_FORMAT, "%s: the required dataset %s is missing", file_path,
                             dpath);
     }
-    tk_status st = TK_OK;
-    hid_t d = H5I_INVALID_HID, s = H5I_INVALID_HID;
-    d = H5Dopen2(file, dpath, H5P_DEFAULT);
-    if (d < 0) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: %s is not a dataset", file_path, dpath);
-        goto done;
-    }
-    s = H5Dget_space(d);
-    int nd = s < 0 ? -1 : H5Sget_simple_extent_ndims(s);
-    if (nd != rank) {
-        st = tk_error_set(err, TK_E_FORMAT, "%s: dataset %s has %d dimensions, expected %d",
-                          file_path, dpath, nd, rank);
-        goto done;
-    }
-    H5Sget_simple_extent_dims(s, dims, NULL);
-    size_t count = (size_t)dims[0] * (rank == 2 ? (size_t)dims[1] : 1);
-    void *buf = tk_malloc(count ? count : 1, elem, err);
-    if (buf == NULL) {
-        st = TK_E_NOMEM;
-        goto done;
-    }
-    if (count > 0 && H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-        free(buf);
-        st = tk_error_set(err, TK_E_FORMAT,
-                          "%s: dataset %s cannot be read as numbers (wrong type or damaged)",
-                          file_path, dpath);
-        goto done;
-    }
-    *out = buf;
-done:
-    if (s >= 0)
-        H5Sclose(s);
-    if (d >= 0)
-        H5Dclose(d);
-    return st;
+    return tk_h5_read_all(file, file_path, dpath, mem_type, elem, rank, dims, out, err);
 }
 
 /* Same for rank 1 with a required length (expect < 0: any). */
