@@ -800,8 +800,28 @@ static void test_damaged_files(void)
         CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "a damaged tokattr results file"));
     }
 
-    /* the writer's attributes there, a required dataset gone: damaged too */
+    /* the layout there, a dataset short: what report, export and inspect
+     * read says damaged, naming the dataset */
     hid_t h = H5Fopen(good, H5F_ACC_RDWR, H5P_DEFAULT);
+    CU_ASSERT(H5Ldelete(h, "/reviews/label", H5P_DEFAULT) >= 0);
+    hsize_t three = 3;
+    hid_t sp3 = H5Screate_simple(1, &three, NULL);
+    int32_t short_labels[3] = {0, 1, 0};
+    hid_t dl = H5Dcreate2(h, "/reviews/label", H5T_NATIVE_INT32, sp3, H5P_DEFAULT, H5P_DEFAULT,
+                          H5P_DEFAULT);
+    H5Dwrite(dl, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, short_labels);
+    H5Dclose(dl);
+    H5Sclose(sp3);
+    H5Fclose(h);
+    tk_results *r = NULL;
+    tk_error_clear(&err);
+    CU_ASSERT_EQUAL(tk_results_load(good, &r, &err), TK_E_FORMAT);
+    CU_ASSERT_PTR_NULL(r);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, good));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "a damaged tokattr results file (dataset /reviews/label has 3"));
+
+    /* the writer's attributes there, a required dataset gone: damaged too */
+    h = H5Fopen(good, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT(H5Ldelete(h, "/attributions", H5P_DEFAULT) >= 0);
     H5Fclose(h);
     tk_error_clear(&err);

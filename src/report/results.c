@@ -647,8 +647,10 @@ tk_status tk_results_load(const char *path, tk_results **out, tk_error *err)
         goto done;
     }
     tk_error why = {0};
+    bool layout = false; /* the results datasets are there: what fails now is damage */
     switch (tk_results_examine(path, &why)) {
     case TK_RESULTS_READABLE:
+        layout = true;
         break;
     case TK_RESULTS_DAMAGED:
         st = tk_error_set(err, TK_E_FORMAT,
@@ -743,6 +745,20 @@ done:
     if (file >= 0)
         H5Fclose(file);
     H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+    if (st == TK_E_FORMAT && layout && err != NULL) {
+        /* a dataset short, missing or unreadable in a file with the results
+         * layout (issue 20): say so in the sentence a damaged file gets */
+        char inner[TK_ERROR_MAX];
+        size_t n = strlen(path);
+        const char *what = strncmp(err->msg, path, n) == 0 && strncmp(err->msg + n, ": ", 2) == 0
+                               ? err->msg + n + 2
+                               : err->msg;
+        snprintf(inner, sizeof inner, "%s", what);
+        tk_error_reset(err, TK_E_FORMAT,
+                       "%s: a damaged tokattr results file (%s): it cannot be read; run the job "
+                       "again (with --force to replace it)",
+                       path, inner);
+    }
     if (st != TK_OK) {
         tk_results_destroy(r);
         return st;
