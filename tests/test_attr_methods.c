@@ -12,6 +12,7 @@
 
 #include "attr/attr.h"
 #include "attr/ig_fast.h"
+#include "attr/quadrature.h"
 #include "attr/target.h"
 #include "core/gemm.h"
 #include "data/model_input.h"
@@ -194,6 +195,89 @@ static void test_ig_fast_matches_plain_cnn(void)
 static void test_ig_fast_matches_plain_lstm(void)
 {
     check_fast_matches_plain(&LSTM);
+}
+
+/* The LSTM path runs leading rows equal to the baseline's once per review
+ * (ig_lstm.c). Against the same path with that skip off, on the fixture's
+ * words moved behind k pad tokens: every row's gradient is bitwise the
+ * same, except on rows equal to the baseline's, whose attribution
+ * (x - x') g is 0 both ways (and whose skipped gradient must be 0, which
+ * fails if nothing was skipped); completeness holds on the skipped path;
+ * a zeros baseline differs from the pad row and skips nothing. */
+static void test_ig_lstm_prefix_skip(void)
+{
+    const tk_model *m = LSTM.model;
+    int T = LSTM.T, D = LSTM.D;
+    enum { N = 50 };
+    size_t n = (size_t)T * D, row = (size_t)D * sizeof(float);
+    tk_error err = {0};
+    tk_method_params p;
+    tk_method_params_default(&p, TK_METHOD_INTEGRATED_GRADIENTS);
+    double alpha[N], weight[N];
+    CU_ASSERT_FATAL(tk_quadrature(TK_IG_GAUSS_LEGENDRE, N, alpha, weight, &err) == TK_OK);
+    tk_ig_lstm *on = NULL, *off = NULL;
+    CU_ASSERT_FATAL(tk_ig_lstm_create(m, T, N, &on, &err) == TK_OK && on != NULL);
+    CU_ASSERT_FATAL(tk_ig_lstm_create(m, T, N, &off, &err) == TK_OK && off != NULL);
+    tk_ig_lstm_set_prefix_skip(off, false);
+    tk_workspace *ws = tk_workspace_create(m, 1, T, &err);
+    float *x = malloc(n * sizeof *x), *xb = malloc(n * sizeof *xb);
+    float *g1 = malloc(n * sizeof *g1), *g2 = malloc(n * sizeof *g2);
+    CU_ASSERT_FATAL(ws && x && xb && g1 && g2);
+    int32_t ids[100], pads[100] = {0};
+    const int leads[] = {0, 1, 17, T / 2, T - 1, T};
+    int skipped = 0, checked = 0;
+    double worst = 0.0;
+    for (int b = 0; b < 2; b++) {
+        if (b == 0) {
+            CU_ASSERT_FATAL(tk_model_embed(m, pads, 1, T, xb, &err) == TK_OK);
+        } else {
+            memset(xb, 0, n * sizeof *xb);
+        }
+        for (size_t c = 0; c < sizeof leads / sizeof *leads; c++) {
+            int k = leads[c], r = (int)c % N_REVIEWS;
+            for (int t = 0; t < T; t++)
+                ids[t] = t < k ? TK_ID_PAD : LSTM.ids[(size_t)r * T + t];
+            CU_ASSERT_FATAL(tk_model_embed(m, ids, 1, T, x, &err) == TK_OK);
+            for (int target = 0; target < 2; target++) {
+                CU_ASSERT_FATAL(tk_ig_lstm_gradient(on, &p, target, x, xb, T, N, alpha, weight,
+                                                    g1, &err) == TK_OK);
+                CU_ASSERT_FATAL(tk_ig_lstm_gradient(off, &p, target, x, xb, T, N, alpha, weight,
+                                                    g2, &err) == TK_OK);
+                double sum = 0.0;
+                for (int t = 0; t < T; t++) {
+                    const float *a1 = g1 + (size_t)t * D, *a2 = g2 + (size_t)t * D;
+                    const float *xt = x + (size_t)t * D, *bt = xb + (size_t)t * D;
+                    bool base_row = memcmp(xt, bt, row) == 0;
+                    if (!base_row || t == T - 1) {
+                        CU_ASSERT(memcmp(a1, a2, row) == 0);
+                        checked++;
+                    } else {
+                        for (int d = 0; d < D; d++)
+                            CU_ASSERT(a1[d] == 0.0f && (xt[d] - bt[d]) * a2[d] == 0.0f);
+                        skipped++;
+                    }
+                    for (int d = 0; d < D; d++)
+                        sum += ((double)xt[d] - bt[d]) * a1[d];
+                }
+                double df = f_at(m, ws, p.output, target, x, T) - f_at(m, ws, p.output, target, xb, T);
+                double rel = fabs(sum - df) / fmax(fabs(df), 1e-3);
+                worst = fmax(worst, rel);
+                CU_ASSERT(rel < 1e-2);
+            }
+        }
+    }
+    printf("\n  %d rows skipped, %d equal to the full path bit for bit, worst |delta|/|dF| %.2e",
+           skipped, checked, worst);
+    /* The pad baseline skips at least the k pads (at most T - 1) per target
+     * (more where the fixture review is itself padded); zeros none. */
+    CU_ASSERT(skipped >= 2 * (1 + 17 + T / 2 + 2 * (T - 1)));
+    tk_ig_lstm_destroy(on);
+    tk_ig_lstm_destroy(off);
+    tk_workspace_destroy(ws);
+    free(x);
+    free(xb);
+    free(g1);
+    free(g2);
 }
 
 /* A review's result is bitwise the same alone or after others. */
@@ -448,6 +532,7 @@ int main(void)
         {"lstm: gradient = central differences", test_fd_lstm},
         {"cnn: IG fast path = plain path", test_ig_fast_matches_plain_cnn},
         {"lstm: IG fast path = plain path", test_ig_fast_matches_plain_lstm},
+        {"lstm: IG padding prefix skip = full path", test_ig_lstm_prefix_skip},
         {"cnn: same result alone or after others", test_history_cnn},
         {"lstm: same result alone or after others", test_history_lstm},
         {"cnn: completeness converges, GL beats trapezoid", test_convergence_cnn},
