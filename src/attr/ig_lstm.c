@@ -17,9 +17,10 @@
  * (before the skip: the true g, whose product with 0 was a zero of either
  * sign; the per-position scores, sums starting from +0, are +0 both ways).
  * Only leading rows qualify: after a real token the points' states differ,
- * so "post" padding is computed in full; a model with go_backwards or a
- * Bidirectional layer never takes this path (ig_lstm_create), so the
- * direction in which the padding comes first is always the one computed. */
+ * so "post" padding is computed in full (nothing is skipped). A backward
+ * LSTM (go_backwards, or the backward half of a Bidirectional) meets "pre"
+ * padding last, where the states differ too; such models never take this
+ * path (tk_ig_lstm_create) but the generic one, which computes everything. */
 /* The gate loops below only vectorise when comparisons may be if-converted:
  * with GCC's default -ftrapping-math a float compare counts as a possible
  * trap and keeps the loop scalar. Nothing here relies on FP exceptions. */
@@ -296,10 +297,10 @@ tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int
         l->p1[i] -= l->p0[i]; /* p1 becomes the direction P(x) - P(x') */
 
     /* The shared prefix (file comment): rows 0..lead-1 equal the baseline's
-     * bit for bit, so their two projections are equal too (the same GEMM,
-     * the same row), the direction there is +0 and every point's gates are
-     * p0 + alpha (+0) = p0 (alpha >= 0). At most steps - 1 rows, so that
-     * every point runs at least its last step. */
+     * bit for bit, so their two projections are equal too (the same GEMM
+     * shape, the same row), the direction there is +0 and every point's
+     * gates p0 + alpha (+0) are the same bits (alpha >= 0). At most
+     * steps - 1 rows, so that every point runs at least its last step. */
     int lead = 0;
     while (!l->no_skip && lead < steps - 1 &&
            memcmp(x + (size_t)lead * l->d, xb + (size_t)lead * l->d, (size_t)l->d * sizeof *x) == 0)
