@@ -42,6 +42,10 @@ typedef struct tk_ig_lstm tk_ig_lstm;
 tk_status tk_ig_lstm_create(const tk_model *model, int max_steps, int max_points,
                             tk_ig_lstm **out, tk_error *err);
 void tk_ig_lstm_destroy(tk_ig_lstm *l);
+/* Leading rows of x equal to xb's bit for bit are run once per call, not
+ * once per point (ig_lstm.c); their grad rows are 0. false (tests only)
+ * runs them per point as a full computation would, gradient included. */
+void tk_ig_lstm_set_prefix_skip(tk_ig_lstm *l, bool skip);
 tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int target,
                               const float *x, const float *xb, int steps, int n,
                               const double *alpha, const double *weight, float *grad,

@@ -6,7 +6,21 @@
  * The recurrence advances the n points together (one (n, U) x (U, 4U) GEMM
  * per time step, forward and backward). Backwards, the gradient at the input
  * projection is summed over points (quadrature weights already applied) and
- * the projection's transpose is applied once: (T, 4U) x (4U, D). */
+ * the projection's transpose is applied once: (T, 4U) x (4U, D).
+ *
+ * Leading rows where the input equals the baseline bit for bit (IMDB's
+ * "pre" padding under the pad baseline) are the same at every path point:
+ * x' + alpha (x - x') = x there, so every point has the same state after
+ * them. That prefix is run once per review, on one row, and every point's
+ * recurrence starts from it. Its gradient is not computed: the attribution
+ * of such a row is (x - x') g = 0 whatever g is, so its grad row is left 0
+ * (before the skip: the true g, whose product with 0 was a zero of either
+ * sign; the per-position scores, sums starting from +0, are +0 both ways).
+ * Only leading rows qualify: after a real token the points' states differ,
+ * so "post" padding is computed in full (nothing is skipped). A backward
+ * LSTM (go_backwards, or the backward half of a Bidirectional) meets "pre"
+ * padding last, where the states differ too; such models never take this
+ * path (tk_ig_lstm_create) but the generic one, which computes everything. */
 /* The gate loops below only vectorise when comparisons may be if-converted:
  * with GCC's default -ftrapping-math a float compare counts as a possible
  * trap and keeps the loop scalar. Nothing here relies on FP exceptions. */
@@ -55,6 +69,10 @@ struct tk_ig_lstm {
     float *zeros;      /* (U) c_{-1} */
     float *dg;         /* (max_points, 4U) gradient at the gate pre-activations */
     float *gsum;       /* (max_steps, 4U) dg summed over points */
+    float *pre_row;    /* (4U) the shared prefix's gates */
+    float *pre_c, *pre_h; /* (2, U) each: the shared prefix's c_t and h_t, alternating */
+    float *pre_tc;     /* (U) its tanh(c_t) */
+    bool no_skip;      /* tests: run the shared prefix once per point, as before the skip */
     tk_packed_b *rec;  /* the recurrent kernel R (U, 4U), packed once per explainer */
     tk_packed_b *rec_t; /* R^T (4U, U), for the backward pass */
 };
@@ -78,9 +96,18 @@ void tk_ig_lstm_destroy(tk_ig_lstm *l)
     free(l->zeros);
     free(l->dg);
     free(l->gsum);
+    free(l->pre_row);
+    free(l->pre_c);
+    free(l->pre_h);
+    free(l->pre_tc);
     tk_packed_b_destroy(l->rec);
     tk_packed_b_destroy(l->rec_t);
     free(l);
+}
+
+void tk_ig_lstm_set_prefix_skip(tk_ig_lstm *l, bool skip)
+{
+    l->no_skip = !skip;
 }
 
 tk_status tk_ig_lstm_create(const tk_model *model, int max_steps, int max_points,
@@ -137,8 +164,12 @@ tk_status tk_ig_lstm_create(const tk_model *model, int max_steps, int max_points
     l->zeros = tk_calloc(U, sizeof *l->zeros, err);
     l->dg = tk_malloc(N * 4 * U, sizeof *l->dg, err);
     l->gsum = tk_malloc(T * 4 * U, sizeof *l->gsum, err);
+    l->pre_row = tk_malloc(4 * U, sizeof *l->pre_row, err);
+    l->pre_c = tk_malloc(2 * U, sizeof *l->pre_c, err);
+    l->pre_h = tk_malloc(2 * U, sizeof *l->pre_h, err);
+    l->pre_tc = tk_malloc(U, sizeof *l->pre_tc, err);
     bool ok = l->p1 && l->p0 && l->gates && l->cells && l->tanh_cells && l->hidden && l->dh && l->dc && l->zeros && l->dg &&
-              l->gsum;
+              l->gsum && l->pre_row && l->pre_c && l->pre_h && l->pre_tc;
     for (int d = 0; ok && d < n_dense; d++) {
         if (dense[d]->units > width)
             width = dense[d]->units;
@@ -265,10 +296,44 @@ tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int
     for (size_t i = 0; i < (size_t)steps * G; i++)
         l->p1[i] -= l->p0[i]; /* p1 becomes the direction P(x) - P(x') */
 
+    /* The shared prefix (file comment): rows 0..lead-1 equal the baseline's
+     * bit for bit, so their two projections are equal too (the same GEMM
+     * shape, the same row), the direction there is +0 and every point's
+     * gates p0 + alpha (+0) are the same bits (alpha >= 0). At most
+     * steps - 1 rows, so that every point runs at least its last step. */
+    int lead = 0;
+    while (!l->no_skip && lead < steps - 1 &&
+           memcmp(x + (size_t)lead * l->d, xb + (size_t)lead * l->d, (size_t)l->d * sizeof *x) == 0)
+        lead++;
+    const float *hp = NULL, *cp = NULL; /* (U) h and c after the prefix */
+    for (int t = 0; t < lead; t++) {
+        /* The operations a point's own step t would do, on one row: a row
+         * of tk_sgemm_packed does not depend on m, so these are its bits. */
+        float *hn = l->pre_h + (size_t)(t & 1) * U, *cn = l->pre_c + (size_t)(t & 1) * U;
+        interpolate(l->p0 + (size_t)t * G, l->p1 + (size_t)t * G, (float)alpha[0], l->pre_row, G);
+        if (t > 0)
+            tk_sgemm_packed(1, hp, U, l->rec, 1.0f, l->pre_row, G);
+        const float *cprev = t > 0 ? cp : l->zeros;
+        if (hard)
+            forward_row(l->pre_row, cprev, cn, l->pre_tc, hn, U, true);
+        else
+            forward_row(l->pre_row, cprev, cn, l->pre_tc, hn, U, false);
+        hp = hn;
+        cp = cn;
+    }
+    /* The prefix's rows get no gradient (their attribution is 0). */
+    memset(l->gsum, 0, (size_t)lead * G * sizeof *l->gsum);
+
     for (int first = 0; first < n; first += l->group) {
         int ng = n - first < l->group ? n - first : l->group;
+        /* Every point starts from the prefix's state, stored as its step lead - 1. */
+        for (int p = 0; lead > 0 && p < ng; p++) {
+            size_t r = ((size_t)(lead - 1) * ng + p) * U;
+            memcpy(l->hidden + r, hp, (size_t)U * sizeof *hp);
+            memcpy(l->cells + r, cp, (size_t)U * sizeof *cp);
+        }
         /* Forward, the group's points together: gates_t (ng, 4U) = P(alpha)_t + h_{t-1} R. */
-        for (int t = 0; t < steps; t++) {
+        for (int t = lead; t < steps; t++) {
             float *gt = l->gates + (size_t)t * ng * G;
             const float *p0 = l->p0 + (size_t)t * G, *dp = l->p1 + (size_t)t * G;
             for (int p = 0; p < ng; p++)
@@ -330,7 +395,7 @@ tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int
         memset(l->dc, 0, (size_t)ng * U * sizeof *l->dc);
 
         /* Backward through time, the group's points together. */
-        for (int t = steps - 1; t >= 0; t--) {
+        for (int t = steps - 1; t >= lead; t--) {
             const float *gt = l->gates + (size_t)t * ng * G;
             const float *ct = l->tanh_cells + (size_t)t * ng * U;
             for (int p = 0; p < ng; p++) {
@@ -351,7 +416,7 @@ tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int
                 add_row(gs, l->dg, G);
             for (int p = 1; p < ng; p++)
                 add_row(gs, l->dg + (size_t)p * G, G);
-            if (t > 0)
+            if (t > lead) /* dh of the prefix's last step is never used */
                 tk_sgemm_packed(ng, l->dg, G, l->rec_t, 0.0f, l->dh, U);
         }
     }

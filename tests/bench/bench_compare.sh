@@ -12,8 +12,12 @@
 # PyTorch reference needs Debian's python3-torch and python3-h5py
 # (python3-numpy); without them the ratios are "n/a". PYTHON names the
 # interpreter (default: the first of python3, /usr/bin/python3 that
-# imports torch). Never a test: the figures depend on the machine's load,
-# which is printed (uptime) before each family.
+# imports torch). DATASET (a `tokattr prepare` file made with the model's
+# tokenizer, tokattr-imdb for the seed models) feeds the LSTM's IG its
+# first test reviews instead of random full-length ones: the LSTM path
+# skips their leading padding (PyTorch's time does not depend on it).
+# Never a test: the figures depend on the machine's load, which is printed
+# (uptime) before each family.
 set -eu
 B=${1:-build}
 SECONDS_EACH=${2:-3}
@@ -47,7 +51,8 @@ for fam in $FAMILIES; do
     echo "== OpenBLAS kernels: $fam  (load: $(uptime | sed 's/.*load average: //'))"
     # IG-50 GL: about SECONDS_EACH seconds each at today's rates.
     "$B/bench_attr" --model cnn --method integrated_gradients --reviews $((SECONDS_EACH * 300)) > "$TMP/ig_cnn"
-    "$B/bench_attr" --model lstm --method integrated_gradients --reviews $((SECONDS_EACH * 15)) > "$TMP/ig_lstm"
+    "$B/bench_attr" --model lstm --method integrated_gradients --reviews $((SECONDS_EACH * 15)) \
+        ${DATASET:+--dataset "$DATASET"} > "$TMP/ig_lstm"
     "$B/bench_attr2" --seconds "$SECONDS_EACH" > "$TMP/attr2"
     if [ -n "$PY" ]; then
         "$PY" "$HERE/torch_reference.py" --reviews $((SECONDS_EACH * 4)) > "$TMP/torch" 2>&1 || true
@@ -55,7 +60,8 @@ for fam in $FAMILIES; do
         : > "$TMP/torch"
     fi
     echo "(load after: $(uptime | sed 's/.*load average: //'))"
-    printf '%-24s %-6s %12s %10s %10s %12s %8s\n' method model "reviews/s" "% minimal" "% sgemm" "PyTorch r/s" ratio
+    printf '%-24s %-6s %12s %10s %10s %12s %8s %s\n' method model "reviews/s" "% minimal" "% sgemm" "PyTorch r/s" ratio \
+        "% minimal without the leading padding (LSTM)"
     for m in cnn lstm; do
         awk -v m="$m" -v torch="$TMP/torch" '
             BEGIN { t = "n/a"
@@ -66,8 +72,10 @@ for fam in $FAMILIES; do
             $2 == "integrated_gradients" {
                 rate = $3; pk = $0; sub(/% of sgemm peak.*/, "", pk); n = split(pk, a, " "); pk = a[n]
                 mn = "-"; if (match($0, /: [0-9.]+% of the limit/)) { mn = substr($0, RSTART + 2, RLENGTH - 16) }
+                np = ""; if (match($0, /padding [0-9.]+ MFLOP\/review: [0-9.]+% of the limit/)) {
+                    np = substr($0, RSTART, RLENGTH - 13); sub(/.*: /, "", np) }
                 r = t == "n/a" ? "n/a" : sprintf("%.1fx", rate / t)
-                printf "%-24s %-6s %12.2f %10s %10s %12s %8s\n", "IG-50 GL", m, rate, mn, pk, t, r }
+                printf "%-24s %-6s %12.2f %10s %10s %12s %8s %s\n", "IG-50 GL", m, rate, mn, pk, t, r, np }
         ' "$TMP/ig_$m"
     done
     # bench_attr2 counts the minimal work itself: its share of the peak is
