@@ -305,10 +305,10 @@ static void print_nodes_and_timers(const tk_run_summary *s, int64_t computed)
      * flushing for all; in wall time and in CPU time (the cost on a core
      * of its own, when others share rank 0's) */
     for (int cpu = 0; cpu < 2; cpu++) {
-        const double *t = cpu ? s->root_cpu : NULL;
-        double tr = t ? t[TK_PHASE_RECEIVE] : s->timers[TK_PHASE_RECEIVE].rank0;
-        double tw = t ? t[TK_PHASE_WRITE] : s->timers[TK_PHASE_WRITE].rank0;
-        double tf = t ? t[TK_PHASE_FLUSH] : s->timers[TK_PHASE_FLUSH].rank0;
+        /* rank 0 as the coordinator: a ranks writer's own pwrite and sync
+         * when it computes too are its computing side's (the phase table) */
+        const double *t = cpu ? s->root_cpu : s->root_wall;
+        double tr = t[TK_PHASE_RECEIVE], tw = t[TK_PHASE_WRITE], tf = t[TK_PHASE_FLUSH];
         double recv = s->root_received > 0 ? tr / (double)s->root_received : 0;
         double write = tw / (double)computed, flush = tf / (double)computed;
         double per = recv + write + flush;
@@ -455,6 +455,7 @@ int tk_cmd_run(int argc, char **argv)
                          .chunk_size = job->chunk_size,
                          .checkpoint_every = job->checkpoint_every,
                          .checkpoint_seconds = job->checkpoint_seconds,
+                         .writer = job->writer,
                          .job_yaml = job_text,
                          .command_line = cmd,
                          .resume = resume,

@@ -37,6 +37,14 @@ typedef enum tk_select_kind {
     TK_SELECT_REVIEWS /* select_spec: indices and ids (data/selection.h) */
 } tk_select_kind;
 
+/* Who writes the results datasets (README "Results file"). */
+typedef enum tk_results_writer {
+    TK_WRITER_RANKS, /* each computing rank its own units, with pwrite into the regions rank 0's
+                        file holds (slab_writer.h); rank 0 only marks them done. The results
+                        path must be one file for every node (a shared filesystem) */
+    TK_WRITER_ROOT   /* every result travels to rank 0, which writes it with HDF5 */
+} tk_results_writer;
+
 typedef struct tk_run_config {
     const char *model_path;
     const char *architecture_path; /* model.to_json() of a weights-only model file, or NULL */
@@ -70,6 +78,7 @@ typedef struct tk_run_config {
     int chunk_size;
     int checkpoint_every;       /* flush after at least this many units ... */
     double checkpoint_seconds;  /* ... and at least this many seconds */
+    tk_results_writer writer;   /* rank 0's value counts */
 
     const char *job_yaml;       /* stored in the file; resume compares it */
     const char *command_line;
@@ -137,6 +146,7 @@ typedef struct tk_run_summary {
     tk_run_timer timers[TK_PHASE_N];
     int64_t root_received;/* reviews whose results rank 0 received from other ranks */
     double root_cpu[TK_PHASE_N]; /* rank 0's CPU seconds in receive, write, flush */
+    double root_wall[TK_PHASE_N]; /* the same in wall time (its coordinating side only) */
     int64_t root_flushes; /* checkpoints during the work (the final close not counted) */
     int nodes;            /* (simulated) nodes = weight windows */
     int node_ranks_min, node_ranks_max;
