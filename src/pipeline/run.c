@@ -1,6 +1,7 @@
 /* The distributed job (run.h): setup and checks on rank 0, weights in a
  * per-node shared window, a request/reply work queue, results written by
- * rank 0 with checkpoints, clean stops on signals. */
+ * every computing rank (or rank 0 alone) with checkpoints, clean stops on
+ * signals. */
 #define _POSIX_C_SOURCE 200809L
 #include "pipeline/run.h"
 

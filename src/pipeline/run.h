@@ -3,12 +3,14 @@
  * Roles: rank 0 reads the dataset's index and the model, checks that they
  * fit, lays out the results file (plan.h), and hands out work units
  * (contiguous runs of chunk_size reviews, in windows of 1,024 units, the
- * units with the most tokens first in each) on request as their reviews' split positions; it writes every
- * result. With one or two ranks it explains reviews too, so no core idles.
- * A computing rank reads its unit's documents from the dataset file and
- * prepares their model inputs (unit_input.h), explains them
- * (compute_chunk.h) and sends the results back. Weights live once per node
- * in an MPI shared window.
+ * units with the most tokens first in each) on request as their reviews' split positions. With
+ * one or two ranks it explains reviews too, so no core idles. A computing
+ * rank reads its unit's documents from the dataset file and prepares their
+ * model inputs (unit_input.h), explains them (compute_chunk.h), and with
+ * the ranks writer (the default) writes them into the results file itself
+ * (slab_writer.h) and tells rank 0 which units it wrote and synced, which
+ * rank 0 marks done; with the root writer it sends the results to rank 0,
+ * which writes them. Weights live once per node in an MPI shared window.
  *
  * Determinism: a review's result depends only on the review and the job
  * (methods are per-review; predictions use the same fixed chunks whatever

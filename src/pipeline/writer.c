@@ -817,11 +817,6 @@ const tk_result_region *tk_writer_regions(const tk_writer *w, int *n)
     return w->reg;
 }
 
-const char *tk_writer_path(const tk_writer *w)
-{
-    return w->path;
-}
-
 tk_status tk_writer_release_results(tk_writer *w, tk_error *err)
 {
     tk_status st = TK_OK;

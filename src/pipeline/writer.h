@@ -1,17 +1,26 @@
-/* The results file (README "Results file"; DESIGN.md), written by rank 0
- * only with serial HDF5 calls in the default file format: per the crash
+/* The results file (README "Results file"; DESIGN.md), made by rank 0
+ * with serial HDF5 calls in the default file format: per the crash
  * measurements in INFRA.md, that format plus an H5Fflush after each batch
  * survives SIGKILL with every flushed batch intact. That holds for a kill
  * inside a flush too only because nothing written after creation moves:
  * the results datasets are contiguous, allocated up front (writer.c,
  * make_dset; tests/it_run_kill_hdf5.sh).
  *
+ * Two writers fill the results datasets, from one table of the fields a
+ * unit fills (tk_result_region below): the root writer, tk_writer_put here
+ * (every result sent to rank 0), and the ranks writer (slab_writer.h: each
+ * computing rank pwrites its units at the regions' file addresses, after
+ * tk_writer_release_results; this handle then writes only /progress/done
+ * through tk_writer_mark + tk_writer_checkpoint, and finish_time). Both
+ * give the same bytes.
+ *
  * Everything that does not depend on the attributions (reviews, tokens,
  * vocabulary, every per-review offset) is written when the file is created
  * (a streamed layout: in blocks right after, before any result), so the
  * layout never depends on the order in which chunks complete. A
- * chunk's results go in, the file is flushed, and only then is
- * /progress/done set for its reviews. No MPI here. */
+ * chunk's results go in (and with the ranks writer are synced), the file
+ * is flushed, and only then is /progress/done set for its reviews. No MPI
+ * here. */
 #ifndef TOKATTR_PIPELINE_WRITER_H
 #define TOKATTR_PIPELINE_WRITER_H
 
@@ -187,9 +196,6 @@ tk_status tk_writer_release_results(tk_writer *w, tk_error *err);
 /* Reviews [first, first + count) are on disk (written and synced by the
  * ranks writer): the next checkpoint marks them done. */
 tk_status tk_writer_mark(tk_writer *w, int64_t first, int64_t count, tk_error *err);
-
-/* The file's size and path as this handle sees them (after a flush). */
-const char *tk_writer_path(const tk_writer *w);
 
 /* Final checkpoint, finish-time attribute, close. w is freed either way. */
 tk_status tk_writer_close(tk_writer *w, bool finished, tk_error *err);
