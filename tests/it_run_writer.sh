@@ -7,7 +7,9 @@
 # faithfulness curves); the run summary is the same; and a rank whose
 # results path is another file than rank 0's (a node-local path, here one
 # rank's job in another directory) is refused with the path and the host
-# named, while the root writer runs there.
+# named, while the root writer runs there; a run killed (-9) with one
+# writer and resumed (--resume --allow-job-edit) with the other equals an
+# uninterrupted run.
 # labels: mpi
 set -euo pipefail
 : "${TOKATTR_BIN:?}" "${TOKATTR_SHARED:?}" "${TOKATTR_BUILD:?}" "${TOKATTR_SOURCE:?}"
@@ -107,6 +109,40 @@ mpirun -n 1 "$TOKATTR_BIN" run "$work/a/job.yaml" --force --shared "$TOKATTR_SHA
     > "$work/local" 2>&1 || { die "the root writer failed with a node-local path"; cat "$work/local"; }
 /usr/bin/python3 "$TOKATTR_SOURCE/tests/support/h5_same.py" "$work/root-1.h5" "$work/a/out/r.h5" ||
     die "the root writer's file differs"
+
+# kill -9 with one writer, --resume --allow-job-edit with the other: the
+# same file as an uninterrupted run (the writer changes who writes, not
+# what; the job key table says so)
+set +e
+source "$TOKATTR_SOURCE/tests/support/kill_lib.sh"
+kl_dataset || die "cannot make the kill test dataset"
+kl_reference "$work/kref" || die "reference run"
+for from in ranks root; do
+    [ $from = ranks ] && to=root || to=ranks
+    d="$work/switch-$from"
+    mkdir -p "$d"
+    killed=""
+    for pct in 40 60 25 80; do # a moment with some but not all units done
+        rm -f "$d"/r.h5*
+        kl_job "$d/job.yaml" "$d/r.h5"
+        echo "writer: $from" >> "$d/job.yaml"
+        kl_start 2 "$d/run.log" "$TOKATTR_BIN" run "$d/job.yaml" --shared "$TOKATTR_SHARED" --quiet
+        kl_ms_sleep $((KL_REF_MS * pct / 100))
+        kl_kill_job "$KL_PID"
+        n=$(/usr/bin/python3 -c "import h5py,sys; print(int(h5py.File(sys.argv[1],'r')['/progress/done'][()].sum()))" \
+            "$d/r.h5.partial" 2>/dev/null)
+        [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -lt 300 ] && { killed=$n; break; }
+    done
+    [ -n "$killed" ] || { die "$from: no kill left a partly done file"; continue; }
+    sed -i "s/^writer: $from/writer: $to/" "$d/job.yaml"
+    mpirun -n 2 "$TOKATTR_BIN" run "$d/job.yaml" --resume --allow-job-edit --shared "$TOKATTR_SHARED" \
+        --quiet > "$d/resume.log" 2>&1 || { die "$from -> $to: resume failed"; cat "$d/resume.log"; continue; }
+    grep -q "records the edited job" "$d/resume.log" || die "$from -> $to: the edit is not recorded"
+    /usr/bin/python3 "$TOKATTR_SOURCE/tests/support/h5_same.py" "$KL_REF" "$d/r.h5" ||
+        die "$from -> $to: killed at $killed/300 done, resumed with the other writer: differs"
+    echo "killed ($from writer) at $killed/300 done, resumed with the $to writer: identical"
+done
+set -e
 
 # a bad value is refused with the key named
 job "$work/bad" "writer: everyone"
