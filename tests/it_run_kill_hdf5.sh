@@ -70,7 +70,7 @@ EOF
 }
 SYSCALLS="pwrite64 pwritev pwritev2 write writev"
 
-# calibration: how often each rank calls H5Fflush and H5Dwrite in a whole
+# calibration: how often each rank calls H5Fflush, H5Dwrite and fdatasync in a whole
 # fresh run (gdb counts the hits of breakpoints it is told to ignore)
 {
     gdb_head
@@ -79,6 +79,7 @@ SYSCALLS="pwrite64 pwritev pwritev2 write writev"
     echo "break fdatasync"
     echo "ignore 1 100000000"
     echo "ignore 2 100000000"
+    echo "ignore 3 100000000"
     echo "run"
     echo "info breakpoints"
 } > "$work/cal.gdb"
