@@ -98,8 +98,6 @@ typedef struct worker {
     double phase[TK_PHASE_N];    /* seconds: compute, wait; ranks writer: write, flush */
     /* the ranks writer (NULL: the root writer): this rank writes its units */
     tk_slab_writer *slab;
-    int64_t *held;        /* (SYNC_MAX, 2) units written, not yet synced: first, count */
-    int n_held;
     int since_sync;       /* units written since the last sync */
     double last_sync;     /* tk_now() of the last sync */
     int ckpt_every;       /* the job's checkpoint_every, checkpoint_seconds */
@@ -119,7 +117,6 @@ static void worker_free(worker *w)
     free(w->bg);
     free(w->vtab);
     tk_slab_close(w->slab);
-    free(w->held);
 }
 
 static tk_status worker_init(worker *w, const tk_run_config *cfg, tk_model *model, int steps,
@@ -381,16 +378,17 @@ fail:
 static tk_status sync_own(coord *c)
 {
     worker *w = c->self;
-    if (!c->ranks_writer || !w || w->n_held == 0)
+    if (!c->ranks_writer || !w || tk_slab_unsynced(w->slab) == 0)
         return TK_OK;
     double t0 = tk_now();
-    tk_status st = tk_slab_sync(w->slab, c->err);
+    const int64_t *units = NULL;
+    int n = 0;
+    tk_status st = tk_slab_sync(w->slab, &units, &n, c->err);
     w->phase[TK_PHASE_FLUSH] += tk_now() - t0;
-    for (int i = 0; st == TK_OK && i < w->n_held; i++) {
-        st = tk_writer_mark(c->p->writer, w->held[2 * i], w->held[2 * i + 1], c->err);
-        c->n_marked += w->held[2 * i + 1];
+    for (int i = 0; st == TK_OK && i < n; i++) {
+        st = tk_writer_mark(c->p->writer, units[2 * i], units[2 * i + 1], c->err);
+        c->n_marked += units[2 * i + 1];
     }
-    w->n_held = 0;
     return st;
 }
 
@@ -441,11 +439,8 @@ static void record(coord *c, const tk_chunk_result *r)
          * its computing side's time, not the coordinator's */
         worker *w = c->self;
         st = tk_slab_put(w->slab, r, c->p->tok_off[r->first], c->err);
-        w->held[2 * w->n_held] = r->first;
-        w->held[2 * w->n_held + 1] = r->count;
-        w->n_held++;
         w->phase[TK_PHASE_WRITE] += tk_now() - t0;
-        if (st == TK_OK && w->n_held == SYNC_MAX)
+        if (st == TK_OK && tk_slab_unsynced(w->slab) >= SYNC_MAX)
             checkpoint(c, true);
     } else {
         st = tk_writer_put(c->p->writer, r, c->err);
@@ -626,15 +621,16 @@ static tk_status coordinate(coord *c, worker *self, tk_error *err)
  * synced (the job's checkpoint settings, or a full hold). */
 static bool sync_due(const worker *w)
 {
-    return w->n_held > 0 &&
-           (w->n_held >= SYNC_MAX || (w->since_sync >= w->ckpt_every &&
-                                      tk_now() - w->last_sync >= w->ckpt_seconds));
+    int held = tk_slab_unsynced(w->slab);
+    return held > 0 && (held >= SYNC_MAX || (w->since_sync >= w->ckpt_every &&
+                                             tk_now() - w->last_sync >= w->ckpt_seconds));
 }
 
-static tk_status worker_sync(worker *w, tk_error *err)
+/* The units now on disk: (n, 2) first, count. */
+static tk_status worker_sync(worker *w, const int64_t **units, int *n, tk_error *err)
 {
     double t0 = tk_now();
-    tk_status st = w->n_held > 0 ? tk_slab_sync(w->slab, err) : TK_OK;
+    tk_status st = tk_slab_sync(w->slab, units, n, err);
     w->last_sync = tk_now();
     w->phase[TK_PHASE_FLUSH] += w->last_sync - t0;
     w->since_sync = 0;
@@ -642,17 +638,17 @@ static tk_status worker_sync(worker *w, tk_error *err)
 }
 
 /* The ranks writer's "written" message of the unit r (NULL: the first
- * request), with the held units when they were just synced. */
-static size_t pack_written(worker *w, const tk_chunk_result *r, int64_t chunk, bool synced,
-                           const tk_run_method_stats *ms, unsigned char *buf)
+ * request), with the units just synced (n_synced, 2). */
+static size_t pack_written(const worker *w, const tk_chunk_result *r, int64_t chunk,
+                           const int64_t *synced, int n_synced, const tk_run_method_stats *ms,
+                           unsigned char *buf)
 {
     unsigned char *b = buf;
     int nstat = stat_methods(w->n_methods);
-    int64_t n_synced = synced ? w->n_held : 0;
     int64_t h[WRITTEN_HEADER] = {r ? r->first : 0, r ? r->count : 0, chunk, stop_signal != 0,
                                  n_synced};
     put(&b, h, sizeof h);
-    put(&b, w->held, (size_t)n_synced * 16);
+    put(&b, synced, (size_t)n_synced * 16);
     put(&b, ms, (size_t)nstat * sizeof *ms);
     return (size_t)(b - buf);
 }
@@ -668,19 +664,15 @@ static tk_status worker_write(worker *w, const tk_chunk_result *r, int64_t t0,
     w->phase[TK_PHASE_WRITE] += tk_now() - t;
     if (st != TK_OK)
         return st;
-    w->held[2 * w->n_held] = r->first;
-    w->held[2 * w->n_held + 1] = r->count;
-    w->n_held++;
     w->since_sync++;
-    bool synced = sync_due(w);
-    if (synced && (st = worker_sync(w, err)) != TK_OK)
+    const int64_t *units = NULL;
+    int n_units = 0;
+    if (sync_due(w) && (st = worker_sync(w, &units, &n_units, err)) != TK_OK)
         return st;
     tk_run_method_stats part[16];
     memset(part, 0, sizeof part);
     tk_run_stats_add(part, stat_methods(w->n_methods), w->methods, r, tok_off);
-    *n = pack_written(w, r, chunk, synced, part, buf);
-    if (synced)
-        w->n_held = 0;
+    *n = pack_written(w, r, chunk, units, n_units, part, buf);
     return TK_OK;
 }
 
@@ -704,7 +696,7 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
     if (w->slab) {
         tk_run_method_stats none[16];
         memset(none, 0, sizeof none);
-        n = pack_written(w, NULL, -1, false, none, rbuf);
+        n = pack_written(w, NULL, -1, NULL, 0, none, rbuf);
     } else {
         tk_chunk_result empty = *tk_compute_result(w->comp);
         empty.count = empty.tc = 0;
@@ -744,14 +736,15 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
     if (w->slab) {
         /* STOP: what this rank wrote reaches the disk, then rank 0 marks it */
         tk_error serr = {0};
-        tk_status sst = worker_sync(w, &serr);
-        int64_t h[SYNCED_HEADER] = {sst == TK_OK ? w->n_held : 0, sst != TK_OK};
+        const int64_t *units = NULL;
+        int n_units = 0;
+        tk_status sst = worker_sync(w, &units, &n_units, &serr);
+        int64_t h[SYNCED_HEADER] = {n_units, sst != TK_OK};
         unsigned char *b = rbuf;
         put(&b, h, sizeof h);
-        put(&b, w->held, (size_t)h[0] * 16);
+        put(&b, units, (size_t)n_units * 16);
         if (sst != TK_OK)
             put(&b, serr.msg, strlen(serr.msg) + 1);
-        w->n_held = 0;
         MPICHK(MPI_Send(rbuf, (int)(b - rbuf), MPI_BYTE, ROOT, TAG_SYNCED, comm));
     }
     st = failed;
@@ -1065,8 +1058,7 @@ static tk_status open_slabs(MPI_Comm world, const tk_run_config *cfg, tk_plan *p
         goto done;
     MPICHK(MPI_Bcast((void *)reg, (int)((size_t)n_reg * sizeof *reg), MPI_BYTE, ROOT, world));
     if (computes) {
-        w->held = tk_malloc(2 * SYNC_MAX, sizeof *w->held, err);
-        st = w->held ? tk_slab_open(path, &proof, reg, n_reg, &w->slab, err) : TK_E_NOMEM;
+        st = tk_slab_open(path, &proof, reg, n_reg, &w->slab, err);
         if (st != TK_OK)
             tk_error_prefix(err, "rank %d", rank);
     }

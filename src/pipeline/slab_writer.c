@@ -18,11 +18,19 @@ enum { PROOF_MAX = 65536 };
 
 static const unsigned char HDF5_SIGNATURE[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
 
+/* A list of units: (n, 2) first, count. */
+typedef struct unit_list {
+    int64_t *u;
+    int n, cap;
+} unit_list;
+
 struct tk_slab_writer {
     char path[4096];
     int fd;
     tk_result_region *reg; /* (n_reg) */
     int n_reg;
+    unit_list held;        /* put, not yet synced */
+    unit_list synced;      /* handed out by the last tk_slab_sync */
 };
 
 bool tk_slab_host_ok(void)
@@ -185,14 +193,41 @@ tk_status tk_slab_put(tk_slab_writer *s, const tk_chunk_result *r, int64_t t0, t
             done += w;
         }
     }
+    unit_list *h = &s->held;
+    if (h->n == h->cap) {
+        int cap = h->cap ? 2 * h->cap : 64;
+        int64_t *u = realloc(h->u, (size_t)cap * 2 * sizeof *u);
+        if (!u)
+            return tk_error_set(err, TK_E_NOMEM, "%s: out of memory", s->path);
+        h->u = u;
+        h->cap = cap;
+    }
+    h->u[2 * h->n] = r->first;
+    h->u[2 * h->n + 1] = r->count;
+    h->n++;
     return TK_OK;
 }
 
-tk_status tk_slab_sync(tk_slab_writer *s, tk_error *err)
+int tk_slab_unsynced(const tk_slab_writer *s)
 {
-    if (fdatasync(s->fd) != 0)
+    return s->held.n;
+}
+
+tk_status tk_slab_sync(tk_slab_writer *s, const int64_t **units, int *n, tk_error *err)
+{
+    *units = NULL;
+    *n = 0;
+    if (s->held.n > 0 && fdatasync(s->fd) != 0)
         return tk_error_set(err, TK_E_IO, "%s: cannot sync the results to disk: %s", s->path,
                             strerror(errno));
+    /* the held units are on disk: they become the synced list, and the
+     * old synced list's buffer holds the next units */
+    unit_list t = s->synced;
+    s->synced = s->held;
+    s->held = t;
+    s->held.n = 0;
+    *units = s->synced.u;
+    *n = s->synced.n;
     return TK_OK;
 }
 
@@ -203,5 +238,7 @@ void tk_slab_close(tk_slab_writer *s)
     if (s->fd >= 0)
         close(s->fd);
     free(s->reg);
+    free(s->held.u);
+    free(s->synced.u);
     free(s);
 }

@@ -12,8 +12,10 @@
  * that is node-local on another node names another file (or none) and is
  * refused with a message naming the path and the host.
  *
- * Durability: tk_slab_sync (fdatasync) is the point after which a unit may
- * be reported done; nothing is marked done before it is on disk. */
+ * Durability: the writer keeps the units it wrote since its last sync, and
+ * only tk_slab_sync (fdatasync) hands them out, as the units now on disk:
+ * the only ones a caller may report done, so nothing is marked done before
+ * it is on disk. */
 #ifndef TOKATTR_PIPELINE_SLAB_WRITER_H
 #define TOKATTR_PIPELINE_SLAB_WRITER_H
 
@@ -47,11 +49,16 @@ tk_status tk_slab_open(const char *path, const tk_slab_proof *proof, const tk_re
                        int n_reg, tk_slab_writer **out, tk_error *err);
 
 /* Writes r's rows of every region; t0 = token_offset[r->first], the row of
- * its first token. Not yet durable: see tk_slab_sync. */
+ * its first token. Not yet durable: the unit is held until tk_slab_sync. */
 tk_status tk_slab_put(tk_slab_writer *s, const tk_chunk_result *r, int64_t t0, tk_error *err);
 
-/* Everything put so far is on disk when this returns TK_OK. */
-tk_status tk_slab_sync(tk_slab_writer *s, tk_error *err);
+/* Units put since the last sync. */
+int tk_slab_unsynced(const tk_slab_writer *s);
+
+/* Everything put so far is on disk when this returns TK_OK; *units (*n, 2:
+ * first, count) are then the units put since the previous sync (valid
+ * until the next put or sync). On failure they stay held. */
+tk_status tk_slab_sync(tk_slab_writer *s, const int64_t **units, int *n, tk_error *err);
 
 /* Closes without a sync. NULL is fine. */
 void tk_slab_close(tk_slab_writer *s);
