@@ -68,7 +68,7 @@ void tk_run_stats_merge(tk_run_method_stats *dst, const tk_run_method_stats *src
         if (s->steps_max > d->steps_max)
             d->steps_max = s->steps_max;
         if (s->has_tolerance) {
-            /* the rule of tk_run_stats_add: a NaN estimate wins over a number */
+            /* the comparison of tk_run_stats_add, so a NaN is treated alike */
             if (!(s->max_error_estimate <= d->max_error_estimate))
                 d->max_error_estimate = s->max_error_estimate;
             d->has_tolerance = true;
