@@ -1,8 +1,10 @@
 #!/bin/bash
 # kill -9 inside HDF5 (issue 20, crash consistency): a 2-rank run with one
 # rank under gdb (batch mode, no hook in the product), stopped at its n-th
-# H5Fflush or H5Dwrite, or at the j-th write system call after it (inside
-# the flush or the write), and killed there: the whole job (every process
+# H5Fflush or H5Dwrite (or fdatasync: the ranks writer's sync of the units
+# a rank pwrote itself), or at the j-th write system call after it (inside
+# the flush or the write; after a sync, the next units' pwrites), and
+# killed there: the whole job (every process
 # stopped, then killed) or that rank alone. Then --resume to the end, which
 # must give the uninterrupted run's results bit for bit or refuse with a
 # message naming the file (tests/support/kill_lib.sh). Black-box: a
@@ -68,14 +70,16 @@ EOF
 }
 SYSCALLS="pwrite64 pwritev pwritev2 write writev"
 
-# calibration: how often each rank calls H5Fflush and H5Dwrite in a whole
+# calibration: how often each rank calls H5Fflush, H5Dwrite and fdatasync in a whole
 # fresh run (gdb counts the hits of breakpoints it is told to ignore)
 {
     gdb_head
     echo "break H5Fflush"
     echo "break H5Dwrite"
+    echo "break fdatasync"
     echo "ignore 1 100000000"
     echo "ignore 2 100000000"
+    echo "ignore 3 100000000"
     echo "run"
     echo "info breakpoints"
 } > "$work/cal.gdb"
@@ -86,11 +90,11 @@ mpirun -n 2 bash "$work/rank.sh" all "$work/cal.gdb" "$work" "$TOKATTR_BIN" "${r
 declare -A hits
 writers=()
 for r in 0 1; do
-    f=$(awk '/<H5Fflush/ { b = 1 } /<H5Dwrite/ { b = 2 } /already hit/ { n[b] = $4 } END { print n[1] + 0, n[2] + 0 }' "$work/gdb$r.txt")
-    hits[$r,flush]=${f% *}
-    hits[$r,write]=${f#* }
-    echo "rank $r: ${hits[$r,flush]} H5Fflush, ${hits[$r,write]} H5Dwrite in a whole run"
-    [ "${hits[$r,flush]}" -gt 0 ] && writers+=("$r")
+    f=$(awk '/<H5Fflush/ { b = 1 } /<H5Dwrite/ { b = 2 } /fdatasync/ { b = 3 } /already hit/ { n[b] = $4 }
+             END { print n[1] + 0, n[2] + 0, n[3] + 0 }' "$work/gdb$r.txt")
+    read -r hits[$r,flush] hits[$r,write] hits[$r,sync] <<< "$f"
+    echo "rank $r: ${hits[$r,flush]} H5Fflush, ${hits[$r,write]} H5Dwrite, ${hits[$r,sync]} fdatasync in a whole run"
+    [ "${hits[$r,flush]}" -gt 0 ] || [ "${hits[$r,sync]}" -gt 0 ] && writers+=("$r")
 done
 [ ${#writers[@]} -gt 0 ] || { echo "FAIL: no rank calls H5Fflush (is the binary linked to HDF5 dynamically?)"; cat "$work/gdb0.txt"; exit 1; }
 
@@ -131,7 +135,8 @@ gdb_kill_script() {
 # the run on the first writing rank. Then G random kills.
 # TOKATTR_GDB_AT="RANK:FUNC:N:J:VICTIM:RANKS ..." replaces them all (to
 # replay one kill that failed).
-w0=${writers[0]}
+w0=0
+[ "${hits[0,flush]}" -gt 0 ] || w0=1
 fixed=("$w0:H5Fflush:$((hits[$w0,flush] * 145 / 151)):19:job:2"
        "$w0:H5Dwrite:$((hits[$w0,write] * 1051 / 1214)):7:job:2")
 [ -n "${TOKATTR_GDB_AT:-}" ] && read -r -a fixed <<< "$TOKATTR_GDB_AT"
@@ -141,13 +146,22 @@ G=$((G + nfixed))
 for ((i = 1; i <= G; i++)); do
     rm -f "$out"/r.h5* "$work/hit" "$work/mpirun.pid"
     r=${writers[$(kl_rand ${#writers[@]})]}
-    case $(kl_rand 4) in
-    0) func=H5Fflush j=0 ;;
-    1) func=H5Fflush j=$((1 + $(kl_rand 24))) ;;
-    2) func=H5Dwrite j=0 ;;
-    3) func=H5Dwrite j=$((1 + $(kl_rand 8))) ;;
-    esac
-    [ $func = H5Fflush ] && max=${hits[$r,flush]} || max=${hits[$r,write]}
+    max=0
+    while [ "$max" = 0 ]; do # a call this rank makes
+        case $(kl_rand 6) in
+        0) func=H5Fflush j=0 ;;
+        1) func=H5Fflush j=$((1 + $(kl_rand 24))) ;;
+        2) func=H5Dwrite j=0 ;;
+        3) func=H5Dwrite j=$((1 + $(kl_rand 8))) ;;
+        4) func=fdatasync j=0 ;;
+        5) func=fdatasync j=$((1 + $(kl_rand 24))) ;;
+        esac
+        case $func in
+        H5Fflush) max=${hits[$r,flush]} ;;
+        H5Dwrite) max=${hits[$r,write]} ;;
+        fdatasync) max=${hits[$r,sync]} ;;
+        esac
+    done
     n=$((1 + $(kl_rand $max)))
     [ $(kl_rand 3) = 0 ] && victim=rank || victim=job
     ranks=$((1 + $(kl_rand 2)))

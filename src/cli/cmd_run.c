@@ -28,8 +28,8 @@ static void usage(FILE *out)
             "  --resume      continue an interrupted run (the results file records what is done)\n"
             "  --allow-job-edit  with --resume: continue although the job file changed, when\n"
             "                no changed key touches what is computed (checkpoint_every,\n"
-            "                checkpoint_seconds, results, model/dataset paths of the same\n"
-            "                files, comments); the edited job is recorded in the file\n"
+            "                checkpoint_seconds, writer, results, model/dataset paths of the\n"
+            "                same files, comments); the edited job is recorded in the file\n"
             "  --force       overwrite existing results\n"
             "  --shared DIR  where \"shared:\" paths in the job point (default $TOKATTR_SHARED,\n"
             "                else ../shared)\n"
@@ -47,7 +47,9 @@ static void usage(FILE *out)
             "Job defaults: split test, select all, num_words and maxlen from the model,\n"
             "padding and truncating the dataset tokenizer's side (pre; post for\n"
             "text-vectorization), chunk_size 16, checkpoint_every 1,\n"
-            "checkpoint_seconds 2. faithfulness: off unless the key is there; {} = k 10,\n"
+            "checkpoint_seconds 2, writer ranks (each computing rank writes its units into\n"
+            "the results file, which must then be one file for every node; root: rank 0\n"
+            "writes every result). faithfulness: off unless the key is there; {} = k 10,\n"
             "replace pad, seed 1.\n"
             "tokenizer: KIND[:FILE] (%s),\n"
             "or dataset: what the model was trained with; required when the model file does\n"
@@ -305,10 +307,10 @@ static void print_nodes_and_timers(const tk_run_summary *s, int64_t computed)
      * flushing for all; in wall time and in CPU time (the cost on a core
      * of its own, when others share rank 0's) */
     for (int cpu = 0; cpu < 2; cpu++) {
-        const double *t = cpu ? s->root_cpu : NULL;
-        double tr = t ? t[TK_PHASE_RECEIVE] : s->timers[TK_PHASE_RECEIVE].rank0;
-        double tw = t ? t[TK_PHASE_WRITE] : s->timers[TK_PHASE_WRITE].rank0;
-        double tf = t ? t[TK_PHASE_FLUSH] : s->timers[TK_PHASE_FLUSH].rank0;
+        /* rank 0 as the coordinator: a ranks writer's own pwrite and sync
+         * when it computes too are its computing side's (the phase table) */
+        const double *t = cpu ? s->root_cpu : s->root_wall;
+        double tr = t[TK_PHASE_RECEIVE], tw = t[TK_PHASE_WRITE], tf = t[TK_PHASE_FLUSH];
         double recv = s->root_received > 0 ? tr / (double)s->root_received : 0;
         double write = tw / (double)computed, flush = tf / (double)computed;
         double per = recv + write + flush;
@@ -455,6 +457,7 @@ int tk_cmd_run(int argc, char **argv)
                          .chunk_size = job->chunk_size,
                          .checkpoint_every = job->checkpoint_every,
                          .checkpoint_seconds = job->checkpoint_seconds,
+                         .writer = job->writer,
                          .job_yaml = job_text,
                          .command_line = cmd,
                          .resume = resume,

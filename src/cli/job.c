@@ -85,6 +85,7 @@ typedef struct raw_job {
     int *chunk_size;
     int *checkpoint_every;
     double *checkpoint_seconds;
+    char *writer;
     raw_faith *faithfulness;
 } raw_job;
 
@@ -158,6 +159,7 @@ static const cyaml_schema_field_t job_fields[] = {
     CYAML_FIELD_INT_PTR("chunk_size", OPT, raw_job, chunk_size),
     CYAML_FIELD_INT_PTR("checkpoint_every", OPT, raw_job, checkpoint_every),
     CYAML_FIELD_FLOAT_PTR("checkpoint_seconds", OPT, raw_job, checkpoint_seconds),
+    CYAML_FIELD_STRING_PTR("writer", OPT, raw_job, writer, 1, 16),
     CYAML_FIELD_MAPPING_PTR("faithfulness", OPT, raw_job, faithfulness, faith_fields),
     CYAML_FIELD_END};
 
@@ -209,6 +211,7 @@ static const tk_job_key JOB_KEYS[] = {
     {"chunk_size", true, "the prediction batches, whose bits depend on their size"},
     {"checkpoint_every", false, "when the file is flushed"},
     {"checkpoint_seconds", false, "when the file is flushed"},
+    {"writer", false, "which ranks write the results, not what they write"},
     {"faithfulness", true, "the deletion curves"},
     {NULL, false, NULL}};
 
@@ -286,6 +289,10 @@ static void tk_job_defaults(tk_job *job)
      * most one every 2 s keeps that near 1% of the run while a kill loses
      * at most ~2 s of work. */
     job->checkpoint_seconds = 2.0;
+    /* each computing rank writes its own units: rank 0 carries no result
+     * (README "Results file"); `writer: root` where the results path is
+     * not one file for every node */
+    job->writer = TK_WRITER_RANKS;
     /* faithfulness: off unless the key is present; then k 10, replace pad,
      * seed 1 (ERASER's q = 1, 5, 10, 20, 50 %) */
     job->faith_enabled = false;
@@ -298,6 +305,8 @@ typedef struct name_value {
 } name_value;
 
 static const name_value SIDES[] = {{"pre", 0}, {"post", 1}, {NULL, 0}};
+static const name_value WRITERS[] = {
+    {"ranks", TK_WRITER_RANKS}, {"root", TK_WRITER_ROOT}, {NULL, 0}};
 static const name_value REPLACES[] = {{"pad", TK_FAITH_PAD}, {"remove", TK_FAITH_REMOVE}, {NULL, 0}};
 
 static tk_status pick(const char *file, const char *where, const char *key, const char *value,
@@ -612,6 +621,12 @@ static tk_status resolve_job(const char *file, const raw_job *raw, const char *b
             return tk_error_set(err, TK_E_INVALID,
                                 "%s: key 'checkpoint_seconds': must be in [0, 86400]", file);
         job->checkpoint_seconds = *raw->checkpoint_seconds;
+    }
+    if (raw->writer) {
+        int v = 0;
+        if ((st = pick(file, "", "writer", raw->writer, WRITERS, &v, err)) != TK_OK)
+            return st;
+        job->writer = (tk_results_writer)v;
     }
 
     const raw_faith *fa = raw->faithfulness;

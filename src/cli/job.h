@@ -61,6 +61,7 @@ typedef struct tk_job {
     int chunk_size;       /* reviews per work unit (default 16) */
     int checkpoint_every; /* at least this many chunks between flushes (default 1) */
     double checkpoint_seconds; /* and at least this long between flushes (default 2) */
+    tk_results_writer writer; /* who writes the results (default: the computing ranks) */
     char *select_spec;    /* TK_SELECT_REVIEWS: `select: {reviews: SPEC}` (data/selection.h) */
 } tk_job;
 

@@ -1,6 +1,7 @@
 /* The distributed job (run.h): setup and checks on rank 0, weights in a
  * per-node shared window, a request/reply work queue, results written by
- * rank 0 with checkpoints, clean stops on signals. */
+ * every computing rank (or rank 0 alone) with checkpoints, clean stops on
+ * signals. */
 #define _POSIX_C_SOURCE 200809L
 #include "pipeline/run.h"
 
@@ -20,6 +21,8 @@
 #include "model/model.h"
 #include "pipeline/compute_chunk.h"
 #include "pipeline/plan.h"
+#include "pipeline/run_stats.h"
+#include "pipeline/slab_writer.h"
 #include "pipeline/stop_deadline.h"
 #include "pipeline/unit_input.h"
 #include "pipeline/writer.h"
@@ -34,7 +37,7 @@ static void on_stop_signal(int sig)
     tk_stop_deadline_start(sig); /* mpirun's kill follows its SIGTERM (stop_deadline.h) */
 }
 
-enum { TAG_WORK = 11, TAG_RESULT = 12, TAG_ERROR = 13 };
+enum { TAG_WORK = 11, TAG_RESULT = 12, TAG_ERROR = 13, TAG_SYNCED = 14 };
 enum { ROOT = 0 };
 
 #define MPICHK(call)                                                                           \
@@ -92,7 +95,14 @@ typedef struct worker {
     float *vtab;          /* (vtab_n, input_dim) id -> input vector, embedding-less models */
     int64_t vtab_n;
     int steps, n_out, n_methods, cs;
-    double phase[TK_PHASE_N];    /* seconds: compute, wait */
+    double phase[TK_PHASE_N];    /* seconds: compute, wait; ranks writer: write, flush */
+    /* the ranks writer (NULL: the root writer): this rank writes its units */
+    tk_slab_writer *slab;
+    int since_sync;       /* units written since the last sync */
+    double last_sync;     /* tk_now() of the last sync */
+    int ckpt_every;       /* the job's checkpoint_every, checkpoint_seconds */
+    double ckpt_seconds;
+    const tk_method_params *methods; /* (n_methods) the job's */
 } worker;
 
 static void worker_free(worker *w)
@@ -106,6 +116,7 @@ static void worker_free(worker *w)
         free(w->bg[k]);
     free(w->bg);
     free(w->vtab);
+    tk_slab_close(w->slab);
 }
 
 static tk_status worker_init(worker *w, const tk_run_config *cfg, tk_model *model, int steps,
@@ -115,6 +126,9 @@ static tk_status worker_init(worker *w, const tk_run_config *cfg, tk_model *mode
     w->n_out = model->n_outputs;
     w->n_methods = cfg->n_methods;
     w->cs = cfg->chunk_size;
+    w->ckpt_every = cfg->checkpoint_every;
+    w->ckpt_seconds = cfg->checkpoint_seconds;
+    w->methods = cfg->methods;
     w->ids = tk_malloc((size_t)w->cs * (size_t)steps, sizeof *w->ids, err);
     w->labels = tk_malloc((size_t)w->cs, sizeof *w->labels, err);
     if (!w->ids || !w->labels)
@@ -238,14 +252,41 @@ static void unpack_result(const unsigned char *buf, tk_chunk_result *r, int64_t 
         get(&c, f[i].data, f[i].bytes);
 }
 
+/* ---- the ranks writer's messages ------------------------------------------
+ * Small, whatever a unit's size: a computing rank writes its unit itself
+ * (slab_writer.h) and tells rank 0 only which reviews it wrote and which
+ * it has synced, with the unit's partial statistics (run_stats.h).
+ * "written" (TAG_RESULT): int64 {first, count, chunk, stop, n_synced},
+ *   n_synced (first, count) pairs, then the unit's tk_run_method_stats
+ *   (one per method, at most 16); count 0 is the first request.
+ * "synced" (TAG_SYNCED), a rank's last message, after STOP: int64
+ *   {n_synced, failed}, the pairs, and when failed the error message.
+ * Only synced units are marked done: nothing is marked before it is on
+ * disk. */
+enum { SYNC_MAX = 1024 };   /* units a rank holds unsynced: bounds the messages */
+enum { WRITTEN_HEADER = 5, SYNCED_HEADER = 2 };
+
+static int stat_methods(int n_methods)
+{
+    return n_methods < 16 ? n_methods : 16;
+}
+
+static size_t written_bytes(int n_methods)
+{
+    return WRITTEN_HEADER * 8 + (size_t)SYNC_MAX * 16 +
+           (size_t)stat_methods(n_methods) * sizeof(tk_run_method_stats);
+}
+
 /* ---- rank 0: the queue and the writer -------------------------------------- */
 
 typedef struct coord {
     const tk_run_config *cfg;
     tk_plan *p;
     MPI_Comm comm;
+    bool ranks_writer;    /* each computing rank writes its units (else rank 0 all) */
+    worker *self;         /* rank 0's own computing side, or NULL */
     int64_t next;         /* next position in p->order */
-    int active;           /* workers not yet sent STOP */
+    int active;           /* workers whose last message is still to come */
     bool stop;            /* no more work is handed out */
     bool interrupted;     /* ... because of a signal */
     tk_status st;         /* first failure */
@@ -254,10 +295,12 @@ typedef struct coord {
     size_t rbuf_size;
     unsigned char *wbuf;  /* (wbuf_size) a work message */
     size_t wbuf_size;
-    tk_chunk_result in;   /* a worker's result, unpacked */
+    tk_chunk_result in;   /* a worker's result, unpacked (root writer) */
+    tk_run_method_stats unit_stats[16]; /* a "written" message's (ranks writer) */
     int since_ckpt;
     double last_ckpt;     /* tk_now() of the last flush */
-    int64_t n_done;
+    int64_t n_done;       /* reviews written (the progress bar) */
+    int64_t n_marked;     /* reviews marked done (on disk before their marks) */
     tk_progress prog;
     double busy;          /* seconds spent receiving and writing */
     double phase[TK_PHASE_N]; /* seconds: receive, write, flush */
@@ -306,16 +349,21 @@ static bool take_chunk(coord *c, int64_t *chunk, int64_t *first, int64_t *count)
 }
 
 /* The reply to a worker: a unit (its reviews' split positions: the worker
- * reads and prepares them), or STOP (count 0). */
+ * reads and prepares them; its file row of the first token and its token
+ * offsets: the ranks writer writes there), or STOP (count 0). */
 static void send_work(coord *c, int dest)
 {
     int64_t chunk = -1, first = 0, count = 0;
-    if (!take_chunk(c, &chunk, &first, &count))
+    /* the root writer's worker is done at STOP; the ranks writer's sends
+     * its "synced" message first */
+    if (!take_chunk(c, &chunk, &first, &count) && !c->ranks_writer)
         c->active--;
-    int64_t h[3] = {chunk, first, count};
+    int64_t h[4] = {chunk, first, count, c->p->tok_off[first]};
     unsigned char *b = c->wbuf;
     put(&b, h, sizeof h);
     put(&b, c->p->index + first, (size_t)count * 8);
+    if (count > 0)
+        put(&b, c->p->tok_off + first, (size_t)(count + 1) * 8);
     tk_error *err = c->err;
     tk_status st = TK_OK;
     MPICHK(MPI_Send(c->wbuf, (int)(b - c->wbuf), MPI_BYTE, dest, TAG_WORK, c->comm));
@@ -325,75 +373,147 @@ fail:
     MPI_Abort(MPI_COMM_WORLD, 1); /* a lost reply would hang the worker: last resort */
 }
 
+/* Rank 0's own units written so far are synced and marked done (ranks
+ * writer). */
+static tk_status sync_own(coord *c)
+{
+    worker *w = c->self;
+    if (!c->ranks_writer || !w || tk_slab_unsynced(w->slab) == 0)
+        return TK_OK;
+    double t0 = tk_now();
+    const int64_t *units = NULL;
+    int n = 0;
+    tk_status st = tk_slab_sync(w->slab, &units, &n, c->err);
+    w->phase[TK_PHASE_FLUSH] += tk_now() - t0;
+    for (int i = 0; st == TK_OK && i < n; i++) {
+        st = tk_writer_mark(c->p->writer, units[2 * i], units[2 * i + 1], c->err);
+        c->n_marked += units[2 * i + 1];
+    }
+    return st;
+}
+
+/* Marks done what is on disk; due after checkpoint_every units and
+ * checkpoint_seconds (or now when `force`). */
+static void checkpoint(coord *c, bool force)
+{
+    if (c->st != TK_OK || !c->p->writer)
+        return;
+    double t0 = tk_now();
+    if (!force && !(++c->since_ckpt >= c->cfg->checkpoint_every &&
+                    t0 - c->last_ckpt >= c->cfg->checkpoint_seconds))
+        return;
+    tk_status st = sync_own(c);
+    double t1 = tk_now(), u1 = cpu_now();
+    if (st == TK_OK)
+        st = tk_writer_checkpoint(c->p->writer, c->err);
+    c->since_ckpt = 0;
+    c->last_ckpt = tk_now();
+    c->phase[TK_PHASE_FLUSH] += c->last_ckpt - t1;
+    c->cpu[TK_PHASE_FLUSH] += cpu_now() - u1;
+    c->busy += c->last_ckpt - t1;
+    c->flushes++;
+    if (st != TK_OK)
+        coord_fail(c, st);
+}
+
+/* A unit's reviews are in the file (root writer: put now; ranks writer:
+ * written by their rank): progress, and the statistics of r when given. */
+static void unit_in(coord *c, const tk_chunk_result *r, int64_t count)
+{
+    if (r)
+        tk_run_stats_add(c->sum->methods, stat_methods(r->n_methods), c->cfg->methods, r,
+                         c->p->tok_off + r->first);
+    c->n_done += count;
+    tk_progress_update(&c->prog, c->n_done);
+}
+
+/* A result rank 0 holds: its own (both writers) or received (root writer). */
 static void record(coord *c, const tk_chunk_result *r)
 {
-    if (c->p->writer == NULL)
+    if (c->p->writer == NULL || c->st != TK_OK)
         return;
     double t0 = tk_now(), u0 = cpu_now();
-    tk_status st = tk_writer_put(c->p->writer, r, c->err);
-    double t1 = tk_now(), u1 = cpu_now();
-    c->phase[TK_PHASE_WRITE] += t1 - t0;
-    c->cpu[TK_PHASE_WRITE] += u1 - u0;
-    if (st == TK_OK && ++c->since_ckpt >= c->cfg->checkpoint_every &&
-        t0 - c->last_ckpt >= c->cfg->checkpoint_seconds) {
-        st = tk_writer_checkpoint(c->p->writer, c->err);
-        c->since_ckpt = 0;
-        c->last_ckpt = tk_now();
-        c->phase[TK_PHASE_FLUSH] += c->last_ckpt - t1;
-        c->cpu[TK_PHASE_FLUSH] += cpu_now() - u1;
-        c->flushes++;
+    tk_status st;
+    if (c->ranks_writer) {
+        /* rank 0 computing is one of the computing ranks: its pwrite is
+         * its computing side's time, not the coordinator's */
+        worker *w = c->self;
+        st = tk_slab_put(w->slab, r, c->p->tok_off[r->first], c->err);
+        w->phase[TK_PHASE_WRITE] += tk_now() - t0;
+        if (st == TK_OK && tk_slab_unsynced(w->slab) >= SYNC_MAX)
+            checkpoint(c, true);
+    } else {
+        st = tk_writer_put(c->p->writer, r, c->err);
+        c->n_marked += r->count;
+        c->phase[TK_PHASE_WRITE] += tk_now() - t0;
+        c->cpu[TK_PHASE_WRITE] += cpu_now() - u0;
+        c->busy += tk_now() - t0;
     }
     if (st != TK_OK) {
         coord_fail(c, st);
         return;
     }
-    for (int k = 0; k < r->n_methods && k < 16; k++) {
-        tk_run_method_stats *ms = &c->sum->methods[k];
-        for (int64_t i = 0; i < r->count; i++) {
-            double e = r->axiom_error[(int64_t)k * r->count + i];
-            e = e < 0 ? -e : e;
-            ms->mean_abs_error += e; /* a sum until the end */
-            if (e > ms->max_abs_error)
-                ms->max_abs_error = e;
+    unit_in(c, r, r->count);
+    checkpoint(c, false);
+}
+
+/* Marks the synced pairs (n, (first, count)) of a ranks writer's message. */
+static tk_status mark_synced(coord *c, const int64_t *pairs, int64_t n, int src)
+{
+    for (int64_t i = 0; i < n; i++) {
+        tk_status st = tk_writer_mark(c->p->writer, pairs[2 * i], pairs[2 * i + 1], c->err);
+        if (st != TK_OK) {
+            tk_error_prefix(c->err, "rank %d's synced units", src);
+            return st;
         }
-        const int64_t *off = c->p->tok_off; /* (n + 1) file-wide token offsets */
-        for (int64_t i = 0; i < r->count; i++) {
-            int64_t b = off[r->first + i] - off[r->first], e = off[r->first + i + 1] - off[r->first];
-            const float *sc = r->score + (int64_t)k * r->tc; /* (tc) this method's chunk scores */
-            bool zero = e > b;
-            for (int64_t t = b; t < e && zero; t++)
-                zero = sc[t] == 0.0f;
-            ms->n_all_zero += zero;
-        }
-        for (int64_t i = 0; r->faith_k1 > 0 && i < r->count; i++) {
-            int64_t o = (int64_t)k * r->count + i;
-            const float *rc = r->faith_random + o * r->faith_k1; /* (K+1) */
-            double drop = 0;
-            for (int j = 0; j < r->faith_k1; j++)
-                drop += (double)rc[0] - rc[j];
-            ms->has_faith = true;
-            ms->faith_aopc += r->faith_aopc[o]; /* sums until the end */
-            ms->faith_random_aopc += drop / r->faith_k1;
-        }
-        const tk_method_params *mp = &c->cfg->methods[k];
-        for (int64_t i = 0; mp->kind == TK_METHOD_INTEGRATED_GRADIENTS && i < r->count; i++) {
-            int64_t o = (int64_t)k * r->count + i;
-            ms->steps_sum += r->steps[o];
-            if (r->steps[o] > ms->steps_max)
-                ms->steps_max = r->steps[o];
-            if (mp->rule != TK_IG_ADAPTIVE)
-                continue;
-            double est = r->error_estimate[o];
-            ms->has_tolerance = true;
-            ms->n_over_tolerance += !(est <= mp->tolerance); /* NaN counts as over */
-            if (!(est <= ms->max_error_estimate))
-                ms->max_error_estimate = est;
-        }
-        ms->n += r->count;
+        c->n_marked += pairs[2 * i + 1];
     }
-    c->n_done += r->count;
-    tk_progress_update(&c->prog, c->n_done);
-    c->busy += tk_now() - t0;
+    return TK_OK;
+}
+
+/* A ranks writer's message (tag TAG_RESULT "written" or TAG_SYNCED), in
+ * c->rbuf. Returns the "written" message's stop flag. */
+static int64_t take_ranks_message(coord *c, int tag, int bytes, int src)
+{
+    tk_error *err = c->err;
+    int nstat = stat_methods(c->cfg->n_methods);
+    const unsigned char *b = c->rbuf;
+    int64_t h[WRITTEN_HEADER] = {0};
+    size_t head = (tag == TAG_SYNCED ? SYNCED_HEADER : WRITTEN_HEADER) * 8;
+    if ((size_t)bytes < head)
+        goto bad;
+    get(&b, h, head);
+    int64_t n_synced = tag == TAG_SYNCED ? h[0] : h[4];
+    size_t want = head + (size_t)(n_synced > 0 ? n_synced : 0) * 16 +
+                  (tag == TAG_SYNCED ? 0 : (size_t)nstat * sizeof(tk_run_method_stats));
+    if (n_synced < 0 || n_synced > SYNC_MAX || (size_t)bytes < want ||
+        (tag != TAG_SYNCED && (size_t)bytes != want))
+        goto bad;
+    tk_status st = c->st == TK_OK ? mark_synced(c, (const int64_t *)b, n_synced, src) : TK_OK;
+    b += (size_t)n_synced * 16;
+    if (st != TK_OK)
+        coord_fail(c, st);
+    if (tag == TAG_SYNCED) {
+        if (h[1] && c->st == TK_OK) {
+            c->rbuf[bytes - 1] = '\0';
+            tk_error_set(err, TK_E_IO, "rank %d: %s", src, (const char *)b);
+            coord_fail(c, TK_E_IO);
+        }
+        c->active--;
+        return 0;
+    }
+    if (h[1] > 0) {
+        get(&b, c->unit_stats, (size_t)nstat * sizeof(tk_run_method_stats));
+        tk_run_stats_merge(c->sum->methods, c->unit_stats, nstat);
+        c->received += h[1];
+        unit_in(c, NULL, h[1]);
+    }
+    return h[3];
+bad:
+    tk_error_set(err, TK_E_INTERNAL, "rank %d sent a malformed message (%d bytes)", src, bytes);
+    coord_fail(c, TK_E_INTERNAL);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    return 0;
 }
 
 /* Receives one message (blocking when `wait`); returns false if none. */
@@ -427,20 +547,28 @@ static bool serve_one(coord *c, bool wait)
         send_work(c, s.MPI_SOURCE); /* STOP */
         return true;
     }
-    int64_t chunk, stop;
-    unpack_result(c->rbuf, &c->in, &chunk, &stop);
+    int64_t chunk = -1, stop = 0, before = c->received;
+    if (c->ranks_writer)
+        stop = take_ranks_message(c, s.MPI_TAG, bytes, s.MPI_SOURCE);
+    else
+        unpack_result(c->rbuf, &c->in, &chunk, &stop);
     c->phase[TK_PHASE_RECEIVE] += tk_now() - t0;
     c->cpu[TK_PHASE_RECEIVE] += cpu_now() - u0;
-    c->received += c->in.count;
+    if (!c->ranks_writer)
+        c->received += c->in.count;
     if (stop && !c->stop) {
         c->stop = true;
         c->interrupted = true;
     }
     check_signal(c);
+    if (s.MPI_TAG == TAG_SYNCED)
+        return true; /* that rank is done */
     /* reply first, so the worker computes while we write */
     send_work(c, s.MPI_SOURCE);
-    if (c->in.count > 0)
+    if (!c->ranks_writer && c->in.count > 0)
         record(c, &c->in);
+    else if (c->ranks_writer && c->received > before)
+        checkpoint(c, false);
     return true;
 fail:
     coord_fail(c, st);
@@ -481,58 +609,150 @@ static tk_status coordinate(coord *c, worker *self, tk_error *err)
             break;
         serve_one(c, true);
     }
+    /* rank 0's own last units: on disk and marked before the close */
+    if ((st = sync_own(c)) != TK_OK)
+        coord_fail(c, st);
     return c->st;
 }
 
 /* ---- other ranks ----------------------------------------------------------- */
 
+/* The ranks writer on a worker: whether its written units are due to be
+ * synced (the job's checkpoint settings, or a full hold). */
+static bool sync_due(const worker *w)
+{
+    int held = tk_slab_unsynced(w->slab);
+    return held > 0 && (held >= SYNC_MAX || (w->since_sync >= w->ckpt_every &&
+                                             tk_now() - w->last_sync >= w->ckpt_seconds));
+}
+
+/* The units now on disk: (n, 2) first, count. */
+static tk_status worker_sync(worker *w, const int64_t **units, int *n, tk_error *err)
+{
+    double t0 = tk_now();
+    tk_status st = tk_slab_sync(w->slab, units, n, err);
+    w->last_sync = tk_now();
+    w->phase[TK_PHASE_FLUSH] += w->last_sync - t0;
+    w->since_sync = 0;
+    return st;
+}
+
+/* The ranks writer's "written" message of the unit r (NULL: the first
+ * request), with the units just synced (n_synced, 2). */
+static size_t pack_written(const worker *w, const tk_chunk_result *r, int64_t chunk,
+                           const int64_t *synced, int n_synced, const tk_run_method_stats *ms,
+                           unsigned char *buf)
+{
+    unsigned char *b = buf;
+    int nstat = stat_methods(w->n_methods);
+    int64_t h[WRITTEN_HEADER] = {r ? r->first : 0, r ? r->count : 0, chunk, stop_signal != 0,
+                                 n_synced};
+    put(&b, h, sizeof h);
+    put(&b, synced, (size_t)n_synced * 16);
+    put(&b, ms, (size_t)nstat * sizeof *ms);
+    return (size_t)(b - buf);
+}
+
+/* A worker's unit written (ranks writer), synced when due, and its
+ * "written" message with the unit's statistics packed at buf (*n bytes). */
+static tk_status worker_write(worker *w, const tk_chunk_result *r, int64_t t0,
+                              const int64_t *tok_off, int64_t chunk, unsigned char *buf,
+                              size_t *n, tk_error *err)
+{
+    double t = tk_now();
+    tk_status st = tk_slab_put(w->slab, r, t0, err);
+    w->phase[TK_PHASE_WRITE] += tk_now() - t;
+    if (st != TK_OK)
+        return st;
+    w->since_sync++;
+    const int64_t *units = NULL;
+    int n_units = 0;
+    if (sync_due(w) && (st = worker_sync(w, &units, &n_units, err)) != TK_OK)
+        return st;
+    tk_run_method_stats part[16];
+    memset(part, 0, sizeof part);
+    tk_run_stats_add(part, stat_methods(w->n_methods), w->methods, r, tok_off);
+    *n = pack_written(w, r, chunk, units, n_units, part, buf);
+    return TK_OK;
+}
+
 static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
 {
     tk_status st = TK_OK, failed = TK_OK;
     size_t s = (size_t)w->steps, cs = (size_t)w->cs;
-    size_t wmax = 3 * 8 + cs * 8;
-    size_t rmax = result_bytes(w->cs, (int64_t)(cs * s), w->n_out, w->n_methods,
-                               tk_compute_result(w->comp)->faith_k1);
+    size_t wmax = 4 * 8 + cs * 8 + (cs + 1) * 8;
+    size_t rmax = w->slab ? written_bytes(w->n_methods) + TK_ERROR_MAX
+                          : result_bytes(w->cs, (int64_t)(cs * s), w->n_out, w->n_methods,
+                                         tk_compute_result(w->comp)->faith_k1);
     unsigned char *wbuf = tk_malloc(wmax, 1, err), *rbuf = tk_malloc(rmax, 1, err);
-    int64_t *pos = tk_malloc(cs, sizeof *pos, err); /* (cs) a unit's split positions */
-    if (!wbuf || !rbuf || !pos) {
+    int64_t *pos = tk_malloc(cs, sizeof *pos, err);      /* (cs) a unit's split positions */
+    int64_t *tok = tk_malloc(cs + 1, sizeof *tok, err);  /* (cs + 1) its token offsets */
+    if (!wbuf || !rbuf || !pos || !tok) {
         st = TK_E_NOMEM;
         goto fail;
     }
     /* the first request is an empty result */
-    tk_chunk_result empty = *tk_compute_result(w->comp);
-    empty.count = empty.tc = 0;
-    size_t n = pack_result(&empty, -1, 0, rbuf);
+    size_t n;
+    if (w->slab) {
+        tk_run_method_stats none[16];
+        memset(none, 0, sizeof none);
+        n = pack_written(w, NULL, -1, NULL, 0, none, rbuf);
+    } else {
+        tk_chunk_result empty = *tk_compute_result(w->comp);
+        empty.count = empty.tc = 0;
+        n = pack_result(&empty, -1, 0, rbuf);
+    }
     MPICHK(MPI_Send(rbuf, (int)n, MPI_BYTE, ROOT, TAG_RESULT, comm));
     double t_wait = tk_now();
+    w->last_sync = t_wait;
     for (;;) {
         MPICHK(MPI_Recv(wbuf, (int)wmax, MPI_BYTE, ROOT, TAG_WORK, comm, MPI_STATUS_IGNORE));
         double t_compute = tk_now();
         w->phase[TK_PHASE_WAIT] += t_compute - t_wait;
-        int64_t h[3];
+        int64_t h[4];
         const unsigned char *c = wbuf;
         get(&c, h, sizeof h);
         if (h[2] == 0)
             break;
         get(&c, pos, (size_t)h[2] * 8);
+        get(&c, tok, (size_t)(h[2] + 1) * 8);
         tk_error werr = {0};
         tk_status cst = worker_unit(w, pos, h[1], h[2], NULL, NULL, &werr);
         t_wait = tk_now();
         w->phase[TK_PHASE_COMPUTE] += t_wait - t_compute;
+        if (cst == TK_OK && w->slab)
+            cst = worker_write(w, tk_compute_result(w->comp), h[3], tok, h[0], rbuf, &n, &werr);
+        else if (cst == TK_OK)
+            n = pack_result(tk_compute_result(w->comp), h[0], stop_signal != 0, rbuf);
         if (cst != TK_OK) {
             failed = cst;
             tk_error_set(err, cst, "%s", werr.msg);
             MPICHK(MPI_Send(werr.msg, (int)strlen(werr.msg) + 1, MPI_CHAR, ROOT, TAG_ERROR, comm));
             continue; /* the reply is STOP */
         }
-        n = pack_result(tk_compute_result(w->comp), h[0], stop_signal != 0, rbuf);
+        t_wait = tk_now();
         MPICHK(MPI_Send(rbuf, (int)n, MPI_BYTE, ROOT, TAG_RESULT, comm));
+    }
+    if (w->slab) {
+        /* STOP: what this rank wrote reaches the disk, then rank 0 marks it */
+        tk_error serr = {0};
+        const int64_t *units = NULL;
+        int n_units = 0;
+        tk_status sst = worker_sync(w, &units, &n_units, &serr);
+        int64_t h[SYNCED_HEADER] = {n_units, sst != TK_OK};
+        unsigned char *b = rbuf;
+        put(&b, h, sizeof h);
+        put(&b, units, (size_t)n_units * 16);
+        if (sst != TK_OK)
+            put(&b, serr.msg, strlen(serr.msg) + 1);
+        MPICHK(MPI_Send(rbuf, (int)(b - rbuf), MPI_BYTE, ROOT, TAG_SYNCED, comm));
     }
     st = failed;
 fail:
     free(wbuf);
     free(rbuf);
     free(pos);
+    free(tok);
     if (st == TK_E_MPI)
         MPI_Abort(MPI_COMM_WORLD, 1); /* rank 0 would wait for us forever */
     return st;
@@ -801,6 +1021,56 @@ static void reduce_timers(MPI_Comm world, const double *wphase, const double *cp
     }
 }
 
+/* ---- the ranks writer's start ---------------------------------------------- */
+
+/* Rank 0's writer lets go of the results datasets; the region table and
+ * the proof of the file go to every rank, and each computing rank opens
+ * the results path as it resolves it on its node, after checking that it
+ * is rank 0's file (not a node-local namesake). */
+static tk_status open_slabs(MPI_Comm world, const tk_run_config *cfg, tk_plan *p, worker *w,
+                            bool computes, tk_error *err)
+{
+    tk_status st = TK_OK;
+    int rank = 0, n_reg = 0;
+    MPI_Comm_rank(world, &rank);
+    const tk_result_region *reg = NULL;
+    tk_result_region *got = NULL; /* (n_reg) rank 0's table, on the other ranks */
+    tk_slab_proof proof;
+    memset(&proof, 0, sizeof proof);
+    char path[4300];
+    tk_run_partial_path(cfg->output_path, path, sizeof path);
+    if (rank == ROOT) {
+        st = tk_writer_release_results(p->writer, err);
+        reg = tk_writer_regions(p->writer, &n_reg);
+        if (st == TK_OK)
+            st = tk_slab_proof_of(p->partial, reg, n_reg, &proof, err);
+    }
+    if ((st = agree(world, st, err)) != TK_OK)
+        return st;
+    MPICHK(MPI_Bcast(&n_reg, 1, MPI_INT, ROOT, world));
+    MPICHK(MPI_Bcast(&proof, (int)sizeof proof, MPI_BYTE, ROOT, world));
+    if (rank != ROOT) {
+        got = tk_malloc((size_t)(n_reg > 0 ? n_reg : 1), sizeof *got, err);
+        st = got ? TK_OK : TK_E_NOMEM;
+        reg = got;
+    }
+    if ((st = agree(world, st, err)) != TK_OK)
+        goto done;
+    MPICHK(MPI_Bcast((void *)reg, (int)((size_t)n_reg * sizeof *reg), MPI_BYTE, ROOT, world));
+    if (computes) {
+        st = tk_slab_open(path, &proof, reg, n_reg, &w->slab, err);
+        if (st != TK_OK)
+            tk_error_prefix(err, "rank %d", rank);
+    }
+    st = agree(world, st, err);
+done:
+    free(got);
+    return st;
+fail:
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    return st;
+}
+
 /* ---- the whole run ----------------------------------------------------------- */
 
 static void install_handlers(void)
@@ -821,7 +1091,7 @@ static tk_status finish_root(const tk_run_config *cfg, coord *c, tk_run_summary 
 {
     tk_plan *p = c->p;
     tk_status st = c->st;
-    bool all = c->n_done == p->n;
+    bool all = c->n_marked == p->n;
     tk_error cerr = {0};
     tk_status cst = tk_writer_close(p->writer, all && st == TK_OK, &cerr);
     p->writer = NULL;
@@ -840,17 +1110,12 @@ static tk_status finish_root(const tk_run_config *cfg, coord *c, tk_run_summary 
         st = tk_error_set(err, TK_E_INTERRUPTED,
                           "%s: stopped by a signal after %lld of %lld reviews; the file is "
                           "resumable: run the same command with --resume",
-                          p->partial, (long long)c->n_done, (long long)p->n);
+                          p->partial, (long long)c->n_marked, (long long)p->n);
     } else if (st != TK_E_INTERRUPTED) {
         tk_error_prefix(err, "%s is resumable after the cause is fixed", p->partial);
     }
-    sum->n_done = c->n_done;
-    for (int k = 0; k < sum->n_methods; k++)
-        if (sum->methods[k].n > 0) {
-            sum->methods[k].mean_abs_error /= (double)sum->methods[k].n;
-            sum->methods[k].faith_aopc /= (double)sum->methods[k].n;
-            sum->methods[k].faith_random_aopc /= (double)sum->methods[k].n;
-        }
+    sum->n_done = c->n_marked;
+    tk_run_stats_finish(sum->methods, sum->n_methods);
     return st;
 }
 
@@ -893,8 +1158,9 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
     tk_status st = rank == ROOT ? tk_plan_setup(cfg, size, &p, &complete, err) : TK_OK;
     if ((st = agree(world, st, err)) != TK_OK)
         goto done;
-    int head[3] = {complete, p.steps, 0};
+    int head[3] = {complete, p.steps, (int)cfg->writer}; /* rank 0's choice of writer counts */
     MPICHK(MPI_Bcast(head, 3, MPI_INT, ROOT, world));
+    bool ranks_writer = head[2] == TK_WRITER_RANKS;
     if (head[0]) {
         sum->already_complete = true;
         sum->n_reviews = sum->n_done = sum->n_done_before = p.n;
@@ -965,6 +1231,8 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         st = worker_init(&w, cfg, model, steps, err);
     if ((st = agree(world, st, err)) != TK_OK)
         goto done;
+    if (ranks_writer && (st = open_slabs(world, cfg, &p, &w, computes, err)) != TK_OK)
+        goto done;
     if (rank == ROOT) {
         /* the dataset is no longer needed: its memory goes before the work */
         tk_dataset_destroy(p.ds);
@@ -977,20 +1245,26 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         c.cfg = cfg;
         c.p = &p;
         c.comm = world;
+        c.ranks_writer = ranks_writer;
+        c.self = computes ? &w : NULL;
         c.active = size - 1;
         c.err = err;
         c.sum = sum;
         c.last_ckpt = tk_now();
         size_t cs = (size_t)cfg->chunk_size, s = (size_t)steps;
         int faith_k1 = cfg->faith ? cfg->faith->k_max + 1 : 0;
-        c.rbuf_size = result_bytes(cfg->chunk_size, (int64_t)(cs * s), model->n_outputs,
-                                   cfg->n_methods, faith_k1) + TK_ERROR_MAX;
-        c.wbuf_size = 3 * 8 + cs * 8;
+        /* the ranks writer's messages are small: rank 0 holds no result */
+        c.rbuf_size = (ranks_writer ? written_bytes(cfg->n_methods)
+                                    : result_bytes(cfg->chunk_size, (int64_t)(cs * s),
+                                                   model->n_outputs, cfg->n_methods, faith_k1)) +
+                      TK_ERROR_MAX;
+        c.wbuf_size = 4 * 8 + cs * 8 + (cs + 1) * 8;
         c.rbuf = tk_malloc(c.rbuf_size, 1, err);
         c.wbuf = tk_malloc(c.wbuf_size, 1, err);
-        st = tk_chunk_result_alloc(&c.in, cfg->chunk_size, (int64_t)(cs * s), model->n_outputs,
-                                   cfg->n_methods, err);
-        if (st == TK_OK && faith_k1 > 0)
+        if (!ranks_writer)
+            st = tk_chunk_result_alloc(&c.in, cfg->chunk_size, (int64_t)(cs * s),
+                                       model->n_outputs, cfg->n_methods, err);
+        if (st == TK_OK && faith_k1 > 0 && !ranks_writer)
             st = tk_chunk_result_alloc_faith(&c.in, cfg->chunk_size, faith_k1, err);
         if (!c.rbuf || !c.wbuf || st != TK_OK) {
             /* cannot even receive: tell nobody anything, abort (last resort) */
@@ -999,7 +1273,7 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         sum->n_reviews = p.n;
         sum->n_done_before = p.n_done_before;
         sum->recorded_accuracy = p.recorded_accuracy;
-        c.n_done = p.n_done_before;
+        c.n_done = c.n_marked = p.n_done_before;
         tk_progress_start(&c.prog, cfg->progress ? cfg->progress : stderr, "attributions",
                           "reviews", p.n, p.n_done_before, cfg->progress != NULL);
         st = coordinate(&c, computes ? &w : NULL, err);
@@ -1014,6 +1288,7 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
     sum->seconds = tk_now() - t_work;
     sum->root_received = c.received;
     memcpy(sum->root_cpu, c.cpu, sizeof sum->root_cpu);
+    memcpy(sum->root_wall, c.phase, sizeof sum->root_wall);
     sum->root_flushes = c.flushes;
     reduce_timers(world, w.phase, c.phase, sum);
     st = agree(world, st, err);

@@ -3,12 +3,14 @@
  * Roles: rank 0 reads the dataset's index and the model, checks that they
  * fit, lays out the results file (plan.h), and hands out work units
  * (contiguous runs of chunk_size reviews, in windows of 1,024 units, the
- * units with the most tokens first in each) on request as their reviews' split positions; it writes every
- * result. With one or two ranks it explains reviews too, so no core idles.
- * A computing rank reads its unit's documents from the dataset file and
- * prepares their model inputs (unit_input.h), explains them
- * (compute_chunk.h) and sends the results back. Weights live once per node
- * in an MPI shared window.
+ * units with the most tokens first in each) on request as their reviews' split positions. With
+ * one or two ranks it explains reviews too, so no core idles. A computing
+ * rank reads its unit's documents from the dataset file and prepares their
+ * model inputs (unit_input.h), explains them (compute_chunk.h), and with
+ * the ranks writer (the default) writes them into the results file itself
+ * (slab_writer.h) and tells rank 0 which units it wrote and synced, which
+ * rank 0 marks done; with the root writer it sends the results to rank 0,
+ * which writes them. Weights live once per node in an MPI shared window.
  *
  * Determinism: a review's result depends only on the review and the job
  * (methods are per-review; predictions use the same fixed chunks whatever
@@ -36,6 +38,14 @@ typedef enum tk_select_kind {
     TK_SELECT_LABEL, /* every review with this label */
     TK_SELECT_REVIEWS /* select_spec: indices and ids (data/selection.h) */
 } tk_select_kind;
+
+/* Who writes the results datasets (README "Results file"). */
+typedef enum tk_results_writer {
+    TK_WRITER_RANKS, /* each computing rank its own units, with pwrite into the regions rank 0's
+                        file holds (slab_writer.h); rank 0 only marks them done. The results
+                        path must be one file for every node (a shared filesystem) */
+    TK_WRITER_ROOT   /* every result travels to rank 0, which writes it with HDF5 */
+} tk_results_writer;
 
 typedef struct tk_run_config {
     const char *model_path;
@@ -70,6 +80,7 @@ typedef struct tk_run_config {
     int chunk_size;
     int checkpoint_every;       /* flush after at least this many units ... */
     double checkpoint_seconds;  /* ... and at least this many seconds */
+    tk_results_writer writer;   /* rank 0's value counts */
 
     const char *job_yaml;       /* stored in the file; resume compares it */
     const char *command_line;
@@ -137,6 +148,7 @@ typedef struct tk_run_summary {
     tk_run_timer timers[TK_PHASE_N];
     int64_t root_received;/* reviews whose results rank 0 received from other ranks */
     double root_cpu[TK_PHASE_N]; /* rank 0's CPU seconds in receive, write, flush */
+    double root_wall[TK_PHASE_N]; /* the same in wall time (its coordinating side only) */
     int64_t root_flushes; /* checkpoints during the work (the final close not counted) */
     int nodes;            /* (simulated) nodes = weight windows */
     int node_ranks_min, node_ranks_max;

@@ -16,11 +16,6 @@
  * enough that a work unit's write touches one or two chunks. */
 enum { CHUNK_ELEMS = 16384 };
 
-typedef struct method_dsets {
-    hid_t score, padding_score, axiom_error, f_input, f_baseline, target;
-    hid_t steps, error_estimate; /* IG only (has_steps / has_estimate), else invalid */
-} method_dsets;
-
 /* Which methods report the integrand evaluations and an error estimate. */
 static bool has_steps(const tk_method_params *p)
 {
@@ -36,30 +31,133 @@ typedef struct range {
     int64_t first, count;
 } range;
 
+/* ---- the results fields (writer.h "results regions") ---------------------
+ * Every dataset a work unit fills, one row each: tk_writer_create and
+ * tk_writer_open_resume make or open them from here, tk_writer_put and the
+ * ranks writer (slab_writer.c, through tk_writer_regions and
+ * tk_result_slab_of) write them from here. */
+typedef enum field_id {
+    F_PROB, F_PREDICTED, F_PRED_TARGET, F_SCORE, F_PADDING_SCORE, F_AXIOM_ERROR, F_F_INPUT,
+    F_F_BASELINE, F_TARGET, F_STEPS, F_ERROR_ESTIMATE, F_CURVE, F_RANDOM_CURVE, F_AOPC,
+    F_COMPREHENSIVENESS, F_SUFFICIENCY
+} field_id;
+
+typedef enum field_group { G_PREDICTIONS, G_ATTRIBUTIONS, G_FAITHFULNESS, G_N } field_group;
+typedef enum field_cols { C_NONE, C_CLASSES, C_K1 } field_cols;
+/* When a field is written: always; when the job has methods (the dataset
+ * exists anyway: /predictions/target is the first method's); for the
+ * methods that report integrand evaluations / an error estimate. */
+typedef enum field_when { W_ALWAYS, W_METHODS, W_STEPS, W_ESTIMATE } field_when;
+
+typedef struct result_field {
+    field_id id;
+    field_group group;
+    const char *name; /* G_PREDICTIONS: the path; else the name under <group>/<method>/ */
+    tk_result_type type;
+    field_cols cols;
+    field_when when;
+    bool by_token;    /* rows are tokens (T), else reviews (N) */
+} result_field;
+
+static const result_field FIELDS[] = {
+    {F_PROB, G_PREDICTIONS, TK_RS_PROB, TK_RT_F32, C_CLASSES, W_ALWAYS, false},
+    {F_PREDICTED, G_PREDICTIONS, TK_RS_PREDICTED, TK_RT_I32, C_NONE, W_ALWAYS, false},
+    {F_PRED_TARGET, G_PREDICTIONS, TK_RS_TARGET, TK_RT_I32, C_NONE, W_METHODS, false},
+    {F_SCORE, G_ATTRIBUTIONS, TK_RS_M_SCORE, TK_RT_F32, C_NONE, W_ALWAYS, true},
+    {F_PADDING_SCORE, G_ATTRIBUTIONS, TK_RS_M_PADDING_SCORE, TK_RT_F32, C_NONE, W_ALWAYS, false},
+    {F_AXIOM_ERROR, G_ATTRIBUTIONS, TK_RS_M_AXIOM_ERROR, TK_RT_F64, C_NONE, W_ALWAYS, false},
+    {F_F_INPUT, G_ATTRIBUTIONS, TK_RS_M_F_INPUT, TK_RT_F64, C_NONE, W_ALWAYS, false},
+    {F_F_BASELINE, G_ATTRIBUTIONS, TK_RS_M_F_BASELINE, TK_RT_F64, C_NONE, W_ALWAYS, false},
+    {F_TARGET, G_ATTRIBUTIONS, TK_RS_M_TARGET, TK_RT_I32, C_NONE, W_ALWAYS, false},
+    {F_STEPS, G_ATTRIBUTIONS, TK_RS_M_STEPS, TK_RT_I32, C_NONE, W_STEPS, false},
+    {F_ERROR_ESTIMATE, G_ATTRIBUTIONS, TK_RS_M_ERROR_ESTIMATE, TK_RT_F64, C_NONE, W_ESTIMATE,
+     false},
+    {F_CURVE, G_FAITHFULNESS, TK_RS_F_CURVE, TK_RT_F32, C_K1, W_ALWAYS, false},
+    {F_RANDOM_CURVE, G_FAITHFULNESS, TK_RS_F_RANDOM_CURVE, TK_RT_F32, C_K1, W_ALWAYS, false},
+    {F_AOPC, G_FAITHFULNESS, TK_RS_F_AOPC, TK_RT_F32, C_NONE, W_ALWAYS, false},
+    {F_COMPREHENSIVENESS, G_FAITHFULNESS, TK_RS_F_COMPREHENSIVENESS, TK_RT_F32, C_NONE, W_ALWAYS,
+     false},
+    {F_SUFFICIENCY, G_FAITHFULNESS, TK_RS_F_SUFFICIENCY, TK_RT_F32, C_NONE, W_ALWAYS, false},
+};
+enum { N_FIELDS = (int)(sizeof FIELDS / sizeof FIELDS[0]) };
+
+/* The array of r that field id comes from: (n_methods, rows, cols) for a
+ * method's field, (rows, cols) for /predictions. */
+static const void *field_data(const tk_chunk_result *r, int id)
+{
+    switch ((field_id)id) {
+    case F_PROB: return r->prob;
+    case F_PREDICTED: return r->predicted;
+    case F_PRED_TARGET: return r->target; /* the first method's rows */
+    case F_SCORE: return r->score;
+    case F_PADDING_SCORE: return r->padding_score;
+    case F_AXIOM_ERROR: return r->axiom_error;
+    case F_F_INPUT: return r->f_input;
+    case F_F_BASELINE: return r->f_baseline;
+    case F_TARGET: return r->target;
+    case F_STEPS: return r->steps;
+    case F_ERROR_ESTIMATE: return r->error_estimate;
+    case F_CURVE: return r->faith_curve;
+    case F_RANDOM_CURVE: return r->faith_random;
+    case F_AOPC: return r->faith_aopc;
+    case F_COMPREHENSIVENESS: return r->faith_comp;
+    case F_SUFFICIENCY: return r->faith_suff;
+    }
+    return NULL;
+}
+
+static hid_t file_type(tk_result_type t)
+{
+    return t == TK_RT_F32 ? H5T_IEEE_F32LE : t == TK_RT_F64 ? H5T_IEEE_F64LE : H5T_STD_I32LE;
+}
+
+static hid_t mem_type(tk_result_type t)
+{
+    return t == TK_RT_F32 ? H5T_NATIVE_FLOAT : t == TK_RT_F64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT32;
+}
+
+tk_status tk_result_slab_of(const tk_result_region *g, const tk_chunk_result *r, int64_t t0,
+                            tk_result_slab *s, tk_error *err)
+{
+    int64_t per = g->cols > 0 ? g->cols : 1;
+    s->rows = g->by_token ? r->tc : r->count;
+    s->row0 = g->by_token ? t0 : r->first;
+    s->row_bytes = per * g->elem_size;
+    const unsigned char *base = field_data(r, g->field);
+    bool k1_ok = !(g->field == F_CURVE || g->field == F_RANDOM_CURVE) || r->faith_k1 == g->cols;
+    if (s->row0 < 0 || s->rows < 0 || s->row0 + s->rows > g->rows || !base || !k1_ok ||
+        (s->rows > 0 && g->offset < 0) || g->method >= r->n_methods)
+        return tk_error_set(err, TK_E_INTERNAL,
+                            "a chunk result (reviews %lld..%lld) does not fit results field %d "
+                            "of method %d",
+                            (long long)r->first, (long long)(r->first + r->count), g->field,
+                            g->method);
+    int64_t k = g->method < 0 ? 0 : g->method;
+    s->data = base + k * s->rows * s->row_bytes;
+    return TK_OK;
+}
+
+/* A region's HDF5 side, on this handle only. */
+typedef struct region_handle {
+    hid_t d;
+    char name[320];
+} region_handle;
+
 struct tk_writer {
     char path[4096];
     hid_t file;
     int64_t n, t;
     int n_classes, n_methods;
     const int64_t *token_offset; /* (n + 1), the caller's (alive until close) */
-    hid_t prob, predicted, target, done;
-    method_dsets *m; /* (n_methods) */
+    hid_t done;
     int faith_k1;    /* K + 1, or 0 without /faithfulness */
-    hid_t *fd;       /* (n_methods, N_FAITH) /faithfulness/<method>/FAITH_NAMES[i], or NULL */
+    tk_result_region *reg; /* (n_reg) the results regions: FIELDS per group and method */
+    region_handle *rh;     /* (n_reg) */
+    int n_reg;
+    bool released;   /* tk_writer_release_results: no results dataset open */
     range *pending;  /* written since the last checkpoint */
     int n_pending, cap_pending;
 };
-
-/* /faithfulness/<method>/...: the first two are (N, K+1), the rest (N); the
- * names src/report/results.c reads. */
-enum { N_FAITH = 5 };
-static const char *FAITH_NAMES[N_FAITH] = {TK_RS_F_CURVE, TK_RS_F_RANDOM_CURVE, TK_RS_F_AOPC,
-                                           TK_RS_F_COMPREHENSIVENESS, TK_RS_F_SUFFICIENCY};
-/* /attributions/<method>/...: the order of method_dsets */
-enum { N_METHOD_DSETS = 6 };
-static const char *METHOD_NAMES[N_METHOD_DSETS] = {TK_RS_M_SCORE,   TK_RS_M_PADDING_SCORE,
-                                                   TK_RS_M_AXIOM_ERROR, TK_RS_M_F_INPUT,
-                                                   TK_RS_M_F_BASELINE,  TK_RS_M_TARGET};
 
 static const char *TARGET_NAMES[] = {"predicted", "label", "class"};
 static const char *OUTPUT_NAMES[] = {"prob", "logit"};
@@ -162,33 +260,144 @@ static herr_t method_attrs(hid_t g, const tk_method_params *p)
     return rc < 0 ? -1 : 0;
 }
 
+static void close_results(tk_writer *w)
+{
+    for (int i = 0; w->rh && i < w->n_reg; i++)
+        if (w->rh[i].d >= 0) {
+            H5Dclose(w->rh[i].d);
+            w->rh[i].d = H5I_INVALID_HID;
+        }
+}
+
 static void close_all(tk_writer *w)
 {
-    hid_t *ids[] = {&w->prob, &w->predicted, &w->target, &w->done};
-    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
-        if (*ids[i] >= 0) {
-            H5Dclose(*ids[i]);
-            *ids[i] = H5I_INVALID_HID;
-        }
-    for (int k = 0; w->m && k < w->n_methods; k++) {
-        hid_t *md[] = {&w->m[k].score,   &w->m[k].padding_score, &w->m[k].axiom_error,
-                       &w->m[k].f_input, &w->m[k].f_baseline,    &w->m[k].target,
-                       &w->m[k].steps,   &w->m[k].error_estimate};
-        for (size_t i = 0; i < sizeof md / sizeof md[0]; i++)
-            if (*md[i] >= 0) {
-                H5Dclose(*md[i]);
-                *md[i] = H5I_INVALID_HID;
-            }
+    close_results(w);
+    if (w->done >= 0) {
+        H5Dclose(w->done);
+        w->done = H5I_INVALID_HID;
     }
-    for (int i = 0; w->fd && i < w->n_methods * N_FAITH; i++)
-        if (w->fd[i] >= 0) {
-            H5Dclose(w->fd[i]);
-            w->fd[i] = H5I_INVALID_HID;
-        }
     if (w->file >= 0) {
         H5Fclose(w->file);
         w->file = H5I_INVALID_HID;
     }
+}
+
+/* Whether field f exists for method mp (NULL for /predictions), and
+ * whether units write it. */
+static bool field_written(const result_field *f, const tk_writer_layout *L,
+                          const tk_method_params *mp)
+{
+    switch (f->when) {
+    case W_ALWAYS: return true;
+    case W_METHODS: return L->n_methods > 0;
+    case W_STEPS: return has_steps(mp);
+    case W_ESTIMATE: return has_estimate(mp);
+    }
+    return false;
+}
+
+static int64_t dset_len(hid_t d, int want_rank, hsize_t *second);
+
+/* Makes (create) or opens and checks (resume) the results datasets, group
+ * by group and method by method in FIELDS order, and fills the region
+ * table. Creating makes the groups and their attributes on the way. */
+static tk_status results_dsets(tk_writer *w, const tk_writer_layout *L, bool create, tk_error *err)
+{
+    tk_status st = TK_OK;
+    hid_t g = H5I_INVALID_HID, d = H5I_INVALID_HID;
+    static const char *GROUPS[G_N] = {TK_RS_PREDICTIONS, TK_RS_ATTRIBUTIONS, TK_RS_FAITHFULNESS};
+    for (int grp = 0; grp < G_N; grp++) {
+        if (grp == G_FAITHFULNESS && !L->faith)
+            break;
+        if (create) {
+            TK_H5_CHECK(g = H5Gcreate2(w->file, GROUPS[grp], H5P_DEFAULT, H5P_DEFAULT,
+                                       H5P_DEFAULT),
+                        w->path, "create a results group");
+            if (grp == G_FAITHFULNESS) {
+                const char *replace = L->faith->mode == TK_FAITH_REMOVE ? "remove" : "pad";
+                TK_H5_CHECK(tk_h5_attr_num(g, "k", H5T_NATIVE_INT, &L->faith->k_max), w->path,
+                            "write /faithfulness attributes");
+                TK_H5_CHECK(tk_h5_attr_str(g, "replace", replace), w->path,
+                            "write /faithfulness attributes");
+                TK_H5_CHECK(tk_h5_attr_num(g, "seed", H5T_NATIVE_UINT64, &L->faith->seed),
+                            w->path, "write /faithfulness attributes");
+            }
+        }
+        int k_end = grp == G_PREDICTIONS ? 0 : L->n_methods;
+        for (int k = grp == G_PREDICTIONS ? -1 : 0; k < k_end; k++) {
+            const tk_method_params *mp = k >= 0 ? &L->methods[k] : NULL;
+            if (create && mp) {
+                hid_t mg;
+                TK_H5_CHECK(mg = H5Gcreate2(g, mp->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                            w->path, "create a method group");
+                herr_t rc = grp == G_ATTRIBUTIONS ? method_attrs(mg, mp) : 0;
+                H5Gclose(mg);
+                TK_H5_CHECK(rc, w->path, "write a method's attributes");
+            }
+            for (int i = 0; i < N_FIELDS; i++) {
+                const result_field *f = &FIELDS[i];
+                if ((int)f->group != grp ||
+                    !(field_written(f, L, mp) || f->when == W_METHODS))
+                    continue;
+                region_handle *h = &w->rh[w->n_reg];
+                tk_result_region *r = &w->reg[w->n_reg];
+                if (mp)
+                    snprintf(h->name, sizeof h->name, "%s/%s/%s", GROUPS[grp], mp->name, f->name);
+                else
+                    snprintf(h->name, sizeof h->name, "%s", f->name);
+                int cols = f->cols == C_CLASSES ? L->n_classes : f->cols == C_K1 ? w->faith_k1 : 0;
+                int64_t rows = f->by_token ? w->t : w->n;
+                if (create) {
+                    d = make_dset(w->file, h->name, file_type(f->type), rows, cols, false);
+                    TK_H5_CHECK(d, w->path, "create a results dataset");
+                } else {
+                    hsize_t c2 = 0;
+                    d = H5Dopen2(w->file, h->name, H5P_DEFAULT);
+                    if (d < 0 || dset_len(d, cols > 0 ? 2 : 1, &c2) != rows ||
+                        (cols > 0 && c2 != (hsize_t)cols)) {
+                        st = tk_error_set(err, TK_E_FORMAT,
+                                          "%s: cannot resume: %s is missing or has another "
+                                          "shape than this job needs",
+                                          w->path, h->name);
+                        goto fail;
+                    }
+                }
+                if (!field_written(f, L, mp)) {
+                    H5Dclose(d);
+                    d = H5I_INVALID_HID;
+                    continue;
+                }
+                haddr_t a = H5Dget_offset(d);
+                *r = (tk_result_region){.offset = a == HADDR_UNDEF ? -1 : (int64_t)a,
+                                        .rows = rows,
+                                        .field = f->id,
+                                        .method = k,
+                                        .type = f->type,
+                                        .cols = cols,
+                                        .by_token = f->by_token,
+                                        .elem_size = f->type == TK_RT_F64 ? 8 : 4};
+                if (rows > 0 && r->offset < 0) {
+                    st = tk_error_set(err, TK_E_FORMAT,
+                                      "%s: %s has no contiguous storage allocated in the file",
+                                      w->path, h->name);
+                    goto fail;
+                }
+                h->d = d;
+                d = H5I_INVALID_HID;
+                w->n_reg++;
+            }
+        }
+        if (g >= 0)
+            H5Gclose(g);
+        g = H5I_INVALID_HID;
+    }
+    return TK_OK;
+fail:
+    if (d >= 0)
+        H5Dclose(d);
+    if (g >= 0)
+        H5Gclose(g);
+    return st;
 }
 
 static tk_writer *writer_new(const char *path, const tk_writer_layout *layout, tk_error *err)
@@ -197,33 +406,29 @@ static tk_writer *writer_new(const char *path, const tk_writer_layout *layout, t
     if (!w)
         return NULL;
     snprintf(w->path, sizeof w->path, "%s", path);
-    w->file = w->prob = w->predicted = w->target = w->done = H5I_INVALID_HID;
+    w->file = w->done = H5I_INVALID_HID;
     w->n = layout->n;
     w->t = layout->token_offset[layout->n];
     w->n_classes = layout->n_classes;
     w->n_methods = layout->n_methods;
     w->token_offset = layout->token_offset;
-    w->m = tk_calloc((size_t)layout->n_methods, sizeof *w->m, err);
-    if (!w->m) {
+    w->faith_k1 = layout->faith ? layout->faith->k_max + 1 : 0;
+    size_t cap = 0;
+    for (int grp = 0; grp < G_N; grp++)
+        for (int i = 0; i < N_FIELDS; i++)
+            cap += FIELDS[i].group != (field_group)grp ? 0
+                   : grp == G_PREDICTIONS             ? 1
+                                                      : (size_t)layout->n_methods;
+    w->reg = tk_calloc(cap > 0 ? cap : 1, sizeof *w->reg, err);
+    w->rh = tk_calloc(cap > 0 ? cap : 1, sizeof *w->rh, err);
+    if (!w->reg || !w->rh) {
+        free(w->reg);
+        free(w->rh);
         free(w);
         return NULL;
     }
-    for (int k = 0; k < layout->n_methods; k++)
-        w->m[k].score = w->m[k].padding_score = w->m[k].axiom_error = w->m[k].f_input =
-            w->m[k].f_baseline = w->m[k].target = w->m[k].steps = w->m[k].error_estimate =
-                H5I_INVALID_HID;
-    if (layout->faith) {
-        w->faith_k1 = layout->faith->k_max + 1;
-        w->fd = tk_malloc((size_t)(layout->n_methods > 0 ? layout->n_methods : 1) * N_FAITH,
-                          sizeof *w->fd, err);
-        if (!w->fd) {
-            free(w->m);
-            free(w);
-            return NULL;
-        }
-        for (int i = 0; i < layout->n_methods * N_FAITH; i++)
-            w->fd[i] = H5I_INVALID_HID;
-    }
+    for (size_t i = 0; i < cap; i++)
+        w->rh[i].d = H5I_INVALID_HID;
     /* Library code does not print: each failure becomes one sentence instead. */
     tk_h5_quiet();
     return w;
@@ -234,8 +439,8 @@ static void writer_free(tk_writer *w)
     if (!w)
         return;
     close_all(w);
-    free(w->m);
-    free(w->fd);
+    free(w->reg);
+    free(w->rh);
     free(w->pending);
     free(w);
 }
@@ -373,83 +578,8 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
         d = H5I_INVALID_HID;
     }
 
-    TK_H5_CHECK(g = H5Gcreate2(w->file, TK_RS_PREDICTIONS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                w->path,
-                "create " TK_RS_PREDICTIONS);
-    H5Gclose(g);
-    g = H5I_INVALID_HID;
-    TK_H5_CHECK(w->prob = make_dset(w->file, TK_RS_PROB, H5T_IEEE_F32LE, L->n, L->n_classes, false),
-                w->path,
-                "create " TK_RS_PROB);
-    TK_H5_CHECK(w->predicted = make_dset(w->file, TK_RS_PREDICTED, H5T_STD_I32LE, L->n, 0, false),
-                w->path,
-                "create " TK_RS_PREDICTED);
-    TK_H5_CHECK(w->target = make_dset(w->file, TK_RS_TARGET, H5T_STD_I32LE, L->n, 0, false), w->path,
-                "create " TK_RS_TARGET);
-
-    TK_H5_CHECK(g = H5Gcreate2(w->file, TK_RS_ATTRIBUTIONS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                w->path,
-                "create " TK_RS_ATTRIBUTIONS);
-    for (int k = 0; k < L->n_methods; k++) {
-        hid_t mg;
-        TK_H5_CHECK(mg = H5Gcreate2(g, L->methods[k].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                    w->path,
-                    "create a method group");
-        herr_t rc = method_attrs(mg, &L->methods[k]);
-        method_dsets *m = &w->m[k];
-        m->score = make_dset(mg, TK_RS_M_SCORE, H5T_IEEE_F32LE, w->t, 0, false);
-        m->padding_score = make_dset(mg, TK_RS_M_PADDING_SCORE, H5T_IEEE_F32LE, L->n, 0, false);
-        m->axiom_error = make_dset(mg, TK_RS_M_AXIOM_ERROR, H5T_IEEE_F64LE, L->n, 0, false);
-        m->f_input = make_dset(mg, TK_RS_M_F_INPUT, H5T_IEEE_F64LE, L->n, 0, false);
-        m->f_baseline = make_dset(mg, TK_RS_M_F_BASELINE, H5T_IEEE_F64LE, L->n, 0, false);
-        m->target = make_dset(mg, TK_RS_M_TARGET, H5T_STD_I32LE, L->n, 0, false);
-        if (has_steps(&L->methods[k]))
-            m->steps = make_dset(mg, TK_RS_M_STEPS, H5T_STD_I32LE, L->n, 0, false);
-        if (has_estimate(&L->methods[k]))
-            m->error_estimate = make_dset(mg, TK_RS_M_ERROR_ESTIMATE, H5T_IEEE_F64LE, L->n, 0, false);
-        H5Gclose(mg);
-        TK_H5_CHECK(rc < 0 || m->score < 0 || m->padding_score < 0 || m->axiom_error < 0 ||
-                            m->f_input < 0 || m->f_baseline < 0 || m->target < 0 ||
-                            (has_steps(&L->methods[k]) && m->steps < 0) ||
-                            (has_estimate(&L->methods[k]) && m->error_estimate < 0)
-                        ? -1
-                        : 0,
-                    w->path, "create the datasets of a method");
-    }
-    H5Gclose(g);
-    g = H5I_INVALID_HID;
-
-    if (L->faith) {
-        TK_H5_CHECK(
-            g = H5Gcreate2(w->file, TK_RS_FAITHFULNESS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-            w->path,
-            "create " TK_RS_FAITHFULNESS);
-        const char *replace = L->faith->mode == TK_FAITH_REMOVE ? "remove" : "pad";
-        TK_H5_CHECK(tk_h5_attr_num(g, "k", H5T_NATIVE_INT, &L->faith->k_max), w->path,
-                    "write /faithfulness attributes");
-        TK_H5_CHECK(tk_h5_attr_str(g, "replace", replace), w->path,
-                    "write /faithfulness attributes");
-        TK_H5_CHECK(tk_h5_attr_num(g, "seed", H5T_NATIVE_UINT64, &L->faith->seed), w->path,
-                    "write /faithfulness attributes");
-        for (int k = 0; k < L->n_methods; k++) {
-            hid_t mg;
-            TK_H5_CHECK(
-                mg = H5Gcreate2(g, L->methods[k].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                w->path,
-                "create a /faithfulness method group");
-            bool ok = true;
-            for (int i = 0; i < N_FAITH; i++) {
-                hid_t *d_ = &w->fd[k * N_FAITH + i];
-                *d_ = make_dset(mg, FAITH_NAMES[i], H5T_IEEE_F32LE, L->n, i < 2 ? w->faith_k1 : 0,
-                                false);
-                ok = ok && *d_ >= 0;
-            }
-            H5Gclose(mg);
-            TK_H5_CHECK(ok ? 0 : -1, w->path, "create the /faithfulness datasets of a method");
-        }
-        H5Gclose(g);
-        g = H5I_INVALID_HID;
-    }
+    if ((st = results_dsets(w, L, true, err)) != TK_OK)
+        goto fail;
 
     if (L->vocab && L->vocab_size > 0) {
         TK_H5_CHECK(g = H5Gcreate2(w->file, TK_RS_VOCAB, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
@@ -555,70 +685,16 @@ tk_status tk_writer_open_resume(const char *path, const tk_writer_layout *L,
             TK_OK)
         goto fail;
 
-    hsize_t cols = 0;
-    w->prob = H5Dopen2(w->file, TK_RS_PROB, H5P_DEFAULT);
-    w->predicted = H5Dopen2(w->file, TK_RS_PREDICTED, H5P_DEFAULT);
-    w->target = H5Dopen2(w->file, TK_RS_TARGET, H5P_DEFAULT);
     w->done = H5Dopen2(w->file, TK_RS_DONE, H5P_DEFAULT);
-    if (w->prob < 0 || w->predicted < 0 || w->target < 0 || w->done < 0 ||
-        dset_len(w->prob, 2, &cols) != L->n || cols != (hsize_t)L->n_classes ||
-        dset_len(w->done, 1, NULL) != L->n) {
+    if (w->done < 0 || dset_len(w->done, 1, NULL) != L->n) {
         st = tk_error_set(err, TK_E_FORMAT,
-                          "%s: cannot resume: /predictions or /progress is missing or has "
-                          "another shape than this job needs",
+                          "%s: cannot resume: /progress/done is missing or has another shape "
+                          "than this job needs",
                           path);
         goto fail;
     }
-    for (int k = 0; k < L->n_methods; k++) {
-        char name[160];
-        method_dsets *m = &w->m[k];
-        hid_t *slots[] = {&m->score,     &m->padding_score, &m->axiom_error,
-                          &m->f_input,   &m->f_baseline,    &m->target};
-        for (int i = 0; i < N_METHOD_DSETS; i++) {
-            snprintf(name, sizeof name, TK_RS_ATTRIBUTIONS "/%s/%s", L->methods[k].name,
-                     METHOD_NAMES[i]);
-            *slots[i] = H5Dopen2(w->file, name, H5P_DEFAULT);
-            int64_t want = i == 0 ? w->t : L->n;
-            if (*slots[i] < 0 || dset_len(*slots[i], 1, NULL) != want) {
-                st = tk_error_set(err, TK_E_FORMAT,
-                                  "%s: cannot resume: %s is missing or has the wrong length", path,
-                                  name);
-                goto fail;
-            }
-        }
-        const char *opt[] = {TK_RS_M_STEPS, TK_RS_M_ERROR_ESTIMATE};
-        hid_t *oslot[] = {&m->steps, &m->error_estimate};
-        bool want[] = {has_steps(&L->methods[k]), has_estimate(&L->methods[k])};
-        for (int i = 0; i < 2; i++) {
-            if (!want[i])
-                continue;
-            snprintf(name, sizeof name, TK_RS_ATTRIBUTIONS "/%s/%s", L->methods[k].name, opt[i]);
-            *oslot[i] = H5Dopen2(w->file, name, H5P_DEFAULT);
-            if (*oslot[i] < 0 || dset_len(*oslot[i], 1, NULL) != L->n) {
-                st = tk_error_set(err, TK_E_FORMAT,
-                                  "%s: cannot resume: %s is missing or has the wrong length", path,
-                                  name);
-                goto fail;
-            }
-        }
-    }
-    for (int k = 0; L->faith && k < L->n_methods; k++) {
-        for (int i = 0; i < N_FAITH; i++) {
-            char name[300];
-            snprintf(name, sizeof name, TK_RS_FAITHFULNESS "/%s/%s", L->methods[k].name,
-                     FAITH_NAMES[i]);
-            hid_t *d_ = &w->fd[k * N_FAITH + i];
-            *d_ = H5Dopen2(w->file, name, H5P_DEFAULT);
-            hsize_t c2 = 0;
-            if (*d_ < 0 || dset_len(*d_, i < 2 ? 2 : 1, i < 2 ? &c2 : NULL) != L->n ||
-                (i < 2 && c2 != (hsize_t)w->faith_k1)) {
-                st = tk_error_set(err, TK_E_FORMAT,
-                                  "%s: cannot resume: %s is missing or has the wrong shape", path,
-                                  name);
-                goto fail;
-            }
-        }
-    }
+    if ((st = results_dsets(w, L, false, err)) != TK_OK)
+        goto fail;
     TK_H5_CHECK(H5Dread(w->done, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done), w->path,
                 "read /progress/done");
     *out = w;
@@ -699,81 +775,30 @@ tk_status tk_writer_put(tk_writer *w, const tk_chunk_result *r, tk_error *err)
         w->token_offset[r->first + r->count] - w->token_offset[r->first] != r->tc)
         return tk_error_set(err, TK_E_INTERNAL, "%s: a chunk result does not fit the file layout",
                             w->path);
-    int64_t t0 = w->token_offset[r->first];
-    TK_H5_CHECK(
-        tk_h5_write_rows(w->prob, H5T_NATIVE_FLOAT, r->first, r->count, w->n_classes, r->prob),
-        w->path,
-        "write /predictions/prob");
-    TK_H5_CHECK(
-        tk_h5_write_rows(w->predicted, H5T_NATIVE_INT32, r->first, r->count, 0, r->predicted),
-        w->path,
-        "write /predictions/predicted");
-    if (w->n_methods > 0)
-        TK_H5_CHECK(tk_h5_write_rows(w->target, H5T_NATIVE_INT32, r->first, r->count, 0, r->target),
-                    w->path,
-                    "write /predictions/target");
-    for (int k = 0; k < w->n_methods; k++) {
-        const method_dsets *m = &w->m[k];
-        int64_t o = (int64_t)k * r->count;
-        TK_H5_CHECK(tk_h5_write_rows(m->score, H5T_NATIVE_FLOAT, t0, r->tc, 0,
-                                     r->score + (int64_t)k * r->tc),
-                    w->path,
-                    "write a score");
-        TK_H5_CHECK(tk_h5_write_rows(m->padding_score, H5T_NATIVE_FLOAT, r->first, r->count, 0,
-                                     r->padding_score + o),
-                    w->path, "write a padding score");
-        TK_H5_CHECK(tk_h5_write_rows(m->axiom_error, H5T_NATIVE_DOUBLE, r->first, r->count, 0,
-                                     r->axiom_error + o),
-                    w->path, "write an axiom error");
-        TK_H5_CHECK(
-            tk_h5_write_rows(m->f_input, H5T_NATIVE_DOUBLE, r->first, r->count, 0, r->f_input + o),
-            w->path,
-            "write f_input");
-        TK_H5_CHECK(tk_h5_write_rows(m->f_baseline, H5T_NATIVE_DOUBLE, r->first, r->count, 0,
-                                     r->f_baseline + o),
-                    w->path, "write f_baseline");
-        TK_H5_CHECK(
-            tk_h5_write_rows(m->target, H5T_NATIVE_INT32, r->first, r->count, 0, r->target + o),
-            w->path,
-            "write a target");
-        if (m->steps >= 0)
-            TK_H5_CHECK(tk_h5_write_rows(m->steps, H5T_NATIVE_INT32, r->first, r->count, 0,
-                                         r->steps + o),
-                        w->path, "write the integration steps");
-        if (m->error_estimate >= 0)
-            TK_H5_CHECK(tk_h5_write_rows(m->error_estimate, H5T_NATIVE_DOUBLE, r->first, r->count,
-                                         0, r->error_estimate + o),
-                        w->path, "write an error estimate");
-    }
-    if (w->fd && r->faith_k1 != w->faith_k1)
+    if (w->released)
         return tk_error_set(err, TK_E_INTERNAL,
-                            "%s: a chunk result has %d faithfulness points, the file %d", w->path,
-                            r->faith_k1, w->faith_k1);
-    for (int k = 0; w->fd && k < w->n_methods; k++) {
-        int64_t o = (int64_t)k * r->count;
-        const hid_t *fd = w->fd + k * N_FAITH;
-        int k1 = w->faith_k1;
-        TK_H5_CHECK(tk_h5_write_rows(fd[0], H5T_NATIVE_FLOAT, r->first, r->count, k1,
-                                     r->faith_curve + o * k1),
-                    w->path,
-                    "write a deletion curve");
-        TK_H5_CHECK(tk_h5_write_rows(fd[1], H5T_NATIVE_FLOAT, r->first, r->count, k1,
-                                     r->faith_random + o * k1),
-                    w->path,
-                    "write a random deletion curve");
-        TK_H5_CHECK(
-            tk_h5_write_rows(fd[2], H5T_NATIVE_FLOAT, r->first, r->count, 0, r->faith_aopc + o),
-            w->path,
-            "write an AOPC");
-        TK_H5_CHECK(
-            tk_h5_write_rows(fd[3], H5T_NATIVE_FLOAT, r->first, r->count, 0, r->faith_comp + o),
-            w->path,
-            "write a comprehensiveness");
-        TK_H5_CHECK(
-            tk_h5_write_rows(fd[4], H5T_NATIVE_FLOAT, r->first, r->count, 0, r->faith_suff + o),
-            w->path,
-            "write a sufficiency");
+                            "%s: the results datasets are written by the ranks writer", w->path);
+    int64_t t0 = w->token_offset[r->first];
+    for (int i = 0; i < w->n_reg; i++) {
+        tk_result_slab s;
+        char what[340];
+        if ((st = tk_result_slab_of(&w->reg[i], r, t0, &s, err)) != TK_OK)
+            return st;
+        snprintf(what, sizeof what, "write %s", w->rh[i].name);
+        TK_H5_CHECK(tk_h5_write_rows(w->rh[i].d, mem_type(w->reg[i].type), s.row0, s.rows,
+                                     w->reg[i].cols, s.data),
+                    w->path, what);
     }
+    return tk_writer_mark(w, r->first, r->count, err);
+fail:
+    return st;
+}
+
+tk_status tk_writer_mark(tk_writer *w, int64_t first, int64_t count, tk_error *err)
+{
+    if (first < 0 || count < 1 || first + count > w->n)
+        return tk_error_set(err, TK_E_INTERNAL, "%s: reviews %lld..%lld are not in the file",
+                            w->path, (long long)first, (long long)(first + count));
     if (w->n_pending == w->cap_pending) {
         int cap = w->cap_pending ? 2 * w->cap_pending : 16;
         range *p = realloc(w->pending, (size_t)cap * sizeof *p);
@@ -782,7 +807,24 @@ tk_status tk_writer_put(tk_writer *w, const tk_chunk_result *r, tk_error *err)
         w->pending = p;
         w->cap_pending = cap;
     }
-    w->pending[w->n_pending++] = (range){r->first, r->count};
+    w->pending[w->n_pending++] = (range){first, count};
+    return TK_OK;
+}
+
+const tk_result_region *tk_writer_regions(const tk_writer *w, int *n)
+{
+    *n = w->n_reg;
+    return w->reg;
+}
+
+tk_status tk_writer_release_results(tk_writer *w, tk_error *err)
+{
+    tk_status st = TK_OK;
+    /* whatever HDF5 holds for them reaches the file now, before any other
+     * process writes there; then their handles (and sieve buffers) go */
+    TK_H5_CHECK(H5Fflush(w->file, H5F_SCOPE_GLOBAL), w->path, "flush");
+    close_results(w);
+    w->released = true;
     return TK_OK;
 fail:
     return st;

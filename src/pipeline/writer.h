@@ -1,17 +1,26 @@
-/* The results file (README "Results file"; DESIGN.md), written by rank 0
- * only with serial HDF5 calls in the default file format: per the crash
+/* The results file (README "Results file"; DESIGN.md), made by rank 0
+ * with serial HDF5 calls in the default file format: per the crash
  * measurements in INFRA.md, that format plus an H5Fflush after each batch
  * survives SIGKILL with every flushed batch intact. That holds for a kill
  * inside a flush too only because nothing written after creation moves:
  * the results datasets are contiguous, allocated up front (writer.c,
  * make_dset; tests/it_run_kill_hdf5.sh).
  *
+ * Two writers fill the results datasets, from one table of the fields a
+ * unit fills (tk_result_region below): the root writer, tk_writer_put here
+ * (every result sent to rank 0), and the ranks writer (slab_writer.h: each
+ * computing rank pwrites its units at the regions' file addresses, after
+ * tk_writer_release_results; this handle then writes only /progress/done
+ * through tk_writer_mark + tk_writer_checkpoint, and finish_time). Both
+ * give the same bytes.
+ *
  * Everything that does not depend on the attributions (reviews, tokens,
  * vocabulary, every per-review offset) is written when the file is created
  * (a streamed layout: in blocks right after, before any result), so the
  * layout never depends on the order in which chunks complete. A
- * chunk's results go in, the file is flushed, and only then is
- * /progress/done set for its reviews. No MPI here. */
+ * chunk's results go in (and with the ranks writer are synced), the file
+ * is flushed, and only then is /progress/done set for its reviews. No MPI
+ * here. */
 #ifndef TOKATTR_PIPELINE_WRITER_H
 #define TOKATTR_PIPELINE_WRITER_H
 
@@ -114,6 +123,41 @@ void tk_chunk_result_free(tk_chunk_result *r);
  * result; tk_chunk_result_free frees them too. */
 tk_status tk_chunk_result_alloc_faith(tk_chunk_result *r, int64_t max_count, int k1, tk_error *err);
 
+/* ---- the results regions ---------------------------------------------
+ * Every dataset a work unit fills, in one table (writer.c, FIELDS): which
+ * tk_chunk_result array goes into which dataset. tk_writer_put writes
+ * through it with HDF5; the ranks writer (slab_writer.h) through the same
+ * table with pwrite, so the two cannot disagree on what a unit fills.
+ * Those datasets are contiguous, allocated at creation, unfiltered and
+ * little-endian (make_dset): a unit's rows of each are one byte range at
+ * a fixed file address, known once the file exists. */
+typedef enum tk_result_type { TK_RT_F32, TK_RT_F64, TK_RT_I32 } tk_result_type;
+
+/* One results dataset as the file holds it. Plain integers: it is
+ * broadcast as bytes to every rank. */
+typedef struct tk_result_region {
+    int64_t offset;   /* file address of row 0 (H5Dget_offset); -1: no rows */
+    int64_t rows;     /* n reviews, or T tokens when by_token */
+    int32_t field;    /* which array of tk_chunk_result (writer.c's field ids) */
+    int32_t method;   /* its method k, or -1 for /predictions */
+    int32_t type;     /* tk_result_type, file and memory (little-endian hosts) */
+    int32_t cols;     /* 0: 1-D, else the columns of a 2-D dataset */
+    int32_t by_token; /* rows are tokens [token_offset[first], ...) */
+    int32_t elem_size;/* bytes per element: 4 or 8 */
+} tk_result_region;
+
+/* A unit's part of one region: rows [row0, row0 + rows) of the dataset,
+ * row_bytes each, from data (row-major). */
+typedef struct tk_result_slab {
+    int64_t row0, rows, row_bytes;
+    const void *data;
+} tk_result_slab;
+
+/* The slab of region g in result r, whose first token is row t0 of the
+ * token datasets (token_offset[r->first]). Fails when it does not fit. */
+tk_status tk_result_slab_of(const tk_result_region *g, const tk_chunk_result *r, int64_t t0,
+                            tk_result_slab *s, tk_error *err);
+
 typedef struct tk_writer tk_writer;
 
 /* Creates a new file at path (truncating). */
@@ -136,6 +180,22 @@ tk_status tk_writer_put(tk_writer *w, const tk_chunk_result *r, tk_error *err);
 /* Flushes everything written so far, then marks those chunks done (the
  * marks reach the disk with the next flush or at close). */
 tk_status tk_writer_checkpoint(tk_writer *w, tk_error *err);
+
+/* The results regions of the file (n of them), valid while w lives. */
+const tk_result_region *tk_writer_regions(const tk_writer *w, int *n);
+
+/* The ranks writer: from now on this handle writes no results dataset
+ * (their HDF5 handles are closed, tk_writer_put refuses); other processes
+ * write the regions with pwrite, and only /progress/done and finish_time
+ * go through HDF5 here. HDF5 keeps a sieve buffer per open contiguous
+ * dataset, clamped to that dataset's extent (H5Dcontig.c: max_data =
+ * dset_size - dst_off), so writing /progress/done cannot carry stale bytes
+ * of a results region; with their handles closed none of theirs exists. */
+tk_status tk_writer_release_results(tk_writer *w, tk_error *err);
+
+/* Reviews [first, first + count) are on disk (written and synced by the
+ * ranks writer): the next checkpoint marks them done. */
+tk_status tk_writer_mark(tk_writer *w, int64_t first, int64_t count, tk_error *err);
 
 /* Final checkpoint, finish-time attribute, close. w is freed either way. */
 tk_status tk_writer_close(tk_writer *w, bool finished, tk_error *err);

@@ -3,7 +3,14 @@
 # putting it into the file, flushing - for saliency, IG-50 and epsilon-LRP
 # on the CNN, from the run's own timers (the `rank 0 per review` line and
 # the phase table `tokattr run` prints), and the cluster rate at which
-# rank 0 would saturate (1 / that cost).
+# rank 0 would saturate (1 / that cost), for both results writers side by
+# side (job key `writer`): `root`, where every result travels to rank 0
+# and it writes them with HDF5, and `ranks`, where each computing rank
+# writes its own units and rank 0 receives a small message per unit and
+# marks units done. With `ranks`, rank 0's own units' pwrite and sync are
+# its computing side (the phase table's write / flush rows), not its
+# coordinating cost. The last lines compare the writers per method: job
+# rate, and rank 0's CPU per review.
 #
 #   tests/bench/bench_rank0.sh [DATASET] [RANKS] [COUNT]
 #       DATASET  a dataset prepared with --tokenizer tokattr-imdb (default
@@ -42,9 +49,11 @@ trap 'rm -rf "$work"' EXIT
 echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
      "$(grep -c ^processor /proc/cpuinfo) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "CNN (imdb_cnn.h5), $count test reviews, $ranks ranks, chunk_size 16, checkpoint_seconds 2"
-printf "%-9s %-5s %8s %10s %9s %9s %9s %9s %11s %8s %9s %12s\n" method clock seconds reviews/s "recv ms" \
-    "write ms" "flush ms" "total ms" saturation "rank0 %" "ms/flush" "sat, 2 s"
+printf "%-9s %-6s %-5s %8s %10s %9s %9s %9s %9s %11s %8s %9s %12s\n" method writer clock seconds \
+    reviews/s "recv ms" "write ms" "flush ms" "total ms" saturation "rank0 %" "ms/flush" "sat, 2 s"
+declare -A job_rate cpu_total
 for m in saliency ig50 lrp; do
+  for wr in root ranks; do
     case $m in
     saliency) spec="{name: saliency, method: saliency}" ;;
     ig50) spec="{name: ig50, method: integrated_gradients, n_steps: 50}" ;;
@@ -58,10 +67,12 @@ select: {first: 0, count: $count}
 methods:
   - $spec
 results: $work/$m.h5
+writer: $wr
 YAML
     mpirun -n "$ranks" "$bin" run "$work/$m.yaml" "${shared[@]}" --force --quiet > "$work/$m.log" 2>&1 ||
         { cat "$work/$m.log"; exit 1; }
     line=$(grep "computed now" "$work/$m.log")
+    job_rate[$m.$wr]=$(sed -n 's/.*: \([0-9.]*\) reviews\/s.*/\1/p' <<<"$line")
     secs=$(sed -n 's/.* in \([0-9.]*\) s on.*/\1/p' <<<"$line")
     rate=$(sed -n 's/.*: \([0-9.]*\) reviews\/s.*/\1/p' <<<"$line")
     for clock in wall CPU; do
@@ -76,8 +87,18 @@ YAML
         each=$(sed -n 's/.*flushes, \([0-9.]*\) ms each.*/\1/p' <<<"$r0")
         sat2=$(awk -v e="${each:-0}" -v r="$recv" -v w="$write" \
             'BEGIN { if (r + w > 0) printf "%.0f/s", (1 - e / 2000) / ((r + w) / 1000) }')
-        printf "%-9s %-5s %8s %10s %9s %9s %9s %9s %11s %8s %9s %12s\n" "$m" "$clock" "$secs" "$rate" "$recv" \
-            "$write" "$flush" "$total" "$sat/s" "$busy" "${each:--}" "$sat2"
+        printf "%-9s %-6s %-5s %8s %10s %9s %9s %9s %9s %11s %8s %9s %12s\n" "$m" "$wr" "$clock" "$secs" \
+            "$rate" "$recv" "$write" "$flush" "$total" "${sat:-inf}/s" "$busy" "${each:--}" "$sat2"
+        [ "$clock" = CPU ] && cpu_total[$m.$wr]=$total
     done
     sed -n '/timer (s)/,/flush /p' "$work/$m.log" | sed 's/^/    /'
+  done
 done
+echo "side by side (same run): job reviews/s root -> ranks; rank 0 CPU ms per review root -> ranks"
+for m in saliency ig50 lrp; do
+    awk -v m="$m" -v jr="${job_rate[$m.root]}" -v jk="${job_rate[$m.ranks]}" \
+        -v cr="${cpu_total[$m.root]}" -v ck="${cpu_total[$m.ranks]}" 'BEGIN {
+        printf "  %-9s job %s -> %s reviews/s (x%.2f); rank 0 CPU %s -> %s ms/review (x%.1f less)\n",
+            m, jr, jk, (jr > 0 ? jk / jr : 0), cr, ck, (ck > 0 ? cr / ck : 0) }'
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
