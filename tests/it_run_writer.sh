@@ -7,7 +7,8 @@
 # faithfulness curves); the run summary is the same; and a rank whose
 # results path is another file than rank 0's (a node-local path, here one
 # rank's job in another directory) is refused with the path and the host
-# named, while the root writer runs there; a run killed (-9) with one
+# named (also a byte-identical copy of rank 0's file: a fresh nonce per
+# start), while the root writer runs there; a run killed (-9) with one
 # writer and resumed (--resume --allow-job-edit) with the other equals an
 # uninterrupted run.
 # labels: mpi
@@ -101,6 +102,18 @@ for state in missing stale; do
     grep -q "writer: root" "$work/local" || die "$state: the message does not name the root writer"
     grep -c "tokattr run:" "$work/local" | grep -qx 1 || { die "$state: not one message"; cat "$work/local"; }
 done
+# a byte-identical copy of rank 0's file on "another node" (copied there
+# for a resume) is refused too: each start writes a fresh run nonce into
+# the metadata the proof hashes (src/core/results_schema.h)
+[ -f "$work/a/out/r.h5.partial" ] || die "the refused run left no partial file to resume"
+cp "$work/a/out/r.h5.partial" "$work/b/out/r.h5.partial"
+if mpirun -n 1 "$TOKATTR_BIN" run "$work/a/job.yaml" --resume --shared "$TOKATTR_SHARED" --quiet : \
+        -n 1 "$TOKATTR_BIN" run "$work/b/job.yaml" --resume --shared "$TOKATTR_SHARED" --quiet \
+        > "$work/local" 2>&1; then
+    die "copy: the ranks writer wrote into a byte-identical copy of rank 0's file"
+fi
+grep -q "$work/b/out/r.h5.partial on host $(hostname) is not the file rank 0 created" "$work/local" ||
+    { die "copy: no message naming the path and the host"; cat "$work/local"; }
 # the root writer needs no shared path: it runs, and equals the others
 printf 'writer: root\n' >> "$work/a/job.yaml"
 printf 'writer: root\n' >> "$work/b/job.yaml"

@@ -39,6 +39,13 @@
 #define TK_RS_TOKEN_ATTR_START "start_id"
 #define TK_RS_TOKEN_ATTR_OOV "oov_id"
 
+/* Root attribute: 32 hex digits drawn afresh each time a run starts writing
+ * (create or resume), the first attribute of the root group so that it lies
+ * in the metadata the ranks writer's file proof hashes (slab_writer.h): a
+ * byte-identical copy of the file on another node misses the new value. */
+#define TK_RS_ATTR_RUN_NONCE "run_nonce"
+#define TK_RS_RUN_NONCE_LEN 32
+
 #define TK_RS_PROB "/predictions/prob"             /* float32 (N, C) */
 #define TK_RS_PREDICTED "/predictions/predicted"   /* int32 (N) */
 #define TK_RS_TARGET "/predictions/target"         /* int32 (N): the first method's */

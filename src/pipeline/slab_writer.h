@@ -10,10 +10,12 @@
  * compares it with rank 0's proof (the HDF5 signature, the size after rank
  * 0's flush, the SHA-256 of its metadata before the first region). A path
  * that is node-local on another node names another file (or none) and is
- * refused with a message naming the path and the host. It compares
- * contents, not identity: a byte-identical copy on another node (one
- * copied there by hand before a resume) passes; README says to keep the
- * results on the shared filesystem, and the Slurm scripts check that.
+ * refused with a message naming the path and the host. The hashed
+ * metadata hold a run nonce rank 0 draws afresh at each start (create or
+ * resume; results_schema.h TK_RS_ATTR_RUN_NONCE), so a byte-identical copy
+ * made on another node before the run (one copied by hand for a resume)
+ * is refused too. README says to keep the results on the shared
+ * filesystem, and the Slurm scripts check that.
  *
  * Durability: the writer keeps the units it wrote since its last sync, and
  * only tk_slab_sync (fdatasync) hands them out, as the units now on disk:

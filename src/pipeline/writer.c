@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/h5.h"
 #include "core/results_schema.h"
@@ -165,6 +167,23 @@ static const char *REDUCE_NAMES[] = {"sum", "l2"};
 static const char *RULE_NAMES[] = {"gausslegendre",  "riemann_left",      "riemann_right",
                                    "riemann_middle", "riemann_trapezoid", "adaptive"};
 static const char *BASELINE_NAMES[] = {"pad", "zeros", "oov", "token"};
+
+/* A fresh run nonce (TK_RS_ATTR_RUN_NONCE) into buf (TK_RS_RUN_NONCE_LEN + 1):
+ * the kernel's random bytes, or, where getrandom fails, the time and pid
+ * (unique enough to tell this start from a copy made before it). */
+static void run_nonce(char *buf)
+{
+    unsigned char b[TK_RS_RUN_NONCE_LEN / 2];
+    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t v[2] = {(uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+                         (uint64_t)getpid()};
+        memcpy(b, v, sizeof b);
+    }
+    for (size_t i = 0; i < sizeof b; i++)
+        snprintf(buf + 2 * i, 3, "%02x", b[i]);
+}
 
 static void utc_now(char *buf, size_t size)
 {
@@ -463,6 +482,10 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
     }
     char now[32];
     utc_now(now, sizeof now);
+    /* first, so that it sits in the root group's first header block, among
+     * the bytes the ranks writer's proof hashes; filled at release */
+    TK_H5_CHECK(tk_h5_attr_str_sized(w->file, TK_RS_ATTR_RUN_NONCE, "", TK_RS_RUN_NONCE_LEN + 1),
+                w->path, "write attributes");
     TK_H5_CHECK(tk_h5_attr_str(w->file, "tokattr_version", TOKATTR_VERSION), w->path,
                 "write attributes");
     TK_H5_CHECK(tk_h5_attr_str(w->file, "command_line", meta->command_line), w->path,
@@ -820,6 +843,12 @@ const tk_result_region *tk_writer_regions(const tk_writer *w, int *n)
 tk_status tk_writer_release_results(tk_writer *w, tk_error *err)
 {
     tk_status st = TK_OK;
+    /* this start's nonce, so that the proof rank 0 takes next is of this
+     * run's file, not of any copy made earlier (written in place) */
+    char nonce[TK_RS_RUN_NONCE_LEN + 1];
+    run_nonce(nonce);
+    TK_H5_CHECK(tk_h5_attr_str_overwrite(w->file, TK_RS_ATTR_RUN_NONCE, nonce), w->path,
+                "write attributes");
     /* whatever HDF5 holds for them reaches the file now, before any other
      * process writes there; then their handles (and sieve buffers) go */
     TK_H5_CHECK(H5Fflush(w->file, H5F_SCOPE_GLOBAL), w->path, "flush");
