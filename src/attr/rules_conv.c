@@ -63,12 +63,11 @@ static bool conv_dl(tk_dl_layer *c)
     size_t isz = (size_t)si.steps * ch;
     if (c->nz->valid) {
         for (size_t e = 0; e < c->nz->n; e++) {
-            size_t i = c->nz->idx[e];
-            float v = mz[i];
+            tk_dl_cell u = c->nz->cell[e];
+            float v = c->nz->val[e];
             if (v == 0.0f)
                 continue;
-            int b = (int)(i / osz), t = (int)(i % osz / nf), f = (int)(i % nf);
-            scatter_unit(l, w, si, wt + (size_t)f * kc, v, t, min + (size_t)b * isz);
+            scatter_unit(l, w, si, wt + (size_t)u.c * kc, v, u.t, min + (size_t)u.b * isz);
         }
         c->nz->valid = false;
         return true;
@@ -158,6 +157,7 @@ static double conv_macs(const tk_layer *l, tk_shape in, tk_shape out, const tk_b
 
 const tk_attr_rules tk_rules_conv = {
     .dl_backward = conv_dl,
+    .dl_sparse_in = true,
     .dl_prepare = conv_dl_prepare,
     .dl_scratch = conv_dl_scratch,
     .lrp_backward = conv_lrp,
