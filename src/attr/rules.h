@@ -29,6 +29,7 @@
  * divisions per cell, more time than the multiply-adds it then did. */
 typedef struct tk_dl_cell {
     int32_t b, t, c;
+    int32_t ref; /* its index in the references' own cells (dl_ref_cells), or -1 */
 } tk_dl_cell;
 
 /* The cells of a (references, size) multiplier buffer that may be nonzero,
@@ -45,7 +46,32 @@ typedef struct tk_dl_sparse {
     float *val;       /* (n) */
     size_t n;
     bool valid;       /* false: the buffer holds every multiplier */
+    /* Room for a rule to visit the list by reference (tk_dl_sparse_by_row):
+     * order (capacity), row_start (references + 1). */
+    size_t *order;
+    size_t *row_start;
 } tk_dl_sparse;
+
+/* Lists the cells of nz reference by reference, each reference's in the
+ * list's order (a stable counting sort): the cells of reference b are
+ * order[row_start[b]] .. order[row_start[b + 1] - 1]. */
+static inline void tk_dl_sparse_by_row(tk_dl_sparse *nz, int nb)
+{
+    size_t *start = nz->row_start;
+    for (int b = 0; b <= nb; b++)
+        start[b] = 0;
+    for (size_t e = 0; e < nz->n; e++)
+        start[nz->cell[e].b + 1]++;
+    for (int b = 0; b < nb; b++)
+        start[b + 1] += start[b];
+    /* start[b] is now where reference b's cells begin; it moves on while
+     * they are placed, ending where b + 1's begin, so shift it back after */
+    for (size_t e = 0; e < nz->n; e++)
+        nz->order[start[nz->cell[e].b]++] = e;
+    for (int b = nb; b > 0; b--)
+        start[b] = start[b - 1];
+    start[0] = 0;
+}
 
 /* The flat index of a cell in a buffer of rows of `size` = steps x ch. */
 static inline size_t tk_dl_cell_index(tk_dl_cell e, size_t size, int ch)
@@ -103,6 +129,14 @@ typedef struct tk_attr_rules {
                             tk_error *err);
     /* Optional: after every forward of the references (c->x and mo unset). */
     void (*dl_refs)(tk_dl_layer *c);
+    /* Optional, for a rule that lists sparse cells: after dl_refs, the
+     * cells of its input that the references alone fix (global max
+     * pooling: each reference's arg-max per channel), at most nb x
+     * dl_sparse(...) of them, in the order that the `ref` of its listed
+     * cells counts; returns how many. The driver reads the layers below at
+     * those cells once per background instead of once per review, where
+     * they lie a cache line apart. */
+    size_t (*dl_ref_cells)(const tk_dl_layer *c, tk_dl_cell *cells);
     /* true: dl_backward takes a sparse mo as the list (tk_dl_sparse);
      * false: the driver makes mo dense before calling it. */
     bool dl_sparse_in;

@@ -5,6 +5,7 @@
 
 #include "attr/rules.h"
 #include "core/gemm.h"
+#include "core/isa.h"
 #include "model/window.h"
 
 /* aux: the kernel transposed, (filters, kernel * channels), so that one
@@ -32,10 +33,25 @@ static size_t conv_dl_scratch(const tk_layer *l, tk_shape in, tk_shape out, int 
 }
 
 /* One (reference, position, filter) multiplier v through filter f's taps. */
-static void scatter_unit(const tk_layer *l, tk_window w, tk_shape si, const float *wf, float v,
+TK_ALWAYS_INLINE static inline void scatter_unit(const tk_layer *l, tk_window w, tk_shape si, const float *wf, float v,
                          int t, float *min_b)
 {
     int ch = si.channels;
+    if (w.dilation == 1) {
+        /* the taps' input rows are adjacent, and so are their weights
+         * (kernel x channels, contiguous): one run of kernel x channels
+         * floats, with no tail per tap (50 channels = 3 x 16 + 2). The
+         * same multiply and add per element as tap by tap. */
+        int p0 = tk_window_pos(w, si.steps, t, 0), p1 = p0 + l->kernel_size;
+        int lo = p0 < 0 ? 0 : p0, hi = p1 > si.steps ? si.steps : p1;
+        if (lo >= hi)
+            return;
+        float *dst = min_b + (size_t)lo * ch;
+        const float *src = wf + (size_t)(lo - p0) * ch;
+        for (size_t i = 0; i < (size_t)(hi - lo) * ch; i++)
+            dst[i] += v * src[i];
+        return;
+    }
     for (int tap = 0; tap < l->kernel_size; tap++) {
         int p = tk_window_pos(w, si.steps, t, tap);
         if (p < 0 || p >= si.steps)
@@ -43,6 +59,33 @@ static void scatter_unit(const tk_layer *l, tk_window w, tk_shape si, const floa
         float *dst = min_b + (size_t)p * ch;
         for (int c = 0; c < ch; c++)
             dst[c] += v * wf[(size_t)tap * ch + c];
+    }
+}
+
+/* Global max pooling's sparse list (tk_dl_sparse) through the kernel: the
+ * bulk of DeepSHAP's counted work on a CNN (2 windows per (reference,
+ * filter)), compiled per ISA level. A multiply then an add per element in
+ * every copy (no contraction: isa.h), so each ISA gives the same bits.
+ * Reference by reference, so that one reference's rows of min (steps x
+ * channels floats) stay in cache; a cell of min only ever receives from
+ * its own reference's cells, and those keep the list's order, so the sums
+ * are the same as in list order. */
+TK_ISA_CLONES
+static void scatter_sparse(const tk_layer *l, tk_window w, tk_shape si, const float *wt,
+                           tk_dl_sparse *nz, int nb, float *min)
+{
+    int kc = l->kernel_size * si.channels;
+    size_t isz = (size_t)si.steps * si.channels;
+    tk_dl_sparse_by_row(nz, nb);
+    for (int b = 0; b < nb; b++) {
+        float *min_b = min + (size_t)b * isz;
+        for (size_t o = nz->row_start[b]; o < nz->row_start[b + 1]; o++) {
+            size_t e = nz->order[o];
+            float v = nz->val[e];
+            if (v == 0.0f)
+                continue;
+            scatter_unit(l, w, si, wt + (size_t)nz->cell[e].c * kc, v, nz->cell[e].t, min_b);
+        }
     }
 }
 
@@ -62,13 +105,7 @@ static bool conv_dl(tk_dl_layer *c)
     size_t osz = (size_t)so.steps * nf;
     size_t isz = (size_t)si.steps * ch;
     if (c->nz->valid) {
-        for (size_t e = 0; e < c->nz->n; e++) {
-            tk_dl_cell u = c->nz->cell[e];
-            float v = c->nz->val[e];
-            if (v == 0.0f)
-                continue;
-            scatter_unit(l, w, si, wt + (size_t)u.c * kc, v, u.t, min + (size_t)u.b * isz);
-        }
+        scatter_sparse(l, w, si, wt, c->nz, nb, min);
         c->nz->valid = false;
         return true;
     }

@@ -74,6 +74,21 @@ static void max_dl_refs(tk_dl_layer *c)
     }
 }
 
+/* Each reference's arg-max cell of each channel, cell b * channels + k. */
+static size_t max_dl_ref_cells(const tk_dl_layer *c, tk_dl_cell *cells)
+{
+    if (c->out.steps != 0)
+        return 0;
+    const max_aux *a = c->aux;
+    int ch = c->in.channels;
+    for (int b = 0; b < c->nb; b++)
+        for (int k = 0; k < ch; k++) {
+            size_t i = (size_t)b * ch + k;
+            cells[i] = (tk_dl_cell){b, a->arg[i], k, (int32_t)i};
+        }
+    return (size_t)c->nb * ch;
+}
+
 /* Global max pooling lists at most two cells per (reference, channel). */
 static size_t max_dl_sparse(const tk_layer *l, tk_shape in, tk_shape out)
 {
@@ -119,10 +134,10 @@ static void global_max_dl(tk_dl_layer *c)
              * the order a dense buffer would take them */
             float v_ax = 0.0f, v_ar = 0.0f;
             cross_max(m, yx, yr, dax, dar, &v_ax, ar != ax ? &v_ar : &v_ax);
-            nz->cell[nz->n] = (tk_dl_cell){b, ax, k};
+            nz->cell[nz->n] = (tk_dl_cell){b, ax, k, -1};
             nz->val[nz->n++] = v_ax;
             if (ar != ax) {
-                nz->cell[nz->n] = (tk_dl_cell){b, ar, k};
+                nz->cell[nz->n] = (tk_dl_cell){b, ar, k, b * ch + k};
                 nz->val[nz->n++] = v_ar;
             }
         }
@@ -232,6 +247,7 @@ const tk_attr_rules tk_rules_max_pool = {
     .dl_backward = max_dl,
     .dl_prepare = max_dl_prepare,
     .dl_refs = max_dl_refs,
+    .dl_ref_cells = max_dl_ref_cells,
     .dl_sparse = max_dl_sparse,
     .lrp_backward = max_lrp,
 };
@@ -240,6 +256,7 @@ const tk_attr_rules tk_rules_global_max_pool = {
     .dl_backward = max_dl,
     .dl_prepare = max_dl_prepare,
     .dl_refs = max_dl_refs,
+    .dl_ref_cells = max_dl_ref_cells,
     .dl_sparse = max_dl_sparse,
     .lrp_backward = max_lrp,
     .route = TK_ROUTE_ONE, /* one position per channel gets gradient */
