@@ -34,8 +34,9 @@ static void pool_range(const tk_layer *l, tk_shape si, tk_shape so, int t, int *
  * because a review's arg-max (t, k) is one position for every reference:
  * read that way the B values are contiguous instead of B rows apart. */
 typedef struct max_aux {
-    int *arg;   /* (nb, channels) */
+    int *arg;    /* (channels, nb): the pass goes channel by channel */
     float *in_t; /* (steps, channels, nb) */
+    float *out_t; /* (channels, nb) the pooled outputs */
 } max_aux;
 
 static tk_status max_dl_prepare(const tk_layer *l, tk_shape in, tk_shape out, int nb, void **aux,
@@ -48,12 +49,13 @@ static tk_status max_dl_prepare(const tk_layer *l, tk_shape in, tk_shape out, in
     /* the floats after the ints, aligned for them */
     size_t head = sizeof(max_aux) + n_arg * sizeof(int);
     head = (head + sizeof(float) - 1) / sizeof(float) * sizeof(float);
-    char *block = tk_malloc(head + n_in * sizeof(float), 1, err);
+    char *block = tk_malloc(head + (n_in + n_arg) * sizeof(float), 1, err);
     if (!block)
         return TK_E_NOMEM;
     max_aux *a = (max_aux *)block;
     a->arg = (int *)(block + sizeof(max_aux));
     a->in_t = (float *)(block + head);
+    a->out_t = a->in_t + n_in;
     *aux = a;
     return TK_OK;
 }
@@ -67,26 +69,29 @@ static void max_dl_refs(tk_dl_layer *c)
     int nb = c->nb, ch = si.channels;
     for (int b = 0; b < nb; b++) {
         const float *rb = c->ref.in + (size_t)b * si.steps * ch;
-        for (int k = 0; k < ch; k++)
-            a->arg[(size_t)b * ch + k] = tk_dl_argmax(rb + k, si.steps, (size_t)ch);
+        for (int k = 0; k < ch; k++) {
+            a->arg[(size_t)k * nb + b] = tk_dl_argmax(rb + k, si.steps, (size_t)ch);
+            a->out_t[(size_t)k * nb + b] = c->ref.out[(size_t)b * ch + k];
+        }
         for (size_t i = 0; i < (size_t)si.steps * ch; i++)
             a->in_t[i * nb + b] = rb[i];
     }
 }
 
-/* Each reference's arg-max cell of each channel, cell b * channels + k. */
+/* Each reference's arg-max cell of each channel, cell k * nb + b (the
+ * order the pass visits them). */
 static size_t max_dl_ref_cells(const tk_dl_layer *c, tk_dl_cell *cells)
 {
     if (c->out.steps != 0)
         return 0;
     const max_aux *a = c->aux;
-    int ch = c->in.channels;
-    for (int b = 0; b < c->nb; b++)
-        for (int k = 0; k < ch; k++) {
-            size_t i = (size_t)b * ch + k;
+    int ch = c->in.channels, nb = c->nb;
+    for (int k = 0; k < ch; k++)
+        for (int b = 0; b < nb; b++) {
+            size_t i = (size_t)k * nb + b;
             cells[i] = (tk_dl_cell){b, a->arg[i], k, (int32_t)i};
         }
-    return (size_t)c->nb * ch;
+    return (size_t)nb * ch;
 }
 
 /* Global max pooling lists at most two cells per (reference, channel). */
@@ -126,8 +131,8 @@ static void global_max_dl(tk_dl_layer *c)
             float m = c->mo[(size_t)b * ch + k];
             if (m == 0.0f)
                 continue;
-            int ar = a->arg[(size_t)b * ch + k];
-            float yr = c->ref.out[(size_t)b * ch + k];
+            int ar = a->arg[(size_t)k * nb + b];
+            float yr = a->out_t[(size_t)k * nb + b];
             float dax = yx - r_ax[b];
             float dar = inx[(size_t)ar * ch + k] - yr;
             /* one cell when the arg-maxes meet: both shares add in it, in
@@ -137,7 +142,7 @@ static void global_max_dl(tk_dl_layer *c)
             nz->cell[nz->n] = (tk_dl_cell){b, ax, k, -1};
             nz->val[nz->n++] = v_ax;
             if (ar != ax) {
-                nz->cell[nz->n] = (tk_dl_cell){b, ar, k, b * ch + k};
+                nz->cell[nz->n] = (tk_dl_cell){b, ar, k, k * nb + b};
                 nz->val[nz->n++] = v_ar;
             }
         }
