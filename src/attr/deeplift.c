@@ -19,6 +19,7 @@
 #include "attr/method.h"
 #include "attr/rules.h"
 #include "attr/target.h"
+#include "core/isa.h"
 
 typedef struct dl_state {
     const tk_model *model;
@@ -43,6 +44,20 @@ typedef struct dl_state {
      * through: it lists them, so that the layers below touch only those
      * instead of scanning (B, steps, filters). */
     tk_dl_sparse nz;
+    /* Per body layer whose multipliers can arrive sparse (global max
+     * pooling above it through element-wise layers) and that has an output
+     * activation: the references' pre-activations and outputs transposed
+     * to (channels, steps, B), else NULL. The review's arg-max cell (t, c)
+     * is the same for every reference, so its B values are then
+     * contiguous, not 100 x 250 floats apart; and the references' own
+     * arg-max cells of channel c all lie in one (steps, B) slab, which
+     * stays in cache while the pass goes through that channel. */
+    float **pre_t, **out_t;
+    /* The same layers' reference values at the cells the references alone
+     * fix (the pooling's dl_ref_cells: their own arg-maxes), in that
+     * list's order, else NULL; ref_cells is the list's room. */
+    float **pre_at, **out_at;
+    tk_dl_cell *ref_cells;
 } dl_state;
 
 static void dl_destroy(void *p)
@@ -62,7 +77,21 @@ static void dl_destroy(void *p)
     free(st->m_b);
     free(st->scratch);
     free(st->acc);
-    free(st->nz.idx);
+    free(st->nz.cell);
+    free(st->nz.val);
+    free(st->nz.order);
+    free(st->nz.row_start);
+    for (int k = 0; st->pre_t && st->out_t && st->pre_at && st->out_at && k < st->n_aux; k++) {
+        free(st->pre_t[k]);
+        free(st->out_t[k]);
+        free(st->pre_at[k]);
+        free(st->out_at[k]);
+    }
+    free(st->pre_t);
+    free(st->out_t);
+    free(st->pre_at);
+    free(st->out_at);
+    free(st->ref_cells);
     free(st);
 }
 
@@ -85,6 +114,15 @@ static tk_dl_layer layer_ctx(dl_state *st, int k)
         .aux = st->aux[k],
         .scratch = st->scratch,
     };
+}
+
+/* The first layer above k that is not element-wise (plan.n: none). */
+static int next_blocking(const dl_state *st, int k)
+{
+    int nx = k + 1;
+    while (nx < st->plan.n && tk_attr_rules_of(body(st, nx)->kind)->route == TK_ROUTE_PASS)
+        nx++;
+    return nx;
 }
 
 /* The reference forward passes for `steps` positions, and what the rules
@@ -117,12 +155,59 @@ static tk_status refs_forward(dl_state *st, int steps, tk_error *err)
         return s;
     for (int k = 0; k < st->plan.n; k++) {
         const tk_attr_rules *r = tk_attr_rules_of(body(st, k)->kind);
-        if (r->dl_refs) {
-            tk_dl_layer c = layer_ctx(st, k);
+        tk_dl_layer c = layer_ctx(st, k);
+        if (r->dl_refs)
             r->dl_refs(&c);
+        if (st->pre_t[k] && c.ref.pre) {
+            int ch = c.out.channels;
+            size_t osz = tk_rules_size(c.out), rows = osz / (size_t)ch;
+            for (int b = 0; b < nb; b++)
+                for (size_t t = 0; t < rows; t++)
+                    for (int j = 0; j < ch; j++) {
+                        size_t from = (size_t)b * osz + t * ch + j, to = ((size_t)j * rows + t) * nb + b;
+                        st->pre_t[k][to] = c.ref.pre[from];
+                        st->out_t[k][to] = c.ref.out[from];
+                    }
+        }
+    }
+    /* after every dl_refs: the pooling above has found the references'
+     * arg-maxes */
+    for (int k = 0; k < st->plan.n; k++) {
+        if (!st->pre_at[k])
+            continue;
+        int nx = next_blocking(st, k);
+        const tk_attr_rules *r = tk_attr_rules_of(body(st, nx)->kind);
+        tk_dl_layer c = layer_ctx(st, k), cp = layer_ctx(st, nx);
+        size_t n = r->dl_ref_cells ? r->dl_ref_cells(&cp, st->ref_cells) : 0;
+        size_t osz = tk_rules_size(c.out);
+        for (size_t e = 0; e < n; e++) {
+            size_t i = tk_dl_cell_index(st->ref_cells[e], osz, c.out.channels);
+            st->pre_at[k][e] = c.ref.pre ? c.ref.pre[i] : 0.0f;
+            st->out_at[k][e] = c.ref.out[i];
         }
     }
     return TK_OK;
+}
+
+/* The most sparse cells per reference any layer lists (at least 1). */
+static size_t max_sparse(const dl_state *st)
+{
+    size_t most = 1;
+    for (int k = 0; k < st->plan.n; k++) {
+        const tk_attr_rules *r = tk_attr_rules_of(body(st, k)->kind);
+        size_t n = r->dl_sparse ? r->dl_sparse(body(st, k), st->plan.in[k], st->plan.out[k]) : 0;
+        most = n > most ? n : most;
+    }
+    return most;
+}
+
+/* Whether layer k's multipliers can arrive as global max pooling's sparse
+ * list: the next layer above it that is not element-wise is that pooling
+ * (the same walk as tk_dl_backward_flops). */
+static bool gets_sparse(const dl_state *st, int k)
+{
+    int nx = next_blocking(st, k);
+    return nx < st->plan.n && tk_attr_rules_of(body(st, nx)->kind)->route == TK_ROUTE_ONE;
 }
 
 static tk_status dl_create(const tk_model *model, const tk_method_params *params,
@@ -180,7 +265,11 @@ static tk_status dl_create(const tk_model *model, const tk_method_params *params
     if ((s = tk_dl_plan_init(&st->plan, model, max_steps, err)) != TK_OK)
         goto fail;
     size_t ms = (size_t)st->plan.max_size, scratch = 1, sparse = 1;
-    if (!(st->aux = tk_calloc((size_t)st->plan.n, sizeof *st->aux, err))) {
+    if (!(st->aux = tk_calloc((size_t)st->plan.n, sizeof *st->aux, err)) ||
+        !(st->pre_t = tk_calloc((size_t)st->plan.n, sizeof *st->pre_t, err)) ||
+        !(st->out_t = tk_calloc((size_t)st->plan.n, sizeof *st->out_t, err)) ||
+        !(st->pre_at = tk_calloc((size_t)st->plan.n, sizeof *st->pre_at, err)) ||
+        !(st->out_at = tk_calloc((size_t)st->plan.n, sizeof *st->out_at, err))) {
         s = TK_E_NOMEM;
         goto fail;
     }
@@ -200,6 +289,17 @@ static tk_status dl_create(const tk_model *model, const tk_method_params *params
         scratch = n > scratch ? n : scratch;
         n = r->dl_sparse ? r->dl_sparse(l, si, so) : 0;
         sparse = n > sparse ? n : sparse;
+        if (l->activation != TK_ACT_LINEAR && gets_sparse(st, k)) {
+            size_t cells = (size_t)nb * tk_rules_size(so);
+            size_t fixed = (size_t)nb * max_sparse(st);
+            if (!(st->pre_t[k] = tk_malloc(cells, sizeof(float), err)) ||
+                !(st->out_t[k] = tk_malloc(cells, sizeof(float), err)) ||
+                !(st->pre_at[k] = tk_malloc(fixed, sizeof(float), err)) ||
+                !(st->out_at[k] = tk_malloc(fixed, sizeof(float), err))) {
+                s = TK_E_NOMEM;
+                goto fail;
+            }
+        }
     }
     st->ref_x = tk_calloc((size_t)nb * max_steps * d, sizeof(float), err);
     st->x = tk_calloc((size_t)max_steps * d, sizeof(float), err);
@@ -207,8 +307,13 @@ static tk_status dl_create(const tk_model *model, const tk_method_params *params
     st->m_b = tk_malloc((size_t)nb * ms, sizeof(float), err);
     st->scratch = tk_malloc(scratch, sizeof(float), err);
     st->acc = tk_malloc((size_t)max_steps * d, sizeof(double), err);
-    st->nz.idx = tk_malloc(sparse * nb, sizeof(size_t), err);
-    if (!st->ref_x || !st->x || !st->m_a || !st->m_b || !st->scratch || !st->acc || !st->nz.idx) {
+    st->nz.cell = tk_malloc(sparse * nb, sizeof(tk_dl_cell), err);
+    st->nz.val = tk_malloc(sparse * nb, sizeof(float), err);
+    st->ref_cells = tk_malloc(sparse * nb, sizeof(tk_dl_cell), err);
+    st->nz.order = tk_malloc(sparse * nb, sizeof(size_t), err);
+    st->nz.row_start = tk_malloc((size_t)nb + 1, sizeof(size_t), err);
+    if (!st->ref_x || !st->x || !st->m_a || !st->m_b || !st->scratch || !st->acc || !st->nz.cell ||
+        !st->nz.val || !st->ref_cells || !st->nz.order || !st->nz.row_start) {
         s = TK_E_NOMEM;
         goto fail;
     }
@@ -298,6 +403,16 @@ static void start_multipliers(const tk_model *m, tk_output_kind output, int targ
     }
 }
 
+/* The sparse list nz written into the buffer m (cells, rows of `size` =
+ * steps x ch), every other cell cleared. */
+static void make_dense(tk_dl_sparse *nz, float *m, size_t cells, size_t size, int ch)
+{
+    memset(m, 0, sizeof(float) * cells);
+    for (size_t e = 0; e < nz->n; e++)
+        m[tk_dl_cell_index(nz->cell[e], size, ch)] = nz->val[e];
+    nz->valid = false;
+}
+
 /* Backwards through layer k: mo (nb, out size) -> min (nb, in size).
  * Returns false when the multipliers stay in mo (identity layers). */
 static bool layer_backward(dl_state *st, int k, float *mo, float *min)
@@ -311,11 +426,26 @@ static bool layer_backward(dl_state *st, int k, float *mo, float *min)
         size_t osz = tk_rules_size(c.out);
         const float *zx = c.x.pre, *yx = c.x.out;
         if (st->nz.valid) {
+            int ch = c.out.channels;
+            size_t rows = osz / (size_t)ch;
+            const float *pre_t = st->pre_t[k], *out_t = st->out_t[k];
             for (size_t e = 0; e < st->nz.n; e++) {
-                size_t i = st->nz.idx[e], j = i % osz, b = i / osz;
-                if (mo[i] != 0.0f)
-                    mo[i] *= tk_dl_rescale(l->activation, zx[j], c.ref.pre[b * osz + j], yx[j],
-                                           c.ref.out[b * osz + j]);
+                tk_dl_cell u = st->nz.cell[e];
+                size_t j = (size_t)u.t * ch + u.c;
+                float zr, yr;
+                if (u.ref >= 0 && st->pre_at[k]) {
+                    zr = st->pre_at[k][u.ref];
+                    yr = st->out_at[k][u.ref];
+                } else if (pre_t) {
+                    size_t jt = ((size_t)u.c * rows + u.t) * c.nb + u.b;
+                    zr = pre_t[jt];
+                    yr = out_t[jt];
+                } else {
+                    zr = c.ref.pre[(size_t)u.b * osz + j];
+                    yr = c.ref.out[(size_t)u.b * osz + j];
+                }
+                if (st->nz.val[e] != 0.0f)
+                    st->nz.val[e] *= tk_dl_rescale(l->activation, zx[j], zr, yx[j], yr);
             }
         } else {
             for (int b = 0; b < c.nb; b++) {
@@ -327,7 +457,21 @@ static bool layer_backward(dl_state *st, int k, float *mo, float *min)
             }
         }
     }
-    return tk_attr_rules_of(l->kind)->dl_backward(&c);
+    const tk_attr_rules *r = tk_attr_rules_of(l->kind);
+    if (st->nz.valid && !r->dl_sparse_in)
+        make_dense(&st->nz, mo, (size_t)c.nb * tk_rules_size(c.out), tk_rules_size(c.out),
+                   c.out.channels);
+    return r->dl_backward(&c);
+}
+
+/* acc (n) += m ⊙ (x − r) in double, one reference's share of the
+ * attribution; per ISA level, element-wise so the same bits in each. */
+TK_ISA_CLONES
+static void accumulate(double *restrict acc, const float *restrict m, const float *restrict x,
+                       const float *restrict r, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        acc[i] += (double)m[i] * ((double)x[i] - r[i]);
 }
 
 static tk_status dl_explain(void *p, const tk_review *rv, tk_attribution *out, tk_error *err)
@@ -385,13 +529,13 @@ static tk_status dl_explain(void *p, const tk_review *rv, tk_attribution *out, t
         mo = mi;
         mi = t;
     }
+    if (st->nz.valid) /* the body began with a global max pooling */
+        make_dense(&st->nz, mo, (size_t)nb * steps * d, (size_t)steps * d, d);
     /* mo: (nb, steps, d); A = (1/B) Σ_b m_b ⊙ (x − r_b) */
     memset(st->acc, 0, sizeof(double) * (size_t)steps * d);
-    for (int b = 0; b < nb; b++) {
-        const float *mb = mo + (size_t)b * steps * d, *rb = st->ref_x + (size_t)b * steps * d;
-        for (size_t i = 0; i < (size_t)steps * d; i++)
-            st->acc[i] += (double)mb[i] * ((double)st->x[i] - rb[i]);
-    }
+    for (int b = 0; b < nb; b++)
+        accumulate(st->acc, mo + (size_t)b * steps * d, st->x, st->ref_x + (size_t)b * steps * d,
+                   (size_t)steps * d);
     double total = 0;
     for (int t = 0; t < steps; t++) {
         double sum = 0, sq = 0;

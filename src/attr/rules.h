@@ -15,19 +15,69 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "attr/deeplift_net.h"
 #include "core/status.h"
 #include "model/activation.h"
 #include "model/model.h"
 
-/* Cells of a (references, size) multiplier buffer that may be nonzero, so
- * that a layer behind global max pooling touches only those. */
+/* One cell (reference b, position t, channel c) of a (references, steps,
+ * channels) multiplier buffer. The three coordinates are kept, not the flat
+ * index: a layer behind global max pooling visits 2 cells per (reference,
+ * filter), and recovering them from a flat index took three 64-bit
+ * divisions per cell, more time than the multiply-adds it then did. */
+typedef struct tk_dl_cell {
+    int32_t b, t, c;
+    int32_t ref; /* its index in the references' own cells (dl_ref_cells), or -1 */
+} tk_dl_cell;
+
+/* The cells of a (references, size) multiplier buffer that may be nonzero,
+ * with their values, so that the layers behind global max pooling touch
+ * only those. While valid the multipliers ARE the list (val), and the
+ * buffer holds nothing defined: global max pooling lets 2 cells per
+ * (reference, filter) through, and clearing and reading 100 references x
+ * 100 positions x 250 filters a review, one cell a cache line, cost more
+ * than the sparse pass itself. A rule that takes the list says so
+ * (dl_sparse_in); for any other the driver writes the list into a cleared
+ * buffer first. */
 typedef struct tk_dl_sparse {
-    size_t *idx; /* flat indices (b * size + i) */
+    tk_dl_cell *cell; /* (n) */
+    float *val;       /* (n) */
     size_t n;
-    bool valid;  /* false: any cell may be nonzero */
+    bool valid;       /* false: the buffer holds every multiplier */
+    /* Room for a rule to visit the list by reference (tk_dl_sparse_by_row):
+     * order (capacity), row_start (references + 1). */
+    size_t *order;
+    size_t *row_start;
 } tk_dl_sparse;
+
+/* Lists the cells of nz reference by reference, each reference's in the
+ * list's order (a stable counting sort): the cells of reference b are
+ * order[row_start[b]] .. order[row_start[b + 1] - 1]. */
+static inline void tk_dl_sparse_by_row(tk_dl_sparse *nz, int nb)
+{
+    size_t *start = nz->row_start;
+    for (int b = 0; b <= nb; b++)
+        start[b] = 0;
+    for (size_t e = 0; e < nz->n; e++)
+        start[nz->cell[e].b + 1]++;
+    for (int b = 0; b < nb; b++)
+        start[b + 1] += start[b];
+    /* start[b] is now where reference b's cells begin; it moves on while
+     * they are placed, ending where b + 1's begin, so shift it back after */
+    for (size_t e = 0; e < nz->n; e++)
+        nz->order[start[nz->cell[e].b]++] = e;
+    for (int b = nb; b > 0; b--)
+        start[b] = start[b - 1];
+    start[0] = 0;
+}
+
+/* The flat index of a cell in a buffer of rows of `size` = steps x ch. */
+static inline size_t tk_dl_cell_index(tk_dl_cell e, size_t size, int ch)
+{
+    return (size_t)e.b * size + (size_t)e.t * (size_t)ch + (size_t)e.c;
+}
 
 /* DeepLIFT/DeepSHAP: one layer, backwards, for nb references at once.
  * The driver (deeplift.c) has already taken mo through the layer's output
@@ -79,6 +129,17 @@ typedef struct tk_attr_rules {
                             tk_error *err);
     /* Optional: after every forward of the references (c->x and mo unset). */
     void (*dl_refs)(tk_dl_layer *c);
+    /* Optional, for a rule that lists sparse cells: after dl_refs, the
+     * cells of its input that the references alone fix (global max
+     * pooling: each reference's arg-max per channel), at most nb x
+     * dl_sparse(...) of them, in the order that the `ref` of its listed
+     * cells counts; returns how many. The driver reads the layers below at
+     * those cells once per background instead of once per review, where
+     * they lie a cache line apart. */
+    size_t (*dl_ref_cells)(const tk_dl_layer *c, tk_dl_cell *cells);
+    /* true: dl_backward takes a sparse mo as the list (tk_dl_sparse);
+     * false: the driver makes mo dense before calling it. */
+    bool dl_sparse_in;
     /* Optional: scratch floats, and the most sparse cells per reference it lists. */
     size_t (*dl_scratch)(const tk_layer *l, tk_shape in, tk_shape out, int nb);
     size_t (*dl_sparse)(const tk_layer *l, tk_shape in, tk_shape out);

@@ -13,9 +13,12 @@ static bool identity_dl(tk_dl_layer *c)
 }
 
 /* Activation: mo was rescaled through it by the driver; the rest is a copy
- * that keeps the sparsity. */
+ * that keeps the sparsity (a sparse mo is the list itself: nothing to
+ * copy, tk_dl_sparse). */
 static bool activation_dl(tk_dl_layer *c)
 {
+    if (c->nz->valid)
+        return false;
     memcpy(c->mi, c->mo, sizeof(float) * (size_t)c->nb * tk_rules_size(c->in));
     return true;
 }
@@ -28,12 +31,14 @@ static void identity_lrp(tk_lrp_layer *c)
 
 const tk_attr_rules tk_rules_identity = {
     .dl_backward = identity_dl,
+    .dl_sparse_in = true,
     .lrp_backward = identity_lrp,
     .route = TK_ROUTE_PASS,
 };
 
 const tk_attr_rules tk_rules_activation = {
     .dl_backward = activation_dl,
+    .dl_sparse_in = true,
     .lrp_backward = identity_lrp,
     .route = TK_ROUTE_PASS,
 };

@@ -9,6 +9,7 @@
 
 #include "attr/rules.h"
 #include "core/gemm.h"
+#include "core/isa.h"
 
 static int n_dirs(const tk_layer *l)
 {
@@ -155,23 +156,26 @@ static tk_status lstm_lrp_check(const tk_layer *l, tk_error *err)
     return TK_OK;
 }
 
-/* q (4u), rh, rc (u), and the trace in double: gates (steps, 4u), c, h and
- * pre_g (steps, u). */
+/* q (4u), rh, rc (u), the trace in double: gates (steps, 4u), c, h and
+ * pre_g (steps, u); the g block of the kernels transposed, (u, in + u),
+ * and its products (in + u). */
 static size_t lstm_lrp_scratch(const tk_layer *l, tk_shape in, tk_shape out)
 {
     (void)out;
-    size_t u = (size_t)l->units, t = (size_t)in.steps;
-    return 4 * u + 2 * u + t * 4 * u + 3 * t * u;
+    size_t u = (size_t)l->units, t = (size_t)in.steps, n = (size_t)in.channels + u;
+    return 4 * u + 2 * u + t * 4 * u + 3 * t * u + u * n + n;
 }
 
 typedef struct lrp_trace {
     double *q, *rh, *rc; /* (4u), (u), (u) */
     double *gd, *cd, *hd, *pd; /* (steps, 4u) gates, (steps, u) c, h, pre_g */
+    double *wg_t; /* (u, in + u): kernel then recurrent kernel, g block, transposed */
+    double *acc;  /* (in + u) */
 } lrp_trace;
 
 static lrp_trace trace_of(const tk_lrp_layer *c)
 {
-    size_t u = (size_t)c->layer->units, t = (size_t)c->in.steps;
+    size_t u = (size_t)c->layer->units, t = (size_t)c->in.steps, n = (size_t)c->in.channels + u;
     lrp_trace r;
     r.q = c->scratch;
     r.rh = r.q + 4 * u;
@@ -180,14 +184,44 @@ static lrp_trace trace_of(const tk_lrp_layer *c)
     r.cd = r.gd + t * 4 * u;
     r.hd = r.cd + t * u;
     r.pd = r.hd + t * u;
+    r.wg_t = r.pd + t * u;
+    r.acc = r.wg_t + u * n;
     return r;
 }
 
 /* The direction's gates, cells and hidden states again, in double: with
  * eps = 0 the rule divides by z = c_t and pre_g, and small ones magnify the
  * float forward's rounding (the fixture's conservation group is float64). */
-static void trace_d(const tk_lrp_layer *c, const lrp_trace *tr, const tk_lstm_weights *w,
-                    bool reverse)
+/* g (n) += Σ_i v_i W[i] (rows of n floats), v float (vf) or double (vd),
+ * the terms added to each g[j] one by one in i order, as a loop over i
+ * would; four rows per pass over g so that g is loaded and stored once per
+ * four multiply-adds (what bounded this loop, at 8 doubles a vector). */
+TK_ALWAYS_INLINE static inline void axpy_rows(double *restrict g, const float *restrict vf,
+                                              const double *restrict vd, int rows,
+                                              const float *restrict w, int n)
+{
+    int i = 0;
+    for (; i + 4 <= rows; i += 4) {
+        double v0 = vf ? vf[i] : vd[i], v1 = vf ? vf[i + 1] : vd[i + 1];
+        double v2 = vf ? vf[i + 2] : vd[i + 2], v3 = vf ? vf[i + 3] : vd[i + 3];
+        const float *w0 = w + (size_t)i * n, *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
+        for (int j = 0; j < n; j++) {
+            double a = g[j] + v0 * w0[j];
+            a = a + v1 * w1[j];
+            a = a + v2 * w2[j];
+            g[j] = a + v3 * w3[j];
+        }
+    }
+    for (; i < rows; i++) {
+        double v = vf ? vf[i] : vd[i];
+        const float *wr = w + (size_t)i * n;
+        for (int j = 0; j < n; j++)
+            g[j] += v * wr[j];
+    }
+}
+
+TK_ALWAYS_INLINE static inline void trace_d(const tk_lrp_layer *c, const lrp_trace *tr,
+                                            const tk_lstm_weights *w, bool reverse)
 {
     const tk_layer *l = c->layer;
     int steps = c->in.steps, in_dim = c->in.channels, u = l->units, g4 = 4 * u;
@@ -198,18 +232,9 @@ static void trace_d(const tk_lrp_layer *c, const lrp_trace *tr, const tk_lstm_we
         double *g = tr->gd + (size_t)s * g4, *cc = tr->cd + (size_t)s * u, *h = tr->hd + (size_t)s * u;
         for (int j = 0; j < g4; j++)
             g[j] = w->bias ? w->bias[j] : 0.0;
-        for (int i = 0; i < in_dim; i++) {
-            double xi = xt[i];
-            const float *wr = w->kernel + (size_t)i * g4;
-            for (int j = 0; j < g4; j++)
-                g[j] += xi * wr[j];
-        }
-        for (int i = 0; hp && i < u; i++) {
-            double hi = hp[i];
-            const float *wr = w->recurrent + (size_t)i * g4;
-            for (int j = 0; j < g4; j++)
-                g[j] += hi * wr[j];
-        }
+        axpy_rows(g, xt, NULL, in_dim, w->kernel, g4);
+        if (hp)
+            axpy_rows(g, NULL, hp, u, w->recurrent, g4);
         for (int j = 0; j < u; j++) {
             g[j] = tk_act_value_d(l->recurrent_activation, g[j]);
             g[u + j] = tk_act_value_d(l->recurrent_activation, g[u + j]);
@@ -226,6 +251,11 @@ static void trace_d(const tk_lrp_layer *c, const lrp_trace *tr, const tk_lstm_we
  * R(c_t) += R(h_t); c_t = f⊙c_{t−1} + i⊙g as a dense identity map of 2u
  * inputs (N = 2u); R(pre_g) = R(g); pre_g = x K_g + h_{t−1} R_g + b_g with
  * N = input_dim + units. What reaches h_{−1} and c_{−1} stays there. */
+/* Compiled per ISA level (isa.h): the trace's axpys and the products with
+ * the transposed g block run along contiguous rows, one multiply and one
+ * add per element in the same order as a scalar loop (no contraction), so
+ * every level gives the bits of the baseline. */
+TK_ISA_CLONES
 static void dir_lrp(tk_lrp_layer *c, int dir, int off)
 {
     const tk_layer *l = c->layer;
@@ -235,6 +265,17 @@ static void dir_lrp(tk_lrp_layer *c, int dir, int off)
     bool reverse = dir_reverse(l, dir);
     lrp_trace tr = trace_of(c);
     trace_d(c, &tr, w, reverse);
+    /* R(x_i) and R(h_i) need Σ_j W[i][g_j] q_g[j] for every i: with the g
+     * block transposed, j outer and i inner, each sum still runs over j in
+     * order (the bits of a dot product per i) but along contiguous rows */
+    int n_in = in_dim + u;
+    for (int j = 0; j < u; j++) {
+        double *row = tr.wg_t + (size_t)j * n_in;
+        for (int i = 0; i < in_dim; i++)
+            row[i] = w->kernel[(size_t)i * g4 + 2 * u + j];
+        for (int i = 0; i < u; i++)
+            row[in_dim + i] = w->recurrent[(size_t)i * g4 + 2 * u + j];
+    }
     double eps = c->eps, bf = c->bias_factor;
     double *rh = tr.rh, *rc = tr.rc, *q = tr.q;
     memset(rh, 0, sizeof(double) * u);
@@ -280,22 +321,34 @@ static void dir_lrp(tk_lrp_layer *c, int dir, int off)
             gshare += tk_lrp_bias_share(c, b, z, q[2 * u + j], n);
         }
         const double *qg = q + 2 * u;
-        double *rx = c->ri + (size_t)pos * in_dim;
+        double *rx = c->ri + (size_t)pos * in_dim, *acc = tr.acc;
+        for (int i = 0; i < n_in; i++)
+            acc[i] = 0;
+        int j = 0;
+        for (; j + 4 <= u; j += 4) { /* four j per pass, each sum still in j order */
+            const double *r0 = tr.wg_t + (size_t)j * n_in, *r1 = r0 + n_in, *r2 = r1 + n_in,
+                         *r3 = r2 + n_in;
+            double q0 = qg[j], q1 = qg[j + 1], q2 = qg[j + 2], q3 = qg[j + 3];
+            for (int i = 0; i < n_in; i++) {
+                double a = acc[i] + r0[i] * q0;
+                a = a + r1[i] * q1;
+                a = a + r2[i] * q2;
+                acc[i] = a + r3[i] * q3;
+            }
+        }
+        for (; j < u; j++) {
+            const double *row = tr.wg_t + (size_t)j * n_in;
+            double qj = qg[j];
+            for (int i = 0; i < n_in; i++)
+                acc[i] += row[i] * qj;
+        }
         for (int i = 0; i < in_dim; i++) {
-            const float *wr = w->kernel + (size_t)i * g4 + 2 * u;
-            double acc = 0;
-            for (int j = 0; j < u; j++)
-                acc += wr[j] * qg[j];
-            double v = xt[i] * acc + gshare;
+            double v = xt[i] * acc[i] + gshare;
             rx[i] += v;
             in_sum += v;
         }
         for (int i = 0; i < u; i++) {
-            const float *wr = w->recurrent + (size_t)i * g4 + 2 * u;
-            double acc = 0;
-            for (int j = 0; j < u; j++)
-                acc += wr[j] * qg[j];
-            rh[i] = (hp ? hp[i] * acc : 0.0) + gshare;
+            rh[i] = (hp ? hp[i] * acc[in_dim + i] : 0.0) + gshare;
             in_sum += rh[i];
         }
         *c->absorbed += out_sum - in_sum;

@@ -28,18 +28,35 @@ static void pool_range(const tk_layer *l, tk_shape si, tk_shape so, int t, int *
 
 /* ---- max ---- */
 
-/* Global max pooling keeps each reference's arg-max per channel (it does
- * not depend on the review): aux (nb, channels). */
+/* What global max pooling keeps of the references (none of it depends on
+ * the review), in one block (freed with free()): each reference's arg-max
+ * per channel, and its input transposed to (steps, channels, references),
+ * because a review's arg-max (t, k) is one position for every reference:
+ * read that way the B values are contiguous instead of B rows apart. */
+typedef struct max_aux {
+    int *arg;    /* (channels, nb): the pass goes channel by channel */
+    float *in_t; /* (steps, channels, nb) */
+    float *out_t; /* (channels, nb) the pooled outputs */
+} max_aux;
+
 static tk_status max_dl_prepare(const tk_layer *l, tk_shape in, tk_shape out, int nb, void **aux,
                                 tk_error *err)
 {
     (void)l;
     if (out.steps != 0)
         return TK_OK;
-    int *arg = tk_malloc((size_t)nb * in.channels, sizeof(int), err);
-    if (!arg)
+    size_t n_arg = (size_t)nb * in.channels, n_in = (size_t)nb * in.steps * in.channels;
+    /* the floats after the ints, aligned for them */
+    size_t head = sizeof(max_aux) + n_arg * sizeof(int);
+    head = (head + sizeof(float) - 1) / sizeof(float) * sizeof(float);
+    char *block = tk_malloc(head + (n_in + n_arg) * sizeof(float), 1, err);
+    if (!block)
         return TK_E_NOMEM;
-    *aux = arg;
+    max_aux *a = (max_aux *)block;
+    a->arg = (int *)(block + sizeof(max_aux));
+    a->in_t = (float *)(block + head);
+    a->out_t = a->in_t + n_in;
+    *aux = a;
     return TK_OK;
 }
 
@@ -48,12 +65,33 @@ static void max_dl_refs(tk_dl_layer *c)
     if (c->out.steps != 0)
         return;
     tk_shape si = c->in;
-    int *arg = c->aux;
-    for (int b = 0; b < c->nb; b++)
-        for (int ch = 0; ch < si.channels; ch++)
-            arg[(size_t)b * si.channels + ch] =
-                tk_dl_argmax(c->ref.in + (size_t)b * si.steps * si.channels + ch, si.steps,
-                             si.channels);
+    max_aux *a = c->aux;
+    int nb = c->nb, ch = si.channels;
+    for (int b = 0; b < nb; b++) {
+        const float *rb = c->ref.in + (size_t)b * si.steps * ch;
+        for (int k = 0; k < ch; k++) {
+            a->arg[(size_t)k * nb + b] = tk_dl_argmax(rb + k, si.steps, (size_t)ch);
+            a->out_t[(size_t)k * nb + b] = c->ref.out[(size_t)b * ch + k];
+        }
+        for (size_t i = 0; i < (size_t)si.steps * ch; i++)
+            a->in_t[i * nb + b] = rb[i];
+    }
+}
+
+/* Each reference's arg-max cell of each channel, cell k * nb + b (the
+ * order the pass visits them). */
+static size_t max_dl_ref_cells(const tk_dl_layer *c, tk_dl_cell *cells)
+{
+    if (c->out.steps != 0)
+        return 0;
+    const max_aux *a = c->aux;
+    int ch = c->in.channels, nb = c->nb;
+    for (int k = 0; k < ch; k++)
+        for (int b = 0; b < nb; b++) {
+            size_t i = (size_t)k * nb + b;
+            cells[i] = (tk_dl_cell){b, a->arg[i], k, (int32_t)i};
+        }
+    return (size_t)nb * ch;
 }
 
 /* Global max pooling lists at most two cells per (reference, channel). */
@@ -75,16 +113,54 @@ static inline void cross_max(float mo, float yx, float yr, float dx_at_ax, float
         *m_ar += mo * (yx - mm) / dx_at_ar;
 }
 
+/* Global: the multipliers go to the sparse list (tk_dl_sparse), two cells
+ * per (reference, channel), never to the (nb, steps, channels) buffer. */
+static void global_max_dl(tk_dl_layer *c)
+{
+    tk_shape si = c->in;
+    int nb = c->nb, ch = si.channels;
+    const float *inx = c->x.in;
+    const max_aux *a = c->aux;
+    tk_dl_sparse *nz = c->nz;
+    nz->n = 0;
+    for (int k = 0; k < ch; k++) {
+        int ax = tk_dl_argmax(inx + k, si.steps, (size_t)ch);
+        float yx = c->x.out[k];
+        const float *r_ax = a->in_t + ((size_t)ax * ch + k) * nb; /* (nb) */
+        for (int b = 0; b < nb; b++) {
+            float m = c->mo[(size_t)b * ch + k];
+            if (m == 0.0f)
+                continue;
+            int ar = a->arg[(size_t)k * nb + b];
+            float yr = a->out_t[(size_t)k * nb + b];
+            float dax = yx - r_ax[b];
+            float dar = inx[(size_t)ar * ch + k] - yr;
+            /* one cell when the arg-maxes meet: both shares add in it, in
+             * the order a dense buffer would take them */
+            float v_ax = 0.0f, v_ar = 0.0f;
+            cross_max(m, yx, yr, dax, dar, &v_ax, ar != ax ? &v_ar : &v_ax);
+            nz->cell[nz->n] = (tk_dl_cell){b, ax, k, -1};
+            nz->val[nz->n++] = v_ax;
+            if (ar != ax) {
+                nz->cell[nz->n] = (tk_dl_cell){b, ar, k, k * nb + b};
+                nz->val[nz->n++] = v_ar;
+            }
+        }
+    }
+    nz->valid = true;
+}
+
 static bool max_dl(tk_dl_layer *c)
 {
     tk_shape si = c->in, so = c->out;
-    bool global = so.steps == 0;
+    if (so.steps == 0) {
+        global_max_dl(c);
+        return true;
+    }
     int nb = c->nb, nout = n_outputs(so), ch = si.channels;
     size_t isz = tk_rules_size(si), osz = tk_rules_size(so);
     const float *inx = c->x.in, *inr = c->ref.in;
-    const int *ref_arg = c->aux;
     memset(c->mi, 0, sizeof(float) * nb * isz);
-    c->nz->n = 0;
     for (int t = 0; t < nout; t++)
         for (int k = 0; k < ch; k++) {
             int lo, hi;
@@ -92,8 +168,7 @@ static bool max_dl(tk_dl_layer *c)
             int ax = lo + tk_dl_argmax(inx + (size_t)lo * ch + k, hi - lo, (size_t)ch);
             for (int b = 0; b < nb; b++) {
                 const float *rb = inr + b * isz;
-                int ar = global ? ref_arg[(size_t)b * ch + k]
-                                : lo + tk_dl_argmax(rb + (size_t)lo * ch + k, hi - lo, (size_t)ch);
+                int ar = lo + tk_dl_argmax(rb + (size_t)lo * ch + k, hi - lo, (size_t)ch);
                 float m = c->mo[b * osz + (size_t)t * ch + k];
                 if (m == 0.0f)
                     continue;
@@ -104,14 +179,9 @@ static bool max_dl(tk_dl_layer *c)
                 float dar = inx[(size_t)ar * ch + k] - yr;
                 float *mb = c->mi + b * isz;
                 cross_max(m, yx, yr, dax, dar, &mb[(size_t)ax * ch + k], &mb[(size_t)ar * ch + k]);
-                if (global) {
-                    c->nz->idx[c->nz->n++] = b * isz + (size_t)ax * ch + k;
-                    if (ar != ax)
-                        c->nz->idx[c->nz->n++] = b * isz + (size_t)ar * ch + k;
-                }
             }
         }
-    c->nz->valid = global;
+    c->nz->valid = false;
     return true;
 }
 
@@ -182,6 +252,7 @@ const tk_attr_rules tk_rules_max_pool = {
     .dl_backward = max_dl,
     .dl_prepare = max_dl_prepare,
     .dl_refs = max_dl_refs,
+    .dl_ref_cells = max_dl_ref_cells,
     .dl_sparse = max_dl_sparse,
     .lrp_backward = max_lrp,
 };
@@ -190,6 +261,7 @@ const tk_attr_rules tk_rules_global_max_pool = {
     .dl_backward = max_dl,
     .dl_prepare = max_dl_prepare,
     .dl_refs = max_dl_refs,
+    .dl_ref_cells = max_dl_ref_cells,
     .dl_sparse = max_dl_sparse,
     .lrp_backward = max_lrp,
     .route = TK_ROUTE_ONE, /* one position per channel gets gradient */
