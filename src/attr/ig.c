@@ -242,7 +242,10 @@ static tk_status ig_explain(void *state, const tk_review *review, tk_attribution
     for (int t = 1; t < steps; t++)
         memcpy(s->xb + (size_t)t * dim, s->xb, (size_t)dim * sizeof *s->xb);
 
-    st = tk_model_forward(m, s->ws, 1, steps, s->x, s->logits, err);
+    /* The CNN path computes F(x) from the convolution of x it keeps for
+     * the gradient: one convolution of x per review instead of two. */
+    st = s->cnn ? tk_ig_cnn_logits(s->cnn, s->x, steps, s->logits, err)
+                : tk_model_forward(m, s->ws, 1, steps, s->x, s->logits, err);
     if (st != TK_OK)
         return st;
     out->predicted = tk_predicted_class(m, s->logits);

@@ -12,6 +12,7 @@
  * (see ig_lstm.c); nothing here relies on FP exceptions. */
 #pragma GCC optimize("no-trapping-math")
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "model/window.h"
 
 enum { IG_CNN_MAX_DENSE = 8 };
+enum { IG_CNN_LANES = 16 }; /* filters per candidate block: one AVX-512 vector */
 
 struct tk_ig_cnn {
     const tk_model *model;
@@ -39,11 +41,25 @@ struct tk_ig_cnn {
     int pad_left;      /* "same": zeros in front */
     float *wt;         /* (f, k * c): the kernel transposed, for the sparse backward */
     float *cols;       /* (max_steps, k * c) im2col of one input */
-    uint64_t *hash;    /* (max_steps) of each im2col row, to find repeated windows */
+    uint32_t *hash;    /* (max_steps) of each im2col row, to find repeated windows */
     float *occ_cols;   /* (max_steps + k, k * c) im2col rows of one occluded copy */
     float *occ_z;      /* (max_steps + k, f) their conv outputs */
     float *occ_suf;    /* (max_steps, f) running maxima from the back */
-    float *z1, *z0;    /* (max_steps, f) conv pre-activations of x and x' (bias included) */
+    float *zx, *z0;    /* (max_steps, f) conv pre-activations of x and x' (bias included) */
+    float *dz;         /* (max_steps, f) zx - z0, the pre-activation's slope along the path */
+    /* The positions that can win the max pooling at some alpha >= 0, per
+     * filter (see build_candidates), in blocks of 16 filters: entry
+     * (b, j, lane) is filter 16 b + lane's j-th candidate, a block's lists
+     * padded to its longest by repeating their last entry. */
+    float *cz0, *cdz;  /* (n_blocks, max_steps, 16) z0 and dz at the candidates */
+    int *ct;           /* (n_blocks, max_steps, 16) their positions t */
+    int *n_cand;       /* (n_blocks) entries per block */
+    float *rec;        /* (f) scratch: running maximum of dz */
+    int *cnt;          /* (f) scratch: candidates per filter */
+    unsigned char *flat; /* (f) z0 the same at every position, filter by filter */
+    bool dz_valid;     /* dz and the candidates belong to the kept zx and z0 */
+    bool cand_ok;      /* the candidates may be used (all values finite) */
+    bool z0_finite;    /* z0 has no inf or NaN */
     float *pooled;     /* (max_points, f) */
     int *arg;          /* (max_points, f) winning position */
     float *act[IG_CNN_MAX_DENSE]; /* (max_points, units) dense outputs (activated but the last) */
@@ -56,12 +72,13 @@ struct tk_ig_cnn {
     tk_packed_b *dense_p[IG_CNN_MAX_DENSE], *dense_pt[IG_CNN_MAX_DENSE];
     unsigned char *mark; /* (max_steps, f) entries of gz in use; all 0 between calls */
     int *touched;      /* (max_steps * f) their indices t * f + q */
-    /* z0 and z1 are kept between calls: the baseline's conv output is the
-     * same for every review of a length, and the adaptive rule evaluates
+    /* zx, z0 and dz are kept between calls: the baseline's conv output is
+     * the same for every review of a length, the explainer asks for F(x)
+     * (tk_ig_cnn_logits) before the path, and the adaptive rule evaluates
      * one review's path in several batches of points. A cache hit is
      * decided by comparing the inputs, so it returns exactly the bits a
      * recomputation would. */
-    float *key_x, *key_xb; /* (max_steps, c) the inputs z1 and z0 were computed from */
+    float *key_x, *key_xb; /* (max_steps, c) the inputs zx and z0 were computed from */
     int key_steps_x, key_steps_xb; /* their lengths; 0 = nothing kept */
 };
 
@@ -75,8 +92,16 @@ void tk_ig_cnn_destroy(tk_ig_cnn *c)
     free(c->occ_cols);
     free(c->occ_z);
     free(c->occ_suf);
-    free(c->z1);
+    free(c->zx);
     free(c->z0);
+    free(c->dz);
+    free(c->cz0);
+    free(c->cdz);
+    free(c->ct);
+    free(c->n_cand);
+    free(c->rec);
+    free(c->cnt);
+    free(c->flat);
     free(c->pooled);
     free(c->arg);
     for (int i = 0; i < IG_CNN_MAX_DENSE; i++)
@@ -155,8 +180,18 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
     c->occ_cols = tk_malloc((size_t)(max_steps + c->k) * kc, sizeof *c->occ_cols, err);
     c->occ_z = tk_malloc((size_t)(max_steps + c->k) * c->f, sizeof *c->occ_z, err);
     c->occ_suf = tk_malloc((size_t)max_steps * c->f, sizeof *c->occ_suf, err);
-    c->z1 = tk_malloc((size_t)max_steps * c->f, sizeof *c->z1, err);
+    c->zx = tk_malloc((size_t)max_steps * c->f, sizeof *c->zx, err);
     c->z0 = tk_malloc((size_t)max_steps * c->f, sizeof *c->z0, err);
+    c->dz = tk_malloc((size_t)max_steps * c->f, sizeof *c->dz, err);
+    size_t n_blocks = ((size_t)c->f + IG_CNN_LANES - 1) / IG_CNN_LANES;
+    size_t cand = n_blocks * (size_t)max_steps * IG_CNN_LANES;
+    c->cz0 = tk_malloc(cand, sizeof *c->cz0, err);
+    c->cdz = tk_malloc(cand, sizeof *c->cdz, err);
+    c->ct = tk_malloc(cand, sizeof *c->ct, err);
+    c->n_cand = tk_malloc(n_blocks, sizeof *c->n_cand, err);
+    c->rec = tk_malloc((size_t)c->f, sizeof *c->rec, err);
+    c->cnt = tk_malloc((size_t)c->f, sizeof *c->cnt, err);
+    c->flat = tk_malloc((size_t)c->f, sizeof *c->flat, err);
     c->pooled = tk_malloc((size_t)max_points * c->f, sizeof *c->pooled, err);
     c->arg = tk_malloc((size_t)max_points * c->f, sizeof *c->arg, err);
     c->gz = tk_malloc((size_t)max_steps * c->f, sizeof *c->gz, err);
@@ -164,7 +199,7 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
     c->key_xb = tk_malloc((size_t)max_steps * c->c, sizeof *c->key_xb, err);
     c->mark = tk_calloc((size_t)max_steps * c->f, 1, err);
     c->touched = tk_malloc((size_t)max_steps * c->f, sizeof *c->touched, err);
-    ok = c->mark && c->touched && c->key_x && c->key_xb && c->wt && c->cols && c->hash && c->occ_cols && c->occ_z && c->occ_suf && c->z1 && c->z0 && c->pooled && c->arg && c->gz;
+    ok = c->mark && c->touched && c->key_x && c->key_xb && c->wt && c->cols && c->hash && c->occ_cols && c->occ_z && c->occ_suf && c->zx && c->z0 && c->dz && c->cz0 && c->cdz && c->ct && c->n_cand && c->rec && c->cnt && c->flat && c->pooled && c->arg && c->gz;
     for (int d = 0; ok && d < n_dense; d++) {
         if (dense[d]->units > width)
             width = dense[d]->units;
@@ -200,10 +235,25 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
     return TK_OK;
 }
 
-static int cmp_int(const void *a, const void *b)
+/* The indices of the set bytes of mark (n), ascending, into out; returns
+ * their number. Eight bytes at a time: most are zero. */
+static int touched_in_order(const unsigned char *mark, size_t n, int *out)
 {
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
+    int m = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, mark + i, sizeof w);
+        if (w == 0)
+            continue;
+        for (size_t j = i; j < i + 8; j++)
+            if (mark[j])
+                out[m++] = (int)j;
+    }
+    for (; i < n; i++)
+        if (mark[i])
+            out[m++] = (int)i;
+    return m;
 }
 
 static int conv_out_steps(const tk_ig_cnn *c, int steps)
@@ -233,14 +283,17 @@ static void conv_forward(tk_ig_cnn *c, const float *x, int steps, float *z)
      * few ulps apart and the max pooling would pick the later one. Copying
      * the first occurrence's output keeps exact ties exact, so the first
      * maximum wins as in the float64 reference. */
-    uint64_t *hash = c->hash;
+    uint32_t *hash = c->hash;
     for (int t = 0; t < out; t++) {
         const float *b = c->cols + (size_t)t * kc;
-        uint64_t h = 1469598103934665603ull; /* FNV-1a over 32-bit words: only a filter */
+        /* A weighted sum of the 32-bit words with odd weights, mod 2^32: only
+         * a filter before the memcmp, and unlike a multiply chain (FNV) it
+         * vectorises. Rows that differ in one word always differ here. */
+        uint32_t h = 0;
         for (int i = 0; i < kc; i++) {
             uint32_t w;
             memcpy(&w, b + i, sizeof w);
-            h = (h ^ w) * 1099511628211ull;
+            h += w * (2u * (uint32_t)i + 1u) * 2654435761u;
         }
         hash[t] = h;
         for (int s = 0; s < t; s++)
@@ -383,26 +436,279 @@ static void pool_points(const float *restrict z0, const float *restrict dz, int 
         pool_block(z0, dz, out, f, q0, f - q0, n, alpha, relu, pooled, arg);
 }
 
-/* z1 (out, f) = z(x) - z(x'), z0 (out, f) = z(x'), reusing what the last
- * call left when its inputs were the same. */
+/* zx (out, f) = z(x), unless it is kept from a call on the same input. */
+static void conv_input(tk_ig_cnn *c, const float *x, int steps)
+{
+    size_t row = (size_t)steps * c->c * sizeof *x;
+    if (c->key_steps_x == steps && memcmp(c->key_x, x, row) == 0)
+        return;
+    conv_forward(c, x, steps, c->zx);
+    memcpy(c->key_x, x, row);
+    c->key_steps_x = steps;
+    c->dz_valid = false;
+}
+
+/* The positions that can win the max pooling of act(z0_t + alpha dz_t) for
+ * some alpha >= 0, per filter. For alpha >= 0 the rounded u = fl(z0_t +
+ * fl(alpha dz_t)) is monotone in both z0_t and dz_t, and so is the relu, so
+ * a position t with an earlier s where z0_s >= z0_t and dz_s >= dz_t has
+ * h_t <= h_s <= the running maximum and never wins the first-maximum scan
+ * ("h > best"). Scanning only the others, in order, gives the same maximum
+ * and position bit for bit. With the pad baseline z0 is the same at every
+ * position ("valid" padding), and the candidates are the strict records of
+ * dz_t: about ln(out) + 0.6 of them for out positions in random order
+ * (5 of 98), instead of every position for every point. Lists past
+ * IG_CNN_CAND_CAP keep every later position (a superset is still exact),
+ * which bounds the dominance checks. No candidates (cand_ok false) when a
+ * value is not finite: NaN breaks the monotonicity argument. */
+enum { IG_CNN_CAND_CAP = 24 };
+
+/* Filter q's candidate entry j in the block layout. */
+static size_t cand_at(const tk_ig_cnn *c, int q, int j)
+{
+    return ((size_t)(q / IG_CNN_LANES) * (size_t)c->max_steps + (size_t)j) * IG_CNN_LANES +
+           (size_t)(q % IG_CNN_LANES);
+}
+
+static void cand_append(tk_ig_cnn *c, int q, int t, float a, float d)
+{
+    size_t e = cand_at(c, q, c->cnt[q]++);
+    c->cz0[e] = a;
+    c->cdz[e] = d;
+    c->ct[e] = t;
+}
+
+/* Block b's lists from position 1 on, one filter at a time. */
+static void cand_block_lists(tk_ig_cnn *c, int out, int b)
+{
+    int f = c->f, q1 = (b + 1) * IG_CNN_LANES < f ? (b + 1) * IG_CNN_LANES : f;
+    for (int t = 1; t < out; t++)
+        for (int q = b * IG_CNN_LANES; q < q1; q++) {
+            float a = c->z0[(size_t)t * f + q], d = c->dz[(size_t)t * f + q];
+            bool keep;
+            if (c->flat[q])
+                keep = d > c->rec[q];
+            else if (c->cnt[q] >= IG_CNN_CAND_CAP)
+                keep = true;
+            else {
+                keep = true;
+                for (int j = 0; keep && j < c->cnt[q]; j++) {
+                    size_t e = cand_at(c, q, j);
+                    keep = !(c->cz0[e] >= a && c->cdz[e] >= d);
+                }
+            }
+            if (d > c->rec[q])
+                c->rec[q] = d;
+            if (keep)
+                cand_append(c, q, t, a, d);
+        }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The same for a block whose filters are all flat: the records of dz, one
+ * vector comparison per position and an append per new record only. */
+__attribute__((target("avx512f"))) static void cand_block_records(tk_ig_cnn *c, int out, int b)
+{
+    int f = c->f, q0 = b * IG_CNN_LANES, nq = f - q0 < IG_CNN_LANES ? f - q0 : IG_CNN_LANES;
+    __mmask16 live = (__mmask16)((1u << nq) - 1u);
+    __m512 rec = _mm512_maskz_loadu_ps(live, c->dz + q0);
+    for (int t = 1; t < out; t++) {
+        const float *dt = c->dz + (size_t)t * f + q0;
+        __m512 d = _mm512_maskz_loadu_ps(live, dt);
+        __mmask16 up = _mm512_mask_cmp_ps_mask(live, d, rec, _CMP_GT_OQ);
+        rec = _mm512_mask_mov_ps(rec, up, d);
+        for (unsigned m = up; m != 0; m &= m - 1) {
+            int q = q0 + __builtin_ctz(m);
+            cand_append(c, q, t, c->z0[(size_t)t * f + q], c->dz[(size_t)t * f + q]);
+        }
+    }
+}
+#endif
+
+/* What the candidates need to know of z0 (out, f), once per baseline:
+ * whether it is finite, and which filters are flat. */
+static void z0_stats(tk_ig_cnn *c, int out)
+{
+    int f = c->f;
+    const float *z0 = c->z0;
+    int finite = 1; /* as an int and "&" so that the loop vectorises */
+    for (size_t i = 0; i < (size_t)out * f; i++)
+        finite &= fabsf(z0[i]) <= FLT_MAX;
+    c->z0_finite = finite;
+    for (int q = 0; q < f; q++)
+        c->flat[q] = 1;
+    for (int t = 1; t < out; t++)
+        for (int q = 0; q < f; q++)
+            c->flat[q] &= z0[(size_t)t * f + q] == z0[q];
+}
+
+/* dz_finite: every dz finite (z0's part is c->z0_finite). */
+static void build_candidates(tk_ig_cnn *c, int out, bool dz_finite)
+{
+    int f = c->f;
+    const float *z0 = c->z0, *dz = c->dz;
+    c->cand_ok = dz_finite && c->z0_finite;
+    if (!c->cand_ok)
+        return;
+    for (int q = 0; q < f; q++) {
+        size_t e = cand_at(c, q, 0);
+        c->cz0[e] = z0[q];
+        c->cdz[e] = dz[q];
+        c->ct[e] = 0;
+        c->cnt[q] = 1;
+        c->rec[q] = dz[q];
+    }
+    int n_blocks = (f + IG_CNN_LANES - 1) / IG_CNN_LANES;
+    for (int b = 0; b < n_blocks; b++) {
+        bool all_flat = true;
+        for (int q = b * IG_CNN_LANES; q < f && q < (b + 1) * IG_CNN_LANES; q++)
+            all_flat &= c->flat[q] != 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (all_flat && __builtin_cpu_supports("avx512f")) {
+            cand_block_records(c, out, b);
+            continue;
+        }
+#endif
+        cand_block_lists(c, out, b);
+    }
+    /* Pad each block's lists to its longest with their last entry (an equal
+     * value never wins "h > best"); lanes past f with zeros. */
+    for (int b = 0; b < n_blocks; b++) {
+        int longest = 0;
+        for (int q = b * IG_CNN_LANES; q < f && q < (b + 1) * IG_CNN_LANES; q++)
+            longest = c->cnt[q] > longest ? c->cnt[q] : longest;
+        c->n_cand[b] = longest;
+        for (int l = 0; l < IG_CNN_LANES; l++) {
+            int q = b * IG_CNN_LANES + l;
+            if (q >= f) {
+                for (int j = 0; j < longest; j++) {
+                    size_t e = ((size_t)b * c->max_steps + (size_t)j) * IG_CNN_LANES + (size_t)l;
+                    c->cz0[e] = c->cdz[e] = 0.0f;
+                    c->ct[e] = 0;
+                }
+                continue;
+            }
+            size_t last = cand_at(c, q, c->cnt[q] - 1);
+            for (int j = c->cnt[q]; j < longest; j++) {
+                size_t e = cand_at(c, q, j);
+                c->cz0[e] = c->cz0[last];
+                c->cdz[e] = c->cdz[last];
+                c->ct[e] = c->ct[last];
+            }
+        }
+    }
+}
+
+/* dz (out, f) = z(x) - z(x'), z0 (out, f) = z(x') and the candidates,
+ * reusing what the last calls left when their inputs were the same. */
 static void conv_pair(tk_ig_cnn *c, const float *x, const float *xb, int steps)
 {
     size_t row = (size_t)steps * c->c * sizeof *x;
     int out = conv_out_steps(c, steps), f = c->f;
-    bool same_b = c->key_steps_xb == steps && memcmp(c->key_xb, xb, row) == 0;
-    bool same_x = same_b && c->key_steps_x == steps && memcmp(c->key_x, x, row) == 0;
-    if (same_x)
-        return;
-    if (!same_b) {
+    if (c->key_steps_xb != steps || memcmp(c->key_xb, xb, row) != 0) {
         conv_forward(c, xb, steps, c->z0);
+        z0_stats(c, out);
         memcpy(c->key_xb, xb, row);
         c->key_steps_xb = steps;
+        c->dz_valid = false;
     }
-    conv_forward(c, x, steps, c->z1);
-    for (size_t i = 0; i < (size_t)out * f; i++)
-        c->z1[i] -= c->z0[i];
-    memcpy(c->key_x, x, row);
-    c->key_steps_x = steps;
+    conv_input(c, x, steps);
+    if (c->dz_valid)
+        return;
+    int finite = 1;
+    for (size_t i = 0; i < (size_t)out * f; i++) {
+        c->dz[i] = c->zx[i] - c->z0[i];
+        finite &= fabsf(c->dz[i]) <= FLT_MAX;
+    }
+    build_candidates(c, out, finite);
+    c->dz_valid = true;
+}
+
+/* One block of 16 filters (lanes past f are padding), the candidate scan
+ * of pool_points for every point. The same operations per lane as there
+ * (u = z0 + al dz as a multiply then an add, "u < 0 ? 0 : u", "h > best"). */
+static void cand_block(const float *restrict z0, const float *restrict dz, const int *restrict ts,
+                       int m, int nq, int n, const double *alpha, bool relu, float *restrict pooled,
+                       int *restrict arg, int f)
+{
+    for (int p = 0; p < n; p++) {
+        float al = (float)alpha[p];
+        float best[IG_CNN_LANES];
+        int at[IG_CNN_LANES];
+        for (int l = 0; l < IG_CNN_LANES; l++) {
+            float u = z0[l] + al * dz[l];
+            best[l] = relu && u < 0.0f ? 0.0f : u;
+            at[l] = ts[l];
+        }
+        for (int j = 1; j < m; j++)
+            for (int l = 0; l < IG_CNN_LANES; l++) {
+                size_t e = (size_t)j * IG_CNN_LANES + l;
+                float u = z0[e] + al * dz[e];
+                float h = relu && u < 0.0f ? 0.0f : u;
+                bool win = h > best[l];
+                best[l] = win ? h : best[l];
+                at[l] = win ? ts[e] : at[l];
+            }
+        memcpy(pooled + (size_t)p * f, best, (size_t)nq * sizeof *best);
+        memcpy(arg + (size_t)p * f, at, (size_t)nq * sizeof *at);
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f"))) static void cand_avx512(const tk_ig_cnn *c, int n,
+                                                          const double *alpha, bool relu,
+                                                          float *pooled, int *arg)
+{
+    const __m512 zero = _mm512_setzero_ps();
+    int f = c->f, n_blocks = (f + IG_CNN_LANES - 1) / IG_CNN_LANES;
+    size_t ms = (size_t)c->max_steps;
+    for (int b = 0; b < n_blocks; b++) {
+        const float *z0 = c->cz0 + (size_t)b * ms * IG_CNN_LANES;
+        const float *dz = c->cdz + (size_t)b * ms * IG_CNN_LANES;
+        const int *ts = c->ct + (size_t)b * ms * IG_CNN_LANES;
+        int m = c->n_cand[b], nq = f - b * IG_CNN_LANES;
+        __mmask16 keep = nq >= IG_CNN_LANES ? (__mmask16)0xffff : (__mmask16)((1u << nq) - 1u);
+        for (int p = 0; p < n; p++) {
+            __m512 al = _mm512_set1_ps((float)alpha[p]);
+            __m512 best = _mm512_add_ps(_mm512_loadu_ps(z0), _mm512_mul_ps(al, _mm512_loadu_ps(dz)));
+            if (relu)
+                best = _mm512_mask_mov_ps(best, _mm512_cmp_ps_mask(best, zero, _CMP_LT_OQ), zero);
+            __m512i at = _mm512_loadu_si512((const void *)ts);
+            for (int j = 1; j < m; j++) {
+                size_t e = (size_t)j * IG_CNN_LANES;
+                __m512 u = _mm512_add_ps(_mm512_loadu_ps(z0 + e),
+                                         _mm512_mul_ps(al, _mm512_loadu_ps(dz + e)));
+                if (relu)
+                    u = _mm512_mask_mov_ps(u, _mm512_cmp_ps_mask(u, zero, _CMP_LT_OQ), zero);
+                __mmask16 win = _mm512_cmp_ps_mask(u, best, _CMP_GT_OQ);
+                best = _mm512_mask_mov_ps(best, win, u);
+                at = _mm512_mask_mov_epi32(at, win, _mm512_loadu_si512((const void *)(ts + e)));
+            }
+            _mm512_mask_storeu_ps(pooled + (size_t)p * f + b * IG_CNN_LANES, keep, best);
+            _mm512_mask_storeu_epi32(arg + (size_t)p * f + b * IG_CNN_LANES, keep, at);
+        }
+    }
+}
+#endif
+
+/* pool_points over the candidates only; alpha >= 0 (see build_candidates). */
+static void pool_candidates(const tk_ig_cnn *c, int n, const double *alpha, bool relu,
+                            float *pooled, int *arg)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f")) {
+        cand_avx512(c, n, alpha, relu, pooled, arg);
+        return;
+    }
+#endif
+    int f = c->f, n_blocks = (f + IG_CNN_LANES - 1) / IG_CNN_LANES;
+    size_t ms = (size_t)c->max_steps;
+    for (int b = 0; b < n_blocks; b++) {
+        size_t base = (size_t)b * ms * IG_CNN_LANES;
+        int nq = f - b * IG_CNN_LANES < IG_CNN_LANES ? f - b * IG_CNN_LANES : IG_CNN_LANES;
+        cand_block(c->cz0 + base, c->cdz + base, c->ct + base, c->n_cand[b], nq, n, alpha, relu,
+                   pooled + b * IG_CNN_LANES, arg + b * IG_CNN_LANES, f);
+    }
 }
 
 /* Dense layers over all n pooled rows at once: pooled (n, f) -> act[d]
@@ -426,6 +732,98 @@ static void dense_forward(tk_ig_cnn *c, int n)
     }
 }
 
+/* grad (steps, D) += the convolution's transpose of gz at the n touched
+ * entries (in c->touched, ascending), clearing their marks. */
+static void conv_transpose(tk_ig_cnn *c, int n, int steps, float *grad)
+{
+    size_t kc = (size_t)c->k * c->c;
+    int f = c->f;
+    for (int e = 0; e < n; e++) {
+        int at = c->touched[e], t = at / f, q = at % f;
+        c->mark[at] = 0;
+        double gv = c->gz[at];
+        if (gv == 0.0)
+            continue;
+        float gf = (float)gv;
+        const float *w = c->wt + (size_t)q * kc;
+        int j0 = c->pad_left - t > 0 ? c->pad_left - t : 0;
+        int j1 = steps + c->pad_left - t < c->k ? steps + c->pad_left - t : c->k;
+        for (int j = j0; j < j1; j++) {
+            float *gr = grad + (size_t)(t + j - c->pad_left) * c->c;
+            const float *wj = w + (size_t)j * c->c;
+            for (int ch = 0; ch < c->c; ch++)
+                gr[ch] += gf * wj[ch];
+        }
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The same with 16 channels a vector, a multiply then an add as above. */
+__attribute__((target("avx512f"))) static void conv_transpose_avx512(tk_ig_cnn *c, int n,
+                                                                    int steps, float *grad)
+{
+    size_t kc = (size_t)c->k * c->c;
+    int f = c->f, ch_n = c->c;
+    __mmask16 tail = (__mmask16)((1u << (ch_n % 16)) - 1u);
+    for (int e = 0; e < n; e++) {
+        int at = c->touched[e], t = at / f, q = at % f;
+        c->mark[at] = 0;
+        double gv = c->gz[at];
+        if (gv == 0.0)
+            continue;
+        __m512 gf = _mm512_set1_ps((float)gv);
+        const float *w = c->wt + (size_t)q * kc;
+        int j0 = c->pad_left - t > 0 ? c->pad_left - t : 0;
+        int j1 = steps + c->pad_left - t < c->k ? steps + c->pad_left - t : c->k;
+        for (int j = j0; j < j1; j++) {
+            float *gr = grad + (size_t)(t + j - c->pad_left) * ch_n;
+            const float *wj = w + (size_t)j * ch_n;
+            int ch = 0;
+            for (; ch + 16 <= ch_n; ch += 16)
+                _mm512_storeu_ps(gr + ch, _mm512_add_ps(_mm512_loadu_ps(gr + ch),
+                                                        _mm512_mul_ps(gf, _mm512_loadu_ps(wj + ch))));
+            if (ch < ch_n)
+                _mm512_mask_storeu_ps(
+                    gr + ch, tail,
+                    _mm512_add_ps(_mm512_maskz_loadu_ps(tail, gr + ch),
+                                  _mm512_mul_ps(gf, _mm512_maskz_loadu_ps(tail, wj + ch))));
+        }
+    }
+}
+#endif
+
+tk_status tk_ig_cnn_logits(tk_ig_cnn *c, const float *x, int steps, float *logits, tk_error *err)
+{
+    if (steps > c->max_steps)
+        return tk_error_set(err, TK_E_INTERNAL,
+                            "ig_cnn: %d steps exceed the scratch made for %d", steps, c->max_steps);
+    int out = conv_out_steps(c, steps), f = c->f;
+    if (out < 1)
+        return tk_error_set(err, TK_E_INVALID,
+                            "review of %d positions is shorter than the convolution's kernel (%d)",
+                            steps, c->k);
+    bool relu = c->conv->activation == TK_ACT_RELU;
+    conv_input(c, x, steps);
+    /* Activation and max over time (the pooled row's value only: the
+     * position is the gradient's business), then the dense layers on
+     * one row, which the packed GEMM computes as it would among others. */
+    float *best = c->pooled;
+    for (int q = 0; q < f; q++) {
+        float u = c->zx[q];
+        best[q] = relu && u < 0.0f ? 0.0f : u;
+    }
+    for (int t = 1; t < out; t++) {
+        const float *z = c->zx + (size_t)t * f;
+        for (int q = 0; q < f; q++) {
+            float h = relu && z[q] < 0.0f ? 0.0f : z[q];
+            best[q] = h > best[q] ? h : best[q];
+        }
+    }
+    dense_forward(c, 1);
+    memcpy(logits, c->act[c->n_dense - 1], (size_t)c->model->n_outputs * sizeof *logits);
+    return TK_OK;
+}
+
 tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int target,
                              const float *x, const float *xb, int steps, int n,
                              const double *alpha, const double *weight, float *grad,
@@ -443,7 +841,13 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
     bool relu = c->conv->activation == TK_ACT_RELU;
     conv_pair(c, x, xb, steps);
     /* Forward per point: activation and max over time, fused. */
-    pool_points(c->z0, c->z1, out, f, n, alpha, relu, c->pooled, c->arg);
+    bool alpha_ok = c->cand_ok;
+    for (int p = 0; alpha_ok && p < n; p++)
+        alpha_ok = alpha[p] >= 0.0;
+    if (alpha_ok)
+        pool_candidates(c, n, alpha, relu, c->pooled, c->arg);
+    else
+        pool_points(c->z0, c->dz, out, f, n, alpha, relu, c->pooled, c->arg);
     dense_forward(c, n);
     /* d_logits per point, weighted by the quadrature. */
     int k = c->model->n_outputs;
@@ -487,27 +891,15 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
             c->gz[at] += gq;
         }
     /* The convolution's transpose, once, on the touched entries in (t, q)
-     * order, the order of a dense sweep. */
-    qsort(c->touched, (size_t)n_touched, sizeof *c->touched, cmp_int);
-    size_t kc = (size_t)c->k * c->c;
+     * order, the order of a dense sweep: read off the marks in that order. */
+    n_touched = touched_in_order(c->mark, (size_t)out * f, c->touched);
     memset(grad, 0, (size_t)steps * c->c * sizeof *grad);
-    for (int e = 0; e < n_touched; e++) {
-        int at = c->touched[e], t = at / f, q = at % f;
-        c->mark[at] = 0;
-        double gv = c->gz[at];
-        if (gv == 0.0)
-            continue;
-        float gf = (float)gv;
-        const float *w = c->wt + (size_t)q * kc;
-        int j0 = c->pad_left - t > 0 ? c->pad_left - t : 0;
-        int j1 = steps + c->pad_left - t < c->k ? steps + c->pad_left - t : c->k;
-        for (int j = j0; j < j1; j++) {
-            float *gr = grad + (size_t)(t + j - c->pad_left) * c->c;
-            const float *wj = w + (size_t)j * c->c;
-            for (int ch = 0; ch < c->c; ch++)
-                gr[ch] += gf * wj[ch];
-        }
-    }
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f"))
+        conv_transpose_avx512(c, n_touched, steps, grad);
+    else
+#endif
+        conv_transpose(c, n_touched, steps, grad);
     return TK_OK;
 }
 
@@ -527,8 +919,9 @@ tk_status tk_ig_cnn_occlusion(tk_ig_cnn *c, const float *x, const float *repl, i
         return tk_error_set(err, TK_E_INTERNAL, "ig_cnn: occlusion of %d steps exceeds the scratch",
                             steps);
     bool relu = c->conv->activation == TK_ACT_RELU;
-    c->key_steps_x = c->key_steps_xb = 0; /* z0 and z1 become scratch */
-    float *h = c->z1; /* (out, f) activated conv output of x */
+    c->key_steps_x = c->key_steps_xb = 0; /* zx and z0 become scratch */
+    c->dz_valid = false;
+    float *h = c->zx; /* (out, f) activated conv output of x */
     conv_forward(c, x, steps, h);
     if (relu)
         for (size_t i = 0; i < (size_t)out * f; i++)
