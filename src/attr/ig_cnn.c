@@ -876,23 +876,30 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
     const float *gp = c->dact[which]; /* (n, f) gradient at the pooled vector */
     /* Through the max pooling and the activation: one position per filter
      * and point, summed over points (weights already applied). */
-    int n_touched = 0;
-    for (int p = 0; p < n; p++)
+    /* gz starts at 0 wherever a point may land: the candidates, or all. A
+     * skipped entry adds +0.0, which changes no sum (one that starts at
+     * +0.0 and adds non-zero values is never -0.0), so the loop needs no
+     * branch on the data (half the filters' relu is off at some point). */
+    if (alpha_ok)
+        for (int q = 0; q < f; q++)
+            for (int j = 0; j < c->cnt[q]; j++)
+                c->gz[(size_t)c->ct[cand_at(c, q, j)] * f + q] = 0.0;
+    else
+        for (size_t i = 0; i < (size_t)out * f; i++)
+            c->gz[i] = 0.0;
+    for (int p = 0; p < n; p++) {
+        const float *gpp = gp + (size_t)p * f, *pp = c->pooled + (size_t)p * f;
+        const int *ap = c->arg + (size_t)p * f;
         for (int q = 0; q < f; q++) {
-            float gq = gp[(size_t)p * f + q];
-            if (gq == 0.0f || (relu && c->pooled[(size_t)p * f + q] <= 0.0f))
-                continue;
-            int at = c->arg[(size_t)p * f + q] * f + q;
-            if (!c->mark[at]) {
-                c->mark[at] = 1;
-                c->gz[at] = 0.0;
-                c->touched[n_touched++] = at;
-            }
-            c->gz[at] += gq;
+            bool use = gpp[q] != 0.0f && !(relu && pp[q] <= 0.0f);
+            size_t at = (size_t)ap[q] * f + q;
+            c->gz[at] += use ? (double)gpp[q] : 0.0;
+            c->mark[at] |= (unsigned char)use;
         }
+    }
     /* The convolution's transpose, once, on the touched entries in (t, q)
      * order, the order of a dense sweep: read off the marks in that order. */
-    n_touched = touched_in_order(c->mark, (size_t)out * f, c->touched);
+    int n_touched = touched_in_order(c->mark, (size_t)out * f, c->touched);
     memset(grad, 0, (size_t)steps * c->c * sizeof *grad);
 #if defined(__x86_64__) && defined(__GNUC__)
     if (__builtin_cpu_supports("avx512f"))
