@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attr/ig_cnn_pool.h"
 #include "attr/ig_fast.h"
 #include "attr/target.h"
 #include "core/gemm.h"
-#include "core/isa.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -29,7 +29,6 @@
 #include "model/window.h"
 
 enum { IG_CNN_MAX_DENSE = 8 };
-enum { IG_CNN_LANES = 16 }; /* filters per candidate block: one AVX-512 vector */
 
 struct tk_ig_cnn {
     const tk_model *model;
@@ -47,19 +46,8 @@ struct tk_ig_cnn {
     float *occ_suf;    /* (max_steps, f) running maxima from the back */
     float *zx, *z0;    /* (max_steps, f) conv pre-activations of x and x' (bias included) */
     float *dz;         /* (max_steps, f) zx - z0, the pre-activation's slope along the path */
-    /* The positions that can win the max pooling at some alpha >= 0, per
-     * filter (see build_candidates), in blocks of 16 filters: entry
-     * (b, j, lane) is filter 16 b + lane's j-th candidate, a block's lists
-     * padded to its longest by repeating their last entry. */
-    float *cz0, *cdz;  /* (n_blocks, max_steps, 16) z0 and dz at the candidates */
-    int *ct;           /* (n_blocks, max_steps, 16) their positions t */
-    int *n_cand;       /* (n_blocks) entries per block */
-    float *rec;        /* (f) scratch: running maximum of dz */
-    int *cnt;          /* (f) scratch: candidates per filter */
-    unsigned char *flat; /* (f) z0 the same at every position, filter by filter */
-    bool dz_valid;     /* dz and the candidates belong to the kept zx and z0 */
-    bool cand_ok;      /* the candidates may be used (all values finite) */
-    bool z0_finite;    /* z0 has no inf or NaN */
+    tk_cnn_pool *pool; /* the max pooling along the path (ig_cnn_pool.h) */
+    bool dz_valid;     /* dz and the pool's candidates belong to the kept zx and z0 */
     float *pooled;     /* (max_points, f) */
     int *arg;          /* (max_points, f) winning position */
     float *act[IG_CNN_MAX_DENSE]; /* (max_points, units) dense outputs (activated but the last) */
@@ -95,13 +83,7 @@ void tk_ig_cnn_destroy(tk_ig_cnn *c)
     free(c->zx);
     free(c->z0);
     free(c->dz);
-    free(c->cz0);
-    free(c->cdz);
-    free(c->ct);
-    free(c->n_cand);
-    free(c->rec);
-    free(c->cnt);
-    free(c->flat);
+    tk_cnn_pool_destroy(c->pool);
     free(c->pooled);
     free(c->arg);
     for (int i = 0; i < IG_CNN_MAX_DENSE; i++)
@@ -183,15 +165,6 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
     c->zx = tk_malloc((size_t)max_steps * c->f, sizeof *c->zx, err);
     c->z0 = tk_malloc((size_t)max_steps * c->f, sizeof *c->z0, err);
     c->dz = tk_malloc((size_t)max_steps * c->f, sizeof *c->dz, err);
-    size_t n_blocks = ((size_t)c->f + IG_CNN_LANES - 1) / IG_CNN_LANES;
-    size_t cand = n_blocks * (size_t)max_steps * IG_CNN_LANES;
-    c->cz0 = tk_malloc(cand, sizeof *c->cz0, err);
-    c->cdz = tk_malloc(cand, sizeof *c->cdz, err);
-    c->ct = tk_malloc(cand, sizeof *c->ct, err);
-    c->n_cand = tk_malloc(n_blocks, sizeof *c->n_cand, err);
-    c->rec = tk_malloc((size_t)c->f, sizeof *c->rec, err);
-    c->cnt = tk_malloc((size_t)c->f, sizeof *c->cnt, err);
-    c->flat = tk_malloc((size_t)c->f, sizeof *c->flat, err);
     c->pooled = tk_malloc((size_t)max_points * c->f, sizeof *c->pooled, err);
     c->arg = tk_malloc((size_t)max_points * c->f, sizeof *c->arg, err);
     c->gz = tk_malloc((size_t)max_steps * c->f, sizeof *c->gz, err);
@@ -199,7 +172,7 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
     c->key_xb = tk_malloc((size_t)max_steps * c->c, sizeof *c->key_xb, err);
     c->mark = tk_calloc((size_t)max_steps * c->f, 1, err);
     c->touched = tk_malloc((size_t)max_steps * c->f, sizeof *c->touched, err);
-    ok = c->mark && c->touched && c->key_x && c->key_xb && c->wt && c->cols && c->hash && c->occ_cols && c->occ_z && c->occ_suf && c->zx && c->z0 && c->dz && c->cz0 && c->cdz && c->ct && c->n_cand && c->rec && c->cnt && c->flat && c->pooled && c->arg && c->gz;
+    ok = c->mark && c->touched && c->key_x && c->key_xb && c->wt && c->cols && c->hash && c->occ_cols && c->occ_z && c->occ_suf && c->zx && c->z0 && c->dz && c->pooled && c->arg && c->gz;
     for (int d = 0; ok && d < n_dense; d++) {
         if (dense[d]->units > width)
             width = dense[d]->units;
@@ -215,7 +188,9 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
         tk_ig_cnn_destroy(c);
         return TK_E_NOMEM;
     }
-    tk_status st = tk_packed_b_create(false, (int)kc, c->f, conv->kernel, c->f, &c->conv_p, err);
+    tk_status st = tk_cnn_pool_create(c->f, max_steps, &c->pool, err);
+    if (st == TK_OK)
+        st = tk_packed_b_create(false, (int)kc, c->f, conv->kernel, c->f, &c->conv_p, err);
     for (int d = 0, in_w = c->f; st == TK_OK && d < n_dense; in_w = dense[d]->units, d++) {
         st = tk_packed_b_create(false, in_w, dense[d]->units, dense[d]->kernel, dense[d]->units,
                                 &c->dense_p[d], err);
@@ -305,137 +280,6 @@ static void conv_forward(tk_ig_cnn *c, const float *x, int steps, float *z)
     }
 }
 
-enum { IG_CNN_POOL_BLOCK = 32 }; /* filters per block: z0, dz columns stay in L1 */
-
-/* One block of nq filters starting at q0 (see pool_points). Inlined with
- * constant nq and relu, so the full blocks keep best and at in registers. */
-TK_ALWAYS_INLINE static inline void pool_block(const float *restrict z0, const float *restrict dz,
-                                               int out, int f, int q0, int nq, int n,
-                                               const double *alpha, bool relu,
-                                               float *restrict pooled, int *restrict arg)
-{
-    for (int p = 0; p < n; p++) {
-        float al = (float)alpha[p];
-        float best[IG_CNN_POOL_BLOCK];
-        int at[IG_CNN_POOL_BLOCK];
-        for (int q = 0; q < nq; q++) {
-            float u = z0[q0 + q] + al * dz[q0 + q];
-            best[q] = relu && u < 0.0f ? 0.0f : u;
-            at[q] = 0;
-        }
-        for (int t = 1; t < out; t++) {
-            const float *a = z0 + (size_t)t * f + q0, *d = dz + (size_t)t * f + q0;
-            for (int q = 0; q < nq; q++) {
-                float u = a[q] + al * d[q];
-                float h = relu && u < 0.0f ? 0.0f : u;
-                bool win = h > best[q]; /* first maximum wins, like the plain path's pooling */
-                best[q] = win ? h : best[q];
-                at[q] = win ? t : at[q];
-            }
-        }
-        memcpy(pooled + (size_t)p * f + q0, best, (size_t)nq * sizeof *best);
-        memcpy(arg + (size_t)p * f + q0, at, (size_t)nq * sizeof *at);
-    }
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-/* The same pooling with explicit vectors: GCC's own vectorisation of the
- * loop above turns the running maximum into branchy masked stores to the
- * stack (35% of IG-50's time). Same operations in the same order (u = z0 +
- * al dz as a multiply then an add, the relu as "u < 0 ? 0 : u", "h > best"
- * for the first maximum), so the bits equal the loop's. Lanes of 16
- * (AVX-512) or 8 (AVX2) filters keep best and the winning position in
- * registers along t; the filters left over take pool_block. */
-__attribute__((target("avx512f"))) static void pool_avx512(const float *z0, const float *dz,
-                                                          int out, int f, int n,
-                                                          const double *alpha, bool relu,
-                                                          float *pooled, int *arg)
-{
-    const __m512 zero = _mm512_setzero_ps();
-    int q0 = 0;
-    for (; q0 + 16 <= f; q0 += 16)
-        for (int p = 0; p < n; p++) {
-            __m512 al = _mm512_set1_ps((float)alpha[p]);
-            __m512 best = _mm512_add_ps(_mm512_loadu_ps(z0 + q0),
-                                        _mm512_mul_ps(al, _mm512_loadu_ps(dz + q0)));
-            if (relu)
-                best = _mm512_mask_mov_ps(best, _mm512_cmp_ps_mask(best, zero, _CMP_LT_OQ), zero);
-            __m512i at = _mm512_setzero_si512();
-            for (int t = 1; t < out; t++) {
-                __m512 u = _mm512_add_ps(_mm512_loadu_ps(z0 + (size_t)t * f + q0),
-                                         _mm512_mul_ps(al, _mm512_loadu_ps(dz + (size_t)t * f + q0)));
-                if (relu)
-                    u = _mm512_mask_mov_ps(u, _mm512_cmp_ps_mask(u, zero, _CMP_LT_OQ), zero);
-                __mmask16 win = _mm512_cmp_ps_mask(u, best, _CMP_GT_OQ);
-                best = _mm512_mask_mov_ps(best, win, u);
-                at = _mm512_mask_mov_epi32(at, win, _mm512_set1_epi32(t));
-            }
-            _mm512_storeu_ps(pooled + (size_t)p * f + q0, best);
-            _mm512_storeu_si512((void *)(arg + (size_t)p * f + q0), at);
-        }
-    if (q0 < f)
-        pool_block(z0, dz, out, f, q0, f - q0, n, alpha, relu, pooled, arg);
-}
-
-__attribute__((target("avx2"))) static void pool_avx2(const float *z0, const float *dz, int out,
-                                                     int f, int n, const double *alpha, bool relu,
-                                                     float *pooled, int *arg)
-{
-    const __m256 zero = _mm256_setzero_ps();
-    int q0 = 0;
-    for (; q0 + 8 <= f; q0 += 8)
-        for (int p = 0; p < n; p++) {
-            __m256 al = _mm256_set1_ps((float)alpha[p]);
-            __m256 best = _mm256_add_ps(_mm256_loadu_ps(z0 + q0),
-                                        _mm256_mul_ps(al, _mm256_loadu_ps(dz + q0)));
-            if (relu)
-                best = _mm256_blendv_ps(best, zero, _mm256_cmp_ps(best, zero, _CMP_LT_OQ));
-            __m256i at = _mm256_setzero_si256();
-            for (int t = 1; t < out; t++) {
-                __m256 u = _mm256_add_ps(_mm256_loadu_ps(z0 + (size_t)t * f + q0),
-                                         _mm256_mul_ps(al, _mm256_loadu_ps(dz + (size_t)t * f + q0)));
-                if (relu)
-                    u = _mm256_blendv_ps(u, zero, _mm256_cmp_ps(u, zero, _CMP_LT_OQ));
-                __m256 win = _mm256_cmp_ps(u, best, _CMP_GT_OQ);
-                best = _mm256_blendv_ps(best, u, win);
-                at = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(at),
-                                                          _mm256_castsi256_ps(_mm256_set1_epi32(t)),
-                                                          win));
-            }
-            _mm256_storeu_ps(pooled + (size_t)p * f + q0, best);
-            _mm256_storeu_si256((__m256i *)(arg + (size_t)p * f + q0), at);
-        }
-    if (q0 < f)
-        pool_block(z0, dz, out, f, q0, f - q0, n, alpha, relu, pooled, arg);
-}
-#endif
-
-/* pooled (n, f), arg (n, f) = max over t (first maximum wins) of
- * act(z0_t + alpha_p dz_t), z0 and dz (out, f). Filters in blocks so that a
- * block's columns of z0 and dz stay in cache across the n points. */
-static void pool_points(const float *restrict z0, const float *restrict dz, int out, int f, int n,
-                        const double *alpha, bool relu, float *restrict pooled, int *restrict arg)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512f")) {
-        pool_avx512(z0, dz, out, f, n, alpha, relu, pooled, arg);
-        return;
-    }
-    if (__builtin_cpu_supports("avx2")) {
-        pool_avx2(z0, dz, out, f, n, alpha, relu, pooled, arg);
-        return;
-    }
-#endif
-    int q0 = 0;
-    for (; q0 + IG_CNN_POOL_BLOCK <= f; q0 += IG_CNN_POOL_BLOCK)
-        if (relu)
-            pool_block(z0, dz, out, f, q0, IG_CNN_POOL_BLOCK, n, alpha, true, pooled, arg);
-        else
-            pool_block(z0, dz, out, f, q0, IG_CNN_POOL_BLOCK, n, alpha, false, pooled, arg);
-    if (q0 < f)
-        pool_block(z0, dz, out, f, q0, f - q0, n, alpha, relu, pooled, arg);
-}
-
 /* zx (out, f) = z(x), unless it is kept from a call on the same input. */
 static void conv_input(tk_ig_cnn *c, const float *x, int steps)
 {
@@ -448,157 +292,6 @@ static void conv_input(tk_ig_cnn *c, const float *x, int steps)
     c->dz_valid = false;
 }
 
-/* The positions that can win the max pooling of act(z0_t + alpha dz_t) for
- * some alpha >= 0, per filter. For alpha >= 0 the rounded u = fl(z0_t +
- * fl(alpha dz_t)) is monotone in both z0_t and dz_t, and so is the relu, so
- * a position t with an earlier s where z0_s >= z0_t and dz_s >= dz_t has
- * h_t <= h_s <= the running maximum and never wins the first-maximum scan
- * ("h > best"). Scanning only the others, in order, gives the same maximum
- * and position bit for bit. With the pad baseline z0 is the same at every
- * position ("valid" padding), and the candidates are the strict records of
- * dz_t: about ln(out) + 0.6 of them for out positions in random order
- * (5 of 98), instead of every position for every point. Lists past
- * IG_CNN_CAND_CAP keep every later position (a superset is still exact),
- * which bounds the dominance checks. No candidates (cand_ok false) when a
- * value is not finite: NaN breaks the monotonicity argument. */
-enum { IG_CNN_CAND_CAP = 24 };
-
-/* Filter q's candidate entry j in the block layout. */
-static size_t cand_at(const tk_ig_cnn *c, int q, int j)
-{
-    return ((size_t)(q / IG_CNN_LANES) * (size_t)c->max_steps + (size_t)j) * IG_CNN_LANES +
-           (size_t)(q % IG_CNN_LANES);
-}
-
-static void cand_append(tk_ig_cnn *c, int q, int t, float a, float d)
-{
-    size_t e = cand_at(c, q, c->cnt[q]++);
-    c->cz0[e] = a;
-    c->cdz[e] = d;
-    c->ct[e] = t;
-}
-
-/* Block b's lists from position 1 on, one filter at a time. */
-static void cand_block_lists(tk_ig_cnn *c, int out, int b)
-{
-    int f = c->f, q1 = (b + 1) * IG_CNN_LANES < f ? (b + 1) * IG_CNN_LANES : f;
-    for (int t = 1; t < out; t++)
-        for (int q = b * IG_CNN_LANES; q < q1; q++) {
-            float a = c->z0[(size_t)t * f + q], d = c->dz[(size_t)t * f + q];
-            bool keep;
-            if (c->flat[q])
-                keep = d > c->rec[q];
-            else if (c->cnt[q] >= IG_CNN_CAND_CAP)
-                keep = true;
-            else {
-                keep = true;
-                for (int j = 0; keep && j < c->cnt[q]; j++) {
-                    size_t e = cand_at(c, q, j);
-                    keep = !(c->cz0[e] >= a && c->cdz[e] >= d);
-                }
-            }
-            if (d > c->rec[q])
-                c->rec[q] = d;
-            if (keep)
-                cand_append(c, q, t, a, d);
-        }
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-/* The same for a block whose filters are all flat: the records of dz, one
- * vector comparison per position and an append per new record only. */
-__attribute__((target("avx512f"))) static void cand_block_records(tk_ig_cnn *c, int out, int b)
-{
-    int f = c->f, q0 = b * IG_CNN_LANES, nq = f - q0 < IG_CNN_LANES ? f - q0 : IG_CNN_LANES;
-    __mmask16 live = (__mmask16)((1u << nq) - 1u);
-    __m512 rec = _mm512_maskz_loadu_ps(live, c->dz + q0);
-    for (int t = 1; t < out; t++) {
-        const float *dt = c->dz + (size_t)t * f + q0;
-        __m512 d = _mm512_maskz_loadu_ps(live, dt);
-        __mmask16 up = _mm512_mask_cmp_ps_mask(live, d, rec, _CMP_GT_OQ);
-        rec = _mm512_mask_mov_ps(rec, up, d);
-        for (unsigned m = up; m != 0; m &= m - 1) {
-            int q = q0 + __builtin_ctz(m);
-            cand_append(c, q, t, c->z0[(size_t)t * f + q], c->dz[(size_t)t * f + q]);
-        }
-    }
-}
-#endif
-
-/* What the candidates need to know of z0 (out, f), once per baseline:
- * whether it is finite, and which filters are flat. */
-static void z0_stats(tk_ig_cnn *c, int out)
-{
-    int f = c->f;
-    const float *z0 = c->z0;
-    int finite = 1; /* as an int and "&" so that the loop vectorises */
-    for (size_t i = 0; i < (size_t)out * f; i++)
-        finite &= fabsf(z0[i]) <= FLT_MAX;
-    c->z0_finite = finite;
-    for (int q = 0; q < f; q++)
-        c->flat[q] = 1;
-    for (int t = 1; t < out; t++)
-        for (int q = 0; q < f; q++)
-            c->flat[q] &= z0[(size_t)t * f + q] == z0[q];
-}
-
-/* dz_finite: every dz finite (z0's part is c->z0_finite). */
-static void build_candidates(tk_ig_cnn *c, int out, bool dz_finite)
-{
-    int f = c->f;
-    const float *z0 = c->z0, *dz = c->dz;
-    c->cand_ok = dz_finite && c->z0_finite;
-    if (!c->cand_ok)
-        return;
-    for (int q = 0; q < f; q++) {
-        size_t e = cand_at(c, q, 0);
-        c->cz0[e] = z0[q];
-        c->cdz[e] = dz[q];
-        c->ct[e] = 0;
-        c->cnt[q] = 1;
-        c->rec[q] = dz[q];
-    }
-    int n_blocks = (f + IG_CNN_LANES - 1) / IG_CNN_LANES;
-    for (int b = 0; b < n_blocks; b++) {
-        bool all_flat = true;
-        for (int q = b * IG_CNN_LANES; q < f && q < (b + 1) * IG_CNN_LANES; q++)
-            all_flat &= c->flat[q] != 0;
-#if defined(__x86_64__) && defined(__GNUC__)
-        if (all_flat && __builtin_cpu_supports("avx512f")) {
-            cand_block_records(c, out, b);
-            continue;
-        }
-#endif
-        cand_block_lists(c, out, b);
-    }
-    /* Pad each block's lists to its longest with their last entry (an equal
-     * value never wins "h > best"); lanes past f with zeros. */
-    for (int b = 0; b < n_blocks; b++) {
-        int longest = 0;
-        for (int q = b * IG_CNN_LANES; q < f && q < (b + 1) * IG_CNN_LANES; q++)
-            longest = c->cnt[q] > longest ? c->cnt[q] : longest;
-        c->n_cand[b] = longest;
-        for (int l = 0; l < IG_CNN_LANES; l++) {
-            int q = b * IG_CNN_LANES + l;
-            if (q >= f) {
-                for (int j = 0; j < longest; j++) {
-                    size_t e = ((size_t)b * c->max_steps + (size_t)j) * IG_CNN_LANES + (size_t)l;
-                    c->cz0[e] = c->cdz[e] = 0.0f;
-                    c->ct[e] = 0;
-                }
-                continue;
-            }
-            size_t last = cand_at(c, q, c->cnt[q] - 1);
-            for (int j = c->cnt[q]; j < longest; j++) {
-                size_t e = cand_at(c, q, j);
-                c->cz0[e] = c->cz0[last];
-                c->cdz[e] = c->cdz[last];
-                c->ct[e] = c->ct[last];
-            }
-        }
-    }
-}
-
 /* dz (out, f) = z(x) - z(x'), z0 (out, f) = z(x') and the candidates,
  * reusing what the last calls left when their inputs were the same. */
 static void conv_pair(tk_ig_cnn *c, const float *x, const float *xb, int steps)
@@ -607,7 +300,7 @@ static void conv_pair(tk_ig_cnn *c, const float *x, const float *xb, int steps)
     int out = conv_out_steps(c, steps), f = c->f;
     if (c->key_steps_xb != steps || memcmp(c->key_xb, xb, row) != 0) {
         conv_forward(c, xb, steps, c->z0);
-        z0_stats(c, out);
+        tk_cnn_pool_set_baseline(c->pool, c->z0, out);
         memcpy(c->key_xb, xb, row);
         c->key_steps_xb = steps;
         c->dz_valid = false;
@@ -620,95 +313,8 @@ static void conv_pair(tk_ig_cnn *c, const float *x, const float *xb, int steps)
         c->dz[i] = c->zx[i] - c->z0[i];
         finite &= fabsf(c->dz[i]) <= FLT_MAX;
     }
-    build_candidates(c, out, finite);
+    tk_cnn_pool_set_slope(c->pool, c->z0, c->dz, out, finite);
     c->dz_valid = true;
-}
-
-/* One block of 16 filters (lanes past f are padding), the candidate scan
- * of pool_points for every point. The same operations per lane as there
- * (u = z0 + al dz as a multiply then an add, "u < 0 ? 0 : u", "h > best"). */
-static void cand_block(const float *restrict z0, const float *restrict dz, const int *restrict ts,
-                       int m, int nq, int n, const double *alpha, bool relu, float *restrict pooled,
-                       int *restrict arg, int f)
-{
-    for (int p = 0; p < n; p++) {
-        float al = (float)alpha[p];
-        float best[IG_CNN_LANES];
-        int at[IG_CNN_LANES];
-        for (int l = 0; l < IG_CNN_LANES; l++) {
-            float u = z0[l] + al * dz[l];
-            best[l] = relu && u < 0.0f ? 0.0f : u;
-            at[l] = ts[l];
-        }
-        for (int j = 1; j < m; j++)
-            for (int l = 0; l < IG_CNN_LANES; l++) {
-                size_t e = (size_t)j * IG_CNN_LANES + l;
-                float u = z0[e] + al * dz[e];
-                float h = relu && u < 0.0f ? 0.0f : u;
-                bool win = h > best[l];
-                best[l] = win ? h : best[l];
-                at[l] = win ? ts[e] : at[l];
-            }
-        memcpy(pooled + (size_t)p * f, best, (size_t)nq * sizeof *best);
-        memcpy(arg + (size_t)p * f, at, (size_t)nq * sizeof *at);
-    }
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx512f"))) static void cand_avx512(const tk_ig_cnn *c, int n,
-                                                          const double *alpha, bool relu,
-                                                          float *pooled, int *arg)
-{
-    const __m512 zero = _mm512_setzero_ps();
-    int f = c->f, n_blocks = (f + IG_CNN_LANES - 1) / IG_CNN_LANES;
-    size_t ms = (size_t)c->max_steps;
-    for (int b = 0; b < n_blocks; b++) {
-        const float *z0 = c->cz0 + (size_t)b * ms * IG_CNN_LANES;
-        const float *dz = c->cdz + (size_t)b * ms * IG_CNN_LANES;
-        const int *ts = c->ct + (size_t)b * ms * IG_CNN_LANES;
-        int m = c->n_cand[b], nq = f - b * IG_CNN_LANES;
-        __mmask16 keep = nq >= IG_CNN_LANES ? (__mmask16)0xffff : (__mmask16)((1u << nq) - 1u);
-        for (int p = 0; p < n; p++) {
-            __m512 al = _mm512_set1_ps((float)alpha[p]);
-            __m512 best = _mm512_add_ps(_mm512_loadu_ps(z0), _mm512_mul_ps(al, _mm512_loadu_ps(dz)));
-            if (relu)
-                best = _mm512_mask_mov_ps(best, _mm512_cmp_ps_mask(best, zero, _CMP_LT_OQ), zero);
-            __m512i at = _mm512_loadu_si512((const void *)ts);
-            for (int j = 1; j < m; j++) {
-                size_t e = (size_t)j * IG_CNN_LANES;
-                __m512 u = _mm512_add_ps(_mm512_loadu_ps(z0 + e),
-                                         _mm512_mul_ps(al, _mm512_loadu_ps(dz + e)));
-                if (relu)
-                    u = _mm512_mask_mov_ps(u, _mm512_cmp_ps_mask(u, zero, _CMP_LT_OQ), zero);
-                __mmask16 win = _mm512_cmp_ps_mask(u, best, _CMP_GT_OQ);
-                best = _mm512_mask_mov_ps(best, win, u);
-                at = _mm512_mask_mov_epi32(at, win, _mm512_loadu_si512((const void *)(ts + e)));
-            }
-            _mm512_mask_storeu_ps(pooled + (size_t)p * f + b * IG_CNN_LANES, keep, best);
-            _mm512_mask_storeu_epi32(arg + (size_t)p * f + b * IG_CNN_LANES, keep, at);
-        }
-    }
-}
-#endif
-
-/* pool_points over the candidates only; alpha >= 0 (see build_candidates). */
-static void pool_candidates(const tk_ig_cnn *c, int n, const double *alpha, bool relu,
-                            float *pooled, int *arg)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512f")) {
-        cand_avx512(c, n, alpha, relu, pooled, arg);
-        return;
-    }
-#endif
-    int f = c->f, n_blocks = (f + IG_CNN_LANES - 1) / IG_CNN_LANES;
-    size_t ms = (size_t)c->max_steps;
-    for (int b = 0; b < n_blocks; b++) {
-        size_t base = (size_t)b * ms * IG_CNN_LANES;
-        int nq = f - b * IG_CNN_LANES < IG_CNN_LANES ? f - b * IG_CNN_LANES : IG_CNN_LANES;
-        cand_block(c->cz0 + base, c->cdz + base, c->ct + base, c->n_cand[b], nq, n, alpha, relu,
-                   pooled + b * IG_CNN_LANES, arg + b * IG_CNN_LANES, f);
-    }
 }
 
 /* Dense layers over all n pooled rows at once: pooled (n, f) -> act[d]
@@ -841,13 +447,7 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
     bool relu = c->conv->activation == TK_ACT_RELU;
     conv_pair(c, x, xb, steps);
     /* Forward per point: activation and max over time, fused. */
-    bool alpha_ok = c->cand_ok;
-    for (int p = 0; alpha_ok && p < n; p++)
-        alpha_ok = alpha[p] >= 0.0;
-    if (alpha_ok)
-        pool_candidates(c, n, alpha, relu, c->pooled, c->arg);
-    else
-        pool_points(c->z0, c->dz, out, f, n, alpha, relu, c->pooled, c->arg);
+    bool cand = tk_cnn_pool_points(c->pool, c->z0, c->dz, out, n, alpha, relu, c->pooled, c->arg);
     dense_forward(c, n);
     /* d_logits per point, weighted by the quadrature. */
     int k = c->model->n_outputs;
@@ -880,13 +480,7 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
      * skipped entry adds +0.0, which changes no sum (one that starts at
      * +0.0 and adds non-zero values is never -0.0), so the loop needs no
      * branch on the data (half the filters' relu is off at some point). */
-    if (alpha_ok)
-        for (int q = 0; q < f; q++)
-            for (int j = 0; j < c->cnt[q]; j++)
-                c->gz[(size_t)c->ct[cand_at(c, q, j)] * f + q] = 0.0;
-    else
-        for (size_t i = 0; i < (size_t)out * f; i++)
-            c->gz[i] = 0.0;
+    tk_cnn_pool_clear(c->pool, cand, out, c->gz);
     for (int p = 0; p < n; p++) {
         const float *gpp = gp + (size_t)p * f, *pp = c->pooled + (size_t)p * f;
         const int *ap = c->arg + (size_t)p * f;
