@@ -467,28 +467,30 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
         tk_sgemm_packed(n, c->dact[which], l->units, c->dense_pt[d], 0.0f, gin, w_in);
         if (d > 0 && c->dense[d - 1]->activation == TK_ACT_RELU) {
             const float *a = c->act[d - 1];
-            for (size_t i = 0; i < (size_t)n * w_in; i++)
-                if (a[i] <= 0.0f)
-                    gin[i] = 0.0f;
+            for (size_t i = 0; i < (size_t)n * w_in; i++) /* a select: vectorises */
+                gin[i] = a[i] <= 0.0f ? 0.0f : gin[i];
         }
         which = 1 - which;
     }
     const float *gp = c->dact[which]; /* (n, f) gradient at the pooled vector */
     /* Through the max pooling and the activation: one position per filter
      * and point, summed over points (weights already applied). */
-    /* gz starts at 0 wherever a point may land: the candidates, or all. A
-     * skipped entry adds +0.0, which changes no sum (one that starts at
-     * +0.0 and adds non-zero values is never -0.0), so the loop needs no
-     * branch on the data (half the filters' relu is off at some point). */
-    tk_cnn_pool_clear(c->pool, cand, out, c->gz);
-    for (int p = 0; p < n; p++) {
-        const float *gpp = gp + (size_t)p * f, *pp = c->pooled + (size_t)p * f;
-        const int *ap = c->arg + (size_t)p * f;
-        for (int q = 0; q < f; q++) {
-            bool use = gpp[q] != 0.0f && !(relu && pp[q] <= 0.0f);
-            size_t at = (size_t)ap[q] * f + q;
-            c->gz[at] += use ? (double)gpp[q] : 0.0;
-            c->mark[at] |= (unsigned char)use;
+    if (cand) {
+        tk_cnn_pool_sum(c->pool, n, gp, c->pooled, c->arg, relu, c->gz, c->mark);
+    } else {
+        /* gz starts at 0 everywhere; a skipped entry adds +0.0, which
+         * changes no sum (one that starts at +0.0 and adds non-zero values
+         * is never -0.0), so the loop needs no branch on the data. */
+        tk_cnn_pool_clear(c->pool, false, out, c->gz);
+        for (int p = 0; p < n; p++) {
+            const float *gpp = gp + (size_t)p * f, *pp = c->pooled + (size_t)p * f;
+            const int *ap = c->arg + (size_t)p * f;
+            for (int q = 0; q < f; q++) {
+                bool use = gpp[q] != 0.0f && !(relu && pp[q] <= 0.0f);
+                size_t at = (size_t)ap[q] * f + q;
+                c->gz[at] += use ? (double)gpp[q] : 0.0;
+                c->mark[at] |= (unsigned char)use;
+            }
         }
     }
     /* The convolution's transpose, once, on the touched entries in (t, q)

@@ -28,6 +28,7 @@ struct tk_cnn_pool {
     float *cz0, *cdz;    /* (n_blocks, max_steps, 16) z0 and dz at the candidates */
     int *ct;             /* (n_blocks, max_steps, 16) their positions t */
     int *n_cand;         /* (n_blocks) entries per block */
+    double *acc;         /* (n_blocks, max_steps, 16) the gradient summed per candidate */
     int *cnt;            /* (f) candidates per filter */
     float *rec;          /* (f) scratch: running maximum of dz */
     unsigned char *flat; /* (f) z0 the same at every position, filter by filter */
@@ -49,10 +50,11 @@ tk_status tk_cnn_pool_create(int f, int max_steps, tk_cnn_pool **out, tk_error *
     c->cdz = tk_malloc(cand, sizeof *c->cdz, err);
     c->ct = tk_malloc(cand, sizeof *c->ct, err);
     c->n_cand = tk_malloc(n_blocks, sizeof *c->n_cand, err);
+    c->acc = tk_malloc(cand, sizeof *c->acc, err);
     c->cnt = tk_malloc((size_t)f, sizeof *c->cnt, err);
     c->rec = tk_malloc((size_t)f, sizeof *c->rec, err);
     c->flat = tk_malloc((size_t)f, sizeof *c->flat, err);
-    if (!c->cz0 || !c->cdz || !c->ct || !c->n_cand || !c->cnt || !c->rec || !c->flat) {
+    if (!c->cz0 || !c->cdz || !c->ct || !c->n_cand || !c->acc || !c->cnt || !c->rec || !c->flat) {
         tk_cnn_pool_destroy(c);
         return TK_E_NOMEM;
     }
@@ -68,6 +70,7 @@ void tk_cnn_pool_destroy(tk_cnn_pool *c)
     free(c->cdz);
     free(c->ct);
     free(c->n_cand);
+    free(c->acc);
     free(c->cnt);
     free(c->rec);
     free(c->flat);
@@ -359,9 +362,9 @@ void tk_cnn_pool_set_slope(tk_cnn_pool *c, const float *z0, const float *dz, int
 /* One block of 16 filters (lanes past f are padding), the candidate scan
  * of pool_points for every point. The same operations per lane as there
  * (u = z0 + al dz as a multiply then an add, "u < 0 ? 0 : u", "h > best"). */
-static void cand_block(const float *restrict z0, const float *restrict dz, const int *restrict ts,
-                       int m, int nq, int n, const double *alpha, bool relu, float *restrict pooled,
-                       int *restrict arg, int f)
+static void cand_block(const float *restrict z0, const float *restrict dz, int m, int nq, int n,
+                       const double *alpha, bool relu, float *restrict pooled, int *restrict arg,
+                       int f)
 {
     for (int p = 0; p < n; p++) {
         float al = (float)alpha[p];
@@ -370,7 +373,7 @@ static void cand_block(const float *restrict z0, const float *restrict dz, const
         for (int l = 0; l < LANES; l++) {
             float u = z0[l] + al * dz[l];
             best[l] = relu && u < 0.0f ? 0.0f : u;
-            at[l] = ts[l];
+            at[l] = 0;
         }
         for (int j = 1; j < m; j++)
             for (int l = 0; l < LANES; l++) {
@@ -379,7 +382,7 @@ static void cand_block(const float *restrict z0, const float *restrict dz, const
                 float h = relu && u < 0.0f ? 0.0f : u;
                 bool win = h > best[l];
                 best[l] = win ? h : best[l];
-                at[l] = win ? ts[e] : at[l];
+                at[l] = win ? j : at[l];
             }
         memcpy(pooled + (size_t)p * f, best, (size_t)nq * sizeof *best);
         memcpy(arg + (size_t)p * f, at, (size_t)nq * sizeof *at);
@@ -397,7 +400,6 @@ __attribute__((target("avx512f"))) static void cand_avx512(const tk_cnn_pool *c,
     for (int b = 0; b < n_blocks; b++) {
         const float *z0 = c->cz0 + (size_t)b * ms * LANES;
         const float *dz = c->cdz + (size_t)b * ms * LANES;
-        const int *ts = c->ct + (size_t)b * ms * LANES;
         int m = c->n_cand[b], nq = f - b * LANES;
         __mmask16 keep = nq >= LANES ? (__mmask16)0xffff : (__mmask16)((1u << nq) - 1u);
         for (int p = 0; p < n; p++) {
@@ -405,7 +407,7 @@ __attribute__((target("avx512f"))) static void cand_avx512(const tk_cnn_pool *c,
             __m512 best = _mm512_add_ps(_mm512_loadu_ps(z0), _mm512_mul_ps(al, _mm512_loadu_ps(dz)));
             if (relu)
                 best = _mm512_mask_mov_ps(best, _mm512_cmp_ps_mask(best, zero, _CMP_LT_OQ), zero);
-            __m512i at = _mm512_loadu_si512((const void *)ts);
+            __m512i at = _mm512_setzero_si512();
             for (int j = 1; j < m; j++) {
                 size_t e = (size_t)j * LANES;
                 __m512 u = _mm512_add_ps(_mm512_loadu_ps(z0 + e),
@@ -414,7 +416,7 @@ __attribute__((target("avx512f"))) static void cand_avx512(const tk_cnn_pool *c,
                     u = _mm512_mask_mov_ps(u, _mm512_cmp_ps_mask(u, zero, _CMP_LT_OQ), zero);
                 __mmask16 win = _mm512_cmp_ps_mask(u, best, _CMP_GT_OQ);
                 best = _mm512_mask_mov_ps(best, win, u);
-                at = _mm512_mask_mov_epi32(at, win, _mm512_loadu_si512((const void *)(ts + e)));
+                at = _mm512_mask_mov_epi32(at, win, _mm512_set1_epi32(j));
             }
             _mm512_mask_storeu_ps(pooled + (size_t)p * f + b * LANES, keep, best);
             _mm512_mask_storeu_epi32(arg + (size_t)p * f + b * LANES, keep, at);
@@ -438,7 +440,7 @@ static void pool_candidates(const tk_cnn_pool *c, int n, const double *alpha, bo
     for (int b = 0; b < n_blocks; b++) {
         size_t base = (size_t)b * ms * LANES;
         int nq = f - b * LANES < LANES ? f - b * LANES : LANES;
-        cand_block(c->cz0 + base, c->cdz + base, c->ct + base, c->n_cand[b], nq, n, alpha, relu,
+        cand_block(c->cz0 + base, c->cdz + base, c->n_cand[b], nq, n, alpha, relu,
                    pooled + b * LANES, arg + b * LANES, f);
     }
 }
@@ -468,4 +470,81 @@ void tk_cnn_pool_clear(const tk_cnn_pool *c, bool candidates, int out, double *g
     for (int q = 0; q < f; q++)
         for (int j = 0; j < c->cnt[q]; j++)
             gz[(size_t)c->ct[cand_at(c, q, j)] * f + q] = 0.0;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* Block b's sums of tk_cnn_pool_sum: per point, each candidate adds the
+ * lanes whose position it is, in double, a masked add (the others keep
+ * their bits). */
+__attribute__((target("avx512f"))) static void sum_block_avx512(tk_cnn_pool *c, int b, int n,
+                                                               const float *gp,
+                                                               const float *pooled,
+                                                               const int *arg, bool relu)
+{
+    int f = c->f, m = c->n_cand[b], q0 = b * LANES, nq = f - q0 < LANES ? f - q0 : LANES;
+    __mmask16 live = (__mmask16)((1u << nq) - 1u);
+    double *acc = c->acc + (size_t)b * (size_t)c->max_steps * LANES;
+    const __m512 zero = _mm512_setzero_ps();
+    for (int p = 0; p < n; p++) {
+        size_t o = (size_t)p * f + q0;
+        __m512 g = _mm512_maskz_loadu_ps(live, gp + o);
+        __mmask16 use = _mm512_mask_cmp_ps_mask(live, g, zero, _CMP_NEQ_UQ);
+        if (relu)
+            use &= _mm512_mask_cmp_ps_mask(live, _mm512_maskz_loadu_ps(live, pooled + o), zero,
+                                           _CMP_NLE_UQ);
+        if (use == 0)
+            continue;
+        __m512i j = _mm512_maskz_loadu_epi32(live, arg + o);
+        __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(g));
+        __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(g), 1)));
+        for (int k = 0; k < m; k++) {
+            __mmask16 hit = _mm512_mask_cmpeq_epi32_mask(use, j, _mm512_set1_epi32(k));
+            if (hit == 0)
+                continue;
+            double *a = acc + (size_t)k * LANES;
+            _mm512_storeu_pd(a, _mm512_mask_add_pd(_mm512_loadu_pd(a), (__mmask8)hit,
+                                                   _mm512_loadu_pd(a), lo));
+            _mm512_storeu_pd(a + 8, _mm512_mask_add_pd(_mm512_loadu_pd(a + 8), (__mmask8)(hit >> 8),
+                                                       _mm512_loadu_pd(a + 8), hi));
+        }
+    }
+}
+#endif
+
+int tk_cnn_pool_sum(tk_cnn_pool *c, int n, const float *gp, const float *pooled, const int *arg,
+                    bool relu, double *gz, unsigned char *mark)
+{
+    int f = c->f, n_blocks = (f + LANES - 1) / LANES, marked = 0;
+    size_t ms = (size_t)c->max_steps;
+    for (int b = 0; b < n_blocks; b++) {
+        double *acc = c->acc + (size_t)b * ms * LANES;
+        for (size_t e = 0; e < (size_t)c->n_cand[b] * LANES; e++)
+            acc[e] = 0.0;
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (__builtin_cpu_supports("avx512f")) {
+            sum_block_avx512(c, b, n, gp, pooled, arg, relu);
+            goto emit;
+        }
+#endif
+        for (int p = 0; p < n; p++)
+            for (int q = b * LANES; q < f && q < (b + 1) * LANES; q++) {
+                size_t o = (size_t)p * f + q;
+                if (gp[o] != 0.0f && !(relu && pooled[o] <= 0.0f))
+                    acc[(size_t)arg[o] * LANES + (size_t)(q % LANES)] += gp[o];
+            }
+#if defined(__x86_64__) && defined(__GNUC__)
+    emit:
+#endif
+        for (int q = b * LANES; q < f && q < (b + 1) * LANES; q++)
+            for (int j = 0; j < c->cnt[q]; j++) {
+                double v = acc[(size_t)j * LANES + (size_t)(q % LANES)];
+                if (v == 0.0)
+                    continue;
+                size_t at = (size_t)c->ct[cand_at(c, q, j)] * f + (size_t)q;
+                gz[at] = v;
+                mark[at] = 1;
+                marked++;
+            }
+    }
+    return marked;
 }

@@ -39,9 +39,19 @@ void tk_cnn_pool_set_slope(tk_cnn_pool *p, const float *z0, const float *dz, int
                            bool dz_finite);
 
 /* pooled (n, f), arg (n, f) for the n points alpha, over the candidates of
- * the last set_slope (then true) or every position. */
+ * the last set_slope (then true, and arg holds the winner's candidate
+ * number, see tk_cnn_pool_sum) or every position (arg: the position t). */
 bool tk_cnn_pool_points(const tk_cnn_pool *p, const float *z0, const float *dz, int out, int n,
                         const double *alpha, bool relu, float *pooled, int *arg);
+
+/* After tk_cnn_pool_points returned true: gp (n, f) the gradient at the
+ * pooled values of its points, summed in double in increasing point order
+ * per winning (t, q), the points where gp is 0 or the relu is off
+ * (pooled <= 0, when relu) left out. gz (out, f) and mark (out, f) are
+ * set at the entries whose sum is not 0 (the others are not touched);
+ * returns their number. */
+int tk_cnn_pool_sum(tk_cnn_pool *p, int n, const float *gp, const float *pooled, const int *arg,
+                    bool relu, double *gz, unsigned char *mark);
 
 /* gz (out, f) = 0 wherever tk_cnn_pool_points may have put a position:
  * the candidates when it returned true (candidates), else everywhere. */
