@@ -179,7 +179,9 @@ static void check_fast_matches_plain(fixture *fx)
                 worst = fmax(worst, fabs(s1[t] - s2[t]) / scale);
             worst_delta = fmax(worst_delta, fabs(a1.axiom_error - a2.axiom_error) /
                                                 fmax(1e-3, fabs(a2.f_input - a2.f_baseline)));
-            CU_ASSERT(a1.f_input == a2.f_input && a1.target == a2.target);
+            /* the fast path's F(x) comes from its own kernels (tk_ig_cnn_logits) */
+            CU_ASSERT(fabs(a1.f_input - a2.f_input) <= 1e-6 * fmax(1.0, fabs(a2.f_input)) &&
+                      a1.target == a2.target);
         }
         tk_ig_ops.destroy(fast);
         tk_ig_plain_ops.destroy(plain);
@@ -327,6 +329,89 @@ static void test_ig_lstm_prefix_skip_tiny(void)
     printf(", all baselines %d, worst |delta|/|dF| %.2e", skipped, worst);
     CU_ASSERT(skipped == 3 * (1 + TT / 4 + TT / 2 + 2 * (TT - 1)));
     tk_model_destroy(m);
+}
+
+/* The CNN path's own F(x) (tk_ig_cnn_logits): the same bits cold, after a
+ * gradient on x (its convolution reused) and after other inputs, and the
+ * model's forward pass to float rounding. The pooling over the candidate
+ * positions only (alpha >= 0) against the full scan, which one extra point
+ * at alpha < 0 with weight 0 forces and which adds nothing to the sum:
+ * bitwise, on the fixture's reviews (pre-padding: many tied windows), on a
+ * review of two alternating words (ties everywhere), and with another
+ * review as the baseline (a baseline that is not the same row at every
+ * position: the dominance lists rather than the records). */
+static void test_ig_cnn_logits_and_candidates(void)
+{
+    const tk_model *m = CNN.model;
+    int T = CNN.T, D = CNN.D, K = m->n_outputs;
+    size_t row = (size_t)T * D;
+    enum { N = 50 };
+    tk_error err = {0};
+    tk_ig_cnn *cold = NULL, *warm = NULL;
+    CU_ASSERT_FATAL(tk_ig_cnn_create(m, T, N + 1, &cold, &err) == TK_OK && cold != NULL);
+    CU_ASSERT_FATAL(tk_ig_cnn_create(m, T, N + 1, &warm, &err) == TK_OK && warm != NULL);
+    tk_workspace *ws = tk_workspace_create(m, 1, T, &err);
+    float *x = malloc(row * sizeof *x), *xb = malloc(row * sizeof *xb);
+    float *other = malloc(row * sizeof *other), *g1 = malloc(row * sizeof *g1);
+    float *g2 = malloc(row * sizeof *g2);
+    CU_ASSERT_FATAL(ws && x && xb && other && g1 && g2);
+    double alpha[N + 1], weight[N + 1];
+    for (int p = 0; p < N; p++) {
+        alpha[p] = (p + 0.5) / N;
+        weight[p] = 1.0 / N;
+    }
+    alpha[N] = -0.25;
+    weight[N] = 0.0;
+    tk_method_params params;
+    tk_method_params_default(&params, TK_METHOD_INTEGRATED_GRADIENTS);
+    int32_t alt[100];
+    for (int t = 0; t < T; t++)
+        alt[t] = t % 2 ? 17 : 42;
+    double worst = 0.0;
+    int compared = 0;
+    for (int r = 0; r < N_REVIEWS + 2; r++) {
+        const int32_t *ids = r < N_REVIEWS ? CNN.ids + (size_t)r * T : alt;
+        CU_ASSERT_FATAL(tk_model_embed(m, ids, 1, T, x, &err) == TK_OK);
+        /* baseline: the pad row everywhere, or (last review) review 3 */
+        int32_t pad[100] = {0};
+        CU_ASSERT_FATAL(tk_model_embed(m, r == N_REVIEWS + 1 ? CNN.ids + 3 * (size_t)T : pad, 1,
+                                       T, xb, &err) == TK_OK);
+        CU_ASSERT_FATAL(tk_model_embed(m, CNN.ids + (size_t)((r + 1) % N_REVIEWS) * T, 1, T,
+                                       other, &err) == TK_OK);
+        float l_cold[16], l_reused[16], l_after[16], l_model[16];
+        /* cold: a fresh path whose first call is F(x) */
+        tk_ig_cnn *fresh = NULL;
+        CU_ASSERT_FATAL(tk_ig_cnn_create(m, T, N + 1, &fresh, &err) == TK_OK);
+        CU_ASSERT_FATAL(tk_ig_cnn_logits(fresh, x, T, l_cold, &err) == TK_OK);
+        tk_ig_cnn_destroy(fresh);
+        /* reused: a gradient on x first keeps its convolution */
+        CU_ASSERT_FATAL(tk_ig_cnn_gradient(warm, &params, 0, x, xb, T, N, alpha, weight, g1,
+                                           &err) == TK_OK);
+        CU_ASSERT_FATAL(tk_ig_cnn_logits(warm, x, T, l_reused, &err) == TK_OK);
+        /* after another input */
+        CU_ASSERT_FATAL(tk_ig_cnn_logits(warm, other, T, l_after, &err) == TK_OK);
+        CU_ASSERT_FATAL(tk_ig_cnn_logits(warm, x, T, l_after, &err) == TK_OK);
+        CU_ASSERT(memcmp(l_cold, l_reused, (size_t)K * sizeof *l_cold) == 0);
+        CU_ASSERT(memcmp(l_cold, l_after, (size_t)K * sizeof *l_cold) == 0);
+        CU_ASSERT_FATAL(tk_model_forward(m, ws, 1, T, x, l_model, &err) == TK_OK);
+        for (int k = 0; k < K; k++)
+            worst = fmax(worst, fabs(l_cold[k] - l_model[k]) / fmax(1.0, fabs(l_model[k])));
+        /* candidates (first N points) against the full scan (N + 1) */
+        CU_ASSERT_FATAL(tk_ig_cnn_gradient(cold, &params, 0, x, xb, T, N + 1, alpha, weight, g2,
+                                           &err) == TK_OK);
+        CU_ASSERT(memcmp(g1, g2, row * sizeof *g1) == 0);
+        compared++;
+    }
+    printf("\n  %d reviews: F(x) of the path vs the model's forward: worst %.2e", compared, worst);
+    CU_ASSERT(worst < 1e-5);
+    tk_ig_cnn_destroy(cold);
+    tk_ig_cnn_destroy(warm);
+    tk_workspace_destroy(ws);
+    free(x);
+    free(xb);
+    free(other);
+    free(g1);
+    free(g2);
 }
 
 /* A review's result is bitwise the same alone or after others. */
@@ -583,6 +668,7 @@ int main(void)
         {"lstm: IG fast path = plain path", test_ig_fast_matches_plain_lstm},
         {"lstm: IG padding prefix skip = full path", test_ig_lstm_prefix_skip},
         {"tiny hard_sigmoid lstm: IG padding prefix skip = full path", test_ig_lstm_prefix_skip_tiny},
+        {"cnn: the path's F(x) reused bitwise, candidate pooling = full scan", test_ig_cnn_logits_and_candidates},
         {"cnn: same result alone or after others", test_history_cnn},
         {"lstm: same result alone or after others", test_history_lstm},
         {"cnn: completeness converges, GL beats trapezoid", test_convergence_cnn},

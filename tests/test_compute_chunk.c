@@ -183,6 +183,62 @@ static void test_chunk_matches_reviews_alone(void)
     tk_model_destroy(m);
 }
 
+/* The predictions come from the first method's logits when it gives them
+ * (IG) and from one forward pass of the unit otherwise: the same classes,
+ * probabilities to float rounding, both the model's own on one review,
+ * and every method's scores bitwise the same in either order. A model
+ * that overflows is named as such with IG first too. */
+static void test_predictions_either_way(void)
+{
+    tk_model *m = tiny_cnn();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    tk_method_params all[N_METHODS], ig_first[2], sal_first[2];
+    methods(all); /* ig, saliency, deepshap */
+    ig_first[0] = all[0];
+    ig_first[1] = all[1];
+    sal_first[0] = ig_first[1];
+    sal_first[1] = ig_first[0];
+    tk_compute_spec spec = {.n_methods = 2, .methods = ig_first, .chunk_size = CHUNK,
+                            .steps = STEPS};
+    tk_compute *a = NULL, *b = NULL;
+    tk_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(tk_compute_create(m, &spec, &a, &err), TK_OK);
+    spec.methods = sal_first;
+    CU_ASSERT_EQUAL_FATAL(tk_compute_create(m, &spec, &b, &err), TK_OK);
+    CU_ASSERT_EQUAL_FATAL(tk_compute_chunk(a, IDS, LABELS, 0, N_REV, NULL, NULL, &err), TK_OK);
+    CU_ASSERT_EQUAL_FATAL(tk_compute_chunk(b, IDS, LABELS, 0, N_REV, NULL, NULL, &err), TK_OK);
+    const tk_chunk_result *ra = tk_compute_result(a), *rb = tk_compute_result(b);
+    tk_workspace *ws = tk_workspace_create(m, 1, STEPS, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ws);
+    float x[STEPS * 6], logits[2], prob[2];
+    for (int i = 0; i < N_REV; i++) {
+        CU_ASSERT_EQUAL_FATAL(tk_model_embed(m, IDS + i * STEPS, 1, STEPS, x, &err), TK_OK);
+        CU_ASSERT_EQUAL_FATAL(tk_model_forward(m, ws, 1, STEPS, x, logits, &err), TK_OK);
+        tk_model_output_probs(m, 1, logits, prob);
+        CU_ASSERT_EQUAL(ra->predicted[i], rb->predicted[i]);
+        CU_ASSERT_EQUAL(ra->predicted[i], prob[1] > prob[0] ? 1 : 0);
+        for (int j = 0; j < 2; j++) {
+            CU_ASSERT(fabsf(ra->prob[i * 2 + j] - prob[j]) <= 1e-6f);
+            CU_ASSERT(fabsf(rb->prob[i * 2 + j] - prob[j]) <= 1e-6f);
+        }
+    }
+    for (int k = 0; k < 2; k++) /* method k of a is method 1 - k of b */
+        CU_ASSERT(memcmp(ra->score + (int64_t)k * ra->tc, rb->score + (int64_t)(1 - k) * rb->tc,
+                         (size_t)ra->tc * sizeof *ra->score) == 0);
+    tk_workspace_destroy(ws);
+    tk_compute_destroy(a);
+    tk_compute_destroy(b);
+    for (size_t i = 0; i < m->n_params; i++)
+        m->params[i] = NAN;
+    spec.methods = ig_first;
+    CU_ASSERT_EQUAL_FATAL(tk_compute_create(m, &spec, &a, &err), TK_OK);
+    err = (tk_error){0};
+    CU_ASSERT_EQUAL(tk_compute_chunk(a, IDS, LABELS, 17, 2, NULL, NULL, &err), TK_E_FORMAT);
+    CU_ASSERT(strstr(err.msg, "review 17") != NULL && strstr(err.msg, "model's output") != NULL);
+    tk_compute_destroy(a);
+    tk_model_destroy(m);
+}
+
 static void test_chunk_failures(void)
 {
     tk_model *m = tiny_cnn();
@@ -225,6 +281,7 @@ int main(void)
         return 2;
     static const tk_test_case cases[] = {
         {"chunk = each review alone, completeness", test_chunk_matches_reviews_alone},
+        {"predictions from the first method's logits or a forward pass", test_predictions_either_way},
         {"failures", test_chunk_failures},
         {NULL, NULL},
     };

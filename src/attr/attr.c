@@ -236,7 +236,13 @@ tk_status tk_explain(tk_explainer *ex, const tk_review *review, tk_attribution *
     out->lrp_absorbed = 0.0;
     out->steps = 0;
     out->error_estimate = NAN;
+    out->has_logits = false;
     return ex->ops->explain(ex->state, review, out, err);
+}
+
+bool tk_explainer_gives_logits(const tk_explainer *ex)
+{
+    return ex != NULL && ex->ops->gives_logits;
 }
 
 double tk_explainer_flops(const tk_explainer *ex, int steps)

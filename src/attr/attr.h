@@ -126,6 +126,11 @@ typedef struct tk_attribution {
     int steps;             /* IG: integrand evaluations used (n_steps for fixed rules); else 0 */
     double error_estimate; /* IG rule adaptive: estimated max per-token error over
                               max(|F(x) - F(x')|, 1e-3); NaN otherwise */
+    /* (n_outputs) or NULL: where a method that computes the model's logits
+     * at x anyway (IG, for F(x) and the target) copies them, setting
+     * has_logits, so that a caller needs no forward pass of its own. */
+    float *logits;
+    bool has_logits;
 } tk_attribution;
 
 typedef struct tk_explainer tk_explainer;
@@ -140,6 +145,10 @@ void tk_explainer_destroy(tk_explainer *ex);
 
 tk_status tk_explain(tk_explainer *ex, const tk_review *review, tk_attribution *out,
                      tk_error *err);
+
+/* Whether tk_explain fills tk_attribution.logits (has_logits) on every
+ * review it explains: its caller can then skip a forward pass of x. */
+bool tk_explainer_gives_logits(const tk_explainer *ex);
 
 /* Multiply-adds counted as 2 FLOPs, of the minimal work for one review of
  * `steps` positions (PERFORMANCE.md), for benchmarks. */

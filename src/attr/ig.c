@@ -242,9 +242,16 @@ static tk_status ig_explain(void *state, const tk_review *review, tk_attribution
     for (int t = 1; t < steps; t++)
         memcpy(s->xb + (size_t)t * dim, s->xb, (size_t)dim * sizeof *s->xb);
 
-    st = tk_model_forward(m, s->ws, 1, steps, s->x, s->logits, err);
+    /* The CNN path computes F(x) from the convolution of x it keeps for
+     * the gradient: one convolution of x per review instead of two. */
+    st = s->cnn ? tk_ig_cnn_logits(s->cnn, s->x, steps, s->logits, err)
+                : tk_model_forward(m, s->ws, 1, steps, s->x, s->logits, err);
     if (st != TK_OK)
         return st;
+    if (out->logits != NULL) {
+        memcpy(out->logits, s->logits, (size_t)m->n_outputs * sizeof *out->logits);
+        out->has_logits = true;
+    }
     out->predicted = tk_predicted_class(m, s->logits);
     st = tk_choose_target(m, &s->params, s->logits, review->label, &out->target, err);
     if (st != TK_OK)
@@ -309,6 +316,7 @@ const tk_method_ops tk_ig_ops = {
     .explain = ig_explain,
     .destroy = ig_destroy,
     .flops = ig_flops,
+    .gives_logits = true,
 };
 
 const tk_method_ops tk_ig_plain_ops = {
@@ -316,4 +324,5 @@ const tk_method_ops tk_ig_plain_ops = {
     .explain = ig_explain,
     .destroy = ig_destroy,
     .flops = ig_flops,
+    .gives_logits = true,
 };

@@ -12,15 +12,16 @@
  * (see ig_lstm.c); nothing here relies on FP exceptions. */
 #pragma GCC optimize("no-trapping-math")
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "attr/ig_cnn_pool.h"
 #include "attr/ig_fast.h"
 #include "attr/target.h"
 #include "core/gemm.h"
-#include "core/isa.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -39,11 +40,14 @@ struct tk_ig_cnn {
     int pad_left;      /* "same": zeros in front */
     float *wt;         /* (f, k * c): the kernel transposed, for the sparse backward */
     float *cols;       /* (max_steps, k * c) im2col of one input */
-    uint64_t *hash;    /* (max_steps) of each im2col row, to find repeated windows */
+    uint32_t *hash;    /* (max_steps) of each im2col row, to find repeated windows */
     float *occ_cols;   /* (max_steps + k, k * c) im2col rows of one occluded copy */
     float *occ_z;      /* (max_steps + k, f) their conv outputs */
     float *occ_suf;    /* (max_steps, f) running maxima from the back */
-    float *z1, *z0;    /* (max_steps, f) conv pre-activations of x and x' (bias included) */
+    float *zx, *z0;    /* (max_steps, f) conv pre-activations of x and x' (bias included) */
+    float *dz;         /* (max_steps, f) zx - z0, the pre-activation's slope along the path */
+    tk_cnn_pool *pool; /* the max pooling along the path (ig_cnn_pool.h) */
+    bool dz_valid;     /* dz and the pool's candidates belong to the kept zx and z0 */
     float *pooled;     /* (max_points, f) */
     int *arg;          /* (max_points, f) winning position */
     float *act[IG_CNN_MAX_DENSE]; /* (max_points, units) dense outputs (activated but the last) */
@@ -56,12 +60,13 @@ struct tk_ig_cnn {
     tk_packed_b *dense_p[IG_CNN_MAX_DENSE], *dense_pt[IG_CNN_MAX_DENSE];
     unsigned char *mark; /* (max_steps, f) entries of gz in use; all 0 between calls */
     int *touched;      /* (max_steps * f) their indices t * f + q */
-    /* z0 and z1 are kept between calls: the baseline's conv output is the
-     * same for every review of a length, and the adaptive rule evaluates
+    /* zx, z0 and dz are kept between calls: the baseline's conv output is
+     * the same for every review of a length, the explainer asks for F(x)
+     * (tk_ig_cnn_logits) before the path, and the adaptive rule evaluates
      * one review's path in several batches of points. A cache hit is
      * decided by comparing the inputs, so it returns exactly the bits a
      * recomputation would. */
-    float *key_x, *key_xb; /* (max_steps, c) the inputs z1 and z0 were computed from */
+    float *key_x, *key_xb; /* (max_steps, c) the inputs zx and z0 were computed from */
     int key_steps_x, key_steps_xb; /* their lengths; 0 = nothing kept */
 };
 
@@ -75,8 +80,10 @@ void tk_ig_cnn_destroy(tk_ig_cnn *c)
     free(c->occ_cols);
     free(c->occ_z);
     free(c->occ_suf);
-    free(c->z1);
+    free(c->zx);
     free(c->z0);
+    free(c->dz);
+    tk_cnn_pool_destroy(c->pool);
     free(c->pooled);
     free(c->arg);
     for (int i = 0; i < IG_CNN_MAX_DENSE; i++)
@@ -155,8 +162,9 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
     c->occ_cols = tk_malloc((size_t)(max_steps + c->k) * kc, sizeof *c->occ_cols, err);
     c->occ_z = tk_malloc((size_t)(max_steps + c->k) * c->f, sizeof *c->occ_z, err);
     c->occ_suf = tk_malloc((size_t)max_steps * c->f, sizeof *c->occ_suf, err);
-    c->z1 = tk_malloc((size_t)max_steps * c->f, sizeof *c->z1, err);
+    c->zx = tk_malloc((size_t)max_steps * c->f, sizeof *c->zx, err);
     c->z0 = tk_malloc((size_t)max_steps * c->f, sizeof *c->z0, err);
+    c->dz = tk_malloc((size_t)max_steps * c->f, sizeof *c->dz, err);
     c->pooled = tk_malloc((size_t)max_points * c->f, sizeof *c->pooled, err);
     c->arg = tk_malloc((size_t)max_points * c->f, sizeof *c->arg, err);
     c->gz = tk_malloc((size_t)max_steps * c->f, sizeof *c->gz, err);
@@ -164,7 +172,7 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
     c->key_xb = tk_malloc((size_t)max_steps * c->c, sizeof *c->key_xb, err);
     c->mark = tk_calloc((size_t)max_steps * c->f, 1, err);
     c->touched = tk_malloc((size_t)max_steps * c->f, sizeof *c->touched, err);
-    ok = c->mark && c->touched && c->key_x && c->key_xb && c->wt && c->cols && c->hash && c->occ_cols && c->occ_z && c->occ_suf && c->z1 && c->z0 && c->pooled && c->arg && c->gz;
+    ok = c->mark && c->touched && c->key_x && c->key_xb && c->wt && c->cols && c->hash && c->occ_cols && c->occ_z && c->occ_suf && c->zx && c->z0 && c->dz && c->pooled && c->arg && c->gz;
     for (int d = 0; ok && d < n_dense; d++) {
         if (dense[d]->units > width)
             width = dense[d]->units;
@@ -180,7 +188,9 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
         tk_ig_cnn_destroy(c);
         return TK_E_NOMEM;
     }
-    tk_status st = tk_packed_b_create(false, (int)kc, c->f, conv->kernel, c->f, &c->conv_p, err);
+    tk_status st = tk_cnn_pool_create(c->f, max_steps, &c->pool, err);
+    if (st == TK_OK)
+        st = tk_packed_b_create(false, (int)kc, c->f, conv->kernel, c->f, &c->conv_p, err);
     for (int d = 0, in_w = c->f; st == TK_OK && d < n_dense; in_w = dense[d]->units, d++) {
         st = tk_packed_b_create(false, in_w, dense[d]->units, dense[d]->kernel, dense[d]->units,
                                 &c->dense_p[d], err);
@@ -200,10 +210,25 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
     return TK_OK;
 }
 
-static int cmp_int(const void *a, const void *b)
+/* The indices of the set bytes of mark (n), ascending, into out; returns
+ * their number. Eight bytes at a time: most are zero. */
+static int touched_in_order(const unsigned char *mark, size_t n, int *out)
 {
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
+    int m = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, mark + i, sizeof w);
+        if (w == 0)
+            continue;
+        for (size_t j = i; j < i + 8; j++)
+            if (mark[j])
+                out[m++] = (int)j;
+    }
+    for (; i < n; i++)
+        if (mark[i])
+            out[m++] = (int)i;
+    return m;
 }
 
 static int conv_out_steps(const tk_ig_cnn *c, int steps)
@@ -233,14 +258,17 @@ static void conv_forward(tk_ig_cnn *c, const float *x, int steps, float *z)
      * few ulps apart and the max pooling would pick the later one. Copying
      * the first occurrence's output keeps exact ties exact, so the first
      * maximum wins as in the float64 reference. */
-    uint64_t *hash = c->hash;
+    uint32_t *hash = c->hash;
     for (int t = 0; t < out; t++) {
         const float *b = c->cols + (size_t)t * kc;
-        uint64_t h = 1469598103934665603ull; /* FNV-1a over 32-bit words: only a filter */
+        /* A weighted sum of the 32-bit words with odd weights, mod 2^32: only
+         * a filter before the memcmp, and unlike a multiply chain (FNV) it
+         * vectorises. Rows that differ in one word always differ here. */
+        uint32_t h = 0;
         for (int i = 0; i < kc; i++) {
             uint32_t w;
             memcpy(&w, b + i, sizeof w);
-            h = (h ^ w) * 1099511628211ull;
+            h += w * (2u * (uint32_t)i + 1u) * 2654435761u;
         }
         hash[t] = h;
         for (int s = 0; s < t; s++)
@@ -252,157 +280,41 @@ static void conv_forward(tk_ig_cnn *c, const float *x, int steps, float *z)
     }
 }
 
-enum { IG_CNN_POOL_BLOCK = 32 }; /* filters per block: z0, dz columns stay in L1 */
-
-/* One block of nq filters starting at q0 (see pool_points). Inlined with
- * constant nq and relu, so the full blocks keep best and at in registers. */
-TK_ALWAYS_INLINE static inline void pool_block(const float *restrict z0, const float *restrict dz,
-                                               int out, int f, int q0, int nq, int n,
-                                               const double *alpha, bool relu,
-                                               float *restrict pooled, int *restrict arg)
+/* zx (out, f) = z(x), unless it is kept from a call on the same input. */
+static void conv_input(tk_ig_cnn *c, const float *x, int steps)
 {
-    for (int p = 0; p < n; p++) {
-        float al = (float)alpha[p];
-        float best[IG_CNN_POOL_BLOCK];
-        int at[IG_CNN_POOL_BLOCK];
-        for (int q = 0; q < nq; q++) {
-            float u = z0[q0 + q] + al * dz[q0 + q];
-            best[q] = relu && u < 0.0f ? 0.0f : u;
-            at[q] = 0;
-        }
-        for (int t = 1; t < out; t++) {
-            const float *a = z0 + (size_t)t * f + q0, *d = dz + (size_t)t * f + q0;
-            for (int q = 0; q < nq; q++) {
-                float u = a[q] + al * d[q];
-                float h = relu && u < 0.0f ? 0.0f : u;
-                bool win = h > best[q]; /* first maximum wins, like the plain path's pooling */
-                best[q] = win ? h : best[q];
-                at[q] = win ? t : at[q];
-            }
-        }
-        memcpy(pooled + (size_t)p * f + q0, best, (size_t)nq * sizeof *best);
-        memcpy(arg + (size_t)p * f + q0, at, (size_t)nq * sizeof *at);
-    }
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-/* The same pooling with explicit vectors: GCC's own vectorisation of the
- * loop above turns the running maximum into branchy masked stores to the
- * stack (35% of IG-50's time). Same operations in the same order (u = z0 +
- * al dz as a multiply then an add, the relu as "u < 0 ? 0 : u", "h > best"
- * for the first maximum), so the bits equal the loop's. Lanes of 16
- * (AVX-512) or 8 (AVX2) filters keep best and the winning position in
- * registers along t; the filters left over take pool_block. */
-__attribute__((target("avx512f"))) static void pool_avx512(const float *z0, const float *dz,
-                                                          int out, int f, int n,
-                                                          const double *alpha, bool relu,
-                                                          float *pooled, int *arg)
-{
-    const __m512 zero = _mm512_setzero_ps();
-    int q0 = 0;
-    for (; q0 + 16 <= f; q0 += 16)
-        for (int p = 0; p < n; p++) {
-            __m512 al = _mm512_set1_ps((float)alpha[p]);
-            __m512 best = _mm512_add_ps(_mm512_loadu_ps(z0 + q0),
-                                        _mm512_mul_ps(al, _mm512_loadu_ps(dz + q0)));
-            if (relu)
-                best = _mm512_mask_mov_ps(best, _mm512_cmp_ps_mask(best, zero, _CMP_LT_OQ), zero);
-            __m512i at = _mm512_setzero_si512();
-            for (int t = 1; t < out; t++) {
-                __m512 u = _mm512_add_ps(_mm512_loadu_ps(z0 + (size_t)t * f + q0),
-                                         _mm512_mul_ps(al, _mm512_loadu_ps(dz + (size_t)t * f + q0)));
-                if (relu)
-                    u = _mm512_mask_mov_ps(u, _mm512_cmp_ps_mask(u, zero, _CMP_LT_OQ), zero);
-                __mmask16 win = _mm512_cmp_ps_mask(u, best, _CMP_GT_OQ);
-                best = _mm512_mask_mov_ps(best, win, u);
-                at = _mm512_mask_mov_epi32(at, win, _mm512_set1_epi32(t));
-            }
-            _mm512_storeu_ps(pooled + (size_t)p * f + q0, best);
-            _mm512_storeu_si512((void *)(arg + (size_t)p * f + q0), at);
-        }
-    if (q0 < f)
-        pool_block(z0, dz, out, f, q0, f - q0, n, alpha, relu, pooled, arg);
-}
-
-__attribute__((target("avx2"))) static void pool_avx2(const float *z0, const float *dz, int out,
-                                                     int f, int n, const double *alpha, bool relu,
-                                                     float *pooled, int *arg)
-{
-    const __m256 zero = _mm256_setzero_ps();
-    int q0 = 0;
-    for (; q0 + 8 <= f; q0 += 8)
-        for (int p = 0; p < n; p++) {
-            __m256 al = _mm256_set1_ps((float)alpha[p]);
-            __m256 best = _mm256_add_ps(_mm256_loadu_ps(z0 + q0),
-                                        _mm256_mul_ps(al, _mm256_loadu_ps(dz + q0)));
-            if (relu)
-                best = _mm256_blendv_ps(best, zero, _mm256_cmp_ps(best, zero, _CMP_LT_OQ));
-            __m256i at = _mm256_setzero_si256();
-            for (int t = 1; t < out; t++) {
-                __m256 u = _mm256_add_ps(_mm256_loadu_ps(z0 + (size_t)t * f + q0),
-                                         _mm256_mul_ps(al, _mm256_loadu_ps(dz + (size_t)t * f + q0)));
-                if (relu)
-                    u = _mm256_blendv_ps(u, zero, _mm256_cmp_ps(u, zero, _CMP_LT_OQ));
-                __m256 win = _mm256_cmp_ps(u, best, _CMP_GT_OQ);
-                best = _mm256_blendv_ps(best, u, win);
-                at = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(at),
-                                                          _mm256_castsi256_ps(_mm256_set1_epi32(t)),
-                                                          win));
-            }
-            _mm256_storeu_ps(pooled + (size_t)p * f + q0, best);
-            _mm256_storeu_si256((__m256i *)(arg + (size_t)p * f + q0), at);
-        }
-    if (q0 < f)
-        pool_block(z0, dz, out, f, q0, f - q0, n, alpha, relu, pooled, arg);
-}
-#endif
-
-/* pooled (n, f), arg (n, f) = max over t (first maximum wins) of
- * act(z0_t + alpha_p dz_t), z0 and dz (out, f). Filters in blocks so that a
- * block's columns of z0 and dz stay in cache across the n points. */
-static void pool_points(const float *restrict z0, const float *restrict dz, int out, int f, int n,
-                        const double *alpha, bool relu, float *restrict pooled, int *restrict arg)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512f")) {
-        pool_avx512(z0, dz, out, f, n, alpha, relu, pooled, arg);
+    size_t row = (size_t)steps * c->c * sizeof *x;
+    if (c->key_steps_x == steps && memcmp(c->key_x, x, row) == 0)
         return;
-    }
-    if (__builtin_cpu_supports("avx2")) {
-        pool_avx2(z0, dz, out, f, n, alpha, relu, pooled, arg);
-        return;
-    }
-#endif
-    int q0 = 0;
-    for (; q0 + IG_CNN_POOL_BLOCK <= f; q0 += IG_CNN_POOL_BLOCK)
-        if (relu)
-            pool_block(z0, dz, out, f, q0, IG_CNN_POOL_BLOCK, n, alpha, true, pooled, arg);
-        else
-            pool_block(z0, dz, out, f, q0, IG_CNN_POOL_BLOCK, n, alpha, false, pooled, arg);
-    if (q0 < f)
-        pool_block(z0, dz, out, f, q0, f - q0, n, alpha, relu, pooled, arg);
+    conv_forward(c, x, steps, c->zx);
+    memcpy(c->key_x, x, row);
+    c->key_steps_x = steps;
+    c->dz_valid = false;
 }
 
-/* z1 (out, f) = z(x) - z(x'), z0 (out, f) = z(x'), reusing what the last
- * call left when its inputs were the same. */
+/* dz (out, f) = z(x) - z(x'), z0 (out, f) = z(x') and the candidates,
+ * reusing what the last calls left when their inputs were the same. */
 static void conv_pair(tk_ig_cnn *c, const float *x, const float *xb, int steps)
 {
     size_t row = (size_t)steps * c->c * sizeof *x;
     int out = conv_out_steps(c, steps), f = c->f;
-    bool same_b = c->key_steps_xb == steps && memcmp(c->key_xb, xb, row) == 0;
-    bool same_x = same_b && c->key_steps_x == steps && memcmp(c->key_x, x, row) == 0;
-    if (same_x)
-        return;
-    if (!same_b) {
+    if (c->key_steps_xb != steps || memcmp(c->key_xb, xb, row) != 0) {
         conv_forward(c, xb, steps, c->z0);
+        tk_cnn_pool_set_baseline(c->pool, c->z0, out);
         memcpy(c->key_xb, xb, row);
         c->key_steps_xb = steps;
+        c->dz_valid = false;
     }
-    conv_forward(c, x, steps, c->z1);
-    for (size_t i = 0; i < (size_t)out * f; i++)
-        c->z1[i] -= c->z0[i];
-    memcpy(c->key_x, x, row);
-    c->key_steps_x = steps;
+    conv_input(c, x, steps);
+    if (c->dz_valid)
+        return;
+    int finite = 1;
+    for (size_t i = 0; i < (size_t)out * f; i++) {
+        c->dz[i] = c->zx[i] - c->z0[i];
+        finite &= fabsf(c->dz[i]) <= FLT_MAX;
+    }
+    tk_cnn_pool_set_slope(c->pool, c->z0, c->dz, out, finite);
+    c->dz_valid = true;
 }
 
 /* Dense layers over all n pooled rows at once: pooled (n, f) -> act[d]
@@ -426,6 +338,98 @@ static void dense_forward(tk_ig_cnn *c, int n)
     }
 }
 
+/* grad (steps, D) += the convolution's transpose of gz at the n touched
+ * entries (in c->touched, ascending), clearing their marks. */
+static void conv_transpose(tk_ig_cnn *c, int n, int steps, float *grad)
+{
+    size_t kc = (size_t)c->k * c->c;
+    int f = c->f;
+    for (int e = 0; e < n; e++) {
+        int at = c->touched[e], t = at / f, q = at % f;
+        c->mark[at] = 0;
+        double gv = c->gz[at];
+        if (gv == 0.0)
+            continue;
+        float gf = (float)gv;
+        const float *w = c->wt + (size_t)q * kc;
+        int j0 = c->pad_left - t > 0 ? c->pad_left - t : 0;
+        int j1 = steps + c->pad_left - t < c->k ? steps + c->pad_left - t : c->k;
+        for (int j = j0; j < j1; j++) {
+            float *gr = grad + (size_t)(t + j - c->pad_left) * c->c;
+            const float *wj = w + (size_t)j * c->c;
+            for (int ch = 0; ch < c->c; ch++)
+                gr[ch] += gf * wj[ch];
+        }
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The same with 16 channels a vector, a multiply then an add as above. */
+__attribute__((target("avx512f"))) static void conv_transpose_avx512(tk_ig_cnn *c, int n,
+                                                                    int steps, float *grad)
+{
+    size_t kc = (size_t)c->k * c->c;
+    int f = c->f, ch_n = c->c;
+    __mmask16 tail = (__mmask16)((1u << (ch_n % 16)) - 1u);
+    for (int e = 0; e < n; e++) {
+        int at = c->touched[e], t = at / f, q = at % f;
+        c->mark[at] = 0;
+        double gv = c->gz[at];
+        if (gv == 0.0)
+            continue;
+        __m512 gf = _mm512_set1_ps((float)gv);
+        const float *w = c->wt + (size_t)q * kc;
+        int j0 = c->pad_left - t > 0 ? c->pad_left - t : 0;
+        int j1 = steps + c->pad_left - t < c->k ? steps + c->pad_left - t : c->k;
+        for (int j = j0; j < j1; j++) {
+            float *gr = grad + (size_t)(t + j - c->pad_left) * ch_n;
+            const float *wj = w + (size_t)j * ch_n;
+            int ch = 0;
+            for (; ch + 16 <= ch_n; ch += 16)
+                _mm512_storeu_ps(gr + ch, _mm512_add_ps(_mm512_loadu_ps(gr + ch),
+                                                        _mm512_mul_ps(gf, _mm512_loadu_ps(wj + ch))));
+            if (ch < ch_n)
+                _mm512_mask_storeu_ps(
+                    gr + ch, tail,
+                    _mm512_add_ps(_mm512_maskz_loadu_ps(tail, gr + ch),
+                                  _mm512_mul_ps(gf, _mm512_maskz_loadu_ps(tail, wj + ch))));
+        }
+    }
+}
+#endif
+
+tk_status tk_ig_cnn_logits(tk_ig_cnn *c, const float *x, int steps, float *logits, tk_error *err)
+{
+    if (steps > c->max_steps)
+        return tk_error_set(err, TK_E_INTERNAL,
+                            "ig_cnn: %d steps exceed the scratch made for %d", steps, c->max_steps);
+    int out = conv_out_steps(c, steps), f = c->f;
+    if (out < 1)
+        return tk_error_set(err, TK_E_INVALID,
+                            "review of %d positions is shorter than the convolution's kernel (%d)",
+                            steps, c->k);
+    bool relu = c->conv->activation == TK_ACT_RELU;
+    conv_input(c, x, steps);
+    /* Activation and max over time (the pooled row's value only: the
+     * position is the gradient's business), then the dense layers on
+     * one row, which the packed GEMM computes as it would among others. */
+    float *best = c->pooled;
+    for (int q = 0; q < f; q++) {
+        float u = c->zx[q];
+        best[q] = relu && u < 0.0f ? 0.0f : u;
+    }
+    for (int t = 1; t < out; t++) {
+        const float *z = c->zx + (size_t)t * f;
+        for (int q = 0; q < f; q++) {
+            float h = relu && z[q] < 0.0f ? 0.0f : z[q];
+            best[q] = h > best[q] ? h : best[q];
+        }
+    }
+    dense_forward(c, 1);
+    memcpy(logits, c->act[c->n_dense - 1], (size_t)c->model->n_outputs * sizeof *logits);
+    return TK_OK;
+}
+
 tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int target,
                              const float *x, const float *xb, int steps, int n,
                              const double *alpha, const double *weight, float *grad,
@@ -443,7 +447,7 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
     bool relu = c->conv->activation == TK_ACT_RELU;
     conv_pair(c, x, xb, steps);
     /* Forward per point: activation and max over time, fused. */
-    pool_points(c->z0, c->z1, out, f, n, alpha, relu, c->pooled, c->arg);
+    bool cand = tk_cnn_pool_points(c->pool, c->z0, c->dz, out, n, alpha, relu, c->pooled, c->arg);
     dense_forward(c, n);
     /* d_logits per point, weighted by the quadrature. */
     int k = c->model->n_outputs;
@@ -463,51 +467,42 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
         tk_sgemm_packed(n, c->dact[which], l->units, c->dense_pt[d], 0.0f, gin, w_in);
         if (d > 0 && c->dense[d - 1]->activation == TK_ACT_RELU) {
             const float *a = c->act[d - 1];
-            for (size_t i = 0; i < (size_t)n * w_in; i++)
-                if (a[i] <= 0.0f)
-                    gin[i] = 0.0f;
+            for (size_t i = 0; i < (size_t)n * w_in; i++) /* a select: vectorises */
+                gin[i] = a[i] <= 0.0f ? 0.0f : gin[i];
         }
         which = 1 - which;
     }
     const float *gp = c->dact[which]; /* (n, f) gradient at the pooled vector */
     /* Through the max pooling and the activation: one position per filter
      * and point, summed over points (weights already applied). */
-    int n_touched = 0;
-    for (int p = 0; p < n; p++)
-        for (int q = 0; q < f; q++) {
-            float gq = gp[(size_t)p * f + q];
-            if (gq == 0.0f || (relu && c->pooled[(size_t)p * f + q] <= 0.0f))
-                continue;
-            int at = c->arg[(size_t)p * f + q] * f + q;
-            if (!c->mark[at]) {
-                c->mark[at] = 1;
-                c->gz[at] = 0.0;
-                c->touched[n_touched++] = at;
+    if (cand) {
+        tk_cnn_pool_sum(c->pool, n, gp, c->pooled, c->arg, relu, c->gz, c->mark);
+    } else {
+        /* gz starts at 0 everywhere; a skipped entry adds +0.0, which
+         * changes no sum (one that starts at +0.0 and adds non-zero values
+         * is never -0.0), so the loop needs no branch on the data. */
+        tk_cnn_pool_clear(c->pool, false, out, c->gz);
+        for (int p = 0; p < n; p++) {
+            const float *gpp = gp + (size_t)p * f, *pp = c->pooled + (size_t)p * f;
+            const int *ap = c->arg + (size_t)p * f;
+            for (int q = 0; q < f; q++) {
+                bool use = gpp[q] != 0.0f && !(relu && pp[q] <= 0.0f);
+                size_t at = (size_t)ap[q] * f + q;
+                c->gz[at] += use ? (double)gpp[q] : 0.0;
+                c->mark[at] |= (unsigned char)use;
             }
-            c->gz[at] += gq;
-        }
-    /* The convolution's transpose, once, on the touched entries in (t, q)
-     * order, the order of a dense sweep. */
-    qsort(c->touched, (size_t)n_touched, sizeof *c->touched, cmp_int);
-    size_t kc = (size_t)c->k * c->c;
-    memset(grad, 0, (size_t)steps * c->c * sizeof *grad);
-    for (int e = 0; e < n_touched; e++) {
-        int at = c->touched[e], t = at / f, q = at % f;
-        c->mark[at] = 0;
-        double gv = c->gz[at];
-        if (gv == 0.0)
-            continue;
-        float gf = (float)gv;
-        const float *w = c->wt + (size_t)q * kc;
-        int j0 = c->pad_left - t > 0 ? c->pad_left - t : 0;
-        int j1 = steps + c->pad_left - t < c->k ? steps + c->pad_left - t : c->k;
-        for (int j = j0; j < j1; j++) {
-            float *gr = grad + (size_t)(t + j - c->pad_left) * c->c;
-            const float *wj = w + (size_t)j * c->c;
-            for (int ch = 0; ch < c->c; ch++)
-                gr[ch] += gf * wj[ch];
         }
     }
+    /* The convolution's transpose, once, on the touched entries in (t, q)
+     * order, the order of a dense sweep: read off the marks in that order. */
+    int n_touched = touched_in_order(c->mark, (size_t)out * f, c->touched);
+    memset(grad, 0, (size_t)steps * c->c * sizeof *grad);
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f"))
+        conv_transpose_avx512(c, n_touched, steps, grad);
+    else
+#endif
+        conv_transpose(c, n_touched, steps, grad);
     return TK_OK;
 }
 
@@ -527,8 +522,9 @@ tk_status tk_ig_cnn_occlusion(tk_ig_cnn *c, const float *x, const float *repl, i
         return tk_error_set(err, TK_E_INTERNAL, "ig_cnn: occlusion of %d steps exceeds the scratch",
                             steps);
     bool relu = c->conv->activation == TK_ACT_RELU;
-    c->key_steps_x = c->key_steps_xb = 0; /* z0 and z1 become scratch */
-    float *h = c->z1; /* (out, f) activated conv output of x */
+    c->key_steps_x = c->key_steps_xb = 0; /* zx and z0 become scratch */
+    c->dz_valid = false;
+    float *h = c->zx; /* (out, f) activated conv output of x */
     conv_forward(c, x, steps, h);
     if (relu)
         for (size_t i = 0; i < (size_t)out * f; i++)

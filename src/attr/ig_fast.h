@@ -27,6 +27,14 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
                              const double *alpha, const double *weight, float *grad,
                              tk_error *err);
 
+/* logits (K) = F(x) through the path's own kernels, x (steps, D): the
+ * convolution of x is kept for the gradient that follows on the same x
+ * (and one kept from a gradient call is reused here), so the explainer's
+ * F(x) and target cost no second convolution. The bits are those of a
+ * first call on x, whatever came before (tests/test_attr_methods.c);
+ * they differ from tk_model_forward's by float rounding (other GEMM). */
+tk_status tk_ig_cnn_logits(tk_ig_cnn *c, const float *x, int steps, float *logits, tk_error *err);
+
 /* Occlusion through the CNN path: logits (steps - window + 2, K), row 0 for
  * x itself, row 1 + p for x with positions p..p+window-1 replaced by repl (D).
  * Needs max_points >= steps + 1 at create. */

@@ -16,6 +16,7 @@ typedef struct tk_method_ops {
                          tk_error *err);
     void (*destroy)(void *state);
     double (*flops)(const void *state, int steps);
+    bool gives_logits; /* explain fills tk_attribution.logits when asked */
 } tk_method_ops;
 
 /* NULL when the kind has no implementation in this build. */

@@ -22,6 +22,9 @@ struct tk_compute {
     tk_chunk_result res;  /* (cs reviews, cs * steps tokens) */
     tk_faith_workspace *fws;     /* the faithfulness step, or NULL */
     tk_faith_model_ctx *fctx[2]; /* per tk_output_kind the methods explain (prob, logit) */
+    /* the first method gives the logits at x (IG computes them for F(x)):
+     * the predictions come from them, without a forward pass of the unit */
+    bool method_logits;
 };
 
 void tk_compute_destroy(tk_compute *c)
@@ -129,6 +132,7 @@ tk_status tk_compute_create(const tk_model *model, const tk_compute_spec *spec, 
     for (int k = 0; k < spec->n_methods; k++)
         if ((st = explainer_init(c, k, err)) != TK_OK)
             goto fail;
+    c->method_logits = spec->n_methods > 0 && tk_explainer_gives_logits(c->ex[0]);
     *out = c;
     return TK_OK;
 fail:
@@ -191,29 +195,44 @@ static tk_status check_finite(const float *v, int64_t n, const double *d, int64_
                         method, (long long)review, what);
 }
 
-/* Predictions: one batch over the unit. The units are fixed by the job, so
- * the batch (and its bits) do not depend on the rank count. */
-static tk_status predict(tk_compute *c, const int32_t *ids, int64_t first, int64_t count,
-                         tk_error *err)
+/* Probabilities and predicted class of reviews [i0, i0 + count) of the
+ * unit from their logits in c->logits. */
+static tk_status outputs(tk_compute *c, int64_t i0, int64_t count, int64_t first, tk_error *err)
 {
     tk_chunk_result *r = &c->res;
     const tk_model *m = c->model;
-    int s = c->spec.steps;
-    tk_status st = c->spec.vtab ? tk_word_vectors_map(c->spec.vtab, c->spec.vtab_n, m->input_dim,
-                                                      ids, count, s, c->x, err)
-                                : tk_model_embed(m, ids, (int)count, s, c->x, err);
-    if (st == TK_OK)
-        st = tk_model_forward(m, c->ws, (int)count, s, c->x, c->logits, err);
-    if (st != TK_OK)
-        return st;
-    tk_model_output_probs(m, (int)count, c->logits, r->prob);
-    for (int64_t i = 0; i < count; i++)
+    tk_model_output_probs(m, (int)count, c->logits + i0 * c->n_out, r->prob + i0 * r->n_classes);
+    tk_status st;
+    for (int64_t i = i0; i < i0 + count; i++)
         if ((st = check_finite(r->prob + i * r->n_classes, r->n_classes, NULL, 0, "output", NULL,
                                first + i, err)) != TK_OK)
             return st;
-    for (int64_t i = 0; i < count; i++)
+    for (int64_t i = i0; i < i0 + count; i++)
         r->predicted[i] = tk_predicted_class(m, c->logits + i * c->n_out);
     return TK_OK;
+}
+
+/* Predictions: one batch over the unit, unless the first method gives
+ * each review's logits (then only an embedding-less model's vectors are
+ * mapped here). The units are fixed by the job, so the batch (and its
+ * bits) do not depend on the rank count; a method's logits depend on the
+ * review alone. */
+static tk_status predict(tk_compute *c, const int32_t *ids, int64_t first, int64_t count,
+                         tk_error *err)
+{
+    const tk_model *m = c->model;
+    int s = c->spec.steps;
+    tk_status st = TK_OK;
+    if (c->spec.vtab)
+        st = tk_word_vectors_map(c->spec.vtab, c->spec.vtab_n, m->input_dim, ids, count, s, c->x,
+                                 err);
+    else if (!c->method_logits)
+        st = tk_model_embed(m, ids, (int)count, s, c->x, err);
+    if (st != TK_OK || c->method_logits)
+        return st;
+    if ((st = tk_model_forward(m, c->ws, (int)count, s, c->x, c->logits, err)) != TK_OK)
+        return st;
+    return outputs(c, 0, count, first, err);
 }
 
 tk_status tk_compute_chunk(tk_compute *c, const int32_t *ids, const int32_t *labels, int64_t first,
@@ -244,8 +263,19 @@ tk_status tk_compute_chunk(tk_compute *c, const int32_t *ids, const int32_t *lab
             /* embedding-less: the vectors mapped by predict (forward leaves x as it was) */
             const float *vec = sp->vtab ? c->x + i * s * c->model->input_dim : NULL;
             tk_review rv = {.ids = vec ? NULL : row, .vectors = vec, .steps = s, .label = labels[i]};
-            tk_attribution a = {.score = c->score, .full = NULL};
-            if ((st = tk_explain(c->ex[k], &rv, &a, err)) != TK_OK) {
+            bool from_method = k == 0 && c->method_logits;
+            tk_attribution a = {.score = c->score, .full = NULL,
+                                .logits = from_method ? c->logits + i * c->n_out : NULL};
+            st = tk_explain(c->ex[k], &rv, &a, err);
+            /* the model's output is checked first, as with the batch */
+            tk_status out_st;
+            if (from_method && a.has_logits) {
+                if ((out_st = outputs(c, i, 1, first, err)) != TK_OK)
+                    return out_st;
+            } else if (from_method && st == TK_OK) {
+                return tk_error_set(err, TK_E_INTERNAL, "method '%s' gave no logits", name);
+            }
+            if (st != TK_OK) {
                 tk_error_prefix(err, "method '%s', review %lld of the results", name,
                                 (long long)(first + i));
                 return st;
