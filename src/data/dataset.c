@@ -842,19 +842,51 @@ static tk_status check_ids(const char *path, const char *split, int version, int
     return TK_OK;
 }
 
-/* One split; without docs only its index (n, offset, label, rating,
- * review_id): ids, doc_id and the words stay NULL. */
-static tk_status read_split(const char *path, hid_t file, const char *name, int version, bool docs,
+/* How much of each split dataset_read reads. */
+typedef enum read_depth {
+    READ_HEADER, /* n and name: no per-document array (tk_dataset_read_header) */
+    READ_INDEX,  /* n, offset, label, rating, review_id (tk_dataset_read_index) */
+    READ_DOCS,   /* everything (tk_dataset_read) */
+} read_depth;
+
+/* The header of a split: its n from /offset, and the per-document datasets
+ * there with n (or n + 1) rows, so that a file cut short is refused here
+ * and not halfway through a run. */
+static tk_status read_split_header(const char *path, hid_t g, const char *name, tk_split *s,
+                                   tk_error *err)
+{
+    int64_t n = dset_length(g, "offset");
+    if (n < 1)
+        return tk_error_set(err, TK_E_FORMAT, "%s: /%s/offset is missing or empty", path, name);
+    s->n = n - 1;
+    if (dset_length(g, "ids") < 0)
+        return tk_error_set(err, TK_E_FORMAT, "%s: no 1-D dataset /%s/ids (not a tokattr dataset file?)",
+                            path, name);
+    static const char *per_doc[] = {"label", "rating", "review_id"};
+    for (int i = 0; i < 3; i++)
+        if (dset_length(g, per_doc[i]) != s->n)
+            return tk_error_set(err, TK_E_FORMAT, "%s: /%s/%s does not have %lld rows", path, name,
+                                per_doc[i], (long long)s->n);
+    return TK_OK;
+}
+
+/* One split, as deep as `depth` says; what is not read stays NULL. */
+static tk_status read_split(const char *path, hid_t file, const char *name, int version, read_depth depth,
                             tk_split *s, tk_error *err)
 {
     tk_status st = TK_OK;
     hid_t g = H5I_INVALID_HID;
     void *p = NULL;
     int64_t n = 0, nids = 0;
+    bool docs = depth == READ_DOCS;
     if ((s->name = strdup(name)) == NULL)
         return tk_error_set(err, TK_E_NOMEM, "%s: out of memory", path);
     if ((g = H5Gopen2(file, name, H5P_DEFAULT)) < 0) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: no group /%s (not a tokattr dataset file?)", path, name);
+        goto done;
+    }
+    if (depth == READ_HEADER) {
+        st = read_split_header(path, g, name, s, err);
         goto done;
     }
     if ((st = read_array(path, g, "offset", H5T_NATIVE_INT64, sizeof(int64_t), -1, &n, &p, err)))
@@ -1008,7 +1040,7 @@ static tk_status read_v2_meta(const char *path, hid_t file, tk_dataset *ds, tk_e
     return TK_OK;
 }
 
-static tk_status dataset_read(const char *path, bool docs, tk_dataset **out, tk_error *err)
+static tk_status dataset_read(const char *path, read_depth depth, tk_dataset **out, tk_error *err)
 {
     tk_status st = TK_OK;
     hid_t file = H5I_INVALID_HID, g = H5I_INVALID_HID;
@@ -1078,7 +1110,7 @@ static tk_status dataset_read(const char *path, bool docs, tk_dataset **out, tk_
     for (int64_t i = 0; i < n_names; i++) {
         ds->n_splits++;
         if ((st = read_split(path, file, names ? names[i] : V1_SPLITS[i], ds->dataset_version,
-                             docs, &ds->splits[i], err)))
+                             depth, &ds->splits[i], err)))
             goto done;
     }
     if ((st = read_array(path, file, "vocab/count", H5T_NATIVE_INT64, sizeof(int64_t), -1, &ds->vocab_size, &p,
@@ -1091,7 +1123,7 @@ static tk_status dataset_read(const char *path, bool docs, tk_dataset **out, tk_
     for (int si = 0; si < ds->n_splits; si++) {
         const tk_split *s = &ds->splits[si];
         int32_t lo = ds->dataset_version >= 2 ? -1 : 0;
-        for (int64_t i = 0; i < s->n; i++)
+        for (int64_t i = 0; s->label && i < s->n; i++)
             if (s->label[i] < lo || s->label[i] >= ds->n_classes) {
                 st = tk_error_set(err, TK_E_FORMAT, "%s: /%s review %lld has label %d outside the %d classes",
                                   path, s->name, (long long)i, s->label[i], ds->n_classes);
@@ -1120,12 +1152,17 @@ done:
 
 tk_status tk_dataset_read(const char *path, tk_dataset **out, tk_error *err)
 {
-    return dataset_read(path, true, out, err);
+    return dataset_read(path, READ_DOCS, out, err);
 }
 
 tk_status tk_dataset_read_index(const char *path, tk_dataset **out, tk_error *err)
 {
-    return dataset_read(path, false, out, err);
+    return dataset_read(path, READ_INDEX, out, err);
+}
+
+tk_status tk_dataset_read_header(const char *path, tk_dataset **out, tk_error *err)
+{
+    return dataset_read(path, READ_HEADER, out, err);
 }
 
 bool tk_dataset_probe(const char *path)
@@ -1240,6 +1277,7 @@ struct tk_docs_reader {
     hid_t file, g;
     hid_t d[N_DOCS_DSETS];
     int version, index_from;
+    int n_classes; /* labels are -1 (v2 only) .. n_classes - 1 */
     int64_t vocab_size, n, nids, nbytes; /* documents, ids, word_text bytes */
 };
 
@@ -1258,6 +1296,12 @@ void tk_docs_close(tk_docs_reader *r)
 }
 
 tk_status tk_docs_open(const char *path, const char *split, tk_docs_reader **out, tk_error *err)
+{
+    return tk_docs_open_ex(path, split, false, out, err);
+}
+
+tk_status tk_docs_open_ex(const char *path, const char *split, bool sequential, tk_docs_reader **out,
+                          tk_error *err)
 {
     tk_status st = TK_OK;
     *out = NULL;
@@ -1283,6 +1327,12 @@ tk_status tk_docs_open(const char *path, const char *split, tk_docs_reader **out
     r->version = v;
     r->index_from = from;
     r->vocab_size = dset_length(r->file, "vocab/count");
+    /* the classes, as tk_dataset_read counts them (v1: IMDB's two) */
+    r->n_classes = 2;
+    if (v >= 2) {
+        int64_t nc = H5Lexists(r->file, "classes", H5P_DEFAULT) > 0 ? dset_length(r->file, "classes/name") : 0;
+        r->n_classes = nc < 0 || nc > INT32_MAX ? -1 : (int)nc;
+    }
     if (split[0] == '\0' || strchr(split, '/') || H5Lexists(r->file, split, H5P_DEFAULT) <= 0 ||
         (r->g = H5Gopen2(r->file, split, H5P_DEFAULT)) < 0) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: no split '%s'", path, split);
@@ -1291,7 +1341,7 @@ tk_status tk_docs_open(const char *path, const char *split, tk_docs_reader **out
     r->n = dset_length(r->g, "offset") - 1;
     r->nids = dset_length(r->g, "ids");
     r->nbytes = v >= 2 ? dset_length(r->g, "word_text") : 0;
-    if (r->vocab_size < 0 || r->n < 0 || r->nids < 0 || r->nbytes < 0) {
+    if (r->vocab_size < 0 || r->n < 0 || r->nids < 0 || r->nbytes < 0 || r->n_classes < 0) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: split '%s' is not a tokattr dataset split", path, split);
         goto done;
     }
@@ -1303,8 +1353,13 @@ tk_status tk_docs_open(const char *path, const char *split, tk_docs_reader **out
          * re-inflating one per read (tests/bench/bench_unit_input, 25,000
          * reviews in random order: 0.041 -> 0.002 ms per review), bounded
          * whatever the corpus: 16 MB for the per-token datasets, 2 MB for
-         * the per-document ones. */
+         * the per-document ones. A reader that goes through the split in
+         * order needs only the chunk a read ends in for the next one: 1 MB
+         * holds one (tokattr writes chunks of 65,536 elements, <= 512 KB),
+         * and a pass over the split stays 50 MB lighter. */
         size_t bytes = (i == D_IDS || i >= D_WORD_OFFSET) ? (size_t)16 << 20 : (size_t)2 << 20;
+        if (sequential)
+            bytes = (size_t)1 << 20;
         hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
         if (dapl >= 0 && H5Pset_chunk_cache(dapl, 4099, bytes, 0.75) >= 0)
             r->d[i] = H5Dopen2(r->g, DOCS_DSETS[i], dapl);
@@ -1411,6 +1466,13 @@ tk_status tk_docs_read(tk_docs_reader *r, int64_t first, int64_t count, bool tex
     if ((st = check_ids(path, r->split, r->version, r->index_from, r->vocab_size, s->ids, a, b - a, err)))
         goto done;
     TK_H5CHECK(read_slab(r->d[D_LABEL], H5T_NATIVE_INT32, first, count, s->label), "read /label");
+    /* labels index class tables later; tk_dataset_read_header checks none */
+    for (int64_t i = 0; i < count; i++)
+        if (s->label[i] < (r->version >= 2 ? -1 : 0) || s->label[i] >= r->n_classes) {
+            st = tk_error_set(err, TK_E_FORMAT, "%s: /%s review %lld has label %d outside the %d classes", path,
+                              r->split, (long long)(first + i), s->label[i], r->n_classes);
+            goto done;
+        }
     TK_H5CHECK(read_slab(r->d[D_RATING], H5T_NATIVE_INT8, first, count, s->rating), "read /rating");
     TK_H5CHECK(read_slab(r->d[D_REVIEW_ID], H5T_NATIVE_INT32, first, count, s->review_id), "read /review_id");
     if (!text) {
