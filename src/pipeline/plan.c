@@ -123,8 +123,12 @@ enum { LABEL_BLOCK = 65536 };
 static tk_status select_reviews(const tk_run_config *cfg, const tk_split *sp, tk_plan *p,
                                 tk_error *err)
 {
-    int64_t n = 0;
-    p->index = tk_malloc((size_t)(sp->n > 0 ? sp->n : 1), sizeof *p->index, err);
+    int64_t n = 0, cap = sp->n; /* the index is sized by the selection, not the split */
+    if (cfg->select == TK_SELECT_IDS)
+        cap = cfg->n_indices;
+    else if (cfg->select == TK_SELECT_RANGE && cfg->count >= 0 && cfg->count < cap)
+        cap = cfg->count;
+    p->index = tk_malloc((size_t)(cap > 0 ? cap : 1), sizeof *p->index, err);
     if (!p->index)
         return TK_E_NOMEM;
     switch (cfg->select) {
@@ -197,6 +201,12 @@ static tk_status select_reviews(const tk_run_config *cfg, const tk_split *sp, tk
     if (n == 0)
         return tk_error_set(err, TK_E_INVALID, "%s: the job selects no review of the %s split",
                             cfg->dataset_path, cfg->split);
+    if (n < cap) {
+        /* a label or id selection: what rank 0 keeps is the selected ones */
+        int64_t *shrunk = realloc(p->index, (size_t)n * sizeof *p->index);
+        if (shrunk)
+            p->index = shrunk;
+    }
     p->n = n;
     return TK_OK;
 }
