@@ -116,8 +116,10 @@ static tk_status check_output(const tk_run_config *cfg, tk_plan *p, bool *fresh,
     return TK_OK;
 }
 
-/* Labels of a `select: {label: ...}` are read in blocks of this many. */
-enum { LABEL_BLOCK = 65536 };
+/* What a selection looks at (labels, doc ids) is read in blocks of this
+ * many reviews: a block reads their ids and words too, some 8 MB at 100
+ * words a review. */
+enum { SELECT_BLOCK = 4096 };
 
 /* The split positions of the selected reviews. */
 static tk_status select_reviews(const tk_run_config *cfg, const tk_split *sp, tk_plan *p,
@@ -163,9 +165,9 @@ static tk_status select_reviews(const tk_run_config *cfg, const tk_split *sp, tk
         /* the plan's dataset header holds no labels: read them in blocks */
         tk_docs_reader *rd = NULL;
         tk_status st = tk_docs_open_ex(cfg->dataset_path, sp->name, true, &rd, err);
-        for (int64_t a = 0; a < sp->n && st == TK_OK; a += LABEL_BLOCK) {
+        for (int64_t a = 0; a < sp->n && st == TK_OK; a += SELECT_BLOCK) {
             tk_split blk = {0};
-            int64_t cnt = sp->n - a < LABEL_BLOCK ? sp->n - a : LABEL_BLOCK;
+            int64_t cnt = sp->n - a < SELECT_BLOCK ? sp->n - a : SELECT_BLOCK;
             if ((st = tk_docs_read(rd, a, cnt, false, &blk, err)) != TK_OK)
                 break;
             for (int64_t i = 0; i < cnt; i++)
@@ -180,19 +182,34 @@ static tk_status select_reviews(const tk_run_config *cfg, const tk_split *sp, tk
     }
     case TK_SELECT_REVIEWS: {
         /* ids are matched against the user's doc ids, which the plan's
-         * dataset header does not hold: read the split's documents once,
-         * for the ids and labels only (memory of one pass over the split,
-         * freed here) */
-        tk_split docs = {0};
+         * dataset header does not hold: a table of the split's ids and
+         * labels, read in blocks (the documents and words of a block only;
+         * the whole split at once was its words and ids too), freed here */
+        tk_split tab = {.n = sp->n,
+                        .name = strdup(sp->name),
+                        .label = tk_malloc((size_t)(sp->n > 0 ? sp->n : 1), sizeof *tab.label, err),
+                        .doc_id = tk_calloc((size_t)(sp->n > 0 ? sp->n : 1), sizeof *tab.doc_id, err)};
         tk_docs_reader *rd = NULL;
-        tk_status st = tk_docs_open_ex(cfg->dataset_path, sp->name, true, &rd, err);
-        if (st == TK_OK)
-            st = tk_docs_read(rd, 0, sp->n, true, &docs, err);
+        tk_status st = tab.name && tab.label && tab.doc_id
+                           ? tk_docs_open_ex(cfg->dataset_path, sp->name, true, &rd, err)
+                           : tk_error_set(err, TK_E_NOMEM, "out of memory reading the doc ids");
+        for (int64_t a = 0; a < sp->n && st == TK_OK; a += SELECT_BLOCK) {
+            tk_split blk = {0};
+            int64_t cnt = sp->n - a < SELECT_BLOCK ? sp->n - a : SELECT_BLOCK;
+            if ((st = tk_docs_read(rd, a, cnt, true, &blk, err)) != TK_OK)
+                break;
+            for (int64_t i = 0; i < cnt; i++) {
+                tab.label[a + i] = blk.label[i];
+                tab.doc_id[a + i] = blk.doc_id[i];
+                blk.doc_id[i] = NULL; /* moved */
+            }
+            tk_split_free(&blk);
+        }
         tk_docs_close(rd);
         if (st == TK_OK)
-            st = tk_selection_split_rows(cfg->select_spec, "select.reviews", p->ds, &docs,
+            st = tk_selection_split_rows(cfg->select_spec, "select.reviews", p->ds, &tab,
                                          p->index, &n, err);
-        tk_split_free(&docs);
+        tk_split_free(&tab);
         if (st != TK_OK)
             return st;
         break;
