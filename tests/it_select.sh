@@ -61,4 +61,18 @@ got = [(r["index"], r["doc_id"], r["label"]) for r in rows]
 want = [("1", "12", "0"), ("3", "40", "1")]   # split order, not the spec's
 assert got == want, got
 PY
+
+# job select.label: rank 0 reads the labels from the dataset file in blocks
+# (its header holds none): the pos reviews, in split order
+sed -i 's/^select: .*/select: {label: 1}/' "$work/job.yaml"
+"$BIN" run "$work/job.yaml" --shared "$SHARED" --quiet --force > "$work/run.log" 2>&1 ||
+    die "job select.label: $(cat "$work/run.log")"
+"$BIN" export "$work/r.h5" --per-review --out "$work/rev.csv" || die "export"
+python3 - "$work/rev.csv" <<'PY' || die "select.label: results hold other reviews"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+got = [(r["index"], r["doc_id"], r["label"]) for r in rows]
+want = [("2", "12", "1"), ("3", "40", "1")]
+assert got == want, got
+PY
 exit $fail

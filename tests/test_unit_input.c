@@ -90,6 +90,70 @@ static void test_index_only(void)
     tk_dataset_destroy(idx);
 }
 
+/* The header: each split's name and n as the full read has them, and no
+ * per-document array (what rank 0 keeps must not grow with the corpus). */
+static void test_header_only(void)
+{
+    tk_dataset *all = NULL, *hd = NULL;
+    tk_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(tk_dataset_read(PATH, &all, &err), TK_OK);
+    CU_ASSERT_EQUAL_FATAL(tk_dataset_read_header(PATH, &hd, &err), TK_OK);
+    CU_ASSERT_EQUAL_FATAL(hd->n_splits, all->n_splits);
+    CU_ASSERT_EQUAL(hd->vocab_size, all->vocab_size);
+    CU_ASSERT_EQUAL(hd->n_classes, all->n_classes);
+    for (int k = 0; k < hd->n_splits; k++) {
+        const tk_split *a = &all->splits[k], *b = &hd->splits[k];
+        CU_ASSERT_STRING_EQUAL(a->name, b->name);
+        CU_ASSERT_EQUAL(a->n, b->n);
+        CU_ASSERT(b->offset == NULL && b->label == NULL && b->rating == NULL &&
+                  b->review_id == NULL && b->ids == NULL && b->doc_id == NULL);
+    }
+    tk_dataset_destroy(all);
+    tk_dataset_destroy(hd);
+}
+
+/* A label outside the classes: the header read does not look at labels,
+ * so tk_docs_read refuses it, naming the file and the review. */
+static void test_docs_bad_label(void)
+{
+    char bad[4200];
+    snprintf(bad, sizeof bad, "%s/badlabel.h5", tk_test_tmpdir());
+    tk_dataset_writer *w = NULL;
+    tk_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(tk_dataset_writer_create(bad, &w, &err), TK_OK);
+    int32_t ids[1] = {3};
+    size_t start[1] = {0};
+    uint32_t len[1] = {1};
+    for (int d = 0; d < 10; d++) {
+        char id[16];
+        snprintf(id, sizeof id, "d%d", d);
+        tk_dataset_doc doc = {.split = "test", .label = d == 7 ? 5 : d % 2, .review_id = d,
+                              .doc_id = id, .n = 1, .ids = ids, .words = "x", .word_start = start,
+                              .word_len = len};
+        CU_ASSERT_EQUAL_FATAL(tk_dataset_writer_add(w, &doc, &err), TK_OK);
+    }
+    char *vocab[4] = {"a", "b", "c", "d"}, *classes[2] = {"neg", "pos"};
+    tk_tokenizer_record rec = {.kind = "word-index"};
+    tk_dataset_meta meta = {.source = "hand", .format = "csv", .vocab_size = 4, .vocab = vocab,
+                            .n_classes = 2, .class_names = classes, .tokenizer = &rec,
+                            .convention = {.pad_id = 0, .start_id = -1, .oov_id = 1, .index_from = 1}};
+    CU_ASSERT_EQUAL_FATAL(tk_dataset_writer_finish(w, &meta, &err), TK_OK);
+    tk_dataset *hd = NULL;
+    CU_ASSERT_EQUAL_FATAL(tk_dataset_read_header(bad, &hd, &err), TK_OK);
+    tk_dataset_destroy(hd);
+    tk_docs_reader *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(tk_docs_open_ex(bad, "test", true, &r, &err), TK_OK);
+    tk_split s;
+    CU_ASSERT_EQUAL(tk_docs_read(r, 0, 7, false, &s, &err), TK_OK); /* before the bad one */
+    tk_split_free(&s);
+    err = (tk_error){0};
+    CU_ASSERT_EQUAL(tk_docs_read(r, 5, 5, false, &s, &err), TK_E_FORMAT);
+    CU_ASSERT(strstr(err.msg, bad) != NULL && strstr(err.msg, "review 7") != NULL &&
+              strstr(err.msg, "label 5") != NULL);
+    CU_ASSERT_PTR_NULL(s.label);
+    tk_docs_close(r);
+}
+
 /* Documents [first, first + count) of split sp equal what tk_docs_read gives. */
 static int64_t range_mismatches(tk_docs_reader *r, const tk_split *sp, int64_t first, int64_t count)
 {
@@ -132,6 +196,12 @@ static void test_docs_ranges(void)
     CU_ASSERT_EQUAL(range_mismatches(r, sp, 4000, 3000), 0); /* across HDF5 chunks */
     CU_ASSERT_EQUAL(range_mismatches(r, sp, sp->n - 7, 7), 0);
     CU_ASSERT_EQUAL(range_mismatches(r, sp, 9, 0), 0);
+    /* a reader with the small caches of reading in order: the same rows */
+    tk_docs_reader *q = NULL;
+    CU_ASSERT_EQUAL_FATAL(tk_docs_open_ex(PATH, "test", true, &q, &err), TK_OK);
+    for (int64_t a = 0; a < sp->n; a += 1000)
+        CU_ASSERT_EQUAL(range_mismatches(q, sp, a, sp->n - a < 1000 ? sp->n - a : 1000), 0);
+    tk_docs_close(q);
     /* a document without words (every ninth) */
     int64_t empty = -1;
     for (int64_t i = 0; i < sp->n && empty < 0; i++)
@@ -209,6 +279,8 @@ int main(void)
         return 2;
     static const tk_test_case cases[] = {
         {"index only = the full read without documents", test_index_only},
+        {"header only = names and counts, no per-document array", test_header_only},
+        {"a label outside the classes is refused by tk_docs_read", test_docs_bad_label},
         {"document ranges = the full read", test_docs_ranges},
         {"a unit's inputs = tk_prepare_input_ex", test_unit_inputs},
         {NULL, NULL},

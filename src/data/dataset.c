@@ -830,6 +830,7 @@ struct tk_docs_reader {
     bool own_file; /* opened by tk_docs_open; else the caller's */
     hid_t d[N_DOCS_DSETS];
     int version, index_from;
+    int n_classes; /* labels are -1 (v2 only) .. n_classes - 1, as tk_dataset_read counts them */
     int64_t vocab_size, n, nids, nbytes; /* documents, ids, word_text bytes */
 };
 
@@ -847,10 +848,14 @@ void tk_docs_close(tk_docs_reader *r)
     free(r);
 }
 
+/* How a reader's reads come: in no particular order (units handed out
+ * longest first), in file order (each read at or after the last one's
+ * start), or one whole-split read (every chunk passed once). */
+typedef enum docs_cache { DOCS_CACHE_RANDOM, DOCS_CACHE_SEQUENTIAL, DOCS_CACHE_NONE } docs_cache;
+
 /* The reader of split in file (own: closed with the reader, also on
- * failure); cache: the chunk caches of reads in pieces (a whole-split read
- * passes every chunk once and needs none beyond HDF5's default). */
-static tk_status docs_open_in(const char *path, hid_t file, bool own, bool cache, const char *split,
+ * failure), with the chunk caches that `cache` calls for. */
+static tk_status docs_open_in(const char *path, hid_t file, bool own, docs_cache cache, const char *split,
                               tk_docs_reader **out, tk_error *err)
 {
     tk_status st = TK_OK;
@@ -877,6 +882,12 @@ static tk_status docs_open_in(const char *path, hid_t file, bool own, bool cache
     r->version = v;
     r->index_from = from;
     r->vocab_size = dset_length(r->file, "vocab/count");
+    /* the classes, as tk_dataset_read counts them (v1: IMDB's two) */
+    r->n_classes = 2;
+    if (v >= 2) {
+        int64_t nc = H5Lexists(r->file, "classes", H5P_DEFAULT) > 0 ? dset_length(r->file, "classes/name") : 0;
+        r->n_classes = nc < 0 || nc > INT32_MAX ? -1 : (int)nc;
+    }
     if (split[0] == '\0' || strchr(split, '/') || H5Lexists(r->file, split, H5P_DEFAULT) <= 0 ||
         (r->g = H5Gopen2(r->file, split, H5P_DEFAULT)) < 0) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: no split '%s'", path, split);
@@ -885,7 +896,7 @@ static tk_status docs_open_in(const char *path, hid_t file, bool own, bool cache
     r->n = dset_length(r->g, "offset") - 1;
     r->nids = dset_length(r->g, "ids");
     r->nbytes = v >= 2 ? dset_length(r->g, "word_text") : 0;
-    if (r->vocab_size < 0 || r->n < 0 || r->nids < 0 || r->nbytes < 0) {
+    if (r->vocab_size < 0 || r->n < 0 || r->nids < 0 || r->nbytes < 0 || r->n_classes < 0) {
         st = tk_error_set(err, TK_E_FORMAT, "%s: split '%s' is not a tokattr dataset split", path, split);
         goto done;
     }
@@ -897,12 +908,18 @@ static tk_status docs_open_in(const char *path, hid_t file, bool own, bool cache
          * re-inflating one per read (tests/bench/bench_unit_input, 25,000
          * reviews in random order: 0.041 -> 0.002 ms per review), bounded
          * whatever the corpus: 16 MB for the per-token datasets, 2 MB for
-         * the per-document ones. */
+         * the per-document ones. A reader that goes through the split in
+         * order needs only the chunk a read ends in for the next one: 1 MB
+         * holds one (tokattr writes chunks of 65,536 elements, <= 512 KB),
+         * and a pass over the split stays 50 MB lighter. */
         size_t bytes = (i == D_IDS || i >= D_WORD_OFFSET) ? (size_t)16 << 20 : (size_t)2 << 20;
-        hid_t dapl = cache ? H5Pcreate(H5P_DATASET_ACCESS) : H5P_DEFAULT;
-        if (!cache || (dapl >= 0 && H5Pset_chunk_cache(dapl, 4099, bytes, 0.75) >= 0))
+        if (cache == DOCS_CACHE_SEQUENTIAL)
+            bytes = (size_t)1 << 20;
+        bool set = cache != DOCS_CACHE_NONE;
+        hid_t dapl = set ? H5Pcreate(H5P_DATASET_ACCESS) : H5P_DEFAULT;
+        if (!set || (dapl >= 0 && H5Pset_chunk_cache(dapl, 4099, bytes, 0.75) >= 0))
             r->d[i] = H5Dopen2(r->g, DOCS_DSETS[i], dapl);
-        if (cache && dapl >= 0)
+        if (set && dapl >= 0)
             H5Pclose(dapl);
         if (r->d[i] < 0) {
             st = tk_error_set(err, TK_E_FORMAT, "%s: split '%s' has no dataset '%s'", path, split, DOCS_DSETS[i]);
@@ -934,7 +951,19 @@ tk_status tk_docs_open(const char *path, const char *split, tk_docs_reader **out
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0)
         return tk_error_set(err, TK_E_IO, "%s: cannot open as an HDF5 file", path);
-    return docs_open_in(path, file, true, true, split, out, err);
+    return docs_open_in(path, file, true, DOCS_CACHE_RANDOM, split, out, err);
+}
+
+tk_status tk_docs_open_ex(const char *path, const char *split, bool sequential, tk_docs_reader **out,
+                          tk_error *err)
+{
+    *out = NULL;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are values, not printed */
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        return tk_error_set(err, TK_E_IO, "%s: cannot open as an HDF5 file", path);
+    return docs_open_in(path, file, true, sequential ? DOCS_CACHE_SEQUENTIAL : DOCS_CACHE_RANDOM, split,
+                        out, err);
 }
 
 int64_t tk_docs_count(const tk_docs_reader *r)
@@ -1017,6 +1046,13 @@ static tk_status docs_read(tk_docs_reader *r, int64_t first, int64_t count, docs
 labels:
     TK_H5_CHECK(tk_h5_read_rows(r->d[D_LABEL], H5T_NATIVE_INT32, first, count, 0, s->label),
                 path, "read /label");
+    /* labels index class tables later; tk_dataset_read_header checks none */
+    for (int64_t i = 0; i < count; i++)
+        if (s->label[i] < (r->version >= 2 ? -1 : 0) || s->label[i] >= r->n_classes) {
+            st = tk_error_set(err, TK_E_FORMAT, "%s: /%s review %lld has label %d outside the %d classes", path,
+                              r->split, (long long)(first + i), s->label[i], r->n_classes);
+            goto fail;
+        }
     TK_H5_CHECK(tk_h5_read_rows(r->d[D_RATING], H5T_NATIVE_INT8, first, count, 0, s->rating),
                 path, "read /rating");
     TK_H5_CHECK(tk_h5_read_rows(r->d[D_REVIEW_ID], H5T_NATIVE_INT32, first, count, 0, s->review_id),
@@ -1073,16 +1109,29 @@ tk_status tk_docs_read(tk_docs_reader *r, int64_t first, int64_t count, bool tex
 {
     return docs_read(r, first, count, text ? DOCS_TEXT : DOCS_IDS, false, s, err);
 }
+/* How much of each split dataset_read reads. */
+typedef enum read_depth {
+    READ_HEADER, /* n and name: no per-document array (tk_dataset_read_header) */
+    READ_INDEX,  /* n, offset, label, rating, review_id (tk_dataset_read_index) */
+    READ_DOCS,   /* everything (tk_dataset_read) */
+} read_depth;
+
 /* One split of the open file, read whole through the split reader (one
- * way of reading a split); without docs only its index (n, offset, label,
- * rating, review_id): ids, doc_id and the words stay NULL. */
-static tk_status read_split(const char *path, hid_t file, const char *name, bool docs, tk_split *s,
+ * way of reading a split), as deep as `depth` says; what is not read stays
+ * NULL. The header is the reader's own checks of every dataset's length. */
+static tk_status read_split(const char *path, hid_t file, const char *name, read_depth depth, tk_split *s,
                             tk_error *err)
 {
     tk_docs_reader *r = NULL;
-    tk_status st = docs_open_in(path, file, false, false, name, &r, err);
-    if (st == TK_OK)
-        st = docs_read(r, 0, r->n, docs ? DOCS_TEXT : DOCS_INDEX, true, s, err);
+    tk_status st = docs_open_in(path, file, false, DOCS_CACHE_NONE, name, &r, err);
+    if (st == TK_OK && depth == READ_HEADER) {
+        memset(s, 0, sizeof *s);
+        s->n = r->n;
+        if ((s->name = strdup(name)) == NULL)
+            st = tk_error_set(err, TK_E_NOMEM, "%s: out of memory", path);
+    } else if (st == TK_OK) {
+        st = docs_read(r, 0, r->n, depth == READ_DOCS ? DOCS_TEXT : DOCS_INDEX, true, s, err);
+    }
     tk_docs_close(r);
     if (st != TK_OK && s->name == NULL)
         s->name = strdup(name); /* the caller frees the split it counted */
@@ -1125,7 +1174,7 @@ static tk_status read_v2_meta(const char *path, hid_t file, tk_dataset *ds, tk_e
     return TK_OK;
 }
 
-static tk_status dataset_read(const char *path, bool docs, tk_dataset **out, tk_error *err)
+static tk_status dataset_read(const char *path, read_depth depth, tk_dataset **out, tk_error *err)
 {
     tk_status st = TK_OK;
     hid_t file = H5I_INVALID_HID, g = H5I_INVALID_HID;
@@ -1194,7 +1243,7 @@ static tk_status dataset_read(const char *path, bool docs, tk_dataset **out, tk_
     }
     for (int64_t i = 0; i < n_names; i++) {
         ds->n_splits++;
-        if ((st = read_split(path, file, names ? names[i] : V1_SPLITS[i], docs, &ds->splits[i],
+        if ((st = read_split(path, file, names ? names[i] : V1_SPLITS[i], depth, &ds->splits[i],
                              err)))
             goto done;
     }
@@ -1208,7 +1257,7 @@ static tk_status dataset_read(const char *path, bool docs, tk_dataset **out, tk_
     for (int si = 0; si < ds->n_splits; si++) {
         const tk_split *s = &ds->splits[si];
         int32_t lo = ds->dataset_version >= 2 ? -1 : 0;
-        for (int64_t i = 0; i < s->n; i++)
+        for (int64_t i = 0; s->label != NULL && i < s->n; i++)
             if (s->label[i] < lo || s->label[i] >= ds->n_classes) {
                 st = tk_error_set(err, TK_E_FORMAT, "%s: /%s review %lld has label %d outside the %d classes",
                                   path, s->name, (long long)i, s->label[i], ds->n_classes);
@@ -1235,12 +1284,17 @@ done:
 
 tk_status tk_dataset_read(const char *path, tk_dataset **out, tk_error *err)
 {
-    return dataset_read(path, true, out, err);
+    return dataset_read(path, READ_DOCS, out, err);
 }
 
 tk_status tk_dataset_read_index(const char *path, tk_dataset **out, tk_error *err)
 {
-    return dataset_read(path, false, out, err);
+    return dataset_read(path, READ_INDEX, out, err);
+}
+
+tk_status tk_dataset_read_header(const char *path, tk_dataset **out, tk_error *err)
+{
+    return dataset_read(path, READ_HEADER, out, err);
 }
 
 bool tk_dataset_probe(const char *path)

@@ -88,17 +88,28 @@ tk_id_convention tk_dataset_imdb_convention(void);
  * NULL (read them with tk_docs_read). */
 tk_status tk_dataset_read_index(const char *path, tk_dataset **out, tk_error *err);
 
+/* Less still: each split has its name and n only (every per-document array
+ * NULL), so what it holds does not grow with the corpus (`tokattr run`'s
+ * rank 0); the lengths of the per-document datasets are checked, their
+ * values are left to tk_docs_read (which checks labels and offsets). */
+tk_status tk_dataset_read_header(const char *path, tk_dataset **out, tk_error *err);
+
 typedef struct tk_docs_reader tk_docs_reader;
 
 /* Opens the split of that name for tk_docs_read (read-only; every rank
  * may hold its own). */
 tk_status tk_docs_open(const char *path, const char *split, tk_docs_reader **out, tk_error *err);
+/* The same for reads in file order (each starting at or after the last
+ * one's start): chunk caches of one chunk per dataset instead of many. */
+tk_status tk_docs_open_ex(const char *path, const char *split, bool sequential, tk_docs_reader **out,
+                          tk_error *err);
 int64_t tk_docs_count(const tk_docs_reader *r); /* documents in the split */
 
 /* Documents [first, first + count) of the split into out, as a split of
  * count documents (offsets from 0): ids (checked as tk_dataset_read checks
  * them), label, rating, review_id and, with text, doc_id and (v2 files)
  * the words; without text doc_id holds NULLs and the words are NULL.
+ * Labels outside the dataset's classes are refused (TK_E_FORMAT).
  * Freed with tk_split_free. Consecutive reads are cheapest: each dataset's
  * chunk cache stays with the reader. */
 tk_status tk_docs_read(tk_docs_reader *r, int64_t first, int64_t count, bool text, tk_split *out,

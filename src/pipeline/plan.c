@@ -119,12 +119,21 @@ static tk_status check_output(const tk_run_config *cfg, tk_plan *p, bool *fresh,
     return TK_OK;
 }
 
+/* What a selection looks at (labels, doc ids) is read in blocks of this
+ * many reviews: a block reads their ids and words too, some 8 MB at 100
+ * words a review. */
+enum { SELECT_BLOCK = 4096 };
+
 /* The split positions of the selected reviews. */
 static tk_status select_reviews(const tk_run_config *cfg, const tk_split *sp, tk_plan *p,
                                 tk_error *err)
 {
-    int64_t n = 0;
-    p->index = tk_malloc((size_t)(sp->n > 0 ? sp->n : 1), sizeof *p->index, err);
+    int64_t n = 0, cap = sp->n; /* the index is sized by the selection, not the split */
+    if (cfg->select == TK_SELECT_IDS)
+        cap = cfg->n_indices;
+    else if (cfg->select == TK_SELECT_RANGE && cfg->count >= 0 && cfg->count < cap)
+        cap = cfg->count;
+    p->index = tk_malloc((size_t)(cap > 0 ? cap : 1), sizeof *p->index, err);
     if (!p->index)
         return TK_E_NOMEM;
     switch (cfg->select) {
@@ -155,29 +164,55 @@ static tk_status select_reviews(const tk_run_config *cfg, const tk_split *sp, tk
             p->index[n++] = cfg->indices[k];
         }
         break;
-    case TK_SELECT_LABEL:
-        for (int64_t i = 0; i < sp->n; i++)
-            if (sp->label[i] == cfg->label)
-                p->index[n++] = i;
-        break;
-    case TK_SELECT_REVIEWS: {
-        /* ids are matched against the user's doc ids, which the streaming
-         * plan's index does not hold: read the split's documents once, for
-         * the ids only (memory of one pass over the split, freed here) */
-        tk_split view = *sp, docs = {0};
+    case TK_SELECT_LABEL: {
+        /* the plan's dataset header holds no labels: read them in blocks */
         tk_docs_reader *rd = NULL;
-        tk_status st = TK_OK;
-        if (view.doc_id == NULL) {
-            st = tk_docs_open(cfg->dataset_path, sp->name, &rd, err);
-            if (st == TK_OK)
-                st = tk_docs_read(rd, 0, sp->n, true, &docs, err);
-            tk_docs_close(rd);
-            view.doc_id = docs.doc_id;
+        tk_status st = tk_docs_open_ex(cfg->dataset_path, sp->name, true, &rd, err);
+        for (int64_t a = 0; a < sp->n && st == TK_OK; a += SELECT_BLOCK) {
+            tk_split blk = {0};
+            int64_t cnt = sp->n - a < SELECT_BLOCK ? sp->n - a : SELECT_BLOCK;
+            if ((st = tk_docs_read(rd, a, cnt, false, &blk, err)) != TK_OK)
+                break;
+            for (int64_t i = 0; i < cnt; i++)
+                if (blk.label[i] == cfg->label)
+                    p->index[n++] = a + i;
+            tk_split_free(&blk);
         }
+        tk_docs_close(rd);
+        if (st != TK_OK)
+            return st;
+        break;
+    }
+    case TK_SELECT_REVIEWS: {
+        /* ids are matched against the user's doc ids, which the plan's
+         * dataset header does not hold: a table of the split's ids and
+         * labels, read in blocks (the documents and words of a block only;
+         * the whole split at once was its words and ids too), freed here */
+        tk_split tab = {.n = sp->n,
+                        .name = strdup(sp->name),
+                        .label = tk_malloc((size_t)(sp->n > 0 ? sp->n : 1), sizeof *tab.label, err),
+                        .doc_id = tk_calloc((size_t)(sp->n > 0 ? sp->n : 1), sizeof *tab.doc_id, err)};
+        tk_docs_reader *rd = NULL;
+        tk_status st = tab.name && tab.label && tab.doc_id
+                           ? tk_docs_open_ex(cfg->dataset_path, sp->name, true, &rd, err)
+                           : tk_error_set(err, TK_E_NOMEM, "out of memory reading the doc ids");
+        for (int64_t a = 0; a < sp->n && st == TK_OK; a += SELECT_BLOCK) {
+            tk_split blk = {0};
+            int64_t cnt = sp->n - a < SELECT_BLOCK ? sp->n - a : SELECT_BLOCK;
+            if ((st = tk_docs_read(rd, a, cnt, true, &blk, err)) != TK_OK)
+                break;
+            for (int64_t i = 0; i < cnt; i++) {
+                tab.label[a + i] = blk.label[i];
+                tab.doc_id[a + i] = blk.doc_id[i];
+                blk.doc_id[i] = NULL; /* moved */
+            }
+            tk_split_free(&blk);
+        }
+        tk_docs_close(rd);
         if (st == TK_OK)
-            st = tk_selection_split_rows(cfg->select_spec, "select.reviews", p->ds, &view,
+            st = tk_selection_split_rows(cfg->select_spec, "select.reviews", p->ds, &tab,
                                          p->index, &n, err);
-        tk_split_free(&docs);
+        tk_split_free(&tab);
         if (st != TK_OK)
             return st;
         break;
@@ -186,6 +221,12 @@ static tk_status select_reviews(const tk_run_config *cfg, const tk_split *sp, tk
     if (n == 0)
         return tk_error_set(err, TK_E_INVALID, "%s: the job selects no review of the %s split",
                             cfg->dataset_path, cfg->split);
+    if (n < cap) {
+        /* a label or id selection: what rank 0 keeps is the selected ones */
+        int64_t *shrunk = realloc(p->index, (size_t)n * sizeof *p->index);
+        if (shrunk)
+            p->index = shrunk;
+    }
     p->n = n;
     return TK_OK;
 }
@@ -649,7 +690,7 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
     tk_status st = check_output(cfg, p, &fresh, complete, err);
     if (st != TK_OK)
         return st;
-    if ((st = tk_dataset_read_index(cfg->dataset_path, &p->ds, err)) != TK_OK ||
+    if ((st = tk_dataset_read_header(cfg->dataset_path, &p->ds, err)) != TK_OK ||
         (st = tk_model_load_with_architecture(cfg->model_path, cfg->architecture_path, &p->model,
                                                err)) != TK_OK ||
         (st = tk_sha256_file_hex(cfg->dataset_path, p->dataset_sha, err)) != TK_OK ||
@@ -671,7 +712,12 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
     p->done = tk_calloc((size_t)p->n, 1, err);
     if (!p->tok_off || !p->done)
         return TK_E_NOMEM;
-    if ((st = tk_docs_open(cfg->dataset_path, cfg->split, &rd, err)) != TK_OK ||
+    /* the layout reads the selection in its order: file order unless
+     * select.ids lists reviews out of order */
+    bool ascending = true;
+    for (int64_t i = 1; i < p->n && ascending; i++)
+        ascending = p->index[i] > p->index[i - 1];
+    if ((st = tk_docs_open_ex(cfg->dataset_path, cfg->split, ascending, &rd, err)) != TK_OK ||
         (st = layout_pass(cfg, p, rd, NULL, &word_bytes, err)) != TK_OK) {
         tk_docs_close(rd);
         return st;

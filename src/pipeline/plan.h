@@ -19,7 +19,7 @@
 #include "pipeline/writer.h"
 
 typedef struct tk_plan {
-    tk_dataset *ds;         /* the dataset's index (tk_dataset_read_index): no documents */
+    tk_dataset *ds;         /* the dataset's header (tk_dataset_read_header): no per-review array */
     tk_model *model;        /* rank 0's loaded model, until weights are shared */
     char model_sha[65], dataset_sha[65];
     char model_vocab_sha[65]; /* the model file's tokattr_vocab_sha256, "" when absent */
