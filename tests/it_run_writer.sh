@@ -131,19 +131,7 @@ source "$TOKATTR_SOURCE/tests/support/kill_lib.sh"
 # kill_lib's job with a heavier IG: since the CNN's IG got faster the
 # standard job is mostly start-up, and a kill at a fraction of its time
 # rarely lands with some but not all units done
-kl_job() {
-    cat > "$1" <<YAML
-model: shared:models/imdb_cnn.h5
-dataset: $KL_DATA
-word_index: shared:models/imdb_word_index.json
-methods:
-  - {name: saliency, method: saliency}
-  - {name: ig64, method: integrated_gradients, n_steps: 64}
-results: $2
-chunk_size: 4
-checkpoint_seconds: 0
-YAML
-}
+KL_IG_STEPS=64
 kl_dataset || die "cannot make the kill test dataset"
 kl_reference "$work/kref" || die "reference run"
 for from in ranks root; do

@@ -50,7 +50,7 @@ PY
     rm -rf "$tmp"
 }
 
-# kl_job FILE RESULTS: the CNN, saliency and 8-step IG over the 300 reviews,
+# kl_job FILE RESULTS: the CNN, saliency and 8-step IG (KL_IG_STEPS) over the 300 reviews,
 # 4 reviews a unit and a checkpoint after each (~75 checkpoints, ~150
 # flushes on a writer like today's): many on-disk states for a kill to hit.
 kl_job() {
@@ -60,7 +60,7 @@ dataset: $KL_DATA
 word_index: shared:models/imdb_word_index.json
 methods:
   - {name: saliency, method: saliency}
-  - {name: ig8, method: integrated_gradients, n_steps: 8}
+  - {name: ig, method: integrated_gradients, n_steps: ${KL_IG_STEPS:-8}}
 results: $2
 chunk_size: 4
 checkpoint_seconds: 0
