@@ -90,30 +90,29 @@ PY
 # refuses on rank 1 (naming the path and the host), before any work.
 job "$work/a" ""
 job "$work/b" ""
-for state in missing stale; do
-    [ $state = stale ] && cp "$work/ranks-1.h5" "$work/b/out/r.h5.partial"
-    if mpirun -n 1 "$TOKATTR_BIN" run "$work/a/job.yaml" --force --shared "$TOKATTR_SHARED" --quiet : \
-            -n 1 "$TOKATTR_BIN" run "$work/b/job.yaml" --force --shared "$TOKATTR_SHARED" --quiet \
+# refused_locally CASE MODE: rank 0 runs a's job, rank 1 b's, with MODE
+# (--force or --resume); the run must fail with one message naming b's
+# file and the host
+refused_locally() {
+    if mpirun -n 1 "$TOKATTR_BIN" run "$work/a/job.yaml" "$2" --shared "$TOKATTR_SHARED" --quiet : \
+            -n 1 "$TOKATTR_BIN" run "$work/b/job.yaml" "$2" --shared "$TOKATTR_SHARED" --quiet \
             > "$work/local" 2>&1; then
-        die "$state: the ranks writer wrote into a file that is not rank 0's"
+        die "$1: the ranks writer wrote into a file that is not rank 0's"
     fi
     grep -q "$work/b/out/r.h5.partial on host $(hostname) is not the file rank 0 created" "$work/local" ||
-        { die "$state: no message naming the path and the host"; cat "$work/local"; }
-    grep -q "writer: root" "$work/local" || die "$state: the message does not name the root writer"
-    grep -c "tokattr run:" "$work/local" | grep -qx 1 || { die "$state: not one message"; cat "$work/local"; }
-done
+        { die "$1: no message naming the path and the host"; cat "$work/local"; }
+    grep -q "writer: root" "$work/local" || die "$1: the message does not name the root writer"
+    grep -c "tokattr run:" "$work/local" | grep -qx 1 || { die "$1: not one message"; cat "$work/local"; }
+}
+refused_locally missing --force
+cp "$work/ranks-1.h5" "$work/b/out/r.h5.partial"
+refused_locally stale --force
 # a byte-identical copy of rank 0's file on "another node" (copied there
 # for a resume) is refused too: each start writes a fresh run nonce into
 # the metadata the proof hashes (src/core/results_schema.h)
 [ -f "$work/a/out/r.h5.partial" ] || die "the refused run left no partial file to resume"
 cp "$work/a/out/r.h5.partial" "$work/b/out/r.h5.partial"
-if mpirun -n 1 "$TOKATTR_BIN" run "$work/a/job.yaml" --resume --shared "$TOKATTR_SHARED" --quiet : \
-        -n 1 "$TOKATTR_BIN" run "$work/b/job.yaml" --resume --shared "$TOKATTR_SHARED" --quiet \
-        > "$work/local" 2>&1; then
-    die "copy: the ranks writer wrote into a byte-identical copy of rank 0's file"
-fi
-grep -q "$work/b/out/r.h5.partial on host $(hostname) is not the file rank 0 created" "$work/local" ||
-    { die "copy: no message naming the path and the host"; cat "$work/local"; }
+refused_locally copy --resume
 # the root writer needs no shared path: it runs, and equals the others
 printf 'writer: root\n' >> "$work/a/job.yaml"
 printf 'writer: root\n' >> "$work/b/job.yaml"
