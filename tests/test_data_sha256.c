@@ -77,6 +77,54 @@ static void test_file_digest(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "/nonexistent/x"));
 }
 
+/* A file hashed a piece at a time (a job hashes its inputs between layout
+ * blocks) gives the one-shot digest, whatever the piece size and however
+ * the file's length falls on the 64 KiB reads: empty, exactly one read,
+ * one byte past it, several reads. */
+static void test_file_in_steps(void)
+{
+    const size_t sizes[] = {0, 1, 65536, 65537, 300001};
+    const size_t steps[] = {1, 65536, 100000, 1 << 20};
+    char path[4096];
+    snprintf(path, sizeof path, "%s/steps.bin", tk_test_tmpdir());
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        unsigned char *buf = malloc(sizes[i] + 1);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+        for (size_t j = 0; j < sizes[i]; j++)
+            buf[j] = (unsigned char)(j * 2654435761u >> 13);
+        FILE *f = fopen(path, "wb");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        CU_ASSERT_EQUAL(fwrite(buf, 1, sizes[i], f), sizes[i]);
+        fclose(f);
+        char whole[65];
+        tk_sha256_buffer_hex(buf, sizes[i], whole);
+        for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+            tk_sha256_file h;
+            tk_error err = {0};
+            char hex[65] = "";
+            bool done = false;
+            int calls = 0;
+            CU_ASSERT_EQUAL_FATAL(tk_sha256_file_open(&h, path, &err), TK_OK);
+            while (!done && calls < 1000) {
+                CU_ASSERT_EQUAL_FATAL(tk_sha256_file_step(&h, steps[k], &done, hex, &err), TK_OK);
+                calls++;
+            }
+            tk_sha256_file_close(&h);
+            CU_ASSERT_TRUE(done);
+            CU_ASSERT_STRING_EQUAL(hex, whole);
+            /* a step reads at most one 64 KiB read past its budget */
+            size_t per = steps[k] < 65536 ? 65536 : steps[k];
+            CU_ASSERT_TRUE((size_t)calls <= sizes[i] / per + 2);
+        }
+        free(buf);
+    }
+    tk_sha256_file h;
+    tk_error err = {0};
+    CU_ASSERT_EQUAL(tk_sha256_file_open(&h, "/nonexistent/y", &err), TK_E_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "/nonexistent/y"));
+    tk_sha256_file_close(&h);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -86,6 +134,7 @@ int main(void)
         {"one million 'a' streamed in uneven pieces", test_million_a_streamed},
         {"any split of the input gives the one-shot digest", test_split_anywhere_equals_one_shot},
         {"file digest, missing file is an error", test_file_digest},
+        {"a file hashed in steps gives the one-shot digest", test_file_in_steps},
         {NULL, NULL},
     };
     tk_test_add_suite("sha256", cases);

@@ -127,22 +127,52 @@ void tk_sha256_buffer_hex(const void *data, size_t n, char hex[65])
     tk_sha256_hex(d, hex);
 }
 
+tk_status tk_sha256_file_open(tk_sha256_file *h, const char *path, tk_error *err)
+{
+    memset(h, 0, sizeof *h);
+    snprintf(h->path, sizeof h->path, "%s", path);
+    h->f = fopen(path, "rb");
+    if (h->f == NULL)
+        return tk_error_set(err, TK_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    tk_sha256_init(&h->s);
+    return TK_OK;
+}
+
+tk_status tk_sha256_file_step(tk_sha256_file *h, size_t max, bool *done, char hex[65],
+                              tk_error *err)
+{
+    uint8_t buf[1 << 16], d[32];
+    size_t got = 0, n;
+    *done = false;
+    do {
+        n = fread(buf, 1, sizeof buf, h->f);
+        tk_sha256_update(&h->s, buf, n);
+        got += n;
+    } while (n == sizeof buf && got < max);
+    if (ferror(h->f))
+        return tk_error_set(err, TK_E_IO, "%s: read error", h->path);
+    if (n < sizeof buf) {
+        tk_sha256_final(&h->s, d);
+        tk_sha256_hex(d, hex);
+        *done = true;
+    }
+    return TK_OK;
+}
+
+void tk_sha256_file_close(tk_sha256_file *h)
+{
+    if (h->f)
+        fclose(h->f);
+    h->f = NULL;
+}
+
 tk_status tk_sha256_file_hex(const char *path, char hex[65], tk_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return tk_error_set(err, TK_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    tk_sha256 s;
-    uint8_t buf[1 << 16], d[32];
-    size_t n;
-    tk_sha256_init(&s);
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        tk_sha256_update(&s, buf, n);
-    int failed = ferror(f);
-    fclose(f);
-    if (failed)
-        return tk_error_set(err, TK_E_IO, "%s: read error", path);
-    tk_sha256_final(&s, d);
-    tk_sha256_hex(d, hex);
-    return TK_OK;
+    tk_sha256_file h;
+    tk_status st = tk_sha256_file_open(&h, path, err);
+    bool done = false;
+    while (st == TK_OK && !done)
+        st = tk_sha256_file_step(&h, SIZE_MAX, &done, hex, err);
+    tk_sha256_file_close(&h);
+    return st;
 }

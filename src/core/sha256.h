@@ -3,7 +3,9 @@
 #ifndef TOKATTR_CORE_SHA256_H
 #define TOKATTR_CORE_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "core/status.h"
@@ -26,5 +28,20 @@ void tk_sha256_hex(const uint8_t digest[32], char hex[65]);
 /* One-shot helpers: hex digest of a buffer, of a whole file. */
 void tk_sha256_buffer_hex(const void *data, size_t n, char hex[65]);
 tk_status tk_sha256_file_hex(const char *path, char hex[65], tk_error *err);
+
+/* A file's digest a piece at a time, for a job that hashes its inputs
+ * between other work: open, step until *done (hex then holds the digest),
+ * close (also after a failure). */
+typedef struct tk_sha256_file {
+    FILE *f;
+    tk_sha256 s;
+    char path[4096];
+} tk_sha256_file;
+
+tk_status tk_sha256_file_open(tk_sha256_file *h, const char *path, tk_error *err);
+/* Hashes up to max bytes more (at least one read). */
+tk_status tk_sha256_file_step(tk_sha256_file *h, size_t max, bool *done, char hex[65],
+                              tk_error *err);
+void tk_sha256_file_close(tk_sha256_file *h);
 
 #endif
