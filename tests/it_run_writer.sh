@@ -74,9 +74,17 @@ for n in 1 2 3; do
         die "the summaries differ between the writers on $n ranks"
 done
 grep -q "faithfulness: mean AOPC" "$work/ranks/log2" || die "no faithfulness summary"
-/usr/bin/python3 - "$work/ranks-3.h5" <<'PY' || fail=1
-import sys, h5py, numpy as np
+# the inputs' digests, hashed while the work ran, are sha256sum's
+/usr/bin/python3 - "$work/ranks-3.h5" "$data" "$TOKATTR_SHARED/models/imdb_cnn.h5" <<'PY' || fail=1
+import sys, hashlib, h5py, numpy as np
+def digest(path):
+    return hashlib.sha256(open(path, 'rb').read()).hexdigest()
+def attr(f, name):
+    v = f.attrs[name]
+    return v.decode() if isinstance(v, bytes) else str(v)
 with h5py.File(sys.argv[1]) as f:
+    assert attr(f, 'dataset_sha256') == digest(sys.argv[2]), 'dataset_sha256'
+    assert attr(f, 'model_sha256') == digest(sys.argv[3]), 'model_sha256'
     assert f['/progress/done'][:].all()
     assert f.attrs['finish_time'].startswith(b'20') or str(f.attrs['finish_time']).startswith('20')
     ig = f['/attributions/ig']
@@ -90,29 +98,37 @@ PY
 # refuses on rank 1 (naming the path and the host), before any work.
 job "$work/a" ""
 job "$work/b" ""
-# refused_locally CASE MODE: rank 0 runs a's job, rank 1 b's, with MODE
-# (--force or --resume); the run must fail with one message naming b's
-# file and the host
+# refused_locally CASE MODE FILE: rank 0 runs a's job, rank 1 b's, with
+# MODE (--force or --resume); the run must fail with one message naming
+# b's FILE (a fresh run's file is r.h5.partial.new until its layout is
+# written, a resumed one r.h5.partial) and the host
 refused_locally() {
     if mpirun -n 1 "$TOKATTR_BIN" run "$work/a/job.yaml" "$2" --shared "$TOKATTR_SHARED" --quiet : \
             -n 1 "$TOKATTR_BIN" run "$work/b/job.yaml" "$2" --shared "$TOKATTR_SHARED" --quiet \
             > "$work/local" 2>&1; then
         die "$1: the ranks writer wrote into a file that is not rank 0's"
     fi
-    grep -q "$work/b/out/r.h5.partial on host $(hostname) is not the file rank 0 created" "$work/local" ||
+    grep -q "$work/b/out/$3 on host $(hostname) is not the file rank 0 created" "$work/local" ||
         { die "$1: no message naming the path and the host"; cat "$work/local"; }
     grep -q "writer: root" "$work/local" || die "$1: the message does not name the root writer"
     grep -c "tokattr run:" "$work/local" | grep -qx 1 || { die "$1: not one message"; cat "$work/local"; }
 }
-refused_locally missing --force
-cp "$work/ranks-1.h5" "$work/b/out/r.h5.partial"
-refused_locally stale --force
+refused_locally missing --force r.h5.partial.new
+cp "$work/ranks-1.h5" "$work/b/out/r.h5.partial.new"
+refused_locally stale --force r.h5.partial.new
+# a refused fresh run leaves no half-written output behind on rank 0
+for f in r.h5 r.h5.partial r.h5.partial.new; do
+    [ ! -e "$work/a/out/$f" ] || die "the refused run left $f"
+done
 # a byte-identical copy of rank 0's file on "another node" (copied there
 # for a resume) is refused too: each start writes a fresh run nonce into
-# the metadata the proof hashes (src/core/results_schema.h)
-[ -f "$work/a/out/r.h5.partial" ] || die "the refused run left no partial file to resume"
+# the metadata the proof hashes (src/core/results_schema.h). The file to
+# resume: the same job's finished file with no review marked done.
+cp "$work/default-1.h5" "$work/a/out/r.h5.partial"
+/usr/bin/python3 -c "import h5py,sys; f=h5py.File(sys.argv[1],'r+'); f['/progress/done'][:]=0; f.close()" \
+    "$work/a/out/r.h5.partial"
 cp "$work/a/out/r.h5.partial" "$work/b/out/r.h5.partial"
-refused_locally copy --resume
+refused_locally copy --resume r.h5.partial
 # the root writer needs no shared path: it runs, and equals the others
 printf 'writer: root\n' >> "$work/a/job.yaml"
 printf 'writer: root\n' >> "$work/b/job.yaml"

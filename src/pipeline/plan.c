@@ -26,6 +26,7 @@
 
 void tk_plan_free(tk_plan *p)
 {
+    tk_plan_layout_discard(p);
     tk_dataset_destroy(p->ds);
     tk_model_destroy(p->model);
     free(p->index);
@@ -480,15 +481,16 @@ static tk_status buf_add(char **buf, size_t *used, size_t *cap, const char *s, s
 }
 
 /* Rank 0's layout in blocks of this many reviews: its memory is a block's,
- * whatever the corpus. */
-enum { LAYOUT_BLOCK = 4096 };
+ * whatever the corpus. Counted in large blocks before the work; written in
+ * small ones, between the other ranks' requests. */
+enum { LAYOUT_BLOCK = 4096, LAYOUT_WRITE_BLOCK = 256 };
 
-/* One block of the layout being built (pass 2); NULL arrays in pass 1. */
+/* One block of the layout being written (pass 2). */
 typedef struct layout_buf {
-    int32_t *review_id, *label, *rating, *truncated; /* (LAYOUT_BLOCK) */
-    const char **doc_id;                             /* (LAYOUT_BLOCK) */
-    int32_t *tok_id, *word_pos;                      /* (LAYOUT_BLOCK * steps) */
-    int64_t *word_off;                               /* (LAYOUT_BLOCK * steps + 1) */
+    int32_t *review_id, *label, *rating, *truncated; /* (LAYOUT_WRITE_BLOCK) */
+    const char **doc_id;                             /* (LAYOUT_WRITE_BLOCK) */
+    int32_t *tok_id, *word_pos;                      /* (LAYOUT_WRITE_BLOCK * steps) */
+    int64_t *word_off;                               /* (LAYOUT_WRITE_BLOCK * steps + 1) */
     char *text;
     size_t text_used, text_cap;
 } layout_buf;
@@ -509,7 +511,7 @@ static void layout_buf_free(layout_buf *b)
 
 static tk_status layout_buf_alloc(layout_buf *b, int steps, tk_error *err)
 {
-    size_t n = LAYOUT_BLOCK, t = (size_t)LAYOUT_BLOCK * (size_t)steps;
+    size_t n = LAYOUT_WRITE_BLOCK, t = (size_t)LAYOUT_WRITE_BLOCK * (size_t)steps;
     b->review_id = tk_malloc(n, sizeof *b->review_id, err);
     b->label = tk_malloc(n, sizeof *b->label, err);
     b->rating = tk_malloc(n, sizeof *b->rating, err);
@@ -524,89 +526,189 @@ static tk_status layout_buf_alloc(layout_buf *b, int steps, tk_error *err)
     return TK_OK;
 }
 
-/* The layout in two passes over the selected reviews, read block by block
- * from the dataset file: pass 1 (w NULL) counts each review's tokens
- * (p->tok_off) and the bytes of their words (*word_bytes); pass 2 writes
- * every per-review and per-token row through w. Nothing of it outlives a
- * block but tok_off. */
-static tk_status layout_pass(const tk_run_config *cfg, tk_plan *p, tk_docs_reader *rd,
-                             tk_writer *w, int64_t *word_bytes, tk_error *err)
+/* Pass 1 of the layout, before the file exists: each selected review's
+ * tokens (p->tok_off), from its ids alone, read block by block. */
+static tk_status layout_count(tk_plan *p, tk_docs_reader *rd, tk_error *err)
 {
     size_t s = (size_t)p->steps;
     int32_t *row = tk_malloc(s, sizeof *row, err); /* (steps) one model input */
-    int32_t *wp = tk_malloc(s, sizeof *wp, err);   /* (steps) word positions, -2 padding */
     tk_unit_docs u = {0};
-    layout_buf b = {0};
-    tk_status st = row && wp ? TK_OK : TK_E_NOMEM;
-    if (st == TK_OK && w)
-        st = layout_buf_alloc(&b, p->steps, err);
-    int64_t bytes = 0; /* words so far, file-wide */
-    if (!w)
-        p->tok_off[0] = 0;
+    tk_status st = row ? TK_OK : TK_E_NOMEM;
+    p->tok_off[0] = 0;
     for (int64_t r0 = 0; r0 < p->n && st == TK_OK; r0 += LAYOUT_BLOCK) {
         int64_t cnt = p->n - r0 < LAYOUT_BLOCK ? p->n - r0 : LAYOUT_BLOCK;
-        if ((st = tk_unit_docs_read(rd, p->index + r0, cnt, true, &u, err)) != TK_OK)
+        if ((st = tk_unit_docs_read(rd, p->index + r0, cnt, false, &u, err)) != TK_OK)
             break;
-        const tk_split *sp = &u.span;
-        int64_t bt = 0; /* tokens of the block so far */
-        b.text_used = 0;
-        for (int64_t i = 0; i < cnt && st == TK_OK; i++) {
-            int64_t d = u.doc[i], n_words = 0, cut = 0;
+        for (int64_t i = 0; i < cnt; i++) {
+            int64_t n_words = 0;
             const int32_t *words = tk_unit_docs_ids(&u, i, &n_words);
-            tk_prepare_input_ex(&p->spec, words, n_words, row, wp, &cut);
-            int64_t ntok = 0;
-            for (size_t j = 0; j < s && st == TK_OK; j++) {
-                if (wp[j] == -2)
-                    continue; /* padding excluded */
-                size_t len = 7;
-                const char *word = "<start>";
-                if (wp[j] >= 0)
-                    word = split_word(p->ds, sp, sp->offset[d] + wp[j], &len);
-                if (w) {
-                    size_t at = 0;
-                    b.tok_id[bt + ntok] = row[j];
-                    b.word_pos[bt + ntok] = wp[j];
-                    b.word_off[bt + ntok] = bytes;
-                    st = buf_add(&b.text, &b.text_used, &b.text_cap, word, len, false, &at, err);
-                }
-                bytes += (int64_t)len;
-                ntok++;
-            }
-            if (!w) {
-                p->tok_off[r0 + i + 1] = p->tok_off[r0 + i] + ntok;
-                continue;
-            }
-            b.review_id[i] = sp->review_id[d];
-            b.label[i] = sp->label[d];
-            b.rating[i] = sp->rating[d];
-            b.truncated[i] = (int32_t)cut;
-            b.doc_id[i] = sp->doc_id[d];
-            bt += ntok;
+            int ntok = tk_prepare_input_ex(&p->spec, words, n_words, row, NULL, NULL);
+            p->tok_off[r0 + i + 1] = p->tok_off[r0 + i] + ntok;
         }
-        if (st != TK_OK || !w)
-            continue;
-        b.word_off[bt] = bytes;
-        tk_writer_layout_block blk = {.first = r0,
-                                      .count = cnt,
-                                      .review_id = b.review_id,
-                                      .label = b.label,
-                                      .rating = b.rating,
-                                      .truncated = b.truncated,
-                                      .doc_id = b.doc_id,
-                                      .token_id = b.tok_id,
-                                      .word_pos = b.word_pos,
-                                      .token_word_offset = b.word_off,
-                                      .token_word_text = b.text ? b.text : ""};
-        st = tk_writer_put_layout(w, &blk, err);
     }
-    if (word_bytes)
-        *word_bytes = bytes;
-    (void)cfg;
     free(row);
-    free(wp);
     tk_unit_docs_free(&u);
-    layout_buf_free(&b);
     return st;
+}
+
+/* Pass 2, the file's per-review and per-token rows, written block by block
+ * while the work runs (tk_plan_layout_step). */
+struct tk_plan_layout {
+    tk_docs_reader *rd;
+    int32_t *row, *wp;  /* (steps) one model input, its word positions (-2 padding) */
+    tk_unit_docs u;
+    layout_buf b;
+    int64_t next;       /* the first review not yet written */
+    int64_t bytes;      /* words so far, file-wide */
+    char tmp[4300];     /* the file's name until its layout is complete */
+    /* the inputs' SHA-256, hashed between blocks: dataset, then model */
+    tk_sha256_file hash[2];
+    int hashing;        /* the file being hashed, 2 when both are */
+};
+
+/* Bytes of the inputs hashed per step: a few milliseconds, like a step's
+ * reviews. */
+enum { HASH_STEP = 1 << 20 };
+
+static void layout_free(struct tk_plan_layout *L)
+{
+    if (!L)
+        return;
+    tk_sha256_file_close(&L->hash[0]);
+    tk_sha256_file_close(&L->hash[1]);
+    tk_docs_close(L->rd);
+    free(L->row);
+    free(L->wp);
+    tk_unit_docs_free(&L->u);
+    layout_buf_free(&L->b);
+    free(L);
+}
+
+/* Reviews [r0, r0 + cnt) of the layout, cnt <= LAYOUT_WRITE_BLOCK. */
+static tk_status layout_block(tk_plan *p, struct tk_plan_layout *L, int64_t r0, int64_t cnt,
+                              tk_error *err)
+{
+    size_t s = (size_t)p->steps;
+    layout_buf *b = &L->b;
+    tk_status st = tk_unit_docs_read(L->rd, p->index + r0, cnt, true, &L->u, err);
+    if (st != TK_OK)
+        return st;
+    const tk_split *sp = &L->u.span;
+    int64_t bt = 0; /* tokens of the block so far */
+    b->text_used = 0;
+    for (int64_t i = 0; i < cnt && st == TK_OK; i++) {
+        int64_t d = L->u.doc[i], n_words = 0, cut = 0;
+        const int32_t *words = tk_unit_docs_ids(&L->u, i, &n_words);
+        tk_prepare_input_ex(&p->spec, words, n_words, L->row, L->wp, &cut);
+        int64_t ntok = 0;
+        for (size_t j = 0; j < s && st == TK_OK; j++) {
+            if (L->wp[j] == -2)
+                continue; /* padding excluded */
+            size_t len = 7, at = 0;
+            const char *word = "<start>";
+            if (L->wp[j] >= 0)
+                word = split_word(p->ds, sp, sp->offset[d] + L->wp[j], &len);
+            b->tok_id[bt + ntok] = L->row[j];
+            b->word_pos[bt + ntok] = L->wp[j];
+            b->word_off[bt + ntok] = L->bytes;
+            st = buf_add(&b->text, &b->text_used, &b->text_cap, word, len, false, &at, err);
+            L->bytes += (int64_t)len;
+            ntok++;
+        }
+        if (st == TK_OK && ntok != p->tok_off[r0 + i + 1] - p->tok_off[r0 + i])
+            st = tk_error_set(err, TK_E_INTERNAL, "review %lld: the layout's two passes disagree",
+                              (long long)(r0 + i));
+        b->review_id[i] = sp->review_id[d];
+        b->label[i] = sp->label[d];
+        b->rating[i] = sp->rating[d];
+        b->truncated[i] = (int32_t)cut;
+        b->doc_id[i] = sp->doc_id[d];
+        bt += ntok;
+    }
+    if (st != TK_OK)
+        return st;
+    b->word_off[bt] = L->bytes;
+    tk_writer_layout_block blk = {.first = r0,
+                                  .count = cnt,
+                                  .review_id = b->review_id,
+                                  .label = b->label,
+                                  .rating = b->rating,
+                                  .truncated = b->truncated,
+                                  .doc_id = b->doc_id,
+                                  .token_id = b->tok_id,
+                                  .word_pos = b->word_pos,
+                                  .token_word_offset = b->word_off,
+                                  .token_word_text = b->text ? b->text : ""};
+    return tk_writer_put_layout(p->writer, &blk, err);
+}
+
+bool tk_plan_layout_pending(const tk_plan *p)
+{
+    return p->layout != NULL;
+}
+
+const char *tk_plan_file_path(const tk_plan *p)
+{
+    return p->layout ? p->layout->tmp : p->partial;
+}
+
+/* Up to `budget` more bytes of the inputs' digests; once both are known,
+ * they go into the file. */
+static tk_status hash_step(tk_plan *p, struct tk_plan_layout *L, size_t budget, tk_error *err)
+{
+    char *hex[2] = {p->dataset_sha, p->model_sha};
+    tk_status st = TK_OK;
+    while (L->hashing < 2 && budget > 0 && st == TK_OK) {
+        bool done = false;
+        st = tk_sha256_file_step(&L->hash[L->hashing], budget < HASH_STEP ? budget : HASH_STEP,
+                                 &done, hex[L->hashing], err);
+        budget = budget > HASH_STEP ? budget - HASH_STEP : 0;
+        if (st != TK_OK || !done)
+            continue;
+        tk_sha256_file_close(&L->hash[L->hashing]);
+        if (++L->hashing == 2)
+            st = tk_writer_set_digests(p->writer, p->model_sha, p->dataset_sha, err);
+    }
+    return st;
+}
+
+tk_status tk_plan_layout_step(tk_plan *p, int64_t max, tk_error *err)
+{
+    struct tk_plan_layout *L = p->layout;
+    if (!L)
+        return TK_OK;
+    if (max < 1)
+        max = 1;
+    int64_t end = p->n - L->next < max ? p->n : L->next + max;
+    /* the digests complete before the last block, whose flush takes them
+     * to the disk with it */
+    tk_status st = hash_step(p, L, end == p->n ? SIZE_MAX : HASH_STEP, err);
+    while (L->next < end && st == TK_OK) {
+        int64_t cnt = end - L->next < LAYOUT_WRITE_BLOCK ? end - L->next : LAYOUT_WRITE_BLOCK;
+        st = layout_block(p, L, L->next, cnt, err);
+        L->next += cnt;
+    }
+    if (st != TK_OK || L->next < p->n)
+        return st;
+    /* complete, and flushed by its last block: the file takes the name
+     * --resume looks for; a kill before this left only the temporary */
+    if (rename(L->tmp, p->partial) != 0)
+        return tk_error_set(err, TK_E_IO, "%s: cannot rename to %s: %s", L->tmp, p->partial,
+                            strerror(errno));
+    layout_free(L);
+    p->layout = NULL;
+    return TK_OK;
+}
+
+void tk_plan_layout_discard(tk_plan *p)
+{
+    if (!p->layout)
+        return;
+    tk_writer_abandon(p->writer);
+    p->writer = NULL;
+    remove(p->layout->tmp);
+    layout_free(p->layout);
+    p->layout = NULL;
 }
 
 /* Class names for /classes/name: the dataset's (a v1 file is IMDB: neg,
@@ -690,11 +792,14 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
     tk_status st = check_output(cfg, p, &fresh, complete, err);
     if (st != TK_OK)
         return st;
+    bool hash_later = fresh && !*complete;
     if ((st = tk_dataset_read_header(cfg->dataset_path, &p->ds, err)) != TK_OK ||
         (st = tk_model_load_with_architecture(cfg->model_path, cfg->architecture_path, &p->model,
                                                err)) != TK_OK ||
-        (st = tk_sha256_file_hex(cfg->dataset_path, p->dataset_sha, err)) != TK_OK ||
-        (st = tk_sha256_file_hex(cfg->model_path, p->model_sha, err)) != TK_OK)
+        /* a fresh file gets them while the work runs (tk_plan_layout_step);
+         * a file to reopen is checked against them now */
+        (!hash_later && (st = tk_sha256_file_hex(cfg->dataset_path, p->dataset_sha, err)) != TK_OK) ||
+        (!hash_later && (st = tk_sha256_file_hex(cfg->model_path, p->model_sha, err)) != TK_OK))
         return st;
     const tk_split *sp = tk_dataset_split(p->ds, cfg->split, err);
     if (!sp) {
@@ -707,7 +812,6 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
         return st;
     input_spec(cfg, p, &p->spec);
     tk_docs_reader *rd = NULL;
-    int64_t word_bytes = 0;
     p->tok_off = tk_malloc((size_t)p->n + 1, sizeof *p->tok_off, err);
     p->done = tk_calloc((size_t)p->n, 1, err);
     if (!p->tok_off || !p->done)
@@ -718,7 +822,7 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
     for (int64_t i = 1; i < p->n && ascending; i++)
         ascending = p->index[i] > p->index[i - 1];
     if ((st = tk_docs_open_ex(cfg->dataset_path, cfg->split, ascending, &rd, err)) != TK_OK ||
-        (st = layout_pass(cfg, p, rd, NULL, &word_bytes, err)) != TK_OK) {
+        (st = layout_count(p, rd, err)) != TK_OK) {
         tk_docs_close(rd);
         return st;
     }
@@ -739,8 +843,7 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
                                .start_id = p->ds->convention.start_id,
                                .oov_id = p->ds->convention.oov_id,
                                .faith = cfg->faith,
-                               .streamed = true,
-                               .n_word_bytes = word_bytes};
+                               .streamed = true};
     tk_writer_meta meta = {.command_line = cfg->command_line,
                            .job_yaml = cfg->job_yaml,
                            .model_path = cfg->model_path,
@@ -761,24 +864,39 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
         return TK_OK;
     }
     if (fresh) {
-        /* built under another name and renamed once its layout is on disk:
-         * a kill during creation never leaves a .partial that cannot open */
-        char tmp[4300];
-        snprintf(tmp, sizeof tmp, "%s.new", p->partial);
-        st = tk_writer_create(tmp, &layout, &meta, &p->writer, err);
-        if (st == TK_OK)
-            st = layout_pass(cfg, p, rd, p->writer, NULL, err);
-        if (st == TK_OK && rename(tmp, p->partial) != 0)
-            st = tk_error_set(err, TK_E_IO, "%s: cannot rename to %s: %s", tmp, p->partial,
-                              strerror(errno));
-        if (st != TK_OK) {
-            tk_writer_abandon(p->writer);
-            p->writer = NULL;
-            remove(tmp);
+        /* built under another name, renamed by tk_plan_layout_step once its
+         * layout is on disk: a kill during creation never leaves a
+         * .partial that cannot open */
+        struct tk_plan_layout *L = tk_calloc(1, sizeof *L, err);
+        if (!L) {
+            tk_docs_close(rd);
+            return TK_E_NOMEM;
         }
-    } else
+        L->rd = rd;
+        p->layout = L;
+        if ((st = tk_sha256_file_open(&L->hash[0], cfg->dataset_path, err)) != TK_OK ||
+            (st = tk_sha256_file_open(&L->hash[1], cfg->model_path, err)) != TK_OK) {
+            tk_plan_layout_discard(p);
+            return st;
+        }
+        snprintf(L->tmp, sizeof L->tmp, "%s.new", p->partial);
+        L->row = tk_malloc((size_t)p->steps, sizeof *L->row, err);
+        L->wp = tk_malloc((size_t)p->steps, sizeof *L->wp, err);
+        st = L->row && L->wp ? layout_buf_alloc(&L->b, p->steps, err) : TK_E_NOMEM;
+        if (st == TK_OK)
+            st = tk_writer_create(L->tmp, &layout, &meta, &p->writer, err);
+        if (st != TK_OK) {
+            tk_plan_layout_discard(p);
+            return st;
+        }
+        if (p->n == 0 && (st = tk_plan_layout_step(p, 1, err)) != TK_OK) {
+            tk_plan_layout_discard(p);
+            return st;
+        }
+    } else {
         st = tk_writer_open_resume(p->partial, &layout, &meta, p->done, &p->writer, err);
-    tk_docs_close(rd);
+        tk_docs_close(rd);
+    }
     if (st != TK_OK)
         return st;
     for (int64_t i = 0; i < p->n; i++)

@@ -1,7 +1,7 @@
 /* Rank 0's side of a run before any work: output checks, the dataset's
  * index and the model read and checked against each other, the selection,
- * the results file laid out block by block from the dataset file (or
- * reopened for --resume) and the work units in hand-out order. Rank 0
+ * the results file created (its layout then written block by block from
+ * the dataset file while the work runs) or reopened for --resume and the work units in hand-out order. Rank 0
  * keeps a few integers per review (its split position, token offset and
  * done mark); the model inputs are prepared by the ranks that explain them
  * (unit_input.h). No MPI here (run.c does the talking). */
@@ -41,12 +41,29 @@ typedef struct tk_plan {
     int64_t n_done_before;
     char partial[4200];
     tk_writer *writer;
+    struct tk_plan_layout *layout; /* a fresh file's layout still to write, or NULL */
 } tk_plan;
 
 /* Fills p (zeroed by the caller). *complete: --resume found a finished
- * file of this job, nothing to do. */
+ * file of this job, nothing to do. A fresh file is created with its
+ * results datasets in place and its layout (reviews, tokens, words) still
+ * to write: tk_plan_layout_step writes it, while the work already runs. */
 tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *complete,
                         tk_error *err);
+
+/* Whether the layout is still to write; the file is then at
+ * tk_plan_file_path's temporary name, not yet at p->partial. */
+bool tk_plan_layout_pending(const tk_plan *p);
+const char *tk_plan_file_path(const tk_plan *p);
+
+/* Writes the layout of the next `max` reviews (at least one); the step
+ * that writes the last one flushes the file and renames it to p->partial.
+ * Needs p->ds. */
+tk_status tk_plan_layout_step(tk_plan *p, int64_t max, tk_error *err);
+
+/* A layout left unfinished (a failure): the writer closed, the temporary
+ * file removed. Nothing when none is pending. */
+void tk_plan_layout_discard(tk_plan *p);
 
 /* DeepSHAP background of method mp: ids (background_size, steps). Needs p->ds. */
 tk_status tk_plan_background(const tk_run_config *cfg, const tk_plan *p,

@@ -38,6 +38,8 @@ static void on_stop_signal(int sig)
 }
 
 enum { TAG_WORK = 11, TAG_RESULT = 12, TAG_ERROR = 13, TAG_SYNCED = 14 };
+/* A worker's requests awaiting rank 0's reply (work() says why two). */
+enum { REQUESTS_IN_FLIGHT = 2 };
 enum { ROOT = 0 };
 
 #define MPICHK(call)                                                                           \
@@ -286,15 +288,21 @@ typedef struct coord {
     bool ranks_writer;    /* each computing rank writes its units (else rank 0 all) */
     worker *self;         /* rank 0's own computing side, or NULL */
     int64_t next;         /* next position in p->order */
-    int active;           /* workers whose last message is still to come */
+    int active;           /* root writer: STOP replies still to send; ranks writer:
+                             workers whose "synced" message is still to come */
     bool stop;            /* no more work is handed out */
     bool interrupted;     /* ... because of a signal */
     tk_status st;         /* first failure */
     tk_error *err;
     unsigned char *rbuf;  /* (rbuf_size) a received message */
     size_t rbuf_size;
-    unsigned char *wbuf;  /* (wbuf_size) a work message */
+    /* (ranks, REQUESTS_IN_FLIGHT) work messages in flight, wbuf_size each,
+     * and their requests: a unit sent while its worker still computes the
+     * one before is sent without waiting for that worker */
+    unsigned char *wbuf;
     size_t wbuf_size;
+    MPI_Request *wreq;
+    int *wslot;           /* (ranks) the slot of each rank's next work message */
     tk_chunk_result in;   /* a worker's result, unpacked (root writer) */
     tk_run_method_stats unit_stats[16]; /* a "written" message's (ranks writer) */
     int since_ckpt;
@@ -307,6 +315,7 @@ typedef struct coord {
     double cpu[TK_PHASE_N];   /* the same in CPU time: what they cost on an idle core */
     int64_t received;     /* reviews received from other ranks */
     int64_t flushes;      /* checkpoints */
+    double layout;        /* seconds spent writing the layout while the work ran */
     tk_run_summary *sum;
 } coord;
 
@@ -359,14 +368,19 @@ static void send_work(coord *c, int dest)
     if (!take_chunk(c, &chunk, &first, &count) && !c->ranks_writer)
         c->active--;
     int64_t h[4] = {chunk, first, count, c->p->tok_off[first]};
-    unsigned char *b = c->wbuf;
+    tk_error *err = c->err;
+    tk_status st = TK_OK;
+    /* the slot's last message went two requests ago: that rank has answered
+     * since, so the wait returns at once */
+    int slot = dest * REQUESTS_IN_FLIGHT + c->wslot[dest];
+    c->wslot[dest] = (c->wslot[dest] + 1) % REQUESTS_IN_FLIGHT;
+    MPICHK(MPI_Wait(&c->wreq[slot], MPI_STATUS_IGNORE));
+    unsigned char *msg = c->wbuf + (size_t)slot * c->wbuf_size, *b = msg;
     put(&b, h, sizeof h);
     put(&b, c->p->index + first, (size_t)count * 8);
     if (count > 0)
         put(&b, c->p->tok_off + first, (size_t)(count + 1) * 8);
-    tk_error *err = c->err;
-    tk_status st = TK_OK;
-    MPICHK(MPI_Send(c->wbuf, (int)(b - c->wbuf), MPI_BYTE, dest, TAG_WORK, c->comm));
+    MPICHK(MPI_Isend(msg, (int)(b - msg), MPI_BYTE, dest, TAG_WORK, c->comm, &c->wreq[slot]));
     return;
 fail:
     coord_fail(c, st);
@@ -403,6 +417,12 @@ static void checkpoint(coord *c, bool force)
                     t0 - c->last_ckpt >= c->cfg->checkpoint_seconds))
         return;
     tk_status st = sync_own(c);
+    if (tk_plan_layout_pending(c->p)) {
+        /* marks wait (in memory) for a file that --resume can open */
+        if (st != TK_OK)
+            coord_fail(c, st);
+        return;
+    }
     double t1 = tk_now(), u1 = cpu_now();
     if (st == TK_OK)
         st = tk_writer_checkpoint(c->p->writer, c->err);
@@ -584,11 +604,43 @@ static void serve_pending(void *ctx)
         ;
 }
 
+/* Reviews of the layout written between two looks at the other ranks'
+ * messages: a few milliseconds, less than a unit takes to explain, so that
+ * a worker waiting for its next unit waits that long at most. */
+enum { LAYOUT_STEP = 128 };
+
+/* One step of a fresh file's layout (written while the other ranks work;
+ * before rank 0's own units, on two ranks), then the messages that came
+ * meanwhile. Its last step renames the file to .partial: from then on
+ * checkpoints mark units done. A stop signal does not cut it short (the
+ * file would not be resumable). */
+static void layout_step(coord *c)
+{
+    double t0 = tk_now();
+    tk_status st = tk_plan_layout_step(c->p, LAYOUT_STEP, c->err);
+    c->layout += tk_now() - t0;
+    if (st != TK_OK) {
+        coord_fail(c, st);
+        return;
+    }
+    if (!tk_plan_layout_pending(c->p)) {
+        /* the dataset's header was for the layout's words: freed before the work */
+        tk_dataset_destroy(c->p->ds);
+        c->p->ds = NULL;
+        checkpoint(c, true);
+    }
+    serve_pending(c);
+}
+
 static tk_status coordinate(coord *c, worker *self, tk_error *err)
 {
     tk_status st = TK_OK;
     for (;;) {
         check_signal(c);
+        if (tk_plan_layout_pending(c->p) && c->st == TK_OK) {
+            layout_step(c);
+            continue;
+        }
         int64_t chunk, first, count;
         if (self && take_chunk(c, &chunk, &first, &count)) {
             double t0 = tk_now(), served = c->phase[TK_PHASE_RECEIVE] + c->phase[TK_PHASE_WRITE] +
@@ -702,9 +754,15 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
         empty.count = empty.tc = 0;
         n = pack_result(&empty, -1, 0, rbuf);
     }
-    MPICHK(MPI_Send(rbuf, (int)n, MPI_BYTE, ROOT, TAG_RESULT, comm));
+    /* Two requests in flight: the next unit is already here when one is
+     * done, however long rank 0 takes to answer (a step of the layout,
+     * another node). Every unit's result is a request again and a STOP is
+     * not, so exactly two STOPs come, the last message rank 0 sends. */
+    for (int k = 0; k < REQUESTS_IN_FLIGHT; k++)
+        MPICHK(MPI_Send(rbuf, (int)n, MPI_BYTE, ROOT, TAG_RESULT, comm));
     double t_wait = tk_now();
     w->last_sync = t_wait;
+    int stops = 0;
     for (;;) {
         MPICHK(MPI_Recv(wbuf, (int)wmax, MPI_BYTE, ROOT, TAG_WORK, comm, MPI_STATUS_IGNORE));
         double t_compute = tk_now();
@@ -712,8 +770,11 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
         int64_t h[4];
         const unsigned char *c = wbuf;
         get(&c, h, sizeof h);
-        if (h[2] == 0)
-            break;
+        if (h[2] == 0) {
+            if (++stops == REQUESTS_IN_FLIGHT)
+                break;
+            continue;
+        }
         get(&c, pos, (size_t)h[2] * 8);
         get(&c, tok, (size_t)(h[2] + 1) * 8);
         tk_error werr = {0};
@@ -1028,7 +1089,7 @@ static void reduce_timers(MPI_Comm world, const double *wphase, const double *cp
  * the results path as it resolves it on its node, after checking that it
  * is rank 0's file (not a node-local namesake). */
 static tk_status open_slabs(MPI_Comm world, const tk_run_config *cfg, tk_plan *p, worker *w,
-                            bool computes, tk_error *err)
+                            bool computes, bool layout_pending, tk_error *err)
 {
     tk_status st = TK_OK;
     int rank = 0, n_reg = 0;
@@ -1037,13 +1098,16 @@ static tk_status open_slabs(MPI_Comm world, const tk_run_config *cfg, tk_plan *p
     tk_result_region *got = NULL; /* (n_reg) rank 0's table, on the other ranks */
     tk_slab_proof proof;
     memset(&proof, 0, sizeof proof);
-    char path[4300];
-    tk_run_partial_path(cfg->output_path, path, sizeof path);
+    /* the file's name now: the layout's temporary one until it is written */
+    char path[4310];
+    tk_run_partial_path(cfg->output_path, path, sizeof path - 4);
+    if (layout_pending)
+        strcat(path, ".new");
     if (rank == ROOT) {
         st = tk_writer_release_results(p->writer, err);
         reg = tk_writer_regions(p->writer, &n_reg);
         if (st == TK_OK)
-            st = tk_slab_proof_of(p->partial, reg, n_reg, &proof, err);
+            st = tk_slab_proof_of(tk_plan_file_path(p), reg, n_reg, &proof, err);
     }
     if ((st = agree(world, st, err)) != TK_OK)
         return st;
@@ -1092,6 +1156,15 @@ static tk_status finish_root(const tk_run_config *cfg, coord *c, tk_run_summary 
     tk_plan *p = c->p;
     tk_status st = c->st;
     bool all = c->n_marked == p->n;
+    if (tk_plan_layout_pending(p)) {
+        /* failed before the file had its layout: nothing to resume */
+        tk_plan_layout_discard(p);
+        sum->n_done = 0;
+        if (st == TK_OK)
+            st = tk_error_set(err, TK_E_INTERNAL, "the results layout was left unfinished");
+        tk_error_prefix(err, "no results file was kept (it had no complete layout yet)");
+        return st;
+    }
     tk_error cerr = {0};
     tk_status cst = tk_writer_close(p->writer, all && st == TK_OK, &cerr);
     p->writer = NULL;
@@ -1158,8 +1231,9 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
     tk_status st = rank == ROOT ? tk_plan_setup(cfg, size, &p, &complete, err) : TK_OK;
     if ((st = agree(world, st, err)) != TK_OK)
         goto done;
-    int head[3] = {complete, p.steps, (int)cfg->writer}; /* rank 0's choice of writer counts */
-    MPICHK(MPI_Bcast(head, 3, MPI_INT, ROOT, world));
+    /* rank 0's choice of writer counts */
+    int head[4] = {complete, p.steps, (int)cfg->writer, tk_plan_layout_pending(&p)};
+    MPICHK(MPI_Bcast(head, 4, MPI_INT, ROOT, world));
     bool ranks_writer = head[2] == TK_WRITER_RANKS;
     if (head[0]) {
         sum->already_complete = true;
@@ -1231,10 +1305,11 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         st = worker_init(&w, cfg, model, steps, err);
     if ((st = agree(world, st, err)) != TK_OK)
         goto done;
-    if (ranks_writer && (st = open_slabs(world, cfg, &p, &w, computes, err)) != TK_OK)
+    if (ranks_writer && (st = open_slabs(world, cfg, &p, &w, computes, head[3], err)) != TK_OK)
         goto done;
-    if (rank == ROOT) {
-        /* the dataset is no longer needed: its memory goes before the work */
+    if (rank == ROOT && !head[3]) {
+        /* the dataset is no longer needed: its memory goes before the work
+         * (with a layout to write, after it) */
         tk_dataset_destroy(p.ds);
         p.ds = NULL;
     }
@@ -1247,7 +1322,9 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         c.comm = world;
         c.ranks_writer = ranks_writer;
         c.self = computes ? &w : NULL;
-        c.active = size - 1;
+        /* the root writer's workers are done at their last STOP, the ranks
+         * writer's at their "synced" message */
+        c.active = ranks_writer ? size - 1 : REQUESTS_IN_FLIGHT * (size - 1);
         c.err = err;
         c.sum = sum;
         c.last_ckpt = tk_now();
@@ -1260,13 +1337,18 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
                       TK_ERROR_MAX;
         c.wbuf_size = 4 * 8 + cs * 8 + (cs + 1) * 8;
         c.rbuf = tk_malloc(c.rbuf_size, 1, err);
-        c.wbuf = tk_malloc(c.wbuf_size, 1, err);
+        size_t slots = (size_t)size * REQUESTS_IN_FLIGHT;
+        c.wbuf = tk_malloc(slots, c.wbuf_size, err);
+        c.wreq = tk_malloc(slots, sizeof *c.wreq, err);
+        c.wslot = tk_calloc((size_t)size, sizeof *c.wslot, err);
+        for (size_t i = 0; c.wreq && i < slots; i++)
+            c.wreq[i] = MPI_REQUEST_NULL;
         if (!ranks_writer)
             st = tk_chunk_result_alloc(&c.in, cfg->chunk_size, (int64_t)(cs * s),
                                        model->n_outputs, cfg->n_methods, err);
         if (st == TK_OK && faith_k1 > 0 && !ranks_writer)
             st = tk_chunk_result_alloc_faith(&c.in, cfg->chunk_size, faith_k1, err);
-        if (!c.rbuf || !c.wbuf || st != TK_OK) {
+        if (!c.rbuf || !c.wbuf || !c.wreq || !c.wslot || st != TK_OK) {
             /* cannot even receive: tell nobody anything, abort (last resort) */
             MPI_Abort(MPI_COMM_WORLD, 1);
         }
@@ -1279,6 +1361,7 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         st = coordinate(&c, computes ? &w : NULL, err);
         tk_progress_finish(&c.prog);
         sum->root_busy_seconds = c.busy;
+        sum->layout_seconds = c.layout;
         st = finish_root(cfg, &c, sum, err);
     } else {
         st = work(&w, world, err);
@@ -1303,7 +1386,11 @@ fail:
     MPI_Abort(MPI_COMM_WORLD, 1);
 done:
     free(c.rbuf);
+    if (c.wreq) /* the last STOPs: received before their ranks finished */
+        MPI_Waitall(size * REQUESTS_IN_FLIGHT, c.wreq, MPI_STATUSES_IGNORE);
     free(c.wbuf);
+    free(c.wreq);
+    free(c.wslot);
     tk_chunk_result_free(&c.in);
     worker_free(&w);
     tk_model_destroy(model);

@@ -143,7 +143,8 @@ typedef struct tk_run_summary {
     int64_t n_done_before;/* already done when the run started (resume) */
     int64_t n_done;       /* done at the end */
     double seconds;       /* wall time of the work phase */
-    double setup_seconds; /* reading, checks, file layout, weights sharing */
+    double setup_seconds; /* reading, checks, file creation, weights sharing */
+    double layout_seconds; /* rank 0 writing the file's layout, while the work ran */
     double root_busy_seconds; /* rank 0's time receiving and writing results */
     tk_run_timer timers[TK_PHASE_N];
     int64_t root_received;/* reviews whose results rank 0 received from other ranks */

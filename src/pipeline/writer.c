@@ -16,7 +16,7 @@
 
 /* HDF5 chunk of the 1-D datasets: large enough for deflate to pay, small
  * enough that a work unit's write touches one or two chunks. */
-enum { CHUNK_ELEMS = 16384 };
+enum { CHUNK_ELEMS = 16384, DEFLATE_LEVEL = 1 };
 
 /* Which methods report the integrand evaluations and an error estimate. */
 static bool has_steps(const tk_method_params *p)
@@ -159,7 +159,23 @@ struct tk_writer {
     bool released;   /* tk_writer_release_results: no results dataset open */
     range *pending;  /* written since the last checkpoint */
     int n_pending, cap_pending;
+    /* a streamed layout's datasets (LAYOUT_SETS), open from its first block
+     * to its last: their chunk caches keep a partly filled chunk between
+     * blocks, so that small blocks cost no more than large ones */
+    hid_t lay[9];
+    int64_t lay_text; /* bytes of /tokens/word_text written so far */
 };
+
+/* A streamed layout's datasets, in tk_writer.lay's order. */
+enum { L_REVIEW_ID, L_LABEL, L_RATING, L_TRUNCATED, L_DOC_ID, L_TOKEN_ID, L_WORD_POS,
+       L_WORD_OFFSET, L_WORD_TEXT, L_N };
+static const char *const LAYOUT_SETS[L_N] = {
+    TK_RS_REVIEW_ID,   TK_RS_REVIEW_LABEL,  TK_RS_REVIEW_RATING,      TK_RS_REVIEW_TRUNCATED,
+    TK_RS_REVIEW_DOC_ID, TK_RS_TOKEN_ID,    TK_RS_TOKEN_WORD_POS,     TK_RS_TOKEN_WORD_OFFSET,
+    TK_RS_TOKEN_WORD_TEXT};
+_Static_assert(sizeof LAYOUT_SETS / sizeof LAYOUT_SETS[0] == sizeof((struct tk_writer *)0)->lay /
+                                                              sizeof(hid_t),
+               "one handle per streamed layout dataset");
 
 static const char *TARGET_NAMES[] = {"predicted", "label", "class"};
 static const char *OUTPUT_NAMES[] = {"prob", "logit"};
@@ -222,14 +238,34 @@ static hid_t make_dset(hid_t loc, const char *name, hid_t type, int64_t rows, in
             hsize_t per = (hsize_t)(CHUNK_ELEMS / cols > 0 ? CHUNK_ELEMS / cols : 1);
             chunk[0] = (hsize_t)rows < per ? (hsize_t)rows : per;
         }
+        /* level 1: the layout is written while the work runs, and 4 costs
+         * twice its time for a file 8% smaller */
         if (H5Pset_chunk(dcpl, rank, chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
-            H5Pset_deflate(dcpl, 4) < 0)
+            H5Pset_deflate(dcpl, DEFLATE_LEVEL) < 0)
             goto done;
     } else if (H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0) {
         goto done;
     }
     d = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
 done:
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (space >= 0)
+        H5Sclose(space);
+    return d;
+}
+
+/* A 1-D dataset of no rows that grows as it is written (a streamed
+ * layout's words, whose size the layout pass does not count). */
+static hid_t make_growing(hid_t loc, const char *name, hid_t type)
+{
+    hsize_t dims[1] = {0}, maxdims[1] = {H5S_UNLIMITED}, chunk[1] = {CHUNK_ELEMS};
+    hid_t space = H5Screate_simple(1, dims, maxdims);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t d = H5I_INVALID_HID;
+    if (space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 1, chunk) >= 0 &&
+        H5Pset_deflate(dcpl, DEFLATE_LEVEL) >= 0)
+        d = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (dcpl >= 0)
         H5Pclose(dcpl);
     if (space >= 0)
@@ -288,9 +324,19 @@ static void close_results(tk_writer *w)
         }
 }
 
+static void close_layout(tk_writer *w)
+{
+    for (int k = 0; k < L_N; k++)
+        if (w->lay[k] >= 0) {
+            H5Dclose(w->lay[k]);
+            w->lay[k] = H5I_INVALID_HID;
+        }
+}
+
 static void close_all(tk_writer *w)
 {
     close_results(w);
+    close_layout(w);
     if (w->done >= 0) {
         H5Dclose(w->done);
         w->done = H5I_INVALID_HID;
@@ -426,6 +472,8 @@ static tk_writer *writer_new(const char *path, const tk_writer_layout *layout, t
         return NULL;
     snprintf(w->path, sizeof w->path, "%s", path);
     w->file = w->done = H5I_INVALID_HID;
+    for (int k = 0; k < L_N; k++)
+        w->lay[k] = H5I_INVALID_HID;
     w->n = layout->n;
     w->t = layout->token_offset[layout->n];
     w->n_classes = layout->n_classes;
@@ -493,12 +541,13 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
     TK_H5_CHECK(tk_h5_attr_str(w->file, "job", meta->job_yaml), w->path, "write attributes");
     TK_H5_CHECK(tk_h5_attr_str(w->file, "model_path", meta->model_path), w->path,
                 "write attributes");
-    TK_H5_CHECK(tk_h5_attr_str(w->file, "model_sha256", meta->model_sha256), w->path,
+    /* a digest's size whether given or "" (tk_writer_set_digests fills it) */
+    TK_H5_CHECK(tk_h5_attr_str_sized(w->file, "model_sha256", meta->model_sha256, 65), w->path,
                 "write attributes");
     TK_H5_CHECK(tk_h5_attr_str(w->file, "dataset_path", meta->dataset_path), w->path,
                 "write attributes");
-    TK_H5_CHECK(tk_h5_attr_str(w->file, "dataset_sha256", meta->dataset_sha256), w->path,
-                "write attributes");
+    TK_H5_CHECK(tk_h5_attr_str_sized(w->file, "dataset_sha256", meta->dataset_sha256, 65),
+                w->path, "write attributes");
     TK_H5_CHECK(tk_h5_attr_str(w->file, "split", meta->split), w->path, "write attributes");
     TK_H5_CHECK(tk_h5_attr_num(w->file, "ranks", H5T_NATIVE_INT, &meta->ranks), w->path,
                 "write attributes");
@@ -581,10 +630,14 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
                                    H5T_NATIVE_INT64, w->t + 1, 0, L->token_word_offset),
                     w->path, "write " TK_RS_TOKEN_WORD_OFFSET);
         H5Dclose(d);
-        TK_H5_CHECK(d = make_write(w->file, TK_RS_TOKEN_WORD_TEXT, H5T_STD_U8LE, H5T_NATIVE_UINT8,
-                                   L->streamed ? L->n_word_bytes : L->token_word_offset[w->t], 0,
-                                   L->token_word_text),
-                    w->path, "write " TK_RS_TOKEN_WORD_TEXT);
+        if (L->streamed)
+            TK_H5_CHECK(d = make_growing(w->file, TK_RS_TOKEN_WORD_TEXT, H5T_STD_U8LE), w->path,
+                        "create " TK_RS_TOKEN_WORD_TEXT);
+        else
+            TK_H5_CHECK(d = make_write(w->file, TK_RS_TOKEN_WORD_TEXT, H5T_STD_U8LE,
+                                       H5T_NATIVE_UINT8, L->token_word_offset[w->t], 0,
+                                       L->token_word_text),
+                        w->path, "write " TK_RS_TOKEN_WORD_TEXT);
         H5Dclose(d);
         d = H5I_INVALID_HID;
     }
@@ -728,15 +781,22 @@ fail:
 }
 
 /* Rows [first, first + count) of the dataset at name (opened for the call). */
-static herr_t write_named(hid_t file, const char *name, hid_t mem_type, int64_t first, int64_t count,
-                          const void *buf)
+/* Rows [first, first + count) of the streamed layout's dataset k, opened at
+ * its first block; the words grow to take theirs. */
+static herr_t layout_write(tk_writer *w, int k, hid_t mem_type, int64_t first, int64_t count,
+                           const void *buf)
 {
-    hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
-    if (d < 0)
+    if (w->lay[k] < 0 && (w->lay[k] = H5Dopen2(w->file, LAYOUT_SETS[k], H5P_DEFAULT)) < 0)
         return -1;
-    herr_t rc = tk_h5_write_rows(d, mem_type, first, count, 0, buf);
-    H5Dclose(d);
-    return rc;
+    if (k == L_WORD_TEXT) {
+        if (first != w->lay_text)
+            return -1; /* the words come in file order */
+        hsize_t size[1] = {(hsize_t)(first + count)};
+        if (H5Dset_extent(w->lay[k], size) < 0)
+            return -1;
+        w->lay_text = first + count;
+    }
+    return count > 0 ? tk_h5_write_rows(w->lay[k], mem_type, first, count, 0, buf) : 0;
 }
 
 tk_status tk_writer_put_layout(tk_writer *w, const tk_writer_layout_block *b, tk_error *err)
@@ -747,42 +807,44 @@ tk_status tk_writer_put_layout(tk_writer *w, const tk_writer_layout_block *b, tk
         return tk_error_set(err, TK_E_INTERNAL, "%s: a layout block does not fit the file", w->path);
     int64_t t0 = w->token_offset[b->first], tc = w->token_offset[b->first + b->count] - t0;
     int64_t w0 = b->token_word_offset[0], wc = b->token_word_offset[tc] - w0;
-    TK_H5_CHECK(write_named(w->file, TK_RS_REVIEW_ID, H5T_NATIVE_INT32, b->first, b->count,
-                            b->review_id),
-                w->path, "write " TK_RS_REVIEW_ID);
-    TK_H5_CHECK(write_named(w->file, TK_RS_REVIEW_LABEL, H5T_NATIVE_INT32, b->first, b->count,
-                            b->label),
-                w->path, "write " TK_RS_REVIEW_LABEL);
-    TK_H5_CHECK(write_named(w->file, TK_RS_REVIEW_RATING, H5T_NATIVE_INT32, b->first, b->count,
-                            b->rating),
-                w->path, "write " TK_RS_REVIEW_RATING);
-    TK_H5_CHECK(write_named(w->file, TK_RS_REVIEW_TRUNCATED, H5T_NATIVE_INT32, b->first, b->count,
-                            b->truncated),
-                w->path, "write " TK_RS_REVIEW_TRUNCATED);
+    const struct {
+        int k;
+        hid_t mem;
+        int64_t first, count;
+        const void *buf;
+    } rows[] = {
+        {L_REVIEW_ID, H5T_NATIVE_INT32, b->first, b->count, b->review_id},
+        {L_LABEL, H5T_NATIVE_INT32, b->first, b->count, b->label},
+        {L_RATING, H5T_NATIVE_INT32, b->first, b->count, b->rating},
+        {L_TRUNCATED, H5T_NATIVE_INT32, b->first, b->count, b->truncated},
+        {L_DOC_ID, H5I_INVALID_HID, b->first, b->count, b->doc_id},
+        {L_TOKEN_ID, H5T_NATIVE_INT32, t0, tc, b->token_id},
+        {L_WORD_POS, H5T_NATIVE_INT32, t0, tc, b->word_pos},
+        {L_WORD_OFFSET, H5T_NATIVE_INT64, t0, tc + 1, b->token_word_offset},
+        {L_WORD_TEXT, H5T_NATIVE_UINT8, w0, wc, b->token_word_text},
+    };
     TK_H5_CHECK(strtype = H5Tcopy(H5T_C_S1), w->path, "make a string type");
     TK_H5_CHECK(H5Tset_size(strtype, H5T_VARIABLE), w->path, "make a string type");
     TK_H5_CHECK(H5Tset_cset(strtype, H5T_CSET_UTF8), w->path, "make a string type");
-    TK_H5_CHECK(write_named(w->file, TK_RS_REVIEW_DOC_ID, strtype, b->first, b->count, b->doc_id),
-                w->path, "write " TK_RS_REVIEW_DOC_ID);
-    TK_H5_CHECK(write_named(w->file, TK_RS_TOKEN_ID, H5T_NATIVE_INT32, t0, tc, b->token_id),
-                w->path, "write " TK_RS_TOKEN_ID);
-    TK_H5_CHECK(write_named(w->file, TK_RS_TOKEN_WORD_POS, H5T_NATIVE_INT32, t0, tc, b->word_pos),
-                w->path, "write " TK_RS_TOKEN_WORD_POS);
-    TK_H5_CHECK(write_named(w->file, TK_RS_TOKEN_WORD_OFFSET, H5T_NATIVE_INT64, t0, tc + 1,
-                            b->token_word_offset),
-                w->path, "write " TK_RS_TOKEN_WORD_OFFSET);
-    TK_H5_CHECK(write_named(w->file, TK_RS_TOKEN_WORD_TEXT, H5T_NATIVE_UINT8, w0, wc,
-                            b->token_word_text),
-                w->path, "write " TK_RS_TOKEN_WORD_TEXT);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        hid_t mem = rows[i].k == L_DOC_ID ? strtype : rows[i].mem;
+        if (layout_write(w, rows[i].k, mem, rows[i].first, rows[i].count, rows[i].buf) < 0) {
+            st = tk_error_set(err, TK_E_IO, "%s: HDF5 failed to write %s", w->path,
+                              LAYOUT_SETS[rows[i].k]);
+            goto fail;
+        }
+    }
     H5Tclose(strtype);
     strtype = H5I_INVALID_HID;
     /* HDF5 keeps freed buffers on its own free lists, one per size, and
      * every block has its own sizes: without this its memory grows with
      * the number of blocks, i.e. with the corpus */
     H5garbage_collect();
-    /* the last block: the layout is complete, on disk before any result */
-    if (b->first + b->count == w->n)
+    /* the last block: the layout is complete, on disk before any mark */
+    if (b->first + b->count == w->n) {
+        close_layout(w);
         TK_H5_CHECK(H5Fflush(w->file, H5F_SCOPE_GLOBAL), w->path, "flush");
+    }
     return TK_OK;
 fail:
     if (strtype >= 0)
@@ -857,6 +919,16 @@ tk_status tk_writer_release_results(tk_writer *w, tk_error *err)
     return TK_OK;
 fail:
     return st;
+}
+
+tk_status tk_writer_set_digests(tk_writer *w, const char *model_sha256,
+                                const char *dataset_sha256, tk_error *err)
+{
+    if (tk_h5_attr_str_overwrite(w->file, "model_sha256", model_sha256) < 0 ||
+        tk_h5_attr_str_overwrite(w->file, "dataset_sha256", dataset_sha256) < 0)
+        return tk_error_set(err, TK_E_IO, "%s: HDF5 failed to write the inputs' SHA-256",
+                            w->path);
+    return TK_OK;
 }
 
 tk_status tk_writer_checkpoint(tk_writer *w, tk_error *err)

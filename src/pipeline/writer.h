@@ -11,13 +11,14 @@
  * (every result sent to rank 0), and the ranks writer (slab_writer.h: each
  * computing rank pwrites its units at the regions' file addresses, after
  * tk_writer_release_results; this handle then writes only /progress/done
- * through tk_writer_mark + tk_writer_checkpoint, and finish_time). Both
- * give the same bytes.
+ * through tk_writer_mark + tk_writer_checkpoint, a streamed layout's
+ * blocks, and finish_time). Both give the same bytes.
  *
  * Everything that does not depend on the attributions (reviews, tokens,
  * vocabulary, every per-review offset) is written when the file is created
- * (a streamed layout: in blocks right after, before any result), so the
- * layout never depends on the order in which chunks complete. A
+ * (a streamed layout: in blocks after it, while the first units are
+ * explained, into datasets no unit writes), so the layout never depends on
+ * the order in which chunks complete. A
  * chunk's results go in (and with the ranks writer are synced), the file
  * is flushed, and only then is /progress/done set for its reviews. No MPI
  * here. */
@@ -70,10 +71,9 @@ typedef struct tk_writer_layout {
     const tk_faith_params *faith;/* NULL, or /faithfulness/<method>/... with K + 1 curve points */
     /* A streamed layout (rank 0 keeps a few integers per review): review_id,
      * label, rating, truncated, doc_id and the token arrays above are NULL;
-     * their rows come block by block through tk_writer_put_layout.
-     * n_word_bytes sizes /tokens/word_text. */
+     * their rows come block by block through tk_writer_put_layout, and
+     * /tokens/word_text grows with them. */
     bool streamed;
-    int64_t n_word_bytes;
 } tk_writer_layout;
 
 /* One block of a streamed layout: reviews [first, first + count) and their
@@ -173,6 +173,11 @@ tk_status tk_writer_open_resume(const char *path, const tk_writer_layout *layout
 /* Writes one block of a streamed layout (after tk_writer_create); the
  * block that ends at review n flushes the file. */
 tk_status tk_writer_put_layout(tk_writer *w, const tk_writer_layout_block *b, tk_error *err);
+
+/* The inputs' SHA-256 (64 hex digits each), for a file created with ""
+ * for them: a fresh job hashes its inputs while the work runs. */
+tk_status tk_writer_set_digests(tk_writer *w, const char *model_sha256,
+                                const char *dataset_sha256, tk_error *err);
 
 /* Writes a chunk's data (not yet marked done). */
 tk_status tk_writer_put(tk_writer *w, const tk_chunk_result *r, tk_error *err);
