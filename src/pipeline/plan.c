@@ -27,6 +27,7 @@
 void tk_plan_free(tk_plan *p)
 {
     tk_plan_layout_discard(p);
+    free(p->unit_ids);
     tk_dataset_destroy(p->ds);
     tk_model_destroy(p->model);
     free(p->index);
@@ -527,8 +528,11 @@ static tk_status layout_buf_alloc(layout_buf *b, int steps, tk_error *err)
 }
 
 /* Pass 1 of the layout, before the file exists: each selected review's
- * tokens (p->tok_off), from its ids alone, read block by block. */
-static tk_status layout_count(tk_plan *p, tk_docs_reader *rd, tk_error *err)
+ * tokens (p->tok_off), from its ids alone, read block by block; and the
+ * ids each work unit of cs reviews reads (unit_ids, for the hand-out
+ * windows). */
+static tk_status layout_count(tk_plan *p, tk_docs_reader *rd, int64_t cs, int64_t *unit_ids,
+                              tk_error *err)
 {
     size_t s = (size_t)p->steps;
     int32_t *row = tk_malloc(s, sizeof *row, err); /* (steps) one model input */
@@ -544,6 +548,7 @@ static tk_status layout_count(tk_plan *p, tk_docs_reader *rd, tk_error *err)
             const int32_t *words = tk_unit_docs_ids(&u, i, &n_words);
             int ntok = tk_prepare_input_ex(&p->spec, words, n_words, row, NULL, NULL);
             p->tok_off[r0 + i + 1] = p->tok_off[r0 + i] + ntok;
+            unit_ids[(r0 + i) / cs] += n_words;
         }
     }
     free(row);
@@ -738,17 +743,20 @@ static int cmp_unit(const void *a, const void *b)
     return (x->chunk > y->chunk) - (x->chunk < y->chunk);
 }
 
-/* Units are handed out in windows of this many consecutive units: the
- * computing ranks read their documents from the dataset file, and a
- * window's documents fit the reader's chunk caches (1,024 units of 16
- * reviews of 100 tokens: 6.5 MB of ids). */
-enum { ORDER_WINDOW = 1024 };
+/* Units are handed out in windows of consecutive units: the computing ranks
+ * read their documents from the dataset file, and a window's documents must
+ * fit the reader's chunk caches (16 MB of ids, data/dataset.c), or every
+ * unit inflates its chunks again (it did: 8% of the IG CNN job, windows of
+ * 1,024 units of 32 IMDB reviews being 30 MB of ids). A window closes at
+ * ORDER_WINDOW units or ORDER_WINDOW_IDS ids (4 MB), whichever comes first. */
+enum { ORDER_WINDOW = 1024, ORDER_WINDOW_IDS = 1 << 20 };
 
 /* Work units: contiguous runs of chunk_size reviews (so a unit's writes
  * touch one or two HDF5 chunks), handed out window by window in file order
  * and, within a window, with the most tokens first so that the last units
  * are short. Units fully done (resume) are skipped. */
-static tk_status plan_chunks(const tk_run_config *cfg, tk_plan *p, tk_error *err)
+static tk_status plan_chunks(const tk_run_config *cfg, tk_plan *p, const int64_t *unit_ids,
+                             tk_error *err)
 {
     int64_t cs = cfg->chunk_size, total = (p->n + cs - 1) / cs;
     p->order = tk_malloc((size_t)total, sizeof *p->order, err);
@@ -772,9 +780,16 @@ static tk_status plan_chunks(const tk_run_config *cfg, tk_plan *p, tk_error *err
         free(toks);
         return TK_E_NOMEM;
     }
+    int64_t window = 0, units = 0, ids = 0;
     for (int64_t k = 0; k < p->n_chunks; k++) {
         int64_t c = p->order[k];
-        keys[k] = (unit_key){.window = c / ORDER_WINDOW, .tokens = toks[c], .chunk = c};
+        if (units > 0 && (units == ORDER_WINDOW || ids + unit_ids[c] > ORDER_WINDOW_IDS)) {
+            window++;
+            units = ids = 0;
+        }
+        units++;
+        ids += unit_ids[c];
+        keys[k] = (unit_key){.window = window, .tokens = toks[c], .chunk = c};
     }
     free(toks);
     qsort(keys, (size_t)p->n_chunks, sizeof *keys, cmp_unit);
@@ -812,9 +827,11 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
         return st;
     input_spec(cfg, p, &p->spec);
     tk_docs_reader *rd = NULL;
+    int64_t cs = cfg->chunk_size;
     p->tok_off = tk_malloc((size_t)p->n + 1, sizeof *p->tok_off, err);
     p->done = tk_calloc((size_t)p->n, 1, err);
-    if (!p->tok_off || !p->done)
+    p->unit_ids = tk_calloc((size_t)((p->n + cs - 1) / cs + 1), sizeof *p->unit_ids, err);
+    if (!p->tok_off || !p->done || !p->unit_ids)
         return TK_E_NOMEM;
     /* the layout reads the selection in its order: file order unless
      * select.ids lists reviews out of order */
@@ -822,7 +839,7 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
     for (int64_t i = 1; i < p->n && ascending; i++)
         ascending = p->index[i] > p->index[i - 1];
     if ((st = tk_docs_open_ex(cfg->dataset_path, cfg->split, ascending, &rd, err)) != TK_OK ||
-        (st = layout_count(p, rd, err)) != TK_OK) {
+        (st = layout_count(p, rd, cs, p->unit_ids, err)) != TK_OK) {
         tk_docs_close(rd);
         return st;
     }
@@ -901,7 +918,10 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
         return st;
     for (int64_t i = 0; i < p->n; i++)
         p->n_done_before += p->done[i] != 0;
-    return plan_chunks(cfg, p, err);
+    st = plan_chunks(cfg, p, p->unit_ids, err);
+    free(p->unit_ids);
+    p->unit_ids = NULL;
+    return st;
 }
 
 /* DeepSHAP backgrounds: the first B train reviews, or B distinct ones drawn

@@ -35,6 +35,7 @@ typedef struct tk_plan {
     int wv_dim;
     int64_t *tok_off;       /* (n + 1) the results file's token offsets */
     int n_class_names;      /* the dataset's class names name the model's: n, else 0 */
+    int64_t *unit_ids;      /* (units) the ids each work unit reads, until the units are planned */
     int64_t n_chunks;
     int64_t *order;         /* (n_chunks) chunk numbers: windows of 1,024 in file order, most tokens first in each */
     uint8_t *done;          /* (n) */
