@@ -8,7 +8,9 @@
 #
 # Each of K kills (TOKATTR_KILLS, default 5; it_run_kill_slow runs 20):
 # a fresh run, SIGKILL at a moment drawn from [0, the reference run's
-# wall time] to the whole job (mpirun and the ranks, stopped together, as a
+# wall time] (odd kills) or from the part of it after the reference's
+# .partial appeared (even kills: the writers at work, units being marked
+# done; else most kills land in start-up and the layout) to the whole job (mpirun and the ranks, stopped together, as a
 # node crash) or to one rank alone (mpirun then ends the job itself); every
 # other time the first --resume is killed too; then --resume, on 1 or 2
 # ranks, to the end. The draws come from TOKATTR_KILL_SEED (printed, default
@@ -24,7 +26,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/it_run_kill.XXXXXX")
 
 kl_dataset || { echo "FAIL: cannot make the test dataset"; exit 1; }
 kl_reference "$work/ref" || { echo "FAIL: reference run"; exit 1; }
-echo "seed $seed, $K kills; reference run $KL_REF_MS ms on 2 ranks"
+echo "seed $seed, $K kills; reference run $KL_REF_MS ms on 2 ranks, its .partial from $KL_PARTIAL_MS ms"
 span=$KL_REF_MS
 
 out="$work/out"
@@ -33,6 +35,9 @@ kl_job "$work/job.yaml" "$out/r.h5"
 for ((i = 1; i <= K; i++)); do
     rm -f "$out"/r.h5*
     at=$(kl_rand $span)
+    if [ $((i % 2)) = 0 ] && [ "$KL_PARTIAL_MS" -lt "$span" ]; then
+        at=$((KL_PARTIAL_MS + $(kl_rand $((span - KL_PARTIAL_MS)))))
+    fi
     victim=$(kl_rand 3) # 0: the whole job, 1: rank 0 alone, 2: rank 1 alone
     kill_resume=$((i % 2 == 0))
     resume_at=$(kl_rand $span)
