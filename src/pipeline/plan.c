@@ -571,9 +571,8 @@ struct tk_plan_layout {
     int hashing;        /* the file being hashed, 2 when both are */
 };
 
-/* Bytes of the inputs hashed per step: a few milliseconds, like a step's
- * reviews. */
-enum { HASH_STEP = 1 << 20 };
+/* Bytes of the inputs hashed per step: 2 ms or so, like a step's reviews. */
+enum { HASH_STEP = 1 << 19 };
 
 static void layout_free(struct tk_plan_layout *L)
 {
@@ -677,7 +676,8 @@ static tk_status hash_step(tk_plan *p, struct tk_plan_layout *L, size_t budget, 
     return st;
 }
 
-tk_status tk_plan_layout_step(tk_plan *p, int64_t max, tk_error *err)
+tk_status tk_plan_layout_step(tk_plan *p, int64_t max, void (*poll)(void *ctx), void *ctx,
+                              tk_error *err)
 {
     struct tk_plan_layout *L = p->layout;
     if (!L)
@@ -689,6 +689,8 @@ tk_status tk_plan_layout_step(tk_plan *p, int64_t max, tk_error *err)
      * to the disk with it */
     tk_status st = hash_step(p, L, end == p->n ? SIZE_MAX : HASH_STEP, err);
     while (L->next < end && st == TK_OK) {
+        if (poll)
+            poll(ctx);
         int64_t cnt = end - L->next < LAYOUT_WRITE_BLOCK ? end - L->next : LAYOUT_WRITE_BLOCK;
         st = layout_block(p, L, L->next, cnt, err);
         L->next += cnt;
@@ -906,7 +908,7 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
             tk_plan_layout_discard(p);
             return st;
         }
-        if (p->n == 0 && (st = tk_plan_layout_step(p, 1, err)) != TK_OK) {
+        if (p->n == 0 && (st = tk_plan_layout_step(p, 1, NULL, NULL, err)) != TK_OK) {
             tk_plan_layout_discard(p);
             return st;
         }

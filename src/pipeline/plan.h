@@ -57,10 +57,13 @@ tk_status tk_plan_setup(const tk_run_config *cfg, int ranks, tk_plan *p, bool *c
 bool tk_plan_layout_pending(const tk_plan *p);
 const char *tk_plan_file_path(const tk_plan *p);
 
-/* Writes the layout of the next `max` reviews (at least one); the step
- * that writes the last one flushes the file and renames it to p->partial.
- * Needs p->ds. */
-tk_status tk_plan_layout_step(tk_plan *p, int64_t max, tk_error *err);
+/* Writes the layout of the next `max` reviews (at least one), in blocks,
+ * and hashes a piece of the inputs, calling poll(ctx) (may be NULL) between
+ * the pieces (rank 0 answers the other ranks there); the step that writes
+ * the last review flushes the file and renames it to p->partial. Needs
+ * p->ds. */
+tk_status tk_plan_layout_step(tk_plan *p, int64_t max, void (*poll)(void *ctx), void *ctx,
+                              tk_error *err);
 
 /* A layout left unfinished (a failure): the writer closed, the temporary
  * file removed. Nothing when none is pending. */

@@ -611,9 +611,10 @@ static void serve_pending(void *ctx)
         ;
 }
 
-/* Reviews of the layout written between two looks at the other ranks'
- * messages: a few milliseconds, less than a unit takes to explain, so that
- * a worker waiting for its next unit waits that long at most. */
+/* Reviews of the layout written per step, with a look at the other ranks'
+ * messages before it, between its pieces and after it: a few milliseconds
+ * between looks, less than a unit takes to explain, so that a worker's
+ * second unit in flight covers them. */
 enum { LAYOUT_STEP = 128 };
 
 /* One step of a fresh file's layout (written while the other ranks work;
@@ -623,9 +624,10 @@ enum { LAYOUT_STEP = 128 };
  * file would not be resumable). */
 static void layout_step(coord *c)
 {
-    double t0 = tk_now();
-    tk_status st = tk_plan_layout_step(c->p, LAYOUT_STEP, c->err);
-    c->layout += tk_now() - t0;
+    serve_pending(c);
+    double t0 = tk_now(), served = c->phase[TK_PHASE_RECEIVE];
+    tk_status st = tk_plan_layout_step(c->p, LAYOUT_STEP, serve_pending, c, c->err);
+    c->layout += tk_now() - t0 - (c->phase[TK_PHASE_RECEIVE] - served);
     if (st != TK_OK) {
         coord_fail(c, st);
         return;
@@ -634,6 +636,7 @@ static void layout_step(coord *c)
         /* the dataset's header was for the layout's words: freed before the work */
         tk_dataset_destroy(c->p->ds);
         c->p->ds = NULL;
+        serve_pending(c);
         checkpoint(c, true);
     }
     serve_pending(c);
