@@ -1,10 +1,13 @@
-/* core: the GEMM wrapper against a naive triple loop, error values. */
+/* core: the GEMM wrapper against a naive triple loop, error values, the
+ * HDF5 scalar attribute reader. */
 #include <CUnit/CUnit.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/gemm.h"
+#include "core/h5.h"
 #include "core/status.h"
 #include "support/testutil.h"
 
@@ -97,6 +100,39 @@ static void test_malloc_overflow_is_an_error(void)
     CU_ASSERT_EQUAL(err.status, TK_E_NOMEM);
 }
 
+/* A numeric attribute is read only when it holds one value: a stranger's
+ * array attribute of 32 int32 once went past the caller's one int32 (found
+ * by fuzz_results, corpus/results/array_start_id.txt). */
+static void test_attr_read_num_takes_one_value(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/attr.h5", tk_test_tmpdir());
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    int32_t one = 7, many[32];
+    for (int i = 0; i < 32; i++)
+        many[i] = 100 + i;
+    CU_ASSERT(tk_h5_attr_num(f, "one", H5T_NATIVE_INT32, &one) >= 0);
+    hsize_t dims[1] = {32};
+    hid_t sp = H5Screate_simple(1, dims, NULL);
+    hid_t a = H5Acreate2(f, "many", H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    CU_ASSERT_FATAL(a >= 0);
+    CU_ASSERT(H5Awrite(a, H5T_NATIVE_INT32, many) >= 0);
+    H5Aclose(a);
+    H5Sclose(sp);
+    struct {
+        int32_t v, guard[4];
+    } out = {-1, {-2, -2, -2, -2}};
+    CU_ASSERT(tk_h5_attr_read_num(f, "one", H5T_NATIVE_INT32, &out.v) >= 0);
+    CU_ASSERT_EQUAL(out.v, 7);
+    out.v = -1;
+    CU_ASSERT(tk_h5_attr_read_num(f, "many", H5T_NATIVE_INT32, &out.v) < 0);
+    CU_ASSERT_EQUAL(out.v, -1);
+    CU_ASSERT_EQUAL(out.guard[0], -2);
+    CU_ASSERT(tk_h5_attr_read_num(f, "absent", H5T_NATIVE_INT32, &out.v) < 0);
+    H5Fclose(f);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -108,6 +144,8 @@ int main(void)
         {"gemm with beta 0 ignores what C held", test_gemm_beta_zero_ignores_c},
         {"first error cause wins, prefix", test_error_first_cause_wins},
         {"malloc size overflow is an error", test_malloc_overflow_is_an_error},
+        {"a numeric attribute is read only when it holds one value",
+         test_attr_read_num_takes_one_value},
         {NULL, NULL},
     };
     tk_test_add_suite("core", cases);

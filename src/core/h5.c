@@ -130,7 +130,12 @@ herr_t tk_h5_attr_read_num(hid_t obj, const char *name, hid_t mem_type, void *va
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     if (a < 0)
         return -1;
-    herr_t rc = H5Aread(a, mem_type, value);
+    /* one value, or H5Aread writes the whole array past `value` (a
+     * stranger's start_id of 32 elements did: fuzz_results) */
+    hid_t sp = H5Aget_space(a);
+    herr_t rc = sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1 ? H5Aread(a, mem_type, value) : -1;
+    if (sp >= 0)
+        H5Sclose(sp);
     H5Aclose(a);
     return rc;
 }
