@@ -4,6 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define TK_SHA256_X86 1
+#endif
+
 /* First 32 bits of the fractional parts of the cube roots of the first 64
  * primes (FIPS 180-4, 4.2.2). */
 static const uint32_t K[64] = {
@@ -21,7 +27,7 @@ static const uint32_t K[64] = {
 
 static uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
-static void compress(uint32_t h[8], const uint8_t p[64])
+static void compress_block(uint32_t h[8], const uint8_t p[64])
 {
     uint32_t w[64]; /* message schedule */
     for (int t = 0; t < 16; t++)
@@ -55,6 +61,70 @@ static void compress(uint32_t h[8], const uint8_t p[64])
     h[7] += k;
 }
 
+void tk_sha256_blocks_portable(uint32_t h[8], const uint8_t *p, size_t n_blocks)
+{
+    for (size_t i = 0; i < n_blocks; i++)
+        compress_block(h, p + 64 * i);
+}
+
+#ifdef TK_SHA256_X86
+/* The SHA extensions (Intel since Goldmont and Ice Lake, AMD since Zen 1):
+ * about five times the portable loop, which the input digests of a job
+ * (tens of MB to GB) feel. State kept as ABEF / CDGH, four rounds per
+ * message group; the schedule of group r + 4 is made while group r runs. */
+__attribute__((target("sha,sse4.1,ssse3"))) static void blocks_shani(uint32_t h[8],
+                                                                      const uint8_t *p,
+                                                                      size_t n_blocks)
+{
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i dcba = _mm_loadu_si128((const __m128i *)&h[0]);
+    __m128i hgfe = _mm_loadu_si128((const __m128i *)&h[4]);
+    __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+    __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+    __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+    __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+    for (size_t b = 0; b < n_blocks; b++, p += 64) {
+        __m128i abef0 = abef, cdgh0 = cdgh, msg[4];
+        for (int i = 0; i < 4; i++)
+            msg[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
+        for (int r = 0; r < 16; r++) {
+            __m128i wk = _mm_add_epi32(msg[r & 3], _mm_loadu_si128((const __m128i *)&K[4 * r]));
+            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
+            if (r < 12) {
+                /* W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], t in group r + 4 */
+                __m128i t = _mm_sha256msg1_epu32(msg[r & 3], msg[(r + 1) & 3]);
+                t = _mm_add_epi32(t, _mm_alignr_epi8(msg[(r + 3) & 3], msg[(r + 2) & 3], 4));
+                msg[r & 3] = _mm_sha256msg2_epu32(t, msg[(r + 3) & 3]);
+            }
+        }
+        abef = _mm_add_epi32(abef, abef0);
+        cdgh = _mm_add_epi32(cdgh, cdgh0);
+    }
+    __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+    __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(feba, dchg, 0xF0));
+    _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+
+static bool cpu_has_sha(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
+        return false;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+#endif
+
+tk_sha256_blocks_fn tk_sha256_blocks_shani(void)
+{
+#ifdef TK_SHA256_X86
+    return cpu_has_sha() ? blocks_shani : NULL;
+#else
+    return NULL;
+#endif
+}
+
 void tk_sha256_init(tk_sha256 *s)
 {
     static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -62,6 +132,9 @@ void tk_sha256_init(tk_sha256 *s)
     memcpy(s->h, H0, sizeof H0);
     s->bytes = 0;
     s->fill = 0;
+    s->blocks = tk_sha256_blocks_shani();
+    if (!s->blocks)
+        s->blocks = tk_sha256_blocks_portable;
 }
 
 void tk_sha256_update(tk_sha256 *s, const void *data, size_t n)
@@ -76,11 +149,12 @@ void tk_sha256_update(tk_sha256 *s, const void *data, size_t n)
         n -= take;
         if (s->fill < 64)
             return;
-        compress(s->h, s->block);
+        s->blocks(s->h, s->block, 1);
         s->fill = 0;
     }
-    for (; n >= 64; p += 64, n -= 64)
-        compress(s->h, p);
+    s->blocks(s->h, p, n / 64);
+    p += n / 64 * 64;
+    n %= 64;
     memcpy(s->block, p, n);
     s->fill = n;
 }
@@ -92,13 +166,13 @@ void tk_sha256_final(tk_sha256 *s, uint8_t digest[32])
     s->block[s->fill++] = 0x80;
     if (s->fill > 56) {
         memset(s->block + s->fill, 0, 64 - s->fill);
-        compress(s->h, s->block);
+        s->blocks(s->h, s->block, 1);
         s->fill = 0;
     }
     memset(s->block + s->fill, 0, 56 - s->fill);
     for (int i = 0; i < 8; i++)
         s->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-    compress(s->h, s->block);
+    s->blocks(s->h, s->block, 1);
     for (int i = 0; i < 8; i++) {
         digest[4 * i] = (uint8_t)(s->h[i] >> 24);
         digest[4 * i + 1] = (uint8_t)(s->h[i] >> 16);

@@ -10,7 +10,17 @@
 
 #include "core/status.h"
 
+/* n_blocks 64-byte blocks of p into the chaining state h. */
+typedef void (*tk_sha256_blocks_fn)(uint32_t h[8], const uint8_t *p, size_t n_blocks);
+
+/* The portable compression, and the SHA extensions' (NULL where the CPU
+ * lacks them): tk_sha256_init picks the second when there is one; both
+ * are public so that a test compares them. */
+void tk_sha256_blocks_portable(uint32_t h[8], const uint8_t *p, size_t n_blocks);
+tk_sha256_blocks_fn tk_sha256_blocks_shani(void);
+
 typedef struct tk_sha256 {
+    tk_sha256_blocks_fn blocks;
     uint32_t h[8];       /* chaining state */
     uint64_t bytes;      /* message length so far */
     uint8_t block[64];   /* pending partial block */
