@@ -481,9 +481,9 @@ int tk_cmd_run(int argc, char **argv)
                    sum.final_path, (long long)sum.n_reviews);
         } else {
             int64_t computed = sum.n_done - sum.n_done_before;
-            printf("tokattr run: %lld reviews (%lld computed now, %lld done before) in %.1f s "
-                   "on %d rank%s: %.1f reviews/s; setup %.1f s; layout %.1f s (during the "
-                   "work); rank 0 writing %.1f s\n",
+            printf("tokattr run: %lld reviews (%lld computed now, %lld done before) in %.2f s "
+                   "on %d rank%s: %.1f reviews/s; setup %.2f s; layout %.2f s (during the "
+                   "work); rank 0 writing %.2f s\n",
                    (long long)sum.n_done, (long long)computed, (long long)sum.n_done_before,
                    sum.seconds, sum.ranks, sum.ranks == 1 ? "" : "s",
                    sum.seconds > 0 ? (double)computed / sum.seconds : 0.0, sum.setup_seconds,

@@ -186,13 +186,15 @@ static size_t result_bytes(int64_t count, int64_t tc, int n_out, int nm, int fai
 
 static void put(unsigned char **c, const void *src, size_t n)
 {
-    memcpy(*c, src, n);
+    if (n > 0) /* src may be NULL for an empty list (no synced units yet) */
+        memcpy(*c, src, n);
     *c += n;
 }
 
 static void get(const unsigned char **c, void *dst, size_t n)
 {
-    memcpy(dst, *c, n);
+    if (n > 0)
+        memcpy(dst, *c, n);
     *c += n;
 }
 
