@@ -184,6 +184,15 @@ static void test_outpath(void)
     CU_ASSERT_EQUAL(tk_outpath_check(&out2, in2, 1, &err), TK_E_INVALID);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "r.h5.partial"));
 
+    /* ... or its .partial.new, the name a run's file has until its layout
+     * is written (created with truncation) */
+    const char *fresh = write_text("q.h5.partial.new", "x");
+    tk_path_role in3[] = {{fresh, "dataset"}};
+    tk_path_role out3 = {tmp_path("q.h5"), "results file"};
+    tk_error_clear(&err);
+    CU_ASSERT_EQUAL(tk_outpath_check(&out3, in3, 1, &err), TK_E_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "q.h5.partial.new"));
+
     /* two outputs that do not exist yet but name the same file */
     tk_path_role a = {tmp_path("new.json"), "output dataset"};
     char other[4200];

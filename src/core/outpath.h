@@ -25,7 +25,8 @@ typedef struct tk_path_role {
 /* The suffixes of the siblings our writers make next to an output: the
  * results file's ".partial" (pipeline), ".tmp" (dataset, word index) and
  * ".part" (download). Checked like the output itself. */
-#define TK_OUTPATH_SIBLINGS {".partial", ".tmp", ".part"}
+/* .partial.new: a run's file until its layout is written (pipeline/plan.h) */
+#define TK_OUTPATH_SIBLINGS {".partial", ".partial.new", ".tmp", ".part"}
 
 /* True when a and b name the same existing file (same device and inode,
  * symlinks followed), or, when neither exists yet, the same name in the
