@@ -25,6 +25,7 @@
 #include "pipeline/slab_writer.h"
 #include "pipeline/stop_deadline.h"
 #include "pipeline/unit_input.h"
+#include "pipeline/wire.h"
 #include "pipeline/writer.h"
 
 /* The one piece of global mutable state: a signal handler can reach
@@ -170,124 +171,6 @@ static tk_status worker_unit(worker *w, const int64_t *pos, int64_t first, int64
     return tk_compute_chunk(w->comp, w->ids, w->labels, first, count, poll, poll_ctx, err);
 }
 
-/* ---- messages ------------------------------------------------------------- */
-
-/* A result travels as one byte message: header then the arrays of
- * tk_chunk_result in declaration order. */
-enum { RES_HEADER = 5 }; /* int64: first, count, tc, chunk, stop-signal */
-
-static size_t result_bytes(int64_t count, int64_t tc, int n_out, int nm, int faith_k1)
-{
-    size_t faith = faith_k1 > 0 ? (size_t)count * 4 * (2 * (size_t)faith_k1 + 3) : 0;
-    return RES_HEADER * 8 + (size_t)count * (size_t)n_out * 4 + (size_t)count * 4 +
-           (size_t)nm * ((size_t)count * 4 + (size_t)tc * 4 + (size_t)count * 4 +
-                         (size_t)count * 8 * 3 + faith + (size_t)count * (4 + 8));
-}
-
-static void put(unsigned char **c, const void *src, size_t n)
-{
-    if (n > 0) /* src may be NULL for an empty list (no synced units yet) */
-        memcpy(*c, src, n);
-    *c += n;
-}
-
-static void get(const unsigned char **c, void *dst, size_t n)
-{
-    if (n > 0)
-        memcpy(dst, *c, n);
-    *c += n;
-}
-
-/* The arrays of a chunk result in wire order with their sizes in bytes. One
- * list serves packing and unpacking, so the two directions cannot drift
- * apart (a field added to one side only would shift every later array). */
-typedef struct wire_field {
-    void *data;
-    size_t bytes;
-} wire_field;
-
-enum { RES_MAX_FIELDS = 15 };
-
-static int result_fields(const tk_chunk_result *r, wire_field *f)
-{
-    size_t cnt = (size_t)r->count, nm = (size_t)r->n_methods;
-    int n = 0;
-    f[n++] = (wire_field){r->prob, cnt * (size_t)r->n_classes * 4};
-    f[n++] = (wire_field){r->predicted, cnt * 4};
-    f[n++] = (wire_field){r->target, nm * cnt * 4};
-    f[n++] = (wire_field){r->score, nm * (size_t)r->tc * 4};
-    f[n++] = (wire_field){r->padding_score, nm * cnt * 4};
-    f[n++] = (wire_field){r->axiom_error, nm * cnt * 8};
-    f[n++] = (wire_field){r->f_input, nm * cnt * 8};
-    f[n++] = (wire_field){r->f_baseline, nm * cnt * 8};
-    f[n++] = (wire_field){r->steps, nm * cnt * 4};
-    f[n++] = (wire_field){r->error_estimate, nm * cnt * 8};
-    if (r->faith_k1 > 0) {
-        size_t k1 = (size_t)r->faith_k1;
-        f[n++] = (wire_field){r->faith_curve, nm * cnt * k1 * 4};
-        f[n++] = (wire_field){r->faith_random, nm * cnt * k1 * 4};
-        f[n++] = (wire_field){r->faith_aopc, nm * cnt * 4};
-        f[n++] = (wire_field){r->faith_comp, nm * cnt * 4};
-        f[n++] = (wire_field){r->faith_suff, nm * cnt * 4};
-    }
-    return n;
-}
-
-static size_t pack_result(const tk_chunk_result *r, int64_t chunk, int64_t stop,
-                          unsigned char *buf)
-{
-    unsigned char *c = buf;
-    int64_t h[RES_HEADER] = {r->first, r->count, r->tc, chunk, stop};
-    put(&c, h, sizeof h);
-    wire_field f[RES_MAX_FIELDS];
-    int n = result_fields(r, f);
-    for (int i = 0; i < n; i++)
-        put(&c, f[i].data, f[i].bytes);
-    return (size_t)(c - buf);
-}
-
-static void unpack_result(const unsigned char *buf, tk_chunk_result *r, int64_t *chunk,
-                          int64_t *stop)
-{
-    const unsigned char *c = buf;
-    int64_t h[RES_HEADER];
-    get(&c, h, sizeof h);
-    r->first = h[0];
-    r->count = h[1];
-    r->tc = h[2];
-    *chunk = h[3];
-    *stop = h[4];
-    wire_field f[RES_MAX_FIELDS];
-    int n = result_fields(r, f);
-    for (int i = 0; i < n; i++)
-        get(&c, f[i].data, f[i].bytes);
-}
-
-/* ---- the ranks writer's messages ------------------------------------------
- * Small, whatever a unit's size: a computing rank writes its unit itself
- * (slab_writer.h) and tells rank 0 only which reviews it wrote and which
- * it has synced, with the unit's partial statistics (run_stats.h).
- * "written" (TAG_RESULT): int64 {first, count, chunk, stop, n_synced},
- *   n_synced (first, count) pairs, then the unit's tk_run_method_stats
- *   (one per method, at most 16); count 0 is the first request.
- * "synced" (TAG_SYNCED), a rank's last message, after STOP: int64
- *   {n_synced, failed}, the pairs, and when failed the error message.
- * Only synced units are marked done: nothing is marked before it is on
- * disk. */
-enum { SYNC_MAX = 1024 };   /* units a rank holds unsynced: bounds the messages */
-enum { WRITTEN_HEADER = 5, SYNCED_HEADER = 2 };
-
-static int stat_methods(int n_methods)
-{
-    return n_methods < 16 ? n_methods : 16;
-}
-
-static size_t written_bytes(int n_methods)
-{
-    return WRITTEN_HEADER * 8 + (size_t)SYNC_MAX * 16 +
-           (size_t)stat_methods(n_methods) * sizeof(tk_run_method_stats);
-}
-
 /* ---- rank 0: the queue and the writer -------------------------------------- */
 
 typedef struct coord {
@@ -313,7 +196,6 @@ typedef struct coord {
     MPI_Request *wreq;
     int *wslot;           /* (ranks) the slot of each rank's next work message */
     tk_chunk_result in;   /* a worker's result, unpacked (root writer) */
-    tk_run_method_stats unit_stats[16]; /* a "written" message's (ranks writer) */
     int since_ckpt;
     double last_ckpt;     /* tk_now() of the last flush */
     int64_t n_done;       /* reviews written (the progress bar) */
@@ -376,7 +258,6 @@ static void send_work(coord *c, int dest)
      * its "synced" message first */
     if (!take_chunk(c, &chunk, &first, &count) && !c->ranks_writer)
         c->active--;
-    int64_t h[4] = {chunk, first, count, c->p->tok_off[first]};
     tk_error *err = c->err;
     tk_status st = TK_OK;
     /* the slot's last message went two requests ago: that rank has answered
@@ -384,12 +265,15 @@ static void send_work(coord *c, int dest)
     int slot = dest * REQUESTS_IN_FLIGHT + c->wslot[dest];
     c->wslot[dest] = (c->wslot[dest] + 1) % REQUESTS_IN_FLIGHT;
     MPICHK(MPI_Wait(&c->wreq[slot], MPI_STATUS_IGNORE));
-    unsigned char *msg = c->wbuf + (size_t)slot * c->wbuf_size, *b = msg;
-    put(&b, h, sizeof h);
-    put(&b, c->p->index + first, (size_t)count * 8);
-    if (count > 0)
-        put(&b, c->p->tok_off + first, (size_t)(count + 1) * 8);
-    MPICHK(MPI_Isend(msg, (int)(b - msg), MPI_BYTE, dest, TAG_WORK, c->comm, &c->wreq[slot]));
+    unsigned char *msg = c->wbuf + (size_t)slot * c->wbuf_size;
+    tk_wire_work wk = {.chunk = chunk,
+                       .first = first,
+                       .count = count,
+                       .tok0 = c->p->tok_off[first],
+                       .pos = c->p->index + first,
+                       .tok_off = c->p->tok_off + first};
+    size_t n = tk_wire_pack_work(&wk, msg);
+    MPICHK(MPI_Isend(msg, (int)n, MPI_BYTE, dest, TAG_WORK, c->comm, &c->wreq[slot]));
     return;
 fail:
     coord_fail(c, st);
@@ -450,7 +334,7 @@ static void checkpoint(coord *c, bool force)
 static void unit_in(coord *c, const tk_chunk_result *r, int64_t count)
 {
     if (r)
-        tk_run_stats_add(c->sum->methods, stat_methods(r->n_methods), c->cfg->methods, r,
+        tk_run_stats_add(c->sum->methods, tk_wire_stat_methods(r->n_methods), c->cfg->methods, r,
                          c->p->tok_off + r->first);
     c->n_done += count;
     tk_progress_update(&c->prog, c->n_done);
@@ -469,7 +353,7 @@ static void record(coord *c, const tk_chunk_result *r)
         worker *w = c->self;
         st = tk_slab_put(w->slab, r, c->p->tok_off[r->first], c->err);
         w->phase[TK_PHASE_WRITE] += tk_now() - t0;
-        if (st == TK_OK && tk_slab_unsynced(w->slab) >= SYNC_MAX)
+        if (st == TK_OK && tk_slab_unsynced(w->slab) >= TK_WIRE_SYNC_MAX)
             checkpoint(c, true);
     } else {
         st = tk_writer_put(c->p->writer, r, c->err);
@@ -500,46 +384,40 @@ static tk_status mark_synced(coord *c, const int64_t *pairs, int64_t n, int src)
     return TK_OK;
 }
 
-/* A ranks writer's message (tag TAG_RESULT "written" or TAG_SYNCED), in
- * c->rbuf. Returns the "written" message's stop flag. */
+/* A ranks writer's message (tag TAG_RESULT "written" or TAG_SYNCED, wire.h),
+ * in c->rbuf. Returns the "written" message's stop flag. */
 static int64_t take_ranks_message(coord *c, int tag, int bytes, int src)
 {
     tk_error *err = c->err;
-    int nstat = stat_methods(c->cfg->n_methods);
-    const unsigned char *b = c->rbuf;
-    int64_t h[WRITTEN_HEADER] = {0};
-    size_t head = (tag == TAG_SYNCED ? SYNCED_HEADER : WRITTEN_HEADER) * 8;
-    if ((size_t)bytes < head)
-        goto bad;
-    get(&b, h, head);
-    int64_t n_synced = tag == TAG_SYNCED ? h[0] : h[4];
-    size_t want = head + (size_t)(n_synced > 0 ? n_synced : 0) * 16 +
-                  (tag == TAG_SYNCED ? 0 : (size_t)nstat * sizeof(tk_run_method_stats));
-    if (n_synced < 0 || n_synced > SYNC_MAX || (size_t)bytes < want ||
-        (tag != TAG_SYNCED && (size_t)bytes != want))
-        goto bad;
-    tk_status st = c->st == TK_OK ? mark_synced(c, (const int64_t *)b, n_synced, src) : TK_OK;
-    b += (size_t)n_synced * 16;
-    if (st != TK_OK)
-        coord_fail(c, st);
+    tk_status st;
     if (tag == TAG_SYNCED) {
-        if (h[1] && c->st == TK_OK) {
-            c->rbuf[bytes - 1] = '\0';
-            tk_error_set(err, TK_E_IO, "rank %d: %s", src, (const char *)b);
+        tk_wire_synced m;
+        if ((st = tk_wire_parse_synced(c->rbuf, (size_t)bytes, &m, err)) != TK_OK)
+            goto bad;
+        st = c->st == TK_OK ? mark_synced(c, m.synced, m.n_synced, src) : TK_OK;
+        if (st != TK_OK)
+            coord_fail(c, st);
+        if (m.failed && c->st == TK_OK) {
+            tk_error_set(err, TK_E_IO, "rank %d: %s", src, m.message);
             coord_fail(c, TK_E_IO);
         }
         c->active--;
         return 0;
     }
-    if (h[1] > 0) {
-        get(&b, c->unit_stats, (size_t)nstat * sizeof(tk_run_method_stats));
-        tk_run_stats_merge(c->sum->methods, c->unit_stats, nstat);
-        c->received += h[1];
-        unit_in(c, NULL, h[1]);
+    tk_wire_written m;
+    if ((st = tk_wire_parse_written(c->rbuf, (size_t)bytes, c->cfg->n_methods, &m, err)) != TK_OK)
+        goto bad;
+    st = c->st == TK_OK ? mark_synced(c, m.synced, m.n_synced, src) : TK_OK;
+    if (st != TK_OK)
+        coord_fail(c, st);
+    if (m.count > 0) {
+        tk_run_stats_merge(c->sum->methods, m.stats, tk_wire_stat_methods(c->cfg->n_methods));
+        c->received += m.count;
+        unit_in(c, NULL, m.count);
     }
-    return h[3];
+    return m.stop;
 bad:
-    tk_error_set(err, TK_E_INTERNAL, "rank %d sent a malformed message (%d bytes)", src, bytes);
+    tk_error_prefix(err, "rank %d sent a malformed message", src);
     coord_fail(c, TK_E_INTERNAL);
     MPI_Abort(MPI_COMM_WORLD, 1);
     return 0;
@@ -580,7 +458,7 @@ static bool serve_one(coord *c, bool wait)
     if (c->ranks_writer)
         stop = take_ranks_message(c, s.MPI_TAG, bytes, s.MPI_SOURCE);
     else
-        unpack_result(c->rbuf, &c->in, &chunk, &stop);
+        tk_wire_unpack_result(c->rbuf, &c->in, &chunk, &stop);
     c->phase[TK_PHASE_RECEIVE] += tk_now() - t0;
     c->cpu[TK_PHASE_RECEIVE] += cpu_now() - u0;
     if (!c->ranks_writer)
@@ -686,7 +564,7 @@ static tk_status coordinate(coord *c, worker *self, tk_error *err)
 static bool sync_due(const worker *w)
 {
     int held = tk_slab_unsynced(w->slab);
-    return held > 0 && (held >= SYNC_MAX || (w->since_sync >= w->ckpt_every &&
+    return held > 0 && (held >= TK_WIRE_SYNC_MAX || (w->since_sync >= w->ckpt_every &&
                                              tk_now() - w->last_sync >= w->ckpt_seconds));
 }
 
@@ -699,22 +577,6 @@ static tk_status worker_sync(worker *w, const int64_t **units, int *n, tk_error 
     w->phase[TK_PHASE_FLUSH] += w->last_sync - t0;
     w->since_sync = 0;
     return st;
-}
-
-/* The ranks writer's "written" message of the unit r (NULL: the first
- * request), with the units just synced (n_synced, 2). */
-static size_t pack_written(const worker *w, const tk_chunk_result *r, int64_t chunk,
-                           const int64_t *synced, int n_synced, const tk_run_method_stats *ms,
-                           unsigned char *buf)
-{
-    unsigned char *b = buf;
-    int nstat = stat_methods(w->n_methods);
-    int64_t h[WRITTEN_HEADER] = {r ? r->first : 0, r ? r->count : 0, chunk, stop_signal != 0,
-                                 n_synced};
-    put(&b, h, sizeof h);
-    put(&b, synced, (size_t)n_synced * 16);
-    put(&b, ms, (size_t)nstat * sizeof *ms);
-    return (size_t)(b - buf);
 }
 
 /* A worker's unit written (ranks writer), synced when due, and its
@@ -733,10 +595,14 @@ static tk_status worker_write(worker *w, const tk_chunk_result *r, int64_t t0,
     int n_units = 0;
     if (sync_due(w) && (st = worker_sync(w, &units, &n_units, err)) != TK_OK)
         return st;
-    tk_run_method_stats part[16];
-    memset(part, 0, sizeof part);
-    tk_run_stats_add(part, stat_methods(w->n_methods), w->methods, r, tok_off);
-    *n = pack_written(w, r, chunk, units, n_units, part, buf);
+    tk_wire_written m = {.first = r->first,
+                         .count = r->count,
+                         .chunk = chunk,
+                         .stop = stop_signal != 0,
+                         .n_synced = n_units,
+                         .synced = units};
+    tk_run_stats_add(m.stats, tk_wire_stat_methods(w->n_methods), w->methods, r, tok_off);
+    *n = tk_wire_pack_written(&m, w->n_methods, buf);
     return TK_OK;
 }
 
@@ -744,9 +610,9 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
 {
     tk_status st = TK_OK, failed = TK_OK;
     size_t s = (size_t)w->steps, cs = (size_t)w->cs;
-    size_t wmax = 4 * 8 + cs * 8 + (cs + 1) * 8;
-    size_t rmax = w->slab ? written_bytes(w->n_methods) + TK_ERROR_MAX
-                          : result_bytes(w->cs, (int64_t)(cs * s), w->n_out, w->n_methods,
+    size_t wmax = tk_wire_work_bytes(w->cs);
+    size_t rmax = w->slab ? tk_wire_written_bytes(w->n_methods) + TK_ERROR_MAX
+                          : tk_wire_result_bytes(w->cs, (int64_t)(cs * s), w->n_out, w->n_methods,
                                          tk_compute_result(w->comp)->faith_k1);
     unsigned char *wbuf = tk_malloc(wmax, 1, err), *rbuf = tk_malloc(rmax, 1, err);
     int64_t *pos = tk_malloc(cs, sizeof *pos, err);      /* (cs) a unit's split positions */
@@ -758,13 +624,12 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
     /* the first request is an empty result */
     size_t n;
     if (w->slab) {
-        tk_run_method_stats none[16];
-        memset(none, 0, sizeof none);
-        n = pack_written(w, NULL, -1, NULL, 0, none, rbuf);
+        tk_wire_written none = {.chunk = -1};
+        n = tk_wire_pack_written(&none, w->n_methods, rbuf);
     } else {
         tk_chunk_result empty = *tk_compute_result(w->comp);
         empty.count = empty.tc = 0;
-        n = pack_result(&empty, -1, 0, rbuf);
+        n = tk_wire_pack_result(&empty, -1, 0, rbuf);
     }
     /* Two requests in flight: the next unit is already here when one is
      * done, however long rank 0 takes to answer (a step of the layout,
@@ -776,27 +641,32 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
     w->last_sync = t_wait;
     int stops = 0;
     for (;;) {
-        MPICHK(MPI_Recv(wbuf, (int)wmax, MPI_BYTE, ROOT, TAG_WORK, comm, MPI_STATUS_IGNORE));
+        MPI_Status ms;
+        MPICHK(MPI_Recv(wbuf, (int)wmax, MPI_BYTE, ROOT, TAG_WORK, comm, &ms));
         double t_compute = tk_now();
         w->phase[TK_PHASE_WAIT] += t_compute - t_wait;
-        int64_t h[4];
-        const unsigned char *c = wbuf;
-        get(&c, h, sizeof h);
-        if (h[2] == 0) {
+        int got = 0;
+        MPICHK(MPI_Get_count(&ms, MPI_BYTE, &got));
+        tk_wire_work wk;
+        if ((st = tk_wire_parse_work(wbuf, (size_t)got, w->cs, &wk, pos, tok, err)) != TK_OK) {
+            /* rank 0 is not speaking this format: nobody can go on */
+            fprintf(stderr, "tokattr run: rank 0 sent a malformed message: %s\n", err->msg);
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
+        if (wk.count == 0) {
             if (++stops == REQUESTS_IN_FLIGHT)
                 break;
             continue;
         }
-        get(&c, pos, (size_t)h[2] * 8);
-        get(&c, tok, (size_t)(h[2] + 1) * 8);
         tk_error werr = {0};
-        tk_status cst = worker_unit(w, pos, h[1], h[2], NULL, NULL, &werr);
+        tk_status cst = worker_unit(w, wk.pos, wk.first, wk.count, NULL, NULL, &werr);
         t_wait = tk_now();
         w->phase[TK_PHASE_COMPUTE] += t_wait - t_compute;
         if (cst == TK_OK && w->slab)
-            cst = worker_write(w, tk_compute_result(w->comp), h[3], tok, h[0], rbuf, &n, &werr);
+            cst = worker_write(w, tk_compute_result(w->comp), wk.tok0, wk.tok_off, wk.chunk,
+                               rbuf, &n, &werr);
         else if (cst == TK_OK)
-            n = pack_result(tk_compute_result(w->comp), h[0], stop_signal != 0, rbuf);
+            n = tk_wire_pack_result(tk_compute_result(w->comp), wk.chunk, stop_signal != 0, rbuf);
         if (cst != TK_OK) {
             failed = cst;
             tk_error_set(err, cst, "%s", werr.msg);
@@ -812,13 +682,12 @@ static tk_status work(worker *w, MPI_Comm comm, tk_error *err)
         const int64_t *units = NULL;
         int n_units = 0;
         tk_status sst = worker_sync(w, &units, &n_units, &serr);
-        int64_t h[SYNCED_HEADER] = {n_units, sst != TK_OK};
-        unsigned char *b = rbuf;
-        put(&b, h, sizeof h);
-        put(&b, units, (size_t)n_units * 16);
-        if (sst != TK_OK)
-            put(&b, serr.msg, strlen(serr.msg) + 1);
-        MPICHK(MPI_Send(rbuf, (int)(b - rbuf), MPI_BYTE, ROOT, TAG_SYNCED, comm));
+        tk_wire_synced m = {.n_synced = n_units,
+                            .synced = units,
+                            .failed = sst != TK_OK,
+                            .message = serr.msg};
+        n = tk_wire_pack_synced(&m, rbuf);
+        MPICHK(MPI_Send(rbuf, (int)n, MPI_BYTE, ROOT, TAG_SYNCED, comm));
     }
     st = failed;
 fail:
@@ -1343,11 +1212,11 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         size_t cs = (size_t)cfg->chunk_size, s = (size_t)steps;
         int faith_k1 = cfg->faith ? cfg->faith->k_max + 1 : 0;
         /* the ranks writer's messages are small: rank 0 holds no result */
-        c.rbuf_size = (ranks_writer ? written_bytes(cfg->n_methods)
-                                    : result_bytes(cfg->chunk_size, (int64_t)(cs * s),
+        c.rbuf_size = (ranks_writer ? tk_wire_written_bytes(cfg->n_methods)
+                                    : tk_wire_result_bytes(cfg->chunk_size, (int64_t)(cs * s),
                                                    model->n_outputs, cfg->n_methods, faith_k1)) +
                       TK_ERROR_MAX;
-        c.wbuf_size = 4 * 8 + cs * 8 + (cs + 1) * 8;
+        c.wbuf_size = tk_wire_work_bytes(cfg->chunk_size);
         c.rbuf = tk_malloc(c.rbuf_size, 1, err);
         size_t slots = (size_t)size * REQUESTS_IN_FLIGHT;
         c.wbuf = tk_malloc(slots, c.wbuf_size, err);
