@@ -143,12 +143,14 @@ mpirun -n 1 "$TOKATTR_BIN" run "$work/a/job.yaml" --force --shared "$TOKATTR_SHA
 # what; the job key table says so)
 set +e
 source "$TOKATTR_SOURCE/tests/support/kill_lib.sh"
-# kill_lib's job with a heavier IG: since the CNN's IG got faster the
-# standard job is mostly start-up, and a kill at a fraction of its time
-# rarely lands with some but not all units done
-KL_IG_STEPS=64
+# kill_lib's job with a heavier IG: the standard job is mostly start-up and
+# the layout, and the kills land after the reference run's .partial
+# appeared (units are marked done from then on), so that one finds some
+# but not all units done
+KL_IG_STEPS=512
 kl_dataset || die "cannot make the kill test dataset"
 kl_reference "$work/kref" || die "reference run"
+echo "kill reference: $KL_REF_MS ms on 2 ranks, its .partial from $KL_PARTIAL_MS ms"
 for from in ranks root; do
     [ $from = ranks ] && to=root || to=ranks
     d="$work/switch-$from"
@@ -159,11 +161,12 @@ for from in ranks root; do
         kl_job "$d/job.yaml" "$d/r.h5"
         echo "writer: $from" >> "$d/job.yaml"
         kl_start 2 "$d/run.log" "$TOKATTR_BIN" run "$d/job.yaml" --shared "$TOKATTR_SHARED" --quiet
-        kl_ms_sleep $((KL_REF_MS * pct / 100))
+        kl_ms_sleep $((KL_PARTIAL_MS + (KL_REF_MS - KL_PARTIAL_MS) * pct / 100))
         kl_kill_job "$KL_PID"
         n=$(/usr/bin/python3 -c "import h5py,sys; print(int(h5py.File(sys.argv[1],'r')['/progress/done'][()].sum()))" \
             "$d/r.h5.partial" 2>/dev/null)
         [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -lt 300 ] && { killed=$n; break; }
+        echo "  $from writer, kill at $pct% of the marking: ${n:-no file} done"
     done
     [ -n "$killed" ] || { die "$from: no kill left a partly done file"; continue; }
     sed -i "s/^writer: $from/writer: $to/" "$d/job.yaml"

@@ -512,6 +512,13 @@ static void writer_free(tk_writer *w)
     free(w);
 }
 
+/* A SHA-256 attribute sized for 64 hex digits, so that an empty one can be
+ * filled in place later; NULL writes none. */
+static herr_t attr_digest(hid_t obj, const char *name, const char *hex)
+{
+    return hex ? tk_h5_attr_str_sized(obj, name, hex, 65) : 0;
+}
+
 tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk_writer_meta *meta,
                            tk_writer **out, tk_error *err)
 {
@@ -541,13 +548,14 @@ tk_status tk_writer_create(const char *path, const tk_writer_layout *L, const tk
     TK_H5_CHECK(tk_h5_attr_str(w->file, "job", meta->job_yaml), w->path, "write attributes");
     TK_H5_CHECK(tk_h5_attr_str(w->file, "model_path", meta->model_path), w->path,
                 "write attributes");
-    /* a digest's size whether given or "" (tk_writer_set_digests fills it) */
-    TK_H5_CHECK(tk_h5_attr_str_sized(w->file, "model_sha256", meta->model_sha256, 65), w->path,
+    /* a digest's size whether given or "" (tk_writer_set_digests fills it);
+     * none when the caller has none (NULL) */
+    TK_H5_CHECK(attr_digest(w->file, "model_sha256", meta->model_sha256), w->path,
                 "write attributes");
     TK_H5_CHECK(tk_h5_attr_str(w->file, "dataset_path", meta->dataset_path), w->path,
                 "write attributes");
-    TK_H5_CHECK(tk_h5_attr_str_sized(w->file, "dataset_sha256", meta->dataset_sha256, 65),
-                w->path, "write attributes");
+    TK_H5_CHECK(attr_digest(w->file, "dataset_sha256", meta->dataset_sha256), w->path,
+                "write attributes");
     TK_H5_CHECK(tk_h5_attr_str(w->file, "split", meta->split), w->path, "write attributes");
     TK_H5_CHECK(tk_h5_attr_num(w->file, "ranks", H5T_NATIVE_INT, &meta->ranks), w->path,
                 "write attributes");
