@@ -304,8 +304,9 @@ static void print_nodes_and_timers(const tk_run_summary *s, int64_t computed)
     if (computed <= 0)
         return;
     /* receiving is paid for the reviews other ranks computed, writing and
-     * flushing for all; in wall time and in CPU time (the cost on a core
-     * of its own, when others share rank 0's) */
+     * flushing for all, the layout for every review of the file (none on a
+     * resume); in wall time and in CPU time (the cost on a core of its own,
+     * when others share rank 0's) */
     for (int cpu = 0; cpu < 2; cpu++) {
         /* rank 0 as the coordinator: a ranks writer's own pwrite and sync
          * when it computes too are its computing side's (the phase table) */
@@ -313,9 +314,12 @@ static void print_nodes_and_timers(const tk_run_summary *s, int64_t computed)
         double tr = t[TK_PHASE_RECEIVE], tw = t[TK_PHASE_WRITE], tf = t[TK_PHASE_FLUSH];
         double recv = s->root_received > 0 ? tr / (double)s->root_received : 0;
         double write = tw / (double)computed, flush = tf / (double)computed;
-        double per = recv + write + flush;
-        printf("  rank 0 per review (%s): receive %.4f + write %.4f + flush %.4f = %.4f ms",
-               cpu ? "CPU" : "wall", 1e3 * recv, 1e3 * write, 1e3 * flush, 1e3 * per);
+        double lay = (cpu ? s->layout_cpu_seconds : s->layout_seconds) /
+                     (double)(s->n_reviews > 0 ? s->n_reviews : 1);
+        double per = recv + write + flush + lay;
+        printf("  rank 0 per review (%s): receive %.4f + write %.4f + flush %.4f + layout %.4f "
+               "= %.4f ms",
+               cpu ? "CPU" : "wall", 1e3 * recv, 1e3 * write, 1e3 * flush, 1e3 * lay, 1e3 * per);
         if (per > 0)
             printf(": saturates at %.0f reviews/s", 1.0 / per);
         if (s->root_flushes > 0)

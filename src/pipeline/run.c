@@ -207,6 +207,7 @@ typedef struct coord {
     int64_t received;     /* reviews received from other ranks */
     int64_t flushes;      /* checkpoints */
     double layout;        /* seconds spent writing the layout while the work ran */
+    double layout_cpu;    /* the same in CPU time */
     tk_run_summary *sum;
 } coord;
 
@@ -505,9 +506,11 @@ enum { LAYOUT_STEP = 128 };
 static void layout_step(coord *c)
 {
     serve_pending(c);
-    double t0 = tk_now(), served = c->phase[TK_PHASE_RECEIVE];
+    double t0 = tk_now(), u0 = cpu_now();
+    double served = c->phase[TK_PHASE_RECEIVE], served_cpu = c->cpu[TK_PHASE_RECEIVE];
     tk_status st = tk_plan_layout_step(c->p, LAYOUT_STEP, serve_pending, c, c->err);
     c->layout += tk_now() - t0 - (c->phase[TK_PHASE_RECEIVE] - served);
+    c->layout_cpu += cpu_now() - u0 - (c->cpu[TK_PHASE_RECEIVE] - served_cpu);
     if (st != TK_OK) {
         coord_fail(c, st);
         return;
@@ -1243,6 +1246,7 @@ tk_status tk_run(int *argc, char ***argv, const tk_run_config *cfg, tk_run_summa
         tk_progress_finish(&c.prog);
         sum->root_busy_seconds = c.busy;
         sum->layout_seconds = c.layout;
+        sum->layout_cpu_seconds = c.layout_cpu;
         st = finish_root(cfg, &c, sum, err);
     } else {
         st = work(&w, world, err);

@@ -145,6 +145,7 @@ typedef struct tk_run_summary {
     double seconds;       /* wall time of the work phase */
     double setup_seconds; /* reading, checks, file creation, weights sharing */
     double layout_seconds; /* rank 0 writing the file's layout, while the work ran */
+    double layout_cpu_seconds; /* the same in CPU time */
     double root_busy_seconds; /* rank 0's time receiving and writing results */
     tk_run_timer timers[TK_PHASE_N];
     int64_t root_received;/* reviews whose results rank 0 received from other ranks */

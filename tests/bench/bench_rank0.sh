@@ -1,6 +1,7 @@
 #!/bin/bash
 # Benchmark (not a test): rank 0's cost per review - receiving a result,
-# putting it into the file, flushing - for saliency, IG-50 and epsilon-LRP
+# putting it into the file, flushing, and writing the file's layout (which
+# it does during the work) - for saliency, IG-50 and epsilon-LRP
 # on the CNN, from the run's own timers (the `rank 0 per review` line and
 # the phase table `tokattr run` prints), and the cluster rate at which
 # rank 0 would saturate (1 / that cost), for both results writers side by
@@ -22,7 +23,7 @@
 # Receiving is paid per review another rank computed, writing and flushing
 # per review; flushes happen every checkpoint_seconds (2 s), so their share
 # per review shrinks as the rate grows: "sat, 2 s" is the rate at which
-# receive + write per review plus one flush per 2 s fill rank 0 (assuming
+# receive + write + layout per review plus one flush per 2 s fill rank 0 (assuming
 # a flush costs what it cost here). Each figure is given in wall time
 # and in rank 0's CPU time (user + system): on a core shared with other
 # processes the wall figures include the time rank 0 waited for the core,
@@ -49,8 +50,8 @@ trap 'rm -rf "$work"' EXIT
 echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
      "$(grep -c ^processor /proc/cpuinfo) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "CNN (imdb_cnn.h5), $count test reviews, $ranks ranks, chunk_size 16, checkpoint_seconds 2"
-printf "%-9s %-6s %-5s %8s %10s %9s %9s %9s %9s %11s %8s %9s %12s\n" method writer clock seconds \
-    reviews/s "recv ms" "write ms" "flush ms" "total ms" saturation "rank0 %" "ms/flush" "sat, 2 s"
+printf "%-9s %-6s %-5s %8s %10s %9s %9s %9s %9s %9s %11s %8s %9s %12s\n" method writer clock seconds \
+    reviews/s "recv ms" "write ms" "flush ms" "layout ms" "total ms" saturation "rank0 %" "ms/flush" "sat, 2 s"
 declare -A job_rate cpu_total
 for m in saliency ig50 lrp; do
   for wr in root ranks; do
@@ -77,18 +78,18 @@ YAML
     rate=$(sed -n 's/.*: \([0-9.]*\) reviews\/s.*/\1/p' <<<"$line")
     for clock in wall CPU; do
         r0=$(grep "rank 0 per review ($clock)" "$work/$m.log")
-        read -r recv write flush total sat < <(sed -n \
-            's/.*receive \([0-9.]*\) + write \([0-9.]*\) + flush \([0-9.]*\) = \([0-9.]*\) ms: saturates at \([0-9]*\).*/\1 \2 \3 \4 \5/p' <<<"$r0")
+        read -r recv write flush lay total sat < <(sed -n \
+            's/.*receive \([0-9.]*\) + write \([0-9.]*\) + flush \([0-9.]*\) + layout \([0-9.]*\) = \([0-9.]*\) ms: saturates at \([0-9]*\).*/\1 \2 \3 \4 \5 \6/p' <<<"$r0")
         # share of the run's wall time rank 0 spent on results
         busy=$(awk -v t="$total" -v r="$rate" 'BEGIN { printf "%.1f", t * r / 10 }')
         # flushes come every checkpoint_seconds whatever the rate: at
         # saturation a flush costs its time once per 2 s, the rest is
         # receive + write per review
         each=$(sed -n 's/.*flushes, \([0-9.]*\) ms each.*/\1/p' <<<"$r0")
-        sat2=$(awk -v e="${each:-0}" -v r="$recv" -v w="$write" \
-            'BEGIN { if (r + w > 0) printf "%.0f/s", (1 - e / 2000) / ((r + w) / 1000) }')
-        printf "%-9s %-6s %-5s %8s %10s %9s %9s %9s %9s %11s %8s %9s %12s\n" "$m" "$wr" "$clock" "$secs" \
-            "$rate" "$recv" "$write" "$flush" "$total" "${sat:-inf}/s" "$busy" "${each:--}" "$sat2"
+        sat2=$(awk -v e="${each:-0}" -v r="$recv" -v w="$write" -v l="$lay" \
+            'BEGIN { if (r + w + l > 0) printf "%.0f/s", (1 - e / 2000) / ((r + w + l) / 1000) }')
+        printf "%-9s %-6s %-5s %8s %10s %9s %9s %9s %9s %9s %11s %8s %9s %12s\n" "$m" "$wr" "$clock" "$secs" \
+            "$rate" "$recv" "$write" "$flush" "$lay" "$total" "${sat:-inf}/s" "$busy" "${each:--}" "$sat2"
         [ "$clock" = CPU ] && cpu_total[$m.$wr]=$total
     done
     sed -n '/timer (s)/,/flush /p' "$work/$m.log" | sed 's/^/    /'
