@@ -94,6 +94,46 @@ static void test_hand_examples(void)
     CU_ASSERT_EQUAL(pos[2], -1);
 }
 
+/* tk_input_length: the count tk_prepare_input_ex returns, without the ids,
+ * whenever tk_input_keeps_every_id says every id survives. With no OOV id
+ * and a num_words limit it does not say so: there the ids decide. */
+static void test_length_without_ids(void)
+{
+    srand(5);
+    int32_t ids[40], out[16];
+    int checked = 0, refused = 0;
+    for (int n = 0; n <= 20; n++)
+        for (int maxlen = 1; maxlen <= 12; maxlen++)
+            for (int flags = 0; flags < 32; flags++) {
+                for (int i = 0; i < n; i++)
+                    ids[i] = rand() % 40;
+                tk_input_spec sp;
+                tk_input_spec_default(&sp, flags & 4 ? 0 : 20, maxlen);
+                sp.padding_post = flags & 1;
+                sp.truncating_post = flags & 2;
+                sp.start_marker = flags & 8;
+                if (flags & 16)
+                    sp.oov_id = -1; /* ids >= num_words dropped */
+                int got = tk_prepare_input_ex(&sp, ids, n, out, NULL, NULL);
+                if (tk_input_keeps_every_id(&sp)) {
+                    CU_ASSERT_EQUAL(tk_input_length(&sp, n), got);
+                    checked++;
+                } else {
+                    CU_ASSERT(sp.oov_id < 0 && sp.num_words > 0);
+                    refused++;
+                }
+            }
+    CU_ASSERT_EQUAL(checked, 21 * 12 * 24);
+    CU_ASSERT_EQUAL(refused, 21 * 12 * 8);
+    /* a dropped id shortens the input: the length rule alone would be wrong */
+    tk_input_spec sp;
+    tk_input_spec_default(&sp, 10, 8);
+    sp.oov_id = -1;
+    int32_t some[] = {4, 11, 5};
+    CU_ASSERT_EQUAL(tk_prepare_input_ex(&sp, some, 3, out, NULL, NULL), 3);
+    CU_ASSERT_FALSE(tk_input_keeps_every_id(&sp));
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -101,6 +141,7 @@ int main(void)
     static const tk_test_case cases[] = {
         {"matches Keras pad_sequences for all options and lengths", test_matches_keras_everywhere},
         {"hand-checked CNN-style examples", test_hand_examples},
+        {"the input's length from the ids' count where every id is kept", test_length_without_ids},
         {NULL, NULL},
     };
     tk_test_add_suite("model_input", cases);

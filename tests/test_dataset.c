@@ -176,6 +176,23 @@ static void test_many_chunks(void)
         }
     }
     CU_ASSERT_EQUAL(bad, 0);
+    /* tk_docs_read_lengths: the ids' counts from /offset alone, across
+     * chunks, the same as the whole read gives; a range past the split is
+     * refused */
+    tk_docs_reader *rd = NULL;
+    CU_ASSERT_EQUAL_FATAL(tk_docs_open(path, "train", &rd, &err), TK_OK);
+    enum { FIRST = 777, COUNT = 20000 };
+    int64_t *lens = calloc(COUNT, sizeof *lens);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(lens);
+    CU_ASSERT_EQUAL(tk_docs_read_lengths(rd, FIRST, COUNT, lens, &err), TK_OK);
+    int64_t differ = 0;
+    for (int64_t i = 0; i < COUNT; i++)
+        differ += lens[i] != tr->offset[FIRST + i + 1] - tr->offset[FIRST + i];
+    CU_ASSERT_EQUAL(differ, 0);
+    CU_ASSERT_EQUAL(tk_docs_read_lengths(rd, tr->n - 1, 2, lens, &err), TK_E_INTERNAL);
+    CU_ASSERT_EQUAL(tk_docs_read_lengths(rd, tr->n, 0, lens, &err), TK_OK);
+    free(lens);
+    tk_docs_close(rd);
     tk_dataset_destroy(ds);
 }
 

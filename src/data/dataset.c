@@ -1109,6 +1109,35 @@ tk_status tk_docs_read(tk_docs_reader *r, int64_t first, int64_t count, bool tex
 {
     return docs_read(r, first, count, text ? DOCS_TEXT : DOCS_IDS, false, s, err);
 }
+
+tk_status tk_docs_read_lengths(tk_docs_reader *r, int64_t first, int64_t count, int64_t *n_ids,
+                               tk_error *err)
+{
+    if (first < 0 || count < 0 || first + count > r->n)
+        return tk_error_set(err, TK_E_INTERNAL, "%s: documents [%lld, %lld) of split '%s' (%lld documents)",
+                            r->path, (long long)first, (long long)(first + count), r->split, (long long)r->n);
+    if (count == 0)
+        return TK_OK;
+    int64_t *off = tk_malloc((size_t)count + 1, sizeof *off, err);
+    if (!off)
+        return TK_E_NOMEM;
+    tk_status st = TK_OK;
+    TK_H5_CHECK(tk_h5_read_rows(r->d[D_OFFSET], H5T_NATIVE_INT64, first, count + 1, 0, off), r->path,
+                "read /offset");
+    /* the checks docs_read makes of the same rows */
+    for (int64_t i = 0; i < count && st == TK_OK; i++) {
+        if (off[i + 1] < off[i])
+            st = tk_error_set(err, TK_E_FORMAT, "%s: /%s review %lld has a bad offset", r->path, r->split,
+                              (long long)(first + i));
+        n_ids[i] = off[i + 1] - off[i];
+    }
+    if (st == TK_OK && (off[0] < 0 || off[count] > r->nids))
+        st = tk_error_set(err, TK_E_FORMAT, "%s: /%s/offset does not span /%s/ids", r->path, r->split,
+                          r->split);
+fail:
+    free(off);
+    return st;
+}
 /* How much of each split dataset_read reads. */
 typedef enum read_depth {
     READ_HEADER, /* n and name: no per-document array (tk_dataset_read_header) */

@@ -114,6 +114,10 @@ int64_t tk_docs_count(const tk_docs_reader *r); /* documents in the split */
  * chunk cache stays with the reader. */
 tk_status tk_docs_read(tk_docs_reader *r, int64_t first, int64_t count, bool text, tk_split *out,
                        tk_error *err);
+/* The number of ids of documents [first, first + count) into n_ids
+ * (count), from /offset alone (checked as tk_docs_read checks it). */
+tk_status tk_docs_read_lengths(tk_docs_reader *r, int64_t first, int64_t count, int64_t *n_ids,
+                               tk_error *err);
 void tk_docs_close(tk_docs_reader *r); /* NULL is fine */
 
 /* ---- Streaming writer: rows go to chunked, extendable datasets as they

@@ -33,6 +33,25 @@ static bool kept(const tk_input_spec *spec, int32_t id)
     return id >= 0 && !(spec->oov_id < 0 && spec->num_words > 0 && id >= spec->num_words);
 }
 
+bool tk_input_keeps_every_id(const tk_input_spec *spec)
+{
+    return !(spec->oov_id < 0 && spec->num_words > 0);
+}
+
+/* Positions of the model input that `words` kept words fill: the sequence
+ * before padding is [start] + the words, cut to maxlen. */
+static int64_t input_length(const tk_input_spec *spec, int64_t words)
+{
+    int64_t maxlen = spec->maxlen > 0 ? spec->maxlen : 0;
+    int64_t total = words + (spec->start_marker ? 1 : 0);
+    return total < maxlen ? total : maxlen;
+}
+
+int tk_input_length(const tk_input_spec *spec, int64_t n_ids)
+{
+    return (int)input_length(spec, n_ids);
+}
+
 int tk_prepare_input_ex(const tk_input_spec *spec, const int32_t *ids, int64_t n, int32_t *out,
                         int32_t *word_pos, int64_t *truncated)
 {
@@ -46,7 +65,7 @@ int tk_prepare_input_ex(const tk_input_spec *spec, const int32_t *ids, int64_t n
     int64_t total = words - first;
     /* pad_sequences: "pre" truncation keeps the last maxlen entries (the
      * start marker goes first), "post" keeps the first maxlen. */
-    int64_t keep = total < maxlen ? total : maxlen;
+    int64_t keep = input_length(spec, words);
     int64_t from = spec->truncating_post ? first : first + (total - keep);
     int pad = (int)(maxlen - keep);
     int lead = spec->padding_post ? 0 : pad;

@@ -40,6 +40,14 @@ void tk_input_spec_from_convention(tk_input_spec *spec, const tk_id_convention *
 int tk_prepare_input_ex(const tk_input_spec *spec, const int32_t *ids, int64_t n, int32_t *out,
                         int32_t *word_pos, int64_t *truncated);
 
+/* Whether every id >= 0 survives the vocabulary (there is an OOV id, or
+ * no num_words limit). Then a review of n_ids ids, none of them -1 (a
+ * dataset's ids: data/dataset.h), fills tk_input_length(spec, n_ids)
+ * positions, what tk_prepare_input_ex returns for it: its tokens are
+ * counted without reading its ids. */
+bool tk_input_keeps_every_id(const tk_input_spec *spec);
+int tk_input_length(const tk_input_spec *spec, int64_t n_ids);
+
 /* tk_prepare_input_ex without the truncation count. */
 int tk_prepare_input(const tk_input_spec *spec, const int32_t *ids, int64_t n, int32_t *out,
                      int32_t *word_pos);
