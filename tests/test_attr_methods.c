@@ -201,6 +201,44 @@ static void test_ig_fast_matches_plain_lstm(void)
     check_fast_matches_plain(&LSTM);
 }
 
+/* The LSTM path's second sum (weight2, the adaptive rule's Gauss sum in the
+ * Kronrod points' pass): the first sum keeps the bits it has alone (g1);
+ * the second equals, to float rounding, a pass with weight2 as the
+ * weights; a second weight on a point without a first is refused. */
+static void check_second_sum(tk_ig_lstm *l, const tk_method_params *p, int target, const float *x,
+                             const float *xb, int T, int D, int n_points, const double *alpha,
+                             const double *weight, const float *g1)
+{
+    tk_error err = {0};
+    size_t n = (size_t)T * (size_t)D;
+    double *w1 = malloc((size_t)n_points * sizeof *w1), *w2 = malloc((size_t)n_points * sizeof *w2);
+    float *g = malloc(n * sizeof *g), *gb = malloc(n * sizeof *gb), *want = malloc(n * sizeof *want);
+    CU_ASSERT_FATAL(w1 && w2 && g && gb && want);
+    for (int k = 0; k < n_points; k++)
+        w2[k] = k % 2 ? 1.7 * weight[k] : 0.0; /* every other point, as Gauss in Kronrod */
+    CU_ASSERT_FATAL(tk_ig_lstm_gradient(l, p, target, x, xb, T, n_points, alpha, weight, w2, g, gb,
+                                        &err) == TK_OK);
+    CU_ASSERT(memcmp(g, g1, n * sizeof *g) == 0);
+    CU_ASSERT_FATAL(tk_ig_lstm_gradient(l, p, target, x, xb, T, n_points, alpha, w2, NULL, want,
+                                        NULL, &err) == TK_OK);
+    double scale = 0.0, diff = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        scale = fmax(scale, fabs(want[i]));
+        diff = fmax(diff, fabs((double)gb[i] - want[i]));
+    }
+    CU_ASSERT(scale > 0.0);
+    CU_ASSERT(diff <= 1e-5 * scale);
+    memcpy(w1, weight, (size_t)n_points * sizeof *w1);
+    w1[1] = 0.0;
+    CU_ASSERT(tk_ig_lstm_gradient(l, p, target, x, xb, T, n_points, alpha, w1, w2, g, gb, &err) ==
+              TK_E_INTERNAL);
+    free(w1);
+    free(w2);
+    free(g);
+    free(gb);
+    free(want);
+}
+
 /* The LSTM path runs leading rows equal to the baseline's once per review
  * (ig_lstm.c). Against the same path with that skip off, on `words` (T)
  * moved behind k pad tokens: every row's gradient is bitwise the same,
@@ -247,9 +285,11 @@ static int check_prefix_skip(const tk_model *m, int T, const int32_t *words, int
             int n_targets = m->n_outputs == 1 ? 2 : m->n_outputs;
             for (int target = 0; target < n_targets; target++) {
                 CU_ASSERT_FATAL(tk_ig_lstm_gradient(on, &p, target, x, xb, T, n_points, alpha,
-                                                    weight, g1, &err) == TK_OK);
+                                                    weight, NULL, g1, NULL, &err) == TK_OK);
                 CU_ASSERT_FATAL(tk_ig_lstm_gradient(off, &p, target, x, xb, T, n_points, alpha,
-                                                    weight, g2, &err) == TK_OK);
+                                                    weight, NULL, g2, NULL, &err) == TK_OK);
+                if (c == 2)
+                    check_second_sum(on, &p, target, x, xb, T, D, n_points, alpha, weight, g1);
                 double sum = 0.0;
                 for (int t = 0; t < T; t++) {
                     const float *a1 = g1 + (size_t)t * D, *a2 = g2 + (size_t)t * D;

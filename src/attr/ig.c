@@ -33,6 +33,7 @@ typedef struct ig_state {
     float *dx;        /* (chunk, max_steps, D) their gradients */
     double *gsum;     /* (max_steps, D) weighted gradient sum */
     float *grad;      /* (max_steps, D) the same in float (fast path output) */
+    float *grad2;     /* (max_steps, D) the LSTM path's second sum (rule adaptive), or NULL */
     float *a;         /* (max_steps, D) attribution */
     float *logits;    /* (chunk, K) */
     float *d_logits;  /* (chunk, K) */
@@ -56,6 +57,7 @@ static void ig_destroy(void *state)
     tk_ig_lstm_destroy(s->lstm);
     tk_ig_adaptive_destroy(s->adaptive);
     free(s->dxf);
+    free(s->grad2);
     free(s->alpha);
     free(s->weight);
     free(s->x);
@@ -102,20 +104,23 @@ static tk_status ig_create_common(const tk_model *model, const tk_method_params 
     if (!s->alpha || !s->weight || !s->x || !s->xb || !s->gsum || !s->grad || !s->a ||
         !s->logits || !s->d_logits || !s->base_logits || !s->base_known)
         st = TK_E_NOMEM;
-    if (st == TK_OK && adaptive) {
-        st = tk_ig_adaptive_create(params, max_steps, model->input_dim, &s->adaptive, err);
-        s->dxf = st == TK_OK ? tk_malloc(row, sizeof *s->dxf, err) : NULL;
-        if (st == TK_OK && s->dxf == NULL)
-            st = TK_E_NOMEM;
-    } else if (st == TK_OK) {
+    if (st == TK_OK && !adaptive)
         st = tk_quadrature(params->rule, s->n, s->alpha, s->weight, err);
-    }
     if (st == TK_OK && fast)
         st = tk_ig_cnn_create(model, max_steps, s->n, &s->cnn, err);
     /* The LSTM path keeps every point's gates for every step: bounded n only. */
     if (st == TK_OK && fast && s->cnn == NULL && s->n <= IG_LSTM_MAX_POINTS)
         st = tk_ig_lstm_create(model, max_steps, s->n, &s->lstm, err);
     bool has_fast = s->cnn != NULL || s->lstm != NULL;
+    if (st == TK_OK && adaptive) {
+        /* the LSTM path returns the Gauss sum with the Kronrod points' */
+        st = tk_ig_adaptive_create(params, max_steps, model->input_dim, s->lstm != NULL,
+                                   &s->adaptive, err);
+        s->dxf = st == TK_OK ? tk_malloc(row, sizeof *s->dxf, err) : NULL;
+        s->grad2 = st == TK_OK && s->lstm ? tk_malloc(row, sizeof *s->grad2, err) : NULL;
+        if (st == TK_OK && (s->dxf == NULL || (s->lstm && s->grad2 == NULL)))
+            st = TK_E_NOMEM;
+    }
     if (st == TK_OK && !has_fast) {
         /* Only the plain path needs the big per-row buffers and a batched workspace. */
         s->path = tk_malloc((size_t)s->chunk * row, sizeof *s->path, err);
@@ -211,18 +216,24 @@ static tk_status plain_gradient(ig_state *s, int target, int steps, int n, const
 /* The adaptive rule's integrand (ig_adaptive.h): one batch of points
  * through the fast path of the model, or the plain path. */
 static tk_status adaptive_integrand(void *ctx, int n, const double *alpha, const double *weight,
-                                    double *grad, tk_error *err)
+                                    const double *weight2, double *grad, double *grad2,
+                                    tk_error *err)
 {
     ig_state *s = ctx;
+    if (weight2 != NULL && s->lstm == NULL) /* one_pass is the LSTM path's alone */
+        return tk_error_set(err, TK_E_INTERNAL, "ig adaptive: a second sum asked of a path without one");
     if (s->cnn == NULL && s->lstm == NULL)
         return plain_gradient(s, s->target, s->steps, n, alpha, weight, grad, err);
     tk_status st = s->cnn ? tk_ig_cnn_gradient(s->cnn, &s->params, s->target, s->x, s->xb,
                                                s->steps, n, alpha, weight, s->grad, err)
                           : tk_ig_lstm_gradient(s->lstm, &s->params, s->target, s->x, s->xb,
-                                                s->steps, n, alpha, weight, s->grad, err);
+                                                s->steps, n, alpha, weight, weight2, s->grad,
+                                                s->grad2, err);
     size_t row = (size_t)s->steps * (size_t)s->model->input_dim;
     for (size_t i = 0; st == TK_OK && i < row; i++)
         grad[i] = s->grad[i];
+    for (size_t i = 0; st == TK_OK && weight2 != NULL && i < row; i++)
+        grad2[i] = s->grad2[i];
     return st;
 }
 
@@ -278,7 +289,7 @@ static tk_status ig_explain(void *state, const tk_review *review, tk_attribution
         st = s->cnn ? tk_ig_cnn_gradient(s->cnn, &s->params, out->target, s->x, s->xb, steps,
                                          s->n, s->alpha, s->weight, s->grad, err)
                     : tk_ig_lstm_gradient(s->lstm, &s->params, out->target, s->x, s->xb, steps,
-                                          s->n, s->alpha, s->weight, s->grad, err);
+                                          s->n, s->alpha, s->weight, NULL, s->grad, NULL, err);
         for (size_t i = 0; st == TK_OK && i < row; i++)
             s->gsum[i] = s->grad[i];
     } else {

@@ -7,12 +7,13 @@
 
 #include "attr/quadrature.h"
 
-enum { GK_EVALS = TK_GK_KRONROD + TK_GK_GAUSS }; /* the Gauss sum is its own batch */
 
 struct tk_ig_adaptive {
     int max_steps, dim;
     int max_intervals;
     int budget;
+    bool one_pass;   /* the Gauss sum comes with the Kronrod points' batch */
+    int evals;       /* integrand evaluations per interval: 15 one_pass, else 22 */
     double tolerance;
     tk_reduce_kind reduce;
     double *lo, *hi; /* (max_intervals) the intervals, in no particular order */
@@ -41,7 +42,7 @@ void tk_ig_adaptive_destroy(tk_ig_adaptive *a)
 }
 
 tk_status tk_ig_adaptive_create(const tk_method_params *params, int max_steps, int dim,
-                                tk_ig_adaptive **out, tk_error *err)
+                                bool one_pass, tk_ig_adaptive **out, tk_error *err)
 {
     *out = NULL;
     tk_ig_adaptive *a = tk_calloc(1, sizeof *a, err);
@@ -52,8 +53,10 @@ tk_status tk_ig_adaptive_create(const tk_method_params *params, int max_steps, i
     a->budget = params->max_steps;
     a->tolerance = params->tolerance;
     a->reduce = params->reduce;
+    a->one_pass = one_pass;
+    a->evals = one_pass ? TK_GK_KRONROD : TK_GK_KRONROD + TK_GK_GAUSS;
     /* the first interval costs one pair, each halving two more */
-    a->max_intervals = 1 + (a->budget - GK_EVALS) / (2 * GK_EVALS);
+    a->max_intervals = 1 + (a->budget - a->evals) / (2 * a->evals);
     if (a->max_intervals < 1)
         a->max_intervals = 1;
     size_t ni = (size_t)a->max_intervals, row = (size_t)max_steps * (size_t)dim;
@@ -81,9 +84,18 @@ static tk_status eval_interval(tk_ig_adaptive *a, tk_ig_integrand f, void *ctx, 
 {
     double ka[TK_GK_KRONROD], kw[TK_GK_KRONROD], ga[TK_GK_GAUSS], gw[TK_GK_GAUSS];
     tk_gauss_kronrod15(lo, hi, ka, kw, ga, gw);
-    tk_status st = f(ctx, TK_GK_KRONROD, ka, kw, a->gk, err);
-    if (st == TK_OK)
-        st = f(ctx, TK_GK_GAUSS, ga, gw, a->gg, err);
+    tk_status st;
+    if (a->one_pass) {
+        /* the Gauss nodes are the Kronrod points 1, 3, .., 13 (quadrature.h) */
+        double gwk[TK_GK_KRONROD] = {0};
+        for (int i = 0; i < TK_GK_GAUSS; i++)
+            gwk[2 * i + 1] = gw[i];
+        st = f(ctx, TK_GK_KRONROD, ka, kw, gwk, a->gk, a->gg, err);
+    } else {
+        st = f(ctx, TK_GK_KRONROD, ka, kw, NULL, a->gk, NULL, err);
+        if (st == TK_OK)
+            st = f(ctx, TK_GK_GAUSS, ga, gw, NULL, a->gg, NULL, err);
+    }
     if (st != TK_OK)
         return st;
     int dim = a->dim;
@@ -145,9 +157,9 @@ tk_status tk_ig_adaptive_integrate(tk_ig_adaptive *a, tk_ig_integrand f, void *c
     double target = a->tolerance * scale;
     int n = 0, evals = 0;
     tk_status st = eval_interval(a, f, ctx, dx, steps, n++, 0.0, 1.0, err);
-    evals += GK_EVALS;
+    evals += a->evals;
     double est = st == TK_OK ? review_estimate(a, n, steps) : 0.0;
-    while (st == TK_OK && !(est <= target) && !isnan(est) && evals + 2 * GK_EVALS <= a->budget &&
+    while (st == TK_OK && !(est <= target) && !isnan(est) && evals + 2 * a->evals <= a->budget &&
            n < a->max_intervals) {
         /* the interval with the largest error; ties to the lower end */
         int w = 0;
@@ -160,7 +172,7 @@ tk_status tk_ig_adaptive_integrate(tk_ig_adaptive *a, tk_ig_integrand f, void *c
         st = eval_interval(a, f, ctx, dx, steps, w, lo, mid, err);
         if (st == TK_OK)
             st = eval_interval(a, f, ctx, dx, steps, n++, mid, hi, err);
-        evals += 2 * GK_EVALS;
+        evals += 2 * a->evals;
         if (st == TK_OK)
             est = review_estimate(a, n, steps);
     }

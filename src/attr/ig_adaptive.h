@@ -19,9 +19,12 @@
 #include "attr/attr.h"
 
 /* The integrand: grad (steps, D) = sum_k weight_k dF/dx(x' + alpha_k (x - x')),
- * for n <= TK_GK_KRONROD points (one batch, e.g. tk_ig_cnn_gradient). */
+ * for n <= TK_GK_KRONROD points (one batch, e.g. tk_ig_cnn_gradient); and,
+ * when weight2 is not NULL (only for an integrand created one_pass), also
+ * grad2 = sum_k weight2_k dF/dx from the same points. */
 typedef tk_status (*tk_ig_integrand)(void *ctx, int n, const double *alpha, const double *weight,
-                                     double *grad, tk_error *err);
+                                     const double *weight2, double *grad, double *grad2,
+                                     tk_error *err);
 
 /* Scale floor: reviews whose F barely moves from the baseline are held to
  * tolerance * 1e-3 absolute instead of a relative tolerance of nothing. */
@@ -30,13 +33,16 @@ typedef tk_status (*tk_ig_integrand)(void *ctx, int n, const double *alpha, cons
 typedef struct tk_ig_adaptive tk_ig_adaptive;
 
 /* Scratch for reviews of up to max_steps positions of dim values, and the
- * intervals params->max_steps evaluations can make. */
+ * intervals params->max_steps evaluations can make. one_pass: the
+ * integrand returns the Gauss sum with the Kronrod sum from the 15 Kronrod
+ * points (the 7 Gauss nodes are among them), so an interval costs 15
+ * evaluations; else the Gauss sum is a second batch of 7, and 22. */
 tk_status tk_ig_adaptive_create(const tk_method_params *params, int max_steps, int dim,
-                                tk_ig_adaptive **out, tk_error *err);
+                                bool one_pass, tk_ig_adaptive **out, tk_error *err);
 void tk_ig_adaptive_destroy(tk_ig_adaptive *a);
 
 typedef struct tk_ig_adaptive_result {
-    int evaluations;       /* integrand evaluations (22 per interval evaluated) */
+    int evaluations;       /* integrand evaluations (15 or 22 per interval evaluated) */
     int intervals;         /* sub-intervals at the end */
     double error_estimate; /* relative (over scale), as described above */
     double abs_estimate;   /* the same before the division: max_t sum_j e_jt */

@@ -54,9 +54,13 @@ void tk_ig_lstm_destroy(tk_ig_lstm *l);
  * once per point (ig_lstm.c); their grad rows are 0. false (tests only)
  * runs them per point as a full computation would, gradient included. */
 void tk_ig_lstm_set_prefix_skip(tk_ig_lstm *l, bool skip);
+/* grad as tk_ig_cnn_gradient's; with weight2 (n, or NULL) also grad2 (steps,
+ * D) = sum_k weight2_k dF/dx from the same points in the same pass (the
+ * adaptive rule's Gauss sum at the Kronrod nodes), where weight2_k != 0
+ * needs weight_k != 0. grad is the same bits with or without weight2. */
 tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int target,
                               const float *x, const float *xb, int steps, int n,
-                              const double *alpha, const double *weight, float *grad,
-                              tk_error *err);
+                              const double *alpha, const double *weight, const double *weight2,
+                              float *grad, float *grad2, tk_error *err);
 
 #endif

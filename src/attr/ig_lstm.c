@@ -69,6 +69,7 @@ struct tk_ig_lstm {
     float *zeros;      /* (U) c_{-1} */
     float *dg;         /* (max_points, 4U) gradient at the gate pre-activations */
     float *gsum;       /* (max_steps, 4U) dg summed over points */
+    float *gsum2;      /* (max_steps, 4U) the second sum's (weight2), when asked */
     float *pre_row;    /* (4U) the shared prefix's gates */
     float *pre_c, *pre_h; /* (2, U) each: the shared prefix's c_t and h_t, alternating */
     float *pre_tc;     /* (U) its tanh(c_t) */
@@ -96,6 +97,7 @@ void tk_ig_lstm_destroy(tk_ig_lstm *l)
     free(l->zeros);
     free(l->dg);
     free(l->gsum);
+    free(l->gsum2);
     free(l->pre_row);
     free(l->pre_c);
     free(l->pre_h);
@@ -164,12 +166,13 @@ tk_status tk_ig_lstm_create(const tk_model *model, int max_steps, int max_points
     l->zeros = tk_calloc(U, sizeof *l->zeros, err);
     l->dg = tk_malloc(N * 4 * U, sizeof *l->dg, err);
     l->gsum = tk_malloc(T * 4 * U, sizeof *l->gsum, err);
+    l->gsum2 = tk_malloc(T * 4 * U, sizeof *l->gsum2, err);
     l->pre_row = tk_malloc(4 * U, sizeof *l->pre_row, err);
     l->pre_c = tk_malloc(2 * U, sizeof *l->pre_c, err);
     l->pre_h = tk_malloc(2 * U, sizeof *l->pre_h, err);
     l->pre_tc = tk_malloc(U, sizeof *l->pre_tc, err);
     bool ok = l->p1 && l->p0 && l->gates && l->cells && l->tanh_cells && l->hidden && l->dh && l->dc && l->zeros && l->dg &&
-              l->gsum && l->pre_row && l->pre_c && l->pre_h && l->pre_tc;
+              l->gsum && l->gsum2 && l->pre_row && l->pre_c && l->pre_h && l->pre_tc;
     for (int d = 0; ok && d < n_dense; d++) {
         if (dense[d]->units > width)
             width = dense[d]->units;
@@ -267,6 +270,13 @@ TK_ALWAYS_INLINE static inline void add_row(float *restrict sum, const float *re
         sum[j] += v[j];
 }
 
+TK_ALWAYS_INLINE static inline void add_scaled_row(float *restrict sum, float r,
+                                                   const float *restrict v, int n)
+{
+    for (int j = 0; j < n; j++)
+        sum[j] += r * v[j];
+}
+
 /* p (steps, 4U) = x (steps, D) kernel (D, 4U) + bias. */
 static void project(const tk_ig_lstm *l, const float *x, int steps, float *p)
 {
@@ -281,9 +291,12 @@ static void project(const tk_ig_lstm *l, const float *x, int steps, float *p)
 TK_ISA_CLONES
 tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int target,
                               const float *x, const float *xb, int steps, int n,
-                              const double *alpha, const double *weight, float *grad,
-                              tk_error *err)
+                              const double *alpha, const double *weight, const double *weight2,
+                              float *grad, float *grad2, tk_error *err)
 {
+    for (int p = 0; weight2 != NULL && p < n; p++)
+        if (weight2[p] != 0.0 && weight[p] == 0.0)
+            return tk_error_set(err, TK_E_INTERNAL, "ig_lstm: point %d has a second weight but no first", p);
     if (steps > l->max_steps || n > l->max_points)
         return tk_error_set(err, TK_E_INTERNAL,
                             "ig_lstm: %d steps x %d points exceed the scratch made for %d x %d",
@@ -323,6 +336,8 @@ tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int
     }
     /* The prefix's rows get no gradient (their attribution is 0). */
     memset(l->gsum, 0, (size_t)lead * G * sizeof *l->gsum);
+    if (weight2 != NULL)
+        memset(l->gsum2, 0, (size_t)steps * G * sizeof *l->gsum2);
 
     for (int first = 0; first < n; first += l->group) {
         int ng = n - first < l->group ? n - first : l->group;
@@ -416,11 +431,20 @@ tk_status tk_ig_lstm_gradient(tk_ig_lstm *l, const tk_method_params *params, int
                 add_row(gs, l->dg, G);
             for (int p = 1; p < ng; p++)
                 add_row(gs, l->dg + (size_t)p * G, G);
+            /* The second sum from the same points: their dg carry weight
+             * (the seed's), so weight2 / weight rescales them. */
+            for (int p = 0; weight2 != NULL && p < ng; p++)
+                if (weight2[first + p] != 0.0)
+                    add_scaled_row(l->gsum2 + (size_t)t * G,
+                                   (float)(weight2[first + p] / weight[first + p]),
+                                   l->dg + (size_t)p * G, G);
             if (t > lead) /* dh of the prefix's last step is never used */
                 tk_sgemm_packed(ng, l->dg, G, l->rec_t, 0.0f, l->dh, U);
         }
     }
     /* grad (steps, D) = gsum (steps, 4U) kernel^T (4U, D). */
     tk_sgemm(false, true, steps, l->d, G, 1.0f, l->gsum, G, w->kernel, G, 0.0f, grad, l->d);
+    if (weight2 != NULL)
+        tk_sgemm(false, true, steps, l->d, G, 1.0f, l->gsum2, G, w->kernel, G, 0.0f, grad2, l->d);
     return TK_OK;
 }
