@@ -75,4 +75,22 @@ got = [(r["index"], r["doc_id"], r["label"]) for r in rows]
 want = [("2", "12", "1"), ("3", "40", "1")]
 assert got == want, got
 PY
+# a job file of 150 kB (a select list of 25,000 ids is as long): its text
+# is kept whole in the results file, past HDF5's 64 KiB object-header
+# attributes, and --resume compares it
+sed -i "s/^select: .*/select: {ids: [0, 3]}/" "$work/job.yaml"
+python3 -c "print('# ' + 'x' * 150000)" >> "$work/job.yaml"
+"$BIN" run "$work/job.yaml" --shared "$SHARED" --quiet --force > "$work/run.log" 2>&1 ||
+    die "job of 150 kB: $(cat "$work/run.log")"
+/usr/bin/python3 - "$work/r.h5" "$work/job.yaml" <<'PY' || die "the 150 kB job is not in the results whole"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+job = f.attrs["job"]
+job = job.decode() if isinstance(job, bytes) else job
+assert job == open(sys.argv[2]).read(), (len(job), len(open(sys.argv[2]).read()))
+assert list(f["/reviews/index"][()]) == [0, 3]
+PY
+# --resume of the finished file compares the long job and finds it done
+"$BIN" run "$work/job.yaml" --shared "$SHARED" --quiet --resume > "$work/run.log" 2>&1 ||
+    die "resume with the 150 kB job: $(cat "$work/run.log")"
 exit $fail

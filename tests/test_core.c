@@ -133,6 +133,42 @@ static void test_attr_read_num_takes_one_value(void)
     H5Fclose(f);
 }
 
+/* A string attribute past the 64 KiB an object header holds (a job that
+ * selects 25,000 reviews by id) is written, replaced and read back whole;
+ * a short one stays a fixed-size string (what tk_h5_attr_str_overwrite
+ * rewrites in place). */
+static void test_attr_str_long(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/attr_long.h5", tk_test_tmpdir());
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    size_t n = 200000;
+    char *big = malloc(n + 1);
+    CU_ASSERT_FATAL(big != NULL);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (char)('a' + i % 26);
+    big[n] = '\0';
+    CU_ASSERT(tk_h5_attr_str(f, "job", big) >= 0);
+    big[7] = 'Z';
+    CU_ASSERT(tk_h5_attr_str(f, "job", big) >= 0); /* replaced */
+    CU_ASSERT(tk_h5_attr_str(f, "short", "select: {all: true}") >= 0);
+    H5Fclose(f);
+    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    char *got = tk_h5_attr_read_str(f, "job");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(strlen(got), n);
+    CU_ASSERT(strcmp(got, big) == 0);
+    free(got);
+    CU_ASSERT(tk_h5_attr_str_overwrite(f, "short", "select: {ids: [1]}") >= 0);
+    got = tk_h5_attr_read_str(f, "short");
+    CU_ASSERT(got != NULL && strcmp(got, "select: {ids: [1]}") == 0);
+    free(got);
+    H5Fclose(f);
+    free(big);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -146,6 +182,7 @@ int main(void)
         {"malloc size overflow is an error", test_malloc_overflow_is_an_error},
         {"a numeric attribute is read only when it holds one value",
          test_attr_read_num_takes_one_value},
+        {"a string attribute past 64 KiB is written and read whole", test_attr_str_long},
         {NULL, NULL},
     };
     tk_test_add_suite("core", cases);

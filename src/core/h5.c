@@ -83,10 +83,28 @@ herr_t tk_h5_attr_str_sized(hid_t obj, const char *name, const char *value, size
     return rc;
 }
 
+/* Longer strings than this go to the file's global heap (a variable-length
+ * string attribute): an attribute held in the object header, as a fixed
+ * size string is, cannot pass 64 KiB (a job selecting 25,000 ids by number
+ * is 150 kB), and the readers (tk_h5_attr_read_str, h5py) take both. */
+enum { ATTR_STR_INLINE_MAX = 16384 };
+
 herr_t tk_h5_attr_str(hid_t obj, const char *name, const char *value)
 {
-    /* size len + 1: a NULLTERM string type keeps its terminator inside the size */
-    return value == NULL ? 0 : tk_h5_attr_str_sized(obj, name, value, strlen(value) + 1);
+    if (value == NULL)
+        return 0;
+    size_t len = strlen(value);
+    if (len + 1 <= ATTR_STR_INLINE_MAX)
+        /* size len + 1: a NULLTERM string type keeps its terminator inside the size */
+        return tk_h5_attr_str_sized(obj, name, value, len + 1);
+    hid_t type = H5Tcopy(H5T_C_S1);
+    herr_t rc = -1;
+    if (type >= 0 && H5Tset_size(type, H5T_VARIABLE) >= 0 && H5Tset_cset(type, H5T_CSET_UTF8) >= 0 &&
+        !(H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0))
+        rc = attr_create_write(obj, name, type, type, &value);
+    if (type >= 0)
+        H5Tclose(type);
+    return rc;
 }
 
 herr_t tk_h5_attr_str_overwrite(hid_t obj, const char *name, const char *value)

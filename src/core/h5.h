@@ -38,7 +38,8 @@ bool tk_h5_exists(hid_t file, const char *path);
 void tk_h5_error_text(char *buf, size_t size);
 
 /* A scalar UTF-8 string attribute (replaced when it exists); value NULL
- * writes nothing. */
+ * writes nothing. Fixed size up to 16 KiB, variable-length (in the global
+ * heap, no 64 KiB object-header limit) past it. */
 herr_t tk_h5_attr_str(hid_t obj, const char *name, const char *value);
 /* The same with a fixed size of size bytes (> strlen(value), NUL-padded),
  * so that a later tk_h5_attr_str_overwrite fits in place. */
