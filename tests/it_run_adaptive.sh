@@ -69,8 +69,12 @@ methods:
 results: out/r.h5
 chunk_size: 2
 YAML
+# the CNN: its kinks along the path found exactly (steps = affine pieces,
+# which max_steps does not bound); the LSTM with a budget of one interval
 sed -e 's/imdb_lstm/imdb_cnn/' -e 's/tolerance: 1.0e-4}/tolerance: 1.0e-6, max_steps: 66}/' \
     -e 's|out/r.h5|out/c.h5|' "$work/job.yaml" > "$work/cnn.yaml"
+sed -e 's/tolerance: 1.0e-4}/tolerance: 1.0e-7, max_steps: 22}/' -e 's|out/r.h5|out/b.h5|' \
+    "$work/job.yaml" > "$work/budget.yaml"
 for n in 1 2; do
     mpirun -n $n "$TOKATTR_BIN" run "$work/job.yaml" --force --shared "$TOKATTR_SHARED" --quiet \
         >"$work/log$n" 2>&1 || { cat "$work/log$n"; fail "run on $n ranks"; }
@@ -108,9 +112,13 @@ h5diff "$work/s0.h5" "$work/out/s.h5" /attributions /attributions >/dev/null \
 
 mpirun -n 2 "$TOKATTR_BIN" run "$work/cnn.yaml" --force --shared "$TOKATTR_SHARED" --quiet \
     >"$work/logc" 2>&1 || { cat "$work/logc"; fail "CNN run"; }
-grep -q "did not meet tolerance" "$work/logc" || { cat "$work/logc"; fail "budget stops not reported"; }
+grep -q "iga .*adaptive: 9 of 9 reviews within tolerance 1e-06" "$work/logc" ||
+    { cat "$work/logc"; fail "the CNN's kinks path missed the tolerance"; }
+mpirun -n 2 "$TOKATTR_BIN" run "$work/budget.yaml" --force --shared "$TOKATTR_SHARED" --quiet \
+    >"$work/logb" 2>&1 || { cat "$work/logb"; fail "budget run"; }
+grep -q "did not meet tolerance" "$work/logb" || { cat "$work/logb"; fail "budget stops not reported"; }
 
-/usr/bin/python3 - "$work/r1.h5" "$work/out/c.h5" "$work/logc" <<'PY' || fail "results file"
+/usr/bin/python3 - "$work/r1.h5" "$work/out/c.h5" "$work/logb" "$work/out/b.h5" <<'PY' || fail "results file"
 import sys, re, h5py, numpy as np
 f = h5py.File(sys.argv[1], "r")
 a, b = f["/attributions/iga"], f["/attributions/ig16"]
@@ -124,10 +132,20 @@ assert (b["steps"][...] == 16).all() and "error_estimate" not in b
 off = f["/reviews/token_offset"][...]
 sa, sb = a["score"][...], b["score"][...]
 assert np.abs(sa - sb).max() < 1e-3, np.abs(sa - sb).max()
-c = h5py.File(sys.argv[2], "r")["/attributions/iga"]
-cs, ce = c["steps"][...], c["error_estimate"][...]
-assert (cs <= 66).all(), cs
-over = int((ce > 1e-6).sum())
+# the CNN's kinks: within 1e-6, completeness to float rounding, and the
+# scores IG-16 gives up to its (kink-sized) error
+c = h5py.File(sys.argv[2], "r")["/attributions"]
+cs, ce = c["iga"]["steps"][...], c["iga"]["error_estimate"][...]
+assert (cs >= 1).all() and (ce <= 1e-6).all(), (cs, ce)
+df = np.abs(c["iga"]["f_input"][...] - c["iga"]["f_baseline"][...])
+delta = np.abs(c["iga"]["axiom_error"][...]) / np.maximum(df, 1e-3)
+d16 = np.abs(c["ig16"]["axiom_error"][...]) / np.maximum(df, 1e-3)
+assert delta.max() < 1e-5 and delta.max() < d16.max(), (delta, d16)
+# the budget stop: one interval of 15, counted and reported
+b = h5py.File(sys.argv[4], "r")["/attributions/iga"]
+bs, be = b["steps"][...], b["error_estimate"][...]
+assert (bs == 15).all(), bs
+over = int((be > 1e-7).sum())
 log = open(sys.argv[3]).read()
 m = re.search(r"(\d+) of 9 reviews did not meet tolerance", log)
 assert m and int(m.group(1)) == over and over > 0, (over, log)

@@ -5,6 +5,7 @@
  * (chunks of at most IG_CHUNK rows); the CNN and the LSTM take the fast
  * paths of ig_cnn.c and ig_lstm.c, which agree with this one to float
  * rounding (tests/test_attr_methods.c). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +34,9 @@ typedef struct ig_state {
     float *dx;        /* (chunk, max_steps, D) their gradients */
     double *gsum;     /* (max_steps, D) weighted gradient sum */
     float *grad;      /* (max_steps, D) the same in float (fast path output) */
-    float *grad2;     /* (max_steps, D) the LSTM path's second sum (rule adaptive), or NULL */
+    float *grad2;     /* (max_steps, D) rule adaptive: the LSTM path's second sum, the CNN
+                         kinks' lower-order integral; else NULL */
+    double *gsum_lo;  /* (max_steps, D) the latter in double (CNN kinks), or NULL */
     float *a;         /* (max_steps, D) attribution */
     float *logits;    /* (chunk, K) */
     float *d_logits;  /* (chunk, K) */
@@ -58,6 +61,7 @@ static void ig_destroy(void *state)
     tk_ig_adaptive_destroy(s->adaptive);
     free(s->dxf);
     free(s->grad2);
+    free(s->gsum_lo);
     free(s->alpha);
     free(s->weight);
     free(s->x);
@@ -117,8 +121,11 @@ static tk_status ig_create_common(const tk_model *model, const tk_method_params 
         st = tk_ig_adaptive_create(params, max_steps, model->input_dim, s->lstm != NULL,
                                    &s->adaptive, err);
         s->dxf = st == TK_OK ? tk_malloc(row, sizeof *s->dxf, err) : NULL;
-        s->grad2 = st == TK_OK && s->lstm ? tk_malloc(row, sizeof *s->grad2, err) : NULL;
-        if (st == TK_OK && (s->dxf == NULL || (s->lstm && s->grad2 == NULL)))
+        bool kinks = s->cnn != NULL && tk_ig_cnn_has_exact(s->cnn);
+        s->grad2 = st == TK_OK && (s->lstm || kinks) ? tk_malloc(row, sizeof *s->grad2, err) : NULL;
+        s->gsum_lo = st == TK_OK && kinks ? tk_malloc(row, sizeof *s->gsum_lo, err) : NULL;
+        if (st == TK_OK &&
+            (s->dxf == NULL || ((s->lstm || kinks) && s->grad2 == NULL) || (kinks && !s->gsum_lo)))
             st = TK_E_NOMEM;
     }
     if (st == TK_OK && !has_fast) {
@@ -274,7 +281,26 @@ static tk_status ig_explain(void *state, const tk_review *review, tk_attribution
         return st;
     out->f_baseline = tk_explained_scalar(m, s->params.output, out->target, bl, NULL);
 
-    if (s->adaptive != NULL) {
+    if (s->adaptive != NULL && s->cnn != NULL && tk_ig_cnn_has_exact(s->cnn)) {
+        /* the CNN's kinks along the path, found exactly: its pieces are
+         * affine, so only the output's softmax is left to a quadrature */
+        int pieces = 0;
+        st = tk_ig_cnn_exact(s->cnn, &s->params, out->target, s->x, s->xb, steps, s->grad,
+                             s->grad2, &pieces, err);
+        for (size_t i = 0; i < row; i++) {
+            s->dxf[i] = s->x[i] - s->xb[i];
+            s->gsum[i] = s->grad[i];
+            s->gsum_lo[i] = s->grad2[i];
+        }
+        double scale = fmax(fabs(out->f_input - out->f_baseline), TK_IG_ADAPTIVE_SCALE_FLOOR);
+        out->steps = pieces;
+        out->error_estimate = tk_ig_adaptive_token_error(s->params.reduce, s->dxf, steps, dim,
+                                                         s->gsum, s->gsum_lo, NULL) /
+                              scale;
+        for (size_t i = 0; i < row; i++)
+            if (isnan(s->gsum[i]))
+                out->error_estimate = NAN; /* never a NaN that looks converged */
+    } else if (s->adaptive != NULL) {
         for (size_t i = 0; i < row; i++)
             s->dxf[i] = s->x[i] - s->xb[i];
         s->target = out->target;

@@ -78,6 +78,27 @@ tk_status tk_ig_adaptive_create(const tk_method_params *params, int max_steps, i
     return TK_OK;
 }
 
+double tk_ig_adaptive_token_error(tk_reduce_kind reduce, const float *dx, int steps, int dim,
+                                  const double *hi, const double *lo, double *e)
+{
+    double worst = 0.0;
+    for (int t = 0; t < steps; t++) {
+        const float *d = dx + (size_t)t * dim;
+        const double *h = hi + (size_t)t * dim, *l = lo + (size_t)t * dim;
+        double s = 0.0;
+        for (int c = 0; c < dim; c++) {
+            double v = (double)d[c] * (h[c] - l[c]);
+            s += reduce == TK_REDUCE_L2 ? v * v : v;
+        }
+        double et = reduce == TK_REDUCE_L2 ? sqrt(s) : fabs(s);
+        if (e != NULL)
+            e[t] = et;
+        if (et > worst)
+            worst = et;
+    }
+    return worst;
+}
+
 /* Integrates [lo, hi] into slot j: its Kronrod sum and per-token errors. */
 static tk_status eval_interval(tk_ig_adaptive *a, tk_ig_integrand f, void *ctx, const float *dx,
                                int steps, int j, double lo, double hi, tk_error *err)
@@ -104,19 +125,7 @@ static tk_status eval_interval(tk_ig_adaptive *a, tk_ig_integrand f, void *ctx, 
     double *ej = a->e + (size_t)j * (size_t)a->max_steps;
     for (size_t i = 0; i < row; i++)
         kj[i] = a->gk[i];
-    double worst = 0.0;
-    for (int t = 0; t < steps; t++) {
-        const float *d = dx + (size_t)t * dim;
-        const double *gk = a->gk + (size_t)t * dim, *gg = a->gg + (size_t)t * dim;
-        double s = 0.0;
-        for (int c = 0; c < dim; c++) {
-            double v = (double)d[c] * (gk[c] - gg[c]);
-            s += a->reduce == TK_REDUCE_L2 ? v * v : v;
-        }
-        ej[t] = a->reduce == TK_REDUCE_L2 ? sqrt(s) : fabs(s);
-        if (ej[t] > worst)
-            worst = ej[t];
-    }
+    double worst = tk_ig_adaptive_token_error(a->reduce, dx, steps, dim, a->gk, a->gg, ej);
     a->lo[j] = lo;
     a->hi[j] = hi;
     a->err[j] = worst;

@@ -32,6 +32,13 @@ typedef tk_status (*tk_ig_integrand)(void *ctx, int n, const double *alpha, cons
 
 typedef struct tk_ig_adaptive tk_ig_adaptive;
 
+/* max over tokens t of e_t = |reduce_d dx_td (hi - lo)_td| (reduce sum: the
+ * sum, L2: the norm); e (steps) gets each e_t when not NULL. hi, lo
+ * (steps, dim) two integrals of the gradient, dx = x - x'. A NaN e_t is
+ * not the max (but is in e: the review's estimate checks there). */
+double tk_ig_adaptive_token_error(tk_reduce_kind reduce, const float *dx, int steps, int dim,
+                                  const double *hi, const double *lo, double *e);
+
 /* Scratch for reviews of up to max_steps positions of dim values, and the
  * intervals params->max_steps evaluations can make. one_pass: the
  * integrand returns the Gauss sum with the Kronrod sum from the 15 Kronrod

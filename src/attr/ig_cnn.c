@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attr/ig_cnn_kinks.h"
 #include "attr/ig_cnn_pool.h"
 #include "attr/ig_fast.h"
 #include "attr/target.h"
@@ -53,6 +54,8 @@ struct tk_ig_cnn {
     float *act[IG_CNN_MAX_DENSE]; /* (max_points, units) dense outputs (activated but the last) */
     float *dact[2];    /* (max_points, max width) ping-pong gradient buffers */
     double *gz;        /* (max_steps, f) weighted upstream gradient at the conv pre-activation */
+    tk_cnn_kinks *kinks; /* the path's exact kinks (ig_cnn_kinks.h), or NULL */
+    double *gz_lo;     /* (max_steps, f) the kinks' lower-order integral, with kinks */
     /* The conv kernel (k c, f) and each dense kernel (in, units) and its
      * transpose, packed once (core/gemm.h): no OpenBLAS packing per call,
      * and a row's result independent of its neighbours in the GEMM. */
@@ -91,6 +94,8 @@ void tk_ig_cnn_destroy(tk_ig_cnn *c)
     free(c->dact[0]);
     free(c->dact[1]);
     free(c->gz);
+    tk_cnn_kinks_destroy(c->kinks);
+    free(c->gz_lo);
     free(c->mark);
     free(c->touched);
     tk_packed_b_destroy(c->conv_p);
@@ -189,6 +194,12 @@ tk_status tk_ig_cnn_create(const tk_model *model, int max_steps, int max_points,
         return TK_E_NOMEM;
     }
     tk_status st = tk_cnn_pool_create(c->f, max_steps, &c->pool, err);
+    if (st == TK_OK)
+        st = tk_cnn_kinks_create(model, conv->activation == TK_ACT_RELU, c->f, c->dense, n_dense,
+                                 max_steps, &c->kinks, err);
+    if (st == TK_OK && c->kinks != NULL &&
+        (c->gz_lo = tk_malloc((size_t)max_steps * c->f, sizeof *c->gz_lo, err)) == NULL)
+        st = TK_E_NOMEM;
     if (st == TK_OK)
         st = tk_packed_b_create(false, (int)kc, c->f, conv->kernel, c->f, &c->conv_p, err);
     for (int d = 0, in_w = c->f; st == TK_OK && d < n_dense; in_w = dense[d]->units, d++) {
@@ -339,15 +350,17 @@ static void dense_forward(tk_ig_cnn *c, int n)
 }
 
 /* grad (steps, D) += the convolution's transpose of gz at the n touched
- * entries (in c->touched, ascending), clearing their marks. */
-static void conv_transpose(tk_ig_cnn *c, int n, int steps, float *grad)
+ * entries (in c->touched, ascending), clearing their marks when asked. */
+static void conv_transpose(tk_ig_cnn *c, const double *gz, bool clear, int n, int steps,
+                           float *grad)
 {
     size_t kc = (size_t)c->k * c->c;
     int f = c->f;
     for (int e = 0; e < n; e++) {
         int at = c->touched[e], t = at / f, q = at % f;
-        c->mark[at] = 0;
-        double gv = c->gz[at];
+        if (clear)
+            c->mark[at] = 0;
+        double gv = gz[at];
         if (gv == 0.0)
             continue;
         float gf = (float)gv;
@@ -365,16 +378,18 @@ static void conv_transpose(tk_ig_cnn *c, int n, int steps, float *grad)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 /* The same with 16 channels a vector, a multiply then an add as above. */
-__attribute__((target("avx512f"))) static void conv_transpose_avx512(tk_ig_cnn *c, int n,
-                                                                    int steps, float *grad)
+__attribute__((target("avx512f"))) static void conv_transpose_avx512(tk_ig_cnn *c,
+                                                                    const double *gz, bool clear,
+                                                                    int n, int steps, float *grad)
 {
     size_t kc = (size_t)c->k * c->c;
     int f = c->f, ch_n = c->c;
     __mmask16 tail = (__mmask16)((1u << (ch_n % 16)) - 1u);
     for (int e = 0; e < n; e++) {
         int at = c->touched[e], t = at / f, q = at % f;
-        c->mark[at] = 0;
-        double gv = c->gz[at];
+        if (clear)
+            c->mark[at] = 0;
+        double gv = gz[at];
         if (gv == 0.0)
             continue;
         __m512 gf = _mm512_set1_ps((float)gv);
@@ -397,6 +412,17 @@ __attribute__((target("avx512f"))) static void conv_transpose_avx512(tk_ig_cnn *
     }
 }
 #endif
+
+static void transpose_touched(tk_ig_cnn *c, const double *gz, bool clear, int n, int steps,
+                              float *grad)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f"))
+        conv_transpose_avx512(c, gz, clear, n, steps, grad);
+    else
+#endif
+        conv_transpose(c, gz, clear, n, steps, grad);
+}
 
 tk_status tk_ig_cnn_logits(tk_ig_cnn *c, const float *x, int steps, float *logits, tk_error *err)
 {
@@ -497,13 +523,39 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
      * order, the order of a dense sweep: read off the marks in that order. */
     int n_touched = touched_in_order(c->mark, (size_t)out * f, c->touched);
     memset(grad, 0, (size_t)steps * c->c * sizeof *grad);
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512f"))
-        conv_transpose_avx512(c, n_touched, steps, grad);
-    else
-#endif
-        conv_transpose(c, n_touched, steps, grad);
+    transpose_touched(c, c->gz, true, n_touched, steps, grad);
     return TK_OK;
+}
+
+bool tk_ig_cnn_has_exact(const tk_ig_cnn *c)
+{
+    return c->kinks != NULL;
+}
+
+tk_status tk_ig_cnn_exact(tk_ig_cnn *c, const tk_method_params *params, int target, const float *x,
+                          const float *xb, int steps, float *grad, float *grad_lo, int *pieces,
+                          tk_error *err)
+{
+    if (c->kinks == NULL || steps > c->max_steps)
+        return tk_error_set(err, TK_E_INTERNAL, "ig_cnn: no exact path for %d steps", steps);
+    int out = conv_out_steps(c, steps), f = c->f;
+    if (out < 1)
+        return tk_error_set(err, TK_E_INVALID,
+                            "review of %d positions is shorter than the convolution's kernel (%d)",
+                            steps, c->k);
+    conv_pair(c, x, xb, steps);
+    size_t n = (size_t)out * f;
+    memset(c->gz, 0, n * sizeof *c->gz);
+    memset(c->gz_lo, 0, n * sizeof *c->gz_lo);
+    tk_status st = tk_cnn_kinks_integrate(c->kinks, params->output, target, c->z0, c->dz, out, c->gz,
+                                          c->gz_lo, c->mark, pieces, err);
+    int n_touched = touched_in_order(c->mark, n, c->touched);
+    memset(grad, 0, (size_t)steps * c->c * sizeof *grad);
+    memset(grad_lo, 0, (size_t)steps * c->c * sizeof *grad_lo);
+    if (st == TK_OK)
+        transpose_touched(c, c->gz_lo, false, n_touched, steps, grad_lo);
+    transpose_touched(c, c->gz, true, n_touched, steps, grad); /* clears the marks either way */
+    return st;
 }
 
 /* Occlusion through the same network: replacing positions p..p+w-1 changes

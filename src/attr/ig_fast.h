@@ -35,6 +35,17 @@ tk_status tk_ig_cnn_gradient(tk_ig_cnn *c, const tk_method_params *params, int t
  * they differ from tk_model_forward's by float rounding (other GEMM). */
 tk_status tk_ig_cnn_logits(tk_ig_cnn *c, const float *x, int steps, float *logits, tk_error *err);
 
+/* The CNN path with its kinks along the path found exactly (ig_cnn_kinks.h:
+ * one Dense layer after the pooling, or a relu/linear one and the output
+ * layer), for the adaptive rule: grad (steps, D) = the integral of dF/dx over
+ * alpha in [0, 1], from Gauss-Legendre 4 per affine piece of the path;
+ * grad_lo the same with 2 (their difference estimates the error; for output
+ * logit both are exact). *pieces: the affine pieces. */
+bool tk_ig_cnn_has_exact(const tk_ig_cnn *c);
+tk_status tk_ig_cnn_exact(tk_ig_cnn *c, const tk_method_params *params, int target, const float *x,
+                          const float *xb, int steps, float *grad, float *grad_lo, int *pieces,
+                          tk_error *err);
+
 /* Occlusion through the CNN path: logits (steps - window + 2, K), row 0 for
  * x itself, row 1 + p for x with positions p..p+window-1 replaced by repl (D).
  * Needs max_points >= steps + 1 at create. */

@@ -62,7 +62,7 @@
 #define TK_RS_M_F_BASELINE "f_baseline"       /* float64 (N) */
 #define TK_RS_M_TARGET "target"               /* int32 (N) */
 /* integrated_gradients only: */
-#define TK_RS_M_STEPS "steps"  /* int32 (N): integrand evaluations used */
+#define TK_RS_M_STEPS "steps"  /* int32 (N): integrand evaluations used (adaptive CNN kinks: affine pieces) */
 #define TK_RS_M_ERROR_ESTIMATE "error_estimate" /* float64 (N): rule adaptive only */
 
 /* under /faithfulness/<method>/ */
