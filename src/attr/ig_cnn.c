@@ -547,8 +547,8 @@ tk_status tk_ig_cnn_exact(tk_ig_cnn *c, const tk_method_params *params, int targ
     size_t n = (size_t)out * f;
     memset(c->gz, 0, n * sizeof *c->gz);
     memset(c->gz_lo, 0, n * sizeof *c->gz_lo);
-    tk_status st = tk_cnn_kinks_integrate(c->kinks, params->output, target, c->z0, c->dz, out, c->gz,
-                                          c->gz_lo, c->mark, pieces, err);
+    tk_status st = tk_cnn_kinks_integrate(c->kinks, c->pool, params->output, target, c->z0, c->dz,
+                                          out, c->gz, c->gz_lo, c->mark, pieces, err);
     int n_touched = touched_in_order(c->mark, n, c->touched);
     memset(grad, 0, (size_t)steps * c->c * sizeof *grad);
     memset(grad_lo, 0, (size_t)steps * c->c * sizeof *grad_lo);

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attr/ig_cnn_pool.h"
 #include "attr/target.h"
+#include "core/isa.h"
 
-enum { GL_HI = 4, GL_LO = 2, MAX_OUTPUTS = 64 };
+enum { MAX_OUTPUTS = 64 };
 
 /* A change of one filter's pooled value at alpha a: its new winning
  * position w and whether the pooled value is then above 0. */
@@ -44,8 +46,12 @@ struct tk_cnn_kinks {
     kink_flip *fl;        /* (2 h) */
     int *win;             /* (f) the winning position of each filter */
     unsigned char *act;   /* (f) its pooled value is above 0 */
-    unsigned char *on;    /* (h) hidden unit active */
-    unsigned char *turns; /* (h) the unit changes within the interval in hand */
+    /* 64-bit flags, the width of the doubles they are tested with, so that
+     * the pass over the units per interval vectorises */
+    int64_t *on;          /* (h) hidden unit active */
+    int64_t *turns;       /* (h) the unit changes within the interval in hand */
+    float *zr, *dr;       /* (max_out) one filter's z0 and dz at its candidates */
+    int *pos;             /* (max_out) their positions */
     double *c;            /* (k, f) dlogits / dpooled through the active units */
     double *ha, *hb;      /* (h) the hidden pre-activation ha + alpha hb */
     double *r, *r_lo;     /* (f) R_q, for the integrals of both orders */
@@ -63,6 +69,9 @@ void tk_cnn_kinks_destroy(tk_cnn_kinks *k)
     free(k->act);
     free(k->on);
     free(k->turns);
+    free(k->zr);
+    free(k->dr);
+    free(k->pos);
     free(k->c);
     free(k->ha);
     free(k->hb);
@@ -103,8 +112,11 @@ tk_status tk_cnn_kinks_create(const tk_model *model, bool conv_relu, int f,
     k->fl = tk_malloc(2 * nh, sizeof *k->fl, err);
     k->win = tk_malloc(nf, sizeof *k->win, err);
     k->act = tk_malloc(nf, 1, err);
-    k->on = tk_malloc(nh, 1, err);
-    k->turns = tk_malloc(nh, 1, err);
+    k->on = tk_malloc(nh, sizeof *k->on, err);
+    k->turns = tk_malloc(nh, sizeof *k->turns, err);
+    k->zr = tk_malloc((size_t)max_out, sizeof *k->zr, err);
+    k->dr = tk_malloc((size_t)max_out, sizeof *k->dr, err);
+    k->pos = tk_malloc((size_t)max_out, sizeof *k->pos, err);
     k->c = tk_malloc(nf * nk, sizeof *k->c, err);
     k->ha = tk_malloc(nh, sizeof *k->ha, err);
     k->hb = tk_malloc(nh, sizeof *k->hb, err);
@@ -112,7 +124,7 @@ tk_status tk_cnn_kinks_create(const tk_model *model, bool conv_relu, int f,
     k->r_lo = tk_malloc(nf, sizeof *k->r_lo, err);
     k->base = tk_malloc(nf, sizeof *k->base, err);
     k->base_lo = tk_malloc(nf, sizeof *k->base_lo, err);
-    if (!k->w1t || !k->ev || !k->fl || !k->win || !k->act || !k->on || !k->turns || !k->c || !k->ha || !k->hb ||
+    if (!k->w1t || !k->ev || !k->fl || !k->win || !k->act || !k->on || !k->turns || !k->zr || !k->dr || !k->pos || !k->c || !k->ha || !k->hb ||
         !k->r || !k->r_lo || !k->base || !k->base_lo) {
         tk_cnn_kinks_destroy(k);
         return TK_E_NOMEM;
@@ -125,60 +137,69 @@ tk_status tk_cnn_kinks_create(const tk_model *model, bool conv_relu, int f,
 }
 
 /* Whether a + alpha b is above 0 just after alpha. */
-static bool above_after(double a, double b, double alpha)
+TK_ALWAYS_INLINE static inline bool above_after(double a, double b, double alpha)
 {
     double v = a + alpha * b;
     return v > 0.0 || (v == 0.0 && b > 0.0);
 }
 
-/* Filter q's pooled value along [0, 1]: its winner at 0 into win/act and
- * its changes into ev from *n on. The winner just after alpha is the line
- * highest there, then steepest, then first. */
-static void filter_events(tk_cnn_kinks *k, const float *z0, const float *dz, int out, int q,
-                          int *n)
+/* Filter q's pooled value along [0, 1], from its candidate lines zr, dr
+ * (out of them, at positions pos, increasing): its winner at 0 into
+ * win/act and its changes into ev from *n on. The winner just after alpha
+ * is the line highest there, then steepest, then first. */
+TK_ALWAYS_INLINE static inline void filter_events(tk_cnn_kinks *k, const float *zr,
+                                                  const float *dr, const int *pos, int out, int q,
+                                                  int *n)
 {
-    int f = k->f, w = 0;
+    int w = 0;
     for (int t = 1; t < out; t++) {
-        double v = z0[(size_t)t * f + q], s = dz[(size_t)t * f + q];
-        double bv = z0[(size_t)w * f + q], bs = dz[(size_t)w * f + q];
+        double v = zr[t], s = dr[t];
+        double bv = zr[w], bs = dr[w];
         if (v > bv || (v == bv && s > bs))
             w = t;
     }
     double a = 0.0;
-    k->win[q] = w;
-    k->act[q] = !k->conv_relu || above_after(z0[(size_t)w * f + q], dz[(size_t)w * f + q], 0.0);
+    k->win[q] = pos[w];
+    k->act[q] = !k->conv_relu || above_after(zr[w], dr[w], 0.0);
     int act = k->act[q];
     for (;;) {
-        double wv = z0[(size_t)w * f + q], ws = dz[(size_t)w * f + q];
-        /* the next line to overtake w: the first crossing after a */
-        double next = 1.0;
+        double wv = zr[w], ws = dr[w];
+        /* the next line to overtake w: the first crossing after a, at
+         * x = num / den (den > 0), compared by cross-multiplying: one
+         * division per winner, not per line */
+        double bn = 1.0, bd = 1.0; /* the best crossing so far, 1: none before the end */
         int by = -1;
         for (int t = 0; t < out; t++) {
-            double s = dz[(size_t)t * f + q];
+            double s = dr[t];
             if (!(s > ws))
                 continue;
-            double x = (wv - z0[(size_t)t * f + q]) / (s - ws);
-            if (x < a)
-                x = a; /* rounding: it is already level */
-            if (x < next || (x == next && by >= 0 && s > dz[(size_t)by * f + q])) {
-                next = x;
+            double num = wv - zr[t], den = s - ws;
+            if (num < a * den)
+                num = a * den; /* rounding: it is already level */
+            double l = num * bd, r = bn * den;
+            if (l < r || (l == r && by >= 0 && s > dr[by])) {
+                bn = num;
+                bd = den;
                 by = t;
             }
         }
+        double next = by >= 0 ? bn / bd : 1.0;
+        if (next < a)
+            next = a;
         /* a relu crossing of w's line inside (a, next) */
         if (k->conv_relu && ws != 0.0) {
             double r = -wv / ws;
             if (r > a && r < next && (ws > 0.0) != act) {
                 act = ws > 0.0;
-                k->ev[(*n)++] = (kink_event){r, q, w, act};
+                k->ev[(*n)++] = (kink_event){r, q, pos[w], act};
             }
         }
         if (by < 0 || next >= 1.0)
             return;
         w = by;
         a = next;
-        act = !k->conv_relu || above_after(z0[(size_t)w * f + q], dz[(size_t)w * f + q], a);
-        k->ev[(*n)++] = (kink_event){a, q, w, act};
+        act = !k->conv_relu || above_after(zr[w], dr[w], a);
+        k->ev[(*n)++] = (kink_event){a, q, pos[w], act};
     }
 }
 
@@ -198,61 +219,53 @@ static int flip_order(const void *pa, const void *pb)
     return (a->j > b->j) - (a->j < b->j);
 }
 
-/* s (k) += the integral over [a, b] of dF/dlogits at Z + alpha V, by
- * Gauss-Legendre with n points (nodes x, weights w on [-1, 1]). */
-static void piece_integral(const tk_cnn_kinks *k, tk_output_kind output, int target, const double *z,
-                           const double *v, double a, double b, int n, const double *x,
-                           const double *w, double *s)
+/* g (k) = dF/dlogits at Z + alpha V. */
+static void grad_at(const tk_cnn_kinks *k, tk_output_kind output, int target, const double *z,
+                    const double *v, double alpha, double *g)
 {
     float lg[MAX_OUTPUTS], dl[MAX_OUTPUTS];
-    double c = 0.5 * (a + b), h = 0.5 * (b - a);
-    for (int i = 0; i < n; i++) {
-        double al = c + h * x[i];
-        for (int q = 0; q < k->k; q++)
-            lg[q] = (float)(z[q] + al * v[q]);
-        tk_explained_scalar(k->model, output, target, lg, dl);
-        for (int q = 0; q < k->k; q++)
-            s[q] += h * w[i] * dl[q];
-    }
+    for (int c = 0; c < k->k; c++)
+        lg[c] = (float)(z[c] + alpha * v[c]);
+    tk_explained_scalar(k->model, output, target, lg, dl);
+    for (int c = 0; c < k->k; c++)
+        g[c] = dl[c];
 }
 
-/* The piece [a, b] into s (Gauss-Legendre 4) and s_lo (2), halved while
- * the two differ by more than PIECE_TOL per unit of alpha (an output's
- * softmax that turns within the piece; the logit output never is) up to
- * MAX_HALVINGS deep: s - s_lo stays a bound of the error left. dF/dlogits
- * comes in float (its rounding, ~1e-8 of the at most 1 it is for a
- * probability, is the floor a smaller PIECE_TOL would halve against). */
+/* The piece [a, b], dF/dlogits ga and gb at its ends: Simpson's rule into
+ * s and the trapezoid's into s_lo, halved while the two differ by more
+ * than PIECE_TOL per unit of alpha (an output's softmax that turns within
+ * the piece; for the logit output both are exact) up to MAX_HALVINGS deep:
+ * s - s_lo stays a bound of the error left. The ends are shared with the
+ * neighbours: two evaluations a piece. dF/dlogits comes in float, so the
+ * test allows ROUNDING_TOL of its size on top: a smaller allowance would
+ * halve against float rounding, not against the function. */
 enum { MAX_HALVINGS = 12 };
-#define PIECE_TOL 1e-7
+#define PIECE_TOL 1e-8
+#define ROUNDING_TOL 2e-7
 static void piece_integrals(const tk_cnn_kinks *k, tk_output_kind output, int target,
-                            const double *z, const double *v, double a, double b, int depth,
-                            double *s, double *s_lo)
+                            const double *z, const double *v, double a, double b, const double *ga,
+                            const double *gb, int depth, double *s, double *s_lo)
 {
-    static const double X4[GL_HI] = {-0.8611363115940526, -0.3399810435848563, 0.3399810435848563,
-                                     0.8611363115940526};
-    static const double W4[GL_HI] = {0.3478548451374538, 0.6521451548625461, 0.6521451548625461,
-                                     0.3478548451374538};
-    static const double X2[GL_LO] = {-0.5773502691896258, 0.5773502691896258};
-    static const double W2[GL_LO] = {1.0, 1.0};
-    double hi[MAX_OUTPUTS] = {0}, lo[MAX_OUTPUTS] = {0}, gap = 0.0;
-    piece_integral(k, output, target, z, v, a, b, GL_HI, X4, W4, hi);
-    piece_integral(k, output, target, z, v, a, b, GL_LO, X2, W2, lo);
-    for (int c = 0; c < k->k; c++)
-        gap = fmax(gap, fabs(hi[c] - lo[c]));
-    double mid = 0.5 * (a + b);
-    if (gap > PIECE_TOL * (b - a) && depth < MAX_HALVINGS && mid > a && mid < b) {
-        piece_integrals(k, output, target, z, v, a, mid, depth + 1, s, s_lo);
-        piece_integrals(k, output, target, z, v, mid, b, depth + 1, s, s_lo);
+    double gm[MAX_OUTPUTS], mid = 0.5 * (a + b), h = b - a, gap = 0.0;
+    grad_at(k, output, target, z, v, mid, gm);
+    double size = 0.0;
+    for (int c = 0; c < k->k; c++) {
+        gap = fmax(gap, fabs(h / 6.0 * (ga[c] + 4.0 * gm[c] + gb[c]) - h / 2.0 * (ga[c] + gb[c])));
+        size = fmax(size, fabs(gm[c]));
+    }
+    if (gap > (PIECE_TOL + ROUNDING_TOL * size) * h && depth < MAX_HALVINGS && mid > a && mid < b) {
+        piece_integrals(k, output, target, z, v, a, mid, ga, gm, depth + 1, s, s_lo);
+        piece_integrals(k, output, target, z, v, mid, b, gm, gb, depth + 1, s, s_lo);
         return;
     }
     for (int c = 0; c < k->k; c++) {
-        s[c] += hi[c];
-        s_lo[c] += lo[c];
+        s[c] += h / 6.0 * (ga[c] + 4.0 * gm[c] + gb[c]);
+        s_lo[c] += h / 2.0 * (ga[c] + gb[c]);
     }
 }
 
 /* V_q = C_q . s - R_q (the struct's comment). */
-static double filter_value(const tk_cnn_kinks *k, int q, const double *s, const double *r)
+TK_ALWAYS_INLINE static inline double filter_value(const tk_cnn_kinks *k, int q, const double *s, const double *r)
 {
     double v = -r[q];
     for (int c = 0; c < k->k; c++)
@@ -262,7 +275,7 @@ static double filter_value(const tk_cnn_kinks *k, int q, const double *s, const 
 
 /* Filter q's share since its winner began goes to that winner's entry; its
  * next share starts here. */
-static void settle_filter(tk_cnn_kinks *k, int q, const double *s, const double *s_lo, double *gz,
+TK_ALWAYS_INLINE static inline void settle_filter(tk_cnn_kinks *k, int q, const double *s, const double *s_lo, double *gz,
                           double *gz_lo, unsigned char *mark)
 {
     double v = filter_value(k, q, s, k->r), vl = filter_value(k, q, s_lo, k->r_lo);
@@ -278,7 +291,7 @@ static void settle_filter(tk_cnn_kinks *k, int q, const double *s, const double 
 
 /* Hidden unit j turns on or off at the running integrals s, s_lo: the
  * logits gain or lose its line, C and R their rank-one terms. */
-static void toggle_unit(tk_cnn_kinks *k, int j, const double *s, const double *s_lo, double *zl,
+TK_ALWAYS_INLINE static inline void toggle_unit(tk_cnn_kinks *k, int j, const double *s, const double *s_lo, double *zl,
                         double *vl)
 {
     int f = k->f, nk = k->k;
@@ -302,9 +315,12 @@ static void toggle_unit(tk_cnn_kinks *k, int j, const double *s, const double *s
     }
 }
 
-tk_status tk_cnn_kinks_integrate(tk_cnn_kinks *k, tk_output_kind output, int target,
-                                 const float *z0, const float *dz, int out, double *gz,
-                                 double *gz_lo, unsigned char *mark, int *pieces, tk_error *err)
+/* Compiled once per ISA level (core/isa.h): the passes over the filters and
+ * the hidden units are most of its time. */
+TK_ISA_CLONES tk_status tk_cnn_kinks_integrate(tk_cnn_kinks *k, const tk_cnn_pool *pool,
+                                               tk_output_kind output, int target, const float *z0,
+                                               const float *dz, int out, double *gz, double *gz_lo,
+                                               unsigned char *mark, int *pieces, tk_error *err)
 {
     int f = k->f, h = k->h, nk = k->k;
     if (out > k->max_out)
@@ -314,9 +330,21 @@ tk_status tk_cnn_kinks_integrate(tk_cnn_kinks *k, tk_output_kind output, int tar
         if (!isfinite(z0[i]) || !isfinite(dz[i]))
             return tk_error_set(err, TK_E_INVALID, "ig_cnn_kinks: a convolution output is not finite");
     /* the filters' events, in alpha order */
+    /* each filter's envelope over its candidates (about 5 of 98 positions
+     * on the IMDB CNN), or over every position */
     int ne = 0;
-    for (int q = 0; q < f; q++)
-        filter_events(k, z0, dz, out, q, &ne);
+    for (int q = 0; q < f; q++) {
+        int nc = pool != NULL ? tk_cnn_pool_candidates(pool, q, k->zr, k->dr, k->pos) : -1;
+        if (nc < 0) {
+            nc = out;
+            for (int t = 0; t < out; t++) {
+                k->zr[t] = z0[(size_t)t * f + q];
+                k->dr[t] = dz[(size_t)t * f + q];
+                k->pos[t] = t;
+            }
+        }
+        filter_events(k, k->zr, k->dr, k->pos, nc, q, &ne);
+    }
     qsort(k->ev, (size_t)ne, sizeof *k->ev, event_order);
 
     /* the state at alpha = 0: pooled value p_q = act_q (z0 + alpha dz)[win_q] */
@@ -374,7 +402,8 @@ tk_status tk_cnn_kinks_integrate(tk_cnn_kinks *k, tk_output_kind output, int tar
         k->r[q] = k->r_lo[q] = k->base[q] = k->base_lo[q] = 0.0;
 
     int n_pieces = 0;
-    double cur = 0.0;
+    double cur = 0.0, g_cur[MAX_OUTPUTS], g_next[MAX_OUTPUTS];
+    grad_at(k, output, target, zl, vl, 0.0, g_cur);
     for (int e = 0; e <= ne; e++) {
         double next = e < ne ? k->ev[e].a : 1.0;
         if (next > 1.0)
@@ -383,15 +412,16 @@ tk_status tk_cnn_kinks_integrate(tk_cnn_kinks *k, tk_output_kind output, int tar
          * line the event just moved across 0 (an exact tie with it) turns
          * at cur; one that crosses 0 inside the interval, at its root,
          * to the side its slope takes it */
-        int nf = 0, any = 0;
+        int nf = 0;
+        int64_t any = 0;
         for (int j = 0; k->hidden_relu && j < h; j++) {
             /* above_after at cur and at next, branch-free: one pass over the
              * units that vectorises, the rare ones that turn picked after */
             double vc = k->ha[j] + cur * k->hb[j], vn = k->ha[j] + next * k->hb[j];
-            int up = k->hb[j] > 0.0;
-            int sc = (vc > 0.0) | ((vc == 0.0) & up), sn = (vn > 0.0) | ((vn == 0.0) & up);
-            int t = (sc != k->on[j]) | (sn != sc);
-            k->turns[j] = (unsigned char)t;
+            int64_t up = k->hb[j] > 0.0;
+            int64_t sc = (vc > 0.0) | ((vc == 0.0) & up), sn = (vn > 0.0) | ((vn == 0.0) & up);
+            int64_t t = (sc != k->on[j]) | (sn != sc);
+            k->turns[j] = t;
             any |= t;
         }
         for (int j = 0; any && j < h; j++) {
@@ -413,9 +443,11 @@ tk_status tk_cnn_kinks_integrate(tk_cnn_kinks *k, tk_output_kind output, int tar
         for (int i = 0; i <= nf; i++) {
             double b = i < nf ? k->fl[i].a : next;
             if (b > cur) {
-                /* Gauss-Legendre 4 and 2: the pieces are short (about 250
-                 * on the IMDB CNN), and both are exact for the logit */
-                piece_integrals(k, output, target, zl, vl, cur, b, 0, s, s_lo);
+                /* Simpson and the trapezoid: the pieces are short (about
+                 * 250 on the IMDB CNN), and both are exact for the logit */
+                grad_at(k, output, target, zl, vl, b, g_next);
+                piece_integrals(k, output, target, zl, vl, cur, b, g_cur, g_next, 0, s, s_lo);
+                memcpy(g_cur, g_next, (size_t)nk * sizeof *g_cur);
                 n_pieces++;
                 cur = b;
             }

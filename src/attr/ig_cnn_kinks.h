@@ -17,7 +17,8 @@
  *
  * with the last integral of a smooth function of alpha on each piece
  * (constant for output logit, softmax/sigmoid for prob), taken with
- * Gauss-Legendre 4 (gz) and 2 (gz_lo, for the error estimate) points.
+ * Simpson's rule (gz) and the trapezoid's (gz_lo, for the error estimate),
+ * the piece halved while the two differ.
  * Everything runs in double from the float z0, dz; events are ordered by
  * alpha then filter, so the result depends only on the review. */
 #ifndef TOKATTR_ATTR_IG_CNN_KINKS_H
@@ -26,6 +27,7 @@
 #include <stdbool.h>
 
 #include "attr/attr.h"
+#include "attr/ig_cnn_pool.h"
 #include "model/model.h"
 
 typedef struct tk_cnn_kinks tk_cnn_kinks;
@@ -40,12 +42,14 @@ void tk_cnn_kinks_destroy(tk_cnn_kinks *k); /* NULL is fine */
 
 /* gz, gz_lo (out, f) = the integral over alpha in [0, 1] of dF/du along
  * z0 + alpha dz (both (out, f)), F the explained scalar of `target`,
- * with 4- and 2-point Gauss-Legendre per piece; mark (out, f) gets 1 where
+ * with Simpson's rule and the trapezoid's per piece (pool, when not NULL:
+ * the candidates of its last set_slope, for z0 and dz, ig_cnn_pool.h, so
+ * that each envelope scans those alone); mark (out, f) gets 1 where
  * an entry was written (gz and gz_lo are written only there; the caller
  * zeroes them). *pieces: the affine pieces of [0, 1]. TK_E_INVALID when
  * z0 or dz is not finite. */
-tk_status tk_cnn_kinks_integrate(tk_cnn_kinks *k, tk_output_kind output, int target,
-                                 const float *z0, const float *dz, int out, double *gz,
+tk_status tk_cnn_kinks_integrate(tk_cnn_kinks *k, const tk_cnn_pool *pool, tk_output_kind output,
+                                 int target, const float *z0, const float *dz, int out, double *gz,
                                  double *gz_lo, unsigned char *mark, int *pieces, tk_error *err);
 
 #endif

@@ -303,6 +303,19 @@ void tk_cnn_pool_set_baseline(tk_cnn_pool *c, const float *z0, int out)
             c->flat[q] &= z0[(size_t)t * f + q] == z0[q];
 }
 
+int tk_cnn_pool_candidates(const tk_cnn_pool *c, int q, float *z0c, float *dzc, int *tc)
+{
+    if (!c->cand_ok)
+        return -1;
+    for (int j = 0; j < c->cnt[q]; j++) {
+        size_t e = cand_at(c, q, j);
+        z0c[j] = c->cz0[e];
+        dzc[j] = c->cdz[e];
+        tc[j] = c->ct[e];
+    }
+    return c->cnt[q];
+}
+
 void tk_cnn_pool_set_slope(tk_cnn_pool *c, const float *z0, const float *dz, int out,
                            bool dz_finite)
 {

@@ -38,6 +38,14 @@ void tk_cnn_pool_set_baseline(tk_cnn_pool *p, const float *z0, int out);
 void tk_cnn_pool_set_slope(tk_cnn_pool *p, const float *z0, const float *dz, int out,
                            bool dz_finite);
 
+/* Filter q's candidates of the last set_slope into z0c, dzc, tc (each room
+ * for max_steps): their z0, dz and positions t, in increasing t; the
+ * count, or -1 when there are none (a value not finite). Every other
+ * position is dominated (an earlier one no lower at 0 and no less steep),
+ * so it never rises above them for alpha >= 0: the upper envelope of a
+ * filter's lines over [0, 1] is that of its candidates. */
+int tk_cnn_pool_candidates(const tk_cnn_pool *p, int q, float *z0c, float *dzc, int *tc);
+
 /* pooled (n, f), arg (n, f) for the n points alpha, over the candidates of
  * the last set_slope (then true, and arg holds the winner's candidate
  * number, see tk_cnn_pool_sum) or every position (arg: the position t). */
