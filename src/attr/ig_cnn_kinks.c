@@ -124,7 +124,8 @@ tk_status tk_cnn_kinks_create(const tk_model *model, bool conv_relu, int f,
     k->r_lo = tk_malloc(nf, sizeof *k->r_lo, err);
     k->base = tk_malloc(nf, sizeof *k->base, err);
     k->base_lo = tk_malloc(nf, sizeof *k->base_lo, err);
-    if (!k->w1t || !k->ev || !k->fl || !k->win || !k->act || !k->on || !k->turns || !k->zr || !k->dr || !k->pos || !k->c || !k->ha || !k->hb ||
+    if (!k->w1t || !k->ev || !k->fl || !k->win || !k->act || !k->on || !k->turns || !k->zr ||
+        !k->dr || !k->pos || !k->c || !k->ha || !k->hb ||
         !k->r || !k->r_lo || !k->base || !k->base_lo) {
         tk_cnn_kinks_destroy(k);
         return TK_E_NOMEM;
@@ -231,14 +232,16 @@ static void grad_at(const tk_cnn_kinks *k, tk_output_kind output, int target, co
         g[c] = dl[c];
 }
 
-/* The piece [a, b], dF/dlogits ga and gb at its ends: Simpson's rule into
- * s and the trapezoid's into s_lo, halved while the two differ by more
- * than PIECE_TOL per unit of alpha (an output's softmax that turns within
- * the piece; for the logit output both are exact) up to MAX_HALVINGS deep:
- * s - s_lo stays a bound of the error left. The ends are shared with the
- * neighbours: two evaluations a piece. dF/dlogits comes in float, so the
- * test allows ROUNDING_TOL of its size on top: a smaller allowance would
- * halve against float rounding, not against the function. */
+/* The piece [a, b], dF/dlogits ga and gb at its ends: Simpson's rule on
+ * each half (s_lo) and its Richardson extrapolation with Simpson's on the
+ * whole, Boole's rule (s), halved while the two differ by more than
+ * PIECE_TOL per unit of alpha (an output's softmax that turns within the
+ * piece; for the logit output all are exact) up to MAX_HALVINGS deep:
+ * s - s_lo stays a bound of the error left (that of the halves' Simpson,
+ * conservative for Boole's). The ends are shared with the neighbours:
+ * four evaluations a piece. dF/dlogits comes in float, so the test allows
+ * ROUNDING_TOL of its size on top: a smaller allowance would halve
+ * against float rounding, not against the function. */
 enum { MAX_HALVINGS = 12 };
 #define PIECE_TOL 1e-8
 #define ROUNDING_TOL 2e-7
@@ -246,11 +249,17 @@ static void piece_integrals(const tk_cnn_kinks *k, tk_output_kind output, int ta
                             const double *z, const double *v, double a, double b, const double *ga,
                             const double *gb, int depth, double *s, double *s_lo)
 {
-    double gm[MAX_OUTPUTS], mid = 0.5 * (a + b), h = b - a, gap = 0.0;
+    double g1[MAX_OUTPUTS], gm[MAX_OUTPUTS], g3[MAX_OUTPUTS], w[MAX_OUTPUTS], wl[MAX_OUTPUTS];
+    double mid = 0.5 * (a + b), h = b - a, gap = 0.0, size = 0.0;
+    grad_at(k, output, target, z, v, a + 0.25 * h, g1);
     grad_at(k, output, target, z, v, mid, gm);
-    double size = 0.0;
+    grad_at(k, output, target, z, v, a + 0.75 * h, g3);
     for (int c = 0; c < k->k; c++) {
-        gap = fmax(gap, fabs(h / 6.0 * (ga[c] + 4.0 * gm[c] + gb[c]) - h / 2.0 * (ga[c] + gb[c])));
+        double whole = h / 6.0 * (ga[c] + 4.0 * gm[c] + gb[c]);
+        double halves = h / 12.0 * (ga[c] + 4.0 * g1[c] + 2.0 * gm[c] + 4.0 * g3[c] + gb[c]);
+        wl[c] = halves;
+        w[c] = halves + (halves - whole) / 15.0;
+        gap = fmax(gap, fabs(w[c] - wl[c]));
         size = fmax(size, fabs(gm[c]));
     }
     if (gap > (PIECE_TOL + ROUNDING_TOL * size) * h && depth < MAX_HALVINGS && mid > a && mid < b) {
@@ -259,13 +268,14 @@ static void piece_integrals(const tk_cnn_kinks *k, tk_output_kind output, int ta
         return;
     }
     for (int c = 0; c < k->k; c++) {
-        s[c] += h / 6.0 * (ga[c] + 4.0 * gm[c] + gb[c]);
-        s_lo[c] += h / 2.0 * (ga[c] + gb[c]);
+        s[c] += w[c];
+        s_lo[c] += wl[c];
     }
 }
 
 /* V_q = C_q . s - R_q (the struct's comment). */
-TK_ALWAYS_INLINE static inline double filter_value(const tk_cnn_kinks *k, int q, const double *s, const double *r)
+TK_ALWAYS_INLINE static inline double filter_value(const tk_cnn_kinks *k, int q, const double *s,
+                                                   const double *r)
 {
     double v = -r[q];
     for (int c = 0; c < k->k; c++)
@@ -275,8 +285,9 @@ TK_ALWAYS_INLINE static inline double filter_value(const tk_cnn_kinks *k, int q,
 
 /* Filter q's share since its winner began goes to that winner's entry; its
  * next share starts here. */
-TK_ALWAYS_INLINE static inline void settle_filter(tk_cnn_kinks *k, int q, const double *s, const double *s_lo, double *gz,
-                          double *gz_lo, unsigned char *mark)
+TK_ALWAYS_INLINE static inline void settle_filter(tk_cnn_kinks *k, int q, const double *s,
+                                                  const double *s_lo, double *gz,
+                                                  double *gz_lo, unsigned char *mark)
 {
     double v = filter_value(k, q, s, k->r), vl = filter_value(k, q, s_lo, k->r_lo);
     if (k->act[q] && (v != k->base[q] || vl != k->base_lo[q])) {
@@ -291,8 +302,8 @@ TK_ALWAYS_INLINE static inline void settle_filter(tk_cnn_kinks *k, int q, const 
 
 /* Hidden unit j turns on or off at the running integrals s, s_lo: the
  * logits gain or lose its line, C and R their rank-one terms. */
-TK_ALWAYS_INLINE static inline void toggle_unit(tk_cnn_kinks *k, int j, const double *s, const double *s_lo, double *zl,
-                        double *vl)
+TK_ALWAYS_INLINE static inline void toggle_unit(tk_cnn_kinks *k, int j, const double *s,
+                                                const double *s_lo, double *zl, double *vl)
 {
     int f = k->f, nk = k->k;
     const float *w2 = k->w2 + (size_t)j * nk, *w1 = k->w1t + (size_t)j * f;
@@ -328,7 +339,8 @@ TK_ISA_CLONES tk_status tk_cnn_kinks_integrate(tk_cnn_kinks *k, const tk_cnn_poo
                             k->max_out);
     for (size_t i = 0; i < (size_t)out * f; i++)
         if (!isfinite(z0[i]) || !isfinite(dz[i]))
-            return tk_error_set(err, TK_E_INVALID, "ig_cnn_kinks: a convolution output is not finite");
+            return tk_error_set(err, TK_E_INVALID,
+                                "ig_cnn_kinks: a convolution output is not finite");
     /* the filters' events, in alpha order */
     /* each filter's envelope over its candidates (about 5 of 98 positions
      * on the IMDB CNN), or over every position */

@@ -17,7 +17,7 @@
  *
  * with the last integral of a smooth function of alpha on each piece
  * (constant for output logit, softmax/sigmoid for prob), taken with
- * Simpson's rule (gz) and the trapezoid's (gz_lo, for the error estimate),
+ * Boole's rule (gz) and Simpson's on the halves (gz_lo, for the estimate),
  * the piece halved while the two differ.
  * Everything runs in double from the float z0, dz; events are ordered by
  * alpha then filter, so the result depends only on the review. */
@@ -42,9 +42,9 @@ void tk_cnn_kinks_destroy(tk_cnn_kinks *k); /* NULL is fine */
 
 /* gz, gz_lo (out, f) = the integral over alpha in [0, 1] of dF/du along
  * z0 + alpha dz (both (out, f)), F the explained scalar of `target`,
- * with Simpson's rule and the trapezoid's per piece (pool, when not NULL:
- * the candidates of its last set_slope, for z0 and dz, ig_cnn_pool.h, so
- * that each envelope scans those alone); mark (out, f) gets 1 where
+ * with Boole's rule and Simpson's on the halves per piece (pool, when not
+ * NULL: the candidates of its last set_slope, for z0 and dz, ig_cnn_pool.h,
+ * so that each envelope scans those alone); mark (out, f) gets 1 where
  * an entry was written (gz and gz_lo are written only there; the caller
  * zeroes them). *pieces: the affine pieces of [0, 1]. TK_E_INVALID when
  * z0 or dz is not finite. */

@@ -38,8 +38,8 @@ tk_status tk_ig_cnn_logits(tk_ig_cnn *c, const float *x, int steps, float *logit
 /* The CNN path with its kinks along the path found exactly (ig_cnn_kinks.h:
  * one Dense layer after the pooling, or a relu/linear one and the output
  * layer), for the adaptive rule: grad (steps, D) = the integral of dF/dx over
- * alpha in [0, 1], from Simpson's rule per affine piece of the path;
- * grad_lo with the trapezoid's (their difference estimates the error; for output
+ * alpha in [0, 1], from Boole's rule per affine piece of the path;
+ * grad_lo with Simpson's on its halves (their difference estimates the error; for output
  * logit both are exact). *pieces: the affine pieces. */
 bool tk_ig_cnn_has_exact(const tk_ig_cnn *c);
 tk_status tk_ig_cnn_exact(tk_ig_cnn *c, const tk_method_params *params, int target, const float *x,
