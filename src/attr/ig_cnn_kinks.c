@@ -341,9 +341,9 @@ TK_ISA_CLONES tk_status tk_cnn_kinks_integrate(tk_cnn_kinks *k, const tk_cnn_poo
         if (!isfinite(z0[i]) || !isfinite(dz[i]))
             return tk_error_set(err, TK_E_INVALID,
                                 "ig_cnn_kinks: a convolution output is not finite");
-    /* the filters' events, in alpha order */
-    /* each filter's envelope over its candidates (about 5 of 98 positions
-     * on the IMDB CNN), or over every position */
+    /* the filters' events, in alpha order: each envelope over the filter's
+     * candidates (about 5 of 98 positions on the IMDB CNN), or over every
+     * position */
     int ne = 0;
     for (int q = 0; q < f; q++) {
         int nc = pool != NULL ? tk_cnn_pool_candidates(pool, q, k->zr, k->dr, k->pos) : -1;
