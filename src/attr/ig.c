@@ -44,7 +44,9 @@ typedef struct ig_state {
     unsigned char *base_known; /* (max_steps + 1) */
     tk_ig_cnn *cnn;   /* fast path, or NULL */
     tk_ig_lstm *lstm; /* fast path, or NULL */
-    tk_ig_adaptive *adaptive; /* rule adaptive, or NULL */
+    bool rule_adaptive; /* rule adaptive: by the CNN's kinks, else by the driver below */
+    bool kinks;       /* rule adaptive on the CNN path with its kinks found exactly */
+    tk_ig_adaptive *adaptive; /* rule adaptive without kinks, or NULL */
     float *dxf;       /* (max_steps, D) x - x' (rule adaptive) */
     int target;       /* the class of the review in hand (the adaptive integrand's) */
     int steps;        /* its positions */
@@ -117,11 +119,15 @@ static tk_status ig_create_common(const tk_model *model, const tk_method_params 
         st = tk_ig_lstm_create(model, max_steps, s->n, &s->lstm, err);
     bool has_fast = s->cnn != NULL || s->lstm != NULL;
     if (st == TK_OK && adaptive) {
-        /* the LSTM path returns the Gauss sum with the Kronrod points' */
-        st = tk_ig_adaptive_create(params, max_steps, model->input_dim, s->lstm != NULL,
-                                   &s->adaptive, err);
-        s->dxf = st == TK_OK ? tk_malloc(row, sizeof *s->dxf, err) : NULL;
         bool kinks = s->cnn != NULL && tk_ig_cnn_has_exact(s->cnn);
+        s->rule_adaptive = true;
+        s->kinks = kinks;
+        /* the Gauss-Kronrod driver where the kinks are not found; the LSTM
+         * path returns the Gauss sum with the Kronrod points' */
+        if (!kinks)
+            st = tk_ig_adaptive_create(params, max_steps, model->input_dim, s->lstm != NULL,
+                                       &s->adaptive, err);
+        s->dxf = st == TK_OK ? tk_malloc(row, sizeof *s->dxf, err) : NULL;
         s->grad2 = st == TK_OK && (s->lstm || kinks) ? tk_malloc(row, sizeof *s->grad2, err) : NULL;
         s->gsum_lo = st == TK_OK && kinks ? tk_malloc(row, sizeof *s->gsum_lo, err) : NULL;
         if (st == TK_OK &&
@@ -281,7 +287,7 @@ static tk_status ig_explain(void *state, const tk_review *review, tk_attribution
         return st;
     out->f_baseline = tk_explained_scalar(m, s->params.output, out->target, bl, NULL);
 
-    if (s->adaptive != NULL && s->cnn != NULL && tk_ig_cnn_has_exact(s->cnn)) {
+    if (s->kinks) {
         /* the CNN's kinks along the path, found exactly: its pieces are
          * affine, so only the output's softmax is left to a quadrature */
         int pieces = 0;
@@ -344,7 +350,7 @@ static double ig_flops(const void *state, int steps)
      * the fast paths must beat; PERFORMANCE.md's reference work. */
     const ig_state *s = state;
     /* adaptive: the cost of the first interval (its work depends on the review) */
-    int n = s->adaptive ? TK_GK_KRONROD + TK_GK_GAUSS : s->n;
+    int n = s->rule_adaptive ? TK_GK_KRONROD + TK_GK_GAUSS : s->n;
     return n * (tk_attr_forward_flops(s->model, steps) + tk_attr_backward_flops(s->model, steps));
 }
 
